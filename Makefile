@@ -1,0 +1,151 @@
+# ringcast: build, run, test, bench, fuzz.
+#
+# Every .c file under the role folders goes into one static library, except the
+# programs' entry points listed in PROGRAMS; every test/unit/test_*.c is a cmocka
+# binary and every test/fuzz/fuzz_*.c a libFuzzer target. Adding a file needs no
+# edit here. O=DIR builds elsewhere (parallel checkouts, sanitizer variants).
+
+O        ?= build
+CC       ?= gcc
+VARIANT  ?= release
+
+DEB_BUILD = build-essential pkg-config clang libclang-rt-14-dev libuv1-dev libre-dev \
+            libsrtp2-dev libssl-dev libinih-dev libcmocka-dev
+DEB_TEST  = ffmpeg gstreamer1.0-rtsp gir1.2-gst-rtsp-server-1.0 python3-gi \
+            gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad \
+            python3-aiortc python3-prometheus-client chromium nodejs npm curl procps \
+            iproute2 util-linux linux-perf
+DEB_ALL   = $(DEB_BUILD) $(DEB_TEST)
+
+LIBRE_DEFS = -DHAVE_INTTYPES_H -DHAVE_STDBOOL_H -DHAVE_INET6 -DUSE_OPENSSL -DUSE_ZLIB
+PKGS       = libre libuv libsrtp2 inih openssl
+
+CFLAGS_COMMON = -std=c11 -g -Wall -Wextra -Werror -Wno-format-truncation -D_GNU_SOURCE -I. $(LIBRE_DEFS) \
+                $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS        = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+
+ifeq ($(VARIANT),asan)
+CFLAGS_VARIANT = -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+LDFLAGS_VARIANT = -fsanitize=address,undefined
+else ifeq ($(VARIANT),fuzz)
+CC := clang
+CFLAGS_VARIANT = -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+                 -Wno-unused-command-line-argument -DRINGCAST_FUZZ
+LDFLAGS_VARIANT = -fsanitize=fuzzer,address,undefined
+else
+CFLAGS_VARIANT = -O2
+LDFLAGS_VARIANT =
+endif
+
+CFLAGS  += $(CFLAGS_COMMON) $(CFLAGS_VARIANT)
+LDFLAGS += $(LDFLAGS_VARIANT)
+
+# Program name -> entry-point source. Everything else in the role folders is library.
+ALL_PROGRAMS  = ringcast ringcastctl ringcast-ingest ringcast-egress
+SRC_ringcast        = supervisor/main.c
+SRC_ringcastctl     = supervisor/ringcastctl.c
+SRC_ringcast-ingest = ingest/main.c
+SRC_ringcast-egress = egress/main.c
+MAIN_SRCS = $(foreach p,$(ALL_PROGRAMS),$(SRC_$(p)))
+PROGRAMS  = $(foreach p,$(ALL_PROGRAMS),$(if $(wildcard $(SRC_$(p))),$(p)))
+
+LIB_SRCS  = $(filter-out $(MAIN_SRCS),$(wildcard common/*.c shm/*.c codec/*.c ingest/*.c \
+              egress/*.c supervisor/*.c))
+LIB_OBJS  = $(LIB_SRCS:%.c=$(O)/obj/%.o)
+LIB       = $(O)/libringcast.a
+
+# tools/<name>/*.c builds the tool program <name> (load generator, benchmarks).
+TOOLS     = $(notdir $(patsubst %/,%,$(dir $(wildcard tools/*/main.c))))
+
+UNIT_SRCS = $(wildcard test/unit/test_*.c)
+UNIT_BINS = $(UNIT_SRCS:test/unit/%.c=$(O)/test/%)
+FUZZ_SRCS = $(wildcard test/fuzz/fuzz_*.c)
+FUZZ_BINS = $(FUZZ_SRCS:test/fuzz/%.c=$(O)/fuzz/%)
+
+BINS = $(PROGRAMS:%=$(O)/bin/%) $(TOOLS:%=$(O)/bin/%)
+
+.SECONDARY:
+.PHONY: all deps run test unit bench bench-compare fuzz fuzz-build clean format check-format
+all: $(BINS) $(UNIT_BINS)
+
+# Installs the Debian packages the build and tests need; a no-op when all are present.
+deps:
+	@missing=$$(for p in $(DEB_ALL); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
+	  done); \
+	if [ -n "$$missing" ]; then \
+	  echo "deps: installing$$(echo $$missing | sed 's/^/ /')"; \
+	  SUDO=$$( [ $$(id -u) -eq 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@test -d test/browser/node_modules/playwright-core || \
+	  (cd test/browser && npm install --no-audit --no-fund --silent >/dev/null)
+
+$(O)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+define program_rule
+$(O)/bin/$(1): $(O)/obj/$(SRC_$(1):.c=.o) $(LIB)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+endef
+$(foreach p,$(PROGRAMS),$(eval $(call program_rule,$(p))))
+
+define tool_rule
+$(O)/bin/$(1): $(patsubst %.c,$(O)/obj/%.o,$(wildcard tools/$(1)/*.c)) $(LIB)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+endef
+$(foreach t,$(TOOLS),$(eval $(call tool_rule,$(t))))
+
+$(O)/test/%: $(O)/obj/test/unit/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+$(O)/fuzz/%: $(O)/obj/test/fuzz/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+# make test: release build and unit tests, the same unit tests under ASan+UBSan,
+# integration tests against the release binaries, then a short fuzz pass on the corpus.
+test: deps
+	$(MAKE) all
+	$(MAKE) VARIANT=asan O=$(O)/asan $(UNIT_SRCS:test/unit/%.c=$(O)/asan/test/%)
+	$(MAKE) VARIANT=fuzz O=$(O)/fuzz-build fuzz-build
+	test/run.sh $(O)
+
+unit: all
+	test/run.sh --unit-only $(O)
+
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	$(MAKE) VARIANT=fuzz O=$(O)/fuzz-build fuzz-build
+	test/fuzz/run.sh $(O)/fuzz-build/fuzz $(FUZZ_SECONDS)
+
+run: deps all
+	$(O)/bin/ringcast -c etc/ringcast.conf
+
+bench: deps all
+	tools/bench.sh $(O)
+
+bench-compare: deps all
+	tools/bench-compare.sh $(O)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+check-format:
+	clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(O)
+
+-include $(shell find $(O)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,126 @@
+/* ctl.c: creating, attaching and validating the control segment. The supervisor creates
+ * it before any child starts; children and ringcastctl attach and check magic and size. */
+#include "shm/ctl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+uint64_t ctl_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int ctl_name(struct ctl *c, const char *prefix)
+{
+    if ((size_t)snprintf(c->name, sizeof(c->name), "/%s.ctl", prefix) >= sizeof(c->name))
+        return -ENAMETOOLONG;
+    return 0;
+}
+
+int ctl_create(struct ctl *c, const char *prefix)
+{
+    memset(c, 0, sizeof(*c));
+    int err = ctl_name(c, prefix);
+    if (err < 0)
+        return err;
+    shm_unlink(c->name); /* a stale segment from a crashed supervisor */
+    int fd = shm_open(c->name, O_RDWR | O_CREAT | O_EXCL, 0600);
+    if (fd < 0)
+        return -errno;
+    size_t len = sizeof(struct ctl_hdr);
+    if (ftruncate(fd, (off_t)len) < 0) {
+        err = -errno;
+        close(fd);
+        shm_unlink(c->name);
+        return err;
+    }
+    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    err = -errno;
+    close(fd);
+    if (p == MAP_FAILED) {
+        shm_unlink(c->name);
+        return err;
+    }
+    c->hdr = p;
+    c->map_len = len;
+    c->owner = true;
+    c->hdr->version = CTL_VERSION;
+    c->hdr->size = (uint32_t)len;
+    c->hdr->n_children = CTL_MAX_CHILDREN;
+    atomic_store(&c->hdr->supervisor_pid, (int32_t)getpid());
+    atomic_thread_fence(memory_order_release);
+    c->hdr->magic = CTL_MAGIC;
+    return 0;
+}
+
+int ctl_attach(struct ctl *c, const char *prefix)
+{
+    memset(c, 0, sizeof(*c));
+    int err = ctl_name(c, prefix);
+    if (err < 0)
+        return err;
+    int fd = shm_open(c->name, O_RDWR, 0);
+    if (fd < 0)
+        return -errno;
+    struct stat st;
+    if (fstat(fd, &st) < 0 || (size_t)st.st_size != sizeof(struct ctl_hdr)) {
+        close(fd);
+        return -EBADMSG;
+    }
+    void *p = mmap(NULL, sizeof(struct ctl_hdr), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    err = -errno;
+    close(fd);
+    if (p == MAP_FAILED)
+        return err;
+    struct ctl_hdr *h = p;
+    if (h->magic != CTL_MAGIC || h->version != CTL_VERSION || h->size != sizeof(*h) ||
+        h->n_children != CTL_MAX_CHILDREN) {
+        munmap(p, sizeof(struct ctl_hdr));
+        return -EPROTO;
+    }
+    c->hdr = h;
+    c->map_len = sizeof(*h);
+    return 0;
+}
+
+int ctl_init_private(struct ctl *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->hdr = aligned_alloc(64, sizeof(struct ctl_hdr));
+    if (!c->hdr)
+        return -ENOMEM;
+    memset(c->hdr, 0, sizeof(struct ctl_hdr));
+    c->hdr->magic = CTL_MAGIC;
+    c->hdr->version = CTL_VERSION;
+    c->hdr->size = sizeof(struct ctl_hdr);
+    c->hdr->n_children = CTL_MAX_CHILDREN;
+    c->private_copy = true;
+    return 0;
+}
+
+struct ctl_child *ctl_slot(struct ctl *c, unsigned slot)
+{
+    if (!c->hdr || slot >= CTL_MAX_CHILDREN)
+        return NULL;
+    return &c->hdr->children[slot];
+}
+
+void ctl_free(struct ctl *c)
+{
+    if (c->private_copy)
+        free(c->hdr);
+    else if (c->hdr)
+        munmap(c->hdr, c->map_len);
+    if (c->owner)
+        shm_unlink(c->name);
+    memset(c, 0, sizeof(*c));
+}

@@ -1,0 +1,100 @@
+/* ctl.h: the control segment /<prefix>.ctl, created by the supervisor. One slot per child
+ * (role, pid, state, heartbeat, counters); each child writes only its own slot, the
+ * supervisor and ringcastctl read. It also holds the worker doorbell that ingests ring. */
+#ifndef RINGCAST_CTL_H
+#define RINGCAST_CTL_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CTL_MAGIC        0x314c544354524300ull /* "\0CRTCTL1" */
+#define CTL_VERSION      1
+#define CTL_MAX_CHILDREN 128
+
+enum ctl_role { CTL_ROLE_NONE = 0, CTL_ROLE_INGEST, CTL_ROLE_EGRESS };
+enum ctl_state { CTL_STATE_EMPTY = 0, CTL_STATE_STARTING, CTL_STATE_RUNNING, CTL_STATE_STOPPING,
+                 CTL_STATE_BACKOFF };
+
+/* Counters a child bumps (relaxed atomics; only its own process writes them). */
+struct ctl_counters {
+    _Atomic uint64_t viewers;         /* gauge: current viewers (egress) */
+    _Atomic uint64_t pkts_sent;
+    _Atomic uint64_t bytes_sent;
+    _Atomic uint64_t nacks_received;  /* NACKed packets (each PID/BLP bit) */
+    _Atomic uint64_t retransmits;     /* packets rebuilt from the ring and resent */
+    _Atomic uint64_t nack_misses;     /* NACKed packets already overwritten */
+    _Atomic uint64_t plis;            /* PLI + FIR */
+    _Atomic uint64_t dtls_failures;
+    _Atomic uint64_t send_drops;      /* EAGAIN/ENOBUFS on send */
+    _Atomic uint64_t ring_laps;
+    _Atomic uint64_t frames_written;  /* ingest */
+    _Atomic uint64_t source_reconnects;
+    _Atomic uint64_t frames_dropped;  /* ingest: access units damaged by loss */
+    _Atomic uint64_t sessions_total;  /* egress: sessions created since start */
+    _Atomic uint64_t reserved[2];
+};
+
+struct ctl_child {
+    _Atomic uint32_t state;           /* enum ctl_state, written by the supervisor */
+    uint32_t role;                    /* enum ctl_role */
+    uint32_t index;                   /* worker index, or path index */
+    _Atomic int32_t pid;
+    char name[64];                    /* path name (ingest) or "worker N" */
+    _Atomic uint64_t start_ns;        /* CLOCK_MONOTONIC */
+    _Atomic uint32_t restarts;
+    uint32_t pad0;
+    _Atomic uint64_t heartbeat_ns;    /* written by the child about every 500 ms */
+    struct ctl_counters counters;
+} __attribute__((aligned(64)));
+
+struct ctl_hdr {
+    uint64_t magic;
+    uint32_t version;
+    uint32_t size;                    /* sizeof(struct ctl_hdr) */
+    _Atomic int32_t supervisor_pid;
+    uint32_t n_children;              /* CTL_MAX_CHILDREN */
+    uint8_t pad0[40];
+    _Atomic uint32_t doorbell __attribute__((aligned(64))); /* rung on every ring write */
+    uint8_t pad1[60];
+    struct ctl_child children[CTL_MAX_CHILDREN];
+};
+
+_Static_assert(sizeof(struct ctl_child) % 64 == 0, "ctl_child is whole cache lines");
+
+/* ---- API ---- */
+
+struct ctl {
+    struct ctl_hdr *hdr;   /* the mapping (or a private heap copy when standalone) */
+    size_t map_len;
+    char name[64];         /* "/<prefix>.ctl" */
+    bool owner;            /* created by us (supervisor): unlinked by ctl_free */
+    bool private_copy;     /* not shared: a child running without a supervisor */
+};
+
+/* Supervisor: creates (replacing a stale one) /<prefix>.ctl, mode 0600. 0 or -errno. */
+int ctl_create(struct ctl *c, const char *prefix);
+/* Child or ringcastctl: maps an existing /<prefix>.ctl read-write; refuses a foreign or
+ * truncated object. 0 or -errno (-ENOENT when no supervisor runs). */
+int ctl_attach(struct ctl *c, const char *prefix);
+/* Child without a supervisor (tests, standalone runs): a private zeroed segment. */
+int ctl_init_private(struct ctl *c);
+/* The slot a child owns: slot from --ctl-slot (must be < CTL_MAX_CHILDREN). */
+struct ctl_child *ctl_slot(struct ctl *c, unsigned slot);
+/* Unmaps; the creator also unlinks. Tolerates a zeroed struct. */
+void ctl_free(struct ctl *c);
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+uint64_t ctl_now_ns(void);
+/* Counter helpers: relaxed, the child is the only writer. */
+static inline void ctl_count(_Atomic uint64_t *c, uint64_t n)
+{
+    atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+}
+static inline uint64_t ctl_read(_Atomic uint64_t *c)
+{
+    return atomic_load_explicit(c, memory_order_relaxed);
+}
+
+#endif

@@ -1,0 +1,24 @@
+/* doorbell.h: cross-process wake-ups on a 32-bit word in shared memory. The writer bumps
+ * the word and futex-wakes (shared futex); a reader process runs one waiter thread that
+ * turns each change into a uv_async on its loop. No polling timers. */
+#ifndef RINGCAST_DOORBELL_H
+#define RINGCAST_DOORBELL_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <uv.h>
+
+/* Increments *word and wakes every waiter in every process. Async-signal-safe. */
+void doorbell_ring(_Atomic uint32_t *word);
+
+struct doorbell_waiter;
+
+/* Starts a thread that waits on *word and calls cb(arg) on loop's thread after each change
+ * (several rings may coalesce into one call). The word must outlive the waiter. */
+int doorbell_waiter_start(struct doorbell_waiter **out, uv_loop_t *loop, _Atomic uint32_t *word,
+                          void (*cb)(void *arg), void *arg);
+/* Stops and joins the thread; the async handle is closed and freed by the loop. Call on the
+ * loop's thread; tolerates NULL. */
+void doorbell_waiter_stop(struct doorbell_waiter *w);
+
+#endif

@@ -1,0 +1,157 @@
+/* ring.h: the per-path frame ring in POSIX shared memory, the contract between one ingest
+ * (single writer) and any number of egress workers (readers). Readers never block or slow
+ * the writer: they detect being lapped and resynchronize at the latest keyframe.
+ *
+ * Layout of /<prefix>.<path> (all fields fixed-width, little-endian host order):
+ *   struct ring_hdr (4096 bytes) | struct ring_slot[slot_count] | payload bytes[data_size]
+ * slot_count and data_size are powers of two. Frame sequence numbers start at 1 and never
+ * repeat, across writer restarts too; frame s lives in slot s & (slot_count - 1). Payload
+ * positions are absolute byte counts (monotonic, 64-bit); a frame's bytes are contiguous in
+ * the mapping (the writer skips the tail of the byte ring when a frame would not fit). */
+#ifndef RINGCAST_RING_H
+#define RINGCAST_RING_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define RING_MAGIC          0x31474e4952435200ull /* "\0RCRING1" */
+#define RING_VERSION        1
+#define RING_MAX_TRACKS     4
+#define RING_FMTP_MAX       256
+#define RING_PARAMS_MAX     1024 /* parameter sets, Annex-B (start codes) */
+#define RING_DEFAULT_SLOTS  8192
+#define RING_DEFAULT_DATA   (16u << 20)
+#define RING_MAX_FRAME      (4u << 20) /* and at most data_size / 4 */
+
+enum ring_codec {
+    RING_CODEC_NONE = 0,
+    RING_CODEC_H264,
+    RING_CODEC_H265,
+    RING_CODEC_OPUS,
+    RING_CODEC_PCMU,
+    RING_CODEC_PCMA,
+};
+
+enum ring_frame_flags {
+    RING_FRAME_KEY = 1u << 0,         /* decodable on its own (IDR/IRAP); params in front */
+    RING_FRAME_PARAMS_CHANGED = 1u << 1, /* the track's parameter sets changed at this frame */
+};
+
+/* A track as declared by the writer; readers copy it out under the track's seqlock. */
+struct ring_track {
+    uint32_t codec;        /* enum ring_codec */
+    uint32_t clock_rate;   /* RTP clock, e.g. 90000, 48000 */
+    uint32_t channels;     /* audio channels; 1 for video */
+    uint32_t params_len;
+    char fmtp[RING_FMTP_MAX];       /* the source's fmtp, informational */
+    uint8_t params[RING_PARAMS_MAX]; /* current SPS/PPS (H.264) or VPS/SPS/PPS (H.265) */
+};
+
+/* One frame as a reader sees it: a view into shared memory, no copy. Only trust data
+ * after ring_frame_still_valid() confirms the writer has not overwritten it meanwhile. */
+struct ring_frame {
+    uint64_t seq;           /* frame sequence number */
+    uint64_t first_pkt;     /* the track's global RTP sequence number of its first packet */
+    uint64_t arrival_ns;    /* CLOCK_MONOTONIC when the writer got it */
+    uint64_t data_pos;      /* absolute payload position, for validity checks */
+    const uint8_t *data;
+    uint32_t len;
+    uint32_t rtp_ts;        /* ring timestamp (continuous across writer restarts) */
+    uint32_t pkt_count;     /* RTP packets this frame becomes at the ring's MTU */
+    uint8_t track;
+    uint8_t flags;          /* enum ring_frame_flags */
+};
+
+/* ---- writer (the ingest) ---- */
+
+struct ring_writer;
+
+struct ring_writer_opts {
+    uint32_t slot_count;    /* power of two; 0 = RING_DEFAULT_SLOTS */
+    uint64_t data_size;     /* power of two; 0 = RING_DEFAULT_DATA */
+    uint32_t mtu;           /* RTP payload bytes per packet, recorded for readers */
+};
+
+/* Creates /<name> (mode 0600) or re-opens an existing ring of the same geometry, bumping
+ * its generation and continuing its frame sequence, packet sequences and timestamps.
+ * A ring of another geometry or layout is replaced. name is "<prefix>.<path>".
+ * Returns 0 and *out, or -errno with a reason in err. */
+int ring_writer_open(struct ring_writer **out, const char *name,
+                     const struct ring_writer_opts *opts, char *err, size_t errlen);
+/* Unmaps; unlink also removes the object (orderly shutdown). Tolerates NULL. */
+void ring_writer_close(struct ring_writer *w, bool unlink);
+
+/* Declares or updates track idx (< RING_MAX_TRACKS). Params may change later through
+ * ring_writer_set_params; readers see a consistent copy either way. */
+int ring_writer_set_track(struct ring_writer *w, unsigned idx, const struct ring_track *t);
+int ring_writer_set_params(struct ring_writer *w, unsigned idx, const uint8_t *params,
+                           size_t len);
+
+/* The next frame of track idx starts a new source timestamp base (reconnect, file loop):
+ * the ring keeps its timestamps continuous, advancing by the wall-clock gap. Done for every
+ * track automatically when a ring is re-opened. */
+void ring_writer_rebase(struct ring_writer *w, unsigned idx);
+
+/* Appends one access unit. src_ts is the source's RTP timestamp (mapped to ring time);
+ * pkt_count is what codec/ says the frame packetizes into at the ring's MTU. Payload is
+ * copied into the ring. Returns the frame sequence number (> 0) or -errno (-EMSGSIZE when
+ * len exceeds the frame limit, -EINVAL on a bad track). Bumps the doorbells. */
+int64_t ring_writer_write(struct ring_writer *w, unsigned track, uint32_t flags, uint32_t src_ts,
+                          uint32_t pkt_count, const uint8_t *data, size_t len);
+
+/* Also bump this 32-bit futex word (e.g. the control segment's doorbell) on every write. */
+void ring_writer_set_doorbell(struct ring_writer *w, _Atomic uint32_t *word);
+/* Liveness: stores now into the header (call about once a second). */
+void ring_writer_heartbeat(struct ring_writer *w);
+/* Keyframe requests from viewers (PLI/FIR) since the last call. */
+uint32_t ring_writer_take_keyframe_requests(struct ring_writer *w);
+
+/* ---- reader (an egress worker) ---- */
+
+struct ring_reader;
+
+/* Attaches read-only to /<name>. Refuses a missing, truncated or foreign object (wrong
+ * magic, version or geometry) with -errno and a reason in err. Positions at the live edge. */
+int ring_reader_open(struct ring_reader **out, const char *name, char *err, size_t errlen);
+void ring_reader_close(struct ring_reader *r);
+
+/* Next frame in order. Returns 1 with *f filled, 0 when caught up, or -ESTALE when the
+ * writer lapped the reader: it has then been moved to the latest keyframe of the first
+ * video track (or the live edge) and the caller counts a lap and calls again. */
+int ring_reader_next(struct ring_reader *r, struct ring_frame *f);
+/* After using f's data: true if the writer has not overwritten it meanwhile. */
+bool ring_frame_still_valid(const struct ring_reader *r, const struct ring_frame *f);
+
+/* Reads frame seq if still in the ring: 1 and *f, or 0 if gone or not yet written. */
+int ring_reader_get(const struct ring_reader *r, uint64_t seq, struct ring_frame *f);
+/* Positions the reader so that the next frame returned is the latest keyframe of track
+ * (video), or the live edge if none. Returns that frame's sequence number (0 = live edge). */
+uint64_t ring_reader_seek_keyframe(struct ring_reader *r, unsigned track);
+/* Sequence number of the latest keyframe of track, 0 if none in the ring. */
+uint64_t ring_reader_latest_keyframe(const struct ring_reader *r, unsigned track);
+/* Next sequence number the writer will publish (the live edge). */
+uint64_t ring_reader_head(const struct ring_reader *r);
+
+/* The frame of track holding global packet number pkt16 (a 16-bit RTP sequence number in
+ * the ring's numbering, extended against the track's latest packet). Returns 1 with *f and
+ * *index (the packet's index within the frame), or 0 if no longer (or not yet) in the ring.
+ * This is how a NACK is served. */
+int ring_reader_find_packet(const struct ring_reader *r, unsigned track, uint16_t pkt16,
+                            struct ring_frame *f, uint32_t *index);
+
+/* Copies track idx (consistent snapshot). 0, -ENOENT if undeclared, -EAGAIN if the writer
+ * kept changing it. version (optional) changes whenever the track is updated. */
+int ring_reader_track(const struct ring_reader *r, unsigned idx, struct ring_track *t,
+                      uint32_t *version);
+uint32_t ring_reader_generation(const struct ring_reader *r);
+uint32_t ring_reader_mtu(const struct ring_reader *r);
+/* Writer's last heartbeat (CLOCK_MONOTONIC ns) and pid. */
+uint64_t ring_reader_heartbeat(const struct ring_reader *r);
+/* Asks the writer for a keyframe (a viewer's PLI/FIR). */
+void ring_reader_request_keyframe(struct ring_reader *r);
+/* The ring's own doorbell word, for a doorbell_waiter. */
+_Atomic uint32_t *ring_reader_doorbell(struct ring_reader *r);
+
+#endif

@@ -1,0 +1,166 @@
+/* test_config.c: config_load accepts the documented keys and names FILE:LINE: key on every
+ * error; a table of broken files, each with the message it must produce. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "common/config.h"
+
+static char tmpdir[64];
+
+static const char *write_conf(const char *text)
+{
+    static char path[128];
+    snprintf(path, sizeof(path), "%s/test.conf", tmpdir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(tmpdir, sizeof(tmpdir), "/tmp/rc-config-XXXXXX");
+    assert_non_null(mkdtemp(tmpdir));
+    char clip[128];
+    snprintf(clip, sizeof(clip), "%s/clip.h264", tmpdir);
+    FILE *f = fopen(clip, "w");
+    assert_non_null(f);
+    fclose(f);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+    return system(cmd);
+}
+
+static void test_good_file(void **state)
+{
+    (void)state;
+    static struct config cfg;
+    char err[256] = "";
+    const char *file = write_conf("; comment\n"
+                                  "[server]\n"
+                                  "http_listen = 127.0.0.1:18889\n"
+                                  "workers = 3\n"
+                                  "udp_port_base = 20000\n"
+                                  "public_addresses = 192.0.2.1, 2001:db8::1\n"
+                                  "mtu = 1100\n"
+                                  "log_level = debug\n"
+                                  "[path cam-1]\n"
+                                  "source = rtsp://user:pw@10.0.0.1:554/stream\n"
+                                  "transport = udp\n"
+                                  "read_token = s3cret\n"
+                                  "[path demo]\n"
+                                  "source = file:clip.h264\n");
+    assert_int_equal(config_load(&cfg, file, err, sizeof(err)), 0);
+    assert_string_equal(cfg.http_host, "127.0.0.1");
+    assert_int_equal(cfg.http_port, 18889);
+    assert_int_equal(cfg.workers, 3);
+    assert_int_equal(cfg.udp_port_base, 20000);
+    assert_int_equal(cfg.n_public_addresses, 2);
+    assert_string_equal(cfg.public_addresses[1], "2001:db8::1");
+    assert_int_equal(cfg.mtu, 1100);
+    assert_int_equal(cfg.log_level, LOG_DEBUG);
+    assert_int_equal(cfg.n_paths, 2);
+    const struct config_path *cam = config_find_path(&cfg, "cam-1");
+    assert_non_null(cam);
+    assert_int_equal(cam->transport, TRANSPORT_UDP);
+    assert_string_equal(cam->read_token, "s3cret");
+    const struct config_path *demo = config_find_path(&cfg, "demo");
+    assert_non_null(demo);
+    char want[160];
+    snprintf(want, sizeof(want), "file:%s/clip.h264", tmpdir);
+    assert_string_equal(demo->source, want);
+    assert_null(config_find_path(&cfg, "nope"));
+}
+
+static void test_defaults(void **state)
+{
+    (void)state;
+    static struct config cfg;
+    char err[256] = "";
+    assert_int_equal(config_load(&cfg, write_conf("[server]\n"), err, sizeof(err)), 0);
+    assert_int_equal(cfg.http_port, 8889);
+    assert_int_equal(cfg.metrics_port, 9998);
+    assert_string_equal(cfg.metrics_host, "127.0.0.1");
+    assert_int_equal(cfg.udp_port_base, 8189);
+    assert_int_equal(cfg.mtu, 1200);
+    assert_true(cfg.workers >= 1);
+    assert_int_equal(cfg.n_paths, 0);
+}
+
+struct bad_case {
+    const char *text;
+    const char *message; /* expected after "FILE:" */
+};
+
+static const struct bad_case bad_cases[] = {
+    {"[server]\nhttp_listen = 8889\n", "2: http_listen: expected HOST:PORT"},
+    {"[server]\nworkers = 0\n", "2: workers: expected auto or 1..64"},
+    {"[server]\nworkers = many\n", "2: workers: expected auto or 1..64"},
+    {"[server]\nmtu = 99999\n", "2: mtu: expected RTP payload bytes"},
+    {"[server]\nlog_level = loud\n", "2: log_level: expected debug"},
+    {"[server]\n\nbogus = 1\n", "3: bogus: unknown key in [server]"},
+    {"[sever]\nworkers = 1\n", "1: unknown section [sever]"},
+    {"workers = 1\n", "1: workers: key outside a section"},
+    {"[server]\nthis line is not ini\n", "2: syntax error"},
+    {"[path a/b]\nsource = file:clip.h264\n", "1: invalid path name \"a/b\""},
+    {"[path x]\nsource = http://example/\n", "2: source: expected file:PATH or rtsp://"},
+    {"[path x]\nsource = file:missing.h264\n", "2: source: cannot read"},
+    {"[path x]\ntransport = sctp\n", "2: transport: expected tcp or udp"},
+    {"[path x]\nfps = 0\nsource = file:clip.h264\n", "2: fps: expected 1..240"},
+    {"[server]\n[path x]\ntransport = tcp\n[path y]\nsource = file:clip.h264\n",
+     "2: source: missing in [path x]"},
+    {"[path x]\nsource = file:clip.h264\n[path y]\nsource = file:clip.h264\n[path x]\n"
+     "source = file:clip.h264\n",
+     "5: path \"x\" defined twice"},
+};
+
+static void test_bad_files(void **state)
+{
+    (void)state;
+    static struct config cfg;
+    for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+        char err[512] = "";
+        const char *file = write_conf(bad_cases[i].text);
+        int rc = config_load(&cfg, file, err, sizeof(err));
+        char want[512];
+        snprintf(want, sizeof(want), "%s:%s", file, bad_cases[i].message);
+        if (rc == 0 || strncmp(err, want, strlen(want)) != 0)
+            fail_msg("case %zu: rc=%d err=\"%s\", want prefix \"%s\"", i, rc, err, want);
+    }
+}
+
+static void test_missing_file(void **state)
+{
+    (void)state;
+    static struct config cfg;
+    char err[256] = "";
+    assert_true(config_load(&cfg, "/nonexistent/ringcast.conf", err, sizeof(err)) < 0);
+    assert_non_null(strstr(err, "No such file"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_good_file),
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_bad_files),
+        cmocka_unit_test(test_missing_file),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
