@@ -13,7 +13,7 @@ DEB_BUILD = build-essential pkg-config clang libclang-rt-14-dev libuv1-dev libre
             libsrtp2-dev libssl-dev libinih-dev libcmocka-dev
 DEB_TEST  = ffmpeg gstreamer1.0-rtsp gir1.2-gst-rtsp-server-1.0 python3-gi \
             gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad \
-            python3-aiortc python3-prometheus-client chromium nodejs npm curl procps \
+            python3-aiortc python3-prometheus-client chromium curl procps \
             iproute2 util-linux linux-perf
 DEB_ALL   = $(DEB_BUILD) $(DEB_TEST)
 
@@ -30,7 +30,7 @@ LDFLAGS_VARIANT = -fsanitize=address,undefined
 else ifeq ($(VARIANT),fuzz)
 CC := clang
 CFLAGS_VARIANT = -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
-                 -Wno-unused-command-line-argument -DRINGCAST_FUZZ
+                 -Wno-unused-command-line-argument -Wno-unknown-warning-option -DRINGCAST_FUZZ
 LDFLAGS_VARIANT = -fsanitize=fuzzer,address,undefined
 else
 CFLAGS_VARIANT = -O2
@@ -79,6 +79,7 @@ deps:
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+	@command -v npm >/dev/null || { $$( [ $$(id -u) -eq 0 ] || echo sudo ) apt-get install -y -qq npm; }
 	@test -d test/browser/node_modules/playwright-core || \
 	  (cd test/browser && npm install --no-audit --no-fund --silent >/dev/null)
 
@@ -117,7 +118,7 @@ fuzz-build: $(FUZZ_BINS)
 # make test: release build and unit tests, the same unit tests under ASan+UBSan,
 # integration tests against the release binaries, then a short fuzz pass on the corpus.
 test: deps
-	$(MAKE) all
+	$(MAKE) -j2 all
 	$(MAKE) VARIANT=asan O=$(O)/asan $(UNIT_SRCS:test/unit/%.c=$(O)/asan/test/%)
 	$(MAKE) VARIANT=fuzz O=$(O)/fuzz-build fuzz-build
 	test/run.sh $(O)
