@@ -1,0 +1,184 @@
+/* media.h: the egress data plane, the contract between the control plane (whep: HTTP, ICE,
+ * DTLS, session table) and the media side (rings, packetization, SRTP, RTCP, NACK, sending).
+ * whep owns sockets and session memory; media owns the rings, the send path and RTCP. */
+#ifndef RINGCAST_MEDIA_H
+#define RINGCAST_MEDIA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+#include "common/config.h"
+#include "shm/ctl.h"
+#include "shm/ring.h"
+
+#define MEDIA_MAX_TRACKS RING_MAX_TRACKS
+#define MEDIA_MID_MAX    16
+/* DTLS-SRTP keying material (RFC 5764 4.2): client key | server key | client salt |
+ * server salt. 2 * (16 + 14) for AES_CM_128_HMAC_SHA1_80, 2 * (16 + 12) for AES-GCM. */
+#define MEDIA_KEYING_MAX 60
+
+/* DTLS-SRTP protection profile ids (IANA), as OpenSSL's SSL_get_selected_srtp_profile()->id
+ * reports them: whep passes that id through unchanged. */
+enum media_srtp_profile {
+    MEDIA_SRTP_AES128_CM_SHA1_80 = 0x0001,
+    MEDIA_SRTP_AEAD_AES_128_GCM = 0x0007,
+};
+
+/* Bytes of keying material to export with SSL_export_keying_material(...,
+ * "EXTRACTOR-dtls_srtp", ...) for a profile; 0 for an unsupported one. */
+size_t media_srtp_keying_len(uint16_t profile);
+
+/* ---- per path: what the SDP answer needs ---- */
+
+struct media_track_info {
+    uint8_t index;  /* ring track index: the key for media_track_params below */
+    uint32_t codec; /* enum ring_codec */
+    uint32_t clock_rate;
+    uint32_t channels;
+    char profile_level_id[7]; /* H.264: from the current SPS ("42e01f"), else "" */
+    char fmtp[RING_FMTP_MAX]; /* the source's fmtp, informational */
+};
+
+struct media_worker;
+
+/* Fills out[] with the declared tracks of path's ring (opening the ring if needed).
+ * Returns the number of tracks (>= 1), -ENOENT when the path has no ring yet (no ingest
+ * running, or it has not declared a track), or another -errno. */
+int media_path_tracks(struct media_worker *w, const char *path,
+                      struct media_track_info out[MEDIA_MAX_TRACKS]);
+
+/* ---- per viewer ---- */
+
+enum media_track_flags {
+    MEDIA_TRACK_SEND = 1u << 0, /* negotiated: send this ring track */
+    MEDIA_TRACK_NACK = 1u << 1, /* a=rtcp-fb:PT nack */
+    MEDIA_TRACK_PLI = 1u << 2,  /* a=rtcp-fb:PT nack pli */
+};
+
+/* What the SDP negotiation settled for one ring track (indexed by ring track index). */
+struct media_track_params {
+    uint8_t flags;            /* enum media_track_flags; 0 = not sent */
+    uint8_t pt;               /* the offer's payload type for this codec */
+    uint8_t playout_delay_id; /* RFC 8285 one-byte id of http://www.webrtc.org/experiments/
+                                 rtp-hdrext/playout-delay, 0 = not offered */
+    uint8_t mid_id;           /* id of urn:ietf:params:rtp-hdrext:sdes:mid, 0 = not offered */
+    char mid[MEDIA_MID_MAX];  /* the m-section's mid (sent in the extension when mid_id) */
+};
+
+/* Everything whep knows once DTLS has completed. Copied by media_viewer_start. */
+struct media_viewer_params {
+    const char *path;              /* path name (the URL segment) */
+    const struct sockaddr *remote; /* validated ICE address; sendto target */
+    socklen_t remote_len;
+    uint16_t srtp_profile; /* enum media_srtp_profile */
+    const uint8_t *keying; /* exported keying material, RFC 5764 4.2 layout */
+    size_t keying_len;     /* media_srtp_keying_len(srtp_profile) */
+    struct media_track_params tracks[MEDIA_MAX_TRACKS];
+};
+
+/* Per viewer and per track, settled state: plain fixed-size fields, no pointers, so the
+ * record could later live in a per-worker shm session table and be adopted by a restarted
+ * worker (DESIGN.md "Per viewer: no copies"). */
+struct media_viewer_track {
+    struct media_track_params p;
+    uint32_t ssrc;       /* random, chosen by media_viewer_init; put in the answer */
+    uint16_t seq_offset; /* viewer seq = global packet number + seq_offset (mod 2^16) */
+    uint16_t pad0;
+    uint32_t ts_offset;       /* viewer ts = ring ts + ts_offset (shrinks during catch-up) */
+    uint32_t last_rtp_ts;     /* last RTP timestamp sent (viewer numbering), for SR */
+    uint64_t last_ring_ts_ns; /* arrival time of the frame last sent, for SR extrapolation */
+    uint64_t pkts_sent;       /* RTP packets and payload octets, for SR (RFC 3550 6.4.1) */
+    uint64_t octets_sent;
+    uint32_t last_sr_ntp_mid;  /* middle 32 bits of our last SR's NTP time (for RTT) */
+    uint32_t rr_fraction_lost; /* from the last RR block about this SSRC (0..255) */
+    int32_t rr_cum_lost;
+    uint32_t rr_jitter; /* in timestamp units */
+    uint32_t rtt_us;    /* from the last RR's LSR/DLSR; 0 = unknown */
+    uint32_t pad1;
+};
+
+enum media_viewer_state {
+    MEDIA_VIEWER_IDLE = 0, /* initialised, not started */
+    MEDIA_VIEWER_CATCHUP,  /* sending from the latest keyframe towards the live edge */
+    MEDIA_VIEWER_LIVE,     /* following the path's live cursor */
+};
+
+struct media_viewer_rec {
+    uint8_t remote[sizeof(struct sockaddr_storage)]; /* struct sockaddr of remote_len bytes */
+    uint32_t remote_len;
+    uint16_t srtp_profile;
+    uint8_t state; /* enum media_viewer_state */
+    uint8_t keying_len;
+    uint8_t keying[MEDIA_KEYING_MAX];
+    char path[CONFIG_NAME_MAX];
+    uint64_t next_frame; /* ring position: sequence number of the next frame to send */
+    uint64_t start_ns;   /* media_viewer_start time */
+    uint64_t next_sr_ns; /* when the next sender report is due */
+    uint64_t nacks;      /* NACKed packets, retransmitted, missed, PLI+FIR */
+    uint64_t retransmits;
+    uint64_t nack_misses;
+    uint64_t plis;
+    uint64_t send_drops;
+    struct media_viewer_track tracks[MEDIA_MAX_TRACKS];
+};
+
+struct media_path;
+struct media_srtp;
+
+/* The record plus runtime handles rebuilt from it. whep embeds or allocates this and keeps
+ * it in place from media_viewer_init to media_viewer_stop. */
+struct media_viewer {
+    struct media_viewer_rec rec;
+    /* runtime, owned by media: */
+    struct media_srtp *srtp; /* libsrtp2 contexts, NULL until started */
+    struct media_path *path;
+    struct media_viewer *prev, *next; /* the path's viewer list */
+    void *user;                       /* whep's session, untouched by media */
+};
+
+/* Zeroes v and draws random SSRCs, sequence and timestamp offsets per track. Call when the
+ * offer arrives: the answer lists rec.tracks[i].ssrc. */
+void media_viewer_init(struct media_viewer *v);
+
+/* Starts sending path's media to the viewer (after DTLS): copies params into the record,
+ * creates the SRTP contexts, attaches to the path's ring (opened lazily), and positions at
+ * the latest keyframe. Returns 0, -ENOENT (no ring for the path), -EPROTONOSUPPORT (SRTP
+ * profile), -EINVAL (bad keying length or address) or -ENOMEM. Logs nothing: the caller
+ * logs with the peer's address. */
+int media_viewer_start(struct media_worker *w, struct media_viewer *v,
+                       const struct media_viewer_params *p);
+
+/* Stops sending and frees the runtime handles; v may then be freed. Idempotent; safe on
+ * an initialised but never started viewer. */
+void media_viewer_stop(struct media_worker *w, struct media_viewer *v);
+
+/* One RTP/RTCP datagram (first byte 128..191, RFC 7983) from the viewer's validated address:
+ * SRTCP unprotect, then RR -> loss/jitter/RTT, generic NACK -> packets rebuilt from the ring
+ * and resent, PLI/FIR -> keyframe request to the ingest. Returns 0 or -errno (-EBADMSG for
+ * undecryptable or malformed input; counted, the caller need not log). pkt is not kept. */
+int media_input(struct media_worker *w, struct media_viewer *v, const uint8_t *pkt, size_t len);
+
+/* ---- per worker ---- */
+
+/* Creates the worker's media state on loop. cfg and ctl are borrowed and must outlive the
+ * worker. counters is the worker's slot counters (ctl_slot(...)->counters). udp_fd is the
+ * worker's media socket (owned by whep; media sends on it with MSG_DONTWAIT and raises its
+ * SO_SNDBUF). Supervised (ctl not private): one doorbell waiter on the control segment's
+ * doorbell; standalone: one per open ring on the ring's own doorbell.
+ * Returns 0 and *out, or -errno. */
+int media_worker_init(struct media_worker **out, uv_loop_t *loop, const struct config *cfg,
+                      struct ctl *ctl, struct ctl_counters *counters, int udp_fd);
+
+/* Stops every viewer still attached (their records stay valid), closes rings, waiters and
+ * timers. Memory is released from the handles' close callbacks: run the loop afterwards
+ * (uv_run(loop, UV_RUN_DEFAULT) returns once everything closed). Tolerates NULL. */
+void media_worker_free(struct media_worker *w);
+
+/* Viewers currently started on this worker (also kept in counters->viewers, which media
+ * maintains; whep counts sessions_total). */
+unsigned media_worker_viewers(const struct media_worker *w);
+
+#endif
