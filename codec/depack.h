@@ -1,0 +1,74 @@
+/* depack.h: RTP depacketizers, one object per track, turning RTP packets into access
+ * units: H.264 (RFC 6184: single NAL, STAP-A, FU-A), H.265 (RFC 7798: single, AP, FU),
+ * Opus (RFC 7587), PCMU/PCMA (RFC 3551). Video units come out as Annex-B with 4-byte start
+ * codes, ending on the marker bit or a timestamp change. A unit damaged by loss (a sequence
+ * gap, 16-bit wrap included) is dropped and counted, and video resumes at the next
+ * keyframe. In-band parameter sets are tracked. Packets must arrive in order (reordering,
+ * if any, happens before). */
+#ifndef RINGCAST_DEPACK_H
+#define RINGCAST_DEPACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Fixed RTP header fields (RFC 3550 5.1). */
+struct rtp_hdr {
+    uint8_t pt;
+    bool marker;
+    uint16_t seq;
+    uint32_t ts;
+    uint32_t ssrc;
+    uint16_t payload_off; /* after CSRCs and the header extension */
+    uint16_t payload_len; /* padding removed */
+};
+
+/* Parses an RTP packet's header. Returns 0, or -EBADMSG (version != 2, truncated, padding
+ * or extension longer than the packet). */
+int rtp_hdr_parse(const uint8_t *p, size_t len, struct rtp_hdr *out);
+
+/* A completed access unit, valid only during the callback. */
+struct depack_au {
+    const uint8_t *data; /* Annex-B for video, the codec frame for audio */
+    size_t len;
+    uint32_t ts;         /* RTP timestamp */
+    bool key;            /* video: holds an IDR/IRAP slice; audio: always */
+    bool params_changed; /* in-band parameter sets in this unit differ from the last ones */
+};
+
+struct depack_stats {
+    uint64_t packets; /* accepted RTP packets */
+    uint64_t lost;    /* packets missing by sequence number */
+    uint64_t bad;     /* malformed payloads (unit dropped) */
+    uint64_t units;   /* units delivered */
+    uint64_t dropped; /* units dropped: damaged, or waiting for a keyframe */
+};
+
+typedef void (*depack_au_cb)(void *arg, const struct depack_au *au);
+
+struct depack;
+
+/* One depacketizer for a track of codec (enum ring_codec). max_au bounds an access unit
+ * (bigger ones are dropped as bad); its buffer is allocated here, once. cb is called for
+ * each completed unit. Returns 0 or -errno (-EINVAL unknown codec, -ENOMEM). */
+int depack_create(struct depack **out, uint32_t codec, size_t max_au, depack_au_cb cb, void *arg);
+void depack_free(struct depack *d);
+
+/* Feeds one RTP packet (header included). Calls cb zero, one or two times (a timestamp
+ * change completes the previous unit; a marker completes the current one). Returns 0, or
+ * -EBADMSG for a malformed packet (counted in stats.bad; the unit in progress is dropped). */
+int depack_push(struct depack *d, const uint8_t *pkt, size_t len);
+
+/* Forgets the unit in progress and the sequence state, e.g. after a source reconnect;
+ * video waits for the next keyframe again. Parameter sets are kept. */
+void depack_reset(struct depack *d);
+
+/* The latest parameter sets seen in-band (Annex-B, 4-byte start codes), or those given by
+ * depack_set_params. *len = 0 when none. Valid until the next push. */
+const uint8_t *depack_params(const struct depack *d, size_t *len);
+/* Seeds the parameter sets, e.g. from sprop-parameter-sets. -ENOSPC if too large. */
+int depack_set_params(struct depack *d, const uint8_t *params, size_t len);
+
+const struct depack_stats *depack_stats(const struct depack *d);
+
+#endif

@@ -1,0 +1,23 @@
+/* file.h: the file: source: loops an H.264 Annex-B file forever at real-time pace (fps from
+ * path->fps, else the SPS timing info, else 30), with timestamps continuing across loops.
+ * The file is read once into memory and split into access units here. */
+#ifndef RINGCAST_FILE_H
+#define RINGCAST_FILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ingest/source.h"
+
+/* path->source is "file:PATH". Fails with -errno (unreadable, no access unit) at create. */
+int file_source_create(struct source **out, uv_loop_t *loop, struct ingest *ing,
+                       const struct config_path *path);
+
+/* Splits an H.264 Annex-B stream into access units (ITU-T H.264 7.4.1.2.3: an AUD, SPS, PPS,
+ * SEI or a slice with first_mb_in_slice == 0 after a slice starts a new unit). Calls cb
+ * for each with its byte range (start codes included). Returns the number of units, or
+ * -EBADMSG when the buffer holds no NAL. */
+int file_h264_split(const uint8_t *p, size_t len,
+                    void (*cb)(void *arg, const uint8_t *au, size_t au_len), void *arg);
+
+#endif
