@@ -1,0 +1,62 @@
+/* dtls.h: the DTLS 1.2 server side of DTLS-SRTP (RFC 5763/5764) for one egress worker:
+ * one self-signed ECDSA P-256 certificate per worker, one connection per viewer over
+ * memory/callback BIOs (no sockets), retransmissions on a libuv timer, SRTP keys exported
+ * when the handshake completes. Prefix dtlsrv_ (libre owns dtls_). */
+#ifndef RINGCAST_EGRESS_DTLS_H
+#define RINGCAST_EGRESS_DTLS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#define DTLSRV_FP_MAX 64 /* digest bytes (sha-512) */
+
+/* A certificate fingerprint as in a=fingerprint (RFC 8122): hash name and digest. */
+struct dtlsrv_fingerprint {
+    char hash[16]; /* "sha-256", lower case */
+    uint8_t digest[DTLSRV_FP_MAX];
+    size_t len;
+};
+
+/* SRTP keying material for one session in RFC 5764 4.2 layout (client key | server key |
+ * client salt | server salt), as media_viewer_start takes it. profile is the DTLS-SRTP
+ * protection profile id: 0x0001 AES128_CM_HMAC_SHA1_80, 0x0007 AEAD_AES_128_GCM. */
+struct dtlsrv_keys {
+    uint16_t profile;
+    size_t len; /* 60 for CM-80, 56 for GCM */
+    uint8_t material[60];
+};
+
+struct dtlsrv_ctx;
+struct dtlsrv_conn;
+
+struct dtlsrv_callbacks {
+    /* A datagram to send to the viewer (a whole DTLS flight or part of it). */
+    void (*send)(void *arg, const uint8_t *p, size_t len);
+    /* The handshake completed and the peer's certificate matched: keys are valid. */
+    void (*connected)(void *arg, const struct dtlsrv_keys *keys);
+    /* The handshake failed (bad fingerprint, alert, timeout); err is -errno. */
+    void (*failed)(void *arg, int err, const char *reason);
+};
+
+/* Generates the worker's key and certificate. 0 or -errno with a reason in err. */
+int dtlsrv_ctx_new(struct dtlsrv_ctx **out, char *err, size_t errlen);
+void dtlsrv_ctx_free(struct dtlsrv_ctx *ctx);
+/* "sha-256 AB:CD:..." for a=fingerprint. */
+const char *dtlsrv_ctx_fingerprint(const struct dtlsrv_ctx *ctx);
+
+/* Parses an a=fingerprint value ("sha-256 AB:CD:..."). 0 or -EINVAL. */
+int dtlsrv_fingerprint_parse(const char *value, struct dtlsrv_fingerprint *fp);
+
+/* A server connection expecting a client certificate with fingerprint fp. The callbacks
+ * run on the loop's thread, from dtlsrv_conn_input or the retransmission timer. */
+int dtlsrv_conn_new(struct dtlsrv_conn **out, struct dtlsrv_ctx *ctx, uv_loop_t *loop,
+                    const struct dtlsrv_fingerprint *fp, const struct dtlsrv_callbacks *cb,
+                    void *arg);
+/* Feeds one received datagram (first byte 20..63). */
+void dtlsrv_conn_input(struct dtlsrv_conn *c, const uint8_t *p, size_t len);
+/* Frees the SSL state at once and the timer in its close callback; tolerates NULL. Called
+ * once the handshake has settled (the peer sent SRTP/SRTCP) or when the session ends. */
+void dtlsrv_conn_free(struct dtlsrv_conn *c);
+
+#endif

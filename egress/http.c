@@ -1,0 +1,489 @@
+/* http.c: request parsing (libre's http_msg_decode behind our own size limits) and the
+ * libuv connection handling of the worker's HTTP/1.1 server: SO_REUSEPORT listener,
+ * keep-alive, pipelined requests answered in order, header and idle timeouts. */
+#include "egress/http.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <re.h>
+
+#include "common/log.h"
+
+/* ---- parsing ---- */
+
+/* Copies a header value; a value that does not fit is an error, never silently cut. */
+static int httpd_copy_pl(char *dst, size_t size, const struct pl *pl)
+{
+    if (pl->l >= size)
+        return -EBADMSG;
+    memcpy(dst, pl->p, pl->l);
+    dst[pl->l] = '\0';
+    return 0;
+}
+
+static int httpd_copy_hdr(const struct http_msg *msg, enum http_hdrid id, char *dst, size_t size)
+{
+    const struct http_hdr *h = http_msg_hdr(msg, id);
+    dst[0] = '\0';
+    if (!h)
+        return 0;
+    if (http_msg_hdr_count(msg, id) > 1)
+        return -EBADMSG;
+    return httpd_copy_pl(dst, size, &h->val);
+}
+
+/* libre's Content-Length is a wrapping 32-bit number (4294967297 reads as 1, "-5" as 0), so
+ * the header is validated here: digits only, one header, at most HTTPD_MAX_BODY. */
+static int httpd_content_length(const struct http_msg *msg, size_t *out)
+{
+    const struct http_hdr *h = http_msg_hdr(msg, HTTP_HDR_CONTENT_LENGTH);
+    *out = 0;
+    if (!h)
+        return 0;
+    if (http_msg_hdr_count(msg, HTTP_HDR_CONTENT_LENGTH) > 1 || h->val.l == 0)
+        return -EBADMSG;
+    size_t v = 0;
+    for (size_t i = 0; i < h->val.l; i++) {
+        char c = h->val.p[i];
+        if (c < '0' || c > '9')
+            return -EBADMSG;
+        v = v * 10 + (size_t)(c - '0');
+        if (v > HTTPD_MAX_BODY)
+            return -EFBIG;
+    }
+    *out = v;
+    return 0;
+}
+
+static int httpd_fill_request(const struct http_msg *msg, struct httpd_request *req)
+{
+    memset(req, 0, sizeof(*req));
+    int err = httpd_copy_pl(req->method, sizeof(req->method), &msg->met);
+    if (!err)
+        err = httpd_copy_pl(req->path, sizeof(req->path), &msg->path);
+    if (!err)
+        err = httpd_copy_hdr(msg, HTTP_HDR_CONTENT_TYPE, req->content_type,
+                             sizeof(req->content_type));
+    if (!err)
+        err = httpd_copy_hdr(msg, HTTP_HDR_AUTHORIZATION, req->authorization,
+                             sizeof(req->authorization));
+    if (!err)
+        err = httpd_copy_hdr(msg, HTTP_HDR_IF_MATCH, req->if_match, sizeof(req->if_match));
+    if (err)
+        return err;
+    if (req->path[0] != '/')
+        return -EBADMSG;
+    int v11 = pl_strcmp(&msg->ver, "1.1") == 0;
+    if (!v11 && pl_strcmp(&msg->ver, "1.0") != 0)
+        return -EBADMSG;
+    if (v11)
+        req->keep_alive = !http_msg_hdr_has_value(msg, HTTP_HDR_CONNECTION, "close");
+    else
+        req->keep_alive = http_msg_hdr_has_value(msg, HTTP_HDR_CONNECTION, "keep-alive");
+    return 0;
+}
+
+static const uint8_t *httpd_find_header_end(const uint8_t *p, size_t len)
+{
+    for (size_t i = 3; i < len; i++)
+        if (p[i] == '\n' && p[i - 1] == '\r' && p[i - 2] == '\n' && p[i - 3] == '\r')
+            return p + i + 1;
+    return NULL;
+}
+
+int httpd_parse_request(const uint8_t *p, size_t len, struct httpd_request *req)
+{
+    size_t scan = len < HTTPD_MAX_HEADER ? len : HTTPD_MAX_HEADER;
+    const uint8_t *end = httpd_find_header_end(p, scan);
+    if (!end)
+        return len >= HTTPD_MAX_HEADER ? -EMSGSIZE : 0;
+    size_t hdr_len = (size_t)(end - p);
+
+    struct mbuf *mb = mbuf_alloc(hdr_len);
+    if (!mb)
+        return -ENOMEM;
+    struct http_msg *msg = NULL;
+    size_t body_len = 0;
+    int err = mbuf_write_mem(mb, p, hdr_len) ? -ENOMEM : 0;
+    if (!err) {
+        mb->pos = 0;
+        err = http_msg_decode(&msg, mb, true) ? -EBADMSG : 0;
+    }
+    /* Decoding stops at the first blank line: anything left means a malformed header block. */
+    if (!err && mbuf_get_left(mb) != 0)
+        err = -EBADMSG;
+    if (!err && http_msg_hdr(msg, HTTP_HDR_TRANSFER_ENCODING))
+        err = -ENOTSUP;
+    if (!err)
+        err = httpd_content_length(msg, &body_len);
+    if (!err)
+        err = httpd_fill_request(msg, req);
+    mem_deref(msg);
+    mem_deref(mb);
+    if (err)
+        return err;
+    if (len - hdr_len < body_len)
+        return 0;
+    req->body = p + hdr_len;
+    req->body_len = body_len;
+    return (int)(hdr_len + body_len);
+}
+
+int httpd_error_status(int err)
+{
+    switch (err) {
+    case -EMSGSIZE:
+        return 431;
+    case -EFBIG:
+        return 413;
+    case -ENOTSUP:
+        return 501;
+    case -ENOMEM:
+        return 503;
+    default:
+        return 400;
+    }
+}
+
+const char *httpd_reason(int status)
+{
+    switch (status) {
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 204:
+        return "No Content";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 406:
+        return "Not Acceptable";
+    case 408:
+        return "Request Timeout";
+    case 412:
+        return "Precondition Failed";
+    case 413:
+        return "Content Too Large";
+    case 415:
+        return "Unsupported Media Type";
+    case 422:
+        return "Unprocessable Content";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "Unknown";
+    }
+}
+
+void httpd_add_header(struct httpd_response *r, const char *name, const char *fmt, ...)
+{
+    size_t room = sizeof(r->headers) - r->headers_len;
+    int n = snprintf(r->headers + r->headers_len, room, "%s: ", name);
+    if (n < 0 || (size_t)n >= room)
+        goto overflow;
+    va_list ap;
+    va_start(ap, fmt);
+    int m = vsnprintf(r->headers + r->headers_len + n, room - (size_t)n, fmt, ap);
+    va_end(ap);
+    if (m < 0 || (size_t)(n + m + 2) >= room)
+        goto overflow;
+    memcpy(r->headers + r->headers_len + n + m, "\r\n", 3);
+    r->headers_len += (size_t)(n + m + 2);
+    return;
+overflow:
+    r->headers[r->headers_len] = '\0';
+}
+
+void httpd_set_text(struct httpd_response *r, int status, const char *text)
+{
+    r->status = status;
+    r->content_type = "text/plain; charset=utf-8";
+    r->body = text;
+    r->body_len = strlen(text);
+}
+
+/* ---- connections ---- */
+
+struct httpd_conn {
+    uv_tcp_t tcp;
+    uv_timer_t timer;
+    uv_shutdown_t shutdown;
+    struct httpd_server *server;
+    struct httpd_conn *next, *prev;
+    uint8_t *buf;
+    size_t len, cap;
+    int closing;
+    int handles_open;
+    char remote[64];
+};
+
+struct httpd_write {
+    uv_write_t req;
+    char data[];
+};
+
+static void httpd_conn_free_cb(uv_handle_t *h)
+{
+    struct httpd_conn *c = h->data;
+    if (--c->handles_open == 0) {
+        free(c->buf);
+        free(c);
+    }
+}
+
+static void httpd_conn_close(struct httpd_conn *c)
+{
+    if (c->closing)
+        return;
+    c->closing = 1;
+    struct httpd_server *s = c->server;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    s->n_conns--;
+    uv_close((uv_handle_t *)&c->tcp, httpd_conn_free_cb);
+    uv_close((uv_handle_t *)&c->timer, httpd_conn_free_cb);
+}
+
+static void httpd_timeout_cb(uv_timer_t *t)
+{
+    struct httpd_conn *c = t->data;
+    log_debug("http %s: %s timeout, closing", c->remote, c->len ? "header" : "idle");
+    httpd_conn_close(c);
+}
+
+static void httpd_shutdown_cb(uv_shutdown_t *req, int status)
+{
+    (void)status;
+    httpd_conn_close(req->handle->data);
+}
+
+static void httpd_write_cb(uv_write_t *w, int status)
+{
+    (void)status; /* a failed write shows up as a read error and closes the connection */
+    free(w);
+}
+
+static void httpd_send(struct httpd_conn *c, const struct httpd_response *r, int keep_alive)
+{
+    char head[2048];
+    int n = snprintf(head, sizeof(head),
+                     "HTTP/1.1 %d %s\r\nServer: ringcast\r\nAccess-Control-Allow-Origin: *\r\n"
+                     "Access-Control-Expose-Headers: Location, ETag, Link\r\n"
+                     "Content-Length: %zu\r\n%s%s%s%s%s\r\n",
+                     r->status, httpd_reason(r->status), r->body_len,
+                     r->content_type ? "Content-Type: " : "",
+                     r->content_type ? r->content_type : "", r->content_type ? "\r\n" : "",
+                     keep_alive ? "" : "Connection: close\r\n", r->headers);
+    if (n < 0 || (size_t)n >= sizeof(head))
+        n = snprintf(head, sizeof(head),
+                     "HTTP/1.1 500 Internal Server Error\r\n"
+                     "Content-Length: 0\r\nConnection: close\r\n\r\n");
+    struct httpd_write *w = malloc(sizeof(*w) + (size_t)n + r->body_len);
+    if (!w) {
+        httpd_conn_close(c);
+        return;
+    }
+    memcpy(w->data, head, (size_t)n);
+    if (r->body_len)
+        memcpy(w->data + n, r->body, r->body_len);
+    uv_buf_t b = uv_buf_init(w->data, (unsigned)((size_t)n + r->body_len));
+    if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, httpd_write_cb) < 0) {
+        free(w);
+        httpd_conn_close(c);
+    }
+}
+
+/* Answers every complete request in the buffer, in order. Returns 0 to keep reading, or -1
+ * when the connection must close after what was sent. */
+static int httpd_process(struct httpd_conn *c)
+{
+    size_t off = 0;
+    int rc = 0;
+    while (off < c->len) {
+        struct httpd_request req;
+        int n = httpd_parse_request(c->buf + off, c->len - off, &req);
+        if (n == 0)
+            break;
+        struct httpd_response res = {.status = 500};
+        if (n < 0) {
+            int status = httpd_error_status(n);
+            log_info("http %s: refused request: %d %s", c->remote, status, httpd_reason(status));
+            httpd_set_text(&res, status, httpd_reason(status));
+            httpd_send(c, &res, 0);
+            rc = -1;
+            break;
+        }
+        snprintf(req.remote, sizeof(req.remote), "%s", c->remote);
+        c->server->handler(c->server->arg, &req, &res);
+        httpd_send(c, &res, req.keep_alive);
+        off += (size_t)n;
+        if (!req.keep_alive) {
+            rc = -1;
+            break;
+        }
+    }
+    if (rc == 0 && off) {
+        memmove(c->buf, c->buf + off, c->len - off);
+        c->len -= off;
+    }
+    return rc;
+}
+
+static void httpd_alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *b)
+{
+    (void)hint;
+    struct httpd_conn *c = h->data;
+    size_t max = HTTPD_MAX_HEADER + HTTPD_MAX_BODY;
+    if (c->cap - c->len < 4096 && c->cap < max) {
+        size_t cap = c->cap ? c->cap * 2 : 8192;
+        if (cap > max)
+            cap = max;
+        uint8_t *nb = realloc(c->buf, cap);
+        if (nb) {
+            c->buf = nb;
+            c->cap = cap;
+        }
+    }
+    *b = uv_buf_init((char *)c->buf + c->len, (unsigned)(c->cap - c->len));
+}
+
+static void httpd_read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)
+{
+    (void)b;
+    struct httpd_conn *c = st->data;
+    if (nread < 0) {
+        httpd_conn_close(c);
+        return;
+    }
+    if (nread == 0)
+        return;
+    int was_idle = c->len == 0;
+    c->len += (size_t)nread;
+    if (httpd_process(c) < 0) {
+        /* uv_shutdown completes after the queued response is written; the timer bounds a
+         * peer that stops reading. */
+        uv_read_stop(st);
+        if (uv_shutdown(&c->shutdown, st, httpd_shutdown_cb) < 0)
+            httpd_conn_close(c);
+        else
+            uv_timer_start(&c->timer, httpd_timeout_cb, 2000, 0);
+        return;
+    }
+    if (c->len == 0)
+        uv_timer_start(&c->timer, httpd_timeout_cb, HTTPD_IDLE_TIMEOUT, 0);
+    else if (was_idle)
+        uv_timer_start(&c->timer, httpd_timeout_cb, HTTPD_HEADER_TIMEOUT, 0);
+}
+
+static void httpd_format_peer(uv_tcp_t *tcp, char *out, size_t size)
+{
+    struct sockaddr_storage ss;
+    int len = sizeof(ss);
+    char host[48] = "?";
+    int port = 0;
+    if (uv_tcp_getpeername(tcp, (struct sockaddr *)&ss, &len) == 0) {
+        if (ss.ss_family == AF_INET6) {
+            uv_ip6_name((struct sockaddr_in6 *)&ss, host, sizeof(host));
+            port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+        } else {
+            uv_ip4_name((struct sockaddr_in *)&ss, host, sizeof(host));
+            port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+        }
+    }
+    snprintf(out, size, "%s:%d", host, port);
+}
+
+static void httpd_accept_cb(uv_stream_t *l, int status)
+{
+    struct httpd_server *s = l->data;
+    if (status < 0)
+        return;
+    struct httpd_conn *c = calloc(1, sizeof(*c));
+    if (!c)
+        return;
+    c->server = s;
+    uv_tcp_init(s->loop, &c->tcp);
+    uv_timer_init(s->loop, &c->timer);
+    c->tcp.data = c->timer.data = c;
+    c->handles_open = 2;
+    c->next = s->conns;
+    if (s->conns)
+        s->conns->prev = c;
+    s->conns = c;
+    s->n_conns++;
+    if (uv_accept(l, (uv_stream_t *)&c->tcp) < 0) {
+        httpd_conn_close(c);
+        return;
+    }
+    httpd_format_peer(&c->tcp, c->remote, sizeof(c->remote));
+    uv_tcp_nodelay(&c->tcp, 1);
+    uv_timer_start(&c->timer, httpd_timeout_cb, HTTPD_IDLE_TIMEOUT, 0);
+    if (uv_read_start((uv_stream_t *)&c->tcp, httpd_alloc_cb, httpd_read_cb) < 0)
+        httpd_conn_close(c);
+}
+
+int httpd_server_start(struct httpd_server *s, uv_loop_t *loop, const char *host, uint16_t port,
+                       httpd_handler_fn handler, void *arg)
+{
+    memset(s, 0, sizeof(*s));
+    s->loop = loop;
+    s->handler = handler;
+    s->arg = arg;
+    struct sockaddr_storage ss;
+    int err = uv_ip4_addr(host, port, (struct sockaddr_in *)&ss);
+    if (err < 0)
+        err = uv_ip6_addr(host, port, (struct sockaddr_in6 *)&ss);
+    if (err < 0)
+        return err;
+    err = uv_tcp_init_ex(loop, &s->listener, ss.ss_family);
+    if (err < 0)
+        return err;
+    s->listener.data = s;
+    s->listening = 1;
+    /* Every worker binds the same port; the kernel spreads new connections across them. */
+    uv_os_fd_t fd;
+    int one = 1;
+    err = uv_fileno((uv_handle_t *)&s->listener, &fd);
+    if (!err && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0)
+        err = -errno;
+    if (!err)
+        err = uv_tcp_bind(&s->listener, (struct sockaddr *)&ss, 0);
+    if (!err)
+        err = uv_listen((uv_stream_t *)&s->listener, 256, httpd_accept_cb);
+    if (err < 0)
+        httpd_server_stop(s);
+    return err;
+}
+
+void httpd_server_stop(struct httpd_server *s)
+{
+    while (s->conns)
+        httpd_conn_close(s->conns);
+    if (s->listening) {
+        uv_close((uv_handle_t *)&s->listener, NULL);
+        s->listening = 0;
+    }
+}

@@ -1,0 +1,74 @@
+/* http.h: the egress worker's HTTP/1.1 server: one SO_REUSEPORT listener per worker on the
+ * shared port, keep-alive connections, header/body size limits and timeouts. Requests are
+ * parsed with libre's http_msg_decode behind our own limits; routing lives in whep.c. */
+#ifndef RINGCAST_EGRESS_HTTP_H
+#define RINGCAST_EGRESS_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#define HTTPD_MAX_HEADER     (16u * 1024) /* request line + headers */
+#define HTTPD_MAX_BODY       (64u * 1024)
+#define HTTPD_HEADER_TIMEOUT 10000 /* ms from a request's first byte to its last header */
+#define HTTPD_IDLE_TIMEOUT   30000 /* ms a keep-alive connection may sit idle */
+
+/* One parsed request. Strings are NUL-terminated copies (truncated values are refused by
+ * the parser, not cut); body points into the caller's buffer. */
+struct httpd_request {
+    char method[16];
+    char path[512]; /* without the query string, not percent-decoded */
+    char content_type[128];
+    char authorization[512];
+    char if_match[128];
+    int keep_alive; /* HTTP/1.1 without "Connection: close", or 1.0 with keep-alive */
+    const uint8_t *body;
+    size_t body_len;
+    char remote[64]; /* "1.2.3.4:5678", filled by the server for log lines */
+};
+
+/* A response the router fills; the server serializes and copies it. */
+struct httpd_response {
+    int status;
+    const char *content_type; /* static string, NULL for none */
+    char headers[1024];       /* extra header lines, each ending in \r\n */
+    size_t headers_len;
+    const void *body; /* borrowed until the handler returns */
+    size_t body_len;
+};
+
+/* Parses one request from p (len bytes buffered so far). Returns the bytes it spans (> 0)
+ * with *req filled, 0 when more bytes are needed, or a negative errno that maps to a status
+ * with httpd_error_status(): -EMSGSIZE headers over 16 KiB, -EFBIG body over 64 KiB,
+ * -ENOTSUP chunked or other transfer codings, -EBADMSG anything unparsable. */
+int httpd_parse_request(const uint8_t *p, size_t len, struct httpd_request *req);
+int httpd_error_status(int err);
+const char *httpd_reason(int status);
+
+/* Appends a header line to r ("Name: value\r\n"); silently refuses overflow (the header block
+ * is sized for the few headers we send). */
+void httpd_add_header(struct httpd_response *r, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Sets status and a one-line text/plain reason body (static string or long-lived). */
+void httpd_set_text(struct httpd_response *r, int status, const char *text);
+
+typedef void (*httpd_handler_fn)(void *arg, const struct httpd_request *req,
+                                 struct httpd_response *res);
+
+struct httpd_server {
+    uv_loop_t *loop;
+    uv_tcp_t listener;
+    httpd_handler_fn handler;
+    void *arg;
+    unsigned n_conns;
+    int listening;
+    struct httpd_conn *conns; /* open connections, for closing at shutdown */
+};
+
+/* Binds host:port with SO_REUSEPORT and listens. 0 or a libuv error code. */
+int httpd_server_start(struct httpd_server *s, uv_loop_t *loop, const char *host, uint16_t port,
+                       httpd_handler_fn handler, void *arg);
+/* Closes the listener and every connection; their memory goes in the close callbacks. */
+void httpd_server_stop(struct httpd_server *s);
+
+#endif
