@@ -3,7 +3,8 @@
  * the writer: they detect being lapped and resynchronize at the latest keyframe.
  *
  * Layout of /<prefix>.<path> (all fields fixed-width, little-endian host order):
- *   struct ring_hdr (4096 bytes) | struct ring_slot[slot_count] | payload bytes[data_size]
+ *   struct ring_hdr (4096 bytes) | struct ring_track_desc[RING_MAX_TRACKS] (2048 each) |
+ *   struct ring_slot[slot_count] (64 each) | payload bytes[data_size]
  * slot_count and data_size are powers of two. Frame sequence numbers start at 1 and never
  * repeat, across writer restarts too; frame s lives in slot s & (slot_count - 1). Payload
  * positions are absolute byte counts (monotonic, 64-bit); a frame's bytes are contiguous in
@@ -16,14 +17,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RING_MAGIC          0x31474e4952435200ull /* "\0RCRING1" */
-#define RING_VERSION        1
-#define RING_MAX_TRACKS     4
-#define RING_FMTP_MAX       256
-#define RING_PARAMS_MAX     1024 /* parameter sets, Annex-B (start codes) */
-#define RING_DEFAULT_SLOTS  8192
-#define RING_DEFAULT_DATA   (16u << 20)
-#define RING_MAX_FRAME      (4u << 20) /* and at most data_size / 4 */
+#define RING_MAGIC         0x31474e4952435200ull /* "\0RCRING1" */
+#define RING_VERSION       1
+#define RING_MAX_TRACKS    4
+#define RING_FMTP_MAX      256
+#define RING_PARAMS_MAX    1024 /* parameter sets, Annex-B (start codes) */
+#define RING_DEFAULT_SLOTS 8192
+#define RING_DEFAULT_DATA  (16u << 20)
+#define RING_MAX_FRAME     (4u << 20) /* and at most data_size / 4 */
 
 enum ring_codec {
     RING_CODEC_NONE = 0,
@@ -35,43 +36,106 @@ enum ring_codec {
 };
 
 enum ring_frame_flags {
-    RING_FRAME_KEY = 1u << 0,         /* decodable on its own (IDR/IRAP); params in front */
+    RING_FRAME_KEY = 1u << 0,            /* decodable on its own (IDR/IRAP); params in front */
     RING_FRAME_PARAMS_CHANGED = 1u << 1, /* the track's parameter sets changed at this frame */
 };
 
 /* A track as declared by the writer; readers copy it out under the track's seqlock. */
 struct ring_track {
-    uint32_t codec;        /* enum ring_codec */
-    uint32_t clock_rate;   /* RTP clock, e.g. 90000, 48000 */
-    uint32_t channels;     /* audio channels; 1 for video */
+    uint32_t codec;      /* enum ring_codec */
+    uint32_t clock_rate; /* RTP clock, e.g. 90000, 48000 */
+    uint32_t channels;   /* audio channels; 1 for video */
     uint32_t params_len;
-    char fmtp[RING_FMTP_MAX];       /* the source's fmtp, informational */
+    char fmtp[RING_FMTP_MAX];        /* the source's fmtp, informational */
     uint8_t params[RING_PARAMS_MAX]; /* current SPS/PPS (H.264) or VPS/SPS/PPS (H.265) */
 };
 
 /* One frame as a reader sees it: a view into shared memory, no copy. Only trust data
  * after ring_frame_still_valid() confirms the writer has not overwritten it meanwhile. */
 struct ring_frame {
-    uint64_t seq;           /* frame sequence number */
-    uint64_t first_pkt;     /* the track's global RTP sequence number of its first packet */
-    uint64_t arrival_ns;    /* CLOCK_MONOTONIC when the writer got it */
-    uint64_t data_pos;      /* absolute payload position, for validity checks */
+    uint64_t seq;        /* frame sequence number */
+    uint64_t first_pkt;  /* the track's global RTP sequence number of its first packet */
+    uint64_t arrival_ns; /* CLOCK_MONOTONIC when the writer got it */
+    uint64_t data_pos;   /* absolute payload position, for validity checks */
     const uint8_t *data;
     uint32_t len;
-    uint32_t rtp_ts;        /* ring timestamp (continuous across writer restarts) */
-    uint32_t pkt_count;     /* RTP packets this frame becomes at the ring's MTU */
+    uint32_t rtp_ts;    /* ring timestamp (continuous across writer restarts) */
+    uint32_t pkt_count; /* RTP packets this frame becomes at the ring's MTU */
     uint8_t track;
-    uint8_t flags;          /* enum ring_frame_flags */
+    uint8_t flags; /* enum ring_frame_flags */
 };
+
+/* ---- shared-memory layout (the contract; use the API below, not these structs) ---- */
+
+/* Per-track state the writer keeps in the header. The descriptor (struct ring_track) is
+ * guarded by desc_seq, a seqlock: odd while the writer updates it. The timestamp state lets
+ * a new writer continue the ring's timestamps after a restart. */
+struct ring_track_state {
+    _Atomic uint32_t desc_seq;
+    uint32_t ts_valid;           /* a frame has been written: last_* are meaningful */
+    _Atomic uint64_t latest_key; /* frame seq of the latest keyframe, 0 = none */
+    _Atomic uint64_t next_pkt;   /* the track's next global packet number */
+    uint64_t last_wall_ns;       /* CLOCK_MONOTONIC of the last frame written */
+    uint32_t last_ring_ts;       /* ring timestamp of the last frame written */
+    uint32_t ts_offset;          /* ring_ts = src_ts + ts_offset (mod 2^32) */
+    uint32_t rebase;             /* the next frame starts a new source timestamp base */
+    uint8_t pad[20];
+};
+
+/* The first page. Readers map the whole object read-only and this page a second time
+ * read-write, only to bump keyframe_requests (a viewer's PLI) and to wait on doorbell. */
+struct ring_hdr {
+    uint64_t magic;    /* RING_MAGIC, stored last (release) when the ring is created */
+    uint32_t version;  /* RING_VERSION */
+    uint32_t hdr_size; /* sizeof(struct ring_hdr) */
+    uint32_t slot_count;
+    uint32_t mtu;
+    uint64_t data_size;
+    _Atomic uint32_t generation; /* 1 for the creator, +1 per re-opening writer */
+    _Atomic int32_t writer_pid;
+    _Atomic uint64_t heartbeat_ns;
+    uint8_t pad0[16];
+    _Atomic uint64_t head __attribute__((aligned(64))); /* next frame seq to be published */
+    _Atomic uint64_t reserved; /* payload bytes reserved up to (absolute position) */
+    _Atomic uint32_t doorbell __attribute__((aligned(64)));
+    _Atomic uint32_t keyframe_requests __attribute__((aligned(64)));
+    struct ring_track_state track_state[RING_MAX_TRACKS] __attribute__((aligned(64)));
+    uint8_t pad1[4096 - 256 - RING_MAX_TRACKS * 64];
+};
+
+struct ring_track_desc {
+    struct ring_track t;
+    uint8_t pad[2048 - sizeof(struct ring_track)];
+};
+
+/* A frame slot. seq is 0 while the writer fills the slot and is stored last (release), so
+ * a reader that finds the same seq before and after copying the fields has a consistent copy. */
+struct ring_slot {
+    _Atomic uint64_t seq;
+    _Atomic uint64_t data_pos;
+    _Atomic uint64_t first_pkt;
+    _Atomic uint64_t arrival_ns;
+    _Atomic uint32_t len;
+    _Atomic uint32_t rtp_ts;
+    _Atomic uint32_t pkt_count;
+    _Atomic uint8_t track;
+    _Atomic uint8_t flags;
+    uint8_t pad[18];
+};
+
+_Static_assert(sizeof(struct ring_hdr) == 4096, "ring_hdr layout");
+_Static_assert(sizeof(struct ring_track_state) == 64, "ring_track_state layout");
+_Static_assert(sizeof(struct ring_track_desc) == 2048, "ring_track_desc layout");
+_Static_assert(sizeof(struct ring_slot) == 64, "ring_slot layout");
 
 /* ---- writer (the ingest) ---- */
 
 struct ring_writer;
 
 struct ring_writer_opts {
-    uint32_t slot_count;    /* power of two; 0 = RING_DEFAULT_SLOTS */
-    uint64_t data_size;     /* power of two; 0 = RING_DEFAULT_DATA */
-    uint32_t mtu;           /* RTP payload bytes per packet, recorded for readers */
+    uint32_t slot_count; /* power of two; 0 = RING_DEFAULT_SLOTS */
+    uint64_t data_size;  /* power of two; 0 = RING_DEFAULT_DATA */
+    uint32_t mtu;        /* RTP payload bytes per packet, recorded for readers */
 };
 
 /* Creates /<name> (mode 0600) or re-opens an existing ring of the same geometry, bumping
@@ -86,8 +150,7 @@ void ring_writer_close(struct ring_writer *w, bool unlink);
 /* Declares or updates track idx (< RING_MAX_TRACKS). Params may change later through
  * ring_writer_set_params; readers see a consistent copy either way. */
 int ring_writer_set_track(struct ring_writer *w, unsigned idx, const struct ring_track *t);
-int ring_writer_set_params(struct ring_writer *w, unsigned idx, const uint8_t *params,
-                           size_t len);
+int ring_writer_set_params(struct ring_writer *w, unsigned idx, const uint8_t *params, size_t len);
 
 /* The next frame of track idx starts a new source timestamp base (reconnect, file loop):
  * the ring keeps its timestamps continuous, advancing by the wall-clock gap. Done for every
@@ -119,7 +182,8 @@ void ring_reader_close(struct ring_reader *r);
 
 /* Next frame in order. Returns 1 with *f filled, 0 when caught up, or -ESTALE when the
  * writer lapped the reader: it has then been moved to the latest keyframe of the first
- * video track (or the live edge) and the caller counts a lap and calls again. */
+ * video track (or the live edge) and the caller counts a lap and calls again. -EBADMSG:
+ * the slot pointed outside the ring (a broken writer); it was skipped, call again. */
 int ring_reader_next(struct ring_reader *r, struct ring_frame *f);
 /* After using f's data: true if the writer has not overwritten it meanwhile. */
 bool ring_frame_still_valid(const struct ring_reader *r, const struct ring_frame *f);
@@ -149,6 +213,7 @@ uint32_t ring_reader_generation(const struct ring_reader *r);
 uint32_t ring_reader_mtu(const struct ring_reader *r);
 /* Writer's last heartbeat (CLOCK_MONOTONIC ns) and pid. */
 uint64_t ring_reader_heartbeat(const struct ring_reader *r);
+int32_t ring_reader_writer_pid(const struct ring_reader *r); /* 0 after an orderly close */
 /* Asks the writer for a keyframe (a viewer's PLI/FIR). */
 void ring_reader_request_keyframe(struct ring_reader *r);
 /* The ring's own doorbell word, for a doorbell_waiter. */

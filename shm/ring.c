@@ -1,0 +1,708 @@
+/* ring.c: the single-writer frame ring in POSIX shm (see ring.h for the layout). The writer
+ * never waits for readers; readers validate every offset they read from shared memory and
+ * detect being lapped through slot sequence numbers and the 'reserved' byte counter. */
+#include "shm/ring.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "shm/ctl.h"
+#include "shm/doorbell.h"
+
+#define RING_TRACKS_BYTES  (RING_MAX_TRACKS * sizeof(struct ring_track_desc))
+#define RING_MIN_SLOTS     4u
+#define RING_MAX_SLOTS     (1u << 22)
+#define RING_MIN_DATA      4096ull
+#define RING_MAX_DATA      (1ull << 34)
+#define RING_SEQLOCK_TRIES 64
+
+/* The parts of a mapped ring both sides need; geometry is copied out of the header once,
+ * validated, and never re-read, so a corrupted header cannot move later bounds checks. */
+struct ring_map {
+    uint8_t *base;
+    size_t len;
+    uint32_t slot_count;
+    uint64_t data_size;
+    struct ring_hdr *hdr;
+    struct ring_track_desc *tracks;
+    struct ring_slot *slots;
+    uint8_t *data;
+    char name[80]; /* "/<prefix>.<path>" */
+};
+
+struct ring_writer {
+    struct ring_map m;
+    int fd; /* kept open: holds the flock that makes this the only writer */
+    _Atomic uint32_t *extra_doorbell;
+};
+
+struct ring_reader {
+    struct ring_map m;
+    struct ring_hdr *hdr_rw; /* the header page mapped writable, see struct ring_hdr */
+    uint64_t next;
+};
+
+static void ring_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void ring_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || !errlen)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+static bool is_pow2(uint64_t v)
+{
+    return v && !(v & (v - 1));
+}
+
+static size_t ring_map_len(uint32_t slot_count, uint64_t data_size)
+{
+    return sizeof(struct ring_hdr) + RING_TRACKS_BYTES +
+           (size_t)slot_count * sizeof(struct ring_slot) + (size_t)data_size;
+}
+
+static bool ring_geometry_ok(uint64_t slot_count, uint64_t data_size)
+{
+    return is_pow2(slot_count) && slot_count >= RING_MIN_SLOTS && slot_count <= RING_MAX_SLOTS &&
+           is_pow2(data_size) && data_size >= RING_MIN_DATA && data_size <= RING_MAX_DATA;
+}
+
+static void ring_map_set(struct ring_map *m, void *base, size_t len, uint32_t slot_count,
+                         uint64_t data_size)
+{
+    m->base = base;
+    m->len = len;
+    m->slot_count = slot_count;
+    m->data_size = data_size;
+    m->hdr = base;
+    m->tracks = (struct ring_track_desc *)(m->base + sizeof(struct ring_hdr));
+    m->slots = (struct ring_slot *)(m->base + sizeof(struct ring_hdr) + RING_TRACKS_BYTES);
+    m->data = (uint8_t *)(m->slots + slot_count);
+}
+
+static int ring_shm_name(struct ring_map *m, const char *name, char *err, size_t errlen)
+{
+    if (!name || !*name || strchr(name, '/') ||
+        (size_t)snprintf(m->name, sizeof(m->name), "/%s", name) >= sizeof(m->name)) {
+        ring_err(err, errlen, "bad ring name '%s'", name ? name : "");
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static uint32_t ring_max_frame(const struct ring_map *m)
+{
+    uint64_t lim = m->data_size / 4;
+    return lim < RING_MAX_FRAME ? (uint32_t)lim : RING_MAX_FRAME;
+}
+
+/* ---- writer ---- */
+
+static bool ring_hdr_matches(const struct ring_hdr *h, uint32_t slot_count, uint64_t data_size)
+{
+    return h->magic == RING_MAGIC && h->version == RING_VERSION &&
+           h->hdr_size == sizeof(struct ring_hdr) && h->slot_count == slot_count &&
+           h->data_size == data_size;
+}
+
+/* A new writer of an existing ring: the frame sequence, packet numbers and 'reserved'
+ * simply continue; every track's timestamps are rebased on its next frame. A predecessor
+ * killed inside a seqlock update left desc_seq odd; making it even again lets readers in
+ * (the new writer declares its tracks again before writing). */
+static void ring_writer_resume(struct ring_writer *w)
+{
+    struct ring_hdr *h = w->m.hdr;
+    for (unsigned i = 0; i < RING_MAX_TRACKS; i++) {
+        struct ring_track_state *ts = &h->track_state[i];
+        uint32_t s = atomic_load_explicit(&ts->desc_seq, memory_order_relaxed);
+        if (s & 1)
+            atomic_store_explicit(&ts->desc_seq, s + 1, memory_order_release);
+        ts->rebase = 1;
+    }
+    atomic_fetch_add_explicit(&h->generation, 1, memory_order_release);
+}
+
+static void ring_writer_init_hdr(struct ring_writer *w, uint32_t mtu)
+{
+    struct ring_hdr *h = w->m.hdr;
+    memset(w->m.base, 0, sizeof(struct ring_hdr) + RING_TRACKS_BYTES);
+    memset(w->m.slots, 0, (size_t)w->m.slot_count * sizeof(struct ring_slot));
+    h->version = RING_VERSION;
+    h->hdr_size = sizeof(struct ring_hdr);
+    h->slot_count = w->m.slot_count;
+    h->data_size = w->m.data_size;
+    h->mtu = mtu;
+    atomic_store_explicit(&h->generation, 1, memory_order_relaxed);
+    atomic_store_explicit(&h->head, 1, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release);
+    h->magic = RING_MAGIC;
+}
+
+/* Opens (creating if needed) the object and takes the writer lock. 0 or -errno. */
+static int ring_writer_lock_open(struct ring_writer *w, char *err, size_t errlen)
+{
+    w->fd = shm_open(w->m.name, O_RDWR | O_CREAT, 0600);
+    if (w->fd < 0) {
+        int e = -errno;
+        ring_err(err, errlen, "shm_open %s: %s", w->m.name, strerror(-e));
+        return e;
+    }
+    if (flock(w->fd, LOCK_EX | LOCK_NB) < 0) {
+        int e = -errno;
+        ring_err(err, errlen, "ring %s: another writer holds it (%s)", w->m.name, strerror(-e));
+        close(w->fd);
+        w->fd = -1;
+        return e == -EWOULDBLOCK ? -EBUSY : e;
+    }
+    return 0;
+}
+
+/* Replaces a ring of another geometry or layout with a fresh object: readers still
+ * mapping the old one keep a consistent (if dead) ring instead of faulting on a resize. */
+static int ring_writer_recreate(struct ring_writer *w, size_t len, char *err, size_t errlen)
+{
+    close(w->fd); /* also drops the lock on the old object */
+    shm_unlink(w->m.name);
+    int e = ring_writer_lock_open(w, err, errlen);
+    if (e < 0)
+        return e;
+    if (ftruncate(w->fd, (off_t)len) < 0) {
+        e = -errno;
+        ring_err(err, errlen, "ftruncate %s to %zu bytes: %s", w->m.name, len, strerror(-e));
+        return e;
+    }
+    return 0;
+}
+
+int ring_writer_open(struct ring_writer **out, const char *name,
+                     const struct ring_writer_opts *opts, char *err, size_t errlen)
+{
+    *out = NULL;
+    uint32_t slots = opts && opts->slot_count ? opts->slot_count : RING_DEFAULT_SLOTS;
+    uint64_t data = opts && opts->data_size ? opts->data_size : RING_DEFAULT_DATA;
+    if (!ring_geometry_ok(slots, data)) {
+        ring_err(err, errlen, "ring %s: bad geometry (%u slots, %llu bytes)", name, slots,
+                 (unsigned long long)data);
+        return -EINVAL;
+    }
+    struct ring_writer *w = calloc(1, sizeof(*w));
+    if (!w) {
+        ring_err(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    w->fd = -1;
+    int e = ring_shm_name(&w->m, name, err, errlen);
+    if (e < 0)
+        goto fail;
+    e = ring_writer_lock_open(w, err, errlen);
+    if (e < 0)
+        goto fail;
+    size_t len = ring_map_len(slots, data);
+    struct stat st;
+    if (fstat(w->fd, &st) < 0) {
+        e = -errno;
+        ring_err(err, errlen, "fstat %s: %s", w->m.name, strerror(-e));
+        goto fail;
+    }
+    bool reuse = false;
+    if ((size_t)st.st_size == len) {
+        struct ring_hdr h;
+        reuse = pread(w->fd, &h, sizeof(h), 0) == (ssize_t)sizeof(h) &&
+                ring_hdr_matches(&h, slots, data);
+    }
+    if (!reuse && st.st_size != 0)
+        e = ring_writer_recreate(w, len, err, errlen);
+    else if (!reuse && ftruncate(w->fd, (off_t)len) < 0) {
+        e = -errno;
+        ring_err(err, errlen, "ftruncate %s to %zu bytes: %s", w->m.name, len, strerror(-e));
+    }
+    if (e < 0)
+        goto fail;
+    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, w->fd, 0);
+    if (p == MAP_FAILED) {
+        e = -errno;
+        ring_err(err, errlen, "mmap %s (%zu bytes): %s", w->m.name, len, strerror(-e));
+        goto fail;
+    }
+    ring_map_set(&w->m, p, len, slots, data);
+    if (reuse) {
+        w->m.hdr->mtu = opts ? opts->mtu : 0;
+        ring_writer_resume(w);
+    } else {
+        ring_writer_init_hdr(w, opts ? opts->mtu : 0);
+    }
+    atomic_store_explicit(&w->m.hdr->writer_pid, (int32_t)getpid(), memory_order_relaxed);
+    ring_writer_heartbeat(w);
+    *out = w;
+    return 0;
+fail:
+    ring_writer_close(w, false);
+    return e;
+}
+
+void ring_writer_close(struct ring_writer *w, bool unlink)
+{
+    if (!w)
+        return;
+    if (w->m.base) {
+        atomic_store_explicit(&w->m.hdr->writer_pid, 0, memory_order_relaxed);
+        munmap(w->m.base, w->m.len);
+    }
+    if (unlink && w->m.name[0])
+        shm_unlink(w->m.name);
+    if (w->fd >= 0)
+        close(w->fd);
+    free(w);
+}
+
+/* Seqlock update of track idx's descriptor: readers retry while desc_seq is odd or moved. */
+static void ring_desc_begin(struct ring_track_state *ts)
+{
+    uint32_t s = atomic_load_explicit(&ts->desc_seq, memory_order_relaxed);
+    atomic_store_explicit(&ts->desc_seq, s + 1, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release);
+}
+
+static void ring_desc_end(struct ring_track_state *ts)
+{
+    uint32_t s = atomic_load_explicit(&ts->desc_seq, memory_order_relaxed);
+    atomic_store_explicit(&ts->desc_seq, s + 1, memory_order_release);
+}
+
+int ring_writer_set_track(struct ring_writer *w, unsigned idx, const struct ring_track *t)
+{
+    if (idx >= RING_MAX_TRACKS || t->params_len > RING_PARAMS_MAX)
+        return -EINVAL;
+    struct ring_track_state *ts = &w->m.hdr->track_state[idx];
+    ring_desc_begin(ts);
+    w->m.tracks[idx].t = *t;
+    w->m.tracks[idx].t.fmtp[RING_FMTP_MAX - 1] = '\0';
+    ring_desc_end(ts);
+    return 0;
+}
+
+int ring_writer_set_params(struct ring_writer *w, unsigned idx, const uint8_t *params, size_t len)
+{
+    if (idx >= RING_MAX_TRACKS || len > RING_PARAMS_MAX)
+        return -EINVAL;
+    struct ring_track_state *ts = &w->m.hdr->track_state[idx];
+    ring_desc_begin(ts);
+    if (len)
+        memcpy(w->m.tracks[idx].t.params, params, len);
+    w->m.tracks[idx].t.params_len = (uint32_t)len;
+    ring_desc_end(ts);
+    return 0;
+}
+
+void ring_writer_rebase(struct ring_writer *w, unsigned idx)
+{
+    if (idx < RING_MAX_TRACKS)
+        w->m.hdr->track_state[idx].rebase = 1;
+}
+
+/* Maps a source timestamp to ring time. After a rebase the ring clock advances by the
+ * wall-clock gap since the track's last frame (at least one tick, so timestamps never
+ * repeat), then follows the new source base. */
+static uint32_t ring_map_ts(struct ring_writer *w, unsigned idx, uint32_t src_ts, uint64_t now)
+{
+    struct ring_track_state *ts = &w->m.hdr->track_state[idx];
+    if (!ts->ts_valid) {
+        ts->ts_offset = 0;
+    } else if (ts->rebase) {
+        uint64_t rate = w->m.tracks[idx].t.clock_rate ? w->m.tracks[idx].t.clock_rate : 90000;
+        uint64_t gap = now > ts->last_wall_ns ? now - ts->last_wall_ns : 0;
+        uint64_t ticks = gap / 1000 * rate / 1000000;
+        uint32_t ring_ts = ts->last_ring_ts + (uint32_t)(ticks ? ticks : 1);
+        ts->ts_offset = ring_ts - src_ts;
+    }
+    ts->rebase = 0;
+    ts->ts_valid = 1;
+    ts->last_wall_ns = now;
+    ts->last_ring_ts = src_ts + ts->ts_offset;
+    return ts->last_ring_ts;
+}
+
+/* Reserves len contiguous payload bytes and returns their absolute position. 'reserved'
+ * is published before any byte is written, so a reader that checks it after using a
+ * frame sees every overwrite that could have touched the frame's bytes. */
+static uint64_t ring_reserve(struct ring_writer *w, size_t len)
+{
+    struct ring_hdr *h = w->m.hdr;
+    uint64_t pos = atomic_load_explicit(&h->reserved, memory_order_relaxed);
+    uint64_t off = pos & (w->m.data_size - 1);
+    if (off + len > w->m.data_size)
+        pos += w->m.data_size - off; /* frames are contiguous: skip the tail */
+    atomic_store_explicit(&h->reserved, pos + len, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release);
+    return pos;
+}
+
+int64_t ring_writer_write(struct ring_writer *w, unsigned track, uint32_t flags, uint32_t src_ts,
+                          uint32_t pkt_count, const uint8_t *data, size_t len)
+{
+    if (track >= RING_MAX_TRACKS)
+        return -EINVAL;
+    if (len > ring_max_frame(&w->m))
+        return -EMSGSIZE;
+    struct ring_hdr *h = w->m.hdr;
+    struct ring_track_state *ts = &h->track_state[track];
+    uint64_t now = ctl_now_ns();
+    uint64_t seq = atomic_load_explicit(&h->head, memory_order_relaxed);
+    struct ring_slot *s = &w->m.slots[seq & (w->m.slot_count - 1)];
+
+    /* Invalidate the slot first: a reader still copying its previous frame sees seq move. */
+    atomic_store_explicit(&s->seq, 0, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release);
+
+    uint64_t pos = ring_reserve(w, len);
+    if (len)
+        memcpy(w->m.data + (pos & (w->m.data_size - 1)), data, len);
+    uint64_t first_pkt = atomic_load_explicit(&ts->next_pkt, memory_order_relaxed);
+    atomic_store_explicit(&s->data_pos, pos, memory_order_relaxed);
+    atomic_store_explicit(&s->first_pkt, first_pkt, memory_order_relaxed);
+    atomic_store_explicit(&s->arrival_ns, now, memory_order_relaxed);
+    atomic_store_explicit(&s->len, (uint32_t)len, memory_order_relaxed);
+    atomic_store_explicit(&s->rtp_ts, ring_map_ts(w, track, src_ts, now), memory_order_relaxed);
+    atomic_store_explicit(&s->pkt_count, pkt_count, memory_order_relaxed);
+    atomic_store_explicit(&s->track, (uint8_t)track, memory_order_relaxed);
+    atomic_store_explicit(&s->flags, (uint8_t)flags, memory_order_relaxed);
+    atomic_store_explicit(&s->seq, seq, memory_order_release);
+
+    atomic_store_explicit(&ts->next_pkt, first_pkt + pkt_count, memory_order_release);
+    if (flags & RING_FRAME_KEY)
+        atomic_store_explicit(&ts->latest_key, seq, memory_order_release);
+    atomic_store_explicit(&h->head, seq + 1, memory_order_release);
+
+    doorbell_ring(&h->doorbell);
+    if (w->extra_doorbell)
+        doorbell_ring(w->extra_doorbell);
+    return (int64_t)seq;
+}
+
+void ring_writer_set_doorbell(struct ring_writer *w, _Atomic uint32_t *word)
+{
+    w->extra_doorbell = word;
+}
+
+void ring_writer_heartbeat(struct ring_writer *w)
+{
+    atomic_store_explicit(&w->m.hdr->heartbeat_ns, ctl_now_ns(), memory_order_relaxed);
+}
+
+uint32_t ring_writer_take_keyframe_requests(struct ring_writer *w)
+{
+    return atomic_exchange_explicit(&w->m.hdr->keyframe_requests, 0, memory_order_relaxed);
+}
+
+/* ---- reader ---- */
+
+/* Validates the header read from a mapping of st_size bytes; fills m's geometry. */
+static int ring_reader_check(struct ring_map *m, const struct ring_hdr *h, size_t size, char *err,
+                             size_t errlen)
+{
+    if (h->magic != RING_MAGIC) {
+        ring_err(err, errlen, "ring %s: not a ring (bad magic %#llx)", m->name,
+                 (unsigned long long)h->magic);
+        return -EPROTO;
+    }
+    if (h->version != RING_VERSION || h->hdr_size != sizeof(struct ring_hdr)) {
+        ring_err(err, errlen, "ring %s: layout version %u, expected %u", m->name, h->version,
+                 RING_VERSION);
+        return -EPROTONOSUPPORT;
+    }
+    if (!ring_geometry_ok(h->slot_count, h->data_size) ||
+        ring_map_len(h->slot_count, h->data_size) != size) {
+        ring_err(err, errlen,
+                 "ring %s: geometry (%u slots, %llu bytes) does not match its size %zu", m->name,
+                 h->slot_count, (unsigned long long)h->data_size, size);
+        return -EBADMSG;
+    }
+    return 0;
+}
+
+static int ring_reader_map(struct ring_reader *r, int fd, char *err, size_t errlen)
+{
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        int e = -errno;
+        ring_err(err, errlen, "fstat %s: %s", r->m.name, strerror(-e));
+        return e;
+    }
+    size_t size = (size_t)st.st_size;
+    if (size < sizeof(struct ring_hdr) + RING_TRACKS_BYTES) {
+        ring_err(err, errlen, "ring %s: truncated (%zu bytes)", r->m.name, size);
+        return -EBADMSG;
+    }
+    void *rw = mmap(NULL, sizeof(struct ring_hdr), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (rw == MAP_FAILED) {
+        int e = -errno;
+        ring_err(err, errlen, "mmap %s: %s", r->m.name, strerror(-e));
+        return e;
+    }
+    r->hdr_rw = rw;
+    /* Geometry is copied once: later header changes cannot move the bounds. */
+    struct ring_hdr h;
+    memcpy(&h, rw, sizeof(h));
+    atomic_thread_fence(memory_order_acquire);
+    int e = ring_reader_check(&r->m, &h, size, err, errlen);
+    if (e < 0)
+        return e;
+    void *p = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED) {
+        e = -errno;
+        ring_err(err, errlen, "mmap %s (%zu bytes): %s", r->m.name, size, strerror(-e));
+        return e;
+    }
+    ring_map_set(&r->m, p, size, h.slot_count, h.data_size);
+    return 0;
+}
+
+int ring_reader_open(struct ring_reader **out, const char *name, char *err, size_t errlen)
+{
+    *out = NULL;
+    struct ring_reader *r = calloc(1, sizeof(*r));
+    if (!r) {
+        ring_err(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    int e = ring_shm_name(&r->m, name, err, errlen);
+    if (e < 0)
+        goto fail;
+    int fd = shm_open(r->m.name, O_RDWR, 0);
+    if (fd < 0) {
+        e = -errno;
+        if (e == -ENOENT)
+            ring_err(err, errlen, "ring %s does not exist (no ingest yet?)", r->m.name);
+        else
+            ring_err(err, errlen, "shm_open %s: %s", r->m.name, strerror(-e));
+        goto fail;
+    }
+    e = ring_reader_map(r, fd, err, errlen);
+    close(fd);
+    if (e < 0)
+        goto fail;
+    r->next = ring_reader_head(r);
+    *out = r;
+    return 0;
+fail:
+    ring_reader_close(r);
+    return e;
+}
+
+void ring_reader_close(struct ring_reader *r)
+{
+    if (!r)
+        return;
+    if (r->m.base)
+        munmap(r->m.base, r->m.len);
+    if (r->hdr_rw)
+        munmap(r->hdr_rw, sizeof(struct ring_hdr));
+    free(r);
+}
+
+uint64_t ring_reader_head(const struct ring_reader *r)
+{
+    return atomic_load_explicit(&r->m.hdr->head, memory_order_acquire);
+}
+
+static bool ring_data_live(const struct ring_map *m, uint64_t data_pos)
+{
+    atomic_thread_fence(memory_order_acquire);
+    uint64_t reserved = atomic_load_explicit(&m->hdr->reserved, memory_order_relaxed);
+    return reserved <= data_pos + m->data_size;
+}
+
+/* Copies slot seq into f. 1 on a consistent copy of frame seq whose bytes are still in
+ * place; 0 if the slot holds another frame or was reused meanwhile; -EBADMSG if the slot
+ * is consistent but its fields point outside the mapping (a broken writer). */
+static int ring_read_slot(const struct ring_map *m, uint64_t seq, struct ring_frame *f)
+{
+    const struct ring_slot *s = &m->slots[seq & (m->slot_count - 1)];
+    if (atomic_load_explicit(&s->seq, memory_order_acquire) != seq)
+        return 0;
+    f->seq = seq;
+    f->data_pos = atomic_load_explicit(&s->data_pos, memory_order_relaxed);
+    f->first_pkt = atomic_load_explicit(&s->first_pkt, memory_order_relaxed);
+    f->arrival_ns = atomic_load_explicit(&s->arrival_ns, memory_order_relaxed);
+    f->len = atomic_load_explicit(&s->len, memory_order_relaxed);
+    f->rtp_ts = atomic_load_explicit(&s->rtp_ts, memory_order_relaxed);
+    f->pkt_count = atomic_load_explicit(&s->pkt_count, memory_order_relaxed);
+    f->track = atomic_load_explicit(&s->track, memory_order_relaxed);
+    f->flags = atomic_load_explicit(&s->flags, memory_order_relaxed);
+    atomic_thread_fence(memory_order_acquire);
+    if (atomic_load_explicit(&s->seq, memory_order_relaxed) != seq)
+        return 0;
+    uint64_t off = f->data_pos & (m->data_size - 1);
+    if (f->len > ring_max_frame(m) || off + f->len > m->data_size || f->track >= RING_MAX_TRACKS)
+        return -EBADMSG;
+    if (!ring_data_live(m, f->data_pos))
+        return 0;
+    f->data = m->data + off;
+    return 1;
+}
+
+int ring_reader_get(const struct ring_reader *r, uint64_t seq, struct ring_frame *f)
+{
+    uint64_t head = ring_reader_head(r);
+    if (seq == 0 || seq >= head || head - seq > r->m.slot_count)
+        return 0;
+    return ring_read_slot(&r->m, seq, f) == 1;
+}
+
+bool ring_frame_still_valid(const struct ring_reader *r, const struct ring_frame *f)
+{
+    const struct ring_slot *s = &r->m.slots[f->seq & (r->m.slot_count - 1)];
+    atomic_thread_fence(memory_order_acquire);
+    return atomic_load_explicit(&s->seq, memory_order_relaxed) == f->seq &&
+           ring_data_live(&r->m, f->data_pos);
+}
+
+uint64_t ring_reader_latest_keyframe(const struct ring_reader *r, unsigned track)
+{
+    if (track >= RING_MAX_TRACKS)
+        return 0;
+    uint64_t key =
+        atomic_load_explicit(&r->m.hdr->track_state[track].latest_key, memory_order_acquire);
+    struct ring_frame f;
+    return key && ring_reader_get(r, key, &f) ? key : 0;
+}
+
+uint64_t ring_reader_seek_keyframe(struct ring_reader *r, unsigned track)
+{
+    uint64_t key = ring_reader_latest_keyframe(r, track);
+    r->next = key ? key : ring_reader_head(r);
+    return key;
+}
+
+/* The track a lapped reader resynchronizes on: the first video track, else none. */
+static int ring_first_video_track(const struct ring_reader *r)
+{
+    struct ring_track t;
+    for (unsigned i = 0; i < RING_MAX_TRACKS; i++) {
+        if (ring_reader_track(r, i, &t, NULL) == 0 &&
+            (t.codec == RING_CODEC_H264 || t.codec == RING_CODEC_H265))
+            return (int)i;
+    }
+    return -1;
+}
+
+int ring_reader_next(struct ring_reader *r, struct ring_frame *f)
+{
+    uint64_t head = ring_reader_head(r);
+    if (r->next >= head) {
+        r->next = head; /* never ahead of the writer */
+        return 0;
+    }
+    int got = head - r->next > r->m.slot_count ? 0 : ring_read_slot(&r->m, r->next, f);
+    if (got == 1) {
+        r->next++;
+        return 1;
+    }
+    if (got == -EBADMSG) {
+        r->next++; /* skip the broken slot rather than resync onto it forever */
+        return -EBADMSG;
+    }
+    int video = ring_first_video_track(r);
+    if (video >= 0)
+        ring_reader_seek_keyframe(r, (unsigned)video);
+    else
+        r->next = head;
+    return -ESTALE;
+}
+
+int ring_reader_find_packet(const struct ring_reader *r, unsigned track, uint16_t pkt16,
+                            struct ring_frame *f, uint32_t *index)
+{
+    if (track >= RING_MAX_TRACKS)
+        return 0;
+    uint64_t next_pkt =
+        atomic_load_explicit(&r->m.hdr->track_state[track].next_pkt, memory_order_acquire);
+    if (next_pkt == 0)
+        return 0;
+    uint64_t latest = next_pkt - 1;
+    uint16_t behind = (uint16_t)((uint16_t)latest - pkt16);
+    if (behind > latest)
+        return 0; /* before the track's first packet */
+    uint64_t want = latest - behind;
+    uint64_t head = ring_reader_head(r);
+    uint64_t oldest = head > r->m.slot_count ? head - r->m.slot_count : 1;
+    for (uint64_t seq = head - 1; seq >= oldest && seq > 0; seq--) {
+        if (!ring_reader_get(r, seq, f) || f->track != track)
+            continue;
+        if (want >= f->first_pkt + f->pkt_count)
+            return 0; /* older frames hold older packets: it is not in the ring */
+        if (want >= f->first_pkt) {
+            *index = (uint32_t)(want - f->first_pkt);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int ring_reader_track(const struct ring_reader *r, unsigned idx, struct ring_track *t,
+                      uint32_t *version)
+{
+    if (idx >= RING_MAX_TRACKS)
+        return -EINVAL;
+    const struct ring_track_state *ts = &r->m.hdr->track_state[idx];
+    for (int i = 0; i < RING_SEQLOCK_TRIES; i++) {
+        uint32_t s1 = atomic_load_explicit(&ts->desc_seq, memory_order_acquire);
+        if (s1 & 1)
+            continue;
+        memcpy(t, &r->m.tracks[idx].t, sizeof(*t));
+        atomic_thread_fence(memory_order_acquire);
+        if (atomic_load_explicit(&ts->desc_seq, memory_order_relaxed) != s1)
+            continue;
+        if (t->codec == RING_CODEC_NONE)
+            return -ENOENT;
+        if (t->params_len > RING_PARAMS_MAX)
+            return -EBADMSG;
+        t->fmtp[RING_FMTP_MAX - 1] = '\0';
+        if (version)
+            *version = s1 / 2;
+        return 0;
+    }
+    return -EAGAIN;
+}
+
+uint32_t ring_reader_generation(const struct ring_reader *r)
+{
+    return atomic_load_explicit(&r->m.hdr->generation, memory_order_acquire);
+}
+
+uint32_t ring_reader_mtu(const struct ring_reader *r)
+{
+    return r->m.hdr->mtu;
+}
+
+uint64_t ring_reader_heartbeat(const struct ring_reader *r)
+{
+    return atomic_load_explicit(&r->m.hdr->heartbeat_ns, memory_order_relaxed);
+}
+
+int32_t ring_reader_writer_pid(const struct ring_reader *r)
+{
+    return atomic_load_explicit(&r->m.hdr->writer_pid, memory_order_relaxed);
+}
+
+void ring_reader_request_keyframe(struct ring_reader *r)
+{
+    atomic_fetch_add_explicit(&r->hdr_rw->keyframe_requests, 1, memory_order_relaxed);
+}
+
+_Atomic uint32_t *ring_reader_doorbell(struct ring_reader *r)
+{
+    return &r->hdr_rw->doorbell;
+}

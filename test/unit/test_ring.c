@@ -1,0 +1,550 @@
+/* test_ring.c: the frame ring in one process: every writer and reader operation, wrap-around
+ * of slots and payload bytes, NACK lookups across the 16-bit wrap, laps and resync, writer
+ * restarts, refused attachments with their messages, and the futex doorbell across fork. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "shm/doorbell.h"
+#include "shm/ring.h"
+
+static char name[64];
+static char err[256];
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(name, sizeof(name), "rct-unit-%d", (int)getpid());
+    err[0] = '\0';
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char shm[80];
+    snprintf(shm, sizeof(shm), "/%s", name);
+    shm_unlink(shm);
+    return 0;
+}
+
+static struct ring_writer *open_writer(uint32_t slots, uint64_t data)
+{
+    struct ring_writer_opts o = {.slot_count = slots, .data_size = data, .mtu = 1200};
+    struct ring_writer *w = NULL;
+    int e = ring_writer_open(&w, name, &o, err, sizeof(err));
+    if (e < 0)
+        fail_msg("ring_writer_open: %d %s", e, err);
+    return w;
+}
+
+static struct ring_reader *open_reader(void)
+{
+    struct ring_reader *r = NULL;
+    int e = ring_reader_open(&r, name, err, sizeof(err));
+    if (e < 0)
+        fail_msg("ring_reader_open: %d %s", e, err);
+    return r;
+}
+
+static void declare_video(struct ring_writer *w, unsigned idx)
+{
+    struct ring_track t = {.codec = RING_CODEC_H264, .clock_rate = 90000, .channels = 1};
+    assert_int_equal(ring_writer_set_track(w, idx, &t), 0);
+}
+
+/* Frame payloads are a pattern derived from their length and a tag, so any overwrite or
+ * misplaced byte shows. */
+static void fill(uint8_t *buf, size_t len, uint32_t tag)
+{
+    for (size_t i = 0; i < len; i++)
+        buf[i] = (uint8_t)(tag * 31 + i * 7 + (i >> 8));
+}
+
+static void assert_pattern(const uint8_t *p, size_t len, uint32_t tag)
+{
+    static uint8_t want[1 << 16];
+    assert_true(len <= sizeof(want));
+    fill(want, len, tag);
+    assert_memory_equal(p, want, len);
+}
+
+static int64_t write_tagged(struct ring_writer *w, unsigned track, uint32_t flags, uint32_t ts,
+                            uint32_t pkts, size_t len, uint32_t tag)
+{
+    static uint8_t buf[1 << 16];
+    assert_true(len <= sizeof(buf));
+    fill(buf, len, tag);
+    return ring_writer_write(w, track, flags, ts, pkts, buf, len);
+}
+
+static void test_write_read(void **state)
+{
+    (void)state;
+    struct ring_writer *w = open_writer(16, 1 << 16);
+    declare_video(w, 0);
+    struct ring_reader *r = open_reader();
+    struct ring_frame f;
+    assert_int_equal(ring_reader_next(r, &f), 0);
+    assert_int_equal(ring_reader_head(r), 1);
+    assert_int_equal(ring_reader_mtu(r), 1200);
+    assert_int_equal(ring_reader_generation(r), 1);
+    assert_int_equal(ring_reader_writer_pid(r), getpid());
+    assert_true(ring_reader_heartbeat(r) > 0);
+
+    assert_int_equal(write_tagged(w, 0, RING_FRAME_KEY, 1000, 3, 3000, 1), 1);
+    assert_int_equal(write_tagged(w, 0, 0, 4000, 1, 10, 2), 2);
+    assert_int_equal(write_tagged(w, 0, 0, 7000, 2, 0, 3), 3);
+
+    assert_int_equal(ring_reader_next(r, &f), 1);
+    assert_int_equal(f.seq, 1);
+    assert_int_equal(f.len, 3000);
+    assert_int_equal(f.flags, RING_FRAME_KEY);
+    assert_int_equal(f.first_pkt, 0);
+    assert_int_equal(f.pkt_count, 3);
+    assert_int_equal(f.rtp_ts, 1000);
+    assert_int_equal(f.track, 0);
+    assert_pattern(f.data, f.len, 1);
+    assert_true(ring_frame_still_valid(r, &f));
+    assert_int_equal(ring_reader_next(r, &f), 1);
+    assert_int_equal(f.seq, 2);
+    assert_int_equal(f.first_pkt, 3);
+    assert_int_equal(f.rtp_ts, 4000);
+    assert_pattern(f.data, f.len, 2);
+    assert_int_equal(ring_reader_next(r, &f), 1);
+    assert_int_equal(f.len, 0);
+    assert_int_equal(f.first_pkt, 4);
+    assert_int_equal(ring_reader_next(r, &f), 0);
+
+    assert_int_equal(ring_reader_get(r, 1, &f), 1);
+    assert_pattern(f.data, f.len, 1);
+    assert_int_equal(ring_reader_get(r, 4, &f), 0);
+    assert_int_equal(ring_reader_get(r, 0, &f), 0);
+    assert_int_equal(ring_reader_latest_keyframe(r, 0), 1);
+    assert_int_equal(ring_reader_latest_keyframe(r, 1), 0);
+    assert_int_equal(ring_reader_seek_keyframe(r, 0), 1);
+    assert_int_equal(ring_reader_next(r, &f), 1);
+    assert_int_equal(f.seq, 1);
+
+    ring_reader_close(r);
+    ring_writer_close(w, true);
+}
+
+static void test_writer_errors(void **state)
+{
+    (void)state;
+    struct ring_writer *w = open_writer(16, 1 << 16);
+    uint8_t b[1] = {0};
+    assert_int_equal(ring_writer_write(w, RING_MAX_TRACKS, 0, 0, 1, b, 1), -EINVAL);
+    assert_int_equal(write_tagged(w, 0, 0, 0, 1, (1 << 14) + 1, 1), -EMSGSIZE);
+    assert_int_equal(write_tagged(w, 0, 0, 0, 1, 1 << 14, 1), 1);
+    struct ring_writer *w2 = NULL;
+    struct ring_writer_opts o = {.slot_count = 16, .data_size = 1 << 16};
+    assert_int_equal(ring_writer_open(&w2, name, &o, err, sizeof(err)), -EBUSY);
+    assert_non_null(strstr(err, "another writer"));
+    o.slot_count = 12;
+    assert_int_equal(ring_writer_open(&w2, name, &o, err, sizeof(err)), -EINVAL);
+    assert_non_null(strstr(err, "bad geometry"));
+    assert_int_equal(ring_writer_open(&w2, "a/b", NULL, err, sizeof(err)), -EINVAL);
+    ring_writer_close(w, true);
+}
+
+static void test_slot_wrap(void **state)
+{
+    (void)state;
+    struct ring_writer *w = open_writer(8, 1 << 16);
+    declare_video(w, 0);
+    struct ring_reader *r = open_reader();
+    struct ring_frame f;
+    for (uint32_t i = 1; i <= 50; i++) {
+        assert_int_equal(write_tagged(w, 0, 0, i * 3000, 1, 100 + i, i), i);
+        assert_int_equal(ring_reader_next(r, &f), 1);
+        assert_int_equal(f.seq, i);
+        assert_pattern(f.data, f.len, i);
+        assert_true(ring_frame_still_valid(r, &f));
+    }
+    /* Only the last slot_count frames are reachable. */
+    assert_int_equal(ring_reader_get(r, 42, &f), 0);
+    assert_int_equal(ring_reader_get(r, 43, &f), 1);
+    assert_int_equal(ring_reader_get(r, 50, &f), 1);
+    ring_reader_close(r);
+    ring_writer_close(w, true);
+}
+
+static void test_data_wrap(void **state)
+{
+    (void)state;
+    struct ring_writer *w = open_writer(64, 4096);
+    declare_video(w, 0);
+    struct ring_reader *r = open_reader();
+    struct ring_frame f, old;
+    uint64_t last_pos = 0;
+    for (uint32_t i = 1; i <= 40; i++) {
+        assert_true(write_tagged(w, 0, 0, i, 1, 700 + i * 3, i) > 0);
+        assert_int_equal(ring_reader_next(r, &f), 1);
+        /* Contiguous: the frame never straddles the end of the byte ring. */
+        assert_true((f.data_pos & 4095) + f.len <= 4096);
+        assert_true(f.data_pos >= last_pos);
+        last_pos = f.data_pos + f.len;
+        assert_pattern(f.data, f.len, i);
+        if (i == 1)
+            old = f;
+    }
+    /* Frame 1's bytes were overwritten although its slot was not reused. */
+    assert_false(ring_frame_still_valid(r, &old));
+    assert_int_equal(ring_reader_get(r, 1, &f), 0);
+    assert_int_equal(ring_reader_get(r, 40, &f), 1);
+    ring_reader_close(r);
+    ring_writer_close(w, true);
+}
+
+static void test_lap_resync(void **state)
+{
+    (void)state;
+    struct ring_writer *w = open_writer(16, 1 << 16);
+    declare_video(w, 1); /* the first video track need not be track 0 */
+    struct ring_track audio = {.codec = RING_CODEC_OPUS, .clock_rate = 48000, .channels = 2};
+    assert_int_equal(ring_writer_set_track(w, 0, &audio), 0);
+    struct ring_reader *r = open_reader();
+    struct ring_frame f, held;
+    assert_true(write_tagged(w, 1, RING_FRAME_KEY, 0, 1, 100, 1) > 0);
+    assert_int_equal(ring_reader_next(r, &f), 1);
+    held = f;
+    for (uint32_t i = 2; i <= 40; i++) {
+        uint32_t flags = (i % 10 == 5) ? RING_FRAME_KEY : 0; /* odd i: video */
+        assert_true(write_tagged(w, i % 2, flags, i, 1, 100, i) > 0);
+    }
+    assert_false(ring_frame_still_valid(r, &held)); /* slot 1 reused by frame 17 and 33 */
+    assert_int_equal(ring_reader_next(r, &f), -ESTALE);
+    assert_int_equal(ring_reader_next(r, &f), 1);
+    assert_int_equal(f.seq, 35);
+    assert_int_equal(f.flags, RING_FRAME_KEY);
+    assert_int_equal(f.track, 1);
+    assert_pattern(f.data, f.len, 35);
+
+    /* Laps by payload bytes alone: big frames overwrite data while slots remain. */
+    for (uint32_t i = 41; i <= 44; i++)
+        assert_true(write_tagged(w, 1, 0, i, 1, 16384, i) > 0);
+    assert_int_equal(ring_reader_next(r, &f), -ESTALE);
+    /* The keyframe (35) is gone too, so the reader lands at the live edge. */
+    assert_int_equal(ring_reader_next(r, &f), 0);
+    assert_int_equal(write_tagged(w, 1, 0, 45, 1, 5, 45), 45);
+    assert_int_equal(ring_reader_next(r, &f), 1);
+    assert_int_equal(f.seq, 45);
+    ring_reader_close(r);
+    ring_writer_close(w, true);
+}
+
+static void test_find_packet_wrap(void **state)
+{
+    (void)state;
+    struct ring_writer *w = open_writer(64, 1 << 16);
+    declare_video(w, 0);
+    struct ring_track audio = {.codec = RING_CODEC_OPUS, .clock_rate = 48000, .channels = 2};
+    assert_int_equal(ring_writer_set_track(w, 1, &audio), 0);
+    struct ring_reader *r = open_reader();
+    struct ring_frame f;
+    uint32_t idx = 99;
+    assert_int_equal(ring_reader_find_packet(r, 0, 0, &f, &idx), 0); /* nothing yet */
+    /* 35 video frames of 2000 packets (0..69999, crossing 65536) interleaved with audio. */
+    for (uint32_t i = 0; i < 35; i++) {
+        assert_true(write_tagged(w, 0, 0, i * 3000, 2000, 10, 2 * i) > 0);
+        assert_true(write_tagged(w, 1, 0, i * 960, 1, 10, 2 * i + 1) > 0);
+    }
+    /* Ring holds frames 7..70: video frames 3..34 (seq 7..69, first_pkt 6000..68000). */
+    assert_int_equal(ring_reader_find_packet(r, 0, 65535, &f, &idx), 1);
+    assert_int_equal(f.first_pkt, 64000);
+    assert_int_equal(idx, 1535);
+    assert_int_equal(ring_reader_find_packet(r, 0, 0, &f, &idx), 1); /* 65536 */
+    assert_int_equal(f.first_pkt, 64000);
+    assert_int_equal(idx, 1536);
+    assert_int_equal(ring_reader_find_packet(r, 0, (uint16_t)69999, &f, &idx), 1);
+    assert_int_equal(f.seq, 69);
+    assert_int_equal(idx, 1999);
+    assert_int_equal(ring_reader_find_packet(r, 0, 6000, &f, &idx), 1);
+    assert_int_equal(f.seq, 7);
+    assert_int_equal(idx, 0);
+    assert_int_equal(ring_reader_find_packet(r, 0, 5999, &f, &idx), 0);            /* overwritten */
+    assert_int_equal(ring_reader_find_packet(r, 0, (uint16_t)70000, &f, &idx), 0); /* future */
+    /* Audio keeps its own numbering: packets 0..34, of which 3..34 are in the ring. */
+    assert_int_equal(ring_reader_find_packet(r, 1, 34, &f, &idx), 1);
+    assert_int_equal(f.seq, 70);
+    assert_int_equal(idx, 0);
+    assert_int_equal(ring_reader_find_packet(r, 1, 3, &f, &idx), 1);
+    assert_int_equal(f.seq, 8);
+    assert_int_equal(ring_reader_find_packet(r, 1, 2, &f, &idx), 0);
+    assert_int_equal(ring_reader_find_packet(r, 2, 0, &f, &idx), 0);
+    ring_reader_close(r);
+    ring_writer_close(w, true);
+}
+
+static void test_reopen_continues(void **state)
+{
+    (void)state;
+    struct ring_writer *w = open_writer(16, 1 << 16);
+    declare_video(w, 0);
+    struct ring_reader *r = open_reader();
+    struct ring_frame f;
+    assert_true(write_tagged(w, 0, RING_FRAME_KEY, 5000, 4, 10, 1) > 0);
+    assert_true(write_tagged(w, 0, 0, 8000, 4, 10, 2) > 0);
+    ring_writer_close(w, false); /* as if the ingest died: the object stays */
+
+    w = open_writer(16, 1 << 16);
+    assert_int_equal(ring_reader_generation(r), 2);
+    declare_video(w, 0);
+    /* The new source starts its timestamps anywhere; the ring continues past 8000. */
+    assert_int_equal(write_tagged(w, 0, RING_FRAME_KEY, 123, 4, 10, 3), 3);
+    assert_int_equal(write_tagged(w, 0, 0, 3123, 4, 10, 4), 4);
+    assert_int_equal(ring_reader_next(r, &f), 1);
+    assert_int_equal(f.seq, 1);
+    assert_int_equal(ring_reader_next(r, &f), 1);
+    assert_int_equal(f.rtp_ts, 8000);
+    assert_int_equal(ring_reader_next(r, &f), 1);
+    assert_int_equal(f.seq, 3);
+    assert_int_equal(f.first_pkt, 8);
+    uint32_t after = f.rtp_ts;
+    assert_true((int32_t)(after - 8000) >= 1);
+    assert_true((int32_t)(after - 8000) < 90000 * 5); /* the wall-clock gap, not a jump */
+    assert_pattern(f.data, f.len, 3);
+    assert_int_equal(ring_reader_next(r, &f), 1);
+    assert_int_equal(f.rtp_ts, after + 3000);
+
+    /* An explicit rebase (file loop) also continues: src_ts jumps back to 0. */
+    ring_writer_rebase(w, 0);
+    assert_int_equal(write_tagged(w, 0, 0, 0, 4, 10, 5), 5);
+    assert_int_equal(ring_reader_next(r, &f), 1);
+    assert_true((int32_t)(f.rtp_ts - (after + 3000)) >= 1);
+    assert_int_equal(f.first_pkt, 16);
+    ring_writer_close(w, false);
+
+    /* Another geometry replaces the ring: a fresh generation. */
+    w = open_writer(32, 1 << 16);
+    struct ring_reader *r2 = open_reader();
+    assert_int_equal(ring_reader_generation(r2), 1);
+    assert_int_equal(ring_reader_head(r2), 1);
+    ring_reader_close(r2);
+    ring_reader_close(r);
+    ring_writer_close(w, true);
+}
+
+static void test_tracks(void **state)
+{
+    (void)state;
+    struct ring_writer *w = open_writer(16, 1 << 16);
+    struct ring_reader *r = open_reader();
+    struct ring_track t;
+    uint32_t v1 = 0, v2 = 0;
+    assert_int_equal(ring_reader_track(r, 0, &t, NULL), -ENOENT);
+    assert_int_equal(ring_reader_track(r, RING_MAX_TRACKS, &t, NULL), -EINVAL);
+    struct ring_track in = {.codec = RING_CODEC_H265, .clock_rate = 90000, .channels = 1};
+    snprintf(in.fmtp, sizeof(in.fmtp), "profile-id=1");
+    in.params_len = 4;
+    memcpy(in.params, "\0\0\0\1", 4);
+    assert_int_equal(ring_writer_set_track(w, 2, &in), 0);
+    assert_int_equal(ring_reader_track(r, 2, &t, &v1), 0);
+    assert_int_equal(t.codec, RING_CODEC_H265);
+    assert_string_equal(t.fmtp, "profile-id=1");
+    assert_int_equal(t.params_len, 4);
+    const uint8_t sps[] = {0, 0, 0, 1, 0x42, 0, 0, 0, 1, 0x44};
+    assert_int_equal(ring_writer_set_params(w, 2, sps, sizeof(sps)), 0);
+    assert_int_equal(ring_reader_track(r, 2, &t, &v2), 0);
+    assert_int_not_equal(v1, v2);
+    assert_int_equal(t.params_len, sizeof(sps));
+    assert_memory_equal(t.params, sps, sizeof(sps));
+    assert_int_equal(ring_writer_set_params(w, 2, sps, RING_PARAMS_MAX + 1), -EINVAL);
+    in.params_len = RING_PARAMS_MAX + 1;
+    assert_int_equal(ring_writer_set_track(w, 0, &in), -EINVAL);
+
+    assert_int_equal(ring_writer_take_keyframe_requests(w), 0);
+    ring_reader_request_keyframe(r);
+    ring_reader_request_keyframe(r);
+    assert_int_equal(ring_writer_take_keyframe_requests(w), 2);
+    assert_int_equal(ring_writer_take_keyframe_requests(w), 0);
+    ring_reader_close(r);
+    ring_writer_close(w, true);
+}
+
+/* A slot whose fields point outside the ring (a broken writer) is skipped, not trusted. */
+static void test_malformed_slot(void **state)
+{
+    (void)state;
+    struct ring_writer *w = open_writer(16, 1 << 16);
+    struct ring_reader *r = open_reader();
+    assert_true(write_tagged(w, 0, 0, 0, 1, 10, 1) > 0);
+    assert_true(write_tagged(w, 0, 0, 0, 1, 10, 2) > 0);
+    char shm[80];
+    snprintf(shm, sizeof(shm), "/%s", name);
+    int fd = shm_open(shm, O_RDWR, 0);
+    assert_true(fd >= 0);
+    size_t len = sizeof(struct ring_hdr) + RING_MAX_TRACKS * sizeof(struct ring_track_desc) +
+                 16 * sizeof(struct ring_slot);
+    uint8_t *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    assert_true(p != MAP_FAILED);
+    struct ring_slot *slots =
+        (struct ring_slot *)(p + sizeof(struct ring_hdr) +
+                             RING_MAX_TRACKS * sizeof(struct ring_track_desc));
+    atomic_store(&slots[1].data_pos, (1 << 16) - 4); /* 10 bytes from there leave the ring */
+    struct ring_frame f;
+    assert_int_equal(ring_reader_get(r, 1, &f), 0);
+    assert_int_equal(ring_reader_seek_keyframe(r, 0), 0);
+    assert_int_equal(ring_reader_head(r), 3);
+    ring_reader_close(r);
+    r = open_reader();
+    assert_true(write_tagged(w, 0, 0, 0, 1, 10, 3) > 0);
+    atomic_store(&slots[3].data_pos, (1 << 16) - 4);
+    assert_int_equal(ring_reader_next(r, &f), -EBADMSG);
+    assert_int_equal(ring_reader_next(r, &f), 0);
+    munmap(p, len);
+    ring_reader_close(r);
+    ring_writer_close(w, true);
+}
+
+static int make_object(const void *bytes, size_t len, size_t size)
+{
+    char shm[80];
+    snprintf(shm, sizeof(shm), "/%s", name);
+    shm_unlink(shm);
+    int fd = shm_open(shm, O_RDWR | O_CREAT | O_EXCL, 0600);
+    if (fd < 0 || ftruncate(fd, (off_t)size) < 0 || pwrite(fd, bytes, len, 0) != (ssize_t)len)
+        return -1;
+    close(fd);
+    return 0;
+}
+
+static void expect_refused(int want, const char *text)
+{
+    struct ring_reader *r = NULL;
+    err[0] = '\0';
+    assert_int_equal(ring_reader_open(&r, name, err, sizeof(err)), want);
+    assert_null(r);
+    if (!strstr(err, text) || !strstr(err, name))
+        fail_msg("message '%s' lacks '%s' or the ring name", err, text);
+}
+
+static void test_attach_refused(void **state)
+{
+    (void)state;
+    expect_refused(-ENOENT, "does not exist");
+    assert_int_equal(make_object("x", 1, 100), 0);
+    expect_refused(-EBADMSG, "truncated");
+
+    struct ring_writer *w = open_writer(16, 1 << 16);
+    ring_writer_close(w, false);
+    char shm[80];
+    snprintf(shm, sizeof(shm), "/%s", name);
+    int fd = shm_open(shm, O_RDWR, 0);
+    assert_true(fd >= 0);
+    struct ring_hdr h;
+    assert_int_equal(pread(fd, &h, sizeof(h), 0), sizeof(h));
+
+    struct ring_hdr bad = h;
+    bad.magic ^= 1;
+    assert_int_equal(pwrite(fd, &bad, sizeof(bad), 0), sizeof(bad));
+    expect_refused(-EPROTO, "bad magic");
+    bad = h;
+    bad.version = RING_VERSION + 1;
+    assert_int_equal(pwrite(fd, &bad, sizeof(bad), 0), sizeof(bad));
+    expect_refused(-EPROTONOSUPPORT, "layout version 2");
+    bad = h;
+    bad.slot_count = 32; /* claims more than the object holds */
+    assert_int_equal(pwrite(fd, &bad, sizeof(bad), 0), sizeof(bad));
+    expect_refused(-EBADMSG, "geometry");
+    assert_int_equal(pwrite(fd, &h, sizeof(h), 0), sizeof(h));
+    assert_int_equal(ftruncate(fd, 8192 + 4096), 0);
+    expect_refused(-EBADMSG, "geometry");
+    close(fd);
+}
+
+static void on_ring(void *arg)
+{
+    uv_stop(arg);
+}
+
+static void on_timeout(uv_timer_t *t)
+{
+    uv_stop(t->loop);
+    fail_msg("doorbell callback not called within 5 s");
+}
+
+/* Another process rings a word in a shared mapping; the waiter wakes this loop. */
+static void test_doorbell_cross_process(void **state)
+{
+    (void)state;
+    _Atomic uint32_t *word =
+        mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    assert_true(word != MAP_FAILED);
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    uv_timer_t timer;
+    uv_timer_init(&loop, &timer);
+    uv_timer_start(&timer, on_timeout, 5000, 0);
+    struct doorbell_waiter *dw = NULL;
+    assert_int_equal(doorbell_waiter_start(&dw, &loop, word, on_ring, &loop), 0);
+    for (int round = 0; round < 3; round++) {
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            doorbell_ring(word);
+            _exit(0);
+        }
+        uv_run(&loop, UV_RUN_DEFAULT);
+        int st;
+        assert_int_equal(waitpid(pid, &st, 0), pid);
+        assert_int_equal(atomic_load(word), round + 1);
+    }
+    doorbell_waiter_stop(dw);
+    doorbell_waiter_stop(NULL);
+    uv_close((uv_handle_t *)&timer, NULL);
+    assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    munmap((void *)word, 4096);
+}
+
+/* The writer rings both its own doorbell and the extra (control segment) one. */
+static void test_writer_rings_doorbells(void **state)
+{
+    (void)state;
+    _Atomic uint32_t ctl_word = 0;
+    struct ring_writer *w = open_writer(16, 1 << 16);
+    ring_writer_set_doorbell(w, &ctl_word);
+    struct ring_reader *r = open_reader();
+    uint32_t before = atomic_load(ring_reader_doorbell(r));
+    assert_true(write_tagged(w, 0, 0, 0, 1, 1, 1) > 0);
+    assert_true(write_tagged(w, 0, 0, 0, 1, 1, 2) > 0);
+    assert_int_equal(atomic_load(ring_reader_doorbell(r)), before + 2);
+    assert_int_equal(atomic_load(&ctl_word), 2);
+    ring_reader_close(r);
+    ring_writer_close(w, true);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_write_read, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_writer_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_slot_wrap, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_data_wrap, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lap_resync, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_find_packet_wrap, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reopen_continues, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tracks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_malformed_slot, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_attach_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_doorbell_cross_process, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_writer_rings_doorbells, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
