@@ -1,0 +1,526 @@
+/* rtsp_msg.c: RTSP/1.0 wire format for the pull client: URLs, responses, the interleaved
+ * TCP demux and Transport headers. Every length read from the peer is checked against the
+ * bytes at hand and against the caps in rtsp_msg.h before it is used. */
+#include "ingest/rtsp_msg.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* ---- URLs ---- */
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Percent-decodes s[0..n) into out (userinfo may hold '@' or ':' escaped). */
+static int pct_decode(char *out, size_t outlen, const char *s, size_t n)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '%') {
+            if (i + 2 >= n)
+                return -EINVAL;
+            int hi = hexval(s[i + 1]), lo = hexval(s[i + 2]);
+            if (hi < 0 || lo < 0)
+                return -EINVAL;
+            c = (char)(hi * 16 + lo);
+            i += 2;
+        }
+        if (c == '\0' || o + 1 >= outlen)
+            return -EINVAL;
+        out[o++] = c;
+    }
+    out[o] = '\0';
+    return 0;
+}
+
+int rtsp_url_parse(struct rtsp_url *u, const char *s)
+{
+    memset(u, 0, sizeof(*u));
+    if (strncasecmp(s, "rtsp://", 7) != 0)
+        return -EINVAL;
+    s += 7;
+    size_t auth_end = strcspn(s, "/?#");
+    const char *at = memrchr(s, '@', auth_end);
+    if (at) {
+        const char *colon = memchr(s, ':', (size_t)(at - s));
+        size_t ulen = colon ? (size_t)(colon - s) : (size_t)(at - s);
+        if (pct_decode(u->user, sizeof(u->user), s, ulen) < 0)
+            return -EINVAL;
+        if (colon && pct_decode(u->pass, sizeof(u->pass), colon + 1, (size_t)(at - colon - 1)) < 0)
+            return -EINVAL;
+        auth_end -= (size_t)(at + 1 - s);
+        s = at + 1;
+    }
+    const char *hp_end = s + auth_end;
+    const char *port = NULL;
+    size_t hlen;
+    if (*s == '[') {
+        const char *rb = memchr(s, ']', auth_end);
+        if (!rb)
+            return -EINVAL;
+        hlen = (size_t)(rb - s - 1);
+        if (rb + 1 < hp_end) {
+            if (rb[1] != ':')
+                return -EINVAL;
+            port = rb + 2;
+        }
+        s++;
+    } else {
+        const char *colon = memchr(s, ':', auth_end);
+        hlen = colon ? (size_t)(colon - s) : auth_end;
+        if (colon)
+            port = colon + 1;
+    }
+    if (hlen == 0 || hlen >= sizeof(u->host))
+        return -EINVAL;
+    memcpy(u->host, s, hlen);
+    u->host[hlen] = '\0';
+    u->port = 554;
+    if (port) {
+        unsigned v = 0;
+        if (port == hp_end)
+            return -EINVAL;
+        for (const char *q = port; q < hp_end; q++) {
+            if (*q < '0' || *q > '9' || (v = v * 10 + (unsigned)(*q - '0')) > 65535)
+                return -EINVAL;
+        }
+        if (v == 0)
+            return -EINVAL;
+        u->port = (uint16_t)v;
+    }
+    const char *path = hp_end;
+    if (*path == '\0')
+        path = "/";
+    if (*path != '/' || strlen(path) >= sizeof(u->path))
+        return -EINVAL;
+    for (const char *q = path; *q; q++) {
+        if ((unsigned char)*q <= ' ' || *q == 0x7f)
+            return -EINVAL; /* would break the request line */
+    }
+    strcpy(u->path, path);
+    return 0;
+}
+
+int rtsp_url_format(const struct rtsp_url *u, char *out, size_t outlen)
+{
+    bool v6 = strchr(u->host, ':') != NULL;
+    int n = snprintf(out, outlen, "rtsp://%s%s%s:%u%s", v6 ? "[" : "", u->host, v6 ? "]" : "",
+                     u->port, u->path);
+    return n < 0 || (size_t)n >= outlen ? -ENAMETOOLONG : 0;
+}
+
+void rtsp_redact(const char *s, char *out, size_t outlen)
+{
+    size_t o = 0;
+    if (outlen == 0)
+        return;
+    while (*s && o + 1 < outlen) {
+        const char *scheme = strstr(s, "://");
+        if (!scheme) {
+            break;
+        }
+        size_t pre = (size_t)(scheme + 3 - s);
+        size_t auth = strcspn(scheme + 3, "/?# \t\r\n\"'");
+        const char *at = memrchr(scheme + 3, '@', auth);
+        size_t take = pre < outlen - 1 - o ? pre : outlen - 1 - o;
+        memcpy(out + o, s, take);
+        o += take;
+        s = at ? at + 1 : scheme + 3;
+    }
+    size_t rest = strlen(s);
+    if (rest > outlen - 1 - o)
+        rest = outlen - 1 - o;
+    memcpy(out + o, s, rest);
+    out[o + rest] = '\0';
+}
+
+int rtsp_url_resolve(const char *base, const char *control, char *out, size_t outlen)
+{
+    int n;
+    if (!control || !*control || strcmp(control, "*") == 0)
+        n = snprintf(out, outlen, "%s", base);
+    else if (strncasecmp(control, "rtsp://", 7) == 0 || strncasecmp(control, "rtsps://", 8) == 0)
+        n = snprintf(out, outlen, "%s", control);
+    else {
+        size_t bl = strlen(base);
+        bool slash = bl > 0 && base[bl - 1] == '/';
+        n = snprintf(out, outlen, "%s%s%s", base, slash ? "" : "/", control);
+    }
+    return n < 0 || (size_t)n >= outlen ? -ENAMETOOLONG : 0;
+}
+
+/* ---- message heads ---- */
+
+/* Finds the end of the head (blank line, CRLF or bare LF). Returns the head length including
+ * the blank line, 0 if not yet complete, -EMSGSIZE past RTSP_HEAD_MAX. */
+static long head_end(const uint8_t *p, size_t len)
+{
+    size_t lim = len < RTSP_HEAD_MAX ? len : RTSP_HEAD_MAX;
+    for (size_t i = 0; i < lim; i++) {
+        if (p[i] != '\n')
+            continue;
+        if (i + 1 < lim && p[i + 1] == '\n')
+            return (long)(i + 2);
+        if (i + 2 < lim && p[i + 1] == '\r' && p[i + 2] == '\n')
+            return (long)(i + 3);
+    }
+    return len >= RTSP_HEAD_MAX ? -EMSGSIZE : 0;
+}
+
+struct span {
+    const char *p;
+    size_t n;
+};
+
+/* Next line of the head at *pos (without its CR LF); false at the end. */
+static bool next_line(const uint8_t *p, size_t end, size_t *pos, struct span *line)
+{
+    if (*pos >= end)
+        return false;
+    const uint8_t *nl = memchr(p + *pos, '\n', end - *pos);
+    size_t stop = nl ? (size_t)(nl - p) : end;
+    line->p = (const char *)p + *pos;
+    line->n = stop - *pos;
+    if (line->n > 0 && line->p[line->n - 1] == '\r')
+        line->n--;
+    *pos = stop + 1;
+    return true;
+}
+
+static struct span trim(struct span s)
+{
+    while (s.n && (s.p[0] == ' ' || s.p[0] == '\t'))
+        s.p++, s.n--;
+    while (s.n && (s.p[s.n - 1] == ' ' || s.p[s.n - 1] == '\t'))
+        s.n--;
+    return s;
+}
+
+static bool span_is(struct span s, const char *name)
+{
+    return strlen(name) == s.n && strncasecmp(s.p, name, s.n) == 0;
+}
+
+/* Copies a value into a fixed field; too long is a protocol error, not a truncation. */
+static int copy_value(char *dst, size_t cap, struct span v)
+{
+    if (v.n >= cap)
+        return -EBADMSG;
+    for (size_t i = 0; i < v.n; i++) {
+        if (v.p[i] == '\0')
+            return -EBADMSG;
+    }
+    memcpy(dst, v.p, v.n);
+    dst[v.n] = '\0';
+    return 0;
+}
+
+static int parse_uint(struct span v, unsigned long max, unsigned long *out)
+{
+    unsigned long x = 0;
+    if (v.n == 0 || v.n > 10)
+        return -EBADMSG;
+    for (size_t i = 0; i < v.n; i++) {
+        if (v.p[i] < '0' || v.p[i] > '9')
+            return -EBADMSG;
+        x = x * 10 + (unsigned long)(v.p[i] - '0');
+    }
+    if (x > max)
+        return -EMSGSIZE;
+    *out = x;
+    return 0;
+}
+
+/* Splits "Name: value"; false for a line without a colon or with an empty name. */
+static bool split_header(struct span line, struct span *name, struct span *value)
+{
+    const char *colon = memchr(line.p, ':', line.n);
+    if (!colon || colon == line.p)
+        return false;
+    name->p = line.p;
+    name->n = (size_t)(colon - line.p);
+    value->p = colon + 1;
+    value->n = line.n - name->n - 1;
+    *name = trim(*name);
+    *value = trim(*value);
+    return name->n > 0;
+}
+
+static int parse_session(struct rtsp_response *r, struct span v)
+{
+    const char *semi = memchr(v.p, ';', v.n);
+    struct span id = {v.p, semi ? (size_t)(semi - v.p) : v.n};
+    int err = copy_value(r->session, sizeof(r->session), trim(id));
+    if (err < 0 || !semi)
+        return err;
+    struct span rest = {semi + 1, v.n - id.n - 1};
+    rest = trim(rest);
+    if (rest.n > 8 && strncasecmp(rest.p, "timeout=", 8) == 0) {
+        struct span t = {rest.p + 8, rest.n - 8};
+        const char *end = memchr(t.p, ';', t.n);
+        if (end)
+            t.n = (size_t)(end - t.p);
+        unsigned long x;
+        if (parse_uint(trim(t), 86400, &x) == 0)
+            r->session_timeout = (unsigned)x;
+    }
+    return 0;
+}
+
+static int response_header(struct rtsp_response *r, struct span name, struct span v,
+                           unsigned long *clen)
+{
+    unsigned long x;
+    int err;
+    if (span_is(name, "CSeq")) {
+        if ((err = parse_uint(v, 0xffffffffUL, &x)) < 0)
+            return -EBADMSG;
+        r->cseq = (uint32_t)x;
+        r->has_cseq = true;
+        return 0;
+    }
+    if (span_is(name, "Content-Length")) {
+        if ((err = parse_uint(v, RTSP_BODY_MAX, &x)) < 0)
+            return err;
+        if (*clen != (unsigned long)-1 && *clen != x)
+            return -EBADMSG; /* two lengths: request smuggling territory */
+        *clen = x;
+        return 0;
+    }
+    if (span_is(name, "Session"))
+        return parse_session(r, v);
+    if (span_is(name, "Content-Base"))
+        return copy_value(r->content_base, sizeof(r->content_base), v);
+    if (span_is(name, "Content-Location"))
+        return copy_value(r->content_location, sizeof(r->content_location), v);
+    if (span_is(name, "Location"))
+        return copy_value(r->location, sizeof(r->location), v);
+    if (span_is(name, "Content-Type"))
+        return copy_value(r->content_type, sizeof(r->content_type), v);
+    if (span_is(name, "Transport"))
+        return copy_value(r->transport, sizeof(r->transport), v);
+    if (span_is(name, "Public"))
+        return copy_value(r->publics, sizeof(r->publics), v);
+    if (span_is(name, "WWW-Authenticate")) {
+        if (r->n_auth >= RTSP_AUTH_HDR_MAX)
+            return 0;
+        return copy_value(r->www_auth[r->n_auth++], sizeof(r->www_auth[0]), v);
+    }
+    return 0;
+}
+
+static int parse_status_line(struct rtsp_response *r, struct span line)
+{
+    /* "RTSP/1.0 200 OK": the reason phrase may be empty. */
+    if (line.n < 12 || memcmp(line.p, "RTSP/1.", 7) != 0 || line.p[8] != ' ')
+        return -EBADMSG;
+    int st = 0;
+    for (int i = 9; i < 12; i++) {
+        if (line.p[i] < '0' || line.p[i] > '9')
+            return -EBADMSG;
+        st = st * 10 + (line.p[i] - '0');
+    }
+    if (st < 100 || st > 599 || (line.n > 12 && line.p[12] != ' '))
+        return -EBADMSG;
+    r->status = st;
+    return 0;
+}
+
+int rtsp_response_parse(struct rtsp_response *r, const uint8_t *p, size_t len)
+{
+    static const char magic[] = "RTSP/";
+    size_t k = len < 5 ? len : 5;
+    if (memcmp(p, magic, k) != 0)
+        return -EBADMSG; /* fail early: garbage never grows into a response */
+    long hl = head_end(p, len);
+    if (hl <= 0)
+        return (int)hl;
+    memset(r, 0, sizeof(*r));
+    size_t pos = 0;
+    struct span line;
+    next_line(p, (size_t)hl, &pos, &line);
+    int err = parse_status_line(r, line);
+    if (err < 0)
+        return err;
+    unsigned long clen = (unsigned long)-1;
+    while (next_line(p, (size_t)hl, &pos, &line)) {
+        if (line.n == 0)
+            break;
+        if (line.p[0] == ' ' || line.p[0] == '\t')
+            continue; /* obsolete line folding: the headers we use never need it */
+        struct span name, value;
+        if (!split_header(line, &name, &value))
+            return -EBADMSG;
+        if ((err = response_header(r, name, value, &clen)) < 0)
+            return err;
+    }
+    if (clen == (unsigned long)-1)
+        clen = 0;
+    if ((size_t)hl + clen > len)
+        return 0;
+    r->body = p + hl;
+    r->body_len = clen;
+    return (int)((size_t)hl + clen);
+}
+
+/* A server's request: "METHOD uri RTSP/1.0". We only need its CSeq to answer it, and its
+ * length to skip it. */
+static int request_parse(struct rtsp_request_in *q, const uint8_t *p, size_t len)
+{
+    long hl = head_end(p, len);
+    if (hl <= 0)
+        return (int)hl;
+    memset(q, 0, sizeof(*q));
+    size_t pos = 0;
+    struct span line;
+    next_line(p, (size_t)hl, &pos, &line);
+    const char *sp = memchr(line.p, ' ', line.n);
+    if (!sp || (size_t)(sp - line.p) >= sizeof(q->method) || line.n < 9 ||
+        memcmp(line.p + line.n - 9, " RTSP/1.0", 9) != 0)
+        return -EBADMSG;
+    memcpy(q->method, line.p, (size_t)(sp - line.p));
+    unsigned long clen = 0;
+    while (next_line(p, (size_t)hl, &pos, &line)) {
+        struct span name, value;
+        if (line.n == 0 || !split_header(line, &name, &value))
+            continue;
+        unsigned long x;
+        if (span_is(name, "CSeq") && parse_uint(value, 0xffffffffUL, &x) == 0) {
+            q->cseq = (uint32_t)x;
+            q->has_cseq = true;
+        } else if (span_is(name, "Content-Length")) {
+            int err = parse_uint(value, RTSP_BODY_MAX, &clen);
+            if (err < 0)
+                return err;
+        }
+    }
+    if ((size_t)hl + clen > len)
+        return 0;
+    return (int)((size_t)hl + clen);
+}
+
+static bool looks_like_request(const uint8_t *p, size_t len)
+{
+    /* A method token in capitals, then a space (RFC 2326 6.1). */
+    size_t i = 0;
+    while (i < len && i < 32 && ((p[i] >= 'A' && p[i] <= 'Z') || p[i] == '_'))
+        i++;
+    if (i == len && i < 32)
+        return true; /* undecided yet: wait for more bytes */
+    return i > 0 && i < len && p[i] == ' ';
+}
+
+int rtsp_stream_next(struct rtsp_item *it, const uint8_t *p, size_t len)
+{
+    if (len == 0)
+        return 0;
+    if (p[0] == '$') {
+        if (len < 4)
+            return 0;
+        size_t n = (size_t)p[2] << 8 | p[3];
+        if (n < RTSP_INTERLEAVED_MIN)
+            return -ERANGE;
+        if (len < 4 + n)
+            return 0;
+        it->kind = RTSP_ITEM_INTERLEAVED;
+        it->channel = p[1];
+        it->data = p + 4;
+        it->data_len = n;
+        return (int)(4 + n);
+    }
+    if (p[0] == 'R' && (len < 5 || memcmp(p, "RTSP/", 5) == 0)) {
+        it->kind = RTSP_ITEM_RESPONSE;
+        return rtsp_response_parse(&it->resp, p, len);
+    }
+    if (looks_like_request(p, len)) {
+        it->kind = RTSP_ITEM_REQUEST;
+        return request_parse(&it->req, p, len);
+    }
+    return -EBADMSG;
+}
+
+/* ---- Transport, Public ---- */
+
+static void parse_pair(const char *v, int out[2])
+{
+    char *end;
+    long a = strtol(v, &end, 10);
+    if (end == v || a < 0 || a > 65535)
+        return;
+    out[0] = (int)a;
+    out[1] = (int)a + 1;
+    if (*end == '-') {
+        long b = strtol(end + 1, &end, 10);
+        if (b >= 0 && b <= 65535)
+            out[1] = (int)b;
+    }
+}
+
+int rtsp_transport_parse(struct rtsp_transport *t, const char *value)
+{
+    memset(t, 0, sizeof(*t));
+    t->interleaved[0] = t->interleaved[1] = -1;
+    t->server_port[0] = t->server_port[1] = -1;
+    t->client_port[0] = t->client_port[1] = -1;
+    const char *s = value;
+    /* Only the first transport spec: a server answers with the one it chose. */
+    size_t total = strcspn(s, ",");
+    const char *end = s + total;
+    while (s < end) {
+        size_t n = strcspn(s, ";");
+        if (s + n > end)
+            n = (size_t)(end - s);
+        char field[128];
+        if (n < sizeof(field)) {
+            memcpy(field, s, n);
+            field[n] = '\0';
+            if (strncasecmp(field, "RTP/AVP/TCP", 11) == 0)
+                t->tcp = true;
+            else if (strncasecmp(field, "interleaved=", 12) == 0)
+                parse_pair(field + 12, t->interleaved);
+            else if (strncasecmp(field, "server_port=", 12) == 0)
+                parse_pair(field + 12, t->server_port);
+            else if (strncasecmp(field, "client_port=", 12) == 0)
+                parse_pair(field + 12, t->client_port);
+            else if (strncasecmp(field, "ssrc=", 5) == 0) {
+                char *e;
+                unsigned long x = strtoul(field + 5, &e, 16);
+                if (e != field + 5 && x <= 0xffffffffUL) {
+                    t->ssrc = (uint32_t)x;
+                    t->has_ssrc = true;
+                }
+            }
+        }
+        s += n;
+        if (s < end)
+            s++;
+    }
+    return 0;
+}
+
+bool rtsp_public_has(const char *publics, const char *method)
+{
+    size_t ml = strlen(method);
+    const char *s = publics;
+    while (*s) {
+        while (*s == ' ' || *s == ',')
+            s++;
+        size_t n = strcspn(s, ", ");
+        if (n == ml && strncasecmp(s, method, n) == 0)
+            return true;
+        s += n;
+    }
+    return false;
+}

@@ -1,0 +1,106 @@
+/* rtsp_msg.h: RTSP/1.0 wire format for the pull client (RFC 2326): rtsp:// URLs (parse,
+ * redact, resolve control URLs), response parsing with size caps, and the TCP stream demux
+ * of interleaved binary frames ($ channel length) from RTSP messages. Pure functions on
+ * bytes: no I/O, no allocation, no logging. */
+#ifndef RINGCAST_RTSP_MSG_H
+#define RINGCAST_RTSP_MSG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define RTSP_URL_MAX         1024
+#define RTSP_HEAD_MAX        16384 /* a response's status line and headers */
+#define RTSP_BODY_MAX        65536 /* Content-Length cap (an SDP is a few KB) */
+#define RTSP_CRED_MAX        128
+#define RTSP_AUTH_HDR_MAX    4 /* WWW-Authenticate headers kept */
+#define RTSP_INTERLEAVED_MIN 4 /* shorter than an RTCP header: not a packet */
+
+struct rtsp_url {
+    char user[RTSP_CRED_MAX]; /* percent-decoded; empty if absent */
+    char pass[RTSP_CRED_MAX];
+    char host[256];          /* without brackets for IPv6 */
+    uint16_t port;           /* 554 if absent */
+    char path[RTSP_URL_MAX]; /* "/..." including any query; "/" if absent */
+};
+
+/* Parses rtsp://[user[:pass]@]host[:port][/path]. 0 or -EINVAL. */
+int rtsp_url_parse(struct rtsp_url *u, const char *s);
+/* Writes the URL without userinfo ("rtsp://host:port/path"): what requests and logs use.
+ * Returns 0 or -ENAMETOOLONG. */
+int rtsp_url_format(const struct rtsp_url *u, char *out, size_t outlen);
+/* Copies s into out with any userinfo replaced by nothing, for log lines. Never fails:
+ * truncates. Works on any string that may hold a URL. */
+void rtsp_redact(const char *s, char *out, size_t outlen);
+/* Resolves a SDP a=control value against base (RFC 2326 C.1.1): "*" or empty is base
+ * itself, an absolute rtsp:// URL is taken as is, anything else is appended to base with
+ * one '/' between (what servers and other clients do rather than RFC 3986 merging).
+ * 0 or -ENAMETOOLONG. */
+int rtsp_url_resolve(const char *base, const char *control, char *out, size_t outlen);
+
+/* A parsed response. Strings are copied and NUL-terminated; body points into the input. */
+struct rtsp_response {
+    int status; /* 100..599 */
+    uint32_t cseq;
+    bool has_cseq;
+    char session[128];        /* Session id, without ";timeout=" */
+    unsigned session_timeout; /* seconds; 0 if not given */
+    char content_base[RTSP_URL_MAX];
+    char content_location[RTSP_URL_MAX];
+    char location[RTSP_URL_MAX]; /* 3xx */
+    char content_type[64];
+    char transport[512];
+    char publics[512]; /* Public: the server's methods */
+    unsigned n_auth;
+    char www_auth[RTSP_AUTH_HDR_MAX][512];
+    const uint8_t *body;
+    size_t body_len;
+};
+
+/* Parses one response at the start of p. Returns the bytes it spans (head and body) with
+ * *r filled, 0 when more bytes are needed, -EBADMSG for a garbled response, -EMSGSIZE when
+ * the head exceeds RTSP_HEAD_MAX or the body RTSP_BODY_MAX. Header values longer than
+ * their field are -EBADMSG rather than silently truncated. */
+int rtsp_response_parse(struct rtsp_response *r, const uint8_t *p, size_t len);
+
+/* A request the server sent us (some servers ping clients with OPTIONS or GET_PARAMETER). */
+struct rtsp_request_in {
+    char method[32];
+    uint32_t cseq;
+    bool has_cseq;
+};
+
+/* What the next item of the TCP stream is. */
+enum rtsp_item_kind { RTSP_ITEM_RESPONSE = 1, RTSP_ITEM_REQUEST, RTSP_ITEM_INTERLEAVED };
+
+struct rtsp_item {
+    enum rtsp_item_kind kind;
+    struct rtsp_response resp;  /* RTSP_ITEM_RESPONSE */
+    struct rtsp_request_in req; /* RTSP_ITEM_REQUEST */
+    uint8_t channel;            /* RTSP_ITEM_INTERLEAVED */
+    const uint8_t *data;        /* interleaved payload, points into the input */
+    size_t data_len;
+};
+
+/* Splits the next item off a TCP stream: an interleaved frame "$" ch len16 data (RFC 2326
+ * 10.12), a response, or a request from the server. Returns bytes consumed with *it filled,
+ * 0 if more bytes are needed, -EBADMSG for bytes that start neither (desynchronized or
+ * garbled stream), -ERANGE for an interleaved length below RTSP_INTERLEAVED_MIN, -EMSGSIZE
+ * for an oversized message. */
+int rtsp_stream_next(struct rtsp_item *it, const uint8_t *p, size_t len);
+
+/* Parses a Transport response header's fields we use. Missing fields are left at -1. */
+struct rtsp_transport {
+    int interleaved[2]; /* channels */
+    int server_port[2];
+    int client_port[2];
+    uint32_t ssrc;
+    bool has_ssrc;
+    bool tcp; /* RTP/AVP/TCP */
+};
+int rtsp_transport_parse(struct rtsp_transport *t, const char *value);
+
+/* True if the comma-separated method list (a Public header) names method. */
+bool rtsp_public_has(const char *publics, const char *method);
+
+#endif

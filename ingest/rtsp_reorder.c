@@ -1,0 +1,120 @@
+/* rtsp_reorder.c: sequence-number reorder buffer for RTP over UDP (see rtsp_reorder.h).
+ * Sequence arithmetic is modulo 2^16 (RFC 3550 A.1): a difference is read as int16_t. */
+#include "ingest/rtsp_reorder.h"
+
+#include <string.h>
+
+#define SLOT_MASK (RTSP_REORDER_SLOTS - 1)
+/* A jump backwards this large is a sender restart, not a late packet. */
+#define RESYNC_BACK 1024
+
+_Static_assert((RTSP_REORDER_SLOTS & SLOT_MASK) == 0, "slots are a power of two");
+
+void rtsp_reorder_init(struct rtsp_reorder *r, uint64_t window_ns, rtsp_reorder_cb emit, void *arg)
+{
+    memset(r, 0, sizeof(*r));
+    r->window_ns = window_ns;
+    r->emit = emit;
+    r->arg = arg;
+}
+
+void rtsp_reorder_reset(struct rtsp_reorder *r)
+{
+    for (unsigned i = 0; i < RTSP_REORDER_SLOTS; i++)
+        r->slot[i].used = false;
+    r->stored = 0;
+    r->started = false;
+}
+
+/* Emits the held packets that continue the sequence. */
+static void drain(struct rtsp_reorder *r)
+{
+    for (;;) {
+        struct rtsp_reorder_slot *s = &r->slot[r->next & SLOT_MASK];
+        if (!s->used || s->seq != r->next)
+            return;
+        s->used = false;
+        r->stored--;
+        r->next++;
+        r->emit(r->arg, s->data, s->len);
+    }
+}
+
+/* Gives up on every gap: emits all held packets in order. */
+static void release_all(struct rtsp_reorder *r)
+{
+    while (r->stored > 0) {
+        uint16_t skip = 1;
+        while (skip < RTSP_REORDER_SLOTS) {
+            const struct rtsp_reorder_slot *s = &r->slot[(uint16_t)(r->next + skip) & SLOT_MASK];
+            if (s->used && s->seq == (uint16_t)(r->next + skip))
+                break;
+            skip++;
+        }
+        if (skip == RTSP_REORDER_SLOTS) {
+            /* Unreachable while slots only hold seqs within the window; stay safe. */
+            rtsp_reorder_reset(r);
+            return;
+        }
+        r->lost += skip;
+        r->next = (uint16_t)(r->next + skip);
+        drain(r);
+    }
+}
+
+void rtsp_reorder_push(struct rtsp_reorder *r, const uint8_t *pkt, size_t len, uint64_t now_ns)
+{
+    uint16_t seq = (uint16_t)(pkt[2] << 8 | pkt[3]);
+    if (!r->started) {
+        r->started = true;
+        r->next = seq;
+    }
+    int16_t d = (int16_t)(uint16_t)(seq - r->next);
+    if (d < 0 && d > -RESYNC_BACK) {
+        r->late++;
+        return;
+    }
+    if (d < 0 || d >= RTSP_REORDER_SLOTS) {
+        /* Too far ahead to hold, or a restarted sender: flush and follow the new numbers. */
+        release_all(r);
+        if (d >= RTSP_REORDER_SLOTS)
+            r->lost += (uint16_t)(seq - r->next);
+        r->next = seq;
+        d = 0;
+    }
+    if (d == 0) {
+        r->next++;
+        r->emit(r->arg, pkt, len);
+        drain(r);
+        if (r->stored > 0)
+            r->waiting_since = now_ns; /* a later gap: give it its own window */
+        return;
+    }
+    struct rtsp_reorder_slot *s = &r->slot[seq & SLOT_MASK];
+    if (s->used && s->seq == seq) {
+        r->late++; /* duplicate */
+        return;
+    }
+    if (len > RTSP_REORDER_PKT_MAX) {
+        r->oversize++;
+        return;
+    }
+    if (r->stored == 0)
+        r->waiting_since = now_ns;
+    s->used = true;
+    s->seq = seq;
+    s->len = (uint16_t)len;
+    memcpy(s->data, pkt, len);
+    r->stored++;
+}
+
+uint64_t rtsp_reorder_deadline(const struct rtsp_reorder *r)
+{
+    return r->stored ? r->waiting_since + r->window_ns : 0;
+}
+
+void rtsp_reorder_expire(struct rtsp_reorder *r, uint64_t now_ns)
+{
+    if (r->stored && now_ns >= r->waiting_since + r->window_ns)
+        release_all(r);
+}

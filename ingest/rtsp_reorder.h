@@ -1,0 +1,51 @@
+/* rtsp_reorder.h: the UDP reorder buffer of the RTSP client. RTP over UDP may arrive out of
+ * order; the depacketizers need sequence order. Packets in order pass straight through
+ * (no copy); one arriving early waits in a fixed slot until the gap fills or has waited the
+ * window (about 50 ms), after which the gap is declared lost. No allocation after init. */
+#ifndef RINGCAST_RTSP_REORDER_H
+#define RINGCAST_RTSP_REORDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define RTSP_REORDER_SLOTS     128  /* power of two; 50 ms of a 20 Mbit/s stream */
+#define RTSP_REORDER_PKT_MAX   2048 /* bigger early packets are dropped (and lost) */
+#define RTSP_REORDER_WINDOW_NS (50u * 1000 * 1000)
+
+typedef void (*rtsp_reorder_cb)(void *arg, const uint8_t *pkt, size_t len);
+
+struct rtsp_reorder_slot {
+    uint16_t seq;
+    uint16_t len;
+    bool used;
+    uint8_t data[RTSP_REORDER_PKT_MAX];
+};
+
+struct rtsp_reorder {
+    rtsp_reorder_cb emit;
+    void *arg;
+    uint64_t window_ns;
+    bool started;
+    uint16_t next; /* sequence number expected next */
+    unsigned stored;
+    uint64_t waiting_since; /* when the current gap started to hold packets back */
+    uint64_t late;          /* dropped: behind next (late or duplicate) */
+    uint64_t lost;          /* sequence numbers given up on */
+    uint64_t oversize;      /* early packets too big to hold */
+    struct rtsp_reorder_slot slot[RTSP_REORDER_SLOTS];
+};
+
+/* Prepares r (about 260 KB: embed it in a heap object). emit gets packets in order. */
+void rtsp_reorder_init(struct rtsp_reorder *r, uint64_t window_ns, rtsp_reorder_cb emit, void *arg);
+/* Forgets everything held and the sequence state (new session). */
+void rtsp_reorder_reset(struct rtsp_reorder *r);
+/* Offers one RTP packet (at least 4 bytes; the caller has checked the header) that arrived
+ * at now_ns. Calls emit for it and for any held packets it releases. */
+void rtsp_reorder_push(struct rtsp_reorder *r, const uint8_t *pkt, size_t len, uint64_t now_ns);
+/* When the held packets must be released at the latest, or 0 if none are held. */
+uint64_t rtsp_reorder_deadline(const struct rtsp_reorder *r);
+/* Releases everything held if the wait reached the window at now_ns, skipping the gaps. */
+void rtsp_reorder_expire(struct rtsp_reorder *r, uint64_t now_ns);
+
+#endif
