@@ -18,6 +18,7 @@ struct doorbell_waiter {
     _Atomic uint32_t *word;
     void (*cb)(void *arg);
     void *arg;
+    uint32_t seen; /* the value the thread waits to change */
     pthread_t thread;
     _Atomic bool stop;
     _Atomic bool exited;
@@ -39,7 +40,7 @@ void doorbell_ring(_Atomic uint32_t *word)
 static void *doorbell_thread(void *p)
 {
     struct doorbell_waiter *w = p;
-    uint32_t seen = atomic_load_explicit(w->word, memory_order_acquire);
+    uint32_t seen = w->seen;
     while (!atomic_load_explicit(&w->stop, memory_order_acquire)) {
         /* Returns at once (EAGAIN) if the word already moved past seen: no lost rings. */
         (void)doorbell_futex(w->word, FUTEX_WAIT, seen);
@@ -74,6 +75,9 @@ int doorbell_waiter_start(struct doorbell_waiter **out, uv_loop_t *loop, _Atomic
     w->word = word;
     w->cb = cb;
     w->arg = arg;
+    /* Sampled here, not in the thread: a ring between start and the thread's first wait
+     * must still be delivered. */
+    w->seen = atomic_load_explicit(word, memory_order_acquire);
     int e = uv_async_init(loop, &w->async, doorbell_async_cb);
     if (e < 0) {
         free(w);
