@@ -10,7 +10,8 @@
  *   that fits is a single NAL unit packet; larger NALs become FU-A fragments, each full
  *   (mtu - 2 payload bytes) except the last.
  *  H.265 (RFC 7798): the same with AP for VPS/SPS/PPS and FU (mtu - 3 bytes per fragment).
- *  Opus (RFC 7587), PCMU/PCMA (RFC 3551): one packet per frame, the frame as payload.
+ *  Opus (RFC 7587), PCMU/PCMA (RFC 3551): one packet per frame, the frame as payload,
+ *   whatever its size (the MTU only governs video fragmentation).
  * The marker bit is set on the last packet of the access unit (video; audio: every packet,
  * harmless for receivers and what RFC 3551 leaves open). */
 #ifndef RINGCAST_PACK_H
@@ -48,7 +49,7 @@ struct pack_pkt {
 
 /* Packets the access unit becomes at mtu (RTP payload bytes). Same code path as
  * pack_packet(). Returns >= 1, or -EINVAL (unknown codec, mtu < PACK_MIN_MTU, empty or
- * NAL-less unit, an audio frame larger than mtu). */
+ * NAL-less video unit). */
 int pack_count(uint32_t codec, const uint8_t *au, size_t len, unsigned mtu);
 
 /* Describes packet k (0-based). Walks the unit's NAL boundaries, not its earlier packets.
