@@ -117,6 +117,43 @@ static bool ring_hdr_matches(const struct ring_hdr *h, uint32_t slot_count, uint
            h->data_size == data_size;
 }
 
+static int ring_copy_slot(const struct ring_map *m, uint64_t seq, struct ring_frame *f);
+
+/* A predecessor killed inside ring_writer_write may have advanced a track's next_pkt,
+ * latest_key or timestamp state for a frame it never published. The published frames are
+ * the truth: each track continues from its newest frame still in the ring. */
+static void ring_writer_recover_tracks(struct ring_writer *w)
+{
+    struct ring_hdr *h = w->m.hdr;
+    uint64_t head = atomic_load_explicit(&h->head, memory_order_relaxed);
+    uint64_t oldest = head > w->m.slot_count ? head - w->m.slot_count : 1;
+    bool seen[RING_MAX_TRACKS] = {false}, key_seen[RING_MAX_TRACKS] = {false};
+    for (unsigned i = 0; i < RING_MAX_TRACKS; i++) {
+        struct ring_track_state *ts = &h->track_state[i];
+        if (atomic_load_explicit(&ts->latest_key, memory_order_relaxed) >= head)
+            atomic_store_explicit(&ts->latest_key, 0, memory_order_relaxed);
+        else
+            key_seen[i] = true; /* a published keyframe: keep it */
+    }
+    struct ring_frame f;
+    for (uint64_t seq = head - 1; seq >= oldest && seq > 0; seq--) {
+        if (ring_copy_slot(&w->m, seq, &f) != 1)
+            continue;
+        struct ring_track_state *ts = &h->track_state[f.track];
+        if (!seen[f.track]) {
+            seen[f.track] = true;
+            atomic_store_explicit(&ts->next_pkt, f.first_pkt + f.pkt_count, memory_order_relaxed);
+            ts->last_ring_ts = f.rtp_ts;
+            ts->last_wall_ns = f.arrival_ns;
+            ts->ts_valid = 1;
+        }
+        if (!key_seen[f.track] && (f.flags & RING_FRAME_KEY)) {
+            key_seen[f.track] = true;
+            atomic_store_explicit(&ts->latest_key, seq, memory_order_relaxed);
+        }
+    }
+}
+
 /* A new writer of an existing ring: the frame sequence, packet numbers and 'reserved'
  * simply continue; every track's timestamps are rebased on its next frame. A predecessor
  * killed inside a seqlock update left desc_seq odd; making it even again lets readers in
@@ -124,6 +161,7 @@ static bool ring_hdr_matches(const struct ring_hdr *h, uint32_t slot_count, uint
 static void ring_writer_resume(struct ring_writer *w)
 {
     struct ring_hdr *h = w->m.hdr;
+    ring_writer_recover_tracks(w);
     for (unsigned i = 0; i < RING_MAX_TRACKS; i++) {
         struct ring_track_state *ts = &h->track_state[i];
         uint32_t s = atomic_load_explicit(&ts->desc_seq, memory_order_relaxed);
@@ -391,6 +429,16 @@ int64_t ring_writer_write(struct ring_writer *w, unsigned track, uint32_t flags,
     return (int64_t)seq;
 }
 
+uint64_t ring_writer_next_seq(const struct ring_writer *w)
+{
+    return atomic_load_explicit(&w->m.hdr->head, memory_order_relaxed);
+}
+
+uint32_t ring_writer_generation(const struct ring_writer *w)
+{
+    return atomic_load_explicit(&w->m.hdr->generation, memory_order_relaxed);
+}
+
 void ring_writer_set_doorbell(struct ring_writer *w, _Atomic uint32_t *word)
 {
     w->extra_doorbell = word;
@@ -524,10 +572,10 @@ static bool ring_data_live(const struct ring_map *m, uint64_t data_pos)
     return reserved <= data_pos + m->data_size;
 }
 
-/* Copies slot seq into f. 1 on a consistent copy of frame seq whose bytes are still in
- * place; 0 if the slot holds another frame or was reused meanwhile; -EBADMSG if the slot
- * is consistent but its fields point outside the mapping (a broken writer). */
-static int ring_read_slot(const struct ring_map *m, uint64_t seq, struct ring_frame *f)
+/* Copies slot seq's fields into f (not data). 1 on a consistent copy of frame seq whose
+ * fields point inside the ring; 0 if the slot holds another frame or was reused meanwhile;
+ * -EBADMSG if the fields point outside the mapping (a broken writer). */
+static int ring_copy_slot(const struct ring_map *m, uint64_t seq, struct ring_frame *f)
 {
     const struct ring_slot *s = &m->slots[seq & (m->slot_count - 1)];
     if (atomic_load_explicit(&s->seq, memory_order_acquire) != seq)
@@ -547,10 +595,17 @@ static int ring_read_slot(const struct ring_map *m, uint64_t seq, struct ring_fr
     uint64_t off = f->data_pos & (m->data_size - 1);
     if (f->len > ring_max_frame(m) || off + f->len > m->data_size || f->track >= RING_MAX_TRACKS)
         return -EBADMSG;
-    if (!ring_data_live(m, f->data_pos))
-        return 0;
     f->data = m->data + off;
     return 1;
+}
+
+/* ring_copy_slot, and the frame's bytes are still in place (0 otherwise). */
+static int ring_read_slot(const struct ring_map *m, uint64_t seq, struct ring_frame *f)
+{
+    int got = ring_copy_slot(m, seq, f);
+    if (got == 1 && !ring_data_live(m, f->data_pos))
+        return 0;
+    return got;
 }
 
 int ring_reader_get(const struct ring_reader *r, uint64_t seq, struct ring_frame *f)

@@ -164,6 +164,11 @@ void ring_writer_rebase(struct ring_writer *w, unsigned idx);
 int64_t ring_writer_write(struct ring_writer *w, unsigned track, uint32_t flags, uint32_t src_ts,
                           uint32_t pkt_count, const uint8_t *data, size_t len);
 
+/* The sequence number the next ring_writer_write will return (logs, tests). */
+uint64_t ring_writer_next_seq(const struct ring_writer *w);
+/* This writer's generation: 1 for a new ring, +1 per re-open. */
+uint32_t ring_writer_generation(const struct ring_writer *w);
+
 /* Also bump this 32-bit futex word (e.g. the control segment's doorbell) on every write. */
 void ring_writer_set_doorbell(struct ring_writer *w, _Atomic uint32_t *word);
 /* Liveness: stores now into the header (call about once a second). */

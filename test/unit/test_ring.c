@@ -339,6 +339,44 @@ static void test_reopen_continues(void **state)
     ring_writer_close(w, true);
 }
 
+/* A writer SIGKILLed inside ring_writer_write may have advanced next_pkt and latest_key
+ * for a frame it never published; its successor continues from the published frames. */
+static void test_reopen_after_crash(void **state)
+{
+    (void)state;
+    struct ring_writer *w = open_writer(16, 1 << 16);
+    declare_video(w, 0);
+    assert_true(write_tagged(w, 0, RING_FRAME_KEY, 0, 5, 10, 1) > 0);
+    assert_true(write_tagged(w, 0, 0, 3000, 5, 10, 2) > 0);
+    ring_writer_close(w, false);
+    char shm[80];
+    snprintf(shm, sizeof(shm), "/%s", name);
+    int fd = shm_open(shm, O_RDWR, 0);
+    assert_true(fd >= 0);
+    struct ring_hdr *h = mmap(NULL, sizeof(*h), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    assert_true(h != MAP_FAILED);
+    atomic_store(&h->track_state[0].next_pkt, 15); /* frame 3 half-written: not published */
+    atomic_store(&h->track_state[0].latest_key, 3);
+    atomic_store(&h->track_state[0].desc_seq, 7); /* died inside set_track */
+
+    w = open_writer(16, 1 << 16);
+    struct ring_reader *r = open_reader();
+    struct ring_track t;
+    assert_int_equal(ring_reader_track(r, 0, &t, NULL), 0);
+    assert_int_equal(ring_reader_latest_keyframe(r, 0), 1);
+    assert_int_equal(ring_writer_next_seq(w), 3);
+    assert_int_equal(ring_writer_generation(w), 2);
+    assert_int_equal(write_tagged(w, 0, 0, 0, 5, 10, 3), 3);
+    struct ring_frame f;
+    assert_int_equal(ring_reader_get(r, 3, &f), 1);
+    assert_int_equal(f.first_pkt, 10);
+    assert_true((int32_t)(f.rtp_ts - 3000) >= 1);
+    munmap(h, sizeof(*h));
+    ring_reader_close(r);
+    ring_writer_close(w, true);
+}
+
 static void test_tracks(void **state)
 {
     (void)state;
@@ -540,6 +578,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_lap_resync, setup, teardown),
         cmocka_unit_test_setup_teardown(test_find_packet_wrap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reopen_continues, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reopen_after_crash, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tracks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_malformed_slot, setup, teardown),
         cmocka_unit_test_setup_teardown(test_attach_refused, setup, teardown),
