@@ -1,0 +1,276 @@
+/* test_sdp_answer.c: offer -> answer against a real aiortc 1.4.0 offer (different ICE
+ * credentials per section), codec and profile choice, and the refusals WHEP maps to 4xx. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "egress/sdp_answer.h"
+
+/* Captured from aiortc 1.4.0: recvonly video (VP8, H264 42001f, H264 42e01f) + audio. */
+static const char aiortc_offer[] =
+    "v=0\r\n"
+    "o=- 4004549772 4004549772 IN IP4 0.0.0.0\r\n"
+    "s=-\r\n"
+    "t=0 0\r\n"
+    "a=group:BUNDLE 0 1\r\n"
+    "a=msid-semantic:WMS *\r\n"
+    "m=video 38165 UDP/TLS/RTP/SAVPF 97 98 99 100 101 102\r\n"
+    "c=IN IP4 192.0.2.2\r\n"
+    "a=recvonly\r\n"
+    "a=extmap:1 urn:ietf:params:rtp-hdrext:sdes:mid\r\n"
+    "a=extmap:2 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time\r\n"
+    "a=mid:0\r\n"
+    "a=msid:b4e60d5e-3847-4559-8ff7-27a66ba39248 bb0cebba-6958-4402-ae16-b71d40f4c3d8\r\n"
+    "a=rtcp:9 IN IP4 0.0.0.0\r\n"
+    "a=rtcp-mux\r\n"
+    "a=ssrc-group:FID 4288260182 2821158577\r\n"
+    "a=ssrc:4288260182 cname:24dc1b02-bbf8-491a-8673-da9ebcafc6c8\r\n"
+    "a=ssrc:2821158577 cname:24dc1b02-bbf8-491a-8673-da9ebcafc6c8\r\n"
+    "a=rtpmap:97 VP8/90000\r\n"
+    "a=rtcp-fb:97 nack\r\n"
+    "a=rtcp-fb:97 nack pli\r\n"
+    "a=rtcp-fb:97 goog-remb\r\n"
+    "a=rtpmap:98 rtx/90000\r\n"
+    "a=fmtp:98 apt=97\r\n"
+    "a=rtpmap:99 H264/90000\r\n"
+    "a=rtcp-fb:99 nack\r\n"
+    "a=rtcp-fb:99 nack pli\r\n"
+    "a=rtcp-fb:99 goog-remb\r\n"
+    "a=fmtp:99 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42001f\r\n"
+    "a=rtpmap:100 rtx/90000\r\n"
+    "a=fmtp:100 apt=99\r\n"
+    "a=rtpmap:101 H264/90000\r\n"
+    "a=rtcp-fb:101 nack\r\n"
+    "a=rtcp-fb:101 nack pli\r\n"
+    "a=rtcp-fb:101 goog-remb\r\n"
+    "a=fmtp:101 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f\r\n"
+    "a=rtpmap:102 rtx/90000\r\n"
+    "a=fmtp:102 apt=101\r\n"
+    "a=candidate:f957a2332b1715da3b0ef8ba684454eb 1 udp 2130706431 192.0.2.2 38165 typ host\r\n"
+    "a=candidate:d0bcf3d9c29a2bc887618212a1623bfa 1 udp 2130706431 fd00::2 52428 typ host\r\n"
+    "a=end-of-candidates\r\n"
+    "a=ice-ufrag:MltS\r\n"
+    "a=ice-pwd:xpNc2mDFWbx3vM1fumH3x6\r\n"
+    "a=fingerprint:sha-256 "
+    "BB:E8:95:B8:E7:C5:DC:8D:F6:E9:49:71:70:3F:7B:86:F9:09:25:71:61:FC:1A:9B:08:02:B4:C2:75:F3:05:"
+    "33\r\n"
+    "a=setup:actpass\r\n"
+    "m=audio 43901 UDP/TLS/RTP/SAVPF 96 0 8\r\n"
+    "c=IN IP4 192.0.2.2\r\n"
+    "a=recvonly\r\n"
+    "a=extmap:1 urn:ietf:params:rtp-hdrext:sdes:mid\r\n"
+    "a=extmap:2 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n"
+    "a=mid:1\r\n"
+    "a=msid:b4e60d5e-3847-4559-8ff7-27a66ba39248 f4c30184-7144-41d7-83b7-bc7d4a1b86e0\r\n"
+    "a=rtcp:9 IN IP4 0.0.0.0\r\n"
+    "a=rtcp-mux\r\n"
+    "a=ssrc:4241220367 cname:24dc1b02-bbf8-491a-8673-da9ebcafc6c8\r\n"
+    "a=rtpmap:96 opus/48000/2\r\n"
+    "a=rtpmap:0 PCMU/8000\r\n"
+    "a=rtpmap:8 PCMA/8000\r\n"
+    "a=candidate:f957a2332b1715da3b0ef8ba684454eb 1 udp 2130706431 192.0.2.2 43901 typ host\r\n"
+    "a=candidate:d0bcf3d9c29a2bc887618212a1623bfa 1 udp 2130706431 fd00::2 33121 typ host\r\n"
+    "a=end-of-candidates\r\n"
+    "a=ice-ufrag:S4X5\r\n"
+    "a=ice-pwd:yL7R1mNw3xW5xSELgkD6VA\r\n"
+    "a=fingerprint:sha-256 "
+    "BB:E8:95:B8:E7:C5:DC:8D:F6:E9:49:71:70:3F:7B:86:F9:09:25:71:61:FC:1A:9B:08:02:B4:C2:75:F3:05:"
+    "33\r\n"
+    "a=setup:actpass\r\n";
+
+static const struct media_track_info h264_track = {.index = 0,
+                                                   .codec = RING_CODEC_H264,
+                                                   .clock_rate = 90000,
+                                                   .channels = 1,
+                                                   .profile_level_id = "42e01f"};
+static const struct media_track_info opus_track = {
+    .index = 1, .codec = RING_CODEC_OPUS, .clock_rate = 48000, .channels = 2};
+
+static struct answer_local local(void)
+{
+    struct answer_local l = {.ufrag = "abcd",
+                             .pwd = "0123456789abcdef012345",
+                             .fingerprint = "sha-256 AA:BB",
+                             .port = 18850,
+                             .candidates = {"127.0.0.1", "192.0.2.7"},
+                             .n_candidates = 2,
+                             .ssrc = {1111, 2222}};
+    return l;
+}
+
+static int build(const char *offer, const struct media_track_info *t, size_t n,
+                 struct answer_result *out)
+{
+    struct answer_local l = local();
+    return answer_build((const uint8_t *)offer, strlen(offer), t, n, &l, out);
+}
+
+static void has(const char *sdp, const char *needle)
+{
+    if (!strstr(sdp, needle))
+        fail_msg("answer lacks \"%s\":\n%s", needle, sdp);
+}
+
+static void video_only_path(void **state)
+{
+    (void)state;
+    struct answer_result r;
+    assert_int_equal(build(aiortc_offer, &h264_track, 1, &r), 0);
+    /* 42e01f matches exactly (101), better than 42001f (99). */
+    has(r.sdp, "m=video 18850 UDP/TLS/RTP/SAVPF 101\r\n");
+    has(r.sdp, "a=rtpmap:101 H264/90000\r\n");
+    has(r.sdp, "packetization-mode=1");
+    has(r.sdp, "a=sendonly\r\n");
+    has(r.sdp, "a=ice-lite\r\n");
+    has(r.sdp, "a=setup:passive\r\n");
+    has(r.sdp, "a=rtcp-mux\r\n");
+    has(r.sdp, "a=fingerprint:sha-256 AA:BB\r\n");
+    has(r.sdp, "a=group:BUNDLE 0\r\n");
+    has(r.sdp, "a=rtcp-fb:101 nack\r\n");
+    has(r.sdp, "a=rtcp-fb:101 nack pli\r\n");
+    has(r.sdp, "a=candidate:1 1 udp 2130706431 127.0.0.1 18850 typ host\r\n");
+    has(r.sdp, "192.0.2.7 18850 typ host");
+    has(r.sdp, "a=ssrc:1111 cname:ringcast\r\n");
+    /* The audio section is rejected but keeps its mid. */
+    has(r.sdp, "m=audio 0 UDP/TLS/RTP/SAVPF");
+    has(r.sdp, "a=mid:1\r\n");
+    has(r.sdp, "a=inactive\r\n");
+    assert_null(strstr(r.sdp, "VP8"));
+    /* RFC 8843: the BUNDLE-tagged section's credentials, not the audio section's. */
+    assert_string_equal(r.remote_ufrag, "MltS");
+    assert_string_equal(r.remote_pwd, "xpNc2mDFWbx3vM1fumH3x6");
+    assert_string_equal(r.fingerprint.hash, "sha-256");
+    assert_int_equal(r.fingerprint.len, 32);
+    assert_int_equal(r.fingerprint.digest[0], 0xBB);
+    assert_int_equal(r.tracks[0].pt, 101);
+    assert_int_equal(r.tracks[0].flags, MEDIA_TRACK_SEND | MEDIA_TRACK_NACK | MEDIA_TRACK_PLI);
+    assert_int_equal(r.tracks[0].mid_id, 1);
+    assert_int_equal(r.tracks[0].playout_delay_id, 0);
+    assert_string_equal(r.tracks[0].mid, "0");
+    answer_result_free(&r);
+}
+
+static void video_and_audio(void **state)
+{
+    (void)state;
+    struct media_track_info t[2] = {h264_track, opus_track};
+    struct answer_result r;
+    assert_int_equal(build(aiortc_offer, t, 2, &r), 0);
+    has(r.sdp, "a=group:BUNDLE 0 1\r\n");
+    has(r.sdp, "m=audio 18850 UDP/TLS/RTP/SAVPF 96\r\n");
+    has(r.sdp, "a=rtpmap:96 opus/48000/2\r\n");
+    has(r.sdp, "a=ssrc:2222 cname:ringcast\r\n");
+    assert_int_equal(r.tracks[1].pt, 96);
+    assert_int_equal(r.tracks[1].flags, MEDIA_TRACK_SEND);
+    answer_result_free(&r);
+}
+
+static void pcma_audio(void **state)
+{
+    (void)state;
+    struct media_track_info t[2] = {
+        h264_track, {.index = 1, .codec = RING_CODEC_PCMA, .clock_rate = 8000, .channels = 1}};
+    struct answer_result r;
+    assert_int_equal(build(aiortc_offer, t, 2, &r), 0);
+    has(r.sdp, "m=audio 18850 UDP/TLS/RTP/SAVPF 8\r\n");
+    assert_int_equal(r.tracks[1].pt, 8);
+    answer_result_free(&r);
+}
+
+static void playout_delay_echoed(void **state)
+{
+    (void)state;
+    char *offer = strdup(aiortc_offer);
+    char *ext = strstr(offer, "abs-send-time");
+    assert_non_null(ext);
+    char buf[8192];
+    snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(ext - offer), offer, "playout-delay",
+             ext + strlen("abs-send-time"));
+    struct answer_result r;
+    assert_int_equal(build(buf, &h264_track, 1, &r), 0);
+    has(r.sdp, "a=extmap:2 http://www.webrtc.org/experiments/rtp-hdrext/playout-delay\r\n");
+    assert_int_equal(r.tracks[0].playout_delay_id, 2);
+    answer_result_free(&r);
+    free(offer);
+}
+
+static char *replace(const char *s, const char *from, const char *to)
+{
+    const char *at = strstr(s, from);
+    assert_non_null(at);
+    size_t n = strlen(s) - strlen(from) + strlen(to) + 1;
+    char *out = malloc(n);
+    snprintf(out, n, "%.*s%s%s", (int)(at - s), s, to, at + strlen(from));
+    return out;
+}
+
+static void refusals(void **state)
+{
+    (void)state;
+    struct answer_result r;
+    /* No fingerprint anywhere (both sections carry one). */
+    char *a = replace(aiortc_offer, "a=fingerprint:", "a=x-fingerprint:");
+    char *b = replace(a, "a=fingerprint:", "a=x-fingerprint:");
+    assert_int_equal(build(b, &h264_track, 1, &r), -EBADMSG);
+    assert_non_null(strstr(r.reason, "fingerprint"));
+    assert_null(r.sdp);
+    free(a);
+    free(b);
+    /* Passive offerer. */
+    a = replace(aiortc_offer, "a=setup:actpass", "a=setup:passive");
+    assert_int_equal(build(a, &h264_track, 1, &r), -ENOTSUP);
+    free(a);
+    /* High profile stream, only baseline offered. */
+    struct media_track_info high = h264_track;
+    memcpy(high.profile_level_id, "640028", 7);
+    assert_int_equal(build(aiortc_offer, &high, 1, &r), -ENOMEDIUM);
+    /* Garbage and empty input. */
+    assert_int_equal(build("hello world\r\n", &h264_track, 1, &r), -EBADMSG);
+    assert_int_equal(build("", &h264_track, 1, &r), -EBADMSG);
+    assert_int_equal(build("v=0\r\n", &h264_track, 1, &r), -EBADMSG);
+}
+
+static void audio_only_offer(void **state)
+{
+    (void)state;
+    const char *video = strstr(aiortc_offer, "m=video");
+    const char *audio = strstr(aiortc_offer, "m=audio");
+    char buf[8192];
+    snprintf(buf, sizeof(buf), "%.*s%s", (int)(video - aiortc_offer), aiortc_offer, audio);
+    char *nobundle = replace(buf, "a=group:BUNDLE 0 1", "a=group:BUNDLE 1");
+    struct answer_result r;
+    assert_int_equal(build(nobundle, &h264_track, 1, &r), -ENOMEDIUM);
+    assert_non_null(strstr(r.reason, "no video"));
+    free(nobundle);
+}
+
+static void thousand_sections(void **state)
+{
+    (void)state;
+    size_t cap = 64 * 1024, n = 0;
+    char *buf = malloc(cap);
+    n += (size_t)snprintf(buf, cap, "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n");
+    for (int i = 0; i < 1000; i++)
+        n += (size_t)snprintf(buf + n, cap - n, "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n");
+    struct answer_result r;
+    assert_int_equal(build(buf, &h264_track, 1, &r), -E2BIG);
+    assert_non_null(strstr(r.reason, "1000 media sections"));
+    free(buf);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(video_only_path),   cmocka_unit_test(video_and_audio),
+        cmocka_unit_test(pcma_audio),        cmocka_unit_test(playout_delay_echoed),
+        cmocka_unit_test(refusals),          cmocka_unit_test(audio_only_offer),
+        cmocka_unit_test(thousand_sections),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
