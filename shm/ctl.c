@@ -57,6 +57,7 @@ int ctl_create(struct ctl *c, const char *prefix)
     c->hdr->size = (uint32_t)len;
     c->hdr->n_children = CTL_MAX_CHILDREN;
     atomic_store(&c->hdr->supervisor_pid, (int32_t)getpid());
+    atomic_store(&c->hdr->start_ns, ctl_now_ns());
     atomic_thread_fence(memory_order_release);
     c->hdr->magic = CTL_MAGIC;
     return 0;
@@ -112,6 +113,62 @@ struct ctl_child *ctl_slot(struct ctl *c, unsigned slot)
     if (!c->hdr || slot >= CTL_MAX_CHILDREN)
         return NULL;
     return &c->hdr->children[slot];
+}
+
+#define CTL_COUNTER(field, roles, gauge, help)                                                     \
+    {                                                                                              \
+#field, help, offsetof(struct ctl_counters, field), roles, gauge                           \
+    }
+const struct ctl_counter_info ctl_counter_info[] = {
+    CTL_COUNTER(viewers, CTL_FOR_EGRESS, true, "Viewers currently attached."),
+    CTL_COUNTER(sessions_total, CTL_FOR_EGRESS, false, "WHEP sessions created."),
+    CTL_COUNTER(pkts_sent, CTL_FOR_EGRESS, false, "RTP packets sent."),
+    CTL_COUNTER(bytes_sent, CTL_FOR_EGRESS, false, "RTP bytes sent."),
+    CTL_COUNTER(nacks_received, CTL_FOR_EGRESS, false, "Packets asked again by NACK."),
+    CTL_COUNTER(retransmits, CTL_FOR_EGRESS, false, "Packets rebuilt from the ring and resent."),
+    CTL_COUNTER(nack_misses, CTL_FOR_EGRESS, false, "NACKed packets already overwritten."),
+    CTL_COUNTER(plis, CTL_FOR_EGRESS, false, "PLI and FIR keyframe requests received."),
+    CTL_COUNTER(dtls_failures, CTL_FOR_EGRESS, false, "DTLS handshakes that failed."),
+    CTL_COUNTER(send_drops, CTL_FOR_EGRESS, false, "Packets dropped on EAGAIN/ENOBUFS."),
+    CTL_COUNTER(ring_laps, CTL_FOR_EGRESS, false, "Times the ring writer lapped a reader."),
+    CTL_COUNTER(frames_written, CTL_FOR_INGEST, false, "Access units written to the ring."),
+    CTL_COUNTER(source_reconnects, CTL_FOR_INGEST, false, "Reconnections to the source."),
+    CTL_COUNTER(frames_dropped, CTL_FOR_INGEST, false, "Access units damaged by loss."),
+};
+const size_t ctl_counter_count = sizeof(ctl_counter_info) / sizeof(ctl_counter_info[0]);
+
+void ctl_slot_assign(struct ctl_child *s, enum ctl_role role, unsigned index, const char *name)
+{
+    /* Zeroed while EMPTY, so readers never see one child's name with another's counters. */
+    atomic_store(&s->state, CTL_STATE_EMPTY);
+    memset(&s->counters, 0, sizeof(s->counters));
+    atomic_store(&s->pid, 0);
+    atomic_store(&s->heartbeat_ns, 0);
+    atomic_store(&s->start_ns, 0);
+    atomic_store(&s->restarts, 0);
+    atomic_store(&s->last_exit, 0);
+    s->role = (uint32_t)role;
+    s->index = index;
+    snprintf(s->name, sizeof(s->name), "%s", name);
+    atomic_store_explicit(&s->state, CTL_STATE_STARTING, memory_order_release);
+}
+
+void ctl_slot_release(struct ctl_child *s)
+{
+    atomic_store(&s->pid, 0);
+    atomic_store_explicit(&s->state, CTL_STATE_EMPTY, memory_order_release);
+}
+
+const char *ctl_role_name(uint32_t role)
+{
+    static const char *const names[] = {"none", "ingest", "egress"};
+    return role < sizeof(names) / sizeof(names[0]) ? names[role] : "unknown";
+}
+
+const char *ctl_state_name(uint32_t state)
+{
+    static const char *const names[] = {"empty", "starting", "running", "stopping", "backoff"};
+    return state < sizeof(names) / sizeof(names[0]) ? names[state] : "unknown";
 }
 
 void ctl_free(struct ctl *c)

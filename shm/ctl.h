@@ -14,63 +14,87 @@
 #define CTL_MAX_CHILDREN 128
 
 enum ctl_role { CTL_ROLE_NONE = 0, CTL_ROLE_INGEST, CTL_ROLE_EGRESS };
-enum ctl_state { CTL_STATE_EMPTY = 0, CTL_STATE_STARTING, CTL_STATE_RUNNING, CTL_STATE_STOPPING,
-                 CTL_STATE_BACKOFF };
+enum ctl_state {
+    CTL_STATE_EMPTY = 0,
+    CTL_STATE_STARTING,
+    CTL_STATE_RUNNING,
+    CTL_STATE_STOPPING,
+    CTL_STATE_BACKOFF
+};
 
 /* Counters a child bumps (relaxed atomics; only its own process writes them). */
 struct ctl_counters {
-    _Atomic uint64_t viewers;         /* gauge: current viewers (egress) */
+    _Atomic uint64_t viewers; /* gauge: current viewers (egress) */
     _Atomic uint64_t pkts_sent;
     _Atomic uint64_t bytes_sent;
-    _Atomic uint64_t nacks_received;  /* NACKed packets (each PID/BLP bit) */
-    _Atomic uint64_t retransmits;     /* packets rebuilt from the ring and resent */
-    _Atomic uint64_t nack_misses;     /* NACKed packets already overwritten */
-    _Atomic uint64_t plis;            /* PLI + FIR */
+    _Atomic uint64_t nacks_received; /* NACKed packets (each PID/BLP bit) */
+    _Atomic uint64_t retransmits;    /* packets rebuilt from the ring and resent */
+    _Atomic uint64_t nack_misses;    /* NACKed packets already overwritten */
+    _Atomic uint64_t plis;           /* PLI + FIR */
     _Atomic uint64_t dtls_failures;
-    _Atomic uint64_t send_drops;      /* EAGAIN/ENOBUFS on send */
+    _Atomic uint64_t send_drops; /* EAGAIN/ENOBUFS on send */
     _Atomic uint64_t ring_laps;
-    _Atomic uint64_t frames_written;  /* ingest */
+    _Atomic uint64_t frames_written; /* ingest */
     _Atomic uint64_t source_reconnects;
-    _Atomic uint64_t frames_dropped;  /* ingest: access units damaged by loss */
-    _Atomic uint64_t sessions_total;  /* egress: sessions created since start */
+    _Atomic uint64_t frames_dropped; /* ingest: access units damaged by loss */
+    _Atomic uint64_t sessions_total; /* egress: sessions created since start */
     _Atomic uint64_t reserved[2];
 };
 
 struct ctl_child {
-    _Atomic uint32_t state;           /* enum ctl_state, written by the supervisor */
-    uint32_t role;                    /* enum ctl_role */
-    uint32_t index;                   /* worker index, or path index */
+    _Atomic uint32_t state; /* enum ctl_state, written by the supervisor */
+    uint32_t role;          /* enum ctl_role */
+    uint32_t index;         /* worker index, or path index */
     _Atomic int32_t pid;
-    char name[64];                    /* path name (ingest) or "worker N" */
-    _Atomic uint64_t start_ns;        /* CLOCK_MONOTONIC */
+    char name[64];             /* path name (ingest) or "worker N" */
+    _Atomic uint64_t start_ns; /* CLOCK_MONOTONIC */
     _Atomic uint32_t restarts;
-    uint32_t pad0;
-    _Atomic uint64_t heartbeat_ns;    /* written by the child about every 500 ms */
+    _Atomic int32_t last_exit;     /* previous instance: exit code, or -signal */
+    _Atomic uint64_t heartbeat_ns; /* written by the child about every 500 ms */
     struct ctl_counters counters;
 } __attribute__((aligned(64)));
 
 struct ctl_hdr {
     uint64_t magic;
     uint32_t version;
-    uint32_t size;                    /* sizeof(struct ctl_hdr) */
+    uint32_t size; /* sizeof(struct ctl_hdr) */
     _Atomic int32_t supervisor_pid;
-    uint32_t n_children;              /* CTL_MAX_CHILDREN */
-    uint8_t pad0[40];
+    uint32_t n_children;       /* CTL_MAX_CHILDREN */
+    _Atomic uint64_t start_ns; /* supervisor start, CLOCK_MONOTONIC */
+    uint8_t pad0[32];
     _Atomic uint32_t doorbell __attribute__((aligned(64))); /* rung on every ring write */
     uint8_t pad1[60];
     struct ctl_child children[CTL_MAX_CHILDREN];
 };
 
 _Static_assert(sizeof(struct ctl_child) % 64 == 0, "ctl_child is whole cache lines");
+_Static_assert(offsetof(struct ctl_hdr, doorbell) == 64, "layout");
+
+/* Which counters a role uses, for reports (status, /metrics). */
+enum { CTL_FOR_INGEST = 1u << CTL_ROLE_INGEST, CTL_FOR_EGRESS = 1u << CTL_ROLE_EGRESS };
+struct ctl_counter_info {
+    const char *name; /* JSON key and metric stem: "pkts_sent" */
+    const char *help; /* one line for # HELP */
+    size_t offset;    /* within struct ctl_counters */
+    unsigned roles;   /* CTL_FOR_* */
+    bool gauge;       /* a level (viewers), not a monotonic count */
+};
+extern const struct ctl_counter_info ctl_counter_info[];
+extern const size_t ctl_counter_count;
+static inline uint64_t ctl_counter_get(const struct ctl_counters *c,
+                                       const struct ctl_counter_info *ci)
+{
+    return atomic_load_explicit((_Atomic uint64_t *)((char *)c + ci->offset), memory_order_relaxed);
+}
 
 /* ---- API ---- */
 
 struct ctl {
-    struct ctl_hdr *hdr;   /* the mapping (or a private heap copy when standalone) */
+    struct ctl_hdr *hdr; /* the mapping (or a private heap copy when standalone) */
     size_t map_len;
-    char name[64];         /* "/<prefix>.ctl" */
-    bool owner;            /* created by us (supervisor): unlinked by ctl_free */
-    bool private_copy;     /* not shared: a child running without a supervisor */
+    char name[64];     /* "/<prefix>.ctl" */
+    bool owner;        /* created by us (supervisor): unlinked by ctl_free */
+    bool private_copy; /* not shared: a child running without a supervisor */
 };
 
 /* Supervisor: creates (replacing a stale one) /<prefix>.ctl, mode 0600. 0 or -errno. */
@@ -82,6 +106,13 @@ int ctl_attach(struct ctl *c, const char *prefix);
 int ctl_init_private(struct ctl *c);
 /* The slot a child owns: slot from --ctl-slot (must be < CTL_MAX_CHILDREN). */
 struct ctl_child *ctl_slot(struct ctl *c, unsigned slot);
+/* Supervisor: hands slot to a new child (zeroes counters and heartbeat), state STARTING. */
+void ctl_slot_assign(struct ctl_child *s, enum ctl_role role, unsigned index, const char *name);
+/* Supervisor: the slot's child is gone for good; readers see it EMPTY. */
+void ctl_slot_release(struct ctl_child *s);
+/* "ingest", "egress"; "running", "backoff", ... for reports. */
+const char *ctl_role_name(uint32_t role);
+const char *ctl_state_name(uint32_t state);
 /* Unmaps; the creator also unlinks. Tolerates a zeroed struct. */
 void ctl_free(struct ctl *c);
 
@@ -95,6 +126,11 @@ static inline void ctl_count(_Atomic uint64_t *c, uint64_t n)
 static inline uint64_t ctl_read(_Atomic uint64_t *c)
 {
     return atomic_load_explicit(c, memory_order_relaxed);
+}
+/* Child: call at start and about every 500 ms; 5 s without one gets the child killed. */
+static inline void ctl_heartbeat(struct ctl_child *s)
+{
+    atomic_store_explicit(&s->heartbeat_ns, ctl_now_ns(), memory_order_release);
 }
 
 #endif

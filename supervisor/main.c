@@ -1,0 +1,327 @@
+/* main.c: `ringcast [-c FILE] [--check]`, the supervisor. Creates the control segment,
+ * serves the control socket and /metrics, runs the children through procman, reloads on
+ * SIGHUP or `ringcastctl reload`, and on SIGTERM/SIGINT stops everything and exits 0. */
+#include <errno.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "common/config.h"
+#include "common/log.h"
+#include "shm/ctl.h"
+#include "supervisor/control.h"
+#include "supervisor/metrics.h"
+#include "supervisor/oneshot.h"
+#include "supervisor/procman.h"
+#include "supervisor/status.h"
+
+#define EXIT_CONFIG       2              /* bad usage or config: nothing was started */
+#define CONTROL_REPLY_MAX (256u * 1024u) /* status of 128 children fits several times */
+#define CONTROL_MODE      0660
+
+struct supervisor {
+    uv_loop_t *loop;
+    struct config *cfg;   /* the running config; replaced by a successful reload */
+    const char *cfg_file; /* as given with -c; NULL runs on the defaults */
+    struct ctl ctl;
+    struct procman pm;
+    struct oneshot_server control;
+    struct metrics_server metrics;
+    uv_signal_t sig[3]; /* SIGTERM, SIGINT, SIGHUP */
+    bool stopping;
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: ringcast [-c FILE] [--check]\n"
+               "  -c FILE   configuration (default: built-in defaults, no paths)\n"
+               "  --check   validate the configuration and exit (0 if valid, 2 if not)\n");
+}
+
+static void on_children_stopped(struct procman *pm)
+{
+    struct supervisor *sv = (struct supervisor *)((char *)pm - offsetof(struct supervisor, pm));
+    oneshot_close(&sv->control, sv->cfg->control_socket);
+    metrics_close(&sv->metrics);
+    for (size_t i = 0; i < sizeof(sv->sig) / sizeof(sv->sig[0]); i++)
+        uv_close((uv_handle_t *)&sv->sig[i], NULL);
+    log_info("stopped");
+}
+
+static void sv_stop(struct supervisor *sv, const char *why)
+{
+    if (sv->stopping)
+        return;
+    sv->stopping = true;
+    log_info("%s: stopping children", why);
+    pm_shutdown(&sv->pm, on_children_stopped);
+}
+
+/* Settings the supervisor itself holds open; changing them needs a restart. */
+static const char *immutable_change(const struct config *a, const struct config *b)
+{
+    if (strcmp(a->shm_prefix, b->shm_prefix))
+        return "shm_prefix";
+    if (strcmp(a->control_socket, b->control_socket))
+        return "control_socket";
+    if (strcmp(a->metrics_host, b->metrics_host) || a->metrics_port != b->metrics_port)
+        return "metrics_listen";
+    return NULL;
+}
+
+/* Re-reads the file; on any error the running config stays. 0 or -errno, reason in err. */
+static int sv_reload(struct supervisor *sv, char *err, size_t errlen)
+{
+    if (!sv->cfg_file) {
+        snprintf(err, errlen, "no config file to re-read (started without -c)");
+        return -EINVAL;
+    }
+    if (sv->stopping) {
+        snprintf(err, errlen, "shutting down");
+        return -ESHUTDOWN;
+    }
+    struct config *n = malloc(sizeof(*n));
+    if (!n) {
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    int rc = config_load(n, sv->cfg_file, err, errlen);
+    const char *key = rc < 0 ? NULL : immutable_change(sv->cfg, n);
+    if (key) {
+        snprintf(err, errlen, "%s: %s changed; restart ringcast to apply it", sv->cfg_file, key);
+        rc = -EINVAL;
+    }
+    if (rc < 0) {
+        log_error("reload refused, keeping the running config: %s", err);
+        free(n);
+        return rc;
+    }
+    log_set_level(n->log_level);
+    pm_apply_config(&sv->pm, n);
+    free(sv->cfg);
+    sv->cfg = n;
+    snprintf(err, errlen, "reloaded %s: %zu path(s), %u worker(s)", sv->cfg_file, n->n_paths,
+             n->workers);
+    log_info("%s", err);
+    return 0;
+}
+
+/* Runs one command; writes the reply body after "ok\n", or the reason after "error: ". */
+static int sv_command(struct supervisor *sv, const struct control_cmd *cmd, char *buf, size_t len)
+{
+    int rc;
+    switch (cmd->verb) {
+    case CONTROL_STATUS:
+    case CONTROL_PATHS:
+    case CONTROL_WORKERS: {
+        enum status_view v = cmd->verb == CONTROL_STATUS  ? STATUS_VIEW_STATUS
+                             : cmd->verb == CONTROL_PATHS ? STATUS_VIEW_PATHS
+                                                          : STATUS_VIEW_WORKERS;
+        rc = cmd->json ? status_json(buf, len, sv->ctl.hdr, sv->cfg, v)
+                       : status_text(buf, len, sv->ctl.hdr, sv->cfg, v);
+        if (rc < 0)
+            snprintf(buf, len, "report too large");
+        return rc < 0 ? rc : 0;
+    }
+    case CONTROL_RESTART_WORKER:
+        rc = pm_restart_worker(&sv->pm, cmd->worker);
+        if (rc < 0)
+            snprintf(buf, len, "no worker %u (workers = %u)", cmd->worker, sv->cfg->workers);
+        else
+            snprintf(buf, len, "restarting worker %u\n", cmd->worker);
+        return rc;
+    case CONTROL_RESTART_PATH:
+        rc = pm_restart_path(&sv->pm, cmd->path);
+        if (rc < 0)
+            snprintf(buf, len, "no path %s", cmd->path);
+        else
+            snprintf(buf, len, "restarting the ingest of path %s\n", cmd->path);
+        return rc;
+    case CONTROL_RELOAD:
+        rc = sv_reload(sv, buf, len);
+        if (rc == 0 && strlen(buf) + 1 < len)
+            strcat(buf, "\n");
+        return rc;
+    case CONTROL_STOP:
+        snprintf(buf, len, "stopping\n");
+        sv_stop(sv, "ringcastctl stop");
+        return 0;
+    }
+    snprintf(buf, len, "unknown command");
+    return -EINVAL;
+}
+
+static int control_respond(void *arg, const uint8_t *req, size_t len, char **out, size_t *outlen)
+{
+    struct supervisor *sv = arg;
+    struct control_cmd cmd;
+    char err[256];
+    int rc = control_parse(req, len, &cmd, err, sizeof(err));
+    if (rc == 0)
+        return 0;
+    char *buf = malloc(CONTROL_REPLY_MAX);
+    if (!buf)
+        return -ENOMEM;
+    if (rc < 0) {
+        log_warn("control: refused request: %s", err);
+        *outlen = (size_t)snprintf(buf, CONTROL_REPLY_MAX, "error: %s\n", err);
+    } else {
+        const size_t hdr = 3; /* "ok\n" */
+        rc = sv_command(sv, &cmd, buf + hdr, CONTROL_REPLY_MAX - hdr);
+        if (rc == 0) {
+            memcpy(buf, "ok\n", hdr);
+            *outlen = hdr + strlen(buf + hdr);
+        } else {
+            char reason[512];
+            snprintf(reason, sizeof(reason), "%s", buf + hdr);
+            *outlen = (size_t)snprintf(buf, CONTROL_REPLY_MAX, "error: %s\n", reason);
+        }
+    }
+    *out = buf;
+    return 1;
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    struct supervisor *sv = h->data;
+    if (signum == SIGHUP) {
+        char msg[512];
+        (void)sv_reload(sv, msg, sizeof(msg)); /* logged there, either way */
+        return;
+    }
+    sv_stop(sv, signum == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+/* Another live supervisor on the same shm prefix: never take its segment away. */
+static int prefix_in_use(const char *prefix)
+{
+    struct ctl other;
+    if (ctl_attach(&other, prefix) < 0)
+        return 0;
+    pid_t pid = atomic_load(&other.hdr->supervisor_pid);
+    ctl_free(&other);
+    return pid > 0 && pid != getpid() && kill(pid, 0) == 0 ? pid : 0;
+}
+
+static int sv_start(struct supervisor *sv)
+{
+    const struct config *cfg = sv->cfg;
+    int pid = prefix_in_use(cfg->shm_prefix);
+    if (pid) {
+        log_error("shm prefix %s is in use by a running supervisor (pid %d)", cfg->shm_prefix, pid);
+        return -EADDRINUSE;
+    }
+    int err = ctl_create(&sv->ctl, cfg->shm_prefix);
+    if (err < 0) {
+        log_error("cannot create control segment /%s.ctl: %s", cfg->shm_prefix, strerror(-err));
+        return err;
+    }
+    sv->control.name = "control";
+    sv->control.respond = control_respond;
+    sv->control.arg = sv;
+    err = oneshot_listen_unix(&sv->control, sv->loop, cfg->control_socket, CONTROL_MODE);
+    if (err < 0) {
+        log_error("control socket %s: %s%s", cfg->control_socket, uv_strerror(err),
+                  err == UV_EADDRINUSE ? " (another ringcast is running)" : "");
+        return err;
+    }
+    err = metrics_listen(&sv->metrics, sv->loop, sv->ctl.hdr, cfg->metrics_host, cfg->metrics_port);
+    if (err < 0) {
+        log_error("metrics_listen %s:%u: %s", cfg->metrics_host, cfg->metrics_port,
+                  uv_strerror(err));
+        return err;
+    }
+    err = pm_init(&sv->pm, sv->loop, &sv->ctl, cfg, sv->cfg_file);
+    if (err < 0) {
+        log_error("cannot locate the child programs or %s: %s", sv->cfg_file, strerror(-err));
+        return err;
+    }
+    static const int signums[] = {SIGTERM, SIGINT, SIGHUP};
+    for (size_t i = 0; i < sizeof(signums) / sizeof(signums[0]); i++) {
+        uv_signal_init(sv->loop, &sv->sig[i]);
+        sv->sig[i].data = sv;
+        uv_signal_start(&sv->sig[i], on_signal, signums[i]);
+    }
+    log_info("control socket %s, metrics on %s:%u, %zu path(s), %u worker(s)", cfg->control_socket,
+             cfg->metrics_host, cfg->metrics_port, cfg->n_paths, cfg->workers);
+    pm_start(&sv->pm);
+    return 0;
+}
+
+/* Closes whatever sv_start opened before it failed, so the loop can be closed. */
+static void sv_abort(struct supervisor *sv)
+{
+    oneshot_close(&sv->control, sv->control.loop ? sv->cfg->control_socket : NULL);
+    if (sv->metrics.srv.loop)
+        metrics_close(&sv->metrics);
+    if (sv->pm.loop) {
+        uv_close((uv_handle_t *)&sv->pm.watchdog, NULL);
+        uv_close((uv_handle_t *)&sv->pm.shutdown_timer, NULL);
+        for (unsigned i = 0; i < CTL_MAX_CHILDREN; i++)
+            uv_close((uv_handle_t *)&sv->pm.children[i].timer, NULL);
+    }
+    uv_run(sv->loop, UV_RUN_DEFAULT);
+}
+
+int main(int argc, char **argv)
+{
+    static struct supervisor sv;
+    bool check = false;
+
+    log_init("supervisor");
+    for (int i = 1; i < argc; i++) {
+        if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) && i + 1 < argc) {
+            sv.cfg_file = argv[++i];
+        } else if (strcmp(argv[i], "--check") == 0) {
+            check = true;
+        } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            usage(stdout);
+            return 0;
+        } else {
+            fprintf(stderr, "ringcast: unknown argument \"%s\"\n", argv[i]);
+            usage(stderr);
+            return EXIT_CONFIG;
+        }
+    }
+
+    sv.cfg = malloc(sizeof(*sv.cfg));
+    if (!sv.cfg)
+        return 1;
+    char err[512];
+    if (sv.cfg_file) {
+        if (config_load(sv.cfg, sv.cfg_file, err, sizeof(err)) < 0) {
+            if (check)
+                fprintf(stderr, "ringcast: %s\n", err);
+            else
+                log_error("%s", err);
+            free(sv.cfg);
+            return EXIT_CONFIG;
+        }
+    } else {
+        config_defaults(sv.cfg);
+    }
+    if (check) {
+        printf("%s: ok (%zu path(s), %u worker(s))\n", sv.cfg_file ? sv.cfg_file : "(defaults)",
+               sv.cfg->n_paths, sv.cfg->workers);
+        free(sv.cfg);
+        return 0;
+    }
+    log_set_level(sv.cfg->log_level);
+    signal(SIGPIPE, SIG_IGN); /* a ringcastctl that hangs up must not kill us */
+
+    sv.loop = uv_default_loop();
+    int rc = sv_start(&sv);
+    if (rc < 0)
+        sv_abort(&sv);
+    else
+        uv_run(sv.loop, UV_RUN_DEFAULT);
+    ctl_free(&sv.ctl); /* unlinks /<prefix>.ctl */
+    if (uv_loop_close(sv.loop) != 0)
+        log_warn("event loop closed with handles still open");
+    free(sv.cfg);
+    return rc < 0 ? 1 : 0;
+}

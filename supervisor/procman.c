@@ -1,0 +1,509 @@
+/* procman.c: spawning, reaping and restarting the supervisor's children. A child's pool
+ * entry, its control-segment slot and its libuv handles live as long as its path or worker
+ * is configured; each restart reuses them, so counters survive crashes. */
+#include "supervisor/procman.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "common/log.h"
+
+#define NS_PER_MS 1000000ull
+
+static void spawn_child(struct pm_child *c);
+static void on_proc_closed(uv_handle_t *h);
+
+static uint64_t ms_since(uint64_t then_ns, uint64_t now_ns)
+{
+    return now_ns > then_ns ? (now_ns - then_ns) / NS_PER_MS : 0;
+}
+
+static struct ctl_child *slot_of(const struct pm_child *c)
+{
+    return ctl_slot(c->pm->ctl, c->slot);
+}
+
+static void set_state(struct pm_child *c, enum ctl_state st)
+{
+    atomic_store_explicit(&slot_of(c)->state, (uint32_t)st, memory_order_release);
+}
+
+/* shm_unlink of /<prefix>.<path>: the ring of a path that is gone, or at shutdown. */
+static void unlink_ring(const struct procman *pm, const char *path)
+{
+    char name[128];
+    snprintf(name, sizeof(name), "/%s.%s", pm->cfg->shm_prefix, path);
+    if (shm_unlink(name) < 0 && errno != ENOENT)
+        log_warn("path %s: cannot unlink ring %s: %s", path, name, strerror(errno));
+}
+
+/* The binaries' folder: $RINGCAST_CHILD_DIR, else the folder of our own executable. */
+static int find_bindir(char *dir, size_t len)
+{
+    const char *env = getenv("RINGCAST_CHILD_DIR");
+    if (env && *env) {
+        if ((size_t)snprintf(dir, len, "%s", env) >= len)
+            return -ENAMETOOLONG;
+        return 0;
+    }
+    ssize_t n = readlink("/proc/self/exe", dir, len - 1);
+    if (n < 0)
+        return -errno;
+    dir[n] = '\0';
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        return -ENOENT;
+    *slash = '\0';
+    return 0;
+}
+
+static void on_child_timer(uv_timer_t *t);
+
+int pm_init(struct procman *pm, uv_loop_t *loop, struct ctl *ctl, const struct config *cfg,
+            const char *cfg_file)
+{
+    memset(pm, 0, sizeof(*pm));
+    pm->loop = loop;
+    pm->ctl = ctl;
+    pm->cfg = cfg;
+    if (cfg_file) {
+        /* Children may chdir; give them a path that means the same file anywhere. */
+        if (!realpath(cfg_file, pm->cfg_file))
+            return -errno;
+    }
+    int err = find_bindir(pm->bindir, sizeof(pm->bindir));
+    if (err < 0)
+        return err;
+    uv_timer_init(loop, &pm->watchdog);
+    uv_timer_init(loop, &pm->shutdown_timer);
+    for (unsigned i = 0; i < CTL_MAX_CHILDREN; i++) {
+        struct pm_child *c = &pm->children[i];
+        c->pm = pm;
+        c->slot = i;
+        uv_timer_init(loop, &c->timer);
+        c->timer.data = c;
+    }
+    return 0;
+}
+
+/* ---- exits ---- */
+
+static void describe_exit(char *buf, size_t len, int64_t status, int sig)
+{
+    if (sig)
+        snprintf(buf, len, "killed by signal %d (%s)", sig, strsignal(sig));
+    else
+        snprintf(buf, len, "exited with status %" PRId64, status);
+}
+
+static void on_child_exit(uv_process_t *p, int64_t status, int sig)
+{
+    struct pm_child *c = p->data;
+    struct ctl_child *s = slot_of(c);
+    uint64_t now = ctl_now_ns();
+    char why[96];
+
+    describe_exit(why, sizeof(why), status, sig);
+    c->alive = false;
+    c->exit_ns = now;
+    atomic_store(&s->last_exit, sig ? -sig : (int32_t)status);
+    atomic_store(&s->pid, 0);
+    /* A gauge of a dead process is no longer true; counters stay for the successor. */
+    atomic_store(&s->counters.viewers, 0);
+    uv_timer_stop(&c->timer);
+
+    uint64_t up_ms = ms_since(c->spawn_ns, now);
+    if (c->pm->shutting_down || c->next != PM_NEXT_BACKOFF) {
+        log_info("%s (pid %d) %s after %" PRIu64 " ms", c->label, p->pid, why, up_ms);
+    } else {
+        if (up_ms >= PM_BACKOFF_RESET_MS)
+            c->backoff_ms = PM_BACKOFF_MIN_MS;
+        log_warn("%s (pid %d) %s%s after %" PRIu64 " ms up; restarting in %u ms", c->label, p->pid,
+                 why, c->watchdog_killed ? " (heartbeat stalled)" : "", up_ms, c->backoff_ms);
+    }
+    uv_close((uv_handle_t *)p, on_proc_closed);
+}
+
+static void release_child(struct pm_child *c)
+{
+    if (c->role == CTL_ROLE_INGEST)
+        unlink_ring(c->pm, c->path);
+    ctl_slot_release(slot_of(c));
+    log_info("%s removed", c->label);
+    c->role = CTL_ROLE_NONE;
+}
+
+static void maybe_finish_shutdown(struct procman *pm);
+
+/* The process handle is closed: now it may be reused for the next spawn. */
+static void on_proc_closed(uv_handle_t *h)
+{
+    struct pm_child *c = h->data;
+    struct procman *pm = c->pm;
+
+    c->proc_open = false;
+    pm->open_procs--;
+    if (pm->shutting_down) {
+        set_state(c, CTL_STATE_STOPPING);
+        maybe_finish_shutdown(pm);
+        return;
+    }
+    switch (c->next) {
+    case PM_NEXT_REMOVE:
+        release_child(c);
+        break;
+    case PM_NEXT_NOW:
+        c->next = PM_NEXT_BACKOFF;
+        spawn_child(c);
+        break;
+    case PM_NEXT_BACKOFF:
+        set_state(c, CTL_STATE_BACKOFF);
+        uv_timer_start(&c->timer, on_child_timer, c->backoff_ms, 0);
+        c->backoff_ms =
+            c->backoff_ms * 2 > PM_BACKOFF_MAX_MS ? PM_BACKOFF_MAX_MS : c->backoff_ms * 2;
+        break;
+    }
+}
+
+/* ---- spawning ---- */
+
+static void spawn_child(struct pm_child *c)
+{
+    struct procman *pm = c->pm;
+    struct ctl_child *s = slot_of(c);
+    char file[PATH_MAX + 32], slot[16], index[16];
+    char *args[12];
+    int n = 0;
+
+    snprintf(file, sizeof(file), "%s/%s", pm->bindir,
+             c->role == CTL_ROLE_INGEST ? "ringcast-ingest" : "ringcast-egress");
+    snprintf(slot, sizeof(slot), "%u", c->slot);
+    snprintf(index, sizeof(index), "%u", c->index);
+    args[n++] = file;
+    if (pm->cfg_file[0]) {
+        args[n++] = "-c";
+        args[n++] = pm->cfg_file;
+    }
+    if (c->role == CTL_ROLE_INGEST) {
+        args[n++] = "--path";
+        args[n++] = c->path;
+    } else {
+        args[n++] = "--index";
+        args[n++] = index;
+    }
+    args[n++] = "--ctl-slot";
+    args[n++] = slot;
+    args[n] = NULL;
+
+    uv_stdio_container_t stdio[3] = {
+        {.flags = UV_IGNORE},
+        {.flags = UV_INHERIT_FD, .data.fd = STDOUT_FILENO},
+        {.flags = UV_INHERIT_FD, .data.fd = STDERR_FILENO},
+    };
+    uv_process_options_t opts = {
+        .exit_cb = on_child_exit, .file = file, .args = args, .stdio_count = 3, .stdio = stdio};
+
+    if (c->exit_ns)
+        atomic_fetch_add(&s->restarts, 1);
+    atomic_store(&s->heartbeat_ns, 0);
+    c->spawn_ns = ctl_now_ns();
+    c->watchdog_killed = false;
+    atomic_store(&s->start_ns, c->spawn_ns);
+    set_state(c, CTL_STATE_STARTING);
+    c->proc.data = c;
+    c->proc_open = true;
+    pm->open_procs++;
+    int err = uv_spawn(pm->loop, &c->proc, &opts);
+    if (err < 0) {
+        /* The handle is initialized even on failure and must be closed; the close path
+         * schedules the retry with backoff like a crash. */
+        log_error("%s: cannot start %s: %s; retrying in %u ms", c->label, file, uv_strerror(err),
+                  c->backoff_ms);
+        c->exit_ns = c->spawn_ns;
+        uv_close((uv_handle_t *)&c->proc, on_proc_closed);
+        return;
+    }
+    c->alive = true;
+    atomic_store(&s->pid, c->proc.pid);
+    log_info("%s started (pid %d, slot %u)", c->label, c->proc.pid, c->slot);
+}
+
+static struct pm_child *new_child(struct procman *pm, enum ctl_role role, unsigned index,
+                                  const char *path)
+{
+    for (unsigned i = 0; i < CTL_MAX_CHILDREN; i++) {
+        struct pm_child *c = &pm->children[i];
+        if (c->role != CTL_ROLE_NONE)
+            continue;
+        c->role = role;
+        c->index = index;
+        snprintf(c->path, sizeof(c->path), "%s", path ? path : "");
+        if (role == CTL_ROLE_INGEST)
+            snprintf(c->label, sizeof(c->label), "ingest %s", path);
+        else
+            snprintf(c->label, sizeof(c->label), "worker %u", index);
+        c->next = PM_NEXT_BACKOFF;
+        c->backoff_ms = PM_BACKOFF_MIN_MS;
+        c->exit_ns = 0;
+        ctl_slot_assign(slot_of(c), role, index, role == CTL_ROLE_INGEST ? path : c->label);
+        return c;
+    }
+    log_error("no free control slot for %s %s (at most %d children)",
+              role == CTL_ROLE_INGEST ? "path" : "worker", path ? path : "", CTL_MAX_CHILDREN);
+    return NULL;
+}
+
+static void add_child(struct procman *pm, enum ctl_role role, unsigned index, const char *path)
+{
+    struct pm_child *c = new_child(pm, role, index, path);
+    if (c)
+        spawn_child(c);
+}
+
+/* ---- heartbeat watchdog ---- */
+
+static void check_child(struct pm_child *c, uint64_t now)
+{
+    struct ctl_child *s = slot_of(c);
+    uint64_t hb = atomic_load_explicit(&s->heartbeat_ns, memory_order_acquire);
+    bool beating = hb >= c->spawn_ns;
+
+    if (beating && atomic_load(&s->state) == CTL_STATE_STARTING) {
+        set_state(c, CTL_STATE_RUNNING);
+        if (c->exit_ns)
+            log_info("%s (pid %d) heartbeating %" PRIu64 " ms after its predecessor exited",
+                     c->label, c->proc.pid, ms_since(c->exit_ns, hb));
+        else
+            log_info("%s (pid %d) heartbeating %" PRIu64 " ms after spawn", c->label, c->proc.pid,
+                     ms_since(c->spawn_ns, hb));
+    }
+    uint64_t last = beating ? hb : c->spawn_ns;
+    if (!c->watchdog_killed && ms_since(last, now) > PM_HEARTBEAT_MS) {
+        log_warn("%s (pid %d): no heartbeat for %" PRIu64 " ms; killing it", c->label, c->proc.pid,
+                 ms_since(last, now));
+        c->watchdog_killed = true;
+        uv_process_kill(&c->proc, SIGKILL);
+    }
+}
+
+static void on_watchdog(uv_timer_t *t)
+{
+    struct procman *pm = t->data;
+    uint64_t now = ctl_now_ns();
+    for (unsigned i = 0; i < CTL_MAX_CHILDREN; i++) {
+        struct pm_child *c = &pm->children[i];
+        if (c->role != CTL_ROLE_NONE && c->alive && c->next == PM_NEXT_BACKOFF)
+            check_child(c, now);
+    }
+}
+
+void pm_start(struct procman *pm)
+{
+    for (size_t i = 0; i < pm->cfg->n_paths; i++)
+        add_child(pm, CTL_ROLE_INGEST, (unsigned)i, pm->cfg->paths[i].name);
+    for (unsigned i = 0; i < pm->cfg->workers; i++)
+        add_child(pm, CTL_ROLE_EGRESS, i, NULL);
+    pm->watchdog.data = pm;
+    uv_timer_start(&pm->watchdog, on_watchdog, 250, 250);
+}
+
+/* ---- deliberate stops ---- */
+
+/* The child's timer: restart after the backoff delay, or kill a child that ignored SIGTERM. */
+static void on_child_timer(uv_timer_t *t)
+{
+    struct pm_child *c = t->data;
+    if (c->alive) {
+        log_warn("%s (pid %d) still running %d ms after SIGTERM; killing it", c->label, c->proc.pid,
+                 PM_STOP_GRACE_MS);
+        uv_process_kill(&c->proc, SIGKILL);
+    } else if (!c->proc_open && !c->pm->shutting_down) {
+        spawn_child(c);
+    }
+}
+
+/* Ends the current instance and then does next: a running child gets SIGTERM (and SIGKILL
+ * after the grace time); one waiting in backoff is handled at once. */
+static void stop_child(struct pm_child *c, enum pm_next next)
+{
+    c->next = next;
+    if (c->alive) {
+        set_state(c, CTL_STATE_STOPPING);
+        uv_process_kill(&c->proc, SIGTERM);
+        uv_timer_start(&c->timer, on_child_timer, PM_STOP_GRACE_MS, 0);
+    } else if (!c->proc_open) {
+        uv_timer_stop(&c->timer);
+        if (next == PM_NEXT_REMOVE) {
+            release_child(c);
+        } else {
+            c->next = PM_NEXT_BACKOFF;
+            spawn_child(c);
+        }
+    } /* else: exited, handle closing; on_proc_closed acts on next */
+}
+
+static struct pm_child *find_child(struct procman *pm, enum ctl_role role, unsigned index,
+                                   const char *path)
+{
+    for (unsigned i = 0; i < CTL_MAX_CHILDREN; i++) {
+        struct pm_child *c = &pm->children[i];
+        if (c->role != role || c->next == PM_NEXT_REMOVE)
+            continue;
+        if (role == CTL_ROLE_INGEST ? strcmp(c->path, path) == 0 : c->index == index)
+            return c;
+    }
+    return NULL;
+}
+
+int pm_restart_worker(struct procman *pm, unsigned index)
+{
+    struct pm_child *c = find_child(pm, CTL_ROLE_EGRESS, index, NULL);
+    if (!c || pm->shutting_down)
+        return -ENOENT;
+    log_info("%s: restart requested", c->label);
+    stop_child(c, PM_NEXT_NOW);
+    return 0;
+}
+
+int pm_restart_path(struct procman *pm, const char *path)
+{
+    struct pm_child *c = find_child(pm, CTL_ROLE_INGEST, 0, path);
+    if (!c || pm->shutting_down)
+        return -ENOENT;
+    log_info("%s: restart requested", c->label);
+    stop_child(c, PM_NEXT_NOW);
+    return 0;
+}
+
+/* ---- reload ---- */
+
+/* What an ingest reads from its [path] section. */
+static bool ingest_changed(const struct config_path *a, const struct config_path *b)
+{
+    return strcmp(a->source, b->source) || a->transport != b->transport ||
+           strcmp(a->username, b->username) || strcmp(a->password, b->password) || a->fps != b->fps;
+}
+
+/* [server] settings a worker only reads at start (its sockets, its limits). */
+static bool workers_need_restart(const struct config *a, const struct config *b)
+{
+    if (strcmp(a->http_host, b->http_host) || a->http_port != b->http_port ||
+        a->udp_port_base != b->udp_port_base ||
+        a->max_viewers_per_worker != b->max_viewers_per_worker || a->mtu != b->mtu ||
+        a->n_public_addresses != b->n_public_addresses)
+        return true;
+    for (size_t i = 0; i < a->n_public_addresses; i++)
+        if (strcmp(a->public_addresses[i], b->public_addresses[i]))
+            return true;
+    return false;
+}
+
+void pm_apply_config(struct procman *pm, const struct config *newcfg)
+{
+    const struct config *old = pm->cfg;
+    bool restart_ingests = old->mtu != newcfg->mtu || old->ring_mb != newcfg->ring_mb;
+    bool restart_workers = workers_need_restart(old, newcfg);
+
+    pm->cfg = newcfg;
+    for (unsigned i = 0; i < CTL_MAX_CHILDREN; i++) {
+        struct pm_child *c = &pm->children[i];
+        if (c->role == CTL_ROLE_NONE || c->next == PM_NEXT_REMOVE)
+            continue;
+        if (c->role == CTL_ROLE_INGEST) {
+            const struct config_path *np = config_find_path(newcfg, c->path);
+            const struct config_path *op = config_find_path(old, c->path);
+            if (!np) {
+                log_info("reload: path %s removed", c->path);
+                stop_child(c, PM_NEXT_REMOVE);
+            } else if (restart_ingests || (op && ingest_changed(op, np))) {
+                log_info("reload: path %s changed; restarting its ingest", c->path);
+                stop_child(c, PM_NEXT_NOW);
+            }
+        } else if (c->index >= newcfg->workers) {
+            log_info("reload: worker %u no longer configured", c->index);
+            stop_child(c, PM_NEXT_REMOVE);
+        } else if (restart_workers) {
+            log_info("reload: worker %u restarting for new server settings", c->index);
+            stop_child(c, PM_NEXT_NOW);
+        } else if (c->alive) {
+            /* Paths, tokens or log level may have changed: the worker re-reads the file. */
+            uv_process_kill(&c->proc, SIGHUP);
+        }
+    }
+    for (size_t i = 0; i < newcfg->n_paths; i++) {
+        if (!find_child(pm, CTL_ROLE_INGEST, 0, newcfg->paths[i].name)) {
+            log_info("reload: path %s added", newcfg->paths[i].name);
+            add_child(pm, CTL_ROLE_INGEST, (unsigned)i, newcfg->paths[i].name);
+        }
+    }
+    for (unsigned i = 0; i < newcfg->workers; i++) {
+        if (!find_child(pm, CTL_ROLE_EGRESS, i, NULL)) {
+            log_info("reload: worker %u added", i);
+            add_child(pm, CTL_ROLE_EGRESS, i, NULL);
+        }
+    }
+}
+
+/* ---- shutdown ---- */
+
+static void on_shutdown_timer(uv_timer_t *t)
+{
+    struct procman *pm = t->data;
+    for (unsigned i = 0; i < CTL_MAX_CHILDREN; i++) {
+        struct pm_child *c = &pm->children[i];
+        if (c->alive) {
+            log_warn("%s (pid %d) ignored SIGTERM for %d ms; killing it", c->label, c->proc.pid,
+                     PM_STOP_GRACE_MS);
+            uv_process_kill(&c->proc, SIGKILL);
+        }
+    }
+}
+
+static void maybe_finish_shutdown(struct procman *pm)
+{
+    if (pm->open_procs > 0 || !pm->on_stopped)
+        return;
+    for (unsigned i = 0; i < CTL_MAX_CHILDREN; i++) {
+        struct pm_child *c = &pm->children[i];
+        if (c->role == CTL_ROLE_INGEST)
+            unlink_ring(pm, c->path);
+        if (c->role != CTL_ROLE_NONE)
+            ctl_slot_release(slot_of(c));
+        c->role = CTL_ROLE_NONE;
+        uv_close((uv_handle_t *)&c->timer, NULL);
+    }
+    /* Rings of paths that never got a child (no free slot) too. */
+    for (size_t i = 0; i < pm->cfg->n_paths; i++)
+        unlink_ring(pm, pm->cfg->paths[i].name);
+    uv_close((uv_handle_t *)&pm->watchdog, NULL);
+    uv_close((uv_handle_t *)&pm->shutdown_timer, NULL);
+    void (*done)(struct procman *) = pm->on_stopped;
+    pm->on_stopped = NULL;
+    done(pm);
+}
+
+void pm_shutdown(struct procman *pm, void (*on_stopped)(struct procman *))
+{
+    if (pm->shutting_down)
+        return;
+    pm->shutting_down = true;
+    pm->on_stopped = on_stopped;
+    uv_timer_stop(&pm->watchdog);
+    for (unsigned i = 0; i < CTL_MAX_CHILDREN; i++) {
+        struct pm_child *c = &pm->children[i];
+        uv_timer_stop(&c->timer);
+        if (c->alive) {
+            set_state(c, CTL_STATE_STOPPING);
+            uv_process_kill(&c->proc, SIGTERM);
+        }
+    }
+    pm->shutdown_timer.data = pm;
+    uv_timer_start(&pm->shutdown_timer, on_shutdown_timer, PM_STOP_GRACE_MS, 0);
+    maybe_finish_shutdown(pm);
+}

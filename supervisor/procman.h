@@ -1,0 +1,81 @@
+/* procman.h: the supervisor's children. Spawns one ringcast-ingest per path and one
+ * ringcast-egress per worker (uv_spawn), restarts them with exponential backoff, kills the
+ * ones whose heartbeat stalls, applies a reloaded config, and stops everything on exit. */
+#ifndef RINGCAST_PROCMAN_H
+#define RINGCAST_PROCMAN_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "common/config.h"
+#include "shm/ctl.h"
+
+#define PM_BACKOFF_MIN_MS   100
+#define PM_BACKOFF_MAX_MS   10000
+#define PM_BACKOFF_RESET_MS 60000 /* up this long: the next crash starts over at MIN */
+#define PM_HEARTBEAT_MS     5000  /* no heartbeat this long: SIGKILL */
+#define PM_STOP_GRACE_MS    3000  /* SIGTERM, then SIGKILL after this */
+
+/* What happens when a child's process has exited and its handle is closed. */
+enum pm_next {
+    PM_NEXT_BACKOFF = 0, /* it crashed or was killed: restart after the backoff delay */
+    PM_NEXT_NOW,         /* asked to restart (ringcastctl, changed source): restart at once */
+    PM_NEXT_REMOVE,      /* its path or worker is gone from the config */
+};
+
+struct procman;
+
+struct pm_child {
+    struct procman *pm;
+    unsigned slot;                    /* its control-segment slot; equals its index in the pool */
+    enum ctl_role role;               /* CTL_ROLE_NONE: pool entry unused */
+    unsigned index;                   /* worker index, for egress */
+    char path[CONFIG_NAME_MAX];       /* path name, for ingest */
+    char label[CONFIG_NAME_MAX + 16]; /* "ingest demo", "worker 1", for logs */
+    uv_process_t proc;
+    uv_timer_t timer; /* the restart delay while down, the SIGKILL deadline while stopping */
+    bool proc_open;   /* proc is initialized and not closed yet */
+    bool alive;       /* spawned and not yet reaped */
+    bool watchdog_killed;
+    enum pm_next next;
+    uint64_t spawn_ns;   /* CLOCK_MONOTONIC of the last spawn */
+    uint64_t exit_ns;    /* when the previous instance was reaped; 0 before any */
+    uint32_t backoff_ms; /* delay before the next crash restart */
+};
+
+struct procman {
+    uv_loop_t *loop;
+    struct ctl *ctl;
+    const struct config *cfg; /* the running config; borrowed, replaced by pm_apply_config */
+    char cfg_file[PATH_MAX];  /* absolute, handed to children as -c; "" = none */
+    char bindir[PATH_MAX];    /* where ringcast-ingest and ringcast-egress live */
+    struct pm_child children[CTL_MAX_CHILDREN];
+    uv_timer_t watchdog;
+    uv_timer_t shutdown_timer;
+    bool shutting_down;
+    unsigned open_procs;                  /* proc handles not yet closed */
+    void (*on_stopped)(struct procman *); /* shutdown finished; every handle is closed */
+};
+
+/* Prepares pm (timers) without starting anything. cfg and ctl are borrowed and must outlive
+ * pm; cfg_file may be NULL (children then run on defaults). The child binaries are looked
+ * up next to /proc/self/exe, or in $RINGCAST_CHILD_DIR when set (tests). 0 or -errno. */
+int pm_init(struct procman *pm, uv_loop_t *loop, struct ctl *ctl, const struct config *cfg,
+            const char *cfg_file);
+/* Spawns the ingest of every path and every worker. */
+void pm_start(struct procman *pm);
+/* Moves to newcfg (already validated; borrowed from now on): starts added paths and
+ * workers, stops removed ones (unlinking their rings), restarts ingests whose source
+ * changed, restarts workers when their server settings changed, and SIGHUPs the others
+ * so that they re-read the file. */
+void pm_apply_config(struct procman *pm, const struct config *newcfg);
+/* ringcastctl restart: 0, or -ENOENT when no such worker or path is configured. */
+int pm_restart_worker(struct procman *pm, unsigned index);
+int pm_restart_path(struct procman *pm, const char *path);
+/* SIGTERM to every child, SIGKILL after PM_STOP_GRACE_MS, unlink every path's ring, close
+ * all handles, then on_stopped(pm). Idempotent. */
+void pm_shutdown(struct procman *pm, void (*on_stopped)(struct procman *));
+
+#endif

@@ -1,0 +1,271 @@
+/* status.c: the status/paths/workers reports built from the control segment and the
+ * config alone (JSON and text tables); shared by the supervisor's control socket and the
+ * workers' GET /v1/status. Credentials in rtsp:// URLs never appear in a report. */
+#include "supervisor/status.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "supervisor/sbuf.h"
+
+static const uint64_t NS_PER_S = 1000000000, NS_PER_MS = 1000000;
+
+/* Copies an rtsp:// URL without its user:password@ part; other sources unchanged. */
+static void source_redacted(char *out, size_t len, const char *src)
+{
+    const char *host = src;
+    if (strncmp(src, "rtsp://", 7) == 0) {
+        const char *at = strchr(src + 7, '@');
+        const char *slash = strchr(src + 7, '/');
+        if (at && (!slash || at < slash))
+            host = at + 1;
+    }
+    if (host == src)
+        snprintf(out, len, "%s", src);
+    else
+        snprintf(out, len, "rtsp://%s", host);
+}
+
+static const struct ctl_child *find_ingest(const struct ctl_hdr *ctl, const char *path)
+{
+    for (unsigned i = 0; i < CTL_MAX_CHILDREN; i++) {
+        const struct ctl_child *s = &ctl->children[i];
+        if (atomic_load(&s->state) != CTL_STATE_EMPTY && s->role == CTL_ROLE_INGEST &&
+            strncmp(s->name, path, sizeof(s->name)) == 0)
+            return s;
+    }
+    return NULL;
+}
+
+static const struct ctl_child *find_worker(const struct ctl_hdr *ctl, unsigned index)
+{
+    for (unsigned i = 0; i < CTL_MAX_CHILDREN; i++) {
+        const struct ctl_child *s = &ctl->children[i];
+        if (atomic_load(&s->state) != CTL_STATE_EMPTY && s->role == CTL_ROLE_EGRESS &&
+            s->index == index)
+            return s;
+    }
+    return NULL;
+}
+
+/* Workers to list: the configured ones, and any still stopping past that count. */
+static unsigned worker_span(const struct ctl_hdr *ctl, const struct config *cfg)
+{
+    unsigned n = cfg->workers;
+    for (unsigned i = 0; i < CTL_MAX_CHILDREN; i++) {
+        const struct ctl_child *s = &ctl->children[i];
+        if (atomic_load(&s->state) != CTL_STATE_EMPTY && s->role == CTL_ROLE_EGRESS &&
+            s->index >= n && s->index < CTL_MAX_CHILDREN)
+            n = s->index + 1;
+    }
+    return n;
+}
+
+static uint64_t uptime_s(const struct ctl_child *s, uint64_t now)
+{
+    uint32_t st = atomic_load(&s->state);
+    uint64_t start = atomic_load(&s->start_ns);
+    if ((st != CTL_STATE_RUNNING && st != CTL_STATE_STARTING) || !start || start > now)
+        return 0;
+    return (now - start) / NS_PER_S;
+}
+
+static void json_child(struct sbuf *b, const struct ctl_child *s, uint64_t now)
+{
+    if (!s) {
+        sbuf_printf(b, "\"state\":\"absent\",\"pid\":0,\"restarts\":0");
+        return;
+    }
+    uint64_t hb = atomic_load(&s->heartbeat_ns);
+    sbuf_printf(
+        b, "\"state\":\"%s\",\"pid\":%d,\"restarts\":%u,\"last_exit\":%d,\"uptime_s\":%" PRIu64,
+        ctl_state_name(atomic_load(&s->state)), (int)atomic_load(&s->pid),
+        (unsigned)atomic_load(&s->restarts), (int)atomic_load(&s->last_exit), uptime_s(s, now));
+    if (hb && hb <= now)
+        sbuf_printf(b, ",\"heartbeat_age_ms\":%" PRIu64, (now - hb) / NS_PER_MS);
+    else
+        sbuf_printf(b, ",\"heartbeat_age_ms\":null");
+    for (size_t i = 0; i < ctl_counter_count; i++) {
+        const struct ctl_counter_info *ci = &ctl_counter_info[i];
+        if (ci->roles & (1u << s->role))
+            sbuf_printf(b, ",\"%s\":%" PRIu64, ci->name, ctl_counter_get(&s->counters, ci));
+    }
+}
+
+static void json_paths(struct sbuf *b, const struct ctl_hdr *ctl, const struct config *cfg,
+                       uint64_t now)
+{
+    sbuf_printf(b, "\"paths\":[");
+    for (size_t i = 0; i < cfg->n_paths; i++) {
+        const struct config_path *p = &cfg->paths[i];
+        char src[sizeof(p->source)];
+        source_redacted(src, sizeof(src), p->source);
+        sbuf_printf(b, "%s{\"name\":\"", i ? "," : "");
+        sbuf_json_str(b, p->name);
+        sbuf_printf(b, "\",\"source\":\"");
+        sbuf_json_str(b, src);
+        sbuf_printf(b, "\",");
+        json_child(b, find_ingest(ctl, p->name), now);
+        sbuf_printf(b, "}");
+    }
+    sbuf_printf(b, "]");
+}
+
+static void json_workers(struct sbuf *b, const struct ctl_hdr *ctl, const struct config *cfg,
+                         uint64_t now)
+{
+    sbuf_printf(b, "\"workers\":[");
+    unsigned n = worker_span(ctl, cfg);
+    for (unsigned i = 0; i < n; i++) {
+        sbuf_printf(b, "%s{\"index\":%u,\"udp_port\":%u,", i ? "," : "", i,
+                    (unsigned)cfg->udp_port_base + i);
+        json_child(b, find_worker(ctl, i), now);
+        sbuf_printf(b, "}");
+    }
+    sbuf_printf(b, "]");
+}
+
+static void json_totals(struct sbuf *b, const struct ctl_hdr *ctl)
+{
+    sbuf_printf(b, "\"totals\":{");
+    for (size_t i = 0; i < ctl_counter_count; i++) {
+        const struct ctl_counter_info *ci = &ctl_counter_info[i];
+        uint64_t sum = 0;
+        for (unsigned k = 0; k < CTL_MAX_CHILDREN; k++)
+            if (atomic_load(&ctl->children[k].state) != CTL_STATE_EMPTY)
+                sum += ctl_counter_get(&ctl->children[k].counters, ci);
+        sbuf_printf(b, "%s\"%s\":%" PRIu64, i ? "," : "", ci->name, sum);
+    }
+    sbuf_printf(b, "}");
+}
+
+int status_json(char *buf, size_t len, const struct ctl_hdr *ctl, const struct config *cfg,
+                enum status_view view)
+{
+    struct sbuf b;
+    uint64_t now = ctl_now_ns();
+    sbuf_init(&b, buf, len);
+    sbuf_printf(&b, "{");
+    if (view == STATUS_VIEW_STATUS) {
+        uint64_t start = atomic_load(&ctl->start_ns);
+        sbuf_printf(&b, "\"supervisor_pid\":%d,\"uptime_s\":%" PRIu64 ",\"config\":\"",
+                    (int)atomic_load(&ctl->supervisor_pid),
+                    start && start <= now ? (now - start) / NS_PER_S : 0);
+        sbuf_json_str(&b, cfg->file);
+        sbuf_printf(&b, "\",\"shm_prefix\":\"%s\",\"http_port\":%u,\"workers_configured\":%u,",
+                    cfg->shm_prefix, (unsigned)cfg->http_port, cfg->workers);
+        json_totals(&b, ctl);
+        sbuf_printf(&b, ",");
+    }
+    if (view != STATUS_VIEW_WORKERS)
+        json_paths(&b, ctl, cfg, now);
+    if (view == STATUS_VIEW_STATUS)
+        sbuf_printf(&b, ",");
+    if (view != STATUS_VIEW_PATHS)
+        json_workers(&b, ctl, cfg, now);
+    sbuf_printf(&b, "}\n");
+    return sbuf_result(&b);
+}
+
+/* One table row's common columns: state, pid, restarts, uptime, heartbeat age. */
+static void text_child(struct sbuf *b, const struct ctl_child *s, uint64_t now)
+{
+    if (!s) {
+        sbuf_printf(b, "%-9s %7s %8s %8s %6s", "absent", "-", "-", "-", "-");
+        return;
+    }
+    uint64_t hb = atomic_load(&s->heartbeat_ns);
+    char age[24] = "-";
+    if (hb && hb <= now)
+        snprintf(age, sizeof(age), "%.1fs", (double)(now - hb) / 1e9);
+    sbuf_printf(b, "%-9s %7d %8u %7" PRIu64 "s %6s", ctl_state_name(atomic_load(&s->state)),
+                (int)atomic_load(&s->pid), (unsigned)atomic_load(&s->restarts), uptime_s(s, now),
+                age);
+}
+
+static uint64_t counter(const struct ctl_child *s, const char *name)
+{
+    if (!s)
+        return 0;
+    for (size_t i = 0; i < ctl_counter_count; i++)
+        if (strcmp(ctl_counter_info[i].name, name) == 0)
+            return ctl_counter_get(&s->counters, &ctl_counter_info[i]);
+    return 0;
+}
+
+static void text_paths(struct sbuf *b, const struct ctl_hdr *ctl, const struct config *cfg,
+                       uint64_t now)
+{
+    sbuf_printf(b, "%-16s %-9s %7s %8s %8s %6s %10s %10s  %s\n", "PATH", "STATE", "PID", "RESTARTS",
+                "UPTIME", "BEAT", "FRAMES", "RECONNECTS", "SOURCE");
+    for (size_t i = 0; i < cfg->n_paths; i++) {
+        const struct config_path *p = &cfg->paths[i];
+        const struct ctl_child *s = find_ingest(ctl, p->name);
+        char src[sizeof(p->source)];
+        source_redacted(src, sizeof(src), p->source);
+        sbuf_printf(b, "%-16s ", p->name);
+        text_child(b, s, now);
+        sbuf_printf(b, " %10" PRIu64 " %10" PRIu64 "  %s\n", counter(s, "frames_written"),
+                    counter(s, "source_reconnects"), src);
+    }
+}
+
+static void text_workers(struct sbuf *b, const struct ctl_hdr *ctl, const struct config *cfg,
+                         uint64_t now)
+{
+    sbuf_printf(b, "%-6s %-9s %7s %8s %8s %6s %8s %9s %12s %8s %8s %8s\n", "WORKER", "STATE", "PID",
+                "RESTARTS", "UPTIME", "BEAT", "VIEWERS", "SESSIONS", "PACKETS", "NACKS", "RETX",
+                "DROPS");
+    unsigned n = worker_span(ctl, cfg);
+    for (unsigned i = 0; i < n; i++) {
+        const struct ctl_child *s = find_worker(ctl, i);
+        sbuf_printf(b, "%-6u ", i);
+        text_child(b, s, now);
+        sbuf_printf(
+            b, " %8" PRIu64 " %9" PRIu64 " %12" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64 "\n",
+            counter(s, "viewers"), counter(s, "sessions_total"), counter(s, "pkts_sent"),
+            counter(s, "nacks_received"), counter(s, "retransmits"), counter(s, "send_drops"));
+    }
+}
+
+int status_text(char *buf, size_t len, const struct ctl_hdr *ctl, const struct config *cfg,
+                enum status_view view)
+{
+    struct sbuf b;
+    uint64_t now = ctl_now_ns();
+    sbuf_init(&b, buf, len);
+    if (view == STATUS_VIEW_STATUS) {
+        uint64_t start = atomic_load(&ctl->start_ns);
+        uint64_t viewers = 0;
+        for (unsigned k = 0; k < CTL_MAX_CHILDREN; k++)
+            if (atomic_load(&ctl->children[k].state) != CTL_STATE_EMPTY)
+                viewers += counter(&ctl->children[k], "viewers");
+        sbuf_printf(&b,
+                    "ringcast: supervisor pid %d, up %" PRIu64 "s, config %s\n"
+                    "%zu path(s), %u worker(s), %" PRIu64 " viewer(s), HTTP port %u\n\n",
+                    (int)atomic_load(&ctl->supervisor_pid),
+                    start && start <= now ? (now - start) / NS_PER_S : 0, cfg->file,
+                    cfg->n_paths, cfg->workers, viewers, (unsigned)cfg->http_port);
+    }
+    if (view != STATUS_VIEW_WORKERS)
+        text_paths(&b, ctl, cfg, now);
+    if (view == STATUS_VIEW_STATUS)
+        sbuf_printf(&b, "\n");
+    if (view != STATUS_VIEW_PATHS)
+        text_workers(&b, ctl, cfg, now);
+    return sbuf_result(&b);
+}
+
+int status_view_parse(const char *s, enum status_view *out)
+{
+    static const char *const names[] = {"status", "paths", "workers"};
+    for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (strcmp(s, names[i]) == 0) {
+            *out = (enum status_view)i;
+            return 0;
+        }
+    }
+    return -EINVAL;
+}

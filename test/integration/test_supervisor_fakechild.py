@@ -1,0 +1,54 @@
+# test_supervisor_fakechild.py: a stand-in ringcast-ingest / ringcast-egress for the process
+# manager tests (not a test itself: not executable). It speaks the process contract only:
+# -c FILE, --path NAME | --index I, --ctl-slot N; writes its pid and a heartbeat every
+# 500 ms into its slot of /<shm_prefix>.ctl, exits 0 on SIGTERM, re-reads nothing on SIGHUP
+# but counts it (slot counter source_reconnects) so tests can see the forward.
+# Env FAKE_IGNORE_TERM=1: ignore SIGTERM (tests the SIGKILL escalation).
+import mmap, os, re, signal, struct, sys, time
+
+CHILDREN_OFF, CHILD_SIZE = 128, 256
+PID_OFF, HB_OFF, COUNTERS_OFF = 12, 96, 104
+VIEWERS, SESSIONS, RECONNECTS = 0, 104, 88  # offsets inside struct ctl_counters
+
+args = sys.argv[1:]
+opt = {args[i]: args[i + 1] for i in range(0, len(args) - 1, 2)}
+prefix = "ringcast"
+if "-c" in opt:
+    m = re.search(r"^\s*shm_prefix\s*=\s*(\S+)", open(opt["-c"]).read(), re.M)
+    if m:
+        prefix = m.group(1)
+slot = int(opt["--ctl-slot"])
+fd = os.open("/dev/shm/%s.ctl" % prefix, os.O_RDWR)
+shm = mmap.mmap(fd, 0)
+base = CHILDREN_OFF + slot * CHILD_SIZE
+
+
+def put(off, fmt, v):
+    struct.pack_into(fmt, shm, base + off, v)
+
+
+def get(off, fmt):
+    return struct.unpack_from(fmt, shm, base + off)[0]
+
+
+put(PID_OFF, "<i", os.getpid())
+hups = 0
+
+
+def on_hup(*_):
+    global hups
+    hups += 1
+    put(COUNTERS_OFF + RECONNECTS, "<Q", hups)
+
+
+signal.signal(signal.SIGHUP, on_hup)
+if os.environ.get("FAKE_IGNORE_TERM") == "1":
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+else:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+if "--index" in opt:  # an egress worker with a few pretend viewers
+    put(COUNTERS_OFF + VIEWERS, "<Q", 3)
+    put(COUNTERS_OFF + SESSIONS, "<Q", get(COUNTERS_OFF + SESSIONS, "<Q") + 3)
+while True:
+    put(HB_OFF, "<Q", time.clock_gettime_ns(time.CLOCK_MONOTONIC))
+    time.sleep(0.5)
