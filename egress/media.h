@@ -87,7 +87,7 @@ struct media_viewer_track {
     uint32_t ssrc;       /* random, chosen by media_viewer_init; put in the answer */
     uint16_t seq_offset; /* viewer seq = global packet number + seq_offset (mod 2^16) */
     uint16_t pad0;
-    uint32_t ts_offset;       /* viewer ts = ring ts + ts_offset (shrinks during catch-up) */
+    uint32_t ts_offset;       /* live: viewer ts = ring ts + ts_offset (reset after catch-up) */
     uint32_t last_rtp_ts;     /* last RTP timestamp sent (viewer numbering), for SR */
     uint64_t last_ring_ts_ns; /* arrival time of the frame last sent, for SR extrapolation */
     uint64_t pkts_sent;       /* RTP packets and payload octets, for SR (RFC 3550 6.4.1) */
@@ -95,9 +95,17 @@ struct media_viewer_track {
     uint32_t last_sr_ntp_mid;  /* middle 32 bits of our last SR's NTP time (for RTT) */
     uint32_t rr_fraction_lost; /* from the last RR block about this SSRC (0..255) */
     int32_t rr_cum_lost;
-    uint32_t rr_jitter; /* in timestamp units */
-    uint32_t rtt_us;    /* from the last RR's LSR/DLSR; 0 = unknown */
-    uint32_t pad1;
+    uint32_t rr_jitter;    /* in timestamp units */
+    uint32_t rtt_us;       /* from the last RR's LSR/DLSR; 0 = unknown */
+    uint32_t last_ring_ts; /* ring timestamp of the frame last sent */
+    /* Catch-up (video): frames in [cu_start, cu_end) were sent with timestamps compressed
+     * around the keyframe's (cu_ring_ts -> cu_out_ts); a NACK for them recomputes these. */
+    uint64_t cu_start;
+    uint64_t cu_end; /* 0 while catching up */
+    uint32_t cu_ring_ts;
+    uint32_t cu_out_ts;
+    uint8_t ext_len; /* the RTP header extension block built from p (RFC 8285) */
+    uint8_t ext[31];
 };
 
 enum media_viewer_state {
@@ -110,8 +118,10 @@ struct media_viewer_rec {
     uint8_t remote[sizeof(struct sockaddr_storage)]; /* struct sockaddr of remote_len bytes */
     uint32_t remote_len;
     uint16_t srtp_profile;
-    uint8_t state; /* enum media_viewer_state */
+    uint8_t state;    /* enum media_viewer_state */
+    uint8_t wait_key; /* send no video until the next keyframe */
     uint8_t keying_len;
+    uint8_t pad0[3];
     uint8_t keying[MEDIA_KEYING_MAX];
     char path[CONFIG_NAME_MAX];
     uint64_t next_frame; /* ring position: sequence number of the next frame to send */

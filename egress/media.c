@@ -1,0 +1,545 @@
+/* media.c: the egress data plane's lifecycle and slow paths: the worker (batch buffers,
+ * doorbell waiters, one housekeeping timer), paths (ring readers opened lazily), viewers
+ * (start/stop, SRTP contexts), a viewer's RTCP (RR, NACK served from the ring, PLI/FIR passed
+ * to the ingest) and sender reports. The per-frame hot path is in send.c. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "codec/codec.h"
+#include "codec/h264.h"
+#include "egress/media_priv.h"
+#include "egress/rtcp.h"
+#include "egress/srtp.h"
+
+static void media_random(void *buf, size_t len)
+{
+    /* getrandom only fails for a bad buffer or an uninitialised pool at early boot: fall
+     * back to a weaker but non-constant source rather than to zeros. */
+    if (getrandom(buf, len, 0) != (ssize_t)len)
+        for (size_t i = 0; i < len; i++)
+            ((uint8_t *)buf)[i] = (uint8_t)(rand() ^ (int)ctl_now_ns());
+}
+
+/* ---- wakeups ---- */
+
+static void media_idle_cb(uv_idle_t *h)
+{
+    struct media_worker *w = h->data;
+    if (!media_send_run(w))
+        uv_idle_stop(&w->idle);
+}
+
+/* A doorbell: frames were written to some ring. Leftovers continue from the idle handle,
+ * so one busy path cannot hold the loop (HTTP, STUN, DTLS) for long. */
+static void media_on_doorbell(void *arg)
+{
+    struct media_worker *w = arg;
+    if (media_send_run(w))
+        uv_idle_start(&w->idle, media_idle_cb);
+}
+
+/* ---- paths ---- */
+
+static struct media_path *media_path_find(struct media_worker *w, const char *name)
+{
+    for (unsigned i = 0; i < w->n_paths; i++)
+        if (!strcmp(w->paths[i]->name, name))
+            return w->paths[i];
+    return NULL;
+}
+
+/* Per-worker buffers sized for the largest MTU of any open ring: packet descriptors for the
+ * largest frame a ring holds, and batch slots for header + extensions + MTU + SRTP tag. */
+static int media_size_buffers(struct media_worker *w, uint32_t mtu)
+{
+    size_t slot =
+        (12 + MEDIA_EXT_MAX + (mtu > 1500 ? mtu : 1500) + ESRTP_TRAILER_MAX + 63) & ~(size_t)63;
+    size_t pk_cap = RING_MAX_FRAME / (mtu > 3 ? mtu - 3 : 1) + 2 * PACK_AGG_MAX + 1;
+    if (slot > w->slot) {
+        uint8_t *buf = aligned_alloc(64, slot * MEDIA_BATCH);
+        if (!buf)
+            return -ENOMEM;
+        free(w->buf);
+        w->buf = buf;
+        w->slot = slot;
+        for (unsigned i = 0; i < MEDIA_BATCH; i++)
+            w->iov[i].iov_base = w->buf + i * slot;
+    }
+    if (pk_cap > w->pk_cap) {
+        struct pack_pkt *pk = calloc(pk_cap, sizeof(*pk));
+        if (!pk)
+            return -ENOMEM;
+        free(w->pk);
+        w->pk = pk;
+        w->pk_cap = pk_cap;
+    }
+    return 0;
+}
+
+/* Reads the ring's track table: codecs and clock rates the send path needs per frame. */
+static void media_path_load_tracks(struct media_path *p)
+{
+    p->video = -1;
+    for (unsigned i = 0; i < MEDIA_MAX_TRACKS; i++) {
+        struct ring_track t;
+        p->codec[i] = RING_CODEC_NONE;
+        if (ring_reader_track(p->r, i, &t, NULL) < 0)
+            continue;
+        p->codec[i] = t.codec;
+        p->clock[i] = t.clock_rate;
+        if (p->video < 0 && codec_is_video(t.codec))
+            p->video = (int)i;
+    }
+}
+
+static void media_path_close(struct media_path *p)
+{
+    doorbell_waiter_stop(p->waiter);
+    ring_reader_close(p->r);
+    free(p);
+}
+
+/* The path's state, attaching to its ring on first use. -ENOENT when there is no ring. */
+static int media_path_get(struct media_worker *w, const char *name, struct media_path **out)
+{
+    struct media_path *p = media_path_find(w, name);
+    if (p) {
+        *out = p;
+        return 0;
+    }
+    if (w->n_paths == CONFIG_MAX_PATHS || strlen(name) >= CONFIG_NAME_MAX)
+        return -ENOSPC;
+    p = calloc(1, sizeof(*p));
+    if (!p)
+        return -ENOMEM;
+    snprintf(p->name, sizeof(p->name), "%s", name);
+    p->w = w;
+    char shm[CONFIG_NAME_MAX + 40], err[128];
+    snprintf(shm, sizeof(shm), "%s.%s", w->cfg->shm_prefix, name);
+    int rc = ring_reader_open(&p->r, shm, err, sizeof(err));
+    if (rc < 0) {
+        free(p);
+        return rc;
+    }
+    p->mtu = ring_reader_mtu(p->r);
+    p->next_frame = ring_reader_head(p->r);
+    media_path_load_tracks(p);
+    rc = media_size_buffers(w, p->mtu);
+    if (rc == 0 && !w->supervised)
+        rc = doorbell_waiter_start(&p->waiter, w->loop, ring_reader_doorbell(p->r),
+                                   media_on_doorbell, w);
+    if (rc < 0) {
+        media_path_close(p);
+        return rc;
+    }
+    w->paths[w->n_paths++] = p;
+    *out = p;
+    return 0;
+}
+
+static void media_track_info_fill(const struct ring_track *t, unsigned idx,
+                                  struct media_track_info *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->index = (uint8_t)idx;
+    o->codec = t->codec;
+    o->clock_rate = t->clock_rate;
+    o->channels = t->channels;
+    memcpy(o->fmtp, t->fmtp, sizeof(o->fmtp));
+    o->fmtp[sizeof(o->fmtp) - 1] = 0;
+    if (t->codec != RING_CODEC_H264)
+        return;
+    size_t pos = 0, nal_len, plen = t->params_len < RING_PARAMS_MAX ? t->params_len : 0;
+    const uint8_t *nal;
+    while (codec_annexb_next(t->params, plen, &pos, &nal, &nal_len) == 1) {
+        struct h264_sps sps;
+        if (h264_sps_parse(nal, nal_len, &sps) == 0) {
+            h264_profile_level_id(&sps, o->profile_level_id);
+            return;
+        }
+    }
+}
+
+int media_path_tracks(struct media_worker *w, const char *path,
+                      struct media_track_info out[MEDIA_MAX_TRACKS])
+{
+    struct media_path *p;
+    int rc = media_path_get(w, path, &p);
+    if (rc < 0)
+        return rc;
+    media_path_load_tracks(p); /* the writer may have declared tracks since */
+    int n = 0;
+    for (unsigned i = 0; i < MEDIA_MAX_TRACKS; i++) {
+        struct ring_track t;
+        if (ring_reader_track(p->r, i, &t, NULL) == 0 && t.codec != RING_CODEC_NONE)
+            media_track_info_fill(&t, i, &out[n++]);
+    }
+    return n ? n : -ENOENT;
+}
+
+/* ---- viewers ---- */
+
+void media_viewer_init(struct media_viewer *v)
+{
+    memset(v, 0, sizeof(*v));
+    for (unsigned i = 0; i < MEDIA_MAX_TRACKS; i++) {
+        struct media_viewer_track *vt = &v->rec.tracks[i];
+        /* Distinct nonzero SSRCs (RFC 3550 8.1), random initial sequence and timestamp
+         * (RFC 3550 5.1) through the offsets. */
+        do
+            media_random(&vt->ssrc, sizeof(vt->ssrc));
+        while (vt->ssrc == 0 || (i && vt->ssrc == v->rec.tracks[i - 1].ssrc));
+        media_random(&vt->seq_offset, sizeof(vt->seq_offset));
+        media_random(&vt->ts_offset, sizeof(vt->ts_offset));
+    }
+}
+
+/* RFC 8285 one-byte header extensions: playout-delay 0/0 (render at once: the catch-up
+ * relies on it) and the m-section's mid (BUNDLE demultiplexing without a=ssrc). */
+static void media_track_build_ext(struct media_viewer_track *vt)
+{
+    uint8_t *e = vt->ext + 4;
+    if (vt->p.playout_delay_id > 0 && vt->p.playout_delay_id < 15) {
+        *e++ = (uint8_t)(vt->p.playout_delay_id << 4 | 2);
+        *e++ = 0;
+        *e++ = 0;
+        *e++ = 0;
+    }
+    size_t ml = strnlen(vt->p.mid, MEDIA_MID_MAX);
+    if (vt->p.mid_id > 0 && vt->p.mid_id < 15 && ml > 0) {
+        *e++ = (uint8_t)(vt->p.mid_id << 4 | (ml - 1));
+        memcpy(e, vt->p.mid, ml);
+        e += ml;
+    }
+    size_t body = (size_t)(e - (vt->ext + 4));
+    if (!body) {
+        vt->ext_len = 0;
+        return;
+    }
+    while (body & 3) {
+        *e++ = 0;
+        body++;
+    }
+    vt->ext[0] = 0xbe;
+    vt->ext[1] = 0xde;
+    vt->ext[2] = 0;
+    vt->ext[3] = (uint8_t)(body / 4);
+    vt->ext_len = (uint8_t)(4 + body);
+}
+
+int media_viewer_start(struct media_worker *w, struct media_viewer *v,
+                       const struct media_viewer_params *prm)
+{
+    if (v->path)
+        return -EALREADY;
+    if (!prm->remote || prm->remote_len == 0 || prm->remote_len > sizeof(v->rec.remote) ||
+        !prm->path || prm->keying_len > MEDIA_KEYING_MAX)
+        return -EINVAL;
+    struct media_path *p;
+    int rc = media_path_get(w, prm->path, &p);
+    if (rc < 0)
+        return rc;
+    struct media_srtp *srtp;
+    rc = esrtp_create(&srtp, prm->srtp_profile, prm->keying, prm->keying_len);
+    if (rc < 0)
+        return rc;
+    struct media_viewer_rec *r = &v->rec;
+    memcpy(r->remote, prm->remote, prm->remote_len);
+    r->remote_len = prm->remote_len;
+    r->srtp_profile = prm->srtp_profile;
+    r->keying_len = (uint8_t)prm->keying_len;
+    memcpy(r->keying, prm->keying, prm->keying_len);
+    snprintf(r->path, sizeof(r->path), "%s", prm->path);
+    for (unsigned i = 0; i < MEDIA_MAX_TRACKS; i++) {
+        r->tracks[i].p = prm->tracks[i];
+        r->tracks[i].p.mid[MEDIA_MID_MAX - 1] = 0;
+        if (p->codec[i] == RING_CODEC_NONE)
+            r->tracks[i].p.flags = 0;
+        media_track_build_ext(&r->tracks[i]);
+    }
+    uint32_t spread;
+    media_random(&spread, sizeof(spread));
+    r->start_ns = ctl_now_ns();
+    r->next_sr_ns = r->start_ns + spread % MEDIA_SR_INTERVAL_NS; /* spread SRs over a second */
+    v->srtp = srtp;
+    v->path = p;
+    v->prev = NULL;
+    v->next = p->viewers;
+    if (p->viewers)
+        p->viewers->prev = v;
+    p->viewers = v;
+    p->n_viewers++;
+    w->n_viewers++;
+    ctl_count(&w->cnt->viewers, 1);
+    media_viewer_position(p, v);
+    return 0;
+}
+
+void media_viewer_stop(struct media_worker *w, struct media_viewer *v)
+{
+    struct media_path *p = v->path;
+    if (!p)
+        return;
+    /* A queued datagram may still point at this viewer's address: send it now. */
+    if (w->nb)
+        media_batch_flush(w);
+    if (v->prev)
+        v->prev->next = v->next;
+    else
+        p->viewers = v->next;
+    if (v->next)
+        v->next->prev = v->prev;
+    p->n_viewers--;
+    w->n_viewers--;
+    atomic_fetch_sub_explicit(&w->cnt->viewers, 1, memory_order_relaxed);
+    esrtp_free(v->srtp);
+    v->srtp = NULL;
+    v->path = NULL;
+    v->prev = v->next = NULL;
+    v->rec.state = MEDIA_VIEWER_IDLE;
+}
+
+/* ---- a viewer's RTCP ---- */
+
+struct media_input_ctx {
+    struct media_worker *w;
+    struct media_viewer *v;
+};
+
+static int media_track_of(const struct media_viewer *v, uint32_t ssrc)
+{
+    for (unsigned i = 0; i < MEDIA_MAX_TRACKS; i++)
+        if ((v->rec.tracks[i].p.flags & MEDIA_TRACK_SEND) && v->rec.tracks[i].ssrc == ssrc)
+            return (int)i;
+    return -1;
+}
+
+static void media_on_rr(void *arg, const struct ertcp_rr *rr)
+{
+    struct media_input_ctx *c = arg;
+    int t = media_track_of(c->v, rr->ssrc);
+    if (t < 0)
+        return;
+    struct media_viewer_track *vt = &c->v->rec.tracks[t];
+    uint32_t sec, frac;
+    ertcp_ntp_now(&sec, &frac);
+    vt->rr_fraction_lost = rr->fraction;
+    vt->rr_cum_lost = rr->lost;
+    vt->rr_jitter = rr->jitter;
+    uint32_t rtt = ertcp_rtt_us(rr, ertcp_ntp_mid(sec, frac));
+    if (rtt)
+        vt->rtt_us = rtt;
+}
+
+/* One lost packet: find its frame by global sequence number and rebuild it. */
+static void media_nack_one(struct media_input_ctx *c, unsigned t, uint16_t seq)
+{
+    struct media_viewer *v = c->v;
+    struct media_worker *w = c->w;
+    struct ring_frame f;
+    uint32_t k;
+    uint16_t global = (uint16_t)(seq - v->rec.tracks[t].seq_offset);
+    v->rec.nacks++;
+    ctl_count(&w->cnt->nacks_received, 1);
+    /* Only frames this viewer was actually sent: it never asks for later ones, but a
+     * forged or confused NACK must not make us send what it has not reached. */
+    if (ring_reader_find_packet(v->path->r, t, global, &f, &k) == 1 && f.seq < v->rec.next_frame &&
+        media_send_packet(w, v, t, &f, k)) {
+        v->rec.retransmits++;
+        ctl_count(&w->cnt->retransmits, 1);
+        return;
+    }
+    v->rec.nack_misses++;
+    ctl_count(&w->cnt->nack_misses, 1);
+}
+
+static void media_on_nack(void *arg, uint32_t media_ssrc, uint16_t pid, uint16_t blp)
+{
+    struct media_input_ctx *c = arg;
+    int t = media_track_of(c->v, media_ssrc);
+    if (t < 0 || !(c->v->rec.tracks[t].p.flags & MEDIA_TRACK_NACK))
+        return;
+    media_nack_one(c, (unsigned)t, pid);
+    for (unsigned i = 0; i < 16; i++) /* RFC 4585 6.2.1: bit i is pid + i + 1 */
+        if (blp & (1u << i))
+            media_nack_one(c, (unsigned)t, (uint16_t)(pid + i + 1));
+}
+
+static void media_keyframe_request(void *arg, uint32_t media_ssrc)
+{
+    struct media_input_ctx *c = arg;
+    int t = media_track_of(c->v, media_ssrc);
+    if (t < 0 || t != c->v->path->video)
+        return;
+    c->v->rec.plis++;
+    ctl_count(&c->w->cnt->plis, 1);
+    ring_reader_request_keyframe(c->v->path->r);
+}
+
+int media_input(struct media_worker *w, struct media_viewer *v, const uint8_t *pkt, size_t len)
+{
+    uint8_t buf[1500 + ESRTP_TRAILER_MAX];
+    if (!v->path || len < 8 || len > 1500)
+        return -EBADMSG;
+    /* RFC 5761 4: with rtcp-mux, payload types 64..95 of the second byte are RTCP; we send
+     * only and ignore RTP from the viewer. */
+    if (pkt[1] < 192 || pkt[1] > 223)
+        return 0;
+    memcpy(buf, pkt, len);
+    int n = esrtp_unprotect_rtcp(v->srtp, buf, len);
+    if (n < 0)
+        return n;
+    struct media_input_ctx c = {w, v};
+    static const struct ertcp_handler h = {
+        .rr = media_on_rr,
+        .nack = media_on_nack,
+        .pli = media_keyframe_request,
+        .fir = media_keyframe_request,
+    };
+    int rc = ertcp_parse(buf, (size_t)n, &h, &c);
+    if (w->nb)
+        media_batch_flush(w);
+    return rc < 0 ? rc : 0;
+}
+
+/* ---- sender reports (RFC 3550 6.4.1), from the worker's one timer ---- */
+
+static void media_send_sr(struct media_worker *w, struct media_viewer *v, uint64_t now)
+{
+    struct ertcp_sr srs[MEDIA_MAX_TRACKS];
+    unsigned n = 0;
+    uint32_t sec, frac;
+    ertcp_ntp_now(&sec, &frac);
+    for (unsigned i = 0; i < MEDIA_MAX_TRACKS; i++) {
+        struct media_viewer_track *vt = &v->rec.tracks[i];
+        if (!(vt->p.flags & MEDIA_TRACK_SEND) || !vt->pkts_sent)
+            continue;
+        /* The RTP time of "now": the last frame's timestamp advanced by the time since it
+         * reached the ring, so that receivers can map both tracks to one clock. */
+        uint64_t since = now > vt->last_ring_ts_ns ? now - vt->last_ring_ts_ns : 0;
+        uint32_t adv = (uint32_t)(since * v->path->clock[i] / 1000000000ull);
+        srs[n++] = (struct ertcp_sr){vt->ssrc, vt->last_rtp_ts + adv, (uint32_t)vt->pkts_sent,
+                                     (uint32_t)vt->octets_sent};
+        vt->last_sr_ntp_mid = ertcp_ntp_mid(sec, frac);
+    }
+    if (!n)
+        return;
+    uint8_t *b = media_batch_slot(w);
+    int len = ertcp_build_sr(b, w->slot - ESRTP_TRAILER_MAX, srs, n, sec, frac, w->cname);
+    if (len > 0)
+        len = esrtp_protect_rtcp(v->srtp, b, (size_t)len);
+    if (len > 0)
+        media_batch_commit(w, v, (size_t)len);
+}
+
+static void media_tick_cb(uv_timer_t *t)
+{
+    struct media_worker *w = t->data;
+    uint64_t now = ctl_now_ns();
+    for (unsigned i = 0; i < w->n_paths; i++)
+        for (struct media_viewer *v = w->paths[i]->viewers; v; v = v->next) {
+            if (now < v->rec.next_sr_ns)
+                continue;
+            v->rec.next_sr_ns += MEDIA_SR_INTERVAL_NS;
+            if (v->rec.next_sr_ns < now) /* the loop stalled: don't send a burst */
+                v->rec.next_sr_ns = now + MEDIA_SR_INTERVAL_NS;
+            media_send_sr(w, v, now);
+        }
+    if (w->nb)
+        media_batch_flush(w);
+}
+
+/* ---- the worker ---- */
+
+int media_worker_init(struct media_worker **out, uv_loop_t *loop, const struct config *cfg,
+                      struct ctl *ctl, struct ctl_counters *counters, int udp_fd)
+{
+    *out = NULL;
+    int rc = esrtp_global_init();
+    if (rc < 0)
+        return rc;
+    struct media_worker *w = calloc(1, sizeof(*w));
+    if (!w)
+        return -ENOMEM;
+    w->loop = loop;
+    w->cfg = cfg;
+    w->ctl = ctl;
+    w->cnt = counters;
+    w->fd = udp_fd;
+    w->supervised = !ctl->private_copy;
+    for (unsigned i = 0; i < MEDIA_BATCH; i++) {
+        w->msg[i].msg_hdr.msg_iov = &w->iov[i];
+        w->msg[i].msg_hdr.msg_iovlen = 1;
+    }
+    uint64_t r;
+    media_random(&r, sizeof(r));
+    snprintf(w->cname, sizeof(w->cname), "rc%016llx", (unsigned long long)r);
+    rc = media_size_buffers(w, cfg->mtu);
+    if (rc < 0)
+        goto fail;
+    /* A keyframe to a thousand viewers is a burst of megabytes: let the kernel queue it
+     * (SO_SNDBUFFORCE exceeds wmem_max when privileged; otherwise take what we get). */
+    int sndbuf = MEDIA_SNDBUF;
+    if (setsockopt(udp_fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf)) < 0)
+        (void)setsockopt(udp_fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+    if ((rc = uv_timer_init(loop, &w->tick)) < 0)
+        goto fail;
+    w->open_handles++;
+    w->tick.data = w;
+    if ((rc = uv_idle_init(loop, &w->idle)) < 0)
+        goto fail_handles;
+    w->open_handles++;
+    w->idle.data = w;
+    if ((rc = uv_timer_start(&w->tick, media_tick_cb, MEDIA_TICK_MS, MEDIA_TICK_MS)) < 0)
+        goto fail_handles;
+    if (w->supervised && (rc = doorbell_waiter_start(&w->waiter, loop, &ctl->hdr->doorbell,
+                                                     media_on_doorbell, w)) < 0)
+        goto fail_handles;
+    *out = w;
+    return 0;
+fail_handles:
+    media_worker_free(w);
+    return rc;
+fail:
+    free(w->buf);
+    free(w->pk);
+    free(w);
+    return rc;
+}
+
+static void media_close_cb(uv_handle_t *h)
+{
+    struct media_worker *w = h->data;
+    if (--w->open_handles > 0)
+        return;
+    free(w->buf);
+    free(w->pk);
+    free(w);
+}
+
+void media_worker_free(struct media_worker *w)
+{
+    if (!w || w->freeing)
+        return;
+    w->freeing = true;
+    doorbell_waiter_stop(w->waiter);
+    for (unsigned i = 0; i < w->n_paths; i++) {
+        struct media_path *p = w->paths[i];
+        while (p->viewers)
+            media_viewer_stop(w, p->viewers);
+        media_path_close(p);
+    }
+    w->n_paths = 0;
+    uv_handle_t *handles[] = {(uv_handle_t *)&w->tick, (uv_handle_t *)&w->idle};
+    int open = w->open_handles;
+    for (int i = 0; i < open; i++)
+        uv_close(handles[i], media_close_cb);
+}
+
+unsigned media_worker_viewers(const struct media_worker *w)
+{
+    return w->n_viewers;
+}

@@ -1,0 +1,88 @@
+/* media_priv.h: the egress data plane's internal state, shared by media.c (lifecycle, RTCP
+ * input, timers) and send.c (the hot path). Not for the control plane: see media.h. */
+#ifndef RINGCAST_MEDIA_PRIV_H
+#define RINGCAST_MEDIA_PRIV_H
+
+#include <sys/socket.h>
+
+#include "codec/pack.h"
+#include "egress/media.h"
+#include "shm/doorbell.h"
+
+#define MEDIA_BATCH             256 /* datagrams per sendmmsg */
+#define MEDIA_FRAMES_PER_WAKEUP 32  /* live frames per path per wakeup, then yield */
+#define MEDIA_CATCHUP_FRAMES    4   /* catch-up video frames per viewer per wakeup */
+#define MEDIA_CATCHUP_COMPRESS  8   /* catch-up frames play this many times faster */
+#define MEDIA_EXT_MAX           28  /* RTP header extension block we may add */
+#define MEDIA_SR_INTERVAL_NS    1000000000ull
+#define MEDIA_TICK_MS           200 /* the worker's one RTCP/housekeeping timer */
+#define MEDIA_SNDBUF            (8 << 20)
+
+/* One path's ring as this worker reads it, and the viewers watching it. */
+struct media_path {
+    char name[CONFIG_NAME_MAX];
+    struct media_worker *w;
+    struct ring_reader *r;
+    struct doorbell_waiter *waiter; /* standalone only: the ring's own doorbell */
+    uint32_t mtu;                   /* the ring's: packet numbering depends on it */
+    uint32_t codec[MEDIA_MAX_TRACKS];
+    uint32_t clock[MEDIA_MAX_TRACKS];
+    int video;           /* first video track, -1 if none */
+    uint64_t next_frame; /* live cursor: next frame the reader returns */
+    struct media_viewer *viewers;
+    unsigned n_viewers;
+    bool backlog; /* frames left after the wakeup's budget */
+};
+
+struct media_worker {
+    uv_loop_t *loop;
+    const struct config *cfg;
+    struct ctl *ctl;
+    struct ctl_counters *cnt;
+    int fd;
+    bool supervised;
+    struct doorbell_waiter *waiter; /* supervised: the control segment's doorbell */
+    uv_timer_t tick;
+    uv_idle_t idle; /* runs while a path has backlog */
+    int open_handles;
+    bool freeing;
+    struct media_path *paths[CONFIG_MAX_PATHS];
+    unsigned n_paths;
+    unsigned n_viewers;
+    char cname[24];
+
+    /* The frame being sent: its packet descriptors, described once for all viewers. */
+    struct pack_pkt *pk;
+    size_t pk_cap;
+
+    /* The send batch: nb datagrams built in buf slots, flushed by one sendmmsg. */
+    unsigned nb;
+    size_t slot; /* bytes per buf slot */
+    uint8_t *buf;
+    struct mmsghdr msg[MEDIA_BATCH];
+    struct iovec iov[MEDIA_BATCH];
+    struct media_viewer *msg_viewer[MEDIA_BATCH];
+    uint64_t batches, batched; /* sendmmsg calls and datagrams, for measurements */
+};
+
+/* send.c */
+/* Called on a doorbell or from the idle handle: live frames, then catch-up, per path.
+ * Returns true when frames are left over (the wakeup's budget ran out). */
+bool media_send_run(struct media_worker *w);
+/* Rebuilds packet k of frame f of track for v (a NACK) and queues it. Returns 1, or 0 when
+ * the frame cannot be packetized or was overwritten while being copied. Flush with
+ * media_batch_flush. */
+int media_send_packet(struct media_worker *w, struct media_viewer *v, unsigned track,
+                      const struct ring_frame *f, uint32_t k);
+/* The next free batch slot (flushing a full batch first): the caller builds and protects a
+ * datagram of at most w->slot bytes there, then commits it for v. */
+uint8_t *media_batch_slot(struct media_worker *w);
+void media_batch_commit(struct media_worker *w, struct media_viewer *v, size_t len);
+/* Sends what is queued; counts drops; never blocks. */
+void media_batch_flush(struct media_worker *w);
+/* Positions a starting viewer: the latest keyframe (catch-up) or the live edge. */
+void media_viewer_position(struct media_path *p, struct media_viewer *v);
+/* The RTP timestamp viewer v gives frame f of track t (catch-up compressed or live). */
+uint32_t media_viewer_ts(const struct media_viewer *v, unsigned t, const struct ring_frame *f);
+
+#endif

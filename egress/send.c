@@ -1,0 +1,326 @@
+/* send.c: the egress hot path. On each doorbell, for each path: read the new frames, describe
+ * each frame's packets once (codec/pack), then per viewer write the RTP header (SSRC,
+ * sequence = global + offset, timestamp = ring + offset), copy the payload out of shared
+ * memory, protect into a batch slot, and hand the batch to the kernel with one sendmmsg.
+ * Also the per-viewer catch-up from the latest keyframe, and single-packet rebuilds for NACKs.
+ * Nothing here allocates, logs or makes a syscall per packet. */
+#include <errno.h>
+#include <string.h>
+
+#include "codec/codec.h"
+#include "egress/media_priv.h"
+#include "egress/srtp.h"
+
+uint32_t media_viewer_ts(const struct media_viewer *v, unsigned t, const struct ring_frame *f)
+{
+    const struct media_viewer_track *vt = &v->rec.tracks[t];
+    if (vt->cu_start && f->seq >= vt->cu_start && (!vt->cu_end || f->seq < vt->cu_end))
+        return vt->cu_out_ts + (f->rtp_ts - vt->cu_ring_ts) / MEDIA_CATCHUP_COMPRESS;
+    return f->rtp_ts + vt->ts_offset;
+}
+
+/* Leaves catch-up (or a broken catch-up) for the live edge at frame seq. The live offset
+ * continues the timestamps sent so far at real-time spacing: the next frame's timestamp is
+ * the last one sent plus the ring time elapsed since, so the viewer sees no jump. */
+static void media_viewer_go_live(struct media_viewer *v, unsigned t, uint64_t seq)
+{
+    struct media_viewer_track *vt = &v->rec.tracks[t];
+    if (vt->cu_start && !vt->cu_end) {
+        vt->cu_end = seq;
+        vt->ts_offset = vt->last_rtp_ts - vt->last_ring_ts;
+    }
+    v->rec.state = MEDIA_VIEWER_LIVE;
+}
+
+void media_viewer_position(struct media_path *p, struct media_viewer *v)
+{
+    v->rec.next_frame = p->next_frame;
+    v->rec.state = MEDIA_VIEWER_LIVE;
+    if (p->video < 0 || !(v->rec.tracks[p->video].p.flags & MEDIA_TRACK_SEND))
+        return;
+    v->rec.wait_key = 1; /* never start a decoder on a delta frame */
+    uint64_t k = ring_reader_latest_keyframe(p->r, (unsigned)p->video);
+    struct ring_frame f;
+    if (!k || k >= p->next_frame || !ring_reader_get(p->r, k, &f))
+        return; /* the live path reaches the next keyframe by itself */
+    struct media_viewer_track *vt = &v->rec.tracks[p->video];
+    vt->cu_start = k;
+    vt->cu_end = 0;
+    vt->cu_ring_ts = f.rtp_ts;
+    vt->cu_out_ts = f.rtp_ts + vt->ts_offset;
+    v->rec.next_frame = k;
+    v->rec.state = MEDIA_VIEWER_CATCHUP;
+    v->rec.wait_key = 0;
+}
+
+uint8_t *media_batch_slot(struct media_worker *w)
+{
+    if (w->nb == MEDIA_BATCH)
+        media_batch_flush(w);
+    return w->buf + (size_t)w->nb * w->slot;
+}
+
+void media_batch_commit(struct media_worker *w, struct media_viewer *v, size_t len)
+{
+    w->iov[w->nb].iov_len = len;
+    w->msg[w->nb].msg_hdr.msg_name = v->rec.remote;
+    w->msg[w->nb].msg_hdr.msg_namelen = v->rec.remote_len;
+    w->msg_viewer[w->nb] = v;
+    w->nb++;
+}
+
+void media_batch_flush(struct media_worker *w)
+{
+    unsigned i = 0;
+    uint64_t bytes = 0, sent = 0;
+    while (i < w->nb) {
+        int n = sendmmsg(w->fd, w->msg + i, w->nb - i, MSG_DONTWAIT);
+        w->batches++;
+        if (n > 0) {
+            for (unsigned j = i; j < i + (unsigned)n; j++)
+                bytes += w->msg[j].msg_len;
+            sent += (unsigned)n;
+            i += (unsigned)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
+            /* A full socket buffer: drop the rest of the batch rather than block the loop;
+             * NACKs will ask for what mattered. */
+            ctl_count(&w->cnt->send_drops, w->nb - i);
+            for (; i < w->nb; i++)
+                w->msg_viewer[i]->rec.send_drops++;
+            break;
+        }
+        /* Any other error belongs to datagram i (e.g. an ICMP unreachable reported back):
+         * drop it alone and carry on with the others. */
+        ctl_count(&w->cnt->send_drops, 1);
+        w->msg_viewer[i]->rec.send_drops++;
+        i++;
+    }
+    w->batched += sent;
+    ctl_count(&w->cnt->pkts_sent, sent);
+    ctl_count(&w->cnt->bytes_sent, bytes);
+    w->nb = 0;
+}
+
+/* Writes the RTP header (RFC 3550 5.1) and extension block for packet pk of frame f. */
+static size_t media_rtp_header(uint8_t *b, const struct media_viewer_track *vt,
+                               const struct ring_frame *f, const struct pack_pkt *pk, uint32_t ts)
+{
+    uint16_t seq = (uint16_t)(f->first_pkt + pk->index + vt->seq_offset);
+    b[0] = vt->ext_len ? 0x90 : 0x80;
+    b[1] = (uint8_t)((pk->marker ? 0x80 : 0) | (vt->p.pt & 0x7f));
+    b[2] = (uint8_t)(seq >> 8);
+    b[3] = (uint8_t)seq;
+    b[4] = (uint8_t)(ts >> 24);
+    b[5] = (uint8_t)(ts >> 16);
+    b[6] = (uint8_t)(ts >> 8);
+    b[7] = (uint8_t)ts;
+    b[8] = (uint8_t)(vt->ssrc >> 24);
+    b[9] = (uint8_t)(vt->ssrc >> 16);
+    b[10] = (uint8_t)(vt->ssrc >> 8);
+    b[11] = (uint8_t)vt->ssrc;
+    memcpy(b + 12, vt->ext, vt->ext_len);
+    return 12 + (size_t)vt->ext_len;
+}
+
+/* Builds, protects and queues one packet for v. Returns the payload length queued, or
+ * -EMSGSIZE (cannot happen with a sane ring: the slot holds the ring's MTU) or -EIO. */
+static int media_queue_packet(struct media_worker *w, struct media_viewer *v, unsigned t,
+                              const struct ring_frame *f, const struct pack_pkt *pk, uint32_t ts)
+{
+    struct media_viewer_track *vt = &v->rec.tracks[t];
+    uint8_t *b = media_batch_slot(w);
+    size_t room = w->slot - ESRTP_TRAILER_MAX;
+    size_t n = media_rtp_header(b, vt, f, pk, ts);
+    if (n + pk->len > room)
+        return -EMSGSIZE;
+    for (unsigned i = 0; i < pk->n_seg; i++) {
+        const struct pack_seg *s = &pk->seg[i];
+        memcpy(b + n, s->own ? pk->hdr + s->off : f->data + s->off, s->len);
+        n += s->len;
+    }
+    int len = esrtp_protect_rtp(v->srtp, b, n);
+    if (len < 0)
+        return len;
+    media_batch_commit(w, v, (size_t)len);
+    return (int)pk->len;
+}
+
+/* Describes frame f's packets once into w->pk. Returns the count, or -errno when the frame
+ * cannot be packetized (a corrupt or concurrently overwritten frame). */
+static int media_describe(struct media_worker *w, struct media_path *p, const struct ring_frame *f)
+{
+    int n = pack_frame(p->codec[f->track], f->data, f->len, p->mtu, w->pk, w->pk_cap);
+    if (n > 0 && (size_t)n > w->pk_cap)
+        return -E2BIG; /* more than RING_MAX_FRAME at this MTU: not a frame the ring holds */
+    return n;
+}
+
+/* Queues every packet of f for v (described in w->pk[0..n)) and notes what the sender
+ * report needs. Flushes whenever the batch fills, after checking that the writer has not
+ * overwritten the frame meanwhile. Returns false when it has. */
+static bool media_queue_frame(struct media_worker *w, struct media_path *p, struct media_viewer *v,
+                              const struct ring_frame *f, int n)
+{
+    unsigned t = f->track;
+    struct media_viewer_track *vt = &v->rec.tracks[t];
+    uint32_t ts = media_viewer_ts(v, t, f);
+    for (int k = 0; k < n; k++) {
+        if (w->nb == MEDIA_BATCH && !ring_frame_still_valid(p->r, f))
+            return false;
+        int len = media_queue_packet(w, v, t, f, &w->pk[k], ts);
+        if (len < 0) {
+            ctl_count(&w->cnt->send_drops, 1);
+            continue;
+        }
+        vt->pkts_sent++;
+        vt->octets_sent += (unsigned)len;
+    }
+    vt->last_rtp_ts = ts;
+    vt->last_ring_ts = f->rtp_ts;
+    vt->last_ring_ts_ns = f->arrival_ns;
+    return true;
+}
+
+/* Sends what is queued if frame f is still intact; otherwise discards the batch. */
+static bool media_flush_frame(struct media_worker *w, struct media_path *p,
+                              const struct ring_frame *f)
+{
+    if (!ring_frame_still_valid(p->r, f)) {
+        w->nb = 0;
+        ctl_count(&w->cnt->ring_laps, 1);
+        return false;
+    }
+    media_batch_flush(w);
+    return true;
+}
+
+/* True if v takes frame f of its track now (video waits for a keyframe after a gap). */
+static bool media_viewer_wants(struct media_path *p, struct media_viewer *v,
+                               const struct ring_frame *f)
+{
+    if (!(v->rec.tracks[f->track].p.flags & MEDIA_TRACK_SEND))
+        return false;
+    if ((int)f->track != p->video || !v->rec.wait_key)
+        return true;
+    if (!(f->flags & RING_FRAME_KEY))
+        return false;
+    v->rec.wait_key = 0;
+    return true;
+}
+
+/* One live frame to every live viewer of the path that has not had it yet. */
+static void media_send_live_frame(struct media_worker *w, struct media_path *p,
+                                  const struct ring_frame *f)
+{
+    int n = 0;
+    for (struct media_viewer *v = p->viewers; v; v = v->next) {
+        if (v->rec.state != MEDIA_VIEWER_LIVE || f->seq < v->rec.next_frame)
+            continue;
+        v->rec.next_frame = f->seq + 1;
+        if (!media_viewer_wants(p, v, f))
+            continue;
+        if (n == 0 && (n = media_describe(w, p, f)) <= 0)
+            return; /* unpacketizable: skip the frame for everyone */
+        if (!media_queue_frame(w, p, v, f, n)) {
+            w->nb = 0;
+            ctl_count(&w->cnt->ring_laps, 1);
+            return;
+        }
+    }
+    if (w->nb)
+        media_flush_frame(w, p, f);
+}
+
+/* Moves a catching-up viewer up to MEDIA_CATCHUP_FRAMES video frames towards the live
+ * cursor. Pacing it by wakeups (one per frame written) lets it gain on live at several
+ * frames per frame without a timer, and its compressed timestamps let the receiver play
+ * the burst at once instead of a GOP late. */
+static void media_catchup(struct media_worker *w, struct media_path *p, struct media_viewer *v)
+{
+    unsigned t = (unsigned)p->video, budget = MEDIA_CATCHUP_FRAMES;
+    while (budget && v->rec.next_frame < p->next_frame) {
+        struct ring_frame f;
+        if (!ring_reader_get(p->r, v->rec.next_frame, &f)) {
+            /* Overwritten before we got there: give up catching up, join live at the next
+             * keyframe. */
+            v->rec.wait_key = 1;
+            v->rec.next_frame = p->next_frame;
+            break;
+        }
+        v->rec.next_frame++;
+        if (f.track != t)
+            continue; /* audio joins at the live edge */
+        int n = media_describe(w, p, &f);
+        if (n <= 0)
+            continue;
+        if (!media_queue_frame(w, p, v, &f, n) || !media_flush_frame(w, p, &f)) {
+            w->nb = 0;
+            v->rec.wait_key = 1;
+            v->rec.next_frame = p->next_frame;
+            break;
+        }
+        budget--;
+    }
+    if (v->rec.next_frame >= p->next_frame)
+        media_viewer_go_live(v, t, v->rec.next_frame);
+}
+
+int media_send_packet(struct media_worker *w, struct media_viewer *v, unsigned track,
+                      const struct ring_frame *f, uint32_t k)
+{
+    struct media_path *p = v->path;
+    struct pack_pkt pk;
+    if (pack_packet(p->codec[track], f->data, f->len, p->mtu, k, &pk) < 0)
+        return 0;
+    if (media_queue_packet(w, v, track, f, &pk, media_viewer_ts(v, track, f)) < 0)
+        return 0;
+    if (!ring_frame_still_valid(p->r, f)) { /* copied torn data: take it back */
+        w->nb--;
+        return 0;
+    }
+    return 1;
+}
+
+/* Reads up to MEDIA_FRAMES_PER_WAKEUP new frames of p and sends them; then catch-up. A
+ * path without viewers is still drained so that its cursor stays at the live edge. */
+static void media_send_path(struct media_worker *w, struct media_path *p)
+{
+    unsigned budget = MEDIA_FRAMES_PER_WAKEUP;
+    p->backlog = false;
+    while (budget) {
+        struct ring_frame f;
+        int rc = ring_reader_next(p->r, &f);
+        if (rc == 0)
+            break;
+        budget--;
+        if (rc == -ESTALE) { /* lapped: the reader restarts at the latest keyframe */
+            ctl_count(&w->cnt->ring_laps, 1);
+            continue;
+        }
+        if (rc < 0)
+            break;
+        p->next_frame = f.seq + 1;
+        if (p->n_viewers)
+            media_send_live_frame(w, p, &f);
+    }
+    p->backlog = budget == 0;
+    if (p->video < 0)
+        return;
+    for (struct media_viewer *v = p->viewers; v; v = v->next)
+        if (v->rec.state == MEDIA_VIEWER_CATCHUP)
+            media_catchup(w, p, v);
+}
+
+bool media_send_run(struct media_worker *w)
+{
+    bool backlog = false;
+    for (unsigned i = 0; i < w->n_paths; i++) {
+        media_send_path(w, w->paths[i]);
+        backlog |= w->paths[i]->backlog;
+    }
+    return backlog;
+}
