@@ -335,6 +335,11 @@ static int parse_status_line(struct rtsp_response *r, struct span line)
     if (st < 100 || st > 599 || (line.n > 12 && line.p[12] != ' '))
         return -EBADMSG;
     r->status = st;
+    /* The reason phrase goes into log lines: keep it short and printable. */
+    size_t o = 0;
+    for (size_t i = 13; i < line.n && o + 1 < sizeof(r->reason); i++)
+        r->reason[o++] = line.p[i] >= ' ' && line.p[i] < 0x7f ? line.p[i] : '?';
+    r->reason[o] = '\0';
     return 0;
 }
 

@@ -40,7 +40,8 @@ int rtsp_url_resolve(const char *base, const char *control, char *out, size_t ou
 
 /* A parsed response. Strings are copied and NUL-terminated; body points into the input. */
 struct rtsp_response {
-    int status; /* 100..599 */
+    int status;      /* 100..599 */
+    char reason[64]; /* reason phrase, printable ASCII only, may be cut */
     uint32_t cseq;
     bool has_cseq;
     char session[128];        /* Session id, without ";timeout=" */

@@ -1,0 +1,144 @@
+/* rtsp_int.h: state shared by the RTSP client's control half (rtsp.c: connection, requests,
+ * retries) and its media half (rtsp_media.c: RTP/RTCP over interleaved TCP or UDP). Not a
+ * public interface: sources are driven through ingest/source.h. */
+#ifndef RINGCAST_RTSP_INT_H
+#define RINGCAST_RTSP_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "common/config.h"
+#include "ingest/ingest.h"
+#include "ingest/rtsp.h"
+#include "ingest/rtsp_auth.h"
+#include "ingest/rtsp_msg.h"
+#include "ingest/rtsp_reorder.h"
+#include "ingest/rtsp_rtcp.h"
+#include "ingest/rtsp_sdp.h"
+#include "ingest/source.h"
+#include "shm/ring.h"
+
+#define RTSP_RBUF_SIZE (RTSP_HEAD_MAX + RTSP_BODY_MAX + 4 + 65535)
+#define RTSP_UDP_BUF   65536
+
+enum rtsp_state {
+    RTSP_IDLE = 0, /* between attempts (backoff) */
+    RTSP_RESOLVING,
+    RTSP_CONNECTING,
+    RTSP_OPTIONS,
+    RTSP_DESCRIBE,
+    RTSP_SETUP,
+    RTSP_PLAY,
+    RTSP_PLAYING,
+    RTSP_TEARDOWN, /* closing: TEARDOWN written, waiting for it to leave */
+};
+
+struct rtsp_source;
+
+/* A UDP socket of a track, heap-allocated per session and freed in its close callback. */
+struct rtsp_udp {
+    uv_udp_t h;
+    struct rtsp_source *src;
+    unsigned track;
+    bool rtcp;
+};
+
+struct rtsp_track {
+    struct rtsp_source *src;
+    struct rtsp_sdp_track sdp;
+    int ingest_idx;                      /* ring track, -1 until PLAY succeeded */
+    int ch[2];                           /* interleaved channels (RTP, RTCP) */
+    struct rtsp_udp *udp[2];             /* UDP mode: RTP and RTCP sockets */
+    uint16_t client_port;                /* UDP: our RTP port */
+    struct sockaddr_storage server_rtcp; /* UDP: where receiver reports go */
+    bool has_server_rtcp;
+    struct rtsp_reorder *reorder; /* UDP only, allocated once at create */
+    struct rtsp_rx_stats rx;
+};
+
+struct rtsp_conn {
+    uv_tcp_t tcp; /* first: the close callback gets this pointer */
+    uv_connect_t connect;
+    struct rtsp_source *src;
+};
+
+struct rtsp_source {
+    struct source base;
+    uv_loop_t *loop;
+    struct ingest *ing;
+    char path[CONFIG_NAME_MAX];
+    bool udp;
+    char user[RTSP_CRED_MAX];
+    char pass[RTSP_CRED_MAX];
+    struct rtsp_url origin;     /* the configured URL */
+    struct rtsp_url url;        /* the current one (after redirects) */
+    char url_str[RTSP_URL_MAX]; /* url without userinfo: request line and logs */
+
+    enum rtsp_state state;
+    uv_getaddrinfo_t gai;
+    bool gai_busy;
+    struct rtsp_conn *conn;
+    struct sockaddr_storage peer;
+    uv_timer_t timer;         /* connect/reply deadline, or the backoff wait */
+    uv_timer_t tick;          /* 1 s while playing: stall, keep-alive, reports, health */
+    uv_timer_t reorder_timer; /* UDP: releases held packets */
+    unsigned open_handles;    /* handles not yet through their close callback */
+    void (*done)(void *arg);
+    void *done_arg;
+    bool closing;
+
+    uint8_t *rbuf;
+    size_t rlen;
+    struct rtsp_item item; /* the item being dispatched (too big for the stack) */
+    uint8_t *udp_buf;      /* one receive buffer, reused for every datagram */
+
+    uint32_t cseq;
+    char pending[16]; /* method awaiting its response, "" if none */
+    char pending_uri[RTSP_URL_MAX];
+    char pending_extra[256]; /* its extra header lines, to resend after a 401 */
+    bool pending_had_auth;
+    struct rtsp_auth auth;
+    bool auth_sent;
+    unsigned redirects;
+    char session[128];
+    unsigned session_timeout;
+    bool use_get_parameter;
+    struct rtsp_sdp sdp;
+    unsigned n_tracks;
+    unsigned setup_next;
+    struct rtsp_track tracks[RING_MAX_TRACKS];
+    uint32_t own_ssrc;
+
+    uint64_t backoff_ms;
+    uint64_t play_ns; /* when PLAY succeeded */
+    uint64_t last_rtp_ns;
+    uint64_t last_keepalive_ns;
+    uint64_t last_rr_ns;
+};
+
+/* rtsp.c */
+/* Ends the attempt: logs "reason" once (naming path and URL), closes the connection and
+ * media sockets, and schedules the next attempt after the backoff. */
+void rtsp_fail(struct rtsp_source *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Writes raw bytes on the connection (interleaved RTCP). 0 or -errno. */
+int rtsp_conn_write(struct rtsp_source *s, const uint8_t *p, size_t len);
+/* Closes a handle the source owns unless already closing. */
+void rtsp_close_handle(uv_handle_t *h, uv_close_cb cb);
+/* A close callback's last step: one handle fewer; frees the source when it was the last
+ * one of a closing source. */
+void rtsp_handle_gone(struct rtsp_source *s);
+
+/* rtsp_media.c */
+/* Opens the RTP/RTCP socket pair of track i for UDP transport. 0 or -errno. */
+int rtsp_media_udp_open(struct rtsp_source *s, unsigned i);
+/* Starts receiving after PLAY; the Transport answer gave the server's ports. */
+int rtsp_media_udp_start(struct rtsp_source *s, unsigned i);
+/* Closes the media sockets and forgets held packets. */
+void rtsp_media_stop(struct rtsp_source *s);
+/* One interleaved frame from the TCP stream. */
+void rtsp_media_interleaved(struct rtsp_source *s, uint8_t channel, const uint8_t *p, size_t len);
+/* Sends a receiver report for every track (UDP to the server's RTCP port, or interleaved). */
+void rtsp_media_send_reports(struct rtsp_source *s, uint64_t now_ns);
+
+#endif
