@@ -4,6 +4,7 @@
 #include "egress/rtcp.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 #include <time.h>
 
@@ -82,6 +83,15 @@ static void ertcp_fir(const uint8_t *p, size_t len, const struct ertcp_handler *
     h->fir(arg, (uint32_t)p[12] << 24 | (uint32_t)p[13] << 16 | (uint32_t)p[14] << 8 | p[15]);
 }
 
+/* The packet types we act on; the rest (SDES, BYE, APP, transport-cc, REMB, ...) are
+ * stepped over without decoding, which also spares libre's allocations and its warnings. */
+static bool ertcp_wanted(const uint8_t *q)
+{
+    unsigned fmt = q[0] & 0x1f;
+    return q[1] == RTCP_SR || q[1] == RTCP_RR || (q[1] == RTCP_RTPFB && fmt == ERTCP_RTPFB_NACK) ||
+           (q[1] == RTCP_PSFB && fmt == ERTCP_PSFB_PLI);
+}
+
 int ertcp_parse(const uint8_t *p, size_t len, const struct ertcp_handler *h, void *arg)
 {
     int count = 0;
@@ -92,23 +102,19 @@ int ertcp_parse(const uint8_t *p, size_t len, const struct ertcp_handler *h, voi
         if ((q[0] >> 6) != 2 || plen > len - pos)
             break;
         pos += plen;
+        count++;
         if (q[1] == RTCP_PSFB && (q[0] & 0x1f) == ERTCP_PSFB_FIR) {
             ertcp_fir(q, plen, h, arg);
-            count++;
             continue;
         }
+        if (!ertcp_wanted(q))
+            continue;
         /* libre reads through this view only; it never writes to or keeps the buffer. */
         struct mbuf mb = {.buf = (uint8_t *)q, .size = plen, .pos = 0, .end = plen};
         struct rtcp_msg *m = NULL;
-        if (rtcp_decode(&m, &mb) != 0) {
-            mem_deref(m);
-            if (count == 0)
-                return -EBADMSG;
-            continue; /* an unknown type: its length was sane, go on */
-        }
-        ertcp_dispatch(m, h, arg);
+        if (rtcp_decode(&m, &mb) == 0)
+            ertcp_dispatch(m, h, arg);
         mem_deref(m);
-        count++;
     }
     return count ? count : -EBADMSG;
 }

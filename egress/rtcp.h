@@ -30,9 +30,10 @@ struct ertcp_handler {
 
 /* Walks the compound packet p[0..len) packet by packet (each positioned by its own length
  * field, never by the decoder's position: libre does not skip FIR or transport-cc bodies).
- * Calls h for what it recognises and ignores other packet types. Returns the number of
- * packets decoded, or -EBADMSG when the first packet is malformed (a later malformed packet
- * ends the walk; what came before has been reported). */
+ * Calls h for what it recognises; other packet types, and recognised ones libre refuses, are
+ * stepped over. Returns the number of packets walked, or -EBADMSG when the first header is
+ * malformed (bad version, or a length beyond len); a later malformed header ends the walk
+ * after what came before has been reported. */
 int ertcp_parse(const uint8_t *p, size_t len, const struct ertcp_handler *h, void *arg);
 
 /* One sender report's contents. */
