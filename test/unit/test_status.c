@@ -1,0 +1,194 @@
+/* test_status.c: the reports built from a control segment and a config: status/paths/
+ * workers JSON and tables (credentials never shown, absent children listed, -ENOSPC instead
+ * of a truncated document), the Prometheus text, and the /metrics request-head parser. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "supervisor/metrics.h"
+#include "supervisor/status.h"
+
+static struct config cfg;
+static struct ctl ctl;
+static char buf[64 * 1024];
+
+static int setup(void **state)
+{
+    (void)state;
+    config_defaults(&cfg);
+    snprintf(cfg.file, sizeof(cfg.file), "/etc/ringcast.conf");
+    cfg.workers = 2;
+    cfg.udp_port_base = 19050;
+    cfg.n_paths = 2;
+    snprintf(cfg.paths[0].name, sizeof(cfg.paths[0].name), "cam");
+    snprintf(cfg.paths[0].source, sizeof(cfg.paths[0].source),
+             "rtsp://admin:hunter2@10.0.0.5:554/live\"x");
+    snprintf(cfg.paths[1].name, sizeof(cfg.paths[1].name), "demo");
+    snprintf(cfg.paths[1].source, sizeof(cfg.paths[1].source), "file:/srv/demo.h264");
+    if (ctl_init_private(&ctl) < 0)
+        return -1;
+    atomic_store(&ctl.hdr->supervisor_pid, 4242);
+    atomic_store(&ctl.hdr->start_ns, ctl_now_ns() - 3000000000ull);
+    struct ctl_child *s = ctl_slot(&ctl, 0);
+    ctl_slot_assign(s, CTL_ROLE_INGEST, 0, "cam");
+    atomic_store(&s->state, CTL_STATE_RUNNING);
+    atomic_store(&s->pid, 100);
+    atomic_store(&s->start_ns, ctl_now_ns());
+    ctl_heartbeat(s);
+    ctl_count(&s->counters.frames_written, 250);
+    s = ctl_slot(&ctl, 7); /* worker 1 only: worker 0 is absent */
+    ctl_slot_assign(s, CTL_ROLE_EGRESS, 1, "worker 1");
+    atomic_store(&s->state, CTL_STATE_BACKOFF);
+    atomic_store(&s->restarts, 2);
+    atomic_store(&s->last_exit, -9);
+    ctl_count(&s->counters.viewers, 5);
+    ctl_count(&s->counters.sessions_total, 6);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    ctl_free(&ctl);
+    return 0;
+}
+
+static void test_json_status(void **state)
+{
+    (void)state;
+    int n = status_json(buf, sizeof(buf), ctl.hdr, &cfg, STATUS_VIEW_STATUS);
+    assert_true(n > 0);
+    assert_int_equal((size_t)n, strlen(buf));
+    assert_non_null(strstr(buf, "\"supervisor_pid\":4242,\"uptime_s\":3,"));
+    assert_non_null(strstr(buf, "\"totals\":{\"viewers\":5,\"sessions_total\":6,"));
+    assert_non_null(strstr(buf, "\"frames_written\":250"));
+    /* Credentials stripped, the quote escaped. */
+    assert_null(strstr(buf, "hunter2"));
+    assert_non_null(strstr(buf, "\"source\":\"rtsp://10.0.0.5:554/live\\\"x\""));
+    assert_non_null(strstr(buf, "{\"name\":\"demo\",\"source\":\"file:/srv/demo.h264\","
+                                "\"state\":\"absent\""));
+    assert_non_null(strstr(buf, "{\"index\":0,\"udp_port\":19050,\"state\":\"absent\""));
+    assert_non_null(strstr(buf, "{\"index\":1,\"udp_port\":19051,\"state\":\"backoff\",\"pid\":0,"
+                                "\"restarts\":2,\"last_exit\":-9"));
+    assert_string_equal(buf + n - 3, "]}\n");
+    /* Ingest objects carry ingest counters only. */
+    const char *cam = strstr(buf, "{\"name\":\"cam\"");
+    const char *demo = strstr(buf, "{\"name\":\"demo\"");
+    assert_true(cam && demo && cam < demo);
+    const char *pk = strstr(cam, "pkts_sent");
+    assert_true(pk == NULL || pk > demo);
+}
+
+static void test_json_views(void **state)
+{
+    (void)state;
+    int n = status_json(buf, sizeof(buf), ctl.hdr, &cfg, STATUS_VIEW_PATHS);
+    assert_true(n > 0);
+    assert_memory_equal(buf, "{\"paths\":[", 10);
+    assert_null(strstr(buf, "workers"));
+    n = status_json(buf, sizeof(buf), ctl.hdr, &cfg, STATUS_VIEW_WORKERS);
+    assert_true(n > 0);
+    assert_memory_equal(buf, "{\"workers\":[", 12);
+    assert_null(strstr(buf, "\"paths\""));
+    enum status_view v;
+    assert_int_equal(status_view_parse("workers", &v), 0);
+    assert_int_equal(v, STATUS_VIEW_WORKERS);
+    assert_int_equal(status_view_parse("worker", &v), -EINVAL);
+}
+
+static void test_too_small(void **state)
+{
+    (void)state;
+    int full = status_json(buf, sizeof(buf), ctl.hdr, &cfg, STATUS_VIEW_STATUS);
+    assert_true(full > 0);
+    for (size_t len = 0; len <= (size_t)full; len += 37)
+        assert_int_equal(status_json(buf, len, ctl.hdr, &cfg, STATUS_VIEW_STATUS), -ENOSPC);
+    assert_int_equal(status_json(buf, (size_t)full + 1, ctl.hdr, &cfg, STATUS_VIEW_STATUS), full);
+    assert_int_equal(status_text(buf, 10, ctl.hdr, &cfg, STATUS_VIEW_STATUS), -ENOSPC);
+}
+
+static void test_text(void **state)
+{
+    (void)state;
+    int n = status_text(buf, sizeof(buf), ctl.hdr, &cfg, STATUS_VIEW_STATUS);
+    assert_true(n > 0);
+    assert_non_null(strstr(buf, "supervisor pid 4242"));
+    assert_non_null(strstr(buf, "2 path(s), 2 worker(s), 5 viewer(s)"));
+    assert_non_null(strstr(buf, "PATH "));
+    assert_non_null(strstr(buf, "WORKER "));
+    assert_non_null(strstr(buf, "rtsp://10.0.0.5:554/live"));
+    assert_null(strstr(buf, "hunter2"));
+    assert_non_null(strstr(buf, "backoff"));
+}
+
+static void test_metrics_text(void **state)
+{
+    (void)state;
+    int n = metrics_text(buf, sizeof(buf), ctl.hdr);
+    assert_true(n > 0);
+    assert_non_null(strstr(buf, "# TYPE ringcast_up gauge\n"
+                                "ringcast_up{role=\"ingest\",path=\"cam\"} 1\n"
+                                "ringcast_up{role=\"egress\",worker=\"1\"} 0\n"));
+    assert_non_null(strstr(buf, "ringcast_restarts_total{role=\"egress\",worker=\"1\"} 2\n"));
+    assert_non_null(strstr(buf, "# TYPE ringcast_viewers gauge\n"
+                                "ringcast_viewers{role=\"egress\",worker=\"1\"} 5\n"));
+    /* sessions_total keeps its name; other counters get _total. */
+    assert_non_null(strstr(buf, "ringcast_sessions_total{role=\"egress\",worker=\"1\"} 6\n"));
+    assert_null(strstr(buf, "sessions_total_total"));
+    assert_non_null(
+        strstr(buf, "ringcast_frames_written_total{role=\"ingest\",path=\"cam\"} 250\n"));
+    /* Each family's TYPE appears exactly once. */
+    const char *p = strstr(buf, "# TYPE ringcast_pkts_sent_total counter");
+    assert_non_null(p);
+    assert_null(strstr(p + 1, "# TYPE ringcast_pkts_sent_total"));
+    assert_int_equal(metrics_text(buf, 100, ctl.hdr), -ENOSPC);
+}
+
+static int http(const char *head, struct metrics_req *r)
+{
+    return metrics_http_parse((const uint8_t *)head, strlen(head), r);
+}
+
+static void test_http_parse(void **state)
+{
+    (void)state;
+    struct metrics_req r;
+    const char *get = "GET /metrics?x=1 HTTP/1.1\r\nHost: a\r\n\r\ntrailing";
+    assert_int_equal(http(get, &r), (int)(strstr(get, "trailing") - get));
+    assert_true(r.get);
+    assert_false(r.head);
+    assert_string_equal(r.target, "/metrics");
+    assert_int_equal(http("HEAD / HTTP/1.0\n\n", &r), 17);
+    assert_true(r.head);
+    assert_string_equal(r.target, "/");
+    assert_true(http("POST /metrics HTTP/1.1\r\n\r\n", &r) > 0);
+    assert_false(r.get);
+    assert_int_equal(http("GET /metrics HTTP/1.1\r\nHost: a\r\n", &r), 0); /* incomplete */
+    assert_int_equal(http("GET /metrics\r\n\r\n", &r), -EBADMSG);
+    assert_int_equal(http("GET  /metrics HTTP/1.1\r\n\r\n", &r), -EBADMSG);
+    assert_int_equal(http(" GET /metrics HTTP/1.1\r\n\r\n", &r), -EBADMSG);
+    assert_int_equal(http("GET /metrics HTTP/2.0\r\n\r\n", &r), -EBADMSG);
+    assert_int_equal(http("GET /metrics HTTP/1.1 \r\n\r\n", &r), -EBADMSG);
+    assert_int_equal(http("G\x01T /metrics HTTP/1.1\r\n\r\n", &r), -EBADMSG);
+    static char longt[METRICS_TARGET_MAX + 64];
+    snprintf(longt, sizeof(longt), "GET /%0*d HTTP/1.1\r\n\r\n", METRICS_TARGET_MAX, 0);
+    assert_int_equal(http(longt, &r), -EBADMSG);
+    static uint8_t junk[ONESHOT_MAX_REQUEST];
+    memset(junk, 'A', sizeof(junk));
+    assert_int_equal(metrics_http_parse(junk, sizeof(junk), &r), -E2BIG);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_json_status),  cmocka_unit_test(test_json_views),
+        cmocka_unit_test(test_too_small),    cmocka_unit_test(test_text),
+        cmocka_unit_test(test_metrics_text), cmocka_unit_test(test_http_parse),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
