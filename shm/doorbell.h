@@ -8,7 +8,10 @@
 #include <stdint.h>
 #include <uv.h>
 
-/* Increments *word and wakes every waiter in every process. Async-signal-safe. */
+/* Increments *word and wakes every waiter in every process. Async-signal-safe. The ring
+ * count is the low 31 bits; the top bit marks sleeping waiters (so an idle doorbell costs the
+ * ringer no system call): compare counts with doorbell_count(). */
+#define doorbell_count(v) ((v)&0x7fffffffu)
 void doorbell_ring(_Atomic uint32_t *word);
 
 struct doorbell_waiter;
