@@ -2,13 +2,14 @@
 # manager tests (not a test itself: not executable). It speaks the process contract only:
 # -c FILE, --path NAME | --index I, --ctl-slot N; writes its pid and a heartbeat every
 # 500 ms into its slot of /<shm_prefix>.ctl, exits 0 on SIGTERM, re-reads nothing on SIGHUP
-# but counts it (slot counter source_reconnects) so tests can see the forward.
-# Env FAKE_IGNORE_TERM=1: ignore SIGTERM (tests the SIGKILL escalation).
+# but counts it (ingest: source_reconnects, egress: plis) so tests can see the forward.
+# An ingest creates /dev/shm/<prefix>.<path> like a ring would; one whose path starts with
+# "crash" exits 3 at once (backoff tests). FAKE_IGNORE_TERM=1: ignores SIGTERM.
 import mmap, os, re, signal, struct, sys, time
 
 CHILDREN_OFF, CHILD_SIZE = 128, 256
 PID_OFF, HB_OFF, COUNTERS_OFF = 12, 96, 104
-VIEWERS, SESSIONS, RECONNECTS = 0, 104, 88  # offsets inside struct ctl_counters
+VIEWERS, PLIS, RECONNECTS, SESSIONS = 0, 48, 88, 104  # offsets in struct ctl_counters
 
 args = sys.argv[1:]
 opt = {args[i]: args[i + 1] for i in range(0, len(args) - 1, 2)}
@@ -32,13 +33,20 @@ def get(off, fmt):
 
 
 put(PID_OFF, "<i", os.getpid())
+HUP_COUNTER = COUNTERS_OFF + (PLIS if "--index" in opt else RECONNECTS)
 hups = 0
 
 
 def on_hup(*_):
     global hups
     hups += 1
-    put(COUNTERS_OFF + RECONNECTS, "<Q", hups)
+    put(HUP_COUNTER, "<Q", hups)
+
+
+if "--path" in opt:
+    if opt["--path"].startswith("crash"):
+        sys.exit(3)
+    open("/dev/shm/%s.%s" % (prefix, opt["--path"]), "a").close()
 
 
 signal.signal(signal.SIGHUP, on_hup)

@@ -1,0 +1,103 @@
+# test_supervisor_lib.sh: shared setup for the supervisor's integration tests (sourced, not
+# a test: not executable). A temp dir, a unique shm prefix, fake children speaking the
+# process contract (test_supervisor_fakechild.py) unless RINGCAST_REAL_CHILDREN=1, and a
+# trap that kills what the test started and removes its shm objects even on failure.
+set -u
+BIN=${RINGCAST_BIN:?built programs folder}
+TOP=${RINGCAST_TOP:?repo root}
+T=$(mktemp -d /tmp/rct-sv.XXXXXX)
+PREFIX="rct-$(basename "$0" | sed "s/^test_//" | tr "_" "-" | cut -c1-18)-$$"
+SOCK=$T/ctl.sock
+SV_PID=
+SV_LOG=$T/supervisor.log
+
+cleanup() {
+    local rc=$?
+    if [ -n "$SV_PID" ] && kill -0 "$SV_PID" 2>/dev/null; then
+        kill -TERM "$SV_PID" 2>/dev/null
+        for _ in $(seq 50); do kill -0 "$SV_PID" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL -- -"$SV_PID" 2>/dev/null # its process group: children included
+    fi
+    rm -f /dev/shm/"$PREFIX".*
+    if [ $rc -ne 0 ] && [ -f "$SV_LOG" ]; then
+        echo "---- supervisor log"; tail -n 60 "$SV_LOG"
+    fi
+    rm -rf "$T"
+    exit $rc
+}
+trap cleanup EXIT INT TERM
+
+fail() { echo "FAIL: $*"; exit 1; }
+ok() { echo "ok: $*"; }
+
+if [ "${RINGCAST_REAL_CHILDREN:-0}" != 1 ]; then
+    mkdir -p "$T/children"
+    for b in ringcast-ingest ringcast-egress; do
+        printf '#!/bin/sh\nexec /usr/bin/python3 %s/test/integration/test_supervisor_fakechild.py "$@"\n' \
+            "$TOP" >"$T/children/$b"
+        chmod +x "$T/children/$b"
+    done
+    export RINGCAST_CHILD_DIR=$T/children
+fi
+: >"$T/clip.h264"
+[ -f "$TOP/etc/demo.h264" ] && cp "$TOP/etc/demo.h264" "$T/clip.h264"
+
+# write_conf FILE WORKERS [PATH SOURCE]...: a config on the test's ports and prefix.
+write_conf() {
+    local f=$1 workers=$2; shift 2
+    {
+        echo "[server]"
+        echo "http_listen = 127.0.0.1:${HTTP_PORT:-19000}"
+        echo "metrics_listen = 127.0.0.1:${METRICS_PORT:-19100}"
+        echo "control_socket = $SOCK"
+        echo "workers = $workers"
+        echo "udp_port_base = ${UDP_BASE:-19050}"
+        echo "shm_prefix = $PREFIX"
+        echo "log_level = ${LOG_LEVEL:-info}"
+        while [ $# -ge 2 ]; do
+            printf '[path %s]\nsource = %s\n' "$1" "$2"
+            shift 2
+        done
+    } >"$f"
+}
+
+# start_supervisor CONF: runs ringcast in the background, logging to $SV_LOG.
+start_supervisor() {
+    # Its own process group, so that cleanup can reach orphaned children by id.
+    setsid "$BIN/ringcast" -c "$1" >>"$SV_LOG" 2>&1 &
+    SV_PID=$!
+}
+
+# wait_log REGEX SECONDS: waits (bounded) for a new supervisor log line matching REGEX and
+# leaves it in $LINE (call it directly, not in $(...)). Lines before the last match don't
+# count again.
+SV_LOG_SEEN=0
+wait_log() {
+    local deadline=$((SECONDS + $2)) hit
+    while :; do
+        hit=$(tail -n +$((SV_LOG_SEEN + 1)) "$SV_LOG" | grep -n -m1 -E -- "$1")
+        if [ -n "$hit" ]; then
+            SV_LOG_SEEN=$((SV_LOG_SEEN + ${hit%%:*}))
+            LINE=${hit#*:}
+            return 0
+        fi
+        [ $SECONDS -lt $deadline ] || fail "no log line /$1/ within $2 s"
+        sleep 0.05
+    done
+}
+
+ctl() { "$BIN/ringcastctl" -s "$SOCK" "$@"; }
+
+# jq-like access to `ringcastctl --json` with python: jget VIEW EXPR (EXPR on variable d).
+jget() {
+    ctl "$1" --json | /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print($2)"
+}
+
+# wait_gone PID SECONDS: true once PID has exited.
+wait_gone() {
+    local deadline=$((SECONDS + $2))
+    while kill -0 "$1" 2>/dev/null; do
+        [ $SECONDS -lt $deadline ] || return 1
+        sleep 0.05
+    done
+}
