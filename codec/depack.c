@@ -112,15 +112,6 @@ const uint8_t *depack_params(const struct depack *d, size_t *len)
     return d->params;
 }
 
-int depack_set_params(struct depack *d, const uint8_t *params, size_t len)
-{
-    if (len > sizeof(d->params))
-        return -ENOSPC;
-    memcpy(d->params, params, len);
-    d->params_len = len;
-    return 0;
-}
-
 const struct depack_stats *depack_stats(const struct depack *d)
 {
     return &d->st;

@@ -63,11 +63,9 @@ int depack_push(struct depack *d, const uint8_t *pkt, size_t len);
  * video waits for the next keyframe again. Parameter sets are kept. */
 void depack_reset(struct depack *d);
 
-/* The latest parameter sets seen in-band (Annex-B, 4-byte start codes), or those given by
- * depack_set_params. *len = 0 when none. Valid until the next push. */
+/* The latest parameter sets seen in-band (Annex-B, 4-byte start codes); *len = 0 when
+ * none yet. Valid until the next push. */
 const uint8_t *depack_params(const struct depack *d, size_t *len);
-/* Seeds the parameter sets, e.g. from sprop-parameter-sets. -ENOSPC if too large. */
-int depack_set_params(struct depack *d, const uint8_t *params, size_t len);
 
 const struct depack_stats *depack_stats(const struct depack *d);
 

@@ -28,6 +28,9 @@ int ingest_open(struct ingest **out, const struct ingest_opts *o, char *err, siz
 /* Closes the ring writer without unlinking it (readers keep it; the supervisor unlinks).
  * Tolerates NULL. */
 void ingest_close(struct ingest *ing);
+/* Closes after a failed start: also removes the ring if this process created it and wrote
+ * nothing (no reader can depend on it), so a misconfigured run leaves no shm object. */
+void ingest_discard(struct ingest *ing);
 
 struct ingest_track_desc {
     uint32_t codec;        /* enum ring_codec */

@@ -1,0 +1,240 @@
+/* main.c: ringcast-ingest, one path's ingest process: options and config, the control slot
+ * (pid, heartbeat, counters), the ring via the pipeline, the source picked by URL scheme,
+ * and an orderly exit on SIGTERM/SIGINT that leaves the ring for its readers. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "common/config.h"
+#include "common/log.h"
+#include "ingest/file.h"
+#include "ingest/ingest.h"
+#include "ingest/rtsp.h"
+#include "ingest/source.h"
+#include "shm/ctl.h"
+
+#define HEARTBEAT_MS 500
+
+struct app {
+    uv_loop_t *loop;
+    struct ingest *ing;
+    struct source *src;
+    uv_timer_t heartbeat;
+    uv_signal_t sigterm, sigint;
+    bool stopping;
+};
+
+static void usage(FILE *to)
+{
+    fprintf(to,
+            "usage: ringcast-ingest --path NAME [--source URL] [-c FILE] [--ctl-slot N] "
+            "[--fps N]\n"
+            "  URL: file:PATH (H.264 Annex-B, looped) or rtsp://[user:pass@]host[:port]/path\n");
+}
+
+static int parse_uint(const char *s, unsigned max, unsigned *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || end == s || *end || v > max)
+        return -EINVAL;
+    *out = (unsigned)v;
+    return 0;
+}
+
+/* The source for a URL. rtsp:// is provided by ingest/rtsp.c. */
+static int source_for(const struct config_path *p, uv_loop_t *loop, struct ingest *ing,
+                      struct source **out)
+{
+    if (strncmp(p->source, "file:", 5) == 0)
+        return file_source_create(out, loop, ing, p);
+    if (strncmp(p->source, "rtsp://", 7) == 0)
+        return rtsp_source_create(out, loop, ing, p);
+    return -EPROTONOSUPPORT;
+}
+
+static void on_close_handle(uv_handle_t *h)
+{
+    (void)h;
+}
+
+static void on_source_closed(void *arg)
+{
+    struct app *a = arg;
+    uv_close((uv_handle_t *)&a->heartbeat, on_close_handle);
+    uv_close((uv_handle_t *)&a->sigterm, on_close_handle);
+    uv_close((uv_handle_t *)&a->sigint, on_close_handle);
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+    struct app *a = s->data;
+    if (a->stopping)
+        return;
+    a->stopping = true;
+    log_info("%s: stopping", strsignal(signum));
+    source_close(a->src, on_source_closed, a);
+}
+
+static void on_heartbeat(uv_timer_t *t)
+{
+    struct app *a = t->data;
+    ingest_tick(a->ing);
+}
+
+/* Ring payload size: ring_mb MiB rounded up to a power of two, as the ring requires. */
+static uint64_t ring_bytes(unsigned mb)
+{
+    uint64_t want = (uint64_t)mb << 20, b = 1u << 20;
+    while (b < want)
+        b <<= 1;
+    return b;
+}
+
+static int run(const struct config *cfg, const struct config_path *path, struct ctl_child *slot,
+               _Atomic uint32_t *doorbell)
+{
+    struct app a = {.loop = uv_default_loop()};
+    char ring_name[128], err[256];
+    snprintf(ring_name, sizeof(ring_name), "%s.%s", cfg->shm_prefix, path->name);
+    struct ingest_opts o = {.path = path->name,
+                            .ring_name = ring_name,
+                            .mtu = cfg->mtu,
+                            .ring_bytes = ring_bytes(cfg->ring_mb),
+                            .slot = slot,
+                            .ctl_doorbell = doorbell};
+    int e = ingest_open(&a.ing, &o, err, sizeof(err));
+    if (e < 0) {
+        log_error("ring /%s: %s", ring_name, err);
+        return 1;
+    }
+    /* The source string may hold RTSP credentials: name only the scheme in errors. */
+    const char *what = strncmp(path->source, "file:", 5) == 0     ? path->source
+                       : strncmp(path->source, "rtsp://", 7) == 0 ? "rtsp source"
+                                                                  : "source (file: or rtsp://)";
+    e = source_for(path, a.loop, a.ing, &a.src);
+    if (e == 0)
+        e = source_start(a.src);
+    if (e < 0) {
+        log_error("%s: %s", what, strerror(-e));
+        if (a.src)
+            source_close(a.src, NULL, NULL);
+        uv_run(a.loop, UV_RUN_DEFAULT);
+        ingest_discard(a.ing);
+        return 1;
+    }
+    uv_timer_init(a.loop, &a.heartbeat);
+    a.heartbeat.data = &a;
+    uv_timer_start(&a.heartbeat, on_heartbeat, 0, HEARTBEAT_MS);
+    uv_signal_init(a.loop, &a.sigterm);
+    uv_signal_init(a.loop, &a.sigint);
+    a.sigterm.data = a.sigint.data = &a;
+    uv_signal_start(&a.sigterm, on_signal, SIGTERM);
+    uv_signal_start(&a.sigint, on_signal, SIGINT);
+    if (slot)
+        atomic_store(&slot->pid, (int32_t)getpid());
+    uv_run(a.loop, UV_RUN_DEFAULT);
+    log_info("%llu frames written, %llu dropped", (unsigned long long)ingest_frames_written(a.ing),
+             (unsigned long long)ingest_frames_dropped(a.ing));
+    ingest_close(a.ing); /* not unlinked: readers keep the ring, the supervisor removes it */
+    uv_loop_close(a.loop);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"path", required_argument, NULL, 'p'},     {"source", required_argument, NULL, 's'},
+        {"ctl-slot", required_argument, NULL, 'n'}, {"fps", required_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+    };
+    const char *name = NULL, *source = NULL, *file = NULL;
+    unsigned slot_no = 0, fps = 0;
+    bool supervised = false;
+    int c;
+    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'p':
+            name = optarg;
+            break;
+        case 's':
+            source = optarg;
+            break;
+        case 'c':
+            file = optarg;
+            break;
+        case 'n':
+            if (parse_uint(optarg, CTL_MAX_CHILDREN - 1, &slot_no) < 0) {
+                fprintf(stderr, "ringcast-ingest: bad --ctl-slot %s\n", optarg);
+                return 2;
+            }
+            supervised = true;
+            break;
+        case 'f':
+            if (parse_uint(optarg, 240, &fps) < 0 || fps == 0) {
+                fprintf(stderr, "ringcast-ingest: bad --fps %s (1..240)\n", optarg);
+                return 2;
+            }
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (!name || optind < argc) {
+        usage(stderr);
+        return 2;
+    }
+    char role[96];
+    snprintf(role, sizeof(role), "ingest %s", name);
+    log_init(role);
+    signal(SIGPIPE, SIG_IGN); /* a dropped RTSP connection is an error return, not a signal */
+
+    static struct config cfg;
+    char err[512];
+    config_defaults(&cfg);
+    if (file && config_load(&cfg, file, err, sizeof(err)) < 0) {
+        log_error("%s", err);
+        return 1;
+    }
+    log_set_level(cfg.log_level);
+    struct config_path path = {0};
+    const struct config_path *found = config_find_path(&cfg, name);
+    if (found)
+        path = *found;
+    else if (!config_path_name_valid(name)) {
+        log_error("ingest: bad path name '%s' (letters, digits, _ and -)", name);
+        return 2;
+    }
+    snprintf(path.name, sizeof(path.name), "%s", name);
+    if (source)
+        snprintf(path.source, sizeof(path.source), "%s", source);
+    if (fps)
+        path.fps = fps;
+    if (!path.source[0]) {
+        log_error("no source (no [path %s] in %s and no --source)", name,
+                  file ? file : "the defaults");
+        return 2;
+    }
+
+    struct ctl ctl;
+    int e = supervised ? ctl_attach(&ctl, cfg.shm_prefix) : ctl_init_private(&ctl);
+    if (e < 0) {
+        log_error("control segment /%s.ctl: %s", cfg.shm_prefix, strerror(-e));
+        return 1;
+    }
+    struct ctl_child *slot = ctl_slot(&ctl, slot_no);
+    int rc = run(&cfg, &path, slot, supervised ? &ctl.hdr->doorbell : NULL);
+    ctl_free(&ctl);
+    return rc;
+}
