@@ -68,20 +68,22 @@ start_supervisor() {
     SV_PID=$!
 }
 
-# wait_log REGEX SECONDS: waits (bounded) for a new supervisor log line matching REGEX and
-# leaves it in $LINE (call it directly, not in $(...)). Lines before the last match don't
-# count again.
-SV_LOG_SEEN=0
+# mark_log: later wait_log calls only look at lines logged after this point.
+SV_LOG_MARK=0
+mark_log() { SV_LOG_MARK=$(wc -l <"$SV_LOG"); }
+
+# wait_log REGEX SECONDS [COUNT]: waits (bounded) until COUNT (default 1) lines logged since
+# the last mark_log match REGEX, in any order; leaves the last one in $LINE. Call it
+# directly, not in $(...).
 wait_log() {
-    local deadline=$((SECONDS + $2)) hit
+    local deadline=$((SECONDS + $2)) want=${3:-1} hits
     while :; do
-        hit=$(tail -n +$((SV_LOG_SEEN + 1)) "$SV_LOG" | grep -n -m1 -E -- "$1")
-        if [ -n "$hit" ]; then
-            SV_LOG_SEEN=$((SV_LOG_SEEN + ${hit%%:*}))
-            LINE=${hit#*:}
+        hits=$(tail -n +$((SV_LOG_MARK + 1)) "$SV_LOG" | grep -E -- "$1")
+        if [ -n "$hits" ] && [ "$(echo "$hits" | wc -l)" -ge "$want" ]; then
+            LINE=$(echo "$hits" | sed -n "${want}p")
             return 0
         fi
-        [ $SECONDS -lt $deadline ] || fail "no log line /$1/ within $2 s"
+        [ $SECONDS -lt $deadline ] || fail "no log line /$1/ (x$want) within $2 s"
         sleep 0.05
     done
 }
