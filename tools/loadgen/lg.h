@@ -1,0 +1,191 @@
+/* lg.h: the load generator's shared state: options, the viewers (one UDP socket each),
+ * the bounded pool of set-ups in flight (HTTP + ICE + DTLS), and the receive batch. */
+#ifndef LG_H
+#define LG_H
+
+#include <netinet/in.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+#include "tools/loadgen/lg_dtls.h"
+#include "tools/loadgen/lg_http.h"
+#include "tools/loadgen/lg_rtp.h"
+#include "tools/loadgen/lg_sdp.h"
+#include "tools/loadgen/lg_stun.h"
+
+#define LG_MAX_CONC      64
+#define LG_BATCH         32   /* datagrams per recvmmsg */
+#define LG_PKT_MAX       2048 /* receive buffer per datagram */
+#define LG_NACK_MAX      32   /* outstanding NACKed sequence numbers per viewer */
+#define LG_NACK_TRIES    3
+#define LG_NACK_RETRY_MS 100
+
+struct lg_opts {
+    const char *url;
+    unsigned n;
+    unsigned conc;
+    const char *local_ip;
+    enum lg_srtp_choice srtp;
+    double warmup_s, duration_s, setup_timeout_s, max_run_s;
+    double drop_pct;
+    unsigned decrypt_every;
+    int rcvbuf;
+    int server_pid;
+    const char *label;
+    const char *token;
+    int no_delete;
+    double saturated_pct;
+    double max_loss_pct;
+};
+
+enum lg_vstate { LG_V_IDLE = 0, LG_V_HTTP, LG_V_ICE, LG_V_DTLS, LG_V_MEDIA, LG_V_FAILED };
+
+/* Per-viewer monotonic counters; a copy is taken at the start of the window. */
+struct lg_vcount {
+    uint64_t pkts, bytes;
+    uint64_t expected, unique, dups, late;
+    uint64_t dropped, nack_pkts, nack_seqs, recovered, gave_up;
+    uint64_t srtp_errors, rtcp_in;
+    uint64_t recover_ms_sum, recover_ms_max; /* drop -> retransmission arrival */
+};
+
+struct lg_nack_ent {
+    uint16_t seq;
+    uint8_t tries;
+    uint64_t dropped_ms;
+    uint64_t sent_ms;
+};
+
+struct lg_viewer {
+    unsigned idx;
+    enum lg_vstate state;
+    int fd;
+    uv_poll_t poll;
+    int poll_open;
+    struct sockaddr_in laddr, raddr;
+    char ufrag[9], pwd[25];
+    char rufrag[LG_ICE_STR_MAX], rpwd[LG_ICE_STR_MAX];
+    uint8_t rfp[LG_FP_LEN];
+    char location[LG_HTTP_LOCATION_MAX];
+    struct lg_setup *setup; /* while setting up */
+
+    srtp_t srtp;
+    int tag_len;
+    int gcm;
+    uint32_t ssrc;       /* ours, for RTCP */
+    uint32_t media_ssrc; /* the sender's, from the first packet */
+    uint64_t t_answer_ms;
+    int64_t first_frame_ms; /* answer -> first complete keyframe; -1 until then */
+    struct lg_seq seq;
+    struct lg_keyframe kf;
+    unsigned k_ctr;
+
+    /* RFC 3550 A.8 interarrival jitter, and what the next RR reports against. */
+    uint32_t jitter_q4; /* jitter in timestamp units * 16 */
+    int64_t last_transit;
+    int has_transit;
+    uint64_t rr_expected_prior, rr_unique_prior;
+    uint32_t sr_ntp_mid;
+    uint64_t sr_at_ms;
+
+    struct lg_nack_ent nack[LG_NACK_MAX];
+    unsigned n_nack;
+    unsigned nack_unsent; /* entries not yet NACKed (tries == 0) */
+
+    struct lg_vcount c, c0;
+};
+
+enum lg_req_kind { LG_REQ_POST = 0, LG_REQ_DELETE };
+
+struct lg_setup {
+    struct lg *lg;
+    struct lg_viewer *v;
+    int busy;
+    int tcp_open; /* the handle is initialized and its close callback has not run */
+    enum lg_req_kind kind;
+    uv_tcp_t tcp;
+    uv_connect_t conn;
+    uv_write_t wr;
+    char req[8192];
+    size_t req_len;
+    uint8_t resp[LG_HTTP_MAX_BODY + 16384];
+    size_t resp_len;
+    struct lg_dtls dtls;
+    uint8_t tid[LG_STUN_TID_LEN];
+    uint64_t next_stun_ms;
+    uint64_t deadline_ms;
+};
+
+enum lg_phase {
+    LG_P_SETUP = 0,
+    LG_P_WAIT_MEDIA,
+    LG_P_WARMUP,
+    LG_P_WINDOW,
+    LG_P_TEARDOWN,
+    LG_P_DONE
+};
+
+struct lg {
+    uv_loop_t *loop;
+    struct lg_opts opt;
+    struct sockaddr_in http_addr;
+    char http_host[80];
+    char path[256];
+    struct lg_dtls_ctx dtls;
+    uint64_t tiebreaker;
+    uint64_t rng;
+
+    struct lg_viewer *v;
+    unsigned next_setup, next_delete;
+    unsigned in_flight, connected, failed, deleted;
+    struct lg_setup *slots;
+    unsigned n_slots;
+
+    enum lg_phase phase;
+    uint64_t t0_ms, setup_done_ms;
+    unsigned tick_no;
+    uv_timer_t tick; /* 20 ms: set-up retransmissions and deadlines */
+    uv_timer_t slow; /* 100 ms: NACK retries, RRs and consent spread over viewers */
+    uv_timer_t phase_timer;
+    uv_timer_t max_run;
+    uv_signal_t sigint, sigterm;
+
+    /* window measurements */
+    uint64_t win_start_ms, win_end_ms;
+    double self_cpu0, self_cpu1;
+    long long rcvbuf_err0, rcvbuf_err1;
+    int have_server0, have_server1;
+    struct {
+        double cpu_s, pss_mib, rss_mib;
+        int nprocs;
+    } srv0, srv1;
+    int reported;
+    const char *why_stop;
+
+    /* one receive batch shared by all sockets (single-threaded loop) */
+    struct mmsghdr msgs[LG_BATCH];
+    struct iovec iov[LG_BATCH];
+    uint8_t bufs[LG_BATCH][LG_PKT_MAX];
+};
+
+uint64_t lg_rand(struct lg *lg);
+void lg_rand_str(struct lg *lg, char *out, size_t n);
+
+/* lg_viewer.c */
+int lg_viewer_open(struct lg *lg, struct lg_viewer *v);
+void lg_viewer_close(struct lg_viewer *v);
+int lg_viewer_answer(struct lg *lg, struct lg_viewer *v, const uint8_t *sdp, size_t len);
+void lg_viewer_setup_tick(struct lg *lg, struct lg_viewer *v, uint64_t now_ms);
+void lg_viewer_slow_tick(struct lg *lg, struct lg_viewer *v, uint64_t now_ms, int rr, int consent);
+
+/* lg_whep.c */
+int lg_whep_post(struct lg *lg, struct lg_setup *s, struct lg_viewer *v);
+int lg_whep_delete(struct lg *lg, struct lg_setup *s, struct lg_viewer *v);
+void lg_setup_release(struct lg_setup *s);
+
+/* main.c: a viewer's set-up ended (connected or failed); starts the next one. */
+void lg_setup_finished(struct lg *lg, struct lg_viewer *v, int err, const char *what);
+void lg_delete_finished(struct lg *lg);
+
+#endif

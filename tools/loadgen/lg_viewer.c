@@ -1,0 +1,412 @@
+/* lg_viewer.c: one simulated viewer after its WHEP answer: ICE checks as the controlling
+ * full agent, the DTLS handshake, then the media path (recvmmsg batches, SRTP unprotect,
+ * sequence accounting, deliberate drops and their NACKs, RRs, consent). */
+#include "tools/loadgen/lg.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+
+/* RFC 8445 5.1.2.1: a peer-reflexive candidate's priority (type preference 110). */
+#define LG_PRFLX_PRIORITY ((110u << 24) | (65535u << 8) | 255u)
+#define LG_STUN_RTO_MS    100
+
+static void viewer_fail(struct lg *lg, struct lg_viewer *v, int err, const char *what)
+{
+    lg_viewer_close(v);
+    v->state = LG_V_FAILED;
+    lg_setup_finished(lg, v, err, what);
+}
+
+static int viewer_send(void *arg, const uint8_t *p, size_t len)
+{
+    struct lg_viewer *v = arg;
+    ssize_t n = send(v->fd, p, len, MSG_DONTWAIT);
+    return n < 0 ? -errno : 0;
+}
+
+static void on_poll(uv_poll_t *h, int status, int events);
+
+int lg_viewer_open(struct lg *lg, struct lg_viewer *v)
+{
+    v->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (v->fd < 0)
+        return -errno;
+    v->laddr.sin_family = AF_INET;
+    v->laddr.sin_port = 0;
+    if (inet_pton(AF_INET, lg->opt.local_ip, &v->laddr.sin_addr) != 1)
+        return -EINVAL;
+    /* A keyframe is a burst of tens of packets per viewer; a large buffer keeps the
+     * instrument from dropping it (SO_RCVBUFFORCE as root, else capped by rmem_max). */
+    if (lg->opt.rcvbuf > 0 &&
+        setsockopt(v->fd, SOL_SOCKET, SO_RCVBUFFORCE, &lg->opt.rcvbuf, sizeof(int)) != 0)
+        (void)setsockopt(v->fd, SOL_SOCKET, SO_RCVBUF, &lg->opt.rcvbuf, sizeof(int));
+    socklen_t sl = sizeof(v->laddr);
+    if (bind(v->fd, (struct sockaddr *)&v->laddr, sizeof(v->laddr)) != 0 ||
+        getsockname(v->fd, (struct sockaddr *)&v->laddr, &sl) != 0)
+        return -errno;
+    int err = uv_poll_init(lg->loop, &v->poll, v->fd);
+    if (err)
+        return err;
+    v->poll.data = v;
+    v->poll_open = 1;
+    lg_rand_str(lg, v->ufrag, sizeof(v->ufrag));
+    lg_rand_str(lg, v->pwd, sizeof(v->pwd));
+    v->ssrc = (uint32_t)lg_rand(lg);
+    v->first_frame_ms = -1;
+    return 0;
+}
+
+static void on_poll_closed(uv_handle_t *h)
+{
+    struct lg_viewer *v = h->data;
+    close(v->fd);
+    v->fd = -1;
+}
+
+void lg_viewer_close(struct lg_viewer *v)
+{
+    if (v->srtp) {
+        srtp_dealloc(v->srtp);
+        v->srtp = NULL;
+    }
+    if (v->poll_open) {
+        v->poll_open = 0;
+        uv_close((uv_handle_t *)&v->poll, on_poll_closed); /* closes the fd afterwards */
+    } else if (v->fd >= 0) {
+        close(v->fd);
+        v->fd = -1;
+    }
+}
+
+static void send_check(struct lg *lg, struct lg_viewer *v, const uint8_t *tid, int nominate)
+{
+    char user[2 * LG_ICE_STR_MAX];
+    uint8_t buf[512];
+    snprintf(user, sizeof(user), "%s:%s", v->rufrag, v->ufrag);
+    struct lg_stun_req req = {.tid = tid,
+                              .username = user,
+                              .remote_pwd = v->rpwd,
+                              .priority = LG_PRFLX_PRIORITY,
+                              .tiebreaker = lg->tiebreaker,
+                              .use_candidate = nominate};
+    int n = lg_stun_request(buf, sizeof(buf), &req);
+    if (n > 0)
+        (void)viewer_send(v, buf, (size_t)n); /* lost checks are retransmitted */
+}
+
+int lg_viewer_answer(struct lg *lg, struct lg_viewer *v, const uint8_t *sdp, size_t len)
+{
+    struct lg_answer a;
+    int err = lg_sdp_parse_answer(sdp, len, &a);
+    if (err)
+        return err;
+    /* We offered a=setup:active, so the answerer must be the DTLS server (RFC 5763 5).
+     * pion v3.1 answers "active" anyway yet acts as the server; a server that really
+     * acted as a client would fail the handshake, which is reported as a DTLS failure. */
+    memcpy(v->rufrag, a.ice_ufrag, sizeof(v->rufrag));
+    memcpy(v->rpwd, a.ice_pwd, sizeof(v->rpwd));
+    memcpy(v->rfp, a.fingerprint, sizeof(v->rfp));
+    v->raddr = a.cand;
+    /* Connected: the kernel filters other sources and send() needs no address. */
+    if (connect(v->fd, (struct sockaddr *)&v->raddr, sizeof(v->raddr)) != 0)
+        return -errno;
+    err = uv_poll_start(&v->poll, UV_READABLE, on_poll);
+    if (err)
+        return err;
+    v->t_answer_ms = uv_now(lg->loop);
+    v->state = LG_V_ICE;
+    struct lg_setup *s = v->setup;
+    for (int i = 0; i < LG_STUN_TID_LEN; i += 8) {
+        uint64_t r = lg_rand(lg);
+        memcpy(s->tid + i, &r, LG_STUN_TID_LEN - i < 8 ? LG_STUN_TID_LEN - i : 8);
+    }
+    send_check(lg, v, s->tid, 1);
+    s->next_stun_ms = v->t_answer_ms + LG_STUN_RTO_MS;
+    return 0;
+}
+
+void lg_viewer_setup_tick(struct lg *lg, struct lg_viewer *v, uint64_t now_ms)
+{
+    struct lg_setup *s = v->setup;
+    if (now_ms >= s->deadline_ms) {
+        viewer_fail(lg, v, -ETIMEDOUT,
+                    v->state == LG_V_ICE    ? "ICE"
+                    : v->state == LG_V_DTLS ? "DTLS"
+                                            : "HTTP");
+        return;
+    }
+    if (v->state == LG_V_ICE && now_ms >= s->next_stun_ms) {
+        send_check(lg, v, s->tid, 1);
+        s->next_stun_ms = now_ms + LG_STUN_RTO_MS;
+    } else if (v->state == LG_V_DTLS) {
+        lg_dtls_timer(&s->dtls, viewer_send, v);
+    }
+}
+
+static void on_stun(struct lg *lg, struct lg_viewer *v, const uint8_t *p, size_t len)
+{
+    uint8_t tid[LG_STUN_TID_LEN], buf[256];
+    int kind = lg_stun_check(p, len, v->ufrag, v->pwd, v->rpwd, tid);
+    if (kind == LG_STUN_REQUEST) {
+        /* A full-ICE server checks us too (RFC 8445 7.3); answer from the pair's address. */
+        int n = lg_stun_success(buf, sizeof(buf), tid, &v->raddr, v->pwd);
+        if (n > 0)
+            (void)viewer_send(v, buf, (size_t)n);
+        return;
+    }
+    if (kind != LG_STUN_SUCCESS || v->state != LG_V_ICE ||
+        memcmp(tid, v->setup->tid, LG_STUN_TID_LEN) != 0)
+        return; /* consent responses and stray messages need no action */
+    v->state = LG_V_DTLS;
+    int err = lg_dtls_start(&v->setup->dtls, &lg->dtls, viewer_send, v);
+    if (err)
+        viewer_fail(lg, v, err, "DTLS start");
+}
+
+static void on_dtls(struct lg *lg, struct lg_viewer *v, const uint8_t *p, size_t len)
+{
+    if (v->state != LG_V_DTLS)
+        return; /* e.g. a retransmitted final flight or close_notify: nothing to do */
+    struct lg_setup *s = v->setup;
+    int r = lg_dtls_input(&s->dtls, p, len, viewer_send, v);
+    if (r == 0)
+        return;
+    if (r > 0)
+        r = lg_dtls_srtp(&s->dtls, v->rfp, v->ssrc, &v->srtp, &v->tag_len, &v->gcm);
+    lg_dtls_free(&s->dtls); /* the handshake state is not needed once keys exist */
+    if (r < 0) {
+        viewer_fail(lg, v, r, r == -EACCES ? "DTLS fingerprint mismatch" : "DTLS");
+        return;
+    }
+    v->state = LG_V_MEDIA;
+    lg_setup_finished(lg, v, 0, NULL);
+}
+
+static void send_rtcp(struct lg_viewer *v, uint8_t *buf, int len)
+{
+    /* buf has room for the SRTCP trailer (index + tag, RFC 3711 3.4). */
+    if (len <= 0 || srtp_protect_rtcp(v->srtp, buf, &len) != srtp_err_status_ok)
+        return;
+    (void)viewer_send(v, buf, (size_t)len); /* RTCP is best effort */
+}
+
+static void nack_send(struct lg_viewer *v, uint64_t now_ms, int only_new)
+{
+    uint16_t seqs[LG_NACK_MAX];
+    size_t n = 0;
+    for (unsigned i = 0; i < v->n_nack; i++) {
+        struct lg_nack_ent *e = &v->nack[i];
+        if (only_new ? e->tries != 0 : now_ms - e->sent_ms < LG_NACK_RETRY_MS)
+            continue;
+        e->tries++;
+        e->sent_ms = now_ms;
+        seqs[n++] = e->seq;
+    }
+    v->nack_unsent = 0;
+    if (!n)
+        return;
+    uint8_t buf[1500];
+    int len = lg_rtcp_nack(buf, sizeof(buf) - 64, v->ssrc, v->media_ssrc, seqs, n);
+    send_rtcp(v, buf, len);
+    v->c.nack_pkts++;
+    v->c.nack_seqs += n;
+}
+
+static void nack_add(struct lg_viewer *v, uint16_t seq, uint64_t now_ms)
+{
+    if (v->n_nack == LG_NACK_MAX) {
+        memmove(v->nack, v->nack + 1, sizeof(v->nack[0]) * (LG_NACK_MAX - 1));
+        v->n_nack--;
+        v->c.gave_up++;
+    }
+    v->nack[v->n_nack++] = (struct lg_nack_ent){.seq = seq, .dropped_ms = now_ms};
+    v->nack_unsent++;
+}
+
+static int nack_find(const struct lg_viewer *v, uint16_t seq)
+{
+    for (unsigned i = 0; i < v->n_nack; i++)
+        if (v->nack[i].seq == seq)
+            return (int)i;
+    return -1;
+}
+
+/* A NACKed packet arrived: counts the recovery and its delay since the drop. */
+static void nack_recovered(struct lg_viewer *v, int i, uint64_t now_ms)
+{
+    uint64_t d = now_ms - v->nack[i].dropped_ms;
+    v->c.recovered++;
+    v->c.recover_ms_sum += d;
+    if (d > v->c.recover_ms_max)
+        v->c.recover_ms_max = d;
+    v->nack[i] = v->nack[--v->n_nack];
+}
+
+static void on_rtcp(struct lg_viewer *v, uint8_t *p, size_t len, uint64_t now_ms)
+{
+    int n = (int)len;
+    if (v->state != LG_V_MEDIA || srtp_unprotect_rtcp(v->srtp, p, &n) != srtp_err_status_ok)
+        return;
+    v->c.rtcp_in++;
+    uint32_t mid;
+    if (lg_rtcp_find_sr(p, (size_t)n, &mid) == 1) {
+        v->sr_ntp_mid = mid;
+        v->sr_at_ms = now_ms;
+    }
+}
+
+static void on_rtp(struct lg *lg, struct lg_viewer *v, uint8_t *p, size_t len, uint64_t now_ns)
+{
+    struct lg_rtp_hdr h;
+    if (v->state != LG_V_MEDIA || lg_rtp_parse(p, len, &h) != 0 ||
+        len < h.hdr_len + (size_t)v->tag_len)
+        return;
+    if (!v->media_ssrc)
+        v->media_ssrc = h.ssrc;
+    enum lg_seq_class cls = lg_seq_peek(&v->seq, h.seq);
+    /* A retransmission may arrive before any later packet, i.e. look new: match it against
+     * the NACKed sequence numbers first, and never drop it again. */
+    int pending = v->n_nack ? nack_find(v, h.seq) : -1;
+    if (cls == LG_SEQ_NEW && pending < 0 && lg->opt.drop_pct > 0 && v->kf.done &&
+        (double)(lg_rand(lg) % 1000000) < lg->opt.drop_pct * 10000.0) {
+        /* Deliberate loss, before SRTP so that the retransmission is not a replay. */
+        v->c.dropped++;
+        nack_add(v, h.seq, now_ns / 1000000);
+        return;
+    }
+    size_t plain = len - (size_t)v->tag_len;
+    int decrypt = cls != LG_SEQ_DUP && (!v->kf.done || lg->opt.decrypt_every <= 1 ||
+                                        ++v->k_ctr % lg->opt.decrypt_every == 0);
+    if (decrypt) {
+        int n = (int)len;
+        if (srtp_unprotect(v->srtp, p, &n) != srtp_err_status_ok) {
+            v->c.srtp_errors++;
+            return;
+        }
+        plain = (size_t)n;
+    }
+    cls = lg_seq_update(&v->seq, h.seq);
+    if (pending >= 0 && cls != LG_SEQ_DUP)
+        nack_recovered(v, pending, now_ns / 1000000);
+    v->c.pkts++;
+    v->c.bytes += plain;
+
+    /* RFC 3550 A.8: jitter from arrival time in timestamp units (90 kHz video clock). */
+    int64_t arrival = (int64_t)(now_ns / 1000 * 9 / 100);
+    int64_t transit = arrival - (int64_t)h.ts;
+    if (v->has_transit && cls == LG_SEQ_NEW) {
+        int64_t d = transit - v->last_transit;
+        if (d < 0)
+            d = -d;
+        v->jitter_q4 += (uint32_t)(d - (int64_t)((v->jitter_q4 + 8) >> 4));
+    }
+    v->last_transit = transit;
+    v->has_transit = 1;
+
+    if (decrypt && !v->kf.done && cls != LG_SEQ_DUP) {
+        size_t pay = plain - h.hdr_len;
+        if (pay && (p[0] & 0x20))
+            pay = p[h.hdr_len + pay - 1] < pay ? pay - p[h.hdr_len + pay - 1] : 0;
+        if (lg_keyframe_feed(&v->kf, &h, p + h.hdr_len, pay))
+            v->first_frame_ms = (int64_t)(now_ns / 1000000) - (int64_t)v->t_answer_ms;
+    }
+}
+
+static void viewer_datagram(struct lg *lg, struct lg_viewer *v, uint8_t *p, size_t len,
+                            uint64_t now_ns)
+{
+    /* RFC 7983 demultiplexing by the first byte. */
+    uint8_t b = p[0];
+    if (b < 4)
+        on_stun(lg, v, p, len);
+    else if (b >= 20 && b < 64)
+        on_dtls(lg, v, p, len);
+    else if (b >= 128 && b < 192) {
+        if (lg_is_rtcp(p, len))
+            on_rtcp(v, p, len, now_ns / 1000000);
+        else
+            on_rtp(lg, v, p, len, now_ns);
+    }
+}
+
+static void on_poll(uv_poll_t *h, int status, int events)
+{
+    struct lg_viewer *v = h->data;
+    struct lg *lg = h->loop->data;
+    if (status < 0 || !(events & UV_READABLE))
+        return;
+    uint64_t now_ns = uv_hrtime();
+    /* Bounded: at most 4 batches per wakeup so one busy socket cannot starve the rest. */
+    for (int round = 0; round < 4; round++) {
+        for (int i = 0; i < LG_BATCH; i++)
+            lg->msgs[i].msg_hdr.msg_iov[0].iov_len = LG_PKT_MAX;
+        int n = recvmmsg(v->fd, lg->msgs, LG_BATCH, MSG_DONTWAIT, NULL);
+        if (n <= 0)
+            break;
+        for (int i = 0; i < n && v->state != LG_V_FAILED; i++) {
+            size_t len = lg->msgs[i].msg_len;
+            if (len > 0)
+                viewer_datagram(lg, v, lg->bufs[i], len, now_ns);
+        }
+        if (n < LG_BATCH || v->state == LG_V_FAILED)
+            break;
+    }
+    if (v->nack_unsent && v->state == LG_V_MEDIA)
+        nack_send(v, now_ns / 1000000, 1);
+}
+
+static void send_rr(struct lg_viewer *v, uint64_t now_ms)
+{
+    struct lg_rr_block b = {.ssrc = v->media_ssrc, .ext_hi_seq = v->seq.ext_hi};
+    uint64_t exp = lg_seq_expected(&v->seq), uniq = v->seq.unique;
+    uint64_t exp_i = exp - v->rr_expected_prior, uniq_i = uniq - v->rr_unique_prior;
+    v->rr_expected_prior = exp;
+    v->rr_unique_prior = uniq;
+    /* RFC 3550 A.3 */
+    if (exp_i > uniq_i && exp_i)
+        b.fraction_lost = (uint8_t)(((exp_i - uniq_i) << 8) / exp_i);
+    b.cumulative_lost = exp > uniq ? (int32_t)(exp - uniq > 0x7fffff ? 0x7fffff : exp - uniq) : 0;
+    b.jitter = v->jitter_q4 >> 4;
+    if (v->sr_at_ms) {
+        b.lsr = v->sr_ntp_mid;
+        b.dlsr = (uint32_t)((now_ms - v->sr_at_ms) * 65536 / 1000);
+    }
+    uint8_t buf[256];
+    int len = lg_rtcp_rr_sdes(buf, sizeof(buf) - 64, v->ssrc, v->media_ssrc ? &b : NULL,
+                              "ringcast-loadgen");
+    send_rtcp(v, buf, len);
+}
+
+void lg_viewer_slow_tick(struct lg *lg, struct lg_viewer *v, uint64_t now_ms, int rr, int consent)
+{
+    if (v->state != LG_V_MEDIA)
+        return;
+    if (v->n_nack) {
+        /* Give up on entries NACKed LG_NACK_TRIES times, re-NACK the others. */
+        for (unsigned i = 0; i < v->n_nack;) {
+            struct lg_nack_ent *e = &v->nack[i];
+            if (e->tries >= LG_NACK_TRIES && now_ms - e->sent_ms >= LG_NACK_RETRY_MS) {
+                *e = v->nack[--v->n_nack];
+                v->c.gave_up++;
+            } else {
+                i++;
+            }
+        }
+        nack_send(v, now_ms, 0);
+    }
+    if (rr)
+        send_rr(v, now_ms);
+    if (consent) {
+        /* RFC 7675 consent freshness: a binding request every few seconds. */
+        uint8_t tid[LG_STUN_TID_LEN];
+        uint64_t r1 = lg_rand(lg), r2 = lg_rand(lg);
+        memcpy(tid, &r1, 8);
+        memcpy(tid + 8, &r2, 4);
+        send_check(lg, v, tid, 0);
+    }
+}

@@ -1,0 +1,200 @@
+/* lg_whep.c: the load generator's WHEP signalling (draft-ietf-wish-whep): one HTTP/1.1
+ * request per TCP connection from a set-up slot: POST of the offer, DELETE of the
+ * session at the end. */
+#include "tools/loadgen/lg.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/log.h"
+
+static void on_tcp_closed(uv_handle_t *h)
+{
+    struct lg_setup *s = h->data;
+    s->tcp_open = 0;
+}
+
+static void tcp_close(struct lg_setup *s)
+{
+    if (s->tcp_open && !uv_is_closing((uv_handle_t *)&s->tcp))
+        uv_close((uv_handle_t *)&s->tcp, on_tcp_closed);
+}
+
+void lg_setup_release(struct lg_setup *s)
+{
+    tcp_close(s);
+    lg_dtls_free(&s->dtls);
+    if (s->v)
+        s->v->setup = NULL;
+    s->v = NULL;
+    s->busy = 0;
+}
+
+/* The request is over (answer handled, or failed): err 0 or -errno. */
+static void request_done(struct lg_setup *s, int err, const char *what)
+{
+    struct lg *lg = s->lg;
+    struct lg_viewer *v = s->v;
+    tcp_close(s);
+    if (s->kind == LG_REQ_DELETE) {
+        if (err)
+            log_debug("DELETE %s: %s: %s", v->location, what, uv_strerror(err));
+        lg_setup_release(s);
+        lg_delete_finished(lg);
+        return;
+    }
+    if (err) {
+        lg_viewer_close(v);
+        v->state = LG_V_FAILED;
+        lg_setup_finished(lg, v, err, what);
+    }
+}
+
+static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+    struct lg_setup *s = h->data;
+    (void)hint;
+    size_t room = sizeof(s->resp) - s->resp_len;
+    *buf = uv_buf_init((char *)s->resp + s->resp_len, (unsigned)room);
+}
+
+static void handle_response(struct lg_setup *s, int at_eof)
+{
+    struct lg_http_resp r;
+    int pr = lg_http_parse_response(s->resp, s->resp_len, &r);
+    if (pr == 0 && !at_eof)
+        return;
+    if (pr <= 0) {
+        request_done(s, pr < 0 ? pr : -EPIPE, "bad HTTP response");
+        return;
+    }
+    size_t body = s->resp_len - r.hdr_len;
+    if (r.has_clen)
+        body = r.clen;
+    else if (!at_eof)
+        return; /* body runs to EOF */
+    if (s->kind == LG_REQ_DELETE) {
+        request_done(s, r.status / 100 == 2 ? 0 : -EPROTO, "DELETE status");
+        return;
+    }
+    struct lg_viewer *v = s->v;
+    if (r.status != 201 && r.status != 200) {
+        log_warn("POST %s: HTTP %d", s->lg->path, r.status);
+        request_done(s, -EPROTO, "WHEP status");
+        return;
+    }
+    if (lg_http_location_path(r.location, v->location, sizeof(v->location)) != 0)
+        v->location[0] = '\0'; /* no DELETE then; the session times out on the server */
+    tcp_close(s);
+    int err = lg_viewer_answer(s->lg, v, s->resp + r.hdr_len, body);
+    if (err)
+        request_done(s, err, "SDP answer");
+}
+
+static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
+{
+    struct lg_setup *s = st->data;
+    (void)buf;
+    if (n == UV_EOF) {
+        handle_response(s, 1);
+        return;
+    }
+    if (n < 0) {
+        request_done(s, (int)n, "HTTP read");
+        return;
+    }
+    s->resp_len += (size_t)n;
+    if (s->resp_len == sizeof(s->resp)) {
+        request_done(s, -EMSGSIZE, "HTTP response too large");
+        return;
+    }
+    handle_response(s, 0);
+}
+
+static void on_written(uv_write_t *w, int status)
+{
+    struct lg_setup *s = w->data;
+    if (status < 0 && status != UV_ECANCELED)
+        request_done(s, status, "HTTP write");
+}
+
+static void on_connect(uv_connect_t *c, int status)
+{
+    struct lg_setup *s = c->data;
+    if (status < 0) {
+        if (status != UV_ECANCELED)
+            request_done(s, status, "HTTP connect");
+        return;
+    }
+    uv_buf_t b = uv_buf_init(s->req, (unsigned)s->req_len);
+    int err = uv_read_start((uv_stream_t *)&s->tcp, on_alloc, on_read);
+    if (!err)
+        err = uv_write(&s->wr, (uv_stream_t *)&s->tcp, &b, 1, on_written);
+    if (err)
+        request_done(s, err, "HTTP start");
+}
+
+static int request_start(struct lg *lg, struct lg_setup *s)
+{
+    s->resp_len = 0;
+    int err = uv_tcp_init(lg->loop, &s->tcp);
+    if (err)
+        return err;
+    s->tcp.data = s;
+    s->conn.data = s;
+    s->wr.data = s;
+    s->tcp_open = 1;
+    (void)uv_tcp_nodelay(&s->tcp, 1);
+    err = uv_tcp_connect(&s->conn, &s->tcp, (const struct sockaddr *)&lg->http_addr, on_connect);
+    if (err)
+        tcp_close(s);
+    return err;
+}
+
+static int auth_header(struct lg *lg, char *out, size_t n)
+{
+    return lg->opt.token ? snprintf(out, n, "Authorization: Bearer %s\r\n", lg->opt.token)
+                         : snprintf(out, n, "%s", "");
+}
+
+int lg_whep_post(struct lg *lg, struct lg_setup *s, struct lg_viewer *v)
+{
+    char offer[4096], auth[320];
+    struct lg_offer_params prm = {.ice_ufrag = v->ufrag,
+                                  .ice_pwd = v->pwd,
+                                  .fingerprint = lg->dtls.fingerprint,
+                                  .local_ip = lg->opt.local_ip,
+                                  .local_port = ntohs(v->laddr.sin_port),
+                                  .session_id = lg_rand(lg) >> 2};
+    int olen = lg_sdp_offer(&prm, offer, sizeof(offer));
+    if (olen < 0)
+        return olen;
+    auth_header(lg, auth, sizeof(auth));
+    int n =
+        snprintf(s->req, sizeof(s->req),
+                 "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/sdp\r\n"
+                 "Accept: application/sdp\r\n%sContent-Length: %d\r\nConnection: close\r\n\r\n%s",
+                 lg->path, lg->http_host, auth, olen, offer);
+    if (n < 0 || (size_t)n >= sizeof(s->req))
+        return -ENOSPC;
+    s->req_len = (size_t)n;
+    s->kind = LG_REQ_POST;
+    return request_start(lg, s);
+}
+
+int lg_whep_delete(struct lg *lg, struct lg_setup *s, struct lg_viewer *v)
+{
+    char auth[320];
+    auth_header(lg, auth, sizeof(auth));
+    int n = snprintf(s->req, sizeof(s->req),
+                     "DELETE %s HTTP/1.1\r\nHost: %s\r\n%sContent-Length: 0\r\n"
+                     "Connection: close\r\n\r\n",
+                     v->location, lg->http_host, auth);
+    if (n < 0 || (size_t)n >= sizeof(s->req))
+        return -ENOSPC;
+    s->req_len = (size_t)n;
+    s->kind = LG_REQ_DELETE;
+    s->v = v;
+    return request_start(lg, s);
+}

@@ -1,0 +1,532 @@
+/* main.c: ringcast's load generator: N WHEP viewers in one process and one libuv loop,
+ * set up at most --conc at a time, then measured over a window; prints one JSON line.
+ * Usage: loadgen --url http://127.0.0.1:8889/PATH/whep -n N [options] (see usage()). */
+#include "tools/loadgen/lg.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+
+#include <openssl/ssl.h>
+
+#include "common/log.h"
+#include "tools/loadgen/lg_proc.h"
+#include "tools/loadgen/lg_report.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: loadgen --url http://HOST:PORT/PATH/whep [options]\n"
+            "  -n, --viewers N          viewers (default 1; 0 = only sample --server-pid)\n"
+            "      --conc N             set-ups in flight (default 16, max %d)\n"
+            "      --local-ip IP        IPv4 address of the viewers' sockets (127.0.0.1)\n"
+            "      --srtp any|gcm|cm    SRTP profiles offered (any: GCM first)\n"
+            "  -w, --warmup S           seconds of media before the window (2)\n"
+            "  -d, --duration S         measurement window, seconds (10)\n"
+            "      --setup-timeout S    per viewer, POST to keys (10)\n"
+            "      --max-run S          hard bound for the whole run (setup+window+60)\n"
+            "      --drop PCT           drop PCT %% of new media packets, NACK them (0)\n"
+            "      --decrypt-every K    SRTP-unprotect 1 packet in K after the first\n"
+            "                           keyframe (1 = every packet)\n"
+            "      --rcvbuf BYTES       socket receive buffer (4194304)\n"
+            "      --server-pid PID     report CPU/PSS of PID and its descendants\n"
+            "      --label TEXT         copied into the JSON line\n"
+            "      --token TOKEN        Authorization: Bearer TOKEN\n"
+            "      --no-delete          do not DELETE the sessions at the end\n"
+            "      --max-loss PCT       loss above this makes ok=false (1.0)\n"
+            "  -v, --verbose            debug logging\n",
+            LG_MAX_CONC);
+}
+
+uint64_t lg_rand(struct lg *lg)
+{
+    /* xorshift64*: statistical quality is enough for identifiers and drop decisions. */
+    lg->rng ^= lg->rng >> 12;
+    lg->rng ^= lg->rng << 25;
+    lg->rng ^= lg->rng >> 27;
+    return lg->rng * 0x2545F4914F6CDD1Dull;
+}
+
+void lg_rand_str(struct lg *lg, char *out, size_t n)
+{
+    static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    for (size_t i = 0; i + 1 < n; i++)
+        out[i] = abc[lg_rand(lg) % (sizeof(abc) - 1)];
+    out[n - 1] = '\0';
+}
+
+static int parse_url(struct lg *lg, const char *url)
+{
+    char host[64];
+    unsigned port = 80;
+    int off = 0;
+    if (strncmp(url, "http://", 7) != 0)
+        return -EINVAL;
+    url += 7;
+    if (sscanf(url, "%63[^:/]%n", host, &off) != 1)
+        return -EINVAL;
+    url += off;
+    if (*url == ':') {
+        if (sscanf(url + 1, "%u%n", &port, &off) != 1 || port == 0 || port > 65535)
+            return -EINVAL;
+        url += 1 + off;
+    }
+    if (*url != '/' || strlen(url) >= sizeof(lg->path))
+        return -EINVAL;
+    snprintf(lg->path, sizeof(lg->path), "%s", url);
+    snprintf(lg->http_host, sizeof(lg->http_host), "%s:%u", host, port);
+    if (strcmp(host, "localhost") == 0)
+        snprintf(host, sizeof(host), "127.0.0.1");
+    return uv_ip4_addr(host, (int)port, &lg->http_addr) == 0 ? 0 : -EINVAL;
+}
+
+static void start_setups(struct lg *lg);
+static void phase_next(struct lg *lg);
+
+static struct lg_setup *free_slot(struct lg *lg)
+{
+    for (unsigned i = 0; i < lg->n_slots; i++)
+        if (!lg->slots[i].busy && !lg->slots[i].tcp_open)
+            return &lg->slots[i];
+    return NULL;
+}
+
+/* Counts a finished set-up and frees its slot. */
+static void setup_account(struct lg *lg, struct lg_viewer *v, int err, const char *what)
+{
+    if (v->setup)
+        lg_setup_release(v->setup);
+    lg->in_flight--;
+    if (!err) {
+        lg->connected++;
+        return;
+    }
+    lg->failed++;
+    /* First failures at warn level, the rest in debug: one cause usually repeats. */
+    if (lg->failed <= 5)
+        log_warn("viewer %u (%s): %s failed: %s", v->idx, lg->path, what,
+                 err < 0 && err > -4096 ? strerror(-err) : "?");
+    else
+        log_debug("viewer %u: %s failed: %d", v->idx, what, err);
+}
+
+void lg_setup_finished(struct lg *lg, struct lg_viewer *v, int err, const char *what)
+{
+    setup_account(lg, v, err, what);
+    start_setups(lg);
+}
+
+static void start_setups(struct lg *lg)
+{
+    if (lg->phase != LG_P_SETUP)
+        return;
+    while (lg->next_setup < lg->opt.n && lg->in_flight < lg->opt.conc) {
+        struct lg_setup *s = free_slot(lg);
+        if (!s)
+            break; /* a slot's TCP handle is still closing; its close callback retries */
+        struct lg_viewer *v = &lg->v[lg->next_setup++];
+        s->busy = 1;
+        s->lg = lg;
+        s->v = v;
+        s->deadline_ms = uv_now(lg->loop) + (uint64_t)(lg->opt.setup_timeout_s * 1000);
+        v->setup = s;
+        v->state = LG_V_HTTP;
+        lg->in_flight++;
+        int err = lg_viewer_open(lg, v);
+        if (!err)
+            err = lg_whep_post(lg, s, v);
+        if (err) {
+            lg_viewer_close(v);
+            v->state = LG_V_FAILED;
+            setup_account(lg, v, err, "socket/POST");
+        }
+    }
+    if (lg->next_setup == lg->opt.n && lg->in_flight == 0)
+        phase_next(lg);
+}
+
+void lg_delete_finished(struct lg *lg)
+{
+    lg->deleted++;
+    lg->in_flight--;
+    phase_next(lg);
+}
+
+static void start_deletes(struct lg *lg)
+{
+    while (lg->next_delete < lg->opt.n && lg->in_flight < lg->opt.conc) {
+        struct lg_viewer *v = &lg->v[lg->next_delete];
+        if (v->state != LG_V_MEDIA || !v->location[0]) {
+            lg->next_delete++;
+            continue;
+        }
+        struct lg_setup *s = free_slot(lg);
+        if (!s)
+            return;
+        lg->next_delete++;
+        s->busy = 1;
+        s->lg = lg;
+        lg->in_flight++;
+        if (lg_whep_delete(lg, s, v) != 0) {
+            lg_setup_release(s);
+            lg->in_flight--;
+        }
+    }
+}
+
+static void on_tick(uv_timer_t *t)
+{
+    struct lg *lg = t->data;
+    uint64_t now = uv_now(lg->loop);
+    for (unsigned i = 0; i < lg->n_slots; i++) {
+        struct lg_setup *s = &lg->slots[i];
+        if (!s->busy || s->kind != LG_REQ_POST || !s->v)
+            continue;
+        if (s->v->state == LG_V_HTTP && now >= s->deadline_ms) {
+            struct lg_viewer *v = s->v;
+            lg_viewer_close(v);
+            v->state = LG_V_FAILED;
+            lg_setup_finished(lg, v, -ETIMEDOUT, "HTTP");
+        } else if (s->v->state == LG_V_ICE || s->v->state == LG_V_DTLS) {
+            lg_viewer_setup_tick(lg, s->v, now);
+        }
+    }
+    start_setups(lg); /* slots whose TCP close completed since */
+    if (lg->phase == LG_P_TEARDOWN)
+        start_deletes(lg);
+}
+
+static void on_slow(uv_timer_t *t)
+{
+    struct lg *lg = t->data;
+    uint64_t now = uv_now(lg->loop);
+    unsigned k = lg->tick_no++;
+    /* RRs every 1 s and consent checks every 5 s, each viewer in its own 100 ms slot. */
+    for (unsigned i = 0; i < lg->opt.n; i++)
+        lg_viewer_slow_tick(lg, &lg->v[i], now, i % 10 == k % 10, i % 50 == k % 50);
+    if (lg->phase == LG_P_WAIT_MEDIA) {
+        unsigned waiting = 0;
+        for (unsigned i = 0; i < lg->opt.n; i++)
+            waiting += lg->v[i].state == LG_V_MEDIA && lg->v[i].c.pkts == 0;
+        if (waiting == 0 || now - lg->setup_done_ms > 5000)
+            phase_next(lg);
+    }
+}
+
+static void snapshot(struct lg *lg, int end)
+{
+    for (unsigned i = 0; i < lg->opt.n; i++) {
+        struct lg_viewer *v = &lg->v[i];
+        v->c.expected = lg_seq_expected(&v->seq);
+        v->c.unique = v->seq.unique;
+        v->c.dups = v->seq.dups;
+        v->c.late = v->seq.late;
+        if (!end)
+            v->c0 = v->c;
+    }
+    struct lg_proc_tree t;
+    int have = lg->opt.server_pid > 0 && lg_proc_tree_sample(lg->opt.server_pid, &t) == 0;
+    if (end) {
+        lg->win_end_ms = uv_now(lg->loop);
+        lg->self_cpu1 = lg_proc_self_cpu_s();
+        lg->rcvbuf_err1 = lg_proc_udp_rcvbuf_errors();
+        lg->have_server1 = have;
+        if (have)
+            lg->srv1.cpu_s = t.cpu_s, lg->srv1.pss_mib = t.pss_mib, lg->srv1.rss_mib = t.rss_mib,
+            lg->srv1.nprocs = t.nprocs;
+    } else {
+        lg->win_start_ms = uv_now(lg->loop);
+        lg->self_cpu0 = lg_proc_self_cpu_s();
+        lg->rcvbuf_err0 = lg_proc_udp_rcvbuf_errors();
+        lg->have_server0 = have;
+        if (have)
+            lg->srv0.cpu_s = t.cpu_s, lg->srv0.pss_mib = t.pss_mib, lg->srv0.rss_mib = t.rss_mib,
+            lg->srv0.nprocs = t.nprocs;
+    }
+}
+
+static void on_phase_timer(uv_timer_t *t)
+{
+    phase_next(t->data);
+}
+
+static void stop_all(struct lg *lg)
+{
+    lg->phase = LG_P_DONE;
+    uv_stop(lg->loop);
+}
+
+/* Moves to the next phase when the current one is over. */
+static void phase_next(struct lg *lg)
+{
+    switch (lg->phase) {
+    case LG_P_SETUP:
+        if (lg->next_setup < lg->opt.n || lg->in_flight)
+            return;
+        lg->setup_done_ms = uv_now(lg->loop);
+        log_info("%u/%u viewers connected in %.1f s (%u failed)", lg->connected, lg->opt.n,
+                 (double)(lg->setup_done_ms - lg->t0_ms) / 1000, lg->failed);
+        lg->phase = LG_P_WAIT_MEDIA;
+        return; /* on_slow moves on once every viewer has media */
+    case LG_P_WAIT_MEDIA:
+        lg->phase = LG_P_WARMUP;
+        uv_timer_start(&lg->phase_timer, on_phase_timer, (uint64_t)(lg->opt.warmup_s * 1000), 0);
+        return;
+    case LG_P_WARMUP:
+        lg->phase = LG_P_WINDOW;
+        snapshot(lg, 0);
+        uv_timer_start(&lg->phase_timer, on_phase_timer, (uint64_t)(lg->opt.duration_s * 1000), 0);
+        return;
+    case LG_P_WINDOW:
+        snapshot(lg, 1);
+        lg_report_print(lg, stdout);
+        lg->reported = 1;
+        lg->phase = LG_P_TEARDOWN;
+        if (lg->opt.no_delete) {
+            stop_all(lg);
+            return;
+        }
+        /* Bounded: whatever is not deleted after 5 s times out on the server. */
+        uv_timer_start(&lg->phase_timer, on_phase_timer, 5000, 0);
+        phase_next(lg);
+        return;
+    case LG_P_TEARDOWN:
+        start_deletes(lg);
+        if ((lg->in_flight == 0 && lg->next_delete >= lg->opt.n) ||
+            uv_now(lg->loop) - lg->win_end_ms >= 5000)
+            stop_all(lg);
+        return;
+    case LG_P_DONE:
+        return;
+    }
+}
+
+static void on_max_run(uv_timer_t *t)
+{
+    struct lg *lg = t->data;
+    if (!lg->reported) {
+        log_error("max run time reached in phase %d; reporting what was measured", lg->phase);
+        lg->why_stop = "max-run reached";
+        if (lg->phase != LG_P_WINDOW)
+            snapshot(lg, 0);
+        snapshot(lg, 1);
+        lg_report_print(lg, stdout);
+        lg->reported = 1;
+    }
+    stop_all(lg);
+}
+
+static void on_signal(uv_signal_t *h, int sig)
+{
+    struct lg *lg = h->data;
+    lg->why_stop = sig == SIGINT ? "interrupted" : "terminated";
+    on_max_run(&lg->max_run);
+}
+
+static int parse_opts(struct lg_opts *o, int argc, char **argv)
+{
+    static const struct option lo[] = {{"url", 1, 0, 'u'},           {"viewers", 1, 0, 'n'},
+                                       {"conc", 1, 0, 'C'},          {"local-ip", 1, 0, 'L'},
+                                       {"srtp", 1, 0, 'S'},          {"warmup", 1, 0, 'w'},
+                                       {"duration", 1, 0, 'd'},      {"setup-timeout", 1, 0, 'T'},
+                                       {"max-run", 1, 0, 'M'},       {"drop", 1, 0, 'D'},
+                                       {"decrypt-every", 1, 0, 'K'}, {"rcvbuf", 1, 0, 'R'},
+                                       {"server-pid", 1, 0, 'P'},    {"label", 1, 0, 'l'},
+                                       {"token", 1, 0, 't'},         {"no-delete", 0, 0, 'N'},
+                                       {"max-loss", 1, 0, 'X'},      {"verbose", 0, 0, 'v'},
+                                       {"help", 0, 0, 'h'},          {0, 0, 0, 0}};
+    *o = (struct lg_opts){.n = 1,
+                          .conc = 16,
+                          .local_ip = "127.0.0.1",
+                          .warmup_s = 2,
+                          .duration_s = 10,
+                          .setup_timeout_s = 10,
+                          .decrypt_every = 1,
+                          .rcvbuf = 4 << 20,
+                          .label = "",
+                          .saturated_pct = 80,
+                          .max_loss_pct = 1.0};
+    int c;
+    while ((c = getopt_long(argc, argv, "u:n:w:d:vh", lo, NULL)) != -1) {
+        switch (c) {
+        case 'u':
+            o->url = optarg;
+            break;
+        case 'n':
+            o->n = (unsigned)strtoul(optarg, NULL, 10);
+            break;
+        case 'C':
+            o->conc = (unsigned)strtoul(optarg, NULL, 10);
+            break;
+        case 'L':
+            o->local_ip = optarg;
+            break;
+        case 'S':
+            if (strcmp(optarg, "gcm") == 0)
+                o->srtp = LG_SRTP_GCM;
+            else if (strcmp(optarg, "cm") == 0)
+                o->srtp = LG_SRTP_CM;
+            else if (strcmp(optarg, "any") == 0)
+                o->srtp = LG_SRTP_ANY;
+            else
+                return -EINVAL;
+            break;
+        case 'w':
+            o->warmup_s = atof(optarg);
+            break;
+        case 'd':
+            o->duration_s = atof(optarg);
+            break;
+        case 'T':
+            o->setup_timeout_s = atof(optarg);
+            break;
+        case 'M':
+            o->max_run_s = atof(optarg);
+            break;
+        case 'D':
+            o->drop_pct = atof(optarg);
+            break;
+        case 'K':
+            o->decrypt_every = (unsigned)strtoul(optarg, NULL, 10);
+            break;
+        case 'R':
+            o->rcvbuf = atoi(optarg);
+            break;
+        case 'P':
+            o->server_pid = atoi(optarg);
+            break;
+        case 'l':
+            o->label = optarg;
+            break;
+        case 't':
+            o->token = optarg;
+            break;
+        case 'N':
+            o->no_delete = 1;
+            break;
+        case 'X':
+            o->max_loss_pct = atof(optarg);
+            break;
+        case 'v':
+            log_set_level(LOG_DEBUG);
+            break;
+        case 'h':
+            usage(stdout);
+            exit(0);
+        default:
+            return -EINVAL;
+        }
+    }
+    if (!o->url || optind != argc || o->n > 100000 || o->conc < 1 || o->conc > LG_MAX_CONC ||
+        o->duration_s <= 0 || o->warmup_s < 0 || o->drop_pct < 0 || o->drop_pct > 50 ||
+        o->setup_timeout_s <= 0)
+        return -EINVAL;
+    if (o->max_run_s <= 0)
+        o->max_run_s = 60 + o->n / 20.0 + o->warmup_s + o->duration_s + 60;
+    return 0;
+}
+
+static void raise_nofile(unsigned need)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < need + 256) {
+        rl.rlim_cur = rl.rlim_max;
+        (void)setrlimit(RLIMIT_NOFILE, &rl); /* a shortfall shows up as failed viewers */
+    }
+}
+
+static void init_batch(struct lg *lg)
+{
+    for (int i = 0; i < LG_BATCH; i++) {
+        lg->iov[i].iov_base = lg->bufs[i];
+        lg->iov[i].iov_len = LG_PKT_MAX;
+        memset(&lg->msgs[i], 0, sizeof(lg->msgs[i]));
+        lg->msgs[i].msg_hdr.msg_iov = &lg->iov[i];
+        lg->msgs[i].msg_hdr.msg_iovlen = 1;
+    }
+}
+
+static void close_walk(uv_handle_t *h, void *arg)
+{
+    (void)arg;
+    if (!uv_is_closing(h))
+        uv_close(h, NULL);
+}
+
+int main(int argc, char **argv)
+{
+    static struct lg lg; /* large (receive batch, slots): not on the stack */
+    log_init("loadgen");
+    if (parse_opts(&lg.opt, argc, argv) != 0) {
+        usage(stderr);
+        return 2;
+    }
+    if (parse_url(&lg, lg.opt.url) != 0) {
+        fprintf(stderr, "loadgen: bad --url %s (want http://IPv4-or-localhost:PORT/PATH)\n",
+                lg.opt.url);
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    raise_nofile(lg.opt.n);
+    if (getrandom(&lg.rng, sizeof(lg.rng), 0) != sizeof(lg.rng) || lg.rng == 0)
+        lg.rng = 0x9E3779B97F4A7C15ull ^ (uint64_t)uv_hrtime();
+    lg.tiebreaker = lg_rand(&lg);
+    if (srtp_init() != srtp_err_status_ok || lg_dtls_ctx_init(&lg.dtls, lg.opt.srtp) != 0) {
+        log_error("SRTP/DTLS initialisation failed");
+        return 1;
+    }
+    lg.v = calloc(lg.opt.n ? lg.opt.n : 1, sizeof(*lg.v));
+    lg.n_slots = lg.opt.conc;
+    lg.slots = calloc(lg.n_slots, sizeof(*lg.slots));
+    if (!lg.v || !lg.slots) {
+        log_error("out of memory for %u viewers", lg.opt.n);
+        return 1;
+    }
+    for (unsigned i = 0; i < lg.opt.n; i++) {
+        lg.v[i].idx = i;
+        lg.v[i].fd = -1;
+    }
+    init_batch(&lg);
+
+    lg.loop = uv_default_loop();
+    lg.loop->data = &lg;
+    uv_timer_init(lg.loop, &lg.tick);
+    uv_timer_init(lg.loop, &lg.slow);
+    uv_timer_init(lg.loop, &lg.phase_timer);
+    uv_timer_init(lg.loop, &lg.max_run);
+    lg.tick.data = lg.slow.data = lg.phase_timer.data = lg.max_run.data = &lg;
+    uv_signal_init(lg.loop, &lg.sigint);
+    uv_signal_init(lg.loop, &lg.sigterm);
+    lg.sigint.data = lg.sigterm.data = &lg;
+    uv_signal_start(&lg.sigint, on_signal, SIGINT);
+    uv_signal_start(&lg.sigterm, on_signal, SIGTERM);
+    uv_timer_start(&lg.tick, on_tick, 20, 20);
+    uv_timer_start(&lg.slow, on_slow, 100, 100);
+    uv_timer_start(&lg.max_run, on_max_run, (uint64_t)(lg.opt.max_run_s * 1000), 0);
+
+    lg.t0_ms = uv_now(lg.loop);
+    log_info("%u viewers -> %s (%u set-ups in flight)", lg.opt.n, lg.opt.url, lg.opt.conc);
+    start_setups(&lg);
+    uv_run(lg.loop, UV_RUN_DEFAULT);
+
+    for (unsigned i = 0; i < lg.opt.n; i++)
+        if (lg.v[i].state != LG_V_FAILED)
+            lg_viewer_close(&lg.v[i]);
+    for (unsigned i = 0; i < lg.n_slots; i++)
+        if (lg.slots[i].busy)
+            lg_setup_release(&lg.slots[i]);
+    uv_walk(lg.loop, close_walk, NULL);
+    uv_run(lg.loop, UV_RUN_DEFAULT);
+    (void)uv_loop_close(lg.loop);
+    lg_dtls_ctx_free(&lg.dtls);
+    srtp_shutdown();
+    free(lg.v);
+    free(lg.slots);
+    return lg.reported ? 0 : 1;
+}
