@@ -404,11 +404,25 @@ static bool workers_need_restart(const struct config *a, const struct config *b)
     return false;
 }
 
+/* What a running worker re-reads on SIGHUP: the set of paths, their tokens, the log level. */
+static bool workers_need_hup(const struct config *a, const struct config *b)
+{
+    if (a->n_paths != b->n_paths || a->log_level != b->log_level)
+        return true;
+    for (size_t i = 0; i < a->n_paths; i++) {
+        const struct config_path *p = config_find_path(b, a->paths[i].name);
+        if (!p || strcmp(p->read_token, a->paths[i].read_token))
+            return true;
+    }
+    return false;
+}
+
 void pm_apply_config(struct procman *pm, const struct config *newcfg)
 {
     const struct config *old = pm->cfg;
     bool restart_ingests = old->mtu != newcfg->mtu || old->ring_mb != newcfg->ring_mb;
     bool restart_workers = workers_need_restart(old, newcfg);
+    bool hup_workers = workers_need_hup(old, newcfg);
 
     pm->cfg = newcfg;
     for (unsigned i = 0; i < CTL_MAX_CHILDREN; i++) {
@@ -431,8 +445,9 @@ void pm_apply_config(struct procman *pm, const struct config *newcfg)
         } else if (restart_workers) {
             log_info("reload: worker %u restarting for new server settings", c->index);
             stop_child(c, PM_NEXT_NOW);
-        } else if (c->alive) {
-            /* Paths, tokens or log level may have changed: the worker re-reads the file. */
+        } else if (c->alive && hup_workers) {
+            /* Paths, tokens or the log level changed: the worker re-reads the file. */
+            log_info("reload: worker %u told to re-read the config (SIGHUP)", c->index);
             uv_process_kill(&c->proc, SIGHUP);
         }
     }
