@@ -87,6 +87,9 @@ $(O)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
+# egress/player.c embeds egress/player.html with .incbin, which -MMD does not see.
+$(O)/obj/egress/player.o: egress/player.html
+
 $(LIB): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^

@@ -339,6 +339,7 @@ static int httpd_process(struct httpd_conn *c)
         snprintf(req.remote, sizeof(req.remote), "%s", c->remote);
         c->server->handler(c->server->arg, &req, &res);
         httpd_send(c, &res, req.keep_alive);
+        free(res.owned);
         off += (size_t)n;
         if (!req.keep_alive) {
             rc = -1;

@@ -33,8 +33,9 @@ struct httpd_response {
     const char *content_type; /* static string, NULL for none */
     char headers[1024];       /* extra header lines, each ending in \r\n */
     size_t headers_len;
-    const void *body; /* borrowed until the handler returns */
+    const void *body; /* static, or owned below: read after the handler returns */
     size_t body_len;
+    void *owned; /* heap memory behind body, free()d by the server once sent */
 };
 
 /* Parses one request from p (len bytes buffered so far). Returns the bytes it spans (> 0)

@@ -374,23 +374,27 @@ static int answer_section_attrs(struct answer_job *j, struct answer_section *s, 
     int err = 0;
     if (s->mid[0])
         err |= sdp_media_set_lattr(m, true, "mid", "%s", s->mid);
+    /* Transport attributes go in rejected sections too: aiortc refuses an answer with any
+     * section lacking them, and other peers ignore attributes of a rejected section. */
+    err |= sdp_media_set_lattr(m, false, "ice-ufrag", "%s", l->ufrag);
+    err |= sdp_media_set_lattr(m, false, "ice-pwd", "%s", l->pwd);
+    err |= sdp_media_set_lattr(m, false, "setup", "passive");
+    err |= sdp_media_set_lattr(m, false, "rtcp-mux", NULL);
     if (s->track < 0)
         return err;
     const struct sdp_format *lf = list_ledata(list_head(sdp_media_format_lst(m, true)));
     if (!lf || !lf->sup)
         return -ENOMEDIUM;
-    struct media_track_params *tp = &j->out->tracks[s->track];
+    const struct media_track_info *ti = &j->tracks[s->track];
+    unsigned ri = ti->index < MEDIA_MAX_TRACKS ? ti->index : 0; /* ring track index */
+    struct media_track_params *tp = &j->out->tracks[ri];
     tp->flags =
         MEDIA_TRACK_SEND | (s->nack ? MEDIA_TRACK_NACK : 0) | (s->pli ? MEDIA_TRACK_PLI : 0);
     tp->pt = (uint8_t)lf->pt;
     tp->playout_delay_id = s->playout_delay_id;
     tp->mid_id = s->mid_id;
     snprintf(tp->mid, sizeof(tp->mid), "%s", s->mid);
-    const bool video = answer_track_is_video(&j->tracks[s->track]);
-    err |= sdp_media_set_lattr(m, false, "ice-ufrag", "%s", l->ufrag);
-    err |= sdp_media_set_lattr(m, false, "ice-pwd", "%s", l->pwd);
-    err |= sdp_media_set_lattr(m, false, "setup", "passive");
-    err |= sdp_media_set_lattr(m, false, "rtcp-mux", NULL);
+    const bool video = answer_track_is_video(ti);
     if (s->nack)
         err |= sdp_media_set_lattr(m, false, "rtcp-fb", "%s nack", lf->id);
     if (s->pli)
@@ -401,7 +405,7 @@ static int answer_section_attrs(struct answer_job *j, struct answer_section *s, 
         err |= sdp_media_set_lattr(m, false, "extmap", "%u %s", s->playout_delay_id,
                                    ANSWER_PLAYOUT_DELAY_URI);
     err |= sdp_media_set_lattr(m, false, "msid", "ringcast ringcast-%s", video ? "video" : "audio");
-    err |= sdp_media_set_lattr(m, false, "ssrc", "%u cname:ringcast", l->ssrc[s->track]);
+    err |= sdp_media_set_lattr(m, false, "ssrc", "%u cname:ringcast", l->ssrc[ri]);
     for (size_t c = 0; c < l->n_candidates; c++)
         err |= sdp_media_set_lattr(m, false, "candidate", "%zu 1 udp %u %s %u typ host", c + 1,
                                    (126u << 24) | ((65535u - (unsigned)c) << 8) | 255u,

@@ -1,0 +1,221 @@
+/* viewer.c: the session table: a preallocated array of viewer records with two chained
+ * hash indexes (local ufrag, remote address) and a free list, so that demultiplexing a
+ * datagram costs one hash and a short chain walk, and nothing allocates per session. */
+#include "egress/viewer.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+static uint32_t viewer_hash_bytes(const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 16777619u;
+    return h;
+}
+
+/* Hashes and compares only address and port: the rest of a sockaddr may hold noise. */
+static size_t viewer_addr_key(const struct sockaddr *sa, uint8_t key[18])
+{
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        memcpy(key, &in->sin_addr, 4);
+        memcpy(key + 4, &in->sin_port, 2);
+        return 6;
+    }
+    if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        memcpy(key, &in6->sin6_addr, 16);
+        memcpy(key + 16, &in6->sin6_port, 2);
+        return 18;
+    }
+    return 0;
+}
+
+int viewer_table_init(struct viewer_table *t, uint32_t cap)
+{
+    memset(t, 0, sizeof(*t));
+    uint32_t buckets = 64;
+    while (buckets < 2 * cap)
+        buckets <<= 1;
+    t->v = calloc(cap, sizeof(*t->v));
+    t->by_ufrag = malloc(buckets * sizeof(int32_t));
+    t->by_addr = malloc(buckets * sizeof(int32_t));
+    if (!t->v || !t->by_ufrag || !t->by_addr) {
+        viewer_table_free(t);
+        return -ENOMEM;
+    }
+    t->cap = cap;
+    t->mask = buckets - 1;
+    memset(t->by_ufrag, 0xff, buckets * sizeof(int32_t));
+    memset(t->by_addr, 0xff, buckets * sizeof(int32_t));
+    for (uint32_t i = 0; i < cap; i++)
+        t->v[i].next_ufrag = i + 1 < cap ? (int32_t)(i + 1) : -1;
+    t->free_head = cap ? 0 : -1;
+    return 0;
+}
+
+void viewer_table_free(struct viewer_table *t)
+{
+    free(t->v);
+    free(t->by_ufrag);
+    free(t->by_addr);
+    memset(t, 0, sizeof(*t));
+}
+
+static void viewer_hex(const uint8_t *b, size_t n, char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = hex[b[i] >> 4];
+        out[2 * i + 1] = hex[b[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+static void viewer_unlink(int32_t *head, struct viewer *base, int32_t idx, size_t link_off)
+{
+    for (int32_t *p = head; *p >= 0; p = (int32_t *)((char *)&base[*p] + link_off)) {
+        if (*p == idx) {
+            *p = *(int32_t *)((char *)&base[idx] + link_off);
+            return;
+        }
+    }
+}
+
+struct viewer *viewer_alloc(struct viewer_table *t, unsigned worker_index)
+{
+    if (t->free_head < 0)
+        return NULL;
+    int32_t idx = t->free_head;
+    struct viewer *v = &t->v[idx];
+    int32_t next_free = v->next_ufrag;
+    uint8_t rnd[12];
+    if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+        return NULL;
+    memset(v, 0, sizeof(*v));
+    snprintf(v->session, sizeof(v->session), "%02x", worker_index & 0xff);
+    viewer_hex(rnd, sizeof(rnd), v->session + 2);
+    /* A ufrag collision within the worker would misroute checks: draw again. */
+    do {
+        if (icelite_random_string(v->ufrag, VIEWER_UFRAG_LEN) < 0)
+            return NULL;
+    } while (viewer_by_ufrag(t, v->ufrag));
+    if (icelite_random_string(v->pwd, VIEWER_PWD_LEN) < 0)
+        return NULL;
+    t->free_head = next_free;
+    v->state = VIEWER_ICE;
+    v->media.user = v;
+    uint32_t b = viewer_hash_bytes(v->ufrag, strlen(v->ufrag)) & t->mask;
+    v->next_ufrag = t->by_ufrag[b];
+    t->by_ufrag[b] = idx;
+    v->next_addr = -1;
+    t->count++;
+    return v;
+}
+
+void viewer_release(struct viewer_table *t, struct viewer *v)
+{
+    int32_t idx = (int32_t)(v - t->v);
+    if (v->state == VIEWER_FREE)
+        return;
+    uint32_t b = viewer_hash_bytes(v->ufrag, strlen(v->ufrag)) & t->mask;
+    viewer_unlink(&t->by_ufrag[b], t->v, idx, offsetof(struct viewer, next_ufrag));
+    if (v->addr_len) {
+        uint8_t key[18];
+        size_t kl = viewer_addr_key((struct sockaddr *)&v->addr, key);
+        b = viewer_hash_bytes(key, kl) & t->mask;
+        viewer_unlink(&t->by_addr[b], t->v, idx, offsetof(struct viewer, next_addr));
+    }
+    memset(v, 0, sizeof(*v));
+    v->next_ufrag = t->free_head;
+    t->free_head = idx;
+    t->count--;
+}
+
+struct viewer *viewer_by_ufrag(const struct viewer_table *t, const char *ufrag)
+{
+    uint32_t b = viewer_hash_bytes(ufrag, strlen(ufrag)) & t->mask;
+    for (int32_t i = t->by_ufrag[b]; i >= 0; i = t->v[i].next_ufrag)
+        if (strcmp(t->v[i].ufrag, ufrag) == 0)
+            return &t->v[i];
+    return NULL;
+}
+
+struct viewer *viewer_by_addr(const struct viewer_table *t, const struct sockaddr *sa)
+{
+    uint8_t key[18], other[18];
+    size_t kl = viewer_addr_key(sa, key);
+    if (!kl)
+        return NULL;
+    uint32_t b = viewer_hash_bytes(key, kl) & t->mask;
+    for (int32_t i = t->by_addr[b]; i >= 0; i = t->v[i].next_addr)
+        if (viewer_addr_key((const struct sockaddr *)&t->v[i].addr, other) == kl &&
+            memcmp(key, other, kl) == 0)
+            return &t->v[i];
+    return NULL;
+}
+
+struct viewer *viewer_by_session(const struct viewer_table *t, const char *session)
+{
+    /* Only DELETE looks sessions up: a scan over live slots is cheap enough. */
+    if (strlen(session) != VIEWER_SESSION_LEN)
+        return NULL;
+    for (uint32_t i = 0; i < t->cap; i++)
+        if (t->v[i].state != VIEWER_FREE && strcmp(t->v[i].session, session) == 0)
+            return &t->v[i];
+    return NULL;
+}
+
+void viewer_set_addr(struct viewer_table *t, struct viewer *v, const struct sockaddr *sa,
+                     socklen_t len)
+{
+    int32_t idx = (int32_t)(v - t->v);
+    uint8_t key[18];
+    if (len > sizeof(v->addr) || !viewer_addr_key(sa, key))
+        return;
+    if (v->addr_len) {
+        size_t kl = viewer_addr_key((struct sockaddr *)&v->addr, key);
+        uint32_t b = viewer_hash_bytes(key, kl) & t->mask;
+        viewer_unlink(&t->by_addr[b], t->v, idx, offsetof(struct viewer, next_addr));
+    }
+    memcpy(&v->addr, sa, len);
+    v->addr_len = len;
+    size_t kl = viewer_addr_key(sa, key);
+    uint32_t b = viewer_hash_bytes(key, kl) & t->mask;
+    v->next_addr = t->by_addr[b];
+    t->by_addr[b] = idx;
+    viewer_format_addr(sa, v->peer, sizeof(v->peer));
+}
+
+int viewer_session_worker(const char *session)
+{
+    if (strlen(session) != VIEWER_SESSION_LEN)
+        return -1;
+    for (size_t i = 0; i < VIEWER_SESSION_LEN; i++)
+        if (!((session[i] >= '0' && session[i] <= '9') || (session[i] >= 'a' && session[i] <= 'f')))
+            return -1;
+    return (int)strtol((char[]){session[0], session[1], 0}, NULL, 16);
+}
+
+void viewer_format_addr(const struct sockaddr *sa, char *out, size_t size)
+{
+    char host[INET6_ADDRSTRLEN] = "?";
+    unsigned port = 0;
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+        port = ntohs(in->sin_port);
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+        port = ntohs(in6->sin6_port);
+    }
+    snprintf(out, size, "%s:%u", host, port);
+}

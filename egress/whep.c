@@ -1,0 +1,261 @@
+/* whep.c: HTTP routes of an egress worker. POST turns an offer into a session (viewer
+ * record + answer); DELETE ends one here or forwards it to the owning worker; everything
+ * else is the player page, CORS preflight and the JSON reports. Each refusal is one log
+ * line naming the client and path, and a one-line reason in the body. */
+#include "egress/whep.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/log.h"
+#include "egress/worker.h"
+#include "supervisor/status.h"
+
+#define WHEP_STATUS_MAX (128u * 1024)
+
+/* A parsed request target: /<path>, /<path>/whep or /<path>/whep/<session>. */
+struct whep_target {
+    char path[CONFIG_NAME_MAX];
+    char session[VIEWER_SESSION_LEN + 8];
+    int is_whep;     /* /<path>/whep[/...] */
+    int has_session; /* /<path>/whep/<session> */
+};
+
+static int whep_parse_target(const char *url, struct whep_target *t)
+{
+    memset(t, 0, sizeof(*t));
+    const char *p = url + 1, *slash = strchr(p, '/');
+    size_t n = slash ? (size_t)(slash - p) : strlen(p);
+    if (n == 0 || n >= sizeof(t->path))
+        return -ENOENT;
+    memcpy(t->path, p, n);
+    t->path[n] = '\0';
+    if (!config_path_name_valid(t->path))
+        return -ENOENT;
+    if (!slash || slash[1] == '\0')
+        return 0;
+    if (strncmp(slash, "/whep", 5) != 0 || (slash[5] != '\0' && slash[5] != '/'))
+        return -ENOENT;
+    t->is_whep = 1;
+    if (slash[5] == '\0' || slash[6] == '\0')
+        return 0;
+    if (strlen(slash + 6) >= sizeof(t->session) || strchr(slash + 6, '/'))
+        return -ENOENT;
+    snprintf(t->session, sizeof(t->session), "%s", slash + 6);
+    t->has_session = 1;
+    return 0;
+}
+
+/* Logs a refusal once and answers it. */
+static void whep_refuse(struct httpd_response *res, const struct httpd_request *req,
+                        const char *path, int status, const char *reason)
+{
+    log_info("whep %s: %s %s from %s: %d %s", path[0] ? path : "-", req->method, req->path,
+             req->remote, status, reason);
+    char *body = malloc(strlen(reason) + 2);
+    if (body) {
+        snprintf(body, strlen(reason) + 2, "%s\n", reason);
+        res->owned = body;
+        httpd_set_text(res, status, body);
+    } else {
+        httpd_set_text(res, status, "\n");
+    }
+}
+
+/* Authorization: Bearer <token> (RFC 6750), compared without early exit. */
+static int whep_authorized(const struct config_path *p, const char *auth)
+{
+    if (!p->read_token[0])
+        return 1;
+    if (strncasecmp(auth, "Bearer ", 7) != 0)
+        return 0;
+    const char *got = auth + 7;
+    size_t gl = strlen(got), wl = strlen(p->read_token);
+    unsigned diff = gl != wl;
+    for (size_t i = 0; i < wl; i++)
+        diff |= (unsigned)(got[i < gl ? i : 0] ^ p->read_token[i]);
+    return diff == 0;
+}
+
+static int whep_is_sdp(const char *ct)
+{
+    size_t n = strlen("application/sdp");
+    return strncasecmp(ct, "application/sdp", n) == 0 &&
+           (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
+static void whep_answer_local(struct worker *w, struct viewer *v, struct answer_local *l)
+{
+    memset(l, 0, sizeof(*l));
+    l->ufrag = v->ufrag;
+    l->pwd = v->pwd;
+    l->fingerprint = dtlsrv_ctx_fingerprint(w->dtls);
+    l->port = w->udp_port;
+    for (size_t i = 0; i < w->n_candidates; i++)
+        l->candidates[i] = w->candidates[i];
+    l->n_candidates = w->n_candidates;
+    for (size_t i = 0; i < MEDIA_MAX_TRACKS; i++)
+        l->ssrc[i] = v->media.rec.tracks[i].ssrc;
+}
+
+static int whep_answer_status(int err)
+{
+    switch (err) {
+    case -ENOMEDIUM:
+        return 406;
+    case -ENOMEM:
+        return 503;
+    default:
+        return 400;
+    }
+}
+
+static void whep_post(struct worker *w, const struct httpd_request *req,
+                      const struct config_path *cp, struct httpd_response *res)
+{
+    const char *path = cp->name;
+    if (!whep_is_sdp(req->content_type))
+        return whep_refuse(res, req, path, 415, "expected Content-Type: application/sdp");
+    if (!whep_authorized(cp, req->authorization)) {
+        httpd_add_header(res, "WWW-Authenticate", "Bearer realm=\"ringcast\"");
+        return whep_refuse(res, req, path, 401, "missing or wrong bearer token");
+    }
+    if (w->viewers.count >= w->viewers.cap) {
+        httpd_add_header(res, "Retry-After", "5");
+        return whep_refuse(res, req, path, 503, "this worker is full (max_viewers_per_worker)");
+    }
+    struct media_track_info tracks[MEDIA_MAX_TRACKS];
+    int n = media_path_tracks(w->media, path, tracks);
+    if (n < 0) {
+        httpd_add_header(res, "Retry-After", "2");
+        return whep_refuse(res, req, path, 503,
+                           n == -ENOENT ? "the path has no stream yet (no ingest running)"
+                                        : "the path's ring cannot be read");
+    }
+    struct viewer *v = viewer_alloc(&w->viewers, w->index);
+    if (!v)
+        return whep_refuse(res, req, path, 503, "cannot create a session");
+    media_viewer_init(&v->media);
+    v->media.user = v;
+    v->owner = w;
+    struct answer_local local;
+    whep_answer_local(w, v, &local);
+    struct answer_result ans;
+    int err = answer_build(req->body, req->body_len, tracks, (size_t)n, &local, &ans);
+    if (err < 0) {
+        viewer_release(&w->viewers, v);
+        return whep_refuse(res, req, path, whep_answer_status(err), ans.reason);
+    }
+    snprintf(v->path, sizeof(v->path), "%s", path);
+    snprintf(v->remote_ufrag, sizeof(v->remote_ufrag), "%s", ans.remote_ufrag);
+    snprintf(v->peer, sizeof(v->peer), "%s", req->remote);
+    v->remote_fp = ans.fingerprint;
+    memcpy(v->tracks, ans.tracks, sizeof(v->tracks));
+    v->consent_ns = ctl_now_ns(); /* the first check must come within the consent window */
+    ctl_count(&w->counters->sessions_total, 1);
+    log_info("whep %s: session %s for %s created (%u on this worker)", path, v->session,
+             req->remote, w->viewers.count);
+    res->status = 201;
+    res->content_type = "application/sdp";
+    res->body = ans.sdp;
+    res->body_len = ans.sdp_len;
+    res->owned = ans.sdp;
+    httpd_add_header(res, "Location", "/%s/whep/%s", path, v->session);
+    httpd_add_header(res, "ETag", "\"%s\"", v->session);
+}
+
+static void whep_delete(struct worker *w, const struct httpd_request *req,
+                        const struct whep_target *t, struct httpd_response *res)
+{
+    int owner = viewer_session_worker(t->session);
+    if (owner < 0 || (unsigned)owner >= w->cfg.workers)
+        return whep_refuse(res, req, t->path, 404, "no such session");
+    if ((unsigned)owner != w->index) {
+        int err = worker_forward_delete(w, (unsigned)owner, t->session);
+        if (err < 0)
+            return whep_refuse(res, req, t->path, 503, "the session's worker is unreachable");
+        log_info("whep %s: DELETE %s from %s forwarded to worker %d", t->path, t->session,
+                 req->remote, owner);
+        httpd_set_text(res, 200, "");
+        return;
+    }
+    struct viewer *v = viewer_by_session(&w->viewers, t->session);
+    if (!v || strcmp(v->path, t->path) != 0)
+        return whep_refuse(res, req, t->path, 404, "no such session");
+    worker_end_session(w, v, "DELETE");
+    httpd_set_text(res, 200, "");
+}
+
+static void whep_options(struct httpd_response *res)
+{
+    res->status = 204;
+    httpd_add_header(res, "Access-Control-Allow-Methods", "GET, POST, DELETE, PATCH, OPTIONS");
+    httpd_add_header(res, "Access-Control-Allow-Headers", "Authorization, Content-Type, If-Match");
+    httpd_add_header(res, "Access-Control-Max-Age", "86400");
+    httpd_add_header(res, "Accept-Post", "application/sdp");
+}
+
+static void whep_json(struct worker *w, const struct httpd_request *req, enum status_view view,
+                      struct httpd_response *res)
+{
+    char *buf = malloc(WHEP_STATUS_MAX);
+    int n = buf ? status_json(buf, WHEP_STATUS_MAX, w->ctl.hdr, &w->cfg, view) : -ENOMEM;
+    if (n < 0) {
+        free(buf);
+        return whep_refuse(res, req, "", 503, "status report unavailable");
+    }
+    res->status = 200;
+    res->content_type = "application/json";
+    res->body = buf;
+    res->body_len = (size_t)n;
+    res->owned = buf;
+}
+
+static void whep_route(struct worker *w, const struct httpd_request *req,
+                       struct httpd_response *res)
+{
+    const char *m = req->method;
+    if (strcmp(m, "OPTIONS") == 0)
+        return whep_options(res);
+    if (strcmp(m, "GET") == 0 && strcmp(req->path, "/v1/status") == 0)
+        return whep_json(w, req, STATUS_VIEW_STATUS, res);
+    if (strcmp(m, "GET") == 0 && strcmp(req->path, "/v1/paths") == 0)
+        return whep_json(w, req, STATUS_VIEW_PATHS, res);
+    struct whep_target t;
+    const struct config_path *cp = NULL;
+    if (whep_parse_target(req->path, &t) == 0)
+        cp = config_find_path(&w->cfg, t.path);
+    if (!cp)
+        return whep_refuse(res, req, "", 404, "unknown path");
+    if (!t.is_whep && strcmp(m, "GET") == 0) {
+        res->status = 200;
+        res->content_type = "text/html; charset=utf-8";
+        res->body = player_html;
+        res->body_len = (size_t)(player_html_end - player_html);
+        return;
+    }
+    if (t.is_whep && !t.has_session && strcmp(m, "POST") == 0)
+        return whep_post(w, req, cp, res);
+    if (t.has_session && strcmp(m, "DELETE") == 0)
+        return whep_delete(w, req, &t, res);
+    if (t.has_session && strcmp(m, "PATCH") == 0) {
+        /* WHEP: a server without trickle ICE or ICE restarts answers PATCH with 405. */
+        httpd_add_header(res, "Allow", "DELETE, OPTIONS");
+        return whep_refuse(res, req, t.path, 405,
+                           "trickle ICE and ICE restarts are not supported (ICE-lite, the "
+                           "answer carries every candidate)");
+    }
+    httpd_add_header(res, "Allow",
+                     t.has_session ? "DELETE, PATCH, OPTIONS"
+                     : t.is_whep   ? "POST, OPTIONS"
+                                   : "GET, OPTIONS");
+    whep_refuse(res, req, t.path, 405, "method not allowed here");
+}
+
+void whep_handle(void *arg, const struct httpd_request *req, struct httpd_response *res)
+{
+    whep_route(arg, req, res);
+}

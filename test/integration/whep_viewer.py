@@ -1,0 +1,123 @@
+#!/usr/bin/python3
+# whep_viewer.py: an independent WHEP viewer on aiortc (Debian's python3-aiortc 1.4.0), used
+# by the test_whep_* integration tests. It POSTs an offer, plays the answer for a while,
+# decodes the video, DELETEs the session and prints one JSON line of what it saw:
+#   {"connected": true, "frames": N, "expected": M, "width": W, "height": H, ...}
+# frames/expected cover the steady window (after --settle); frames_total counts all.
+# Exit status 0 when it ran to the end (the calling test judges the numbers).
+import argparse
+import asyncio
+import json
+import sys
+import time
+import urllib.error
+import urllib.request
+
+from aiortc import RTCPeerConnection, RTCSessionDescription
+
+
+def http(method, url, body=None, headers=None):
+    req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+async def run(args):
+    result = {"connected": False, "frames": 0, "expected": 0, "width": 0, "height": 0,
+              "post_status": 0, "delete_status": 0, "first_frame_ms": None}
+    pc = RTCPeerConnection()
+    pc.addTransceiver("video", direction="recvonly")
+    if args.audio:
+        pc.addTransceiver("audio", direction="recvonly")
+    connected = asyncio.Event()
+    frames = []  # (pts, width, height)
+    t_answer = [0.0]
+
+    @pc.on("connectionstatechange")
+    def on_state():
+        if pc.connectionState == "connected":
+            connected.set()
+
+    @pc.on("track")
+    def on_track(track):
+        if track.kind != "video":
+            return
+
+        async def consume():
+            while True:
+                try:
+                    frame = await track.recv()
+                except Exception:
+                    return
+                if not frames:
+                    result["first_frame_ms"] = round((time.monotonic() - t_answer[0]) * 1000)
+                frames.append((frame.pts, frame.width, frame.height, time.monotonic()))
+
+        asyncio.ensure_future(consume())
+
+    await pc.setLocalDescription(await pc.createOffer())
+    headers = {"Content-Type": "application/sdp"}
+    if args.token:
+        headers["Authorization"] = "Bearer " + args.token
+    loop = asyncio.get_running_loop()
+    status, hdrs, body = await loop.run_in_executor(
+        None, http, "POST", args.url, pc.localDescription.sdp.encode(), headers)
+    result["post_status"] = status
+    if status != 201:
+        result["error"] = body.decode(errors="replace").strip()
+        await pc.close()
+        return result
+    location = hdrs.get("Location", "")
+    result["location"] = location
+    t_answer[0] = time.monotonic()
+    await pc.setRemoteDescription(RTCSessionDescription(sdp=body.decode(), type="answer"))
+    try:
+        await asyncio.wait_for(connected.wait(), args.connect_timeout)
+        result["connected"] = True
+    except asyncio.TimeoutError:
+        result["error"] = "not connected after %ss (state %s)" % (args.connect_timeout,
+                                                                   pc.connectionState)
+    if result["connected"]:
+        await asyncio.sleep(args.seconds)
+    # Frames are judged over a steady window that starts --settle seconds after the first
+    # decoded frame (the catch-up burst from the keyframe has compressed timestamps); the
+    # frames the source produced in it follow from the span of presentation timestamps.
+    if frames:
+        result["frames_total"] = len(frames)
+        result["width"], result["height"] = frames[-1][1], frames[-1][2]
+        steady = [f for f in frames if f[3] >= frames[0][3] + args.settle]
+        if len(steady) >= 2:
+            span = steady[-1][0] - steady[0][0]
+            result["expected"] = int(round(span * args.fps / 90000)) + 1
+            result["frames"] = len(steady)
+            result["wall_s"] = round(steady[-1][3] - steady[0][3], 2)
+    if location and not args.keep:
+        base = args.url.split("/", 3)
+        status, _, _ = await loop.run_in_executor(
+            None, http, "DELETE", base[0] + "//" + base[2] + location)
+        result["delete_status"] = status
+    await pc.close()
+    return result
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--url", required=True, help="http://host:port/<path>/whep")
+    ap.add_argument("--seconds", type=float, default=10)
+    ap.add_argument("--fps", type=float, default=30)
+    ap.add_argument("--settle", type=float, default=2, help="seconds before the judged window")
+    ap.add_argument("--connect-timeout", type=float, default=15)
+    ap.add_argument("--token", default="")
+    ap.add_argument("--audio", action="store_true", help="also offer a recvonly audio section")
+    ap.add_argument("--keep", action="store_true", help="do not DELETE the session")
+    args = ap.parse_args()
+    result = asyncio.run(run(args))
+    print(json.dumps(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
