@@ -147,7 +147,7 @@ static size_t prepend_params(struct ingest_track *t, const uint8_t *au, size_t l
         int type = codec_nal_type(t->codec, nal, n);
         if ((t->codec == RING_CODEC_H264 && type == 9) ||
             (t->codec == RING_CODEC_H265 && type == 35))
-            head = pos;
+            head = (size_t)(nal - au) + n; /* its trailing zeros go with the next NAL */
     }
     memcpy(ing->scratch, au, head);
     memcpy(ing->scratch + head, t->params, t->params_len);
