@@ -1,0 +1,63 @@
+# whep_env.sh: shared setup for the test_whep_* integration tests (sourced, not run).
+# whep_start HTTP_PORT UDP_BASE [extra [server] lines] starts ringcast-ingest on the demo clip
+# (path "demo") and one standalone ringcast-egress with a config in a temp dir, waits (bounded)
+# until both are ready, and arranges for everything to be stopped and removed on exit.
+set -euo pipefail
+bin=${RINGCAST_BIN:?RINGCAST_BIN: folder of the built programs}
+top=${RINGCAST_TOP:?RINGCAST_TOP: repository root}
+py=/usr/bin/python3
+work=$(mktemp -d /tmp/rct-whep.XXXXXX)
+prefix="rct-whep-$$"
+pids=()
+
+whep_cleanup() {
+    local rc=$?
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+    if [ $rc -ne 0 ]; then
+        for f in "$work"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -n 30 "$f"; }; done
+    fi
+    rm -f /dev/shm/"$prefix".* 2>/dev/null || true
+    rm -rf "$work"
+}
+trap whep_cleanup EXIT
+
+# Waits up to $2 seconds for file $1 to contain $3.
+wait_for_line() {
+    local deadline=$((SECONDS + $2))
+    until grep -q "$3" "$1" 2>/dev/null; do
+        [ $SECONDS -lt $deadline ] || { echo "timeout waiting for '$3' in $1"; return 1; }
+        sleep 0.1
+    done
+}
+
+fail() { echo "FAIL: $*"; exit 1; }
+
+whep_start() {
+    http_port=$1; udp_base=$2; shift 2
+    base="http://127.0.0.1:$http_port"
+    {
+        echo "[server]"
+        echo "http_listen = 127.0.0.1:$http_port"
+        echo "udp_port_base = $udp_base"
+        echo "workers = 1"
+        echo "shm_prefix = $prefix"
+        echo "log_level = debug"
+        for line in "$@"; do echo "$line"; done
+        echo "[path demo]"
+        echo "source = file:$top/etc/demo.h264"
+    } > "$work/ringcast.conf"
+    "$bin/ringcast-ingest" --path demo --source "file:$top/etc/demo.h264" \
+        -c "$work/ringcast.conf" 2>"$work/ingest.log" &
+    pids+=($!)
+    "$bin/ringcast-egress" --index 0 -c "$work/ringcast.conf" 2>"$work/egress.log" &
+    pids+=($!)
+    egress_pid=$!
+    wait_for_line "$work/egress.log" 10 "serving WHEP"
+    wait_for_line "$work/ingest.log" 10 "looping"
+}
+
+# The worker's current viewer count from GET /v1/status.
+whep_viewers() {
+    curl -s "$base/v1/status" | $py -c 'import json,sys; print(json.load(sys.stdin)["workers"][0]["viewers"])'
+}
