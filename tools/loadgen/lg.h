@@ -10,6 +10,7 @@
 
 #include "tools/loadgen/lg_dtls.h"
 #include "tools/loadgen/lg_http.h"
+#include "tools/loadgen/lg_proc.h"
 #include "tools/loadgen/lg_rtp.h"
 #include "tools/loadgen/lg_sdp.h"
 #include "tools/loadgen/lg_stun.h"
@@ -156,10 +157,7 @@ struct lg {
     double self_cpu0, self_cpu1;
     long long rcvbuf_err0, rcvbuf_err1;
     int have_server0, have_server1;
-    struct {
-        double cpu_s, pss_mib, rss_mib;
-        int nprocs;
-    } srv0, srv1;
+    struct lg_proc_tree srv0, srv1;
     int reported;
     const char *why_stop;
 

@@ -46,19 +46,28 @@ static int read_stat(pid_t pid, struct proc_ent *e)
     return 0;
 }
 
-static void read_mem(pid_t pid, double *pss_kib, double *rss_kib)
+/* Sums Pss and Rss over a process's mappings (/proc/PID/smaps); shm_kib gets the Pss of
+ * /dev/shm mappings (the rings and the control segment), whose size does not depend on
+ * the number of viewers but grows while a ring fills. */
+static void read_mem(pid_t pid, double *pss_kib, double *rss_kib, double *shm_kib)
 {
-    char path[64], line[256];
-    snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)pid);
+    char path[64], line[512];
+    snprintf(path, sizeof(path), "/proc/%d/smaps", (int)pid);
     FILE *f = fopen(path, "r");
     if (!f)
         return;
+    int in_shm = 0;
     while (fgets(line, sizeof(line), f)) {
         unsigned long long kib;
-        if (sscanf(line, "Pss: %llu kB", &kib) == 1)
+        if (isxdigit((unsigned char)line[0]) && strchr(line, '-') < strchr(line, ' ')) {
+            in_shm = strstr(line, " /dev/shm/") != NULL;
+        } else if (sscanf(line, "Pss: %llu kB", &kib) == 1) {
             *pss_kib += (double)kib;
-        else if (sscanf(line, "Rss: %llu kB", &kib) == 1)
+            if (in_shm)
+                *shm_kib += (double)kib;
+        } else if (sscanf(line, "Rss: %llu kB", &kib) == 1) {
             *rss_kib += (double)kib;
+        }
     }
     fclose(f);
 }
@@ -100,20 +109,21 @@ int lg_proc_tree_sample(pid_t root, struct lg_proc_tree *out)
             }
         }
     }
-    double pss = 0, rss = 0;
+    double pss = 0, rss = 0, shm = 0;
     unsigned long long ticks = 0;
     for (size_t i = 0; i < n; i++) {
         if (!in[i])
             continue;
         out->nprocs++;
         ticks += ents[i].ticks;
-        read_mem(ents[i].pid, &pss, &rss);
+        read_mem(ents[i].pid, &pss, &rss, &shm);
     }
     if (!out->nprocs)
         return -ESRCH;
     out->cpu_s = (double)ticks / (double)sysconf(_SC_CLK_TCK);
     out->pss_mib = pss / 1024.0;
     out->rss_mib = rss / 1024.0;
+    out->shm_pss_mib = shm / 1024.0;
     return 0;
 }
 

@@ -7,10 +7,11 @@
 #include <sys/types.h>
 
 struct lg_proc_tree {
-    int nprocs;     /* processes found (0: root gone) */
-    double cpu_s;   /* utime + stime of all of them, seconds */
-    double pss_mib; /* sum of Pss (smaps_rollup) */
-    double rss_mib; /* sum of Rss */
+    int nprocs;         /* processes found (0: root gone) */
+    double cpu_s;       /* utime + stime of all of them, seconds */
+    double pss_mib;     /* sum of Pss (smaps_rollup) */
+    double rss_mib;     /* sum of Rss */
+    double shm_pss_mib; /* the part of pss_mib in /dev/shm mappings */
 };
 
 /* Samples root and all its descendants. Returns 0 or -ESRCH if root does not exist. */

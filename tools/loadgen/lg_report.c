@@ -166,9 +166,11 @@ void lg_report_print(struct lg *lg, FILE *f)
         fprintf(f,
                 ",\"server_pid\":%d,\"server_procs\":%d,\"server_cpu_s\":%.3f"
                 ",\"server_cpu_pct\":%.2f,\"server_cpu_us_per_pkt\":%.3f"
-                ",\"server_pss_mib\":%.2f,\"server_rss_mib\":%.2f",
+                ",\"server_pss_mib\":%.2f,\"server_pss_shm_mib\":%.2f,\"server_rss_mib\":%.2f"
+                ",\"server_pss_mib_start\":%.2f,\"server_pss_shm_mib_start\":%.2f",
                 lg->opt.server_pid, lg->srv1.nprocs, cpu_s, 100.0 * cpu_s / win_s,
-                t.d.pkts ? cpu_s * 1e6 / (double)t.d.pkts : 0, lg->srv1.pss_mib, lg->srv1.rss_mib);
+                t.d.pkts ? cpu_s * 1e6 / (double)t.d.pkts : 0, lg->srv1.pss_mib,
+                lg->srv1.shm_pss_mib, lg->srv1.rss_mib, lg->srv0.pss_mib, lg->srv0.shm_pss_mib);
     }
     fprintf(f, ",\"ok\":%s,\"why\":", why ? "false" : "true");
     json_str(f, why ? why : "");

@@ -236,14 +236,17 @@ static int nack_find(const struct lg_viewer *v, uint16_t seq)
     return -1;
 }
 
-/* A NACKed packet arrived: counts the recovery and its delay since the drop. */
-static void nack_recovered(struct lg_viewer *v, int i, uint64_t now_ms)
+/* A NACKed packet arrived: counts the recovery and its delay since the drop, unless it was
+ * dropped before the window (the window's drops and recoveries must pair up). */
+static void nack_recovered(struct lg *lg, struct lg_viewer *v, int i, uint64_t now_ms)
 {
     uint64_t d = now_ms - v->nack[i].dropped_ms;
-    v->c.recovered++;
-    v->c.recover_ms_sum += d;
-    if (d > v->c.recover_ms_max)
-        v->c.recover_ms_max = d;
+    if (v->nack[i].dropped_ms >= lg->win_start_ms) {
+        v->c.recovered++;
+        v->c.recover_ms_sum += d;
+        if (d > v->c.recover_ms_max)
+            v->c.recover_ms_max = d;
+    }
     v->nack[i] = v->nack[--v->n_nack];
 }
 
@@ -292,7 +295,7 @@ static void on_rtp(struct lg *lg, struct lg_viewer *v, uint8_t *p, size_t len, u
     }
     cls = lg_seq_update(&v->seq, h.seq);
     if (pending >= 0 && cls != LG_SEQ_DUP)
-        nack_recovered(v, pending, now_ns / 1000000);
+        nack_recovered(lg, v, pending, now_ns / 1000000);
     v->c.pkts++;
     v->c.bytes += plain;
 

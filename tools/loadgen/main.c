@@ -230,24 +230,18 @@ static void snapshot(struct lg *lg, int end)
         if (!end)
             v->c0 = v->c;
     }
-    struct lg_proc_tree t;
-    int have = lg->opt.server_pid > 0 && lg_proc_tree_sample(lg->opt.server_pid, &t) == 0;
+    struct lg_proc_tree *t = end ? &lg->srv1 : &lg->srv0;
+    int have = lg->opt.server_pid > 0 && lg_proc_tree_sample(lg->opt.server_pid, t) == 0;
     if (end) {
         lg->win_end_ms = uv_now(lg->loop);
         lg->self_cpu1 = lg_proc_self_cpu_s();
         lg->rcvbuf_err1 = lg_proc_udp_rcvbuf_errors();
         lg->have_server1 = have;
-        if (have)
-            lg->srv1.cpu_s = t.cpu_s, lg->srv1.pss_mib = t.pss_mib, lg->srv1.rss_mib = t.rss_mib,
-            lg->srv1.nprocs = t.nprocs;
     } else {
         lg->win_start_ms = uv_now(lg->loop);
         lg->self_cpu0 = lg_proc_self_cpu_s();
         lg->rcvbuf_err0 = lg_proc_udp_rcvbuf_errors();
         lg->have_server0 = have;
-        if (have)
-            lg->srv0.cpu_s = t.cpu_s, lg->srv0.pss_mib = t.pss_mib, lg->srv0.rss_mib = t.rss_mib,
-            lg->srv0.nprocs = t.nprocs;
     }
 }
 

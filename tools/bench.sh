@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# bench.sh: `make bench`. The ring microbenchmark (tools/bench-ring.sh), then the fan-out
+# benchmark: the ringcast supervisor (one worker) and its ingest pinned to CPU 0, the load
+# generator on CPU 1, N viewers of the 720p30 2 Mbit/s reference clip for each N in
+# $BENCH_N, stopping after the first N with > 0.5 % loss or a saturated client. Each N is
+# measured without loss and with $BENCH_DROP % deliberate loss (NACKed, retransmitted).
+# Results: JSON lines in $BENCH_RESULTS, then a table (tools/bench_table.py).
+# Usage: tools/bench.sh BUILD_DIR
+# Environment: BENCH_N ("100 500 1000 2000 4000"), BENCH_SECONDS (10), BENCH_WARMUP (3),
+#   BENCH_DROP (5), BENCH_CONC (16), BENCH_RESULTS (BUILD_DIR/bench/fanout-TIME.jsonl),
+#   BENCH_WORK (/tmp/ringcast-bench: the shared clip), BENCH_SKIP_RING=1, BENCH_BUDGET (600 s).
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=$(cd "${1:?usage: tools/bench.sh BUILD_DIR}" && pwd)
+BENCH_N=${BENCH_N:-"100 500 1000 2000 4000"}
+BENCH_SECONDS=${BENCH_SECONDS:-10}
+BENCH_WARMUP=${BENCH_WARMUP:-3}
+BENCH_DROP=${BENCH_DROP:-5}
+BENCH_CONC=${BENCH_CONC:-16}
+BENCH_BUDGET=${BENCH_BUDGET:-600}
+W=${BENCH_WORK:-/tmp/ringcast-bench}
+
+if [ -z "${RC_BENCH_IN_NETNS:-}" ]; then
+    for p in ringcast loadgen; do
+        [ -x "$build/bin/$p" ] || { echo "bench: $build/bin/$p not built (make O=$build all)" >&2; exit 1; }
+    done
+    [ "$(nproc --all)" -ge 2 ] || { echo "bench: needs 2 CPUs (server on 0, client on 1)" >&2; exit 1; }
+    if [ -z "${BENCH_SKIP_RING:-}" ]; then
+        "$top/tools/bench-ring.sh" "$build"
+        echo
+    fi
+    # The reference clip of ../shared/bench (same bytes as the anchors), Annex-B.
+    clip="$W/media/src.h264"
+    if [ ! -s "$clip" ]; then
+        mkdir -p "$W/media"
+        if [ -s "$W/media/src.ts" ]; then
+            ffmpeg -hide_banner -loglevel error -nostdin -y -i "$W/media/src.ts" -map 0:v:0 -c copy \
+                -bsf:v h264_mp4toannexb,filter_units=remove_types=9 -f h264 "$clip.tmp"
+        else
+            echo "bench: encoding the reference clip (60 s 720p30, ~2 Mbit/s; once)" >&2
+            ffmpeg -hide_banner -loglevel error -nostdin -y -f lavfi -i testsrc2=size=1280x720:rate=30 \
+                -t 60 -an -c:v libx264 -threads 1 -preset veryfast -profile:v baseline -level:v 3.1 \
+                -pix_fmt yuv420p -b:v 2M -maxrate 2M -bufsize 2M -g 60 -keyint_min 60 -sc_threshold 0 \
+                -bf 0 -x264-params repeat-headers=1 -f h264 "$clip.tmp"
+        fi
+        mv "$clip.tmp" "$clip"
+    fi
+    mkdir -p "$build/bench"
+    export BENCH_RESULTS=${BENCH_RESULTS:-$build/bench/fanout-$(date +%Y%m%d-%H%M%S).jsonl}
+    : >"$BENCH_RESULTS"
+    echo "== fan-out: ringcast (1 worker) on CPU 0, loadgen on CPU 1; N = $BENCH_N;" \
+        "${BENCH_SECONDS}s windows; load average now: $(cut -d' ' -f1-3 /proc/loadavg)"
+    # A private network namespace: only loopback, ports cannot clash with anything else.
+    rc=0
+    timeout --signal=TERM --kill-after=15 "$BENCH_BUDGET" unshare --net -- \
+        env RC_BENCH_IN_NETNS=1 RC_BENCH_CLIP="$clip" "$0" "$build" || rc=$?
+    [ $rc -eq 124 ] && echo "bench: time budget of ${BENCH_BUDGET}s reached; table of what ran:" >&2
+    echo
+    python3 "$top/tools/bench_table.py" "$BENCH_RESULTS"
+    echo "(JSON lines: $BENCH_RESULTS)"
+    exit $rc
+fi
+
+# ------------------------------------------------------------------ inside the namespace
+ip link set lo up
+run=$(mktemp -d /tmp/rcbench-XXXXXX)
+prefix="rcbench-$$"
+srv=""
+stop_server() {
+    [ -n "$srv" ] || return 0
+    kill -TERM "$srv" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$srv" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$srv" 2>/dev/null || true
+    wait "$srv" 2>/dev/null || true
+    srv=""
+}
+cleanup() {
+    local rc=$?
+    stop_server
+    rm -f /dev/shm/"$prefix".* 2>/dev/null || true
+    rm -rf "$run"
+    exit $rc
+}
+trap cleanup EXIT
+trap 'exit 143' TERM INT
+
+sed -e "s|@CLIP@|$RC_BENCH_CLIP|g" -e "s|@HTTP_PORT@|8889|g" \
+    -e "s|^shm_prefix = .*|shm_prefix = $prefix|" \
+    -e "s|^control_socket = .*|control_socket = $run/ctl.sock|" \
+    "$top/tools/bench.conf.in" >"$run/ringcast.conf"
+
+start_server() {
+    taskset -c 0 "$build/bin/ringcast" -c "$run/ringcast.conf" >>"$run/server.log" 2>&1 &
+    srv=$!
+    for _ in $(seq 100); do
+        (exec 3<>/dev/tcp/127.0.0.1/8889) 2>/dev/null && return 0
+        kill -0 "$srv" 2>/dev/null || break
+        sleep 0.1
+    done
+    echo "bench: ringcast did not start:" >&2
+    tail -20 "$run/server.log" >&2
+    return 1
+}
+
+# loadgen N LABEL [extra options]: one run on CPU 1, its JSON line appended to the results.
+loadgen() {
+    local n=$1 label=$2
+    shift 2
+    local line
+    line=$(taskset -c 1 "$build/bin/loadgen" --url http://127.0.0.1:8889/bench/whep -n "$n" \
+        --conc "$BENCH_CONC" -w "$BENCH_WARMUP" -d "$BENCH_SECONDS" --server-pid "$srv" \
+        --max-loss 0.5 --label "$label" "$@" 2>>"$run/loadgen.log" | tail -1) || true
+    [ -n "$line" ] || { echo "bench: loadgen $label gave no result:" >&2; tail -5 "$run/loadgen.log" >&2; return 1; }
+    echo "$line" >>"$BENCH_RESULTS"
+    echo "$line"
+}
+
+field() { # field JSON NAME
+    python3 -c 'import json,sys; print(json.loads(sys.argv[1]).get(sys.argv[2], ""))' "$1" "$2"
+}
+
+for n in $BENCH_N; do
+    # A fresh server per N: its memory at 0 viewers is the baseline of "memory per viewer".
+    start_server
+    sleep 2 # let the ingest fill the ring to its steady state (GOPs in flight) before the baseline
+    loadgen 0 "base n=$n" -w 0 -d 1 >/dev/null
+    clean=$(loadgen "$n" "clean n=$n")
+    loss=$(field "$clean" loss_pct)
+    sat=$(field "$clean" client_saturated)
+    printf '   N=%-5s connected=%s loss=%s%% us/pkt=%s client_cpu=%s%%\n' "$n" \
+        "$(field "$clean" connected)" "$loss" "$(field "$clean" server_cpu_us_per_pkt)" \
+        "$(field "$clean" client_cpu_pct)" >&2
+    if [ "$BENCH_DROP" != 0 ]; then
+        drop=$(loadgen "$n" "drop n=$n" --drop "$BENCH_DROP")
+        printf '   N=%-5s with %s%% dropped: recovered=%s%% us/pkt=%s\n' "$n" "$BENCH_DROP" \
+            "$(field "$drop" recovered_pct)" "$(field "$drop" server_cpu_us_per_pkt)" >&2
+    fi
+    stop_server
+    if python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) > 0.5 or sys.argv[2] == "True" or sys.argv[3] != sys.argv[4] else 1)' \
+        "$loss" "$sat" "$(field "$clean" connected)" "$n"; then
+        echo "   stopping: loss above 0.5 %, a saturated client or failed set-ups at N=$n" >&2
+        break
+    fi
+done

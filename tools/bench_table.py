@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""bench_table.py: renders tools/bench.sh's JSON lines (loadgen results labelled
+"base n=N", "clean n=N", "drop n=N") as a Markdown table, and checks issue 6's targets.
+Usage: tools/bench_table.py RESULTS.jsonl"""
+import json
+import sys
+
+
+def load(path):
+    runs = {}
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if not line.startswith("{"):
+                continue
+            r = json.loads(line)
+            kind, _, n = r.get("label", "").partition(" n=")
+            if kind in ("base", "clean", "drop") and n.isdigit():
+                runs.setdefault(int(n), {})[kind] = r
+    return runs
+
+
+def private_pss(r):
+    """PSS outside /dev/shm: the ring fills over a minute whatever the viewer count."""
+    return r.get("server_pss_mib", 0) - r.get("server_pss_shm_mib", 0)
+
+
+def fmt(v, spec):
+    return "-" if v is None else format(v, spec)
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    runs = load(sys.argv[1])
+    if not runs:
+        print("(no fan-out results)")
+        return
+    drop_pct = next((r["drop"]["drop_pct"] for r in runs.values() if "drop" in r), 0)
+    print("| N | recv | pkts/s | srv CPU % | us/pkt | loss % | KiB/viewer | first frame p50/p95 ms"
+          f" | client CPU % | {drop_pct:g}% drop: recovered % | us/pkt | x clean | ok |")
+    print("|" + "---|" * 13)
+    rows = []
+    for n in sorted(runs):
+        c, b, d = runs[n].get("clean"), runs[n].get("base"), runs[n].get("drop")
+        if not c:
+            continue
+        kib = None
+        if b and n:
+            kib = (private_pss(c) - private_pss(b)) * 1024 / n
+        us = c.get("server_cpu_us_per_pkt")
+        dus = d.get("server_cpu_us_per_pkt") if d else None
+        ratio = dus / us if d and us else None
+        rows.append((n, c, kib, us, d, dus, ratio))
+        print(f"| {n} | {c['receiving']} | {c['pkts_per_s']:,.0f} | {fmt(c.get('server_cpu_pct'), '.1f')}"
+              f" | {fmt(us, '.2f')} | {c['loss_pct']:.3f} | {fmt(kib, '.1f')}"
+              f" | {c['first_frame_ms_p50']:.0f}/{c['first_frame_ms_p95']:.0f}"
+              f" | {c['client_cpu_pct']:.1f} | {fmt(d and d['recovered_pct'], '.2f')}"
+              f" | {fmt(dus, '.2f')} | {fmt(ratio, '.2f')} | {c['ok'] and (not d or d['ok'])} |")
+
+    print("\nissue 6 targets (one core for all ringcast processes, NACK on):")
+    for n, c, kib, us, d, dus, ratio in rows:
+        notes = []
+        if n in (1000, 2000) and us is not None:
+            notes.append(f"{us:.2f} us/pkt ({'met' if us <= 1.5 else 'missed'}: <= 1.5)")
+        if kib is not None and n >= 500:
+            notes.append(f"{kib:.1f} KiB/viewer ({'met' if kib <= 8 else 'missed'}: <= 8)")
+        if n == 1000:
+            p95 = c["first_frame_ms_p95"]
+            notes.append(f"first frame p95 {p95:.0f} ms ({'met' if p95 <= 300 else 'missed'}: <= 300)")
+        if d:
+            ok = d["recovered_pct"] >= 99 and ratio is not None and ratio <= 1.3
+            notes.append(f"drop: {d['recovered_pct']:.1f}% recovered, x{fmt(ratio, '.2f')} CPU"
+                         f" ({'met' if ok else 'missed'}: >= 99 %, <= 1.3x)")
+        if notes:
+            print(f"  N={n}: " + "; ".join(notes))
+    served = [n for n, c, *_ in rows if c["loss_pct"] <= 0.5 and c["receiving"] == n
+              and not c["client_saturated"]]
+    if served:
+        top = max(served)
+        print(f"  largest N served cleanly in this run: {top}"
+              f" ({'met' if top >= 2500 else 'not shown'}: >= 2500 viewers)")
+
+
+if __name__ == "__main__":
+    main()
