@@ -722,19 +722,6 @@ static const struct source_ops rtsp_ops = {
     .close = rtsp_close,
 };
 
-static int udp_alloc(struct rtsp_source *s)
-{
-    s->udp_buf = malloc(RTSP_UDP_BUF);
-    if (!s->udp_buf)
-        return -ENOMEM;
-    for (unsigned i = 0; i < RING_MAX_TRACKS; i++) {
-        s->tracks[i].reorder = malloc(sizeof(struct rtsp_reorder));
-        if (!s->tracks[i].reorder)
-            return -ENOMEM;
-    }
-    return 0;
-}
-
 int rtsp_source_create(struct source **out, uv_loop_t *loop, struct ingest *ing,
                        const struct config_path *path)
 {
@@ -758,7 +745,7 @@ int rtsp_source_create(struct source **out, uv_loop_t *loop, struct ingest *ing,
     s->rbuf = malloc(RTSP_RBUF_SIZE);
     int err = s->rbuf ? 0 : -ENOMEM;
     if (!err && s->udp)
-        err = udp_alloc(s);
+        err = rtsp_media_udp_alloc(s);
     if (err < 0) {
         for (unsigned i = 0; i < RING_MAX_TRACKS; i++)
             free(s->tracks[i].reorder);

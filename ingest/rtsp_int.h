@@ -130,6 +130,9 @@ void rtsp_close_handle(uv_handle_t *h, uv_close_cb cb);
 void rtsp_handle_gone(struct rtsp_source *s);
 
 /* rtsp_media.c */
+/* UDP mode, at create: the receive buffer and a reorder buffer per possible track, once.
+ * 0 or -ENOMEM; rtsp.c frees them. */
+int rtsp_media_udp_alloc(struct rtsp_source *s);
 /* Opens the RTP/RTCP socket pair of track i for UDP transport. 0 or -errno. */
 int rtsp_media_udp_open(struct rtsp_source *s, unsigned i);
 /* Starts receiving after PLAY; the Transport answer gave the server's ports. */

@@ -246,6 +246,21 @@ void rtsp_media_stop(struct rtsp_source *s)
     uv_timer_stop(&s->reorder_timer);
 }
 
+int rtsp_media_udp_alloc(struct rtsp_source *s)
+{
+    s->udp_buf = malloc(RTSP_UDP_BUF);
+    if (!s->udp_buf)
+        return -ENOMEM;
+    for (unsigned i = 0; i < RING_MAX_TRACKS; i++) {
+        struct rtsp_track *t = &s->tracks[i];
+        t->reorder = malloc(sizeof(*t->reorder));
+        if (!t->reorder)
+            return -ENOMEM;
+        rtsp_reorder_init(t->reorder, RTSP_REORDER_WINDOW_NS, to_ingest, t);
+    }
+    return 0;
+}
+
 /* ---- receiver reports ---- */
 
 void rtsp_media_send_reports(struct rtsp_source *s, uint64_t now_ns)
