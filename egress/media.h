@@ -104,8 +104,12 @@ struct media_viewer_track {
     uint64_t cu_end; /* 0 while catching up */
     uint32_t cu_ring_ts;
     uint32_t cu_out_ts;
+    /* SRTP packet index = global + seq_offset - srtp_base: the rollover counter starts at 0
+     * with the first packet sent (RFC 3711 3.3.1), whatever the ring's numbering. */
+    uint64_t srtp_base;
+    uint8_t srtp_base_set;
     uint8_t ext_len; /* the RTP header extension block built from p (RFC 8285) */
-    uint8_t ext[31];
+    uint8_t ext[30];
 };
 
 enum media_viewer_state {

@@ -126,23 +126,30 @@ static size_t media_rtp_header(uint8_t *b, const struct media_viewer_track *vt,
     return 12 + (size_t)vt->ext_len;
 }
 
-/* Builds, protects and queues one packet for v. Returns the payload length queued, or
- * -EMSGSIZE (cannot happen with a sane ring: the slot holds the ring's MTU) or -EIO. */
+/* Builds, protects and queues one packet for v: header here, payload encrypted straight
+ * from the ring into the batch slot. Returns the payload length queued, or -EMSGSIZE (cannot
+ * happen with a sane ring: the slot holds the ring's MTU), -ERANGE (a packet from before the
+ * viewer's first) or -EIO. */
 static int media_queue_packet(struct media_worker *w, struct media_viewer *v, unsigned t,
                               const struct ring_frame *f, const struct pack_pkt *pk, uint32_t ts)
 {
     struct media_viewer_track *vt = &v->rec.tracks[t];
-    uint8_t *b = media_batch_slot(w);
-    size_t room = w->slot - ESRTP_TRAILER_MAX;
-    size_t n = media_rtp_header(b, vt, f, pk, ts);
-    if (n + pk->len > room)
-        return -EMSGSIZE;
-    for (unsigned i = 0; i < pk->n_seg; i++) {
-        const struct pack_seg *s = &pk->seg[i];
-        memcpy(b + n, s->own ? pk->hdr + s->off : f->data + s->off, s->len);
-        n += s->len;
+    uint64_t ext = f->first_pkt + pk->index + vt->seq_offset;
+    if (!vt->srtp_base_set) {
+        vt->srtp_base = ext & ~(uint64_t)0xffff;
+        vt->srtp_base_set = 1;
     }
-    int len = esrtp_protect_rtp(v->srtp, b, n);
+    if (ext < vt->srtp_base)
+        return -ERANGE;
+    uint8_t *b = media_batch_slot(w);
+    size_t n = media_rtp_header(b, vt, f, pk, ts);
+    if (n + pk->len > w->slot - ESRTP_TRAILER_MAX)
+        return -EMSGSIZE;
+    struct iovec iov[PACK_SEGS_MAX];
+    int n_iov = pack_iov(pk, f->data, iov, PACK_SEGS_MAX);
+    if (n_iov < 0)
+        return -EMSGSIZE;
+    int len = esrtp_protect_rtp(v->srtp, b, n, iov, (unsigned)n_iov, ext - vt->srtp_base);
     if (len < 0)
         return len;
     media_batch_commit(w, v, (size_t)len);

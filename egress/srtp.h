@@ -1,13 +1,17 @@
-/* srtp.h: a viewer's SRTP/SRTCP contexts (libsrtp2) keyed from DTLS-SRTP keying material
- * (RFC 5764 4.2). The server protects RTP/RTCP with the server write key and unprotects the
- * viewer's SRTCP with the client write key. AEAD_AES_128_GCM (RFC 7714) is preferred. */
+/* srtp.h: a viewer's SRTP/SRTCP contexts keyed from DTLS-SRTP keying material (RFC 5764
+ * 4.2). The server protects RTP/RTCP with the server write key and unprotects the viewer's
+ * SRTCP with the client write key. AEAD_AES_128_GCM (RFC 7714) runs on OpenSSL directly, one
+ * EVP context per direction kept for the session (libsrtp2 here is built on NSS, which sets up
+ * a context and allocates on every packet); AES_CM_128_HMAC_SHA1_80 goes through libsrtp2. */
 #ifndef RINGCAST_EGRESS_SRTP_H
 #define RINGCAST_EGRESS_SRTP_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
-/* Bytes protect may append after the packet (tag, SRTCP index): keep this much room. */
+/* Bytes protect may append after the packet (tag, SRTCP index): keep this much room.
+ * libsrtp2 documents SRTP_MAX_TRAILER_LEN (tag + the largest MKI) + 4. */
 #define ESRTP_TRAILER_MAX 148
 
 struct media_srtp;
@@ -21,11 +25,15 @@ int esrtp_create(struct media_srtp **out, uint16_t profile, const uint8_t *keyin
 /* Tolerates NULL. */
 void esrtp_free(struct media_srtp *s);
 
-/* Protects the RTP packet pkt[0..len) in place; pkt must have ESRTP_TRAILER_MAX bytes of
- * room after len and be 4-byte aligned. The same sequence number may be protected again (a
- * retransmission of identical bytes). Returns the protected length or -EIO. */
-int esrtp_protect_rtp(struct media_srtp *s, uint8_t *pkt, size_t len);
-/* The same for one RTCP compound packet (SRTCP, RFC 3711 3.4). */
+/* Protects one RTP packet: pkt holds its header (hdr_len bytes, 4-byte aligned); the payload
+ * is gathered from pl[0..n) and written encrypted after it, then the tag. pkt needs room for
+ * hdr_len + payload + ESRTP_TRAILER_MAX. index is the packet index (RFC 3711 3.3.1: ROC << 16
+ * | SEQ), the same for a retransmission, which then yields the identical datagram. Returns
+ * the protected length or -EIO. */
+int esrtp_protect_rtp(struct media_srtp *s, uint8_t *pkt, size_t hdr_len, const struct iovec *pl,
+                      unsigned n, uint64_t index);
+/* Protects one RTCP compound packet in place (SRTCP, RFC 3711 3.4, RFC 7714 9). Returns the
+ * protected length or -EIO. */
 int esrtp_protect_rtcp(struct media_srtp *s, uint8_t *pkt, size_t len);
 /* Authenticates and decrypts an SRTCP packet from the viewer in place. Returns the plain
  * length, or -EBADMSG (bad tag, replay, malformed). */

@@ -1,6 +1,7 @@
 /* test_srtp.c: the egress SRTP contexts against libsrtp2 as an independent receiver: the
  * RFC 5764 4.2 key layout for both profiles, retransmission of an already protected sequence
- * number (NACK), SRTCP both ways, and refusal of bad profiles, lengths and forged packets. */
+ * number (NACK) giving the identical datagram, SRTCP both ways with replay refusal, and refusal of
+ * bad profiles, lengths and forged packets. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -40,7 +41,8 @@ static srtp_t peer_session(uint16_t profile, const uint8_t *km, bool inbound_ser
     return s;
 }
 
-static size_t rtp_packet(uint8_t *b, uint16_t seq, uint8_t fill)
+/* An RTP header; the payload (fill bytes) is passed separately as protect gathers it. */
+static void rtp_header(uint8_t *b, uint16_t seq)
 {
     b[0] = 0x80;
     b[1] = 96;
@@ -48,8 +50,19 @@ static size_t rtp_packet(uint8_t *b, uint16_t seq, uint8_t fill)
     b[3] = (uint8_t)seq;
     memset(b + 4, 0x11, 4);               /* ts */
     memcpy(b + 8, "\x12\x34\x56\x78", 4); /* ssrc */
-    memset(b + 12, fill, 1000);
-    return 1012;
+}
+
+/* Protects seq (index: roc << 16 | seq) with a 1000-byte payload given in two pieces. */
+static int protect(struct media_srtp *s, uint8_t *b, uint8_t *plain, uint64_t index)
+{
+    static uint8_t payload[1000];
+    memset(payload, (uint8_t)index, sizeof(payload));
+    payload[0] = 0x7c;
+    rtp_header(b, (uint16_t)index);
+    memcpy(plain, b, 12);
+    memcpy(plain + 12, payload, sizeof(payload));
+    struct iovec iov[2] = {{payload, 300}, {payload + 300, 700}};
+    return esrtp_protect_rtp(s, b, 12, iov, 2, index);
 }
 
 static void roundtrip(uint16_t profile)
@@ -65,22 +78,19 @@ static void roundtrip(uint16_t profile)
 
     _Alignas(4) uint8_t a[1200 + ESRTP_TRAILER_MAX], b[1200 + ESRTP_TRAILER_MAX];
     uint8_t plain[1200];
-    for (uint16_t seq = 65530; seq != 10; seq++) { /* across the 16-bit wrap */
-        size_t n = rtp_packet(a, seq, (uint8_t)seq);
-        memcpy(plain, a, n);
-        int len = esrtp_protect_rtp(s, a, n);
-        assert_true(len > (int)n);
+    /* Across the 16-bit wrap: the caller's index carries the rollover counter. */
+    for (uint64_t index = 65530; index != 65546; index++) {
+        int len = protect(s, a, plain, index);
+        assert_int_equal(len, 1012 + (profile == MEDIA_SRTP_AEAD_AES_128_GCM ? 16 : 10));
         assert_memory_not_equal(a + 12, plain + 12, 16);
         int l = len;
         assert_int_equal(srtp_unprotect(rx, a, &l), srtp_err_status_ok);
-        assert_int_equal(l, (int)n);
-        assert_memory_equal(a, plain, n);
+        assert_int_equal(l, 1012);
+        assert_memory_equal(a, plain, 1012);
     }
-    /* A NACK: the same sequence number protected again gives the identical datagram. */
-    size_t n = rtp_packet(a, 3, 3);
-    memcpy(b, a, n);
-    int la = esrtp_protect_rtp(s, a, n);
-    int lb = esrtp_protect_rtp(s, b, n);
+    /* A NACK: the same index protected again gives the identical datagram. */
+    int la = protect(s, a, plain, 65540);
+    int lb = protect(s, b, plain, 65540);
     assert_int_equal(la, lb);
     assert_memory_equal(a, b, (size_t)la);
 
@@ -89,15 +99,24 @@ static void roundtrip(uint16_t profile)
     int len = esrtp_protect_rtcp(s, rr, 32);
     assert_true(len > 32);
     assert_int_equal(srtp_unprotect_rtcp(rx, rr, &len), srtp_err_status_ok);
-    uint8_t fb[64] = {0x81, 205, 0, 3, 9, 9, 9, 9, 0x12, 0x34, 0x56, 0x78, 0, 5, 0, 0};
+    for (int i = 0; i < 3; i++) { /* the SRTCP index advances */
+        _Alignas(4) uint8_t sr[64] = {0x80, 200, 0, 6, 1, 2, 3, 4};
+        len = esrtp_protect_rtcp(s, sr, 28);
+        assert_true(len > 28);
+        assert_int_equal(srtp_unprotect_rtcp(rx, sr, &len), srtp_err_status_ok);
+        assert_int_equal(len, 28);
+    }
+    _Alignas(4) uint8_t fb[64] = {0x81, 205, 0, 3, 9, 9, 9, 9, 0x12, 0x34, 0x56, 0x78, 0, 5, 0, 0};
     len = 16;
     assert_int_equal(srtp_protect_rtcp(tx, fb, &len), srtp_err_status_ok);
-    uint8_t forged[64];
+    uint8_t forged[64], again[64];
     memcpy(forged, fb, (size_t)len);
+    memcpy(again, fb, (size_t)len);
     forged[10] ^= 1;
     assert_int_equal(esrtp_unprotect_rtcp(s, forged, (size_t)len), -EBADMSG);
     assert_int_equal(esrtp_unprotect_rtcp(s, fb, (size_t)len), 16);
     assert_int_equal(fb[13], 5);
+    assert_int_equal(esrtp_unprotect_rtcp(s, again, (size_t)len), -EBADMSG); /* a replay */
     assert_int_equal(esrtp_unprotect_rtcp(s, fb, 4), -EBADMSG);
 
     srtp_dealloc(rx);

@@ -1,0 +1,228 @@
+/* mediabench: the egress send path alone, in one process: a ring fed with a 2 Mbit/s-like
+ * H.264 stream (a 60 KB keyframe every 60 frames, 7 KB delta frames), one media worker with N
+ * viewers sending over loopback UDP to R receiver sockets drained by a second thread. Prints
+ * one JSON line: the sending thread's CPU time (user + system, which includes the kernel's
+ * loopback delivery) per packet sent. Usage:
+ *   mediabench [-n VIEWERS] [-f FRAMES] [-r RECEIVERS] [-p gcm|cm] */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+
+#include "codec/pack.h"
+#include "egress/media_priv.h"
+
+#define MB_MAX_RX 64
+
+static _Atomic uint64_t mb_received;
+static _Atomic bool mb_stop;
+static int mb_rx[MB_MAX_RX];
+static unsigned mb_nrx = 16;
+
+static uint64_t mb_thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void *mb_drain(void *arg)
+{
+    (void)arg;
+    int ep = epoll_create1(0);
+    for (unsigned i = 0; i < mb_nrx; i++) {
+        struct epoll_event e = {.events = EPOLLIN, .data.u32 = i};
+        epoll_ctl(ep, EPOLL_CTL_ADD, mb_rx[i], &e);
+    }
+    static uint8_t bufs[64][1600];
+    struct mmsghdr m[64];
+    struct iovec iov[64];
+    for (int i = 0; i < 64; i++) {
+        iov[i] = (struct iovec){bufs[i], sizeof(bufs[i])};
+        m[i].msg_hdr = (struct msghdr){.msg_iov = &iov[i], .msg_iovlen = 1};
+    }
+    struct epoll_event ev[16];
+    while (!atomic_load(&mb_stop)) {
+        int n = epoll_wait(ep, ev, 16, 50);
+        for (int i = 0; i < n; i++) {
+            int r;
+            while ((r = recvmmsg(mb_rx[ev[i].data.u32], m, 64, MSG_DONTWAIT, NULL)) > 0)
+                atomic_fetch_add(&mb_received, (uint64_t)r);
+        }
+    }
+    close(ep);
+    return NULL;
+}
+
+static int mb_udp(struct sockaddr_in *a)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+    memset(a, 0, sizeof(*a));
+    a->sin_family = AF_INET;
+    a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || bind(fd, (struct sockaddr *)a, sizeof(*a)) < 0)
+        return -1;
+    socklen_t l = sizeof(*a);
+    getsockname(fd, (struct sockaddr *)a, &l);
+    int big = 16 << 20;
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big)) < 0)
+        (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+    return fd;
+}
+
+static size_t mb_frame(uint8_t *out, bool key, size_t body, unsigned seed)
+{
+    static const uint8_t sps_pps[] = {0,    0, 0,    1, 0x67, 0x42, 0xc0, 0x1f, 0xd9, 0,
+                                      0x50, 5, 0xbb, 1, 0x10, 0,    0,    3,    0,    0x10,
+                                      0,    0, 0,    1, 0x68, 0xcb, 0x8c, 0xb2};
+    size_t n = 0;
+    if (key) {
+        memcpy(out, sps_pps, sizeof(sps_pps));
+        n = sizeof(sps_pps);
+    }
+    memcpy(out + n, "\0\0\0\1", 4);
+    n += 4;
+    out[n++] = key ? 0x65 : 0x41;
+    for (size_t i = 0; i < body; i++)
+        out[n++] = (uint8_t)((i * 31 + seed * 7) % 251 + 1);
+    return n;
+}
+
+int main(int argc, char **argv)
+{
+    unsigned viewers = 1000, frames = 300;
+    uint16_t profile = MEDIA_SRTP_AEAD_AES_128_GCM;
+    int c;
+    while ((c = getopt(argc, argv, "n:f:r:p:")) != -1) {
+        switch (c) {
+        case 'n':
+            viewers = (unsigned)atoi(optarg);
+            break;
+        case 'f':
+            frames = (unsigned)atoi(optarg);
+            break;
+        case 'r':
+            mb_nrx = (unsigned)atoi(optarg);
+            break;
+        case 'p':
+            profile =
+                strcmp(optarg, "cm") ? MEDIA_SRTP_AEAD_AES_128_GCM : MEDIA_SRTP_AES128_CM_SHA1_80;
+            break;
+        default:
+            fprintf(stderr, "usage: mediabench [-n viewers] [-f frames] [-r receivers] "
+                            "[-p gcm|cm]\n");
+            return 2;
+        }
+    }
+    if (mb_nrx < 1 || mb_nrx > MB_MAX_RX || viewers < 1)
+        return 2;
+
+    static struct config cfg;
+    config_defaults(&cfg);
+    snprintf(cfg.shm_prefix, sizeof(cfg.shm_prefix), "rcmb-%d", (int)getpid());
+    struct ctl ctl;
+    if (ctl_init_private(&ctl) < 0)
+        return 1;
+    struct ctl_counters *cnt = &ctl_slot(&ctl, 0)->counters;
+    char name[64], err[128];
+    snprintf(name, sizeof(name), "%s.bench", cfg.shm_prefix);
+    struct ring_writer_opts o = {.slot_count = 1024, .data_size = 16 << 20, .mtu = 1200};
+    struct ring_writer *wr;
+    if (ring_writer_open(&wr, name, &o, err, sizeof(err)) < 0) {
+        fprintf(stderr, "mediabench: ring: %s\n", err);
+        return 1;
+    }
+    struct ring_track t = {.codec = RING_CODEC_H264, .clock_rate = 90000, .channels = 1};
+    ring_writer_set_track(wr, 0, &t);
+
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct sockaddr_in sa, ra[MB_MAX_RX];
+    int sfd = mb_udp(&sa);
+    for (unsigned i = 0; i < mb_nrx; i++)
+        mb_rx[i] = mb_udp(&ra[i]);
+    struct media_worker *w;
+    if (media_worker_init(&w, &loop, &cfg, &ctl, cnt, sfd) < 0)
+        return 1;
+
+    static uint8_t buf[80000];
+    unsigned seq = 0;
+    uint32_t ts = 0;
+    size_t n = mb_frame(buf, true, 60000, seq++);
+    ring_writer_write(wr, 0, RING_FRAME_KEY, ts,
+                      (uint32_t)pack_count(RING_CODEC_H264, buf, n, 1200), buf, n);
+    media_send_run(w);
+
+    uint8_t keying[60];
+    for (size_t i = 0; i < sizeof(keying); i++)
+        keying[i] = (uint8_t)(i * 11 + 5);
+    struct media_viewer *v = calloc(viewers, sizeof(*v));
+    for (unsigned i = 0; i < viewers; i++) {
+        media_viewer_init(&v[i]);
+        struct media_viewer_params p = {.path = "bench",
+                                        .remote = (struct sockaddr *)&ra[i % mb_nrx],
+                                        .remote_len = sizeof(ra[0]),
+                                        .srtp_profile = profile,
+                                        .keying = keying,
+                                        .keying_len = media_srtp_keying_len(profile)};
+        p.tracks[0] = (struct media_track_params){
+            .flags = MEDIA_TRACK_SEND | MEDIA_TRACK_NACK, .pt = 96, .playout_delay_id = 6};
+        if (media_viewer_start(w, &v[i], &p) < 0)
+            return 1;
+    }
+    pthread_t th;
+    pthread_create(&th, NULL, mb_drain, NULL);
+
+    uint64_t cpu = 0, wall0 = ctl_now_ns(), pk0 = 0, rx0 = 0;
+    for (unsigned f = 0; f < frames; f++) {
+        bool key = f % 60 == 59;
+        ts += 3000;
+        n = mb_frame(buf, key, key ? 60000 : 7000, seq++);
+        ring_writer_write(wr, 0, key ? RING_FRAME_KEY : 0, ts,
+                          (uint32_t)pack_count(RING_CODEC_H264, buf, n, 1200), buf, n);
+        if (f == 10) { /* after catch-up: measure steady state only */
+            pk0 = ctl_read(&cnt->pkts_sent);
+            rx0 = atomic_load(&mb_received);
+            cpu = 0;
+            wall0 = ctl_now_ns();
+        }
+        uint64_t c0 = mb_thread_cpu_ns();
+        while (media_send_run(w))
+            ;
+        cpu += mb_thread_cpu_ns() - c0;
+        /* Let the drain thread keep up (it shares two cores with everything else). */
+        for (int i = 0; i < 200 && atomic_load(&mb_received) + 20000 < ctl_read(&cnt->pkts_sent);
+             i++)
+            usleep(1000);
+    }
+    uint64_t wall = ctl_now_ns() - wall0;
+    usleep(100000);
+    atomic_store(&mb_stop, true);
+    pthread_join(th, NULL);
+    uint64_t pk = ctl_read(&cnt->pkts_sent) - pk0, rx = atomic_load(&mb_received) - rx0;
+    printf("{\"viewers\":%u,\"profile\":\"%s\",\"frames\":%u,\"pkts_sent\":%llu,"
+           "\"pkts_received\":%llu,\"send_drops\":%llu,\"sendmmsg_calls\":%llu,"
+           "\"cpu_us_per_pkt\":%.3f,\"wall_s\":%.2f}\n",
+           viewers, profile == MEDIA_SRTP_AEAD_AES_128_GCM ? "gcm" : "cm", frames - 11,
+           (unsigned long long)pk, (unsigned long long)rx,
+           (unsigned long long)ctl_read(&cnt->send_drops), (unsigned long long)w->batches,
+           pk ? (double)cpu / 1000.0 / (double)pk : 0.0, (double)wall / 1e9);
+    for (unsigned i = 0; i < viewers; i++)
+        media_viewer_stop(w, &v[i]);
+    media_worker_free(w);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_loop_close(&loop);
+    free(v);
+    ring_writer_close(wr, true);
+    ctl_free(&ctl);
+    return 0;
+}
