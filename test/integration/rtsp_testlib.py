@@ -140,8 +140,9 @@ def reference_opus(mkv):
                 "-"])
     out, off = [], 0
     for s in sizes:
-        out.append(blob[off:off + int(s)])
-        off += int(s)
+        n = int(s.split(b",")[0])
+        out.append(blob[off:off + n])
+        off += n
     check(off == len(blob), "opus reference: sizes and data disagree")
     return out
 
