@@ -1,7 +1,9 @@
 # whep_env.sh: shared setup for the test_whep_* integration tests (sourced, not run).
-# whep_start HTTP_PORT UDP_BASE [extra [server] lines] starts ringcast-ingest on the demo clip
-# (path "demo") and one standalone ringcast-egress with a config in a temp dir, waits (bounded)
-# until both are ready, and arranges for everything to be stopped and removed on exit.
+# whep_start HTTP_PORT UDP_BASE [config lines] starts ringcast-ingest on the demo clip (path
+# "demo") and WHEP_WORKERS (default 1) standalone ringcast-egress workers sharing the HTTP
+# port, with a config in a temp dir (the extra lines go after the [server] keys), waits
+# (bounded) until all are ready, and arranges for everything to be stopped and removed on
+# exit. Worker 0 logs to $work/egress.log, worker i > 0 to $work/egress$i.log.
 set -euo pipefail
 bin=${RINGCAST_BIN:?RINGCAST_BIN: folder of the built programs}
 top=${RINGCAST_TOP:?RINGCAST_TOP: repository root}
@@ -40,7 +42,7 @@ whep_start() {
         echo "[server]"
         echo "http_listen = 127.0.0.1:$http_port"
         echo "udp_port_base = $udp_base"
-        echo "workers = 1"
+        echo "workers = ${WHEP_WORKERS:-1}"
         echo "shm_prefix = $prefix"
         echo "log_level = debug"
         for line in "$@"; do echo "$line"; done
@@ -50,10 +52,14 @@ whep_start() {
     "$bin/ringcast-ingest" --path demo --source "file:$top/etc/demo.h264" \
         -c "$work/ringcast.conf" 2>"$work/ingest.log" &
     pids+=($!)
-    "$bin/ringcast-egress" --index 0 -c "$work/ringcast.conf" 2>"$work/egress.log" &
-    pids+=($!)
-    egress_pid=$!
-    wait_for_line "$work/egress.log" 10 "serving WHEP"
+    local i log
+    for ((i = 0; i < ${WHEP_WORKERS:-1}; i++)); do
+        log="$work/egress$([ $i = 0 ] || echo $i).log"
+        "$bin/ringcast-egress" --index $i -c "$work/ringcast.conf" 2>"$log" &
+        pids+=($!)
+        [ $i = 0 ] && egress_pid=$!
+        wait_for_line "$log" 10 "serving WHEP"
+    done
     wait_for_line "$work/ingest.log" 10 "looping"
 }
 
