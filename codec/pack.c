@@ -130,10 +130,16 @@ static bool walker_next_piece(struct walker *w, struct piece *p)
     return true;
 }
 
+/* Header bytes directly after header bytes extend one segment: an aggregate of n units then
+ * takes 2n segments (header + first size, unit, size, unit, ...). */
 static void add_own(struct pack_pkt *pkt, const uint8_t *bytes, unsigned n)
 {
     memcpy(pkt->hdr + pkt->hdr_len, bytes, n);
-    pkt->seg[pkt->n_seg++] = (struct pack_seg){.off = pkt->hdr_len, .len = n, .own = 1};
+    struct pack_seg *last = pkt->n_seg ? &pkt->seg[pkt->n_seg - 1] : NULL;
+    if (last && last->own)
+        last->len += n;
+    else
+        pkt->seg[pkt->n_seg++] = (struct pack_seg){.off = pkt->hdr_len, .len = n, .own = 1};
     pkt->hdr_len = (uint8_t)(pkt->hdr_len + n);
     pkt->len += n;
 }

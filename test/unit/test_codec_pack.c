@@ -169,6 +169,19 @@ static void test_params_aggregated(void **state)
     assert_int_equal(pack_frame(RING_CODEC_H264, lone, sizeof(lone), 1200, pkts, 4), 2);
     assert_int_equal(pkts[0].n_seg, 1);
     assert_int_equal(pkts[0].hdr_len, 0);
+    /* More parameter sets than one aggregate takes: PACK_AGG_MAX, then the rest. */
+    size_t n = 0;
+    for (int i = 0; i < PACK_AGG_MAX + 2; i++) {
+        memcpy(au + n, "\0\0\0\1\x68\xce\x3c", 7);
+        au[n + 7] = (uint8_t)(0x80 | i);
+        n += 8;
+    }
+    memcpy(au + n, "\0\0\0\1\x65\x88", 6);
+    n += 6;
+    assert_int_equal(round_trip(RING_CODEC_H264, au, n, 1200), 3);
+    assert_int_equal(pack_frame(RING_CODEC_H264, au, n, 1200, pkts, 4), 3);
+    assert_int_equal(pkts[0].n_seg, 2 * PACK_AGG_MAX);
+    assert_int_equal(pkts[0].len, 1 + PACK_AGG_MAX * (2 + 4));
     /* pack_frame with a short array still counts them all. */
     assert_int_equal(pack_frame(RING_CODEC_H264, lone, sizeof(lone), 1200, pkts, 1), 2);
 }
