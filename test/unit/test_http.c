@@ -1,0 +1,141 @@
+/* test_http.c: HTTP/1.1 request parsing behind libre's decoder: split reads, pipelining,
+ * keep-alive rules, and the limits libre lacks (header cap, body cap, wrapping or negative
+ * Content-Length, chunked bodies), plus response header assembly. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "egress/http.h"
+
+static int parse(const char *s, struct httpd_request *req)
+{
+    return httpd_parse_request((const uint8_t *)s, strlen(s), req);
+}
+
+static void whep_post(void **state)
+{
+    (void)state;
+    const char *s = "POST /demo/whep?x=1 HTTP/1.1\r\nHost: a\r\nContent-Type: application/sdp\r\n"
+                    "Authorization: Bearer t0k\r\nContent-Length: 5\r\n\r\nv=0\r\nGET";
+    struct httpd_request req;
+    int n = parse(s, &req);
+    assert_int_equal(n, (int)strlen(s) - 3); /* the next request's bytes are not consumed */
+    assert_string_equal(req.method, "POST");
+    assert_string_equal(req.path, "/demo/whep");
+    assert_string_equal(req.content_type, "application/sdp");
+    assert_string_equal(req.authorization, "Bearer t0k");
+    assert_int_equal(req.keep_alive, 1);
+    assert_int_equal(req.body_len, 5);
+    assert_memory_equal(req.body, "v=0\r\n", 5);
+}
+
+static void split_reads(void **state)
+{
+    (void)state;
+    const char *s = "POST /a/whep HTTP/1.1\r\nContent-Length: 4\r\n\r\nbody";
+    struct httpd_request req;
+    size_t len = strlen(s);
+    /* Every proper prefix needs more bytes; the whole request parses. */
+    for (size_t i = 0; i < len; i++)
+        assert_int_equal(httpd_parse_request((const uint8_t *)s, i, &req), 0);
+    assert_int_equal(httpd_parse_request((const uint8_t *)s, len, &req), (int)len);
+}
+
+static void keep_alive_rules(void **state)
+{
+    (void)state;
+    struct httpd_request req;
+    assert_true(parse("GET / HTTP/1.1\r\nConnection: close\r\n\r\n", &req) > 0);
+    assert_int_equal(req.keep_alive, 0);
+    assert_true(parse("GET / HTTP/1.0\r\n\r\n", &req) > 0);
+    assert_int_equal(req.keep_alive, 0);
+    assert_true(parse("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", &req) > 0);
+    assert_int_equal(req.keep_alive, 1);
+}
+
+static void limits(void **state)
+{
+    (void)state;
+    struct httpd_request req;
+    /* Headers: no end within 16 KiB. */
+    size_t big = HTTPD_MAX_HEADER + 10;
+    char *p = malloc(big + 1);
+    memset(p, 'a', big);
+    memcpy(p, "GET / HTTP/1.1\r\nX: ", 19);
+    p[big] = '\0';
+    assert_int_equal(parse(p, &req), -EMSGSIZE);
+    free(p);
+    assert_int_equal(httpd_error_status(-EMSGSIZE), 431);
+    /* Bodies over 64 KiB, including values libre would wrap to small ones. */
+    assert_int_equal(parse("POST / HTTP/1.1\r\nContent-Length: 65537\r\n\r\n", &req), -EFBIG);
+    assert_int_equal(parse("POST / HTTP/1.1\r\nContent-Length: 4294967297\r\n\r\n", &req), -EFBIG);
+    assert_int_equal(
+        parse("POST / HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n", &req), -EFBIG);
+    assert_int_equal(httpd_error_status(-EFBIG), 413);
+    assert_int_equal(parse("POST / HTTP/1.1\r\nContent-Length: -5\r\n\r\n", &req), -EBADMSG);
+    assert_int_equal(
+        parse("POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", &req), -EBADMSG);
+    assert_int_equal(parse("POST / HTTP/1.1\r\nContent-Length: \r\n\r\n", &req), -EBADMSG);
+    assert_int_equal(parse("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", &req),
+                     -ENOTSUP);
+    assert_int_equal(httpd_error_status(-ENOTSUP), 501);
+    /* The largest body is accepted. */
+    size_t hl = strlen("POST / HTTP/1.1\r\nContent-Length: 65536\r\n\r\n");
+    p = calloc(1, hl + HTTPD_MAX_BODY + 1);
+    memcpy(p, "POST / HTTP/1.1\r\nContent-Length: 65536\r\n\r\n", hl);
+    assert_int_equal(httpd_parse_request((const uint8_t *)p, hl + HTTPD_MAX_BODY, &req),
+                     (int)(hl + HTTPD_MAX_BODY));
+    free(p);
+}
+
+static void garbage(void **state)
+{
+    (void)state;
+    struct httpd_request req;
+    assert_int_equal(parse("\x01\x02garbage\r\n\r\n", &req), -EBADMSG);
+    assert_int_equal(parse("GET noslash HTTP/1.1\r\n\r\n", &req), -EBADMSG);
+    assert_int_equal(parse("GET / HTTP/2.0\r\n\r\n", &req), -EBADMSG);
+    assert_int_equal(parse("VERYLONGMETHODNAMEXX / HTTP/1.1\r\n\r\n", &req), -EBADMSG);
+    assert_int_equal(parse("\r\n\r\n", &req), -EBADMSG);
+    /* A value longer than its field is refused, not cut. */
+    char buf[1024];
+    snprintf(buf, sizeof(buf), "GET / HTTP/1.1\r\nContent-Type: %0200d\r\n\r\n", 0);
+    assert_int_equal(parse(buf, &req), -EBADMSG);
+}
+
+static void response_headers(void **state)
+{
+    (void)state;
+    struct httpd_response r = {0};
+    httpd_add_header(&r, "Location", "/%s/whep/%s", "demo", "00ab");
+    httpd_add_header(&r, "ETag", "\"%s\"", "00ab");
+    assert_string_equal(r.headers, "Location: /demo/whep/00ab\r\nETag: \"00ab\"\r\n");
+    /* Overflow leaves what fits, well formed. */
+    char big[2000];
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    size_t before = r.headers_len;
+    httpd_add_header(&r, "X-Big", "%s", big);
+    assert_int_equal(r.headers_len, before);
+    assert_int_equal(strlen(r.headers), before);
+    httpd_set_text(&r, 404, "unknown path\n");
+    assert_int_equal(r.status, 404);
+    assert_int_equal(r.body_len, 13);
+    assert_string_equal(httpd_reason(201), "Created");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(whep_post),        cmocka_unit_test(split_reads),
+        cmocka_unit_test(keep_alive_rules), cmocka_unit_test(limits),
+        cmocka_unit_test(garbage),          cmocka_unit_test(response_headers),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
