@@ -195,7 +195,21 @@ class Harness:
                "--clip", mkv, "--kind", kind]
         if server_ports:
             cmd += ["--server-ports", server_ports]
-        p = self.spawn(cmd, "camera-%d.log" % len(self.procs), pipe_stdout=True)
+        return self.server(cmd)
+
+    def fake(self, port):
+        """The scripted misbehaving peer; its events go to self.events_path."""
+        self.events_path = os.path.join(self.tmp, "fake-events.jsonl")
+        return self.server(["/usr/bin/python3", os.path.join(HERE, "rtsp_fake.py"), "--port",
+                            str(port), "--events", self.events_path])
+
+    def events(self):
+        with open(self.events_path) as f:
+            return [json.loads(x) for x in f if x.strip()]
+
+    def server(self, cmd):
+        """Starts a server that prints "READY" once listening, and waits for that line."""
+        p = self.spawn(cmd, "server-%d.log" % len(self.procs), pipe_stdout=True)
         # Wait for its READY line (bounded), the server is listening after it.
         deadline = time.monotonic() + 15
         line = b""
@@ -210,22 +224,25 @@ class Harness:
         check(line.startswith(b"READY"), "camera did not start: %r" % line)
         return p
 
-    def config(self, source, transport="tcp", extra=""):
-        path = os.path.join(self.tmp, "ringcast.conf")
+    def config(self, source, transport="tcp", extra="", prefix=None, name="ringcast.conf"):
+        path = os.path.join(self.tmp, name)
         with open(path, "w") as f:
             f.write("[server]\nshm_prefix = %s\nlog_level = info\n\n[path cam]\nsource = %s\n"
-                    "transport = %s\n%s" % (self.prefix, source, transport, extra))
+                    "transport = %s\n%s" % (prefix or self.prefix, source, transport, extra))
         return path
 
     def ingest(self, conf, ctl_slot=None, env=None):
+        """Starts ringcast-ingest for path "cam"; the process's log_path is its stderr."""
         cmd = [os.path.join(BIN, "ringcast-ingest"), "--path", "cam", "-c", conf]
         if ctl_slot is not None:
             cmd += ["--ctl-slot", str(ctl_slot)]
-        self.ingest_log = os.path.join(self.tmp, "ingest-%d.log" % len(self.procs))
-        return self.spawn(cmd, os.path.basename(self.ingest_log), env=env)
+        log_name = "ingest-%d.log" % len(self.procs)
+        p = self.spawn(cmd, log_name, env=env)
+        p.log_path = self.ingest_log = os.path.join(self.tmp, log_name)
+        return p
 
-    def log(self):
-        with open(self.ingest_log, "rb") as f:
+    def log(self, proc=None):
+        with open(proc.log_path if proc else self.ingest_log, "rb") as f:
             return f.read().decode(errors="replace")
 
     def stop(self, p, sig=signal.SIGTERM, timeout=5):
@@ -237,10 +254,10 @@ class Harness:
 
     # ---- the ring ----
 
-    def ring(self, data=True):
+    def ring(self, data=True, prefix=None):
         """(header, {track: info}, [frames]) as ringdump prints them; None if no ring yet."""
         cmd = [os.path.join(BIN, "ringdump")] + ([] if data else ["--no-data"])
-        p = subprocess.run(cmd + ["%s.cam" % self.prefix], stdout=subprocess.PIPE,
+        p = subprocess.run(cmd + ["%s.cam" % (prefix or self.prefix)], stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, timeout=30)
         if p.returncode != 0:
             return None
@@ -258,27 +275,27 @@ class Harness:
                                                               if p.args[0] != "/usr/bin/python3"
                                                               else p.args[1], p.returncode))
 
-    def wait_frames(self, pred, timeout, what):
+    def wait_frames(self, pred, timeout, what, prefix=None):
         """Polls the ring (bounded) until pred(frames) holds; the ring has no event a
         separate process could wait on without becoming a reader itself."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self.check_alive()
-            r = self.ring(data=False)
+            r = self.ring(data=False, prefix=prefix)
             if r and pred(r[2]):
                 return
             time.sleep(0.2)
         raise Failure("timed out after %d s waiting for %s" % (timeout, what))
 
-    def wait_log(self, text, timeout):
+    def wait_log(self, text, timeout, proc=None):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self.check_alive()
-            if text in self.log():
+            if text in self.log(proc):
                 return
             time.sleep(0.1)
         raise Failure("no log line with %r within %d s; log:\n%s" % (text, timeout,
-                                                                     self.log()[-2000:]))
+                                                                     self.log(proc)[-2000:]))
 
     # ---- a control segment of our own, to read the ingest's counters ----
 

@@ -1,0 +1,226 @@
+#!/usr/bin/python3
+"""rtsp_fake.py: a scripted RTSP peer doing what well-behaved servers never do, chosen by
+the URL path of the client's first request:
+
+  /ok        a plain session: answers OPTIONS/DESCRIBE/SETUP/PLAY, streams synthetic
+             H.264 (SPS, PPS, IDR every 25 frames, P frames) interleaved at 25 fps
+  /basic     like /ok behind Basic auth (user "user", password "secret")
+  /digest    like /ok behind Digest MD5 auth, qop=auth (same credentials)
+  /redirect  DESCRIBE answers 302 to /ok
+  /missing   DESCRIBE answers 404
+  /garbled   answers OPTIONS with bytes that are not RTSP
+  /badlen    after PLAY and a few good frames, an interleaved frame of length 2
+  /stall     accepts and reads, never answers
+  /nortp     PLAY succeeds, then no RTP at all
+
+  rtsp_fake.py --port P --events FILE   prints "READY P"; one JSON line per event in FILE
+"""
+import argparse
+import base64
+import hashlib
+import json
+import socket
+import socketserver
+import struct
+import sys
+import threading
+import time
+
+USER, PASSWORD, REALM = "user", "secret", "ringcast-test"
+NONCE = "6f1c2e0d9a8b7c6d"
+SPS = base64.b64decode("Z0LADdoFB+wEQAAAAwBAAAAMg8UKqA==")
+PPS = base64.b64decode("aM4PyA==")
+SDP = ("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=fake\r\nt=0 0\r\na=control:*\r\n"
+       "m=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n"
+       "a=fmtp:96 packetization-mode=1\r\na=control:track0\r\n")
+
+lock = threading.Lock()
+events_file = None
+
+
+def event(**kw):
+    kw["t"] = time.monotonic()
+    with lock:
+        events_file.write(json.dumps(kw) + "\n")
+        events_file.flush()
+
+
+def md5(s):
+    return hashlib.md5(s.encode()).hexdigest()
+
+
+def auth_params(value):
+    out = {}
+    for part in value.split(" ", 1)[1].split(","):
+        if "=" in part:
+            k, v = part.strip().split("=", 1)
+            out[k] = v.strip('"')
+    return out
+
+
+class Session(socketserver.BaseRequestHandler):
+    def setup(self):
+        self.scenario = None
+        self.buf = b""
+        self.streaming = None
+
+    def read_request(self):
+        while b"\r\n\r\n" not in self.buf:
+            data = self.request.recv(4096)
+            if not data:
+                return None
+            self.buf += data
+            # The client's interleaved RTCP (receiver reports) precedes or follows requests.
+            while self.buf.startswith(b"$") and len(self.buf) >= 4:
+                n = struct.unpack(">H", self.buf[2:4])[0]
+                if len(self.buf) < 4 + n:
+                    break
+                self.buf = self.buf[4 + n:]
+        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        lines = head.decode(errors="replace").split("\r\n")
+        method, uri, _ = lines[0].split(" ", 2)
+        hdrs = {}
+        for ln in lines[1:]:
+            k, _, v = ln.partition(":")
+            hdrs[k.strip().lower()] = v.strip()
+        return method, uri, hdrs
+
+    def reply(self, cseq, status="200 OK", headers=(), body=b""):
+        msg = "RTSP/1.0 %s\r\nCSeq: %s\r\n" % (status, cseq)
+        for h in headers:
+            msg += h + "\r\n"
+        if body:
+            msg += "Content-Length: %d\r\n" % len(body)
+        self.request.sendall(msg.encode() + b"\r\n" + body)
+
+    def authorized(self, method, hdrs):
+        value = hdrs.get("authorization", "")
+        if self.scenario == "basic":
+            want = "Basic " + base64.b64encode(("%s:%s" % (USER, PASSWORD)).encode()).decode()
+            return value == want
+        if not value.startswith("Digest "):
+            return False
+        p = auth_params(value)
+        ha1 = md5("%s:%s:%s" % (p.get("username"), REALM, PASSWORD))
+        ha2 = md5("%s:%s" % (method, p.get("uri")))
+        want = md5("%s:%s:%s:%s:%s:%s" % (ha1, NONCE, p.get("nc"), p.get("cnonce"), "auth",
+                                          ha2))
+        return p.get("username") == USER and p.get("nonce") == NONCE and \
+            p.get("response") == want
+
+    def challenge(self, cseq):
+        if self.scenario == "basic":
+            h = 'WWW-Authenticate: Basic realm="%s"' % REALM
+        else:
+            h = 'WWW-Authenticate: Digest realm="%s", nonce="%s", qop="auth", ' \
+                'algorithm=MD5' % (REALM, NONCE)
+        self.reply(cseq, "401 Unauthorized", [h])
+
+    def handle(self):
+        event(ev="connect")
+        try:
+            while True:
+                req = self.read_request()
+                if req is None:
+                    break
+                method, uri, hdrs = req
+                cseq = hdrs.get("cseq", "0")
+                if self.scenario is None:
+                    self.scenario = uri.split("://", 1)[-1].split("/", 1)[-1].split("/")[0]
+                event(ev="request", method=method, scenario=self.scenario,
+                      auth=hdrs.get("authorization", "").split(" ")[0])
+                if not self.answer(method, uri, hdrs, cseq):
+                    break
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            if self.streaming:
+                self.streaming.set()
+            event(ev="close", scenario=self.scenario)
+
+    def answer(self, method, uri, hdrs, cseq):
+        sc = self.scenario
+        if sc == "stall":
+            return True
+        if sc == "garbled":
+            self.request.sendall(b"\x17\x03\x03 this is not rtsp at all\r\n\r\n")
+            return True
+        if sc in ("basic", "digest") and not self.authorized(method, hdrs):
+            self.challenge(cseq)
+            return True
+        if method == "OPTIONS":
+            self.reply(cseq, headers=["Public: OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN"])
+        elif method == "DESCRIBE":
+            if sc == "redirect":
+                port = self.server.server_address[1]
+                self.reply(cseq, "302 Moved Temporarily",
+                           ["Location: rtsp://127.0.0.1:%d/ok" % port])
+            elif sc == "missing":
+                self.reply(cseq, "404 Not Found")
+            else:
+                base = uri if uri.endswith("/") else uri + "/"
+                self.reply(cseq, headers=["Content-Type: application/sdp",
+                                          "Content-Base: " + base], body=SDP.encode())
+        elif method == "SETUP":
+            self.reply(cseq, headers=["Transport: RTP/AVP/TCP;unicast;interleaved=0-1",
+                                      "Session: 12345678;timeout=60"])
+        elif method == "PLAY":
+            self.reply(cseq, headers=["Session: 12345678"])
+            if sc != "nortp":
+                self.streaming = threading.Event()
+                threading.Thread(target=self.stream, args=(self.streaming,),
+                                 daemon=True).start()
+        elif method == "TEARDOWN":
+            self.reply(cseq)
+            return False
+        else:
+            self.reply(cseq)
+        return True
+
+    def stream(self, stop):
+        seq, ts, n = 1000, 90000, 0
+        try:
+            while not stop.is_set():
+                if self.scenario == "badlen" and n == 10:
+                    self.request.sendall(b"$\x00\x00\x02xx")
+                    event(ev="sent_badlen")
+                    return
+                nal_list = [SPS, PPS, b"\x65\x88" + bytes(range(200))] if n % 25 == 0 else \
+                    [b"\x41\x9a" + bytes([n & 0xFF]) * 100]
+                for i, nal in enumerate(nal_list):
+                    marker = 0x80 if i == len(nal_list) - 1 else 0
+                    pkt = struct.pack(">BBHII", 0x80, marker | 96, seq & 0xFFFF, ts,
+                                      0x1234) + nal
+                    self.request.sendall(b"$\x00" + struct.pack(">H", len(pkt)) + pkt)
+                    seq += 1
+                ts += 3600
+                n += 1
+                stop.wait(0.04)
+        except OSError:
+            pass
+
+
+class Server(socketserver.ThreadingTCPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--events", required=True)
+    args = ap.parse_args()
+    global events_file
+    events_file = open(args.events, "w")
+    srv = Server(("127.0.0.1", args.port), Session)
+    print("READY %d" % args.port, flush=True)
+    try:
+        srv.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    import signal
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
+    main()
