@@ -470,10 +470,7 @@ int media_worker_init(struct media_worker **out, uv_loop_t *loop, const struct c
     w->cnt = counters;
     w->fd = udp_fd;
     w->supervised = !ctl->private_copy;
-    for (unsigned i = 0; i < MEDIA_BATCH; i++) {
-        w->msg[i].msg_hdr.msg_iov = &w->iov[i];
-        w->msg[i].msg_hdr.msg_iovlen = 1;
-    }
+    w->gso = true; /* measured faster than sendmmsg of single datagrams: see mediabench */
     uint64_t r;
     media_random(&r, sizeof(r));
     snprintf(w->cname, sizeof(w->cname), "rc%016llx", (unsigned long long)r);

@@ -9,11 +9,13 @@
 #include "egress/media.h"
 #include "shm/doorbell.h"
 
-#define MEDIA_BATCH             256 /* datagrams per sendmmsg */
-#define MEDIA_FRAMES_PER_WAKEUP 32  /* live frames per path per wakeup, then yield */
-#define MEDIA_CATCHUP_FRAMES    4   /* catch-up video frames per viewer per wakeup */
-#define MEDIA_CATCHUP_COMPRESS  8   /* catch-up frames play this many times faster */
-#define MEDIA_EXT_MAX           28  /* RTP header extension block we may add */
+#define MEDIA_BATCH             256   /* datagrams per sendmmsg */
+#define MEDIA_GSO_SEGS          48    /* below the kernel's UDP_MAX_SEGMENTS (64) */
+#define MEDIA_GSO_BYTES         60000 /* below the 64 KiB of one UDP GSO send */
+#define MEDIA_FRAMES_PER_WAKEUP 32    /* live frames per path per wakeup, then yield */
+#define MEDIA_CATCHUP_FRAMES    4     /* catch-up video frames per viewer per wakeup */
+#define MEDIA_CATCHUP_COMPRESS  8     /* catch-up frames play this many times faster */
+#define MEDIA_EXT_MAX           28    /* RTP header extension block we may add */
 #define MEDIA_SR_INTERVAL_NS    1000000000ull
 #define MEDIA_TICK_MS           200 /* the worker's one RTCP/housekeeping timer */
 #define MEDIA_SNDBUF            (8 << 20)
@@ -55,13 +57,24 @@ struct media_worker {
     struct pack_pkt *pk;
     size_t pk_cap;
 
-    /* The send batch: nb datagrams built in buf slots, flushed by one sendmmsg. */
-    unsigned nb;
-    size_t slot; /* bytes per buf slot */
+    /* The send batch: nb datagrams built in buf slots (iov[i] is slot i), grouped into nm
+     * messages flushed by one sendmmsg. With gso, consecutive datagrams to one viewer of one
+     * size (a frame's full fragments) share a message with a UDP_SEGMENT size: the kernel
+     * then routes and allocates once per viewer and frame rather than once per packet. */
+    unsigned nb, nm;
+    bool gso;
+    bool run_open; /* the last message may take more segments of its size */
+    size_t slot;   /* bytes per buf slot */
     uint8_t *buf;
-    struct mmsghdr msg[MEDIA_BATCH];
     struct iovec iov[MEDIA_BATCH];
+    struct mmsghdr msg[MEDIA_BATCH];
     struct media_viewer *msg_viewer[MEDIA_BATCH];
+    uint16_t msg_seg[MEDIA_BATCH]; /* segment size: the message's first datagram's length */
+    uint32_t msg_bytes[MEDIA_BATCH];
+    union {
+        struct cmsghdr h;
+        char b[CMSG_SPACE(sizeof(uint16_t))];
+    } msg_ctrl[MEDIA_BATCH];
     uint64_t batches, batched; /* sendmmsg calls and datagrams, for measurements */
 };
 
@@ -78,6 +91,8 @@ int media_send_packet(struct media_worker *w, struct media_viewer *v, unsigned t
  * datagram of at most w->slot bytes there, then commits it for v. */
 uint8_t *media_batch_slot(struct media_worker *w);
 void media_batch_commit(struct media_worker *w, struct media_viewer *v, size_t len);
+/* Takes back the datagram committed last. */
+void media_batch_uncommit(struct media_worker *w);
 /* Sends what is queued; counts drops; never blocks. */
 void media_batch_flush(struct media_worker *w);
 /* Positions a starting viewer: the latest keyframe (catch-up) or the live edge. */

@@ -6,6 +6,7 @@
  * Nothing here allocates, logs or makes a syscall per packet. */
 #include <errno.h>
 #include <string.h>
+#include <netinet/udp.h>
 
 #include "codec/codec.h"
 #include "egress/media_priv.h"
@@ -62,24 +63,81 @@ uint8_t *media_batch_slot(struct media_worker *w)
 
 void media_batch_commit(struct media_worker *w, struct media_viewer *v, size_t len)
 {
+    unsigned m = w->nm - 1;
     w->iov[w->nb].iov_len = len;
-    w->msg[w->nb].msg_hdr.msg_name = v->rec.remote;
-    w->msg[w->nb].msg_hdr.msg_namelen = v->rec.remote_len;
-    w->msg_viewer[w->nb] = v;
+    if (w->gso && w->nm && w->run_open && w->msg_viewer[m] == v && len <= w->msg_seg[m] &&
+        w->msg[m].msg_hdr.msg_iovlen < MEDIA_GSO_SEGS && w->msg_bytes[m] + len <= MEDIA_GSO_BYTES) {
+        /* Another segment: only the last one of a message may be shorter. */
+        w->msg[m].msg_hdr.msg_iovlen++;
+        w->msg_bytes[m] += (uint32_t)len;
+        w->run_open = len == w->msg_seg[m];
+    } else {
+        struct msghdr *h = &w->msg[w->nm].msg_hdr;
+        h->msg_name = v->rec.remote;
+        h->msg_namelen = v->rec.remote_len;
+        h->msg_iov = &w->iov[w->nb];
+        h->msg_iovlen = 1;
+        w->msg_viewer[w->nm] = v;
+        w->msg_seg[w->nm] = (uint16_t)len;
+        w->msg_bytes[w->nm] = (uint32_t)len;
+        w->nm++;
+        w->run_open = true;
+    }
     w->nb++;
+}
+
+void media_batch_uncommit(struct media_worker *w)
+{
+    unsigned m = w->nm - 1;
+    w->msg_bytes[m] -= (uint32_t)w->iov[w->nb - 1].iov_len;
+    if (--w->msg[m].msg_hdr.msg_iovlen == 0)
+        w->nm--;
+    w->nb--;
+    w->run_open = false;
+}
+
+/* Attaches the UDP_SEGMENT size to each message of several datagrams. */
+static void media_batch_segments(struct media_worker *w)
+{
+    for (unsigned i = 0; i < w->nm; i++) {
+        struct msghdr *h = &w->msg[i].msg_hdr;
+        if (h->msg_iovlen < 2) {
+            h->msg_control = NULL;
+            h->msg_controllen = 0;
+            continue;
+        }
+        h->msg_control = w->msg_ctrl[i].b;
+        h->msg_controllen = sizeof(w->msg_ctrl[i].b);
+        struct cmsghdr *c = CMSG_FIRSTHDR(h);
+        c->cmsg_level = SOL_UDP;
+        c->cmsg_type = UDP_SEGMENT;
+        c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+        memcpy(CMSG_DATA(c), &w->msg_seg[i], sizeof(uint16_t));
+    }
+}
+
+/* Counts message i's datagrams as dropped. */
+static void media_batch_drop(struct media_worker *w, unsigned i)
+{
+    size_t n = w->msg[i].msg_hdr.msg_iovlen;
+    ctl_count(&w->cnt->send_drops, n);
+    w->msg_viewer[i]->rec.send_drops += n;
 }
 
 void media_batch_flush(struct media_worker *w)
 {
     unsigned i = 0;
     uint64_t bytes = 0, sent = 0;
-    while (i < w->nb) {
-        int n = sendmmsg(w->fd, w->msg + i, w->nb - i, MSG_DONTWAIT);
+    if (w->gso)
+        media_batch_segments(w);
+    while (i < w->nm) {
+        int n = sendmmsg(w->fd, w->msg + i, w->nm - i, MSG_DONTWAIT);
         w->batches++;
         if (n > 0) {
-            for (unsigned j = i; j < i + (unsigned)n; j++)
+            for (unsigned j = i; j < i + (unsigned)n; j++) {
                 bytes += w->msg[j].msg_len;
-            sent += (unsigned)n;
+                sent += w->msg[j].msg_hdr.msg_iovlen;
+            }
             i += (unsigned)n;
             continue;
         }
@@ -88,21 +146,29 @@ void media_batch_flush(struct media_worker *w)
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
             /* A full socket buffer: drop the rest of the batch rather than block the loop;
              * NACKs will ask for what mattered. */
-            ctl_count(&w->cnt->send_drops, w->nb - i);
-            for (; i < w->nb; i++)
-                w->msg_viewer[i]->rec.send_drops++;
+            for (; i < w->nm; i++)
+                media_batch_drop(w, i);
             break;
         }
-        /* Any other error belongs to datagram i (e.g. an ICMP unreachable reported back):
-         * drop it alone and carry on with the others. */
-        ctl_count(&w->cnt->send_drops, 1);
-        w->msg_viewer[i]->rec.send_drops++;
+        /* Any other error belongs to message i (e.g. an ICMP unreachable reported back, or a
+         * kernel without UDP GSO: then stop segmenting): drop it alone and carry on. */
+        if (n < 0 && (errno == EIO || errno == EINVAL) && w->msg[i].msg_hdr.msg_iovlen > 1)
+            w->gso = false;
+        media_batch_drop(w, i);
         i++;
     }
     w->batched += sent;
     ctl_count(&w->cnt->pkts_sent, sent);
     ctl_count(&w->cnt->bytes_sent, bytes);
     w->nb = 0;
+    w->nm = 0;
+}
+
+/* Discards what is queued (its frame was overwritten while being copied). */
+static void media_batch_discard(struct media_worker *w)
+{
+    w->nb = 0;
+    w->nm = 0;
 }
 
 /* Writes the RTP header (RFC 3550 5.1) and extension block for packet pk of frame f. */
@@ -197,7 +263,7 @@ static bool media_flush_frame(struct media_worker *w, struct media_path *p,
                               const struct ring_frame *f)
 {
     if (!ring_frame_still_valid(p->r, f)) {
-        w->nb = 0;
+        media_batch_discard(w);
         ctl_count(&w->cnt->ring_laps, 1);
         return false;
     }
@@ -233,7 +299,7 @@ static void media_send_live_frame(struct media_worker *w, struct media_path *p,
         if (n == 0 && (n = media_describe(w, p, f)) <= 0)
             return; /* unpacketizable: skip the frame for everyone */
         if (!media_queue_frame(w, p, v, f, n)) {
-            w->nb = 0;
+            media_batch_discard(w);
             ctl_count(&w->cnt->ring_laps, 1);
             return;
         }
@@ -265,7 +331,7 @@ static void media_catchup(struct media_worker *w, struct media_path *p, struct m
         if (n <= 0)
             continue;
         if (!media_queue_frame(w, p, v, &f, n) || !media_flush_frame(w, p, &f)) {
-            w->nb = 0;
+            media_batch_discard(w);
             v->rec.wait_key = 1;
             v->rec.next_frame = p->next_frame;
             break;
@@ -286,7 +352,7 @@ int media_send_packet(struct media_worker *w, struct media_viewer *v, unsigned t
     if (media_queue_packet(w, v, track, f, &pk, media_viewer_ts(v, track, f)) < 0)
         return 0;
     if (!ring_frame_still_valid(p->r, f)) { /* copied torn data: take it back */
-        w->nb--;
+        media_batch_uncommit(w);
         return 0;
     }
     return 1;

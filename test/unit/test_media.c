@@ -273,9 +273,23 @@ static void feed(struct fx *f, const struct rx_pkt *p, unsigned n)
             assert_int_equal(depack_push(f->dp, p[i].b, p[i].len), 0);
 }
 
+static void catchup_then_live(struct fx *f);
+
 static void test_catchup_then_live(void **state)
 {
+    catchup_then_live(*state);
+}
+
+/* The same without UDP GSO: one datagram per sendmmsg message. */
+static void test_catchup_then_live_no_gso(void **state)
+{
     struct fx *f = *state;
+    f->w->gso = false;
+    catchup_then_live(f);
+}
+
+static void catchup_then_live(struct fx *f)
+{
     static struct rx_pkt rx[2048];
     write_video(f, true, 20000); /* 17 packets */
     for (int i = 0; i < 5; i++)
@@ -547,6 +561,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_catchup_then_live, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_catchup_then_live_no_gso, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nack, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pli_fir, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lapped, setup, teardown),

@@ -3,7 +3,7 @@
  * viewers sending over loopback UDP to R receiver sockets drained by a second thread. Prints
  * one JSON line: the sending thread's CPU time (user + system, which includes the kernel's
  * loopback delivery) per packet sent. Usage:
- *   mediabench [-n VIEWERS] [-f FRAMES] [-r RECEIVERS] [-p gcm|cm] */
+ *   mediabench [-n VIEWERS] [-f FRAMES] [-r RECEIVERS] [-p gcm|cm] [-g 0|1 (UDP GSO)] */
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -101,14 +101,17 @@ int main(int argc, char **argv)
 {
     unsigned viewers = 1000, frames = 300;
     uint16_t profile = MEDIA_SRTP_AEAD_AES_128_GCM;
-    int c;
-    while ((c = getopt(argc, argv, "n:f:r:p:")) != -1) {
+    int c, gso = 1;
+    while ((c = getopt(argc, argv, "n:f:r:p:g:")) != -1) {
         switch (c) {
         case 'n':
             viewers = (unsigned)atoi(optarg);
             break;
         case 'f':
             frames = (unsigned)atoi(optarg);
+            break;
+        case 'g':
+            gso = atoi(optarg);
             break;
         case 'r':
             mb_nrx = (unsigned)atoi(optarg);
@@ -119,7 +122,7 @@ int main(int argc, char **argv)
             break;
         default:
             fprintf(stderr, "usage: mediabench [-n viewers] [-f frames] [-r receivers] "
-                            "[-p gcm|cm]\n");
+                            "[-p gcm|cm] [-g 0|1]\n");
             return 2;
         }
     }
@@ -153,6 +156,7 @@ int main(int argc, char **argv)
     struct media_worker *w;
     if (media_worker_init(&w, &loop, &cfg, &ctl, cnt, sfd) < 0)
         return 1;
+    w->gso = gso != 0;
 
     static uint8_t buf[80000];
     unsigned seq = 0;
@@ -211,10 +215,10 @@ int main(int argc, char **argv)
     uint64_t pk = ctl_read(&cnt->pkts_sent) - pk0, rx = atomic_load(&mb_received) - rx0;
     printf("{\"viewers\":%u,\"profile\":\"%s\",\"frames\":%u,\"pkts_sent\":%llu,"
            "\"pkts_received\":%llu,\"send_drops\":%llu,\"sendmmsg_calls\":%llu,"
-           "\"cpu_us_per_pkt\":%.3f,\"wall_s\":%.2f}\n",
+           "\"gso\":%d,\"cpu_us_per_pkt\":%.3f,\"wall_s\":%.2f}\n",
            viewers, profile == MEDIA_SRTP_AEAD_AES_128_GCM ? "gcm" : "cm", frames - 11,
            (unsigned long long)pk, (unsigned long long)rx,
-           (unsigned long long)ctl_read(&cnt->send_drops), (unsigned long long)w->batches,
+           (unsigned long long)ctl_read(&cnt->send_drops), (unsigned long long)w->batches, gso,
            pk ? (double)cpu / 1000.0 / (double)pk : 0.0, (double)wall / 1e9);
     for (unsigned i = 0; i < viewers; i++)
         media_viewer_stop(w, &v[i]);
