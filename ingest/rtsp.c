@@ -383,7 +383,11 @@ static void on_play(struct rtsp_source *s)
     }
     s->state = RTSP_PLAYING;
     uint64_t now = now_ns(s);
-    s->play_ns = s->last_rtp_ns = s->last_keepalive_ns = s->last_rr_ns = now;
+    s->play_ns = s->last_rtp_ns = now;
+    /* Keep-alive at half the session timeout (RFC 2326 12.37); the first receiver report
+     * soon, then every 5 s (RFC 3550 6.2's minimum interval). */
+    s->next_keepalive_ns = now + (uint64_t)s->session_timeout * 500000000ull;
+    s->next_rr_ns = now + 1000000000ull;
     uv_timer_stop(&s->timer);
     uv_timer_start(&s->tick, on_tick, 1000, 1000);
     log_info("rtsp path %s: %s: playing %s over %s", s->path, s->url_str, desc,
@@ -661,17 +665,16 @@ static void on_tick(uv_timer_t *t)
     }
     if (now - s->play_ns >= RTSP_HEALTHY_MS * 1000000ull)
         s->backoff_ms = RTSP_BACKOFF_MIN_MS;
-    /* Keep-alive at half the session timeout (RFC 2326 12.37); GET_PARAMETER when the
-     * server lists it, else OPTIONS, which every server answers. */
-    if (now - s->last_keepalive_ns >= (uint64_t)s->session_timeout * 500000000ull) {
-        s->last_keepalive_ns = now;
+    /* GET_PARAMETER when the server lists it, else OPTIONS, which every server answers. */
+    if (now >= s->next_keepalive_ns) {
+        s->next_keepalive_ns = now + (uint64_t)s->session_timeout * 500000000ull;
         const char *m = s->use_get_parameter ? "GET_PARAMETER" : "OPTIONS";
         request_or_fail(s, m, s->sdp.control, "");
         if (s->state != RTSP_PLAYING)
             return;
     }
-    if (now - s->last_rr_ns >= 5000000000ull) {
-        s->last_rr_ns = now;
+    if (now >= s->next_rr_ns) {
+        s->next_rr_ns = now + 5000000000ull;
         rtsp_media_send_reports(s, now);
     }
 }

@@ -113,8 +113,8 @@ struct rtsp_source {
     uint64_t backoff_ms;
     uint64_t play_ns; /* when PLAY succeeded */
     uint64_t last_rtp_ns;
-    uint64_t last_keepalive_ns;
-    uint64_t last_rr_ns;
+    uint64_t next_keepalive_ns;
+    uint64_t next_rr_ns;
 };
 
 /* rtsp.c */

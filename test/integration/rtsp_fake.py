@@ -12,6 +12,9 @@ the URL path of the client's first request:
   /badlen    after PLAY and a few good frames, an interleaved frame of length 2
   /stall     accepts and reads, never answers
   /nortp     PLAY succeeds, then no RTP at all
+  /ka        like /ok with a 2 s session timeout and GET_PARAMETER in Public
+  /kaopt     like /ok with a 2 s session timeout and no GET_PARAMETER
+The client's interleaved RTCP is recorded as "rtcp" events (packet type, reportee SSRC).
 
   rtsp_fake.py --port P --events FILE   prints "READY P"; one JSON line per event in FILE
 """
@@ -64,18 +67,27 @@ class Session(socketserver.BaseRequestHandler):
         self.buf = b""
         self.streaming = None
 
+    def strip_interleaved(self):
+        """Takes the client's interleaved frames (its RTCP) off the front of the buffer."""
+        while self.buf.startswith(b"$") and len(self.buf) >= 4:
+            n = struct.unpack(">H", self.buf[2:4])[0]
+            if len(self.buf) < 4 + n:
+                return
+            pkt = self.buf[4:4 + n]
+            ssrc = struct.unpack(">I", pkt[8:12])[0] if len(pkt) >= 12 else None
+            event(ev="rtcp", scenario=self.scenario, channel=self.buf[1], pt=pkt[1],
+                  count=pkt[0] & 0x1F, reportee=ssrc)
+            self.buf = self.buf[4 + n:]
+
     def read_request(self):
-        while b"\r\n\r\n" not in self.buf:
+        while True:
+            self.strip_interleaved()
+            if b"\r\n\r\n" in self.buf and not self.buf.startswith(b"$"):
+                break
             data = self.request.recv(4096)
             if not data:
                 return None
             self.buf += data
-            # The client's interleaved RTCP (receiver reports) precedes or follows requests.
-            while self.buf.startswith(b"$") and len(self.buf) >= 4:
-                n = struct.unpack(">H", self.buf[2:4])[0]
-                if len(self.buf) < 4 + n:
-                    break
-                self.buf = self.buf[4 + n:]
         head, self.buf = self.buf.split(b"\r\n\r\n", 1)
         lines = head.decode(errors="replace").split("\r\n")
         method, uri, _ = lines[0].split(" ", 2)
@@ -149,7 +161,10 @@ class Session(socketserver.BaseRequestHandler):
             self.challenge(cseq)
             return True
         if method == "OPTIONS":
-            self.reply(cseq, headers=["Public: OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN"])
+            public = "OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN"
+            if sc == "ka":
+                public += ", GET_PARAMETER"
+            self.reply(cseq, headers=["Public: " + public])
         elif method == "DESCRIBE":
             if sc == "redirect":
                 port = self.server.server_address[1]
@@ -162,8 +177,9 @@ class Session(socketserver.BaseRequestHandler):
                 self.reply(cseq, headers=["Content-Type: application/sdp",
                                           "Content-Base: " + base], body=SDP.encode())
         elif method == "SETUP":
+            timeout = 2 if sc in ("ka", "kaopt") else 60
             self.reply(cseq, headers=["Transport: RTP/AVP/TCP;unicast;interleaved=0-1",
-                                      "Session: 12345678;timeout=60"])
+                                      "Session: 12345678;timeout=%d" % timeout])
         elif method == "PLAY":
             self.reply(cseq, headers=["Session: 12345678"])
             if sc != "nortp":
