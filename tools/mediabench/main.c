@@ -38,6 +38,7 @@ static uint64_t mb_thread_cpu_ns(void)
 static void *mb_drain(void *arg)
 {
     (void)arg;
+    pthread_setname_np(pthread_self(), "mb-drain"); /* tells the threads apart in perf */
     int ep = epoll_create1(0);
     for (unsigned i = 0; i < mb_nrx; i++) {
         struct epoll_event e = {.events = EPOLLIN, .data.u32 = i};
