@@ -1,0 +1,29 @@
+/* fuzz_loadgen_http.c: the load generator's HTTP response parser on arbitrary bytes (what a
+ * broken or hostile WHEP server could answer): never reads out of bounds, and a complete
+ * result is self-consistent (headers within the input, body within the limit). */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tools/loadgen/lg_http.c"
+
+int LLVMFuzzerTestOneInput(const uint8_t *p, size_t len)
+{
+    struct lg_http_resp r;
+    int rc = lg_http_parse_response(p, len, &r);
+    if (rc == 1) {
+        if (r.hdr_len == 0 || r.hdr_len > len || r.status < 100 || r.status > 999)
+            abort();
+        if (r.has_clen && (r.clen > LG_HTTP_MAX_BODY || len - r.hdr_len < r.clen))
+            abort();
+        if (memchr(r.location, '\0', sizeof(r.location)) == NULL)
+            abort();
+        char path[LG_HTTP_LOCATION_MAX];
+        if (lg_http_location_path(r.location, path, sizeof(path)) == 0 && path[0] != '/')
+            abort();
+    } else if (rc != 0 && rc != -EBADMSG && rc != -EMSGSIZE) {
+        abort();
+    }
+    return 0;
+}
