@@ -57,18 +57,19 @@ static uint32_t bits_ue(struct bits *b)
     return (uint32_t)((1ull << zeros) - 1 + bits_u(b, zeros));
 }
 
-static int32_t bits_se(struct bits *b)
+/* se(v), 9.1.1; 64-bit so that hostile codes near 2^32 cannot overflow. */
+static int64_t bits_se(struct bits *b)
 {
     uint32_t k = bits_ue(b);
-    return (k & 1) ? (int32_t)((k + 1) / 2) : -(int32_t)(k / 2);
+    return (k & 1) ? (int64_t)(k / 2) + 1 : -(int64_t)(k / 2);
 }
 
 static void skip_scaling_list(struct bits *b, unsigned size)
 {
-    int last = 8, next = 8;
+    int64_t last = 8, next = 8;
     for (unsigned j = 0; j < size && !b->overrun; j++) {
-        if (next != 0)
-            next = (last + bits_se(b) + 256) % 256;
+        if (next != 0) /* 7.4.2.1.1: delta_scale is -128..127; wrap any value into 0..255 */
+            next = ((last + bits_se(b)) % 256 + 256) % 256;
         last = next == 0 ? last : next;
     }
 }

@@ -1,0 +1,9 @@
+/* fuzz_depack_h265.c: libFuzzer target for the H265 depacketizer (codec/depack.c). */
+#include "test/fuzz/fuzz_depack.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    return fuzz_depack_run(RING_CODEC_H265, data, size);
+}
