@@ -203,11 +203,12 @@ static bool answer_mid_in_bundle(const struct answer_job *j, const char *mid)
 static void answer_assign(struct answer_job *j)
 {
     bool used[MEDIA_MAX_TRACKS] = {0};
+    for (size_t i = 0; i < j->n_sec; i++)
+        j->sec[i].track = -1; /* the loop may stop early */
     for (size_t i = 0; i < j->n_sec; i++) {
         struct answer_section *s = &j->sec[i];
         const char *kind = sdp_media_name(s->rm);
         const char *proto = sdp_media_proto(s->rm);
-        s->track = -1;
         /* The peer must be willing to receive (libre mirrors directions: SENDONLY here). */
         if (!sdp_media_rport(s->rm) || !(sdp_media_rdir(s->rm) & SDP_SENDONLY) || !proto ||
             strncmp(proto, "UDP/TLS/RTP/SAVP", 16) != 0 || (j->bundle[0] && !s->in_bundle))

@@ -250,6 +250,25 @@ static void audio_only_offer(void **state)
     free(nobundle);
 }
 
+/* Without BUNDLE everything would need its own transport: only the first section that can
+ * carry a track is answered, the rest are rejected (a regression found by fuzz_sdp_answer:
+ * sections after the first answered one were left unassigned). */
+static void no_bundle_answers_one_section(void **state)
+{
+    (void)state;
+    char *offer = replace(aiortc_offer, "a=group:BUNDLE 0 1\r\n", "");
+    struct media_track_info t[2] = {h264_track, opus_track};
+    struct answer_result r;
+    assert_int_equal(build(offer, t, 2, &r), 0);
+    has(r.sdp, "m=video 18850 UDP/TLS/RTP/SAVPF");
+    has(r.sdp, "m=audio 0 UDP/TLS/RTP/SAVPF");
+    assert_null(strstr(r.sdp, "a=group:BUNDLE"));
+    assert_int_equal(r.tracks[0].flags & MEDIA_TRACK_SEND, MEDIA_TRACK_SEND);
+    assert_int_equal(r.tracks[1].flags, 0);
+    answer_result_free(&r);
+    free(offer);
+}
+
 static void thousand_sections(void **state)
 {
     (void)state;
@@ -270,7 +289,7 @@ int main(void)
         cmocka_unit_test(video_only_path),   cmocka_unit_test(video_and_audio),
         cmocka_unit_test(pcma_audio),        cmocka_unit_test(playout_delay_echoed),
         cmocka_unit_test(refusals),          cmocka_unit_test(audio_only_offer),
-        cmocka_unit_test(thousand_sections),
+        cmocka_unit_test(thousand_sections), cmocka_unit_test(no_bundle_answers_one_section),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
