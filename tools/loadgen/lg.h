@@ -18,6 +18,7 @@
 #define LG_MAX_CONC      64
 #define LG_BATCH         32   /* datagrams per recvmmsg */
 #define LG_PKT_MAX       2048 /* receive buffer per datagram */
+#define LG_HDR_PEEK      256  /* bytes read when only the RTP header is wanted */
 #define LG_NACK_MAX      32   /* outstanding NACKed sequence numbers per viewer */
 #define LG_NACK_TRIES    3
 #define LG_NACK_RETRY_MS 100

@@ -263,11 +263,14 @@ static void on_rtcp(struct lg_viewer *v, uint8_t *p, size_t len, uint64_t now_ms
     }
 }
 
-static void on_rtp(struct lg *lg, struct lg_viewer *v, uint8_t *p, size_t len, uint64_t now_ns)
+/* len bytes were captured of a datagram of wire bytes (less when only the header was read:
+ * then it is counted from its header, not decrypted). */
+static void on_rtp(struct lg *lg, struct lg_viewer *v, uint8_t *p, size_t len, size_t wire,
+                   uint64_t now_ns)
 {
     struct lg_rtp_hdr h;
     if (v->state != LG_V_MEDIA || lg_rtp_parse(p, len, &h) != 0 ||
-        len < h.hdr_len + (size_t)v->tag_len)
+        wire < h.hdr_len + (size_t)v->tag_len)
         return;
     if (!v->media_ssrc)
         v->media_ssrc = h.ssrc;
@@ -282,9 +285,8 @@ static void on_rtp(struct lg *lg, struct lg_viewer *v, uint8_t *p, size_t len, u
         nack_add(v, h.seq, now_ns / 1000000);
         return;
     }
-    size_t plain = len - (size_t)v->tag_len;
-    int decrypt = cls != LG_SEQ_DUP && (!v->kf.done || lg->opt.decrypt_every <= 1 ||
-                                        ++v->k_ctr % lg->opt.decrypt_every == 0);
+    size_t plain = wire - (size_t)v->tag_len;
+    int decrypt = cls != LG_SEQ_DUP && len == wire;
     if (decrypt) {
         int n = (int)len;
         if (srtp_unprotect(v->srtp, p, &n) != srtp_err_status_ok) {
@@ -320,11 +322,13 @@ static void on_rtp(struct lg *lg, struct lg_viewer *v, uint8_t *p, size_t len, u
     }
 }
 
-static void viewer_datagram(struct lg *lg, struct lg_viewer *v, uint8_t *p, size_t len,
+static void viewer_datagram(struct lg *lg, struct lg_viewer *v, uint8_t *p, size_t len, size_t wire,
                             uint64_t now_ns)
 {
     /* RFC 7983 demultiplexing by the first byte. */
     uint8_t b = p[0];
+    if (len < wire && !(b >= 128 && b < 192 && !lg_is_rtcp(p, len)))
+        return; /* a header-only read cut a control packet: only media is sampled that way */
     if (b < 4)
         on_stun(lg, v, p, len);
     else if (b >= 20 && b < 64)
@@ -333,7 +337,7 @@ static void viewer_datagram(struct lg *lg, struct lg_viewer *v, uint8_t *p, size
         if (lg_is_rtcp(p, len))
             on_rtcp(v, p, len, now_ns / 1000000);
         else
-            on_rtp(lg, v, p, len, now_ns);
+            on_rtp(lg, v, p, len, wire, now_ns);
     }
 }
 
@@ -344,17 +348,24 @@ static void on_poll(uv_poll_t *h, int status, int events)
     if (status < 0 || !(events & UV_READABLE))
         return;
     uint64_t now_ns = uv_hrtime();
+    /* --decrypt-every K: once the first keyframe is in, only one wakeup in K reads whole
+     * datagrams and unprotects them; the others read just the headers (MSG_TRUNC reports
+     * the real length), which saves the copy as well as the decryption. */
+    unsigned k = lg->opt.decrypt_every;
+    int hdr_only = k > 1 && v->kf.done && ++v->k_ctr % k != 0;
+    size_t cap = hdr_only ? LG_HDR_PEEK : LG_PKT_MAX;
     /* Bounded: at most 4 batches per wakeup so one busy socket cannot starve the rest. */
     for (int round = 0; round < 4; round++) {
         for (int i = 0; i < LG_BATCH; i++)
-            lg->msgs[i].msg_hdr.msg_iov[0].iov_len = LG_PKT_MAX;
-        int n = recvmmsg(v->fd, lg->msgs, LG_BATCH, MSG_DONTWAIT, NULL);
+            lg->msgs[i].msg_hdr.msg_iov[0].iov_len = cap;
+        int n =
+            recvmmsg(v->fd, lg->msgs, LG_BATCH, MSG_DONTWAIT | (hdr_only ? MSG_TRUNC : 0), NULL);
         if (n <= 0)
             break;
         for (int i = 0; i < n && v->state != LG_V_FAILED; i++) {
-            size_t len = lg->msgs[i].msg_len;
-            if (len > 0)
-                viewer_datagram(lg, v, lg->bufs[i], len, now_ns);
+            size_t wire = lg->msgs[i].msg_len;
+            if (wire > 0)
+                viewer_datagram(lg, v, lg->bufs[i], wire < cap ? wire : cap, wire, now_ns);
         }
         if (n < LG_BATCH || v->state == LG_V_FAILED)
             break;
