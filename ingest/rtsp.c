@@ -277,8 +277,9 @@ static void on_describe(struct rtsp_source *s, const struct rtsp_response *r)
         snprintf(offered + ol, sizeof(offered) - ol, "%s%s %s", ol ? ", " : "", st->media,
                  st->encoding[0] ? st->encoding : "?");
         if (st->codec == RING_CODEC_NONE || s->n_tracks >= RING_MAX_TRACKS) {
-            log_info("rtsp path %s: skipping %s track %s: unsupported", s->path, st->media,
-                     st->encoding[0] ? st->encoding : "?");
+            log_info("rtsp path %s: skipping %s track %s: %s", s->path, st->media,
+                     st->encoding[0] ? st->encoding : "?",
+                     st->codec == RING_CODEC_NONE ? "unsupported codec" : "too many tracks");
             continue;
         }
         struct rtsp_track *t = &s->tracks[s->n_tracks++];
@@ -439,11 +440,6 @@ static void on_redirect(struct rtsp_source *s, const struct rtsp_response *r, co
     rtsp_redact(r->location, loc, sizeof(loc));
     log_info("rtsp path %s: %s: %s redirected (%d) to %s", s->path, s->url_str, method, r->status,
              loc);
-    /* Credentials stay with the configured URL's host unless the new URL brings its own. */
-    if (!u.user[0] && strcmp(u.host, s->url.host) == 0) {
-        snprintf(u.user, sizeof(u.user), "%s", s->url.user);
-        snprintf(u.pass, sizeof(u.pass), "%s", s->url.pass);
-    }
     unsigned redirects = s->redirects;
     session_reset(s);
     s->redirects = redirects;
@@ -460,6 +456,10 @@ static void on_response(struct rtsp_source *s, const struct rtsp_response *r)
     char method[16];
     snprintf(method, sizeof(method), "%s", s->pending);
     s->pending[0] = '\0';
+    if (s->state == RTSP_TEARDOWN) {
+        shutdown_all(s); /* answered before our write callback: leave all the same */
+        return;
+    }
     if (s->state == RTSP_PLAYING) {
         /* A keep-alive's answer. Only a lost session matters; some servers reject
          * GET_PARAMETER without a body, which changes nothing. */
@@ -630,6 +630,23 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
         rtsp_fail(s, "connect: %s", uv_strerror(err));
 }
 
+/* Credentials for the current URL: its own userinfo, else those configured for the path,
+ * which only ever go to the configured host (a redirect elsewhere must not collect them). */
+static void pick_credentials(struct rtsp_source *s)
+{
+    const struct rtsp_url *u = &s->url, *o = &s->origin;
+    const char *user = "", *pass = "";
+    if (u->user[0]) {
+        user = u->user;
+        pass = u->pass;
+    } else if (strcmp(u->host, o->host) == 0 && u->port == o->port) {
+        user = o->user[0] ? o->user : s->cfg_user;
+        pass = o->user[0] ? o->pass : s->cfg_pass;
+    }
+    snprintf(s->user, sizeof(s->user), "%s", user);
+    snprintf(s->pass, sizeof(s->pass), "%s", pass);
+}
+
 static void connect_start(struct rtsp_source *s)
 {
     char port[8];
@@ -637,10 +654,7 @@ static void connect_start(struct rtsp_source *s)
         rtsp_fail(s, "URL too long");
         return;
     }
-    if (s->url.user[0]) {
-        snprintf(s->user, sizeof(s->user), "%s", s->url.user);
-        snprintf(s->pass, sizeof(s->pass), "%s", s->url.pass);
-    }
+    pick_credentials(s);
     snprintf(port, sizeof(port), "%u", s->url.port);
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
     s->state = RTSP_RESOLVING;
@@ -705,7 +719,7 @@ static void rtsp_close(struct source *base, void (*done)(void *arg), void *arg)
     s->closing = true;
     s->done = done;
     s->done_arg = arg;
-    if (s->conn && s->session[0] && s->state >= RTSP_PLAY) {
+    if (s->conn && s->session[0]) {
         /* TEARDOWN (RFC 2326 10.7) frees the server's session now rather than at its
          * timeout; we leave once it is written, or after TEARDOWN_WAIT_MS. */
         rtsp_media_stop(s);
@@ -739,8 +753,8 @@ int rtsp_source_create(struct source **out, uv_loop_t *loop, struct ingest *ing,
     s->ing = ing;
     snprintf(s->path, sizeof(s->path), "%s", path->name);
     s->udp = path->transport == TRANSPORT_UDP;
-    snprintf(s->user, sizeof(s->user), "%s", path->username);
-    snprintf(s->pass, sizeof(s->pass), "%s", path->password);
+    snprintf(s->cfg_user, sizeof(s->cfg_user), "%s", path->username);
+    snprintf(s->cfg_pass, sizeof(s->cfg_pass), "%s", path->password);
     s->origin = s->url = u;
     for (unsigned i = 0; i < RING_MAX_TRACKS; i++)
         s->tracks[i].src = s;

@@ -69,8 +69,10 @@ struct rtsp_source {
     struct ingest *ing;
     char path[CONFIG_NAME_MAX];
     bool udp;
-    char user[RTSP_CRED_MAX];
+    char user[RTSP_CRED_MAX]; /* the credentials of the current attempt */
     char pass[RTSP_CRED_MAX];
+    char cfg_user[RTSP_CRED_MAX]; /* path's username/password, for the configured host */
+    char cfg_pass[RTSP_CRED_MAX];
     struct rtsp_url origin;     /* the configured URL */
     struct rtsp_url url;        /* the current one (after redirects) */
     char url_str[RTSP_URL_MAX]; /* url without userinfo: request line and logs */
