@@ -7,7 +7,9 @@
  *    the ring a real ringcast-ingest fills holds the clip's units byte for byte, looping,
  *    keyframes flagged with parameter sets in front, 90 kHz timestamps stepping by
  *    90000/fps, continuous packet numbers, real-time pace; and that a restarted ingest
- *    continues the ring's frame sequence, timestamps and packet numbers. */
+ *    continues the ring's frame sequence, timestamps and packet numbers;
+ *  - RCT_MODE=supervised: ringcast-ingest --ctl-slot N in a control segment made here writes
+ *    its pid, heartbeats, counts frames_written and rings the control doorbell. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,7 +18,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -358,12 +363,95 @@ static void test_ring_from_process(void **state)
     ring_reader_close(l.r);
 }
 
+/* ---- the control-slot contract (RCT_MODE=supervised) ---- */
+
+static pid_t child;
+
+static int kill_child(void **state)
+{
+    (void)state;
+    if (child > 0) {
+        kill(child, SIGKILL);
+        waitpid(child, NULL, 0);
+        child = 0;
+    }
+    return 0;
+}
+
+struct bell {
+    uv_loop_t loop;
+    uv_timer_t timeout;
+    struct ctl_child *slot;
+    uint64_t want;
+    int rings;
+};
+
+static void on_ctl_bell(void *arg)
+{
+    struct bell *b = arg;
+    b->rings++;
+    if (ctl_read(&b->slot->counters.frames_written) >= b->want)
+        uv_stop(&b->loop);
+}
+
+static void test_supervised_slot(void **state)
+{
+    (void)state;
+    const char *mode = getenv("RCT_MODE"), *bin = getenv("RCT_BIN"), *conf = getenv("RCT_CONF");
+    const char *prefix = getenv("RCT_PREFIX");
+    if (!mode || strcmp(mode, "supervised") != 0 || !bin || !conf || !prefix)
+        skip(); /* run by test/integration/test_ingest_file */
+    struct ctl ctl;
+    assert_int_equal(ctl_create(&ctl, prefix), 0);
+    const unsigned slot_no = 5;
+    struct ctl_child *slot = ctl_slot(&ctl, slot_no);
+    child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive a failed test */
+        execl(bin, bin, "-c", conf, "--path", "demo", "--ctl-slot", "5", (char *)NULL);
+        _exit(127);
+    }
+    /* Wait on the control doorbell (not the ring's) until 60 frames were counted. */
+    struct bell b = {.slot = slot, .want = 60};
+    struct doorbell_waiter *w;
+    assert_int_equal(uv_loop_init(&b.loop), 0);
+    uv_timer_init(&b.loop, &b.timeout);
+    uv_timer_start(&b.timeout, on_timeout, 10000, 0);
+    assert_int_equal(doorbell_waiter_start(&w, &b.loop, &ctl.hdr->doorbell, on_ctl_bell, &b), 0);
+    uv_run(&b.loop, UV_RUN_DEFAULT);
+    doorbell_waiter_stop(w);
+    uv_close((uv_handle_t *)&b.timeout, NULL);
+    uv_run(&b.loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&b.loop), 0);
+    assert_true(ctl_read(&slot->counters.frames_written) >= b.want);
+    assert_true(b.rings > 0);
+    assert_int_equal(atomic_load(&slot->pid), child);
+    uint64_t hb = atomic_load(&slot->heartbeat_ns), now = ctl_now_ns();
+    assert_true(hb > 0 && now - hb < 2000000000ull); /* beats every 500 ms */
+    assert_int_equal(ctl_read(&slot->counters.frames_dropped), 0);
+    /* The slot's count matches the ring's frames. */
+    char name[96], err[256];
+    snprintf(name, sizeof(name), "%s.demo", prefix);
+    struct ring_reader *r;
+    assert_int_equal(ring_reader_open(&r, name, err, sizeof(err)), 0);
+    assert_int_equal(kill(child, SIGTERM), 0);
+    int status;
+    assert_int_equal(waitpid(child, &status, 0), child);
+    child = 0;
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_int_equal(ctl_read(&slot->counters.frames_written), ring_reader_head(r) - 1);
+    ring_reader_close(r);
+    ctl_free(&ctl);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_split_matches_ffprobe),
         cmocka_unit_test_teardown(test_pipeline_in_process, unlink_unit_ring),
         cmocka_unit_test(test_ring_from_process),
+        cmocka_unit_test_teardown(test_supervised_slot, kill_child),
     };
     return cmocka_run_group_tests(tests, load_clip, free_clip);
 }
