@@ -108,6 +108,14 @@ static uint32_t ring_max_frame(const struct ring_map *m)
     return lim < RING_MAX_FRAME ? (uint32_t)lim : RING_MAX_FRAME;
 }
 
+/* Whether frame seq can still be in a ring whose next frame is head: one of the last
+ * slot_count published. Scans bounded by it stay bounded whatever head a broken header
+ * holds (seq and head are unsigned: head - seq wraps for seq >= head). */
+static bool ring_in_window(uint64_t seq, uint64_t head, uint32_t slot_count)
+{
+    return seq > 0 && seq < head && head - seq <= slot_count;
+}
+
 /* ---- writer ---- */
 
 static bool ring_hdr_matches(const struct ring_hdr *h, uint32_t slot_count, uint64_t data_size)
@@ -126,7 +134,6 @@ static void ring_writer_recover_tracks(struct ring_writer *w)
 {
     struct ring_hdr *h = w->m.hdr;
     uint64_t head = atomic_load_explicit(&h->head, memory_order_relaxed);
-    uint64_t oldest = head > w->m.slot_count ? head - w->m.slot_count : 1;
     bool seen[RING_MAX_TRACKS] = {false}, key_seen[RING_MAX_TRACKS] = {false};
     for (unsigned i = 0; i < RING_MAX_TRACKS; i++) {
         struct ring_track_state *ts = &h->track_state[i];
@@ -136,7 +143,7 @@ static void ring_writer_recover_tracks(struct ring_writer *w)
             key_seen[i] = true; /* a published keyframe: keep it */
     }
     struct ring_frame f;
-    for (uint64_t seq = head - 1; seq >= oldest && seq > 0; seq--) {
+    for (uint64_t seq = head - 1; ring_in_window(seq, head, w->m.slot_count); seq--) {
         if (ring_copy_slot(&w->m, seq, &f) != 1)
             continue;
         struct ring_track_state *ts = &h->track_state[f.track];
@@ -611,7 +618,7 @@ static int ring_read_slot(const struct ring_map *m, uint64_t seq, struct ring_fr
 int ring_reader_get(const struct ring_reader *r, uint64_t seq, struct ring_frame *f)
 {
     uint64_t head = ring_reader_head(r);
-    if (seq == 0 || seq >= head || head - seq > r->m.slot_count)
+    if (!ring_in_window(seq, head, r->m.slot_count))
         return 0;
     return ring_read_slot(&r->m, seq, f) == 1;
 }
@@ -692,13 +699,12 @@ int ring_reader_find_packet(const struct ring_reader *r, unsigned track, uint16_
         return 0; /* before the track's first packet */
     uint64_t want = latest - behind;
     uint64_t head = ring_reader_head(r);
-    uint64_t oldest = head > r->m.slot_count ? head - r->m.slot_count : 1;
-    for (uint64_t seq = head - 1; seq >= oldest && seq > 0; seq--) {
+    for (uint64_t seq = head - 1; ring_in_window(seq, head, r->m.slot_count); seq--) {
         if (!ring_reader_get(r, seq, f) || f->track != track)
             continue;
-        if (want >= f->first_pkt + f->pkt_count)
-            return 0; /* older frames hold older packets: it is not in the ring */
         if (want >= f->first_pkt) {
+            if (want - f->first_pkt >= f->pkt_count)
+                return 0; /* past this frame, and older frames hold older packets */
             *index = (uint32_t)(want - f->first_pkt);
             return 1;
         }
