@@ -93,17 +93,30 @@ sed -e "s|@CLIP@|$RC_BENCH_CLIP|g" -e "s|@HTTP_PORT@|8889|g" \
     -e "s|^control_socket = .*|control_socket = $run/ctl.sock|" \
     "$top/tools/bench.conf.in" >"$run/ringcast.conf"
 
+ctl_json() { "$build/bin/ringcastctl" -s "$run/ctl.sock" status --json 2>/dev/null; }
+
 start_server() {
     taskset -c 0 "$build/bin/ringcast" -c "$run/ringcast.conf" >>"$run/server.log" 2>&1 &
     srv=$!
+    # Ready when the worker runs and the ingest has written a second of frames (so the ring
+    # holds a keyframe): bounded poll of the control segment through ringcastctl.
     for _ in $(seq 100); do
-        (exec 3<>/dev/tcp/127.0.0.1/8889) 2>/dev/null && return 0
+        ctl_json | python3 -c 'import json,sys; d=json.load(sys.stdin)
+sys.exit(0 if d["paths"][0]["frames_written"] >= 30 and d["workers"][0]["state"] == "running" else 1)' \
+            2>/dev/null && return 0
         kill -0 "$srv" 2>/dev/null || break
         sleep 0.1
     done
-    echo "bench: ringcast did not start:" >&2
+    echo "bench: ringcast did not become ready:" >&2
     tail -20 "$run/server.log" >&2
     return 1
+}
+
+# server_counters LABEL: the supervisor's totals (retransmits served, NACK misses, send drops)
+# since this server started, as a JSON line in the results.
+server_counters() {
+    ctl_json | python3 -c 'import json,sys; d=json.load(sys.stdin)["totals"]; d["label"]=sys.argv[1]
+print(json.dumps(d))' "$1" >>"$BENCH_RESULTS" || true
 }
 
 # loadgen N LABEL [extra options]: one run on CPU 1, its JSON line appended to the results.
@@ -125,22 +138,26 @@ field() { # field JSON NAME
 }
 
 for n in $BENCH_N; do
-    # A fresh server per N: its memory at 0 viewers is the baseline of "memory per viewer".
+    # A fresh server per run: its memory at 0 viewers is the baseline of "memory per viewer",
+    # and no session of an earlier run can linger in the next one.
     start_server
-    sleep 2 # let the ingest fill the ring to its steady state (GOPs in flight) before the baseline
     loadgen 0 "base n=$n" -w 0 -d 1 >/dev/null
     clean=$(loadgen "$n" "clean n=$n")
+    server_counters "server clean n=$n"
+    stop_server
     loss=$(field "$clean" loss_pct)
     sat=$(field "$clean" client_saturated)
     printf '   N=%-5s connected=%s loss=%s%% us/pkt=%s client_cpu=%s%%\n' "$n" \
         "$(field "$clean" connected)" "$loss" "$(field "$clean" server_cpu_us_per_pkt)" \
         "$(field "$clean" client_cpu_pct)" >&2
     if [ "$BENCH_DROP" != 0 ]; then
+        start_server
         drop=$(loadgen "$n" "drop n=$n" --drop "$BENCH_DROP")
+        server_counters "server drop n=$n"
+        stop_server
         printf '   N=%-5s with %s%% dropped: recovered=%s%% us/pkt=%s\n' "$n" "$BENCH_DROP" \
             "$(field "$drop" recovered_pct)" "$(field "$drop" server_cpu_us_per_pkt)" >&2
     fi
-    stop_server
     if python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) > 0.5 or sys.argv[2] == "True" or sys.argv[3] != sys.argv[4] else 1)' \
         "$loss" "$sat" "$(field "$clean" connected)" "$n"; then
         echo "   stopping: loss above 0.5 %, a saturated client or failed set-ups at N=$n" >&2

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """bench_table.py: renders tools/bench.sh's JSON lines (loadgen results labelled
-"base n=N", "clean n=N", "drop n=N") as a Markdown table, and checks issue 6's targets.
+"base n=N", "clean n=N", "drop n=N") and the server's counters ("server clean n=N",
+"server drop n=N") as a Markdown table, and checks issue 6's targets.
 Usage: tools/bench_table.py RESULTS.jsonl"""
 import json
 import sys
@@ -15,7 +16,7 @@ def load(path):
                 continue
             r = json.loads(line)
             kind, _, n = r.get("label", "").partition(" n=")
-            if kind in ("base", "clean", "drop") and n.isdigit():
+            if kind in ("base", "clean", "drop", "server clean", "server drop") and n.isdigit():
                 runs.setdefault(int(n), {})[kind] = r
     return runs
 
@@ -38,11 +39,12 @@ def main():
         return
     drop_pct = next((r["drop"]["drop_pct"] for r in runs.values() if "drop" in r), 0)
     print("| N | recv | pkts/s | srv CPU % | us/pkt | loss % | KiB/viewer | first frame p50/p95 ms"
-          f" | client CPU % | {drop_pct:g}% drop: recovered % | us/pkt | x clean | ok |")
-    print("|" + "---|" * 13)
+          f" | client CPU % | {drop_pct:g}% drop: recovered % | retransmits | us/pkt | x clean | ok |")
+    print("|" + "---|" * 14)
     rows = []
     for n in sorted(runs):
         c, b, d = runs[n].get("clean"), runs[n].get("base"), runs[n].get("drop")
+        sd = runs[n].get("server drop", {})
         if not c:
             continue
         kib = None
@@ -56,6 +58,7 @@ def main():
               f" | {fmt(us, '.2f')} | {c['loss_pct']:.3f} | {fmt(kib, '.1f')}"
               f" | {c['first_frame_ms_p50']:.0f}/{c['first_frame_ms_p95']:.0f}"
               f" | {c['client_cpu_pct']:.1f} | {fmt(d and d['recovered_pct'], '.2f')}"
+              f" | {sd.get('retransmits', '-')}"
               f" | {fmt(dus, '.2f')} | {fmt(ratio, '.2f')} | {c['ok'] and (not d or d['ok'])} |")
 
     print("\nissue 6 targets (one core for all ringcast processes, NACK on):")
