@@ -7,6 +7,8 @@ the URL path of the client's first request:
   /basic     like /ok behind Basic auth (user "user", password "secret")
   /digest    like /ok behind Digest MD5 auth, qop=auth (same credentials)
   /redirect  DESCRIBE answers 302 to /ok
+  /away      DESCRIBE answers 302 to /basic on another host (--away-host): credentials
+             for this host must not follow
   /missing   DESCRIBE answers 404
   /garbled   answers OPTIONS with bytes that are not RTSP
   /badlen    after PLAY and a few good frames, an interleaved frame of length 2
@@ -16,7 +18,8 @@ the URL path of the client's first request:
   /kaopt     like /ok with a 2 s session timeout and no GET_PARAMETER
 The client's interleaved RTCP is recorded as "rtcp" events (packet type, reportee SSRC).
 
-  rtsp_fake.py --port P --events FILE   prints "READY P"; one JSON line per event in FILE
+  rtsp_fake.py --port P --events FILE [--host H] [--away-host H2]
+      prints "READY P"; one JSON line per event in FILE
 """
 import argparse
 import base64
@@ -129,7 +132,7 @@ class Session(socketserver.BaseRequestHandler):
         self.reply(cseq, "401 Unauthorized", [h])
 
     def handle(self):
-        event(ev="connect")
+        event(ev="connect", host=self.server.server_address[0])
         try:
             while True:
                 req = self.read_request()
@@ -140,6 +143,7 @@ class Session(socketserver.BaseRequestHandler):
                 if self.scenario is None:
                     self.scenario = uri.split("://", 1)[-1].split("/", 1)[-1].split("/")[0]
                 event(ev="request", method=method, scenario=self.scenario,
+                      host=self.server.server_address[0],
                       auth=hdrs.get("authorization", "").split(" ")[0])
                 if not self.answer(method, uri, hdrs, cseq):
                     break
@@ -166,10 +170,11 @@ class Session(socketserver.BaseRequestHandler):
                 public += ", GET_PARAMETER"
             self.reply(cseq, headers=["Public: " + public])
         elif method == "DESCRIBE":
-            if sc == "redirect":
-                port = self.server.server_address[1]
-                self.reply(cseq, "302 Moved Temporarily",
-                           ["Location: rtsp://127.0.0.1:%d/ok" % port])
+            if sc in ("redirect", "away"):
+                host, port = self.server.server_address
+                target = "%s:%d/ok" % (host, port) if sc == "redirect" else \
+                    "%s:%d/basic" % (self.server.away_host, port)
+                self.reply(cseq, "302 Moved Temporarily", ["Location: rtsp://" + target])
             elif sc == "missing":
                 self.reply(cseq, "404 Not Found")
             else:
@@ -225,10 +230,13 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--events", required=True)
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--away-host", default="127.0.0.2")
     args = ap.parse_args()
     global events_file
     events_file = open(args.events, "w")
-    srv = Server(("127.0.0.1", args.port), Session)
+    srv = Server((args.host, args.port), Session)
+    srv.away_host = args.away_host
     print("READY %d" % args.port, flush=True)
     try:
         srv.serve_forever()

@@ -197,15 +197,20 @@ class Harness:
             cmd += ["--server-ports", server_ports]
         return self.server(cmd)
 
-    def fake(self, port):
-        """The scripted misbehaving peer; its events go to self.events_path."""
-        self.events_path = os.path.join(self.tmp, "fake-events.jsonl")
+    def fake(self, port, host="127.0.0.1"):
+        """The scripted misbehaving peer on host:port; events() returns what all the fake
+        peers of this test saw."""
+        path = os.path.join(self.tmp, "fake-events-%s.jsonl" % host)
+        self.events_paths = getattr(self, "events_paths", []) + [path]
         return self.server(["/usr/bin/python3", os.path.join(HERE, "rtsp_fake.py"), "--port",
-                            str(port), "--events", self.events_path])
+                            str(port), "--events", path, "--host", host])
 
     def events(self):
-        with open(self.events_path) as f:
-            return [json.loads(x) for x in f if x.strip()]
+        out = []
+        for path in self.events_paths:
+            with open(path) as f:
+                out += [json.loads(x) for x in f if x.strip()]
+        return out
 
     def server(self, cmd):
         """Starts a server that prints "READY" once listening, and waits for that line."""
