@@ -344,6 +344,34 @@ static void worker_signal(uv_signal_t *s, int signum)
     worker_shutdown(w);
 }
 
+/* SIGHUP (the supervisor's reload): re-reads the paths, their tokens and the log level.
+ * Listening addresses and ports need a restart. Sessions of a removed path end. */
+static void worker_reload(uv_signal_t *s, int signum)
+{
+    (void)signum;
+    struct worker *w = s->data;
+    static struct config fresh; /* large; one reload at a time on the loop's thread */
+    char err[512];
+    if (!w->cfg.file[0]) {
+        log_info("SIGHUP: no config file to re-read");
+        return;
+    }
+    if (config_load(&fresh, w->cfg.file, err, sizeof(err)) < 0) {
+        log_warn("SIGHUP: keeping the running config: %s", err);
+        return;
+    }
+    memcpy(w->cfg.paths, fresh.paths, sizeof(fresh.paths));
+    w->cfg.n_paths = fresh.n_paths;
+    w->cfg.log_level = fresh.log_level;
+    log_set_level(fresh.log_level);
+    for (uint32_t i = 0; i < w->viewers.cap; i++) {
+        struct viewer *v = &w->viewers.v[i];
+        if (v->state != VIEWER_FREE && !config_find_path(&w->cfg, v->path))
+            worker_end_session(w, v, "path removed from the config");
+    }
+    log_info("SIGHUP: config re-read, %zu path(s)", w->cfg.n_paths);
+}
+
 /* ICE candidates: the configured addresses, else every IPv4 address of the up interfaces,
  * loopback included (as MediaMTX does): the media socket is IPv4. */
 static void worker_candidates(struct worker *w)
@@ -447,11 +475,13 @@ int worker_init(struct worker *w, uv_loop_t *loop, const struct config *cfg, uns
     uv_timer_init(loop, &w->tick);
     uv_signal_init(loop, &w->sigint);
     uv_signal_init(loop, &w->sigterm);
-    w->tick.data = w->sigint.data = w->sigterm.data = w;
+    uv_signal_init(loop, &w->sighup);
+    w->tick.data = w->sigint.data = w->sigterm.data = w->sighup.data = w;
     w->open_handles |= 7;
     uv_timer_start(&w->tick, worker_tick, WORKER_TICK_MS, WORKER_TICK_MS);
     uv_signal_start(&w->sigint, worker_signal, SIGINT);
     uv_signal_start(&w->sigterm, worker_signal, SIGTERM);
+    uv_signal_start(&w->sighup, worker_reload, SIGHUP);
     rc = worker_udp_open(w);
     if (rc < 0) {
         snprintf(err, errlen, "UDP media port %u: %s", w->udp_port, strerror(-rc));
@@ -492,6 +522,7 @@ void worker_shutdown(struct worker *w)
         uv_close((uv_handle_t *)&w->tick, NULL);
         uv_close((uv_handle_t *)&w->sigint, NULL);
         uv_close((uv_handle_t *)&w->sigterm, NULL);
+        uv_close((uv_handle_t *)&w->sighup, NULL);
     }
     if (w->open_handles & (1 << 3))
         uv_close((uv_handle_t *)&w->udp_poll, NULL);

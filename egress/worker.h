@@ -27,7 +27,7 @@ struct worker {
     struct ctl_child *slot;
     struct ctl_counters *counters;
     uv_timer_t tick; /* heartbeat and consent sweep */
-    uv_signal_t sigint, sigterm;
+    uv_signal_t sigint, sigterm, sighup;
     uv_poll_t udp_poll; /* the media socket: recvmmsg with IP_PKTINFO */
     int udp_fd;
     uv_poll_t fwd_poll; /* DELETE forwarding socket */
