@@ -22,7 +22,7 @@ struct doorbell_waiter {
     _Atomic uint32_t *word;
     void (*cb)(void *arg);
     void *arg;
-    uint32_t seen;            /* ring count last delivered */
+    _Atomic uint32_t seen;    /* ring count last delivered; see doorbell_async_cb */
     _Atomic uint32_t pending; /* 1 from uv_async_send until the loop runs the callback */
     pthread_t thread;
     _Atomic bool stop;
@@ -66,11 +66,12 @@ static void *doorbell_thread(void *p)
 {
     struct doorbell_waiter *w = p;
     while (!atomic_load_explicit(&w->stop, memory_order_acquire)) {
-        doorbell_sleep(w, w->seen);
+        uint32_t seen = atomic_load_explicit(&w->seen, memory_order_relaxed);
+        doorbell_sleep(w, seen);
         uint32_t now = atomic_load_explicit(w->word, memory_order_acquire) & ~DOORBELL_SLEEPERS;
-        if (now == w->seen)
+        if (now == seen)
             continue;
-        w->seen = now;
+        atomic_store_explicit(&w->seen, now, memory_order_relaxed);
         atomic_store_explicit(&w->pending, 1, memory_order_release);
         uv_async_send(&w->async);
         while (atomic_load_explicit(&w->pending, memory_order_acquire) &&
@@ -84,7 +85,11 @@ static void *doorbell_thread(void *p)
 static void doorbell_async_cb(uv_async_t *a)
 {
     struct doorbell_waiter *w = (struct doorbell_waiter *)a;
-    /* Re-arm before the callback: a ring during it is delivered by a further call. */
+    /* Re-arm before the callback, from the count the callback is about to see: rings up
+     * to here are handled by this call, later ones by a further call. The thread reads
+     * seen again only after it sees pending drop (release/acquire). */
+    uint32_t now = atomic_load_explicit(w->word, memory_order_acquire) & ~DOORBELL_SLEEPERS;
+    atomic_store_explicit(&w->seen, now, memory_order_relaxed);
     atomic_store_explicit(&w->pending, 0, memory_order_release);
     (void)doorbell_futex(&w->pending, FUTEX_WAKE_PRIVATE, 1);
     w->cb(w->arg);
@@ -107,7 +112,7 @@ int doorbell_waiter_start(struct doorbell_waiter **out, uv_loop_t *loop, _Atomic
     w->arg = arg;
     /* Sampled here, not in the thread: a ring between start and the thread's first wait
      * must still be delivered. */
-    w->seen = atomic_load_explicit(word, memory_order_acquire) & ~DOORBELL_SLEEPERS;
+    atomic_init(&w->seen, atomic_load_explicit(word, memory_order_acquire) & ~DOORBELL_SLEEPERS);
     int e = uv_async_init(loop, &w->async, doorbell_async_cb);
     if (e < 0) {
         free(w);

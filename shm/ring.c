@@ -48,6 +48,8 @@ struct ring_reader {
     struct ring_map m;
     struct ring_hdr *hdr_rw; /* the header page mapped writable, see struct ring_hdr */
     uint64_t next;
+    dev_t dev; /* identity of the object mapped, for ring_reader_replaced */
+    ino_t ino;
 };
 
 static void ring_err(char *err, size_t errlen, const char *fmt, ...)
@@ -496,6 +498,8 @@ static int ring_reader_map(struct ring_reader *r, int fd, char *err, size_t errl
         return e;
     }
     size_t size = (size_t)st.st_size;
+    r->dev = st.st_dev;
+    r->ino = st.st_ino;
     if (size < sizeof(struct ring_hdr) + RING_TRACKS_BYTES) {
         ring_err(err, errlen, "ring %s: truncated (%zu bytes)", r->m.name, size);
         return -EBADMSG;
@@ -565,6 +569,19 @@ void ring_reader_close(struct ring_reader *r)
     if (r->hdr_rw)
         munmap(r->hdr_rw, sizeof(struct ring_hdr));
     free(r);
+}
+
+int ring_reader_replaced(const struct ring_reader *r)
+{
+    int fd = shm_open(r->m.name, O_RDONLY, 0);
+    if (fd < 0)
+        return errno == ENOENT ? 1 : -errno;
+    struct stat st;
+    int e = fstat(fd, &st) < 0 ? -errno : 0;
+    close(fd);
+    if (e < 0)
+        return e;
+    return st.st_dev != r->dev || st.st_ino != r->ino;
 }
 
 uint64_t ring_reader_head(const struct ring_reader *r)

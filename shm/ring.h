@@ -184,6 +184,10 @@ struct ring_reader;
  * magic, version or geometry) with -errno and a reason in err. Positions at the live edge. */
 int ring_reader_open(struct ring_reader **out, const char *name, char *err, size_t errlen);
 void ring_reader_close(struct ring_reader *r);
+/* 1 if /<name> was removed (orderly ingest shutdown) or replaced by a ring of another
+ * geometry since this reader attached: the mapping is dead, close and re-open. 0 if it is
+ * still the same object, -errno on error. A system call: call it from a slow timer. */
+int ring_reader_replaced(const struct ring_reader *r);
 
 /* Next frame in order. Returns 1 with *f filled, 0 when caught up, or -ESTALE when the
  * writer lapped the reader: it has then been moved to the latest keyframe of the first
