@@ -14,7 +14,8 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-double lg_percentile(double *v, size_t n, double p)
+/* The p-th percentile (0..100, nearest rank) of v[0..n), which it sorts; 0 if n == 0. */
+static double lg_percentile(double *v, size_t n, double p)
 {
     if (n == 0)
         return 0;

@@ -9,7 +9,4 @@ struct lg;
 
 void lg_report_print(struct lg *lg, FILE *out);
 
-/* The p-th percentile (0..100, nearest rank) of v[0..n), which it sorts; 0 if n == 0. */
-double lg_percentile(double *v, size_t n, double p);
-
 #endif

@@ -80,8 +80,9 @@ static void handle_response(struct lg_setup *s, int at_eof)
     }
     struct lg_viewer *v = s->v;
     if (r.status != 201 && r.status != 200) {
-        log_warn("POST %s: HTTP %d", s->lg->path, r.status);
-        request_done(s, -EPROTO, "WHEP status");
+        static char what[48];
+        snprintf(what, sizeof(what), "POST answered HTTP %d", r.status);
+        request_done(s, -EPROTO, what);
         return;
     }
     if (lg_http_location_path(r.location, v->location, sizeof(v->location)) != 0)

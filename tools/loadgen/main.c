@@ -253,6 +253,8 @@ static void on_phase_timer(uv_timer_t *t)
 
 static void stop_all(struct lg *lg)
 {
+    if (lg->phase == LG_P_TEARDOWN)
+        log_info("%u of %u sessions deleted", lg->deleted, lg->connected);
     lg->phase = LG_P_DONE;
     uv_stop(lg->loop);
 }
