@@ -16,6 +16,8 @@ the URL path of the client's first request:
   /nortp     PLAY succeeds, then no RTP at all
   /ka        like /ok with a 2 s session timeout and GET_PARAMETER in Public
   /kaopt     like /ok with a 2 s session timeout and no GET_PARAMETER
+  /udp       like /ok over UDP (from --udp-ports), packets swapped in pairs, every 7th
+             sent twice, packet 1000 + LOST_PKT never sent, a sender report every second
 The client's interleaved RTCP is recorded as "rtcp" events (packet type, reportee SSRC).
 
   rtsp_fake.py --port P --events FILE [--host H] [--away-host H2]
@@ -34,6 +36,7 @@ import time
 
 USER, PASSWORD, REALM = "user", "secret", "ringcast-test"
 NONCE = "6f1c2e0d9a8b7c6d"
+LOST_PKT = 40  # /udp: the packet never sent (a P frame's), after which video waits for a key
 SPS = base64.b64decode("Z0LADdoFB+wEQAAAAwBAAAAMg8UKqA==")
 PPS = base64.b64decode("aM4PyA==")
 SDP = ("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=fake\r\nt=0 0\r\na=control:*\r\n"
@@ -152,6 +155,9 @@ class Session(socketserver.BaseRequestHandler):
         finally:
             if self.streaming:
                 self.streaming.set()
+            for sock in (getattr(self, "rtp", None), getattr(self, "rtcp", None)):
+                if sock:
+                    sock.close()
             event(ev="close", scenario=self.scenario)
 
     def answer(self, method, uri, hdrs, cseq):
@@ -183,7 +189,10 @@ class Session(socketserver.BaseRequestHandler):
                                           "Content-Base: " + base], body=SDP.encode())
         elif method == "SETUP":
             timeout = 2 if sc in ("ka", "kaopt") else 60
-            self.reply(cseq, headers=["Transport: RTP/AVP/TCP;unicast;interleaved=0-1",
+            transport = "RTP/AVP/TCP;unicast;interleaved=0-1"
+            if sc == "udp":
+                transport = self.setup_udp(hdrs.get("transport", ""))
+            self.reply(cseq, headers=["Transport: " + transport,
                                       "Session: 12345678;timeout=%d" % timeout])
         elif method == "PLAY":
             self.reply(cseq, headers=["Session: 12345678"])
@@ -198,8 +207,53 @@ class Session(socketserver.BaseRequestHandler):
             self.reply(cseq)
         return True
 
+    def setup_udp(self, transport):
+        cport = [p for p in transport.split(";") if p.startswith("client_port=")]
+        a, b = (int(x) for x in cport[0].split("=")[1].split("-"))
+        lo = self.server.udp_ports
+        self.rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.rtp.bind((self.server.server_address[0], lo))
+        self.rtcp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.rtcp.bind((self.server.server_address[0], lo + 1))
+        self.client_rtp = (self.client_address[0], a)
+        self.client_rtcp = (self.client_address[0], b)
+        threading.Thread(target=self.rtcp_reader, daemon=True).start()
+        event(ev="udp_setup", client_port=a)
+        return "RTP/AVP;unicast;client_port=%d-%d;server_port=%d-%d;ssrc=00001234" % (
+            a, b, lo, lo + 1)
+
+    def rtcp_reader(self):
+        while True:
+            try:
+                pkt = self.rtcp.recv(2048)
+            except OSError:
+                return
+            if len(pkt) >= 32:
+                reportee, lsr = struct.unpack(">I", pkt[8:12])[0], \
+                    struct.unpack(">I", pkt[24:28])[0]
+                event(ev="rtcp_udp", pt=pkt[1], count=pkt[0] & 0x1F, reportee=reportee,
+                      lsr=lsr)
+
+    def send_udp(self, pkts, seq0, now_ts, n):
+        """Swaps packets in pairs, duplicates every 7th, never sends seq0 + LOST_PKT."""
+        for k in range(0, len(pkts) - 1, 2):
+            pkts[k], pkts[k + 1] = pkts[k + 1], pkts[k]
+        for pkt in pkts:
+            seq = struct.unpack(">H", pkt[2:4])[0]
+            if seq == seq0 + LOST_PKT:
+                continue
+            self.rtp.sendto(pkt, self.client_rtp)
+            if seq % 7 == 0:
+                self.rtp.sendto(pkt, self.client_rtp)
+        if time.monotonic() >= getattr(self, "next_sr", 0):
+            self.next_sr = time.monotonic() + 1
+            ntp = int(time.time()) + 2208988800
+            sr = struct.pack(">BBHIIIIII", 0x80, 200, 6, 0x1234, ntp, 0x80000000, now_ts, n, 0)
+            self.rtcp.sendto(sr, self.client_rtcp)
+
     def stream(self, stop):
         seq, ts, n = 1000, 90000, 0
+        held = []
         try:
             while not stop.is_set():
                 if self.scenario == "badlen" and n == 10:
@@ -212,8 +266,14 @@ class Session(socketserver.BaseRequestHandler):
                     marker = 0x80 if i == len(nal_list) - 1 else 0
                     pkt = struct.pack(">BBHII", 0x80, marker | 96, seq & 0xFFFF, ts,
                                       0x1234) + nal
-                    self.request.sendall(b"$\x00" + struct.pack(">H", len(pkt)) + pkt)
+                    if self.scenario == "udp":
+                        held.append(pkt)
+                    else:
+                        self.request.sendall(b"$\x00" + struct.pack(">H", len(pkt)) + pkt)
                     seq += 1
+                if held and len(held) % 2 == 0:
+                    self.send_udp(held, 1000, ts, n)
+                    held = []
                 ts += 3600
                 n += 1
                 stop.wait(0.04)
@@ -232,11 +292,13 @@ def main():
     ap.add_argument("--events", required=True)
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--away-host", default="127.0.0.2")
+    ap.add_argument("--udp-ports", type=int, default=18696, help="RTP port; RTCP is +1")
     args = ap.parse_args()
     global events_file
     events_file = open(args.events, "w")
     srv = Server((args.host, args.port), Session)
     srv.away_host = args.away_host
+    srv.udp_ports = args.udp_ports
     print("READY %d" % args.port, flush=True)
     try:
         srv.serve_forever()

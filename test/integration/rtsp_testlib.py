@@ -305,7 +305,7 @@ class Harness:
     # ---- a control segment of our own, to read the ingest's counters ----
 
     CTL_SIZE, CHILD0, CHILD_SIZE, COUNTERS = 32896, 128, 256, 104
-    RECONNECTS, FRAMES_WRITTEN = 88, 80
+    RECONNECTS, FRAMES_WRITTEN, FRAMES_DROPPED = 88, 80, 96
 
     def make_ctl(self):
         """Creates /<prefix>.ctl as the supervisor would (shm/ctl.h layout, CTL_VERSION 1)."""
