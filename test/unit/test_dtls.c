@@ -1,8 +1,8 @@
 /* test_dtls.c: the DTLS-SRTP server against an in-process OpenSSL DTLS 1.2 client over
  * datagrams shuttled by hand: the handshake completes, the negotiated SRTP profile is
  * AEAD_AES_128_GCM when offered (CM-80 otherwise), both ends export the same keying
- * material, a certificate that does not match the offer's fingerprint is refused, and
- * garbage records are ignored. */
+ * material, a certificate that does not match the offer's fingerprint is refused, garbage
+ * records are ignored, and a lost flight is retransmitted from the loop's timer. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -174,6 +174,49 @@ static void wrong_fingerprint(void **state)
     finish(&pe);
 }
 
+/* RFC 6347 4.2.4: a lost flight is sent again from the retransmission timer on the loop. */
+static void retransmission(void **state)
+{
+    struct dtlsrv_ctx *ctx = *state;
+    struct peer pe;
+    memset(&pe, 0, sizeof(pe));
+    SSL_CTX *cctx = SSL_CTX_new(DTLS_client_method());
+    EVP_PKEY *key;
+    X509 *cert = self_signed(&key);
+    SSL_CTX_use_certificate(cctx, cert);
+    SSL_CTX_use_PrivateKey(cctx, key);
+    SSL_CTX_set_tlsext_use_srtp(cctx, "SRTP_AEAD_AES_128_GCM");
+    pe.ssl = SSL_new(cctx);
+    pe.in = BIO_new(BIO_s_mem());
+    pe.out = BIO_new(BIO_s_mem());
+    BIO_set_mem_eof_return(pe.in, -1);
+    SSL_set_bio(pe.ssl, pe.in, pe.out);
+    SSL_set_connect_state(pe.ssl);
+    struct dtlsrv_fingerprint fp = {.hash = "sha-256", .len = 32};
+    assert_int_equal(dtlsrv_conn_new(&pe.srv, ctx, uv_default_loop(), &fp, &cbs, &pe), 0);
+    SSL_do_handshake(pe.ssl);
+    uint8_t buf[8192];
+    int n = BIO_read(pe.out, buf, sizeof(buf));
+    assert_true(n > 0);
+    dtlsrv_conn_input(pe.srv, buf, (size_t)n); /* ClientHello: answered at once */
+    assert_true(pe.nq > 0);
+    size_t first = 0, again = 0;
+    for (int i = 0; i < pe.nq; i++)
+        first += pe.qlen[i];
+    pe.nq = 0;                              /* that flight is "lost" */
+    uv_run(uv_default_loop(), UV_RUN_ONCE); /* blocks until the timer fires (about 1 s) */
+    assert_true(pe.nq > 0);
+    /* The same flight again (OpenSSL may split it into one datagram per message). */
+    for (int i = 0; i < pe.nq; i++)
+        again += pe.qlen[i];
+    assert_int_equal(again, first);
+    assert_false(pe.failed);
+    X509_free(cert);
+    EVP_PKEY_free(key);
+    SSL_CTX_free(cctx);
+    finish(&pe);
+}
+
 static void fingerprints(void **state)
 {
     struct dtlsrv_ctx *ctx = *state;
@@ -216,9 +259,8 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(gcm_handshake),
-        cmocka_unit_test(cm80_handshake),
-        cmocka_unit_test(wrong_fingerprint),
+        cmocka_unit_test(gcm_handshake),     cmocka_unit_test(cm80_handshake),
+        cmocka_unit_test(wrong_fingerprint), cmocka_unit_test(retransmission),
         cmocka_unit_test(fingerprints),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
