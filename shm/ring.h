@@ -8,7 +8,12 @@
  * slot_count and data_size are powers of two. Frame sequence numbers start at 1 and never
  * repeat, across writer restarts too; frame s lives in slot s & (slot_count - 1). Payload
  * positions are absolute byte counts (monotonic, 64-bit); a frame's bytes are contiguous in
- * the mapping (the writer skips the tail of the byte ring when a frame would not fit). */
+ * the mapping (the writer skips the tail of the byte ring when a frame would not fit).
+ * The writer advances hdr->reserved before it writes payload bytes, so bytes at position p
+ * are intact while reserved <= p + data_size; a slot is valid while its seq is unchanged.
+ * Readers map the object read-only, plus the header page read-write for one purpose: the
+ * keyframe-request counter (and futex waits on the doorbell). Every offset and length a
+ * reader takes from shared memory is bounds-checked against its own copy of the geometry. */
 #ifndef RINGCAST_RING_H
 #define RINGCAST_RING_H
 
