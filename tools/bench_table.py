@@ -39,8 +39,9 @@ def main():
         return
     drop_pct = next((r["drop"]["drop_pct"] for r in runs.values() if "drop" in r), 0)
     print("| N | recv | pkts/s | srv CPU % | us/pkt | loss % | KiB/viewer | first frame p50/p95 ms"
-          f" | client CPU % | {drop_pct:g}% drop: recovered % | retransmits | us/pkt | x clean | ok |")
-    print("|" + "---|" * 14)
+          f" | client CPU % | {drop_pct:g}% drop: recovered % | retransmits | us/pkt | x clean"
+          " | us/retx | ok |")
+    print("|" + "---|" * 15)
     rows = []
     for n in sorted(runs):
         c, b, d = runs[n].get("clean"), runs[n].get("base"), runs[n].get("drop")
@@ -53,13 +54,19 @@ def main():
         us = c.get("server_cpu_us_per_pkt")
         dus = d.get("server_cpu_us_per_pkt") if d else None
         ratio = dus / us if d and us else None
+        # CPU a retransmission costs: the drop run's server CPU beyond what the clean run
+        # spent on the same number of delivered packets, per packet recovered.
+        retx_us = None
+        if d and d.get("retrans_recovered") and us is not None and d.get("server_cpu_s") is not None:
+            retx_us = (d["server_cpu_s"] - us * 1e-6 * d["pkts"]) * 1e6 / d["retrans_recovered"]
         rows.append((n, c, kib, us, d, dus, ratio))
         print(f"| {n} | {c['receiving']} | {c['pkts_per_s']:,.0f} | {fmt(c.get('server_cpu_pct'), '.1f')}"
               f" | {fmt(us, '.2f')} | {c['loss_pct']:.3f} | {fmt(kib, '.1f')}"
               f" | {c['first_frame_ms_p50']:.0f}/{c['first_frame_ms_p95']:.0f}"
               f" | {c['client_cpu_pct']:.1f} | {fmt(d and d['recovered_pct'], '.2f')}"
               f" | {sd.get('retransmits', '-')}"
-              f" | {fmt(dus, '.2f')} | {fmt(ratio, '.2f')} | {c['ok'] and (not d or d['ok'])} |")
+              f" | {fmt(dus, '.2f')} | {fmt(ratio, '.2f')} | {fmt(retx_us, '.1f')}"
+              f" | {c['ok'] and (not d or d['ok'])} |")
 
     print("\nissue 6 targets (one core for all ringcast processes, NACK on):")
     for n, c, kib, us, d, dus, ratio in rows:
