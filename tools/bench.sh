@@ -55,8 +55,10 @@ if [ -z "${RC_BENCH_IN_NETNS:-}" ]; then
     echo "== fan-out: ringcast (1 worker) on CPU 0, loadgen on CPU 1; N = $BENCH_N;" \
         "${BENCH_SECONDS}s windows; load average now: $(cut -d' ' -f1-3 /proc/loadavg)"
     # A private network namespace: only loopback, ports cannot clash with anything else.
+    # root: a plain network namespace; otherwise a user namespace that maps us to root.
+    unshare --net true 2>/dev/null && ns=(unshare --net) || ns=(unshare -rn)
     rc=0
-    timeout --signal=TERM --kill-after=15 "$BENCH_BUDGET" unshare --net -- \
+    timeout --signal=TERM --kill-after=15 "$BENCH_BUDGET" "${ns[@]}" -- \
         env RC_BENCH_IN_NETNS=1 RC_BENCH_CLIP="$clip" "$0" "$build" || rc=$?
     [ $rc -eq 124 ] && echo "bench: time budget of ${BENCH_BUDGET}s reached; table of what ran:" >&2
     echo
