@@ -1,8 +1,7 @@
-/* srtp.h: a viewer's SRTP/SRTCP contexts keyed from DTLS-SRTP keying material (RFC 5764
- * 4.2). The server protects RTP/RTCP with the server write key and unprotects the viewer's
- * SRTCP with the client write key. AEAD_AES_128_GCM (RFC 7714) runs on OpenSSL directly, one
- * EVP context per direction kept for the session (libsrtp2 here is built on NSS, which sets up
- * a context and allocates on every packet); AES_CM_128_HMAC_SHA1_80 goes through libsrtp2. */
+/* srtp.h: a viewer's SRTP/SRTCP state keyed from DTLS-SRTP keying material (RFC 5764 4.2).
+ * The server protects RTP/RTCP with the server write key and unprotects the viewer's SRTCP
+ * with the client write key. AEAD_AES_128_GCM (RFC 7714) and AES_CM_128_HMAC_SHA1_80
+ * (RFC 3711), both on OpenSSL EVP. */
 #ifndef RINGCAST_EGRESS_SRTP_H
 #define RINGCAST_EGRESS_SRTP_H
 
@@ -10,13 +9,14 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
-/* Bytes protect may append after the packet (tag, SRTCP index): keep this much room.
- * libsrtp2 documents SRTP_MAX_TRAILER_LEN (tag + the largest MKI) + 4. */
-#define ESRTP_TRAILER_MAX 148
+/* Bytes protect may append after the packet: a tag of at most 16 bytes and the SRTCP
+ * index word (no MKI is ever negotiated by WebRTC). */
+#define ESRTP_TRAILER_MAX 32
 
 struct media_srtp;
 
-/* Initialises libsrtp2 once per process (later calls are no-ops). 0 or -EIO. */
+/* Creates the process-wide RTCP cipher and HMAC contexts once (later calls are no-ops).
+ * 0, -ENOMEM or -EIO. */
 int esrtp_global_init(void);
 
 /* Creates the contexts for profile (enum media_srtp_profile) from keying material of

@@ -5,6 +5,7 @@
  * loopback delivery) per packet sent. Usage:
  *   mediabench [-n VIEWERS] [-f FRAMES] [-r RECEIVERS] [-p gcm|cm] [-g 0|1 (UDP GSO)] */
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -170,6 +171,8 @@ int main(int argc, char **argv)
     uint8_t keying[60];
     for (size_t i = 0; i < sizeof(keying); i++)
         keying[i] = (uint8_t)(i * 11 + 5);
+    /* Memory per viewer: heap in use (the records and their SRTP contexts) per viewer. */
+    size_t heap0 = mallinfo2().uordblks;
     struct media_viewer *v = calloc(viewers, sizeof(*v));
     for (unsigned i = 0; i < viewers; i++) {
         media_viewer_init(&v[i]);
@@ -184,6 +187,7 @@ int main(int argc, char **argv)
         if (media_viewer_start(w, &v[i], &p) < 0)
             return 1;
     }
+    double per_viewer = (double)(mallinfo2().uordblks - heap0) / viewers;
     pthread_t th;
     pthread_create(&th, NULL, mb_drain, NULL);
 
@@ -216,11 +220,13 @@ int main(int argc, char **argv)
     uint64_t pk = ctl_read(&cnt->pkts_sent) - pk0, rx = atomic_load(&mb_received) - rx0;
     printf("{\"viewers\":%u,\"profile\":\"%s\",\"frames\":%u,\"pkts_sent\":%llu,"
            "\"pkts_received\":%llu,\"send_drops\":%llu,\"sendmmsg_calls\":%llu,"
-           "\"gso\":%d,\"cpu_us_per_pkt\":%.3f,\"wall_s\":%.2f}\n",
+           "\"gso\":%d,\"cpu_us_per_pkt\":%.3f,\"wall_s\":%.2f,\"heap_bytes_per_viewer\":%.0f,"
+           "\"record_bytes\":%zu}\n",
            viewers, profile == MEDIA_SRTP_AEAD_AES_128_GCM ? "gcm" : "cm", frames - 11,
            (unsigned long long)pk, (unsigned long long)rx,
            (unsigned long long)ctl_read(&cnt->send_drops), (unsigned long long)w->batches, gso,
-           pk ? (double)cpu / 1000.0 / (double)pk : 0.0, (double)wall / 1e9);
+           pk ? (double)cpu / 1000.0 / (double)pk : 0.0, (double)wall / 1e9, per_viewer,
+           sizeof(struct media_viewer));
     for (unsigned i = 0; i < viewers; i++)
         media_viewer_stop(w, &v[i]);
     media_worker_free(w);
