@@ -9,15 +9,16 @@
 #include <uv.h>
 
 /* Increments *word and wakes every waiter in every process. Async-signal-safe. The ring
- * count is the low 31 bits; the top bit marks sleeping waiters (so an idle doorbell costs the
- * ringer no system call): compare counts with doorbell_count(). */
+ * count is the low 31 bits; the top bit marks sleeping waiters, so ringing a doorbell nobody
+ * sleeps on costs no system call. Compare counts with doorbell_count(). */
 #define doorbell_count(v) ((v)&0x7fffffffu)
 void doorbell_ring(_Atomic uint32_t *word);
 
 struct doorbell_waiter;
 
 /* Starts a thread that waits on *word and calls cb(arg) on loop's thread after each change
- * (several rings may coalesce into one call). The word must outlive the waiter. */
+ * (several rings may coalesce into one call; rings during cb cause one more call). The word
+ * must outlive the waiter and be mapped writable: the waiter sets its top bit to sleep. */
 int doorbell_waiter_start(struct doorbell_waiter **out, uv_loop_t *loop, _Atomic uint32_t *word,
                           void (*cb)(void *arg), void *arg);
 /* Stops and joins the thread; the async handle is closed and freed by the loop. Call on the

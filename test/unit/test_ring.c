@@ -300,7 +300,11 @@ static void test_reopen_continues(void **state)
     struct ring_frame f;
     assert_true(write_tagged(w, 0, RING_FRAME_KEY, 5000, 4, 10, 1) > 0);
     assert_true(write_tagged(w, 0, 0, 8000, 4, 10, 2) > 0);
+    uint64_t beat = ring_reader_heartbeat(r);
+    ring_writer_heartbeat(w);
+    assert_true(ring_reader_heartbeat(r) > beat);
     ring_writer_close(w, false); /* as if the ingest died: the object stays */
+    assert_int_equal(ring_reader_writer_pid(r), 0);
 
     w = open_writer(16, 1 << 16);
     assert_int_equal(ring_reader_generation(r), 2);
