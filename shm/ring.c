@@ -216,17 +216,37 @@ static int ring_writer_lock_open(struct ring_writer *w, char *err, size_t errlen
     return 0;
 }
 
-/* Replaces a ring of another geometry or layout with a fresh object: readers still
- * mapping the old one keep a consistent (if dead) ring instead of faulting on a resize. */
-static int ring_writer_recreate(struct ring_writer *w, size_t len, char *err, size_t errlen)
+/* Leaves w->fd locked on an object of len bytes. *reuse: it already held a ring of this
+ * geometry and layout, to be continued. Anything else is replaced by a fresh object (unlink
+ * and create, not resize: readers still mapping the old one keep a consistent, if dead,
+ * ring instead of faulting). */
+static int ring_writer_prepare(struct ring_writer *w, size_t len, uint32_t slots, uint64_t data,
+                               bool *reuse, char *err, size_t errlen)
 {
-    close(w->fd); /* also drops the lock on the old object */
-    shm_unlink(w->m.name);
-    int e = ring_writer_lock_open(w, err, errlen);
-    if (e < 0)
+    struct stat st;
+    if (fstat(w->fd, &st) < 0) {
+        int e = -errno;
+        ring_err(err, errlen, "fstat %s: %s", w->m.name, strerror(-e));
         return e;
+    }
+    *reuse = false;
+    if ((size_t)st.st_size == len) {
+        struct ring_hdr h;
+        *reuse = pread(w->fd, &h, sizeof(h), 0) == (ssize_t)sizeof(h) &&
+                 ring_hdr_matches(&h, slots, data);
+        if (*reuse)
+            return 0;
+    }
+    if (st.st_size != 0) {
+        close(w->fd); /* also drops the lock on the old object */
+        w->fd = -1;
+        shm_unlink(w->m.name);
+        int e = ring_writer_lock_open(w, err, errlen);
+        if (e < 0)
+            return e;
+    }
     if (ftruncate(w->fd, (off_t)len) < 0) {
-        e = -errno;
+        int e = -errno;
         ring_err(err, errlen, "ftruncate %s to %zu bytes: %s", w->m.name, len, strerror(-e));
         return e;
     }
@@ -257,24 +277,8 @@ int ring_writer_open(struct ring_writer **out, const char *name,
     if (e < 0)
         goto fail;
     size_t len = ring_map_len(slots, data);
-    struct stat st;
-    if (fstat(w->fd, &st) < 0) {
-        e = -errno;
-        ring_err(err, errlen, "fstat %s: %s", w->m.name, strerror(-e));
-        goto fail;
-    }
-    bool reuse = false;
-    if ((size_t)st.st_size == len) {
-        struct ring_hdr h;
-        reuse = pread(w->fd, &h, sizeof(h), 0) == (ssize_t)sizeof(h) &&
-                ring_hdr_matches(&h, slots, data);
-    }
-    if (!reuse && st.st_size != 0)
-        e = ring_writer_recreate(w, len, err, errlen);
-    else if (!reuse && ftruncate(w->fd, (off_t)len) < 0) {
-        e = -errno;
-        ring_err(err, errlen, "ftruncate %s to %zu bytes: %s", w->m.name, len, strerror(-e));
-    }
+    bool reuse;
+    e = ring_writer_prepare(w, len, slots, data, &reuse, err, errlen);
     if (e < 0)
         goto fail;
     void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, w->fd, 0);
