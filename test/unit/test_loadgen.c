@@ -1,7 +1,8 @@
 /* test_loadgen.c: the load generator's pure parts (tools/loadgen, compiled in here since
  * tools are not in the library): HTTP response parsing, offer/answer (a real pion answer),
  * RTP header and sequence accounting, first-keyframe detection, RTCP it builds (checked
- * with libre's decoder) and STUN checks round-tripped through libre's codec. */
+ * with libre's decoder), STUN checks round-tripped through libre's codec, and the /proc
+ * sampling of a process tree (this test and a child it forks). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,11 +10,14 @@
 #include <string.h>
 #include <errno.h>
 #include <arpa/inet.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <re.h>
 
 #include "tools/loadgen/lg_http.c"
+#include "tools/loadgen/lg_proc.c"
 #include "tools/loadgen/lg_rtp.c"
 #include "tools/loadgen/lg_sdp.c"
 #include "tools/loadgen/lg_stun.c"
@@ -424,6 +428,32 @@ static void test_stun_round_trip(void **st)
                      -EACCES);
 }
 
+static void test_proc_tree(void **st)
+{
+    (void)st;
+    struct lg_proc_tree t;
+    assert_int_equal(lg_proc_tree_sample(getpid(), &t), 0);
+    assert_int_equal(t.nprocs, 1);
+    assert_true(t.pss_mib > 0 && t.rss_mib >= t.pss_mib && t.shm_pss_mib == 0);
+    int pipefd[2];
+    assert_int_equal(pipe(pipefd), 0);
+    pid_t child = fork();
+    if (child == 0) {
+        char c;
+        close(pipefd[1]);
+        (void)!read(pipefd[0], &c, 1); /* lives until the parent closes the pipe */
+        _exit(0);
+    }
+    close(pipefd[0]);
+    assert_int_equal(lg_proc_tree_sample(getpid(), &t), 0);
+    assert_int_equal(t.nprocs, 2); /* the child is counted as a descendant */
+    close(pipefd[1]);
+    assert_int_equal(waitpid(child, NULL, 0), child);
+    assert_int_equal(lg_proc_tree_sample(child, &t), -ESRCH);
+    assert_true(lg_proc_udp_rcvbuf_errors() >= 0);
+    assert_true(lg_proc_self_cpu_s() >= 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -442,6 +472,7 @@ int main(void)
         cmocka_unit_test(test_rtcp_rr_sdes_with_libre),
         cmocka_unit_test(test_rtcp_find_sr),
         cmocka_unit_test(test_stun_round_trip),
+        cmocka_unit_test(test_proc_tree),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     mem_deref(stun_mb); /* lg_stun.c's reused buffer */
