@@ -59,9 +59,8 @@ void rtsp_rx_packet(struct rtsp_rx_stats *s, uint16_t seq, uint32_t rtp_ts, uint
     /* Timestamps wrap at 2^32: the difference of transits is taken modulo 2^32. */
     int32_t d = (int32_t)(uint32_t)(transit - s->transit);
     s->transit = transit;
-    if (d < 0)
-        d = -d;
-    s->jitter_q4 += (uint32_t)d - ((s->jitter_q4 + 8) >> 4);
+    uint32_t ad = d < 0 ? 0u - (uint32_t)d : (uint32_t)d; /* INT32_MIN has no int negation */
+    s->jitter_q4 += ad - ((s->jitter_q4 + 8) >> 4);
 }
 
 int rtsp_rx_rtcp(struct rtsp_rx_stats *s, const uint8_t *p, size_t len, uint64_t now_ns)
