@@ -20,8 +20,10 @@ static uint32_t codec_of(const struct sdp_format *f, struct rtsp_sdp_track *t)
     t->clock_rate = f->srate;
     t->channels = f->ch ? f->ch : 1;
     if (!name || !*name) {
-        if (f->pt != 0 && f->pt != 8)
+        if (f->pt != 0 && f->pt != 8) {
+            snprintf(t->encoding, sizeof(t->encoding), "PT %d", f->pt);
             return RING_CODEC_NONE;
+        }
         name = f->pt == 0 ? "PCMU" : "PCMA";
         t->clock_rate = 8000;
         t->channels = 1;

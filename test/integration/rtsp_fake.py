@@ -10,6 +10,8 @@ the URL path of the client's first request:
   /away      DESCRIBE answers 302 to /basic on another host (--away-host): credentials
              for this host must not follow
   /missing   DESCRIBE answers 404
+  /badsdp    DESCRIBE answers with a body that is not SDP
+  /nocodec   DESCRIBE answers an SDP with only codecs ringcast does not take (AAC, JPEG)
   /garbled   answers OPTIONS with bytes that are not RTSP
   /badlen    after PLAY and a few good frames, an interleaved frame of length 2
   /stall     accepts and reads, never answers
@@ -183,6 +185,14 @@ class Session(socketserver.BaseRequestHandler):
                 self.reply(cseq, "302 Moved Temporarily", ["Location: rtsp://" + target])
             elif sc == "missing":
                 self.reply(cseq, "404 Not Found")
+            elif sc == "badsdp":
+                self.reply(cseq, headers=["Content-Type: application/sdp"],
+                           body=b"<html>camera setup page</html>\r\n")
+            elif sc == "nocodec":
+                self.reply(cseq, headers=["Content-Type: application/sdp"], body=(
+                    "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=x\r\nt=0 0\r\n"
+                    "m=audio 0 RTP/AVP 97\r\na=rtpmap:97 MPEG4-GENERIC/44100/2\r\n"
+                    "m=video 0 RTP/AVP 26\r\n").encode())
             else:
                 base = uri if uri.endswith("/") else uri + "/"
                 self.reply(cseq, headers=["Content-Type: application/sdp",

@@ -88,6 +88,7 @@ static void test_first_supported_format(void **state)
     assert_string_equal(s.t[0].control, "rtsp://h/x");
     assert_int_equal(s.t[1].codec, RING_CODEC_NONE); /* JPEG */
     assert_int_equal(s.t[1].pt, -1);
+    assert_string_equal(s.t[1].encoding, "PT 26");
 }
 
 static void test_bad(void **state)
