@@ -154,7 +154,8 @@ class Harness:
 
     def __init__(self, name):
         self.name = name
-        self.prefix = "rct-%s-%d" % (name, os.getpid())
+        # Every shm prefix of this test starts with base; cleanup removes them all.
+        self.base = self.prefix = "rct-%s-%d" % (name, os.getpid())
         self.tmp = tempfile.mkdtemp(prefix="rct-%s-" % name)
         self.procs = []
         atexit.register(self.cleanup)
@@ -176,7 +177,7 @@ class Harness:
                     p.wait()
         self.procs = []
         for f in os.listdir("/dev/shm"):
-            if f.startswith(self.prefix + "."):
+            if f.startswith(self.base + ".") or f.startswith(self.base + "-"):
                 try:
                     os.unlink(os.path.join("/dev/shm", f))
                 except OSError:
@@ -374,7 +375,7 @@ def clip_test(name, kind, port):
         check(len(ref) >= 90, "reference clip has only %d access units" % len(ref))
         for transport in ("tcp", "udp"):
             cam = h.camera(port, mkv, kind, UDP_SERVER_PORTS[kind] if transport == "udp" else "")
-            h.prefix = "rct-%s-%s-%d" % (name, transport, os.getpid())
+            h.prefix = "%s-%s" % (h.base, transport)
             conf = h.config("rtsp://127.0.0.1:%d/clip" % port, transport)
             env = dict(os.environ, RINGCAST_RTSP_UDP_PORTS=UDP_CLIENT_PORTS[kind])
             ing = h.ingest(conf, env=env)
