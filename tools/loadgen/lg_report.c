@@ -44,6 +44,7 @@ struct totals {
     struct lg_vcount d; /* window deltas summed */
     unsigned viewers;   /* in media at the window end */
     unsigned gcm;
+    unsigned stalled; /* in media but nothing received in the window */
     double pps_min, pps_max;
 };
 
@@ -74,6 +75,7 @@ static void sum_window(struct lg *lg, double win_s, struct totals *t)
         t->d.recover_ms_sum += b->recover_ms_sum - a->recover_ms_sum;
         if (b->recover_ms_max > t->d.recover_ms_max)
             t->d.recover_ms_max = b->recover_ms_max;
+        t->stalled += b->pkts == a->pkts;
         double pps = (double)(b->pkts - a->pkts) / win_s;
         if (t->pps_min < 0 || pps < t->pps_min)
             t->pps_min = pps;
@@ -117,6 +119,8 @@ void lg_report_print(struct lg *lg, FILE *f)
         why = "viewers lost during the run";
     if (!why && lg->opt.n && t.d.pkts == 0)
         why = "no media received";
+    if (!why && t.stalled)
+        why = "viewers without media in the window";
     if (!why && loss_pct > lg->opt.max_loss_pct)
         why = "loss above --max-loss";
     if (!why && saturated)
@@ -127,9 +131,10 @@ void lg_report_print(struct lg *lg, FILE *f)
     fprintf(f, ",\"url\":");
     json_str(f, lg->opt.url);
     fprintf(f,
-            ",\"n\":%u,\"connected\":%u,\"failed\":%u,\"receiving\":%u,\"srtp\":\"%s\""
+            ",\"n\":%u,\"connected\":%u,\"failed\":%u,\"receiving\":%u,\"stalled\":%u"
+            ",\"srtp\":\"%s\""
             ",\"setup_s\":%.2f,\"window_s\":%.2f,\"decrypt_every\":%u",
-            lg->opt.n, lg->connected, lg->failed, t.viewers,
+            lg->opt.n, lg->connected, lg->failed, t.viewers - t.stalled, t.stalled,
             t.viewers == 0       ? "none"
             : t.gcm == t.viewers ? "gcm"
             : t.gcm              ? "mixed"
