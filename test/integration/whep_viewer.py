@@ -80,20 +80,34 @@ async def run(args):
     except asyncio.TimeoutError:
         result["error"] = "not connected after %ss (state %s)" % (args.connect_timeout,
                                                                    pc.connectionState)
-    if result["connected"]:
+    if result["connected"] and args.silence_ice_after is not None:
+        # Stop aioice's consent checks (RFC 7675) while still receiving: the server must
+        # end the session on its own once consent expires.
+        await asyncio.sleep(args.silence_ice_after)
+        for t in pc.getTransceivers():
+            conn = t.receiver.transport.transport._connection
+            if conn._query_consent_handle:
+                conn._query_consent_handle.cancel()
+        result["silenced_at"] = round(time.monotonic() - t_answer[0], 2)
+        await asyncio.sleep(max(0, args.seconds - args.silence_ice_after))
+    elif result["connected"]:
         await asyncio.sleep(args.seconds)
     # Frames are judged over a steady window that starts --settle seconds after the first
-    # decoded frame (the catch-up burst from the keyframe has compressed timestamps); the
-    # frames the source produced in it follow from the span of presentation timestamps.
+    # decoded frame (the catch-up burst from the keyframe arrives faster than real time).
     if frames:
         result["frames_total"] = len(frames)
         result["width"], result["height"] = frames[-1][1], frames[-1][2]
         steady = [f for f in frames if f[3] >= frames[0][3] + args.settle]
         if len(steady) >= 2:
-            span = steady[-1][0] - steady[0][0]
-            result["expected"] = int(round(span * args.fps / 90000)) + 1
+            # The source runs in real time: the window's wall-clock length gives the frames it
+            # produced (robust to a decoder reporting a bogus timestamp for a damaged frame);
+            # the timestamp span is reported alongside.
+            wall = steady[-1][3] - steady[0][3]
+            result["expected"] = int(round(wall * args.fps)) + 1
+            result["expected_pts"] = int(round((steady[-1][0] - steady[0][0]) * args.fps / 90000)) + 1
             result["frames"] = len(steady)
-            result["wall_s"] = round(steady[-1][3] - steady[0][3], 2)
+            result["wall_s"] = round(wall, 2)
+        result["last_frame_s"] = round(frames[-1][3] - t_answer[0], 2)
     if location and not args.keep:
         base = args.url.split("/", 3)
         status, _, _ = await loop.run_in_executor(
@@ -113,6 +127,8 @@ def main():
     ap.add_argument("--token", default="")
     ap.add_argument("--audio", action="store_true", help="also offer a recvonly audio section")
     ap.add_argument("--keep", action="store_true", help="do not DELETE the session")
+    ap.add_argument("--silence-ice-after", type=float, default=None,
+                    help="stop sending ICE consent checks after this many seconds")
     args = ap.parse_args()
     result = asyncio.run(run(args))
     print(json.dumps(result), flush=True)
