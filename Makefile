@@ -29,7 +29,7 @@ CFLAGS_VARIANT = -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-s
 LDFLAGS_VARIANT = -fsanitize=address,undefined
 else ifeq ($(VARIANT),fuzz)
 CC := clang
-CFLAGS_VARIANT = -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+CFLAGS_VARIANT = -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
                  -Wno-unused-command-line-argument -Wno-unknown-warning-option -DRINGCAST_FUZZ
 LDFLAGS_VARIANT = -fsanitize=fuzzer,address,undefined
 else
