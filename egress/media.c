@@ -10,6 +10,7 @@
 
 #include "codec/codec.h"
 #include "codec/h264.h"
+#include "common/log.h"
 #include "egress/media_priv.h"
 #include "egress/rtcp.h"
 #include "egress/srtp.h"
@@ -341,9 +342,18 @@ static void media_nack_one(struct media_input_ctx *c, unsigned t, uint16_t seq)
     struct media_worker *w = c->w;
     struct ring_frame f;
     uint32_t k;
-    uint16_t global = (uint16_t)(seq - v->rec.tracks[t].seq_offset);
+    const struct media_viewer_track *vt = &v->rec.tracks[t];
+    uint16_t global = (uint16_t)(seq - vt->seq_offset);
+    /* The packet's SRTP index, extended against the newest sent: older than the floor means
+     * it came from a ring that has since been replaced. */
+    uint64_t index = vt->last_index - (uint16_t)((uint16_t)vt->last_index - seq);
     v->rec.nacks++;
     ctl_count(&w->cnt->nacks_received, 1);
+    if (!vt->srtp_base_set || vt->rebase || index > vt->last_index || index < vt->nack_floor) {
+        v->rec.nack_misses++;
+        ctl_count(&w->cnt->nack_misses, 1);
+        return;
+    }
     /* Only frames this viewer was actually sent: it never asks for later ones, but a
      * forged or confused NACK must not make us send what it has not reached. */
     if (ring_reader_find_packet(v->path->r, t, global, &f, &k) == 1 && f.seq < v->rec.next_frame &&
@@ -435,10 +445,51 @@ static void media_send_sr(struct media_worker *w, struct media_viewer *v, uint64
         media_batch_commit(w, v, (size_t)len);
 }
 
+/* A ring whose writer went silent may have been replaced by a new object under the same name
+ * (another geometry after a reload, or the path removed and added again): then attach to the
+ * new one. The same object, still silent, reads the same heartbeat and is kept. */
+static void media_path_check(struct media_worker *w, struct media_path *p, uint64_t now)
+{
+    if (now < p->next_check_ns)
+        return;
+    p->next_check_ns = now + MEDIA_RING_CHECK_NS;
+    uint64_t hb = ring_reader_heartbeat(p->r);
+    if (hb && now - hb < w->ring_stale_ns)
+        return;
+    struct ring_reader *nr;
+    char shm[CONFIG_NAME_MAX + 40], err[128];
+    snprintf(shm, sizeof(shm), "%s.%s", w->cfg->shm_prefix, p->name);
+    if (ring_reader_open(&nr, shm, err, sizeof(err)) < 0)
+        return;
+    if (ring_reader_heartbeat(nr) <= hb || media_size_buffers(w, ring_reader_mtu(nr)) < 0) {
+        ring_reader_close(nr);
+        return;
+    }
+    struct doorbell_waiter *nw = NULL;
+    if (!w->supervised &&
+        doorbell_waiter_start(&nw, w->loop, ring_reader_doorbell(nr), media_on_doorbell, w) < 0) {
+        ring_reader_close(nr);
+        return;
+    }
+    log_info("media %s: ring replaced (generation %u), %u viewers carry on from its next "
+             "keyframe",
+             p->name, ring_reader_generation(nr), p->n_viewers);
+    doorbell_waiter_stop(p->waiter);
+    ring_reader_close(p->r);
+    p->waiter = nw;
+    p->r = nr;
+    p->mtu = ring_reader_mtu(nr);
+    p->next_frame = ring_reader_head(nr);
+    media_path_load_tracks(p);
+    media_path_viewers_rebase(p);
+}
+
 static void media_tick_cb(uv_timer_t *t)
 {
     struct media_worker *w = t->data;
     uint64_t now = ctl_now_ns();
+    for (unsigned i = 0; i < w->n_paths; i++)
+        media_path_check(w, w->paths[i], now);
     for (unsigned i = 0; i < w->n_paths; i++)
         for (struct media_viewer *v = w->paths[i]->viewers; v; v = v->next) {
             if (now < v->rec.next_sr_ns)
@@ -470,6 +521,7 @@ int media_worker_init(struct media_worker **out, uv_loop_t *loop, const struct c
     w->cnt = counters;
     w->fd = udp_fd;
     w->supervised = !ctl->private_copy;
+    w->ring_stale_ns = MEDIA_RING_STALE_NS;
     w->gso = true; /* measured faster than sendmmsg of single datagrams: see mediabench */
     uint64_t r;
     media_random(&r, sizeof(r));

@@ -107,9 +107,12 @@ struct media_viewer_track {
     /* SRTP packet index = global + seq_offset - srtp_base: the rollover counter starts at 0
      * with the first packet sent (RFC 3711 3.3.1), whatever the ring's numbering. */
     uint64_t srtp_base;
+    uint64_t last_index; /* SRTP index of the newest packet sent */
+    uint64_t nack_floor; /* older indexes are not served (they belong to a replaced ring) */
     uint8_t srtp_base_set;
+    uint8_t rebase;  /* continue seq/ts/index from the last packet at the next frame */
     uint8_t ext_len; /* the RTP header extension block built from p (RFC 8285) */
-    uint8_t ext[30];
+    uint8_t ext[29];
 };
 
 enum media_viewer_state {

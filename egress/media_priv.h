@@ -19,6 +19,8 @@
 #define MEDIA_SR_INTERVAL_NS    1000000000ull
 #define MEDIA_TICK_MS           200 /* the worker's one RTCP/housekeeping timer */
 #define MEDIA_SNDBUF            (8 << 20)
+#define MEDIA_RING_STALE_NS     3000000000ull /* a writer silent this long: look for a new ring */
+#define MEDIA_RING_CHECK_NS     1000000000ull
 
 /* One path's ring as this worker reads it, and the viewers watching it. */
 struct media_path {
@@ -29,8 +31,9 @@ struct media_path {
     uint32_t mtu;                   /* the ring's: packet numbering depends on it */
     uint32_t codec[MEDIA_MAX_TRACKS];
     uint32_t clock[MEDIA_MAX_TRACKS];
-    int video;           /* first video track, -1 if none */
-    uint64_t next_frame; /* live cursor: next frame the reader returns */
+    int video;              /* first video track, -1 if none */
+    uint64_t next_frame;    /* live cursor: next frame the reader returns */
+    uint64_t next_check_ns; /* when to look at the writer's liveness again */
     struct media_viewer *viewers;
     unsigned n_viewers;
     bool backlog; /* frames left after the wakeup's budget */
@@ -52,6 +55,7 @@ struct media_worker {
     unsigned n_paths;
     unsigned n_viewers;
     char cname[24];
+    uint64_t ring_stale_ns; /* MEDIA_RING_STALE_NS (tests shorten it) */
 
     /* The frame being sent: its packet descriptors, described once for all viewers. */
     struct pack_pkt *pk;
@@ -97,6 +101,9 @@ void media_batch_uncommit(struct media_worker *w);
 void media_batch_flush(struct media_worker *w);
 /* Positions a starting viewer: the latest keyframe (catch-up) or the live edge. */
 void media_viewer_position(struct media_path *p, struct media_viewer *v);
+/* After a ring was replaced: every viewer of p continues at the new ring's live edge from
+ * its next keyframe, with sequence numbers, timestamps and SRTP indexes carrying on. */
+void media_path_viewers_rebase(struct media_path *p);
 /* The RTP timestamp viewer v gives frame f of track t (catch-up compressed or live). */
 uint32_t media_viewer_ts(const struct media_viewer *v, unsigned t, const struct ring_frame *f);
 

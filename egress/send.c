@@ -207,6 +207,8 @@ static int media_queue_packet(struct media_worker *w, struct media_viewer *v, un
     }
     if (ext < vt->srtp_base)
         return -ERANGE;
+    if (ext - vt->srtp_base > vt->last_index)
+        vt->last_index = ext - vt->srtp_base;
     uint8_t *b = media_batch_slot(w);
     size_t n = media_rtp_header(b, vt, f, pk, ts);
     if (n + pk->len > w->slot - ESRTP_TRAILER_MAX)
@@ -220,6 +222,35 @@ static int media_queue_packet(struct media_worker *w, struct media_viewer *v, un
         return len;
     media_batch_commit(w, v, (size_t)len);
     return (int)pk->len;
+}
+
+/* First frame from a replaced ring: its numbering starts afresh, so choose offsets that make
+ * this frame's first packet follow the last one sent (sequence number and SRTP index + 1,
+ * timestamp + 20 ms). Packets sent before cannot be rebuilt any more: NACKs for them are
+ * misses. */
+static void media_track_rebase(struct media_viewer_track *vt, const struct ring_frame *f,
+                               uint32_t clock)
+{
+    vt->rebase = 0;
+    vt->cu_start = vt->cu_end = 0;
+    if (!vt->srtp_base_set)
+        return; /* nothing sent yet: the first packet sets the base as usual */
+    uint64_t next = vt->last_index + 1;
+    vt->seq_offset = (uint16_t)((uint16_t)next - (uint16_t)f->first_pkt);
+    vt->srtp_base = f->first_pkt + vt->seq_offset - next;
+    vt->nack_floor = next;
+    vt->ts_offset = vt->last_rtp_ts + clock / 50 - f->rtp_ts;
+}
+
+void media_path_viewers_rebase(struct media_path *p)
+{
+    for (struct media_viewer *v = p->viewers; v; v = v->next) {
+        for (unsigned t = 0; t < MEDIA_MAX_TRACKS; t++)
+            v->rec.tracks[t].rebase = 1;
+        v->rec.state = MEDIA_VIEWER_LIVE;
+        v->rec.next_frame = p->next_frame;
+        v->rec.wait_key = 1;
+    }
 }
 
 /* Describes frame f's packets once into w->pk. Returns the count, or -errno when the frame
@@ -240,6 +271,8 @@ static bool media_queue_frame(struct media_worker *w, struct media_path *p, stru
 {
     unsigned t = f->track;
     struct media_viewer_track *vt = &v->rec.tracks[t];
+    if (vt->rebase)
+        media_track_rebase(vt, f, p->clock[t]);
     uint32_t ts = media_viewer_ts(v, t, f);
     for (int k = 0; k < n; k++) {
         if (w->nb == MEDIA_BATCH && !ring_frame_still_valid(p->r, f))

@@ -55,6 +55,13 @@ def patch(rate, seed):
     rtcrtpreceiver.RTCRtpReceiver._send_rtcp_nack = counting_nack
 
 
+class ViewerArgs(argparse.Namespace):
+    """whep_viewer.run's options: ours, and None (off) for any it grows later."""
+
+    def __getattr__(self, name):
+        return None
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--url", required=True)
@@ -65,9 +72,8 @@ def main():
     ap.add_argument("--seed", type=int, default=4585)
     args = ap.parse_args()
     patch(args.drop, args.seed)
-    vargs = argparse.Namespace(url=args.url, seconds=args.seconds, fps=args.fps,
-                               settle=args.settle, connect_timeout=15, token="", audio=False,
-                               keep=False)
+    vargs = ViewerArgs(url=args.url, seconds=args.seconds, fps=args.fps, settle=args.settle,
+                       connect_timeout=15, token="", audio=False, keep=False)
     result = asyncio.run(whep_viewer.run(vargs))
     result.update(stats)
     print(json.dumps(result), flush=True)

@@ -4,7 +4,7 @@
  * checks SSRC/sequence/timestamp continuity, depacketizes with codec/depack and compares the
  * access units with the ring's frames. Then NACK (the very same packet comes back), NACK for
  * overwritten data, PLI/FIR to the ingest's keyframe counter, a lapped viewer restarting at a
- * keyframe, sender reports as libre decodes them, and the SDP track query. */
+ * keyframe, sender reports as libre decodes them, a replaced ring, and the SDP track query. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -533,6 +533,63 @@ static void test_sender_report(void **state)
     assert_true(f->v.rec.tracks[0].rtt_us < 1000000);
 }
 
+/* The ingest's ring is replaced by a new object of another geometry (a reload with another
+ * ring size): the worker notices the old writer's silence, attaches to the new ring, and the
+ * viewer carries on at its next keyframe with sequence numbers, timestamps and SRTP indexes
+ * continuing (the same receive context decrypts it); NACKs for the old ring's packets miss. */
+static void test_ring_replaced(void **state)
+{
+    struct fx *f = *state;
+    static struct rx_pkt rx[256];
+    write_video(f, true, 3000);
+    media_send_run(f->w);
+    start_viewer(f, false);
+    write_video(f, false, 2000);
+    media_send_run(f->w);
+    unsigned n = drain(f, rx, 256);
+    assert_true(n > 0);
+    struct rx_pkt last = rx[n - 1];
+
+    ring_writer_close(f->wr, true);
+    char name[96], err[128];
+    snprintf(name, sizeof(name), "%s.cam", f->prefix);
+    struct ring_writer_opts o = {.slot_count = 2 * SLOTS, .data_size = 1 << 20, .mtu = 1200};
+    assert_int_equal(ring_writer_open(&f->wr, name, &o, err, sizeof(err)), 0);
+    struct ring_track t = {.codec = RING_CODEC_H264, .clock_rate = 90000, .channels = 1};
+    assert_int_equal(ring_writer_set_track(f->wr, 0, &t), 0);
+    f->ts = 777777;
+
+    f->w->ring_stale_ns = 0; /* any silence counts: look at once */
+    struct ring_reader *old = f->v.path->r;
+    for (int i = 0; i < 10 && f->v.path->r == old; i++)
+        uv_run(&f->loop, UV_RUN_ONCE);
+    assert_ptr_not_equal(f->v.path->r, old);
+    f->w->ring_stale_ns = MEDIA_RING_STALE_NS;
+
+    write_video(f, false, 2000); /* a delta frame: the viewer waits for a keyframe */
+    unsigned key = f->n_written;
+    write_video(f, true, 3000);
+    write_video(f, false, 2000);
+    media_send_run(f->w);
+    unsigned m = drain(f, rx, 256);
+    assert_true(m > 2);
+    assert_int_equal(rx[0].h.ssrc, last.h.ssrc);
+    assert_int_equal(rx[0].h.seq, (uint16_t)(last.h.seq + 1));
+    assert_int_equal(rx[0].h.ts, last.h.ts + 90000 / 50);
+    for (unsigned i = 1; i < m; i++)
+        assert_int_equal(rx[i].h.seq, (uint16_t)(rx[i - 1].h.seq + 1));
+    feed(f, rx, m);
+    assert_true(f->n_aus >= 2);
+    assert_true(f->aus[0].key);
+    assert_int_equal(f->aus[0].len, f->frame_len[key]);
+    assert_memory_equal(f->aus[0].data, f->frames[key], f->frame_len[key]);
+
+    uint64_t misses = ctl_read(&f->cnt->nack_misses);
+    send_nack(f, last.h.seq, 0);
+    assert_int_equal(drain(f, NULL, 0), 0);
+    assert_int_equal(ctl_read(&f->cnt->nack_misses), misses + 1);
+}
+
 static void test_tracks_and_stop(void **state)
 {
     struct fx *f = *state;
@@ -568,6 +625,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pli_fir, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lapped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sender_report, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ring_replaced, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tracks_and_stop, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
