@@ -25,7 +25,7 @@ BENCH_DECRYPT_EVERY=${BENCH_DECRYPT_EVERY:-auto}
 W=${BENCH_WORK:-/tmp/ringcast-bench}
 
 if [ -z "${RC_BENCH_IN_NETNS:-}" ]; then
-    for p in ringcast loadgen; do
+    for p in ringcast ringcastctl loadgen; do
         [ -x "$build/bin/$p" ] || { echo "bench: $build/bin/$p not built (make O=$build all)" >&2; exit 1; }
     done
     [ "$(nproc --all)" -ge 2 ] || { echo "bench: needs 2 CPUs (server on 0, client on 1)" >&2; exit 1; }
