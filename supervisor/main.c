@@ -2,6 +2,7 @@
  * serves the control socket and /metrics, runs the children through procman, reloads on
  * SIGHUP or `ringcastctl reload`, and on SIGTERM/SIGINT stops everything and exits 0. */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "shm/ctl.h"
+#include "supervisor/cfgsnap.h"
 #include "supervisor/control.h"
 #include "supervisor/metrics.h"
 #include "supervisor/oneshot.h"
@@ -27,6 +29,7 @@ struct supervisor {
     uv_loop_t *loop;
     struct config *cfg;   /* the running config; replaced by a successful reload */
     const char *cfg_file; /* as given with -c; NULL runs on the defaults */
+    char snap[PATH_MAX];  /* the running config as the children read it; "" without -c */
     struct ctl ctl;
     struct procman pm;
     struct oneshot_server control;
@@ -96,6 +99,13 @@ static int sv_reload(struct supervisor *sv, char *err, size_t errlen)
         rc = -EINVAL;
     }
     if (rc < 0) {
+        log_error("reload refused, keeping the running config: %s", err);
+        free(n);
+        return rc;
+    }
+    rc = cfgsnap_write(n, sv->snap);
+    if (rc < 0) {
+        snprintf(err, errlen, "cannot write %s: %s", sv->snap, strerror(-rc));
         log_error("reload refused, keeping the running config: %s", err);
         free(n);
         return rc;
@@ -235,7 +245,16 @@ static int sv_start(struct supervisor *sv)
                   uv_strerror(err));
         return err;
     }
-    err = pm_init(&sv->pm, sv->loop, &sv->ctl, cfg, sv->cfg_file);
+    if (sv->cfg_file) {
+        err = cfgsnap_path(sv->snap, sizeof(sv->snap), cfg);
+        if (err == 0)
+            err = cfgsnap_write(cfg, sv->snap);
+        if (err < 0) {
+            log_error("cannot write the children's config %s: %s", sv->snap, strerror(-err));
+            return err;
+        }
+    }
+    err = pm_init(&sv->pm, sv->loop, &sv->ctl, cfg, sv->cfg_file ? sv->snap : NULL);
     if (err < 0) {
         log_error("cannot locate the child programs or %s: %s", sv->cfg_file, strerror(-err));
         return err;
@@ -320,6 +339,8 @@ int main(int argc, char **argv)
     else
         uv_run(sv.loop, UV_RUN_DEFAULT);
     ctl_free(&sv.ctl); /* unlinks /<prefix>.ctl */
+    if (sv.snap[0])
+        unlink(sv.snap);
     if (uv_loop_close(sv.loop) != 0)
         log_warn("event loop closed with handles still open");
     free(sv.cfg);

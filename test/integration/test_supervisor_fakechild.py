@@ -4,8 +4,9 @@
 # 500 ms into its slot of /<shm_prefix>.ctl, exits 0 on SIGTERM, re-reads nothing on SIGHUP
 # but counts it (ingest: source_reconnects, egress: plis) so tests can see the forward.
 # An ingest creates /dev/shm/<prefix>.<path> like a ring would; one whose path starts with
-# "crash" exits 3 at once (backoff tests). FAKE_IGNORE_TERM=1: ignores SIGTERM.
-import mmap, os, re, signal, struct, sys, time
+# "crash" exits 3 at once (backoff tests). Like the real children it refuses an invalid
+# config file (checked with `ringcast --check`, exit 2). FAKE_IGNORE_TERM=1: ignores SIGTERM.
+import mmap, os, re, signal, struct, subprocess, sys, time
 
 CHILDREN_OFF, CHILD_SIZE = 128, 256
 PID_OFF, HB_OFF, COUNTERS_OFF = 12, 96, 104
@@ -15,6 +16,11 @@ args = sys.argv[1:]
 opt = {args[i]: args[i + 1] for i in range(0, len(args) - 1, 2)}
 prefix = "ringcast"
 if "-c" in opt:
+    check = subprocess.run([os.path.join(os.environ["RINGCAST_BIN"], "ringcast"), "--check",
+                            "-c", opt["-c"]], capture_output=True, text=True)
+    if check.returncode != 0:
+        sys.stderr.write("fake child: bad config: " + check.stderr)
+        sys.exit(2)
     m = re.search(r"^\s*shm_prefix\s*=\s*(\S+)", open(opt["-c"]).read(), re.M)
     if m:
         prefix = m.group(1)
