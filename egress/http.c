@@ -435,7 +435,8 @@ static void httpd_accept_cb(uv_stream_t *l, int status)
         s->conns->prev = c;
     s->conns = c;
     s->n_conns++;
-    if (uv_accept(l, (uv_stream_t *)&c->tcp) < 0) {
+    /* Over the cap the connection is still accepted (draining the backlog) but closed. */
+    if (uv_accept(l, (uv_stream_t *)&c->tcp) < 0 || s->n_conns > HTTPD_MAX_CONNS) {
         httpd_conn_close(c);
         return;
     }

@@ -12,6 +12,7 @@
 #define HTTPD_MAX_BODY       (64u * 1024)
 #define HTTPD_HEADER_TIMEOUT 10000 /* ms from a request's first byte to its last header */
 #define HTTPD_IDLE_TIMEOUT   30000 /* ms a keep-alive connection may sit idle */
+#define HTTPD_MAX_CONNS      4096  /* open connections per worker; more are closed at once */
 
 /* One parsed request. Strings are NUL-terminated copies (truncated values are refused by
  * the parser, not cut); body points into the caller's buffer. */
