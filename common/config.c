@@ -1,6 +1,7 @@
 /* config.c: parses and validates ringcast.conf with libinih. The stream reader counts
  * lines so that every error names FILE:LINE and the key; the first error stops parsing. */
 #include "common/config.h"
+#include "common/text.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -73,25 +74,12 @@ static int fail(struct config_parser *p, const char *key, const char *fmt, const
     return 0; /* tells inih to stop */
 }
 
-static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
-{
-    char *end;
-    if (!isdigit((unsigned char)*s))
-        return -EINVAL;
-    errno = 0;
-    unsigned long v = strtoul(s, &end, 10);
-    if (errno || *end || v < min || v > max)
-        return -EINVAL;
-    *out = v;
-    return 0;
-}
-
 /* "host:port", "[v6]:port" or ":port" (all addresses). */
 static int parse_listen(const char *s, char *host, size_t hostlen, uint16_t *port)
 {
     const char *colon = strrchr(s, ':');
     unsigned long v;
-    if (!colon || parse_uint(colon + 1, 1, 65535, &v) < 0)
+    if (!colon || text_parse_uint(colon + 1, 1, 65535, &v) < 0)
         return -EINVAL;
     size_t hl = (size_t)(colon - s);
     if (hl >= 2 && s[0] == '[' && s[hl - 1] == ']') {
@@ -138,13 +126,13 @@ static int server_key(struct config_parser *p, const char *key, const char *valu
         if (strcmp(value, "auto") == 0) {
             long n = sysconf(_SC_NPROCESSORS_ONLN);
             cfg->workers = n > 0 ? (unsigned)n : 1;
-        } else if (parse_uint(value, 1, 64, &v) == 0) {
+        } else if (text_parse_uint(value, 1, 64, &v) == 0) {
             cfg->workers = (unsigned)v;
         } else {
             return fail(p, key, "expected auto or 1..64, got \"%s\"", value);
         }
     } else if (strcmp(key, "udp_port_base") == 0) {
-        if (parse_uint(value, 1, 65535 - 64, &v) < 0)
+        if (text_parse_uint(value, 1, 65535 - 64, &v) < 0)
             return fail(p, key, "expected a port 1..65471, got \"%s\"", value);
         cfg->udp_port_base = (uint16_t)v;
     } else if (strcmp(key, "public_addresses") == 0) {
@@ -161,11 +149,11 @@ static int server_key(struct config_parser *p, const char *key, const char *valu
                      sizeof(cfg->public_addresses[0]), "%s", tok);
         }
     } else if (strcmp(key, "max_viewers_per_worker") == 0) {
-        if (parse_uint(value, 1, 100000, &v) < 0)
+        if (text_parse_uint(value, 1, 100000, &v) < 0)
             return fail(p, key, "expected 1..100000, got \"%s\"", value);
         cfg->max_viewers_per_worker = (unsigned)v;
     } else if (strcmp(key, "mtu") == 0) {
-        if (parse_uint(value, 400, 8900, &v) < 0)
+        if (text_parse_uint(value, 400, 8900, &v) < 0)
             return fail(p, key, "expected RTP payload bytes 400..8900, got \"%s\"", value);
         cfg->mtu = (unsigned)v;
     } else if (strcmp(key, "log_level") == 0) {
@@ -176,7 +164,7 @@ static int server_key(struct config_parser *p, const char *key, const char *valu
             return fail(p, key, "expected up to 31 characters [A-Za-z0-9_-], got \"%s\"", value);
         snprintf(cfg->shm_prefix, sizeof(cfg->shm_prefix), "%s", value);
     } else if (strcmp(key, "ring_mb") == 0) {
-        if (parse_uint(value, 1, 1024, &v) < 0)
+        if (text_parse_uint(value, 1, 1024, &v) < 0)
             return fail(p, key, "expected MiB 1..1024, got \"%s\"", value);
         cfg->ring_mb = (unsigned)v;
     } else {
@@ -235,7 +223,7 @@ static int path_key(struct config_parser *p, const char *key, const char *value)
     if (strcmp(key, "read_token") == 0)
         return copy_value(p, key, path->read_token, sizeof(path->read_token), value);
     if (strcmp(key, "fps") == 0) {
-        if (parse_uint(value, 1, 240, &v) < 0)
+        if (text_parse_uint(value, 1, 240, &v) < 0)
             return fail(p, key, "expected 1..240, got \"%s\"", value);
         path->fps = (unsigned)v;
         return 1;

@@ -13,6 +13,7 @@
 
 #include "common/config.h"
 #include "common/log.h"
+#include "common/text.h"
 #include "ingest/file.h"
 #include "ingest/ingest.h"
 #include "ingest/rtsp.h"
@@ -36,17 +37,6 @@ static void usage(FILE *to)
             "usage: ringcast-ingest --path NAME [--source URL] [-c FILE] [--ctl-slot N] "
             "[--fps N]\n"
             "  URL: file:PATH (H.264 Annex-B, looped) or rtsp://[user:pass@]host[:port]/path\n");
-}
-
-static int parse_uint(const char *s, unsigned max, unsigned *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(s, &end, 10);
-    if (errno || end == s || *end || v > max)
-        return -EINVAL;
-    *out = (unsigned)v;
-    return 0;
 }
 
 /* The source for a URL. rtsp:// is provided by ingest/rtsp.c. */
@@ -156,7 +146,7 @@ int main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
     const char *name = NULL, *source = NULL, *file = NULL;
-    unsigned slot_no = 0, fps = 0;
+    unsigned long slot_no = 0, fps = 0;
     bool supervised = false;
     int c;
     while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
@@ -171,14 +161,14 @@ int main(int argc, char **argv)
             file = optarg;
             break;
         case 'n':
-            if (parse_uint(optarg, CTL_MAX_CHILDREN - 1, &slot_no) < 0) {
+            if (text_parse_uint(optarg, 0, CTL_MAX_CHILDREN - 1, &slot_no) < 0) {
                 fprintf(stderr, "ringcast-ingest: bad --ctl-slot %s\n", optarg);
                 return 2;
             }
             supervised = true;
             break;
         case 'f':
-            if (parse_uint(optarg, 240, &fps) < 0 || fps == 0) {
+            if (text_parse_uint(optarg, 1, 240, &fps) < 0) {
                 fprintf(stderr, "ringcast-ingest: bad --fps %s (1..240)\n", optarg);
                 return 2;
             }

@@ -9,18 +9,9 @@
 #include <string.h>
 #include <strings.h>
 
-/* ---- URLs ---- */
+#include "common/text.h"
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+/* ---- URLs ---- */
 
 /* Percent-decodes s[0..n) into out (userinfo may hold '@' or ':' escaped). */
 static int pct_decode(char *out, size_t outlen, const char *s, size_t n)
@@ -31,7 +22,7 @@ static int pct_decode(char *out, size_t outlen, const char *s, size_t n)
         if (c == '%') {
             if (i + 2 >= n)
                 return -EINVAL;
-            int hi = hexval(s[i + 1]), lo = hexval(s[i + 2]);
+            int hi = text_hex_digit(s[i + 1]), lo = text_hex_digit(s[i + 2]);
             if (hi < 0 || lo < 0)
                 return -EINVAL;
             c = (char)(hi * 16 + lo);
