@@ -84,6 +84,215 @@ static const char aiortc_offer[] =
     "33\r\n"
     "a=setup:actpass\r\n";
 
+/* Captured from Chromium 156 (recvonly video + audio, as the player page offers). */
+static const char chromium_offer[] =
+    "v=0\r\n"
+    "o=- 2394012861701703672 2 IN IP4 127.0.0.1\r\n"
+    "s=-\r\n"
+    "t=0 0\r\n"
+    "a=group:BUNDLE 0 1\r\n"
+    "a=extmap-allow-mixed\r\n"
+    "a=msid-semantic: WMS\r\n"
+    "m=video 9 UDP/TLS/RTP/SAVPF 96 97 98 99 100 101 35 36 37 38 102 103 104 107 108 109 114 115 "
+    "116 117 39 40 41 42 43 44 45 46 47 48 118 119 120 49\r\n"
+    "c=IN IP4 0.0.0.0\r\n"
+    "a=rtcp:9 IN IP4 0.0.0.0\r\n"
+    "a=ice-ufrag:6rdm\r\n"
+    "a=ice-pwd:Q5nGlH/yrfmIJ2ehmanXcf4/\r\n"
+    "a=ice-options:trickle\r\n"
+    "a=fingerprint:sha-256 "
+    "32:D3:9D:3F:0C:EB:7D:8A:68:6A:0A:C1:CF:BC:63:B4:D1:2F:93:7E:F1:33:FB:CD:B4:D6:33:EE:DF:F7:2B:"
+    "21\r\n"
+    "a=setup:actpass\r\n"
+    "a=mid:0\r\n"
+    "a=extmap:1 urn:ietf:params:rtp-hdrext:toffset\r\n"
+    "a=extmap:2 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time\r\n"
+    "a=extmap:3 urn:3gpp:video-orientation\r\n"
+    "a=extmap:4 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01\r\n"
+    "a=extmap:5 http://www.webrtc.org/experiments/rtp-hdrext/playout-delay\r\n"
+    "a=extmap:6 http://www.webrtc.org/experiments/rtp-hdrext/video-content-type\r\n"
+    "a=extmap:7 http://www.webrtc.org/experiments/rtp-hdrext/video-timing\r\n"
+    "a=extmap:8 http://www.webrtc.org/experiments/rtp-hdrext/color-space\r\n"
+    "a=extmap:9 urn:ietf:params:rtp-hdrext:sdes:mid\r\n"
+    "a=extmap:10 urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id\r\n"
+    "a=extmap:11 urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id\r\n"
+    "a=recvonly\r\n"
+    "a=rtcp-mux\r\n"
+    "a=rtcp-rsize\r\n"
+    "a=rtcp-xr:rcvr-rtt=all\r\n"
+    "a=rtpmap:96 VP8/90000\r\n"
+    "a=rtcp-fb:96 goog-remb\r\n"
+    "a=rtcp-fb:96 transport-cc\r\n"
+    "a=rtcp-fb:96 ccm fir\r\n"
+    "a=rtcp-fb:96 nack\r\n"
+    "a=rtcp-fb:96 nack pli\r\n"
+    "a=rtpmap:97 rtx/90000\r\n"
+    "a=fmtp:97 apt=96\r\n"
+    "a=rtpmap:98 VP9/90000\r\n"
+    "a=rtcp-fb:98 goog-remb\r\n"
+    "a=rtcp-fb:98 transport-cc\r\n"
+    "a=rtcp-fb:98 ccm fir\r\n"
+    "a=rtcp-fb:98 nack\r\n"
+    "a=rtcp-fb:98 nack pli\r\n"
+    "a=fmtp:98 profile-id=0\r\n"
+    "a=rtpmap:99 rtx/90000\r\n"
+    "a=fmtp:99 apt=98\r\n"
+    "a=rtpmap:100 VP9/90000\r\n"
+    "a=rtcp-fb:100 goog-remb\r\n"
+    "a=rtcp-fb:100 transport-cc\r\n"
+    "a=rtcp-fb:100 ccm fir\r\n"
+    "a=rtcp-fb:100 nack\r\n"
+    "a=rtcp-fb:100 nack pli\r\n"
+    "a=fmtp:100 profile-id=2\r\n"
+    "a=rtpmap:101 rtx/90000\r\n"
+    "a=fmtp:101 apt=100\r\n"
+    "a=rtpmap:35 VP9/90000\r\n"
+    "a=rtcp-fb:35 goog-remb\r\n"
+    "a=rtcp-fb:35 transport-cc\r\n"
+    "a=rtcp-fb:35 ccm fir\r\n"
+    "a=rtcp-fb:35 nack\r\n"
+    "a=rtcp-fb:35 nack pli\r\n"
+    "a=fmtp:35 profile-id=1\r\n"
+    "a=rtpmap:36 rtx/90000\r\n"
+    "a=fmtp:36 apt=35\r\n"
+    "a=rtpmap:37 VP9/90000\r\n"
+    "a=rtcp-fb:37 goog-remb\r\n"
+    "a=rtcp-fb:37 transport-cc\r\n"
+    "a=rtcp-fb:37 ccm fir\r\n"
+    "a=rtcp-fb:37 nack\r\n"
+    "a=rtcp-fb:37 nack pli\r\n"
+    "a=fmtp:37 profile-id=3\r\n"
+    "a=rtpmap:38 rtx/90000\r\n"
+    "a=fmtp:38 apt=37\r\n"
+    "a=rtpmap:102 H264/90000\r\n"
+    "a=rtcp-fb:102 goog-remb\r\n"
+    "a=rtcp-fb:102 transport-cc\r\n"
+    "a=rtcp-fb:102 ccm fir\r\n"
+    "a=rtcp-fb:102 nack\r\n"
+    "a=rtcp-fb:102 nack pli\r\n"
+    "a=fmtp:102 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42001f\r\n"
+    "a=rtpmap:103 rtx/90000\r\n"
+    "a=fmtp:103 apt=102\r\n"
+    "a=rtpmap:104 H264/90000\r\n"
+    "a=rtcp-fb:104 goog-remb\r\n"
+    "a=rtcp-fb:104 transport-cc\r\n"
+    "a=rtcp-fb:104 ccm fir\r\n"
+    "a=rtcp-fb:104 nack\r\n"
+    "a=rtcp-fb:104 nack pli\r\n"
+    "a=fmtp:104 level-asymmetry-allowed=1;packetization-mode=0;profile-level-id=42001f\r\n"
+    "a=rtpmap:107 rtx/90000\r\n"
+    "a=fmtp:107 apt=104\r\n"
+    "a=rtpmap:108 H264/90000\r\n"
+    "a=rtcp-fb:108 goog-remb\r\n"
+    "a=rtcp-fb:108 transport-cc\r\n"
+    "a=rtcp-fb:108 ccm fir\r\n"
+    "a=rtcp-fb:108 nack\r\n"
+    "a=rtcp-fb:108 nack pli\r\n"
+    "a=fmtp:108 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f\r\n"
+    "a=rtpmap:109 rtx/90000\r\n"
+    "a=fmtp:109 apt=108\r\n"
+    "a=rtpmap:114 H264/90000\r\n"
+    "a=rtcp-fb:114 goog-remb\r\n"
+    "a=rtcp-fb:114 transport-cc\r\n"
+    "a=rtcp-fb:114 ccm fir\r\n"
+    "a=rtcp-fb:114 nack\r\n"
+    "a=rtcp-fb:114 nack pli\r\n"
+    "a=fmtp:114 level-asymmetry-allowed=1;packetization-mode=0;profile-level-id=42e01f\r\n"
+    "a=rtpmap:115 rtx/90000\r\n"
+    "a=fmtp:115 apt=114\r\n"
+    "a=rtpmap:116 H264/90000\r\n"
+    "a=rtcp-fb:116 goog-remb\r\n"
+    "a=rtcp-fb:116 transport-cc\r\n"
+    "a=rtcp-fb:116 ccm fir\r\n"
+    "a=rtcp-fb:116 nack\r\n"
+    "a=rtcp-fb:116 nack pli\r\n"
+    "a=fmtp:116 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=4d001f\r\n"
+    "a=rtpmap:117 rtx/90000\r\n"
+    "a=fmtp:117 apt=116\r\n"
+    "a=rtpmap:39 H264/90000\r\n"
+    "a=rtcp-fb:39 goog-remb\r\n"
+    "a=rtcp-fb:39 transport-cc\r\n"
+    "a=rtcp-fb:39 ccm fir\r\n"
+    "a=rtcp-fb:39 nack\r\n"
+    "a=rtcp-fb:39 nack pli\r\n"
+    "a=fmtp:39 level-asymmetry-allowed=1;packetization-mode=0;profile-level-id=4d001f\r\n"
+    "a=rtpmap:40 rtx/90000\r\n"
+    "a=fmtp:40 apt=39\r\n"
+    "a=rtpmap:41 H264/90000\r\n"
+    "a=rtcp-fb:41 goog-remb\r\n"
+    "a=rtcp-fb:41 transport-cc\r\n"
+    "a=rtcp-fb:41 ccm fir\r\n"
+    "a=rtcp-fb:41 nack\r\n"
+    "a=rtcp-fb:41 nack pli\r\n"
+    "a=fmtp:41 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=f4001f\r\n"
+    "a=rtpmap:42 rtx/90000\r\n"
+    "a=fmtp:42 apt=41\r\n"
+    "a=rtpmap:43 H264/90000\r\n"
+    "a=rtcp-fb:43 goog-remb\r\n"
+    "a=rtcp-fb:43 transport-cc\r\n"
+    "a=rtcp-fb:43 ccm fir\r\n"
+    "a=rtcp-fb:43 nack\r\n"
+    "a=rtcp-fb:43 nack pli\r\n"
+    "a=fmtp:43 level-asymmetry-allowed=1;packetization-mode=0;profile-level-id=f4001f\r\n"
+    "a=rtpmap:44 rtx/90000\r\n"
+    "a=fmtp:44 apt=43\r\n"
+    "a=rtpmap:45 AV1/90000\r\n"
+    "a=rtcp-fb:45 goog-remb\r\n"
+    "a=rtcp-fb:45 transport-cc\r\n"
+    "a=rtcp-fb:45 ccm fir\r\n"
+    "a=rtcp-fb:45 nack\r\n"
+    "a=rtcp-fb:45 nack pli\r\n"
+    "a=fmtp:45 level-idx=5;profile=0;tier=0\r\n"
+    "a=rtpmap:46 rtx/90000\r\n"
+    "a=fmtp:46 apt=45\r\n"
+    "a=rtpmap:47 AV1/90000\r\n"
+    "a=rtcp-fb:47 goog-remb\r\n"
+    "a=rtcp-fb:47 transport-cc\r\n"
+    "a=rtcp-fb:47 ccm fir\r\n"
+    "a=rtcp-fb:47 nack\r\n"
+    "a=rtcp-fb:47 nack pli\r\n"
+    "a=fmtp:47 level-idx=5;profile=1;tier=0\r\n"
+    "a=rtpmap:48 rtx/90000\r\n"
+    "a=fmtp:48 apt=47\r\n"
+    "a=rtpmap:118 red/90000\r\n"
+    "a=rtpmap:119 rtx/90000\r\n"
+    "a=fmtp:119 apt=118\r\n"
+    "a=rtpmap:120 ulpfec/90000\r\n"
+    "a=rtpmap:49 flexfec-03/90000\r\n"
+    "a=rtcp-fb:49 goog-remb\r\n"
+    "a=rtcp-fb:49 transport-cc\r\n"
+    "a=fmtp:49 repair-window=10000000\r\n"
+    "m=audio 9 UDP/TLS/RTP/SAVPF 111 63 9 0 8 13 110 126\r\n"
+    "c=IN IP4 0.0.0.0\r\n"
+    "a=rtcp:9 IN IP4 0.0.0.0\r\n"
+    "a=ice-ufrag:6rdm\r\n"
+    "a=ice-pwd:Q5nGlH/yrfmIJ2ehmanXcf4/\r\n"
+    "a=ice-options:trickle\r\n"
+    "a=fingerprint:sha-256 "
+    "32:D3:9D:3F:0C:EB:7D:8A:68:6A:0A:C1:CF:BC:63:B4:D1:2F:93:7E:F1:33:FB:CD:B4:D6:33:EE:DF:F7:2B:"
+    "21\r\n"
+    "a=setup:actpass\r\n"
+    "a=mid:1\r\n"
+    "a=extmap:14 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n"
+    "a=extmap:2 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time\r\n"
+    "a=extmap:4 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01\r\n"
+    "a=extmap:9 urn:ietf:params:rtp-hdrext:sdes:mid\r\n"
+    "a=recvonly\r\n"
+    "a=rtcp-mux\r\n"
+    "a=rtcp-rsize\r\n"
+    "a=rtcp-xr:rcvr-rtt=all\r\n"
+    "a=rtpmap:111 opus/48000/2\r\n"
+    "a=rtcp-fb:111 transport-cc\r\n"
+    "a=fmtp:111 minptime=10;useinbandfec=1\r\n"
+    "a=rtpmap:63 red/48000/2\r\n"
+    "a=fmtp:63 111/111\r\n"
+    "a=rtpmap:9 G722/8000\r\n"
+    "a=rtpmap:0 PCMU/8000\r\n"
+    "a=rtpmap:8 PCMA/8000\r\n"
+    "a=rtpmap:13 CN/8000\r\n"
+    "a=rtpmap:110 telephone-event/48000\r\n"
+    "a=rtpmap:126 telephone-event/8000\r\n";
+
 static const struct media_track_info h264_track = {.index = 0,
                                                    .codec = RING_CODEC_H264,
                                                    .clock_rate = 90000,
@@ -269,6 +478,27 @@ static void no_bundle_answers_one_section(void **state)
     free(offer);
 }
 
+/* Chromium: the exact profile with packetization-mode=1 (108, not 104/114 with mode 0),
+ * playout-delay and mid extensions echoed, Opus on 111, its credentials. */
+static void chromium_offer_answered(void **state)
+{
+    (void)state;
+    struct media_track_info t[2] = {h264_track, opus_track};
+    struct answer_result r;
+    assert_int_equal(build(chromium_offer, t, 2, &r), 0);
+    has(r.sdp, "m=video 18850 UDP/TLS/RTP/SAVPF 108\r\n");
+    has(r.sdp, "m=audio 18850 UDP/TLS/RTP/SAVPF 111\r\n");
+    has(r.sdp, "a=extmap:5 http://www.webrtc.org/experiments/rtp-hdrext/playout-delay\r\n");
+    has(r.sdp, "a=group:BUNDLE 0 1\r\n");
+    assert_int_equal(r.tracks[0].pt, 108);
+    assert_int_equal(r.tracks[0].playout_delay_id, 5);
+    assert_int_equal(r.tracks[0].mid_id, 9);
+    assert_int_equal(r.tracks[0].flags, MEDIA_TRACK_SEND | MEDIA_TRACK_NACK | MEDIA_TRACK_PLI);
+    assert_int_equal(r.tracks[1].pt, 111);
+    assert_string_equal(r.remote_ufrag, "6rdm");
+    answer_result_free(&r);
+}
+
 static void thousand_sections(void **state)
 {
     (void)state;
@@ -286,10 +516,15 @@ static void thousand_sections(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(video_only_path),   cmocka_unit_test(video_and_audio),
-        cmocka_unit_test(pcma_audio),        cmocka_unit_test(playout_delay_echoed),
-        cmocka_unit_test(refusals),          cmocka_unit_test(audio_only_offer),
-        cmocka_unit_test(thousand_sections), cmocka_unit_test(no_bundle_answers_one_section),
+        cmocka_unit_test(video_only_path),
+        cmocka_unit_test(video_and_audio),
+        cmocka_unit_test(pcma_audio),
+        cmocka_unit_test(playout_delay_echoed),
+        cmocka_unit_test(refusals),
+        cmocka_unit_test(audio_only_offer),
+        cmocka_unit_test(thousand_sections),
+        cmocka_unit_test(no_bundle_answers_one_section),
+        cmocka_unit_test(chromium_offer_answered),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
