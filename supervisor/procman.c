@@ -130,9 +130,14 @@ static void on_child_exit(uv_process_t *p, int64_t status, int sig)
     uv_close((uv_handle_t *)p, on_proc_closed);
 }
 
+static struct pm_child *find_child(struct procman *pm, enum ctl_role role, unsigned index,
+                                   const char *path);
+
 static void release_child(struct pm_child *c)
 {
-    if (c->role == CTL_ROLE_INGEST)
+    /* A path removed and added back by two quick reloads already has a new ingest writing
+     * the same ring: leave the ring to it. */
+    if (c->role == CTL_ROLE_INGEST && !find_child(c->pm, CTL_ROLE_INGEST, 0, c->path))
         unlink_ring(c->pm, c->path);
     ctl_slot_release(slot_of(c));
     log_info("%s removed", c->label);
