@@ -522,6 +522,7 @@ int media_worker_init(struct media_worker **out, uv_loop_t *loop, const struct c
     w->fd = udp_fd;
     w->supervised = !ctl->private_copy;
     w->ring_stale_ns = MEDIA_RING_STALE_NS;
+    w->wakeup_pkts = MEDIA_PKTS_PER_WAKEUP;
     w->gso = true; /* measured faster than sendmmsg of single datagrams: see mediabench */
     uint64_t r;
     media_random(&r, sizeof(r));

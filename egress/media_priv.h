@@ -13,6 +13,7 @@
 #define MEDIA_GSO_SEGS          48    /* below the kernel's UDP_MAX_SEGMENTS (64) */
 #define MEDIA_GSO_BYTES         60000 /* below the 64 KiB of one UDP GSO send */
 #define MEDIA_FRAMES_PER_WAKEUP 32    /* live frames per path per wakeup, then yield */
+#define MEDIA_PKTS_PER_WAKEUP   8192  /* packets per wakeup (about 20 ms of work), then yield */
 #define MEDIA_CATCHUP_FRAMES    4     /* catch-up video frames per viewer per wakeup */
 #define MEDIA_CATCHUP_COMPRESS  8     /* catch-up frames play this many times faster */
 #define MEDIA_EXT_MAX           28    /* RTP header extension block we may add */
@@ -36,7 +37,9 @@ struct media_path {
     uint64_t next_check_ns; /* when to look at the writer's liveness again */
     struct media_viewer *viewers;
     unsigned n_viewers;
-    bool backlog; /* frames left after the wakeup's budget */
+    bool backlog;     /* frames left after the wakeup's budget */
+    bool has_pending; /* pending: a live frame not yet sent to every viewer */
+    struct ring_frame pending;
 };
 
 struct media_worker {
@@ -56,6 +59,8 @@ struct media_worker {
     unsigned n_viewers;
     char cname[24];
     uint64_t ring_stale_ns; /* MEDIA_RING_STALE_NS (tests shorten it) */
+    unsigned budget;        /* packets this wakeup may still queue */
+    unsigned wakeup_pkts;   /* MEDIA_PKTS_PER_WAKEUP (tests lower it) */
 
     /* The frame being sent: its packet descriptors, described once for all viewers. */
     struct pack_pkt *pk;

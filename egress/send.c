@@ -285,6 +285,7 @@ static bool media_queue_frame(struct media_worker *w, struct media_path *p, stru
         vt->pkts_sent++;
         vt->octets_sent += (unsigned)len;
     }
+    w->budget -= w->budget < (unsigned)n ? w->budget : (unsigned)n;
     vt->last_rtp_ts = ts;
     vt->last_ring_ts = f->rtp_ts;
     vt->last_ring_ts_ns = f->arrival_ns;
@@ -318,27 +319,36 @@ static bool media_viewer_wants(struct media_path *p, struct media_viewer *v,
     return true;
 }
 
-/* One live frame to every live viewer of the path that has not had it yet. */
-static void media_send_live_frame(struct media_worker *w, struct media_path *p,
+/* One live frame to every live viewer of the path that has not had it yet. When the wakeup's
+ * packet budget runs out it stops between viewers and keeps the frame as pending: the next
+ * run resumes it, and viewers already served skip it by their ring position. Returns false
+ * then. */
+static bool media_send_live_frame(struct media_worker *w, struct media_path *p,
                                   const struct ring_frame *f)
 {
     int n = 0;
     for (struct media_viewer *v = p->viewers; v; v = v->next) {
         if (v->rec.state != MEDIA_VIEWER_LIVE || f->seq < v->rec.next_frame)
             continue;
+        if (w->budget == 0) {
+            p->pending = *f;
+            p->has_pending = !w->nb || media_flush_frame(w, p, f);
+            return !p->has_pending;
+        }
         v->rec.next_frame = f->seq + 1;
         if (!media_viewer_wants(p, v, f))
             continue;
         if (n == 0 && (n = media_describe(w, p, f)) <= 0)
-            return; /* unpacketizable: skip the frame for everyone */
+            return true; /* unpacketizable: skip the frame for everyone */
         if (!media_queue_frame(w, p, v, f, n)) {
             media_batch_discard(w);
             ctl_count(&w->cnt->ring_laps, 1);
-            return;
+            return true;
         }
     }
     if (w->nb)
         media_flush_frame(w, p, f);
+    return true;
 }
 
 /* Moves a catching-up viewer up to MEDIA_CATCHUP_FRAMES video frames towards the live
@@ -396,8 +406,13 @@ int media_send_packet(struct media_worker *w, struct media_viewer *v, unsigned t
 static void media_send_path(struct media_worker *w, struct media_path *p)
 {
     unsigned budget = MEDIA_FRAMES_PER_WAKEUP;
-    p->backlog = false;
-    while (budget) {
+    p->backlog = true;
+    if (p->has_pending) {
+        p->has_pending = false;
+        if (!media_send_live_frame(w, p, &p->pending))
+            return;
+    }
+    while (budget && w->budget) {
         struct ring_frame f;
         int rc = ring_reader_next(p->r, &f);
         if (rc == 0)
@@ -410,20 +425,27 @@ static void media_send_path(struct media_worker *w, struct media_path *p)
         if (rc < 0)
             break;
         p->next_frame = f.seq + 1;
-        if (p->n_viewers)
-            media_send_live_frame(w, p, &f);
+        if (p->n_viewers && !media_send_live_frame(w, p, &f))
+            return;
     }
-    p->backlog = budget == 0;
+    p->backlog = budget == 0 || w->budget == 0;
     if (p->video < 0)
         return;
-    for (struct media_viewer *v = p->viewers; v; v = v->next)
-        if (v->rec.state == MEDIA_VIEWER_CATCHUP)
-            media_catchup(w, p, v);
+    for (struct media_viewer *v = p->viewers; v; v = v->next) {
+        if (v->rec.state != MEDIA_VIEWER_CATCHUP)
+            continue;
+        if (w->budget == 0) {
+            p->backlog = true;
+            return;
+        }
+        media_catchup(w, p, v);
+    }
 }
 
 bool media_send_run(struct media_worker *w)
 {
     bool backlog = false;
+    w->budget = w->wakeup_pkts;
     for (unsigned i = 0; i < w->n_paths; i++) {
         media_send_path(w, w->paths[i]);
         backlog |= w->paths[i]->backlog;

@@ -590,6 +590,48 @@ static void test_ring_replaced(void **state)
     assert_int_equal(ctl_read(&f->cnt->nack_misses), misses + 1);
 }
 
+/* A wakeup stops queueing once its packet budget is spent, between viewers; the next one
+ * resumes the same frame for the viewers not yet served, who get it exactly once. */
+static void test_wakeup_budget(void **state)
+{
+    struct fx *f = *state;
+    static struct rx_pkt rx[256];
+    static struct media_viewer more[2];
+    write_video(f, true, 20000); /* 18 packets: STAP-A (SPS, PPS) and 17 FU-A */
+    media_send_run(f->w);
+    start_viewer(f, false);
+    f->v.rec.next_frame = f->v.path->next_frame; /* all three live, no catch-up */
+    f->v.rec.state = MEDIA_VIEWER_LIVE;
+    for (int i = 0; i < 2; i++) {
+        media_viewer_init(&more[i]);
+        struct media_viewer_params p = {.path = "cam",
+                                        .remote = (struct sockaddr *)&f->raddr,
+                                        .remote_len = sizeof(f->raddr),
+                                        .srtp_profile = MEDIA_SRTP_AEAD_AES_128_GCM,
+                                        .keying = f->keying,
+                                        .keying_len = sizeof(f->keying)};
+        p.tracks[0] = (struct media_track_params){.flags = MEDIA_TRACK_SEND, .pt = VPT};
+        assert_int_equal(media_viewer_start(f->w, &more[i], &p), 0);
+        more[i].rec.next_frame = f->v.path->next_frame;
+        more[i].rec.state = MEDIA_VIEWER_LIVE;
+    }
+    f->w->wakeup_pkts = 20;
+    write_video(f, true, 20000);
+    assert_true(media_send_run(f->w)); /* two viewers served (18 + 18 > 20), one left */
+    assert_int_equal(drain(f, rx, 256), 36);
+    assert_true(f->v.path->has_pending);
+    assert_false(media_send_run(f->w));
+    unsigned n = drain(f, rx, 256);
+    assert_int_equal(n, 18);
+    for (unsigned i = 1; i < n; i++)
+        assert_int_equal(rx[i].h.ssrc, rx[0].h.ssrc);
+    assert_false(f->v.path->has_pending);
+    assert_false(media_send_run(f->w));
+    assert_int_equal(drain(f, NULL, 0), 0);
+    for (int i = 0; i < 2; i++)
+        media_viewer_stop(f->w, &more[i]);
+}
+
 static void test_tracks_and_stop(void **state)
 {
     struct fx *f = *state;
@@ -626,6 +668,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_lapped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sender_report, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ring_replaced, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wakeup_budget, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tracks_and_stop, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
