@@ -14,6 +14,28 @@ import urllib.error
 import urllib.request
 
 from aiortc import RTCPeerConnection, RTCSessionDescription
+from aioice import Connection
+from aiortc.rtp import is_rtcp
+
+dropped = [0]
+
+
+def drop_incoming_rtp(fraction, seed=1):
+    """Drops that fraction of incoming SRTP packets (not SRTCP) before decryption, as a lossy
+    network would, so that retransmissions pass SRTP's replay check."""
+    import random
+    rng = random.Random(seed)
+    orig = Connection.recv
+
+    async def lossy(self):
+        while True:
+            data = await orig(self)
+            if data and 127 < data[0] < 192 and not is_rtcp(data) and rng.random() < fraction:
+                dropped[0] += 1
+                continue
+            return data
+
+    Connection.recv = lossy  # aiortc binds it when the peer connection is created
 
 
 def http(method, url, body=None, headers=None):
@@ -26,6 +48,8 @@ def http(method, url, body=None, headers=None):
 
 
 async def run(args):
+    if args.drop:
+        drop_incoming_rtp(args.drop / 100.0)
     result = {"connected": False, "frames": 0, "expected": 0, "width": 0, "height": 0,
               "post_status": 0, "delete_status": 0, "first_frame_ms": None}
     pc = RTCPeerConnection()
@@ -108,6 +132,13 @@ async def run(args):
             result["frames"] = len(steady)
             result["wall_s"] = round(wall, 2)
         result["last_frame_s"] = round(frames[-1][3] - t_answer[0], 2)
+    result["dropped"] = dropped[0]
+    for t in pc.getTransceivers():
+        if t.kind == "video":
+            stats = await t.receiver.getStats()
+            for st in stats.values():
+                if st.type == "inbound-rtp":
+                    result["packets_received"] = st.packetsReceived
     if location and not args.keep:
         base = args.url.split("/", 3)
         status, _, _ = await loop.run_in_executor(
@@ -127,6 +158,8 @@ def main():
     ap.add_argument("--token", default="")
     ap.add_argument("--audio", action="store_true", help="also offer a recvonly audio section")
     ap.add_argument("--keep", action="store_true", help="do not DELETE the session")
+    ap.add_argument("--drop", type=float, default=0,
+                    help="percent of incoming RTP packets to drop before SRTP (loss test)")
     ap.add_argument("--silence-ice-after", type=float, default=None,
                     help="stop sending ICE consent checks after this many seconds")
     args = ap.parse_args()
