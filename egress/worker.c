@@ -5,6 +5,7 @@
 #include "egress/worker.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -512,6 +513,8 @@ void worker_shutdown(struct worker *w)
     if (w->stopping)
         return;
     w->stopping = 1;
+    log_info("stopping: %" PRIu64 " datagram(s) dropped as unknown or unvalidated",
+             w->drops_unknown);
     for (uint32_t i = 0; i < w->viewers.cap; i++)
         if (w->viewers.v && w->viewers.v[i].state != VIEWER_FREE)
             worker_end_session(w, &w->viewers.v[i], "worker stopping");

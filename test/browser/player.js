@@ -1,7 +1,10 @@
 // player.js: headless Chromium (Debian's /usr/bin/chromium, driven by playwright-core) opens
 // the player page of a running worker and checks that it plays: framesDecoded grows and the
 // decoded frame size is the clip's. Prints one JSON line of figures; exit 0 on success.
-//   node player.js URL [--width 1280 --height 720 --seconds 10]
+// Also checks the latency targets of issue 4: first frame decoded within --max-ttff-ms of
+// the answer, and jitterBufferDelay / jitterBufferEmittedCount under --max-jitter-ms.
+//   node player.js URL [--width 1280 --height 720 --seconds 10 --max-ttff-ms 300
+//                       --max-jitter-ms 150]
 "use strict";
 const { chromium } = require("playwright-core");
 const fs = require("fs");
@@ -18,6 +21,8 @@ async function main() {
   const width = Number(arg("width", 1280));
   const height = Number(arg("height", 720));
   const seconds = Number(arg("seconds", 10));
+  const maxTtff = Number(arg("max-ttff-ms", 300));
+  const maxJitter = Number(arg("max-jitter-ms", 150));
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), "rct-chromium-"));
   const ctx = await chromium.launchPersistentContext(profile, {
     executablePath: "/usr/bin/chromium",
@@ -53,7 +58,9 @@ async function main() {
                                              document.getElementById("s-decoded").textContent]);
     result.shown = texts;
     result.ok = s.framesDecoded > first.framesDecoded && s.frameWidth === width &&
-                s.frameHeight === height && texts[0] === width + "×" + height;
+                s.frameHeight === height && texts[0] === width + "×" + height &&
+                result.ttffMs !== null && result.ttffMs <= maxTtff &&
+                result.jitterBufferMs !== null && result.jitterBufferMs <= maxJitter;
     // Leaving the page DELETEs the session (pagehide).
     await page.close({ runBeforeUnload: true });
   } catch (e) {
