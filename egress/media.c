@@ -250,6 +250,7 @@ int media_viewer_start(struct media_worker *w, struct media_viewer *v,
     struct media_viewer_rec *r = &v->rec;
     memcpy(r->remote, prm->remote, prm->remote_len);
     r->remote_len = prm->remote_len;
+    r->local_addr = prm->local_addr;
     r->srtp_profile = prm->srtp_profile;
     r->keying_len = (uint8_t)prm->keying_len;
     memcpy(r->keying, prm->keying, prm->keying_len);

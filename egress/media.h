@@ -73,6 +73,8 @@ struct media_viewer_params {
     const char *path;              /* path name (the URL segment) */
     const struct sockaddr *remote; /* validated ICE address; sendto target */
     socklen_t remote_len;
+    uint32_t local_addr;   /* our IPv4 address its checks arrived at (network order): media
+                              leaves from it (IP_PKTINFO), as ICE requires; 0 = kernel's choice */
     uint16_t srtp_profile; /* enum media_srtp_profile */
     const uint8_t *keying; /* exported keying material, RFC 5764 4.2 layout */
     size_t keying_len;     /* media_srtp_keying_len(srtp_profile) */
@@ -124,6 +126,7 @@ enum media_viewer_state {
 struct media_viewer_rec {
     uint8_t remote[sizeof(struct sockaddr_storage)]; /* struct sockaddr of remote_len bytes */
     uint32_t remote_len;
+    uint32_t local_addr; /* source address (network order), 0 = any */
     uint16_t srtp_profile;
     uint8_t state;    /* enum media_viewer_state */
     uint8_t wait_key; /* send no video until the next keyframe */

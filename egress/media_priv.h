@@ -3,6 +3,7 @@
 #ifndef RINGCAST_MEDIA_PRIV_H
 #define RINGCAST_MEDIA_PRIV_H
 
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include "codec/pack.h"
@@ -82,7 +83,7 @@ struct media_worker {
     uint32_t msg_bytes[MEDIA_BATCH];
     union {
         struct cmsghdr h;
-        char b[CMSG_SPACE(sizeof(uint16_t))];
+        char b[CMSG_SPACE(sizeof(uint16_t)) + CMSG_SPACE(sizeof(struct in_pktinfo))];
     } msg_ctrl[MEDIA_BATCH];
     uint64_t batches, batched; /* sendmmsg calls and datagrams, for measurements */
 };

@@ -96,23 +96,38 @@ void media_batch_uncommit(struct media_worker *w)
     w->run_open = false;
 }
 
-/* Attaches the UDP_SEGMENT size to each message of several datagrams. */
-static void media_batch_segments(struct media_worker *w)
+/* Attaches each message's ancillary data: the source address its viewer's ICE checks arrived
+ * at (IP_PKTINFO: the worker's socket is bound to every address, and ICE wants media from the
+ * candidate the pair was checked on), and the UDP_SEGMENT size when it holds several
+ * datagrams. */
+static void media_batch_control(struct media_worker *w)
 {
     for (unsigned i = 0; i < w->nm; i++) {
         struct msghdr *h = &w->msg[i].msg_hdr;
-        if (h->msg_iovlen < 2) {
-            h->msg_control = NULL;
-            h->msg_controllen = 0;
+        uint32_t local = w->msg_viewer[i]->rec.local_addr;
+        bool gso = h->msg_iovlen > 1;
+        h->msg_control = NULL;
+        h->msg_controllen = 0;
+        if (!local && !gso)
             continue;
-        }
         h->msg_control = w->msg_ctrl[i].b;
-        h->msg_controllen = sizeof(w->msg_ctrl[i].b);
+        h->msg_controllen = (gso ? CMSG_SPACE(sizeof(uint16_t)) : 0) +
+                            (local ? CMSG_SPACE(sizeof(struct in_pktinfo)) : 0);
         struct cmsghdr *c = CMSG_FIRSTHDR(h);
-        c->cmsg_level = SOL_UDP;
-        c->cmsg_type = UDP_SEGMENT;
-        c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
-        memcpy(CMSG_DATA(c), &w->msg_seg[i], sizeof(uint16_t));
+        if (gso) {
+            c->cmsg_level = SOL_UDP;
+            c->cmsg_type = UDP_SEGMENT;
+            c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+            memcpy(CMSG_DATA(c), &w->msg_seg[i], sizeof(uint16_t));
+            c = CMSG_NXTHDR(h, c);
+        }
+        if (local) {
+            struct in_pktinfo pi = {.ipi_spec_dst.s_addr = local};
+            c->cmsg_level = IPPROTO_IP;
+            c->cmsg_type = IP_PKTINFO;
+            c->cmsg_len = CMSG_LEN(sizeof(pi));
+            memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+        }
     }
 }
 
@@ -128,8 +143,7 @@ void media_batch_flush(struct media_worker *w)
 {
     unsigned i = 0;
     uint64_t bytes = 0, sent = 0;
-    if (w->gso)
-        media_batch_segments(w);
+    media_batch_control(w);
     while (i < w->nm) {
         int n = sendmmsg(w->fd, w->msg + i, w->nm - i, MSG_DONTWAIT);
         w->batches++;

@@ -171,8 +171,11 @@ static int setup(void **state)
     assert_int_equal(ctl_init_private(&f->ctl), 0);
     f->cnt = &ctl_slot(&f->ctl, 0)->counters;
     assert_int_equal(uv_loop_init(&f->loop), 0);
-    struct sockaddr_in sa;
-    f->sfd = udp_socket(&sa);
+    /* The worker's socket is bound to every address, as whep binds it; media must leave from
+     * the viewer's local_addr (127.0.0.2 here), not the kernel's choice (127.0.0.1). */
+    f->sfd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+    struct sockaddr_in any = {.sin_family = AF_INET};
+    assert_int_equal(bind(f->sfd, (struct sockaddr *)&any, sizeof(any)), 0);
     f->rfd = udp_socket(&f->raddr);
 
     char name[96], err[128];
@@ -226,6 +229,7 @@ static void start_viewer(struct fx *f, bool audio)
         .path = "cam",
         .remote = (struct sockaddr *)&f->raddr,
         .remote_len = sizeof(f->raddr),
+        .local_addr = htonl(0x7f000002),
         .srtp_profile = MEDIA_SRTP_AEAD_AES_128_GCM,
         .keying = f->keying,
         .keying_len = sizeof(f->keying),
@@ -249,11 +253,15 @@ static unsigned drain(struct fx *f, struct rx_pkt *out, unsigned max)
     unsigned n = 0;
     for (;;) {
         struct rx_pkt p;
-        ssize_t r = recv(f->rfd, p.b, sizeof(p.b), 0);
+        struct sockaddr_in from;
+        socklen_t fl = sizeof(from);
+        ssize_t r = recvfrom(f->rfd, p.b, sizeof(p.b), 0, (struct sockaddr *)&from, &fl);
         if (r < 0) {
             assert_true(errno == EAGAIN);
             return n;
         }
+        if (f->v.rec.local_addr) /* viewers started with a local address */
+            assert_int_equal(from.sin_addr.s_addr, f->v.rec.local_addr);
         int len = (int)r;
         if (p.b[1] >= 192 && p.b[1] <= 223)
             continue;
@@ -607,6 +615,7 @@ static void test_wakeup_budget(void **state)
         struct media_viewer_params p = {.path = "cam",
                                         .remote = (struct sockaddr *)&f->raddr,
                                         .remote_len = sizeof(f->raddr),
+                                        .local_addr = htonl(0x7f000002),
                                         .srtp_profile = MEDIA_SRTP_AEAD_AES_128_GCM,
                                         .keying = f->keying,
                                         .keying_len = sizeof(f->keying)};
