@@ -271,18 +271,13 @@ static int sv_start(struct supervisor *sv)
     return 0;
 }
 
-/* Closes whatever sv_start opened before it failed, so the loop can be closed. */
+/* Closes whatever sv_start opened before it failed, so the loop can be closed. procman is
+ * the last step that can fail and leaves nothing open when it does. */
 static void sv_abort(struct supervisor *sv)
 {
     oneshot_close(&sv->control, sv->control.loop ? sv->cfg->control_socket : NULL);
     if (sv->metrics.srv.loop)
         metrics_close(&sv->metrics);
-    if (sv->pm.loop) {
-        uv_close((uv_handle_t *)&sv->pm.watchdog, NULL);
-        uv_close((uv_handle_t *)&sv->pm.shutdown_timer, NULL);
-        for (unsigned i = 0; i < CTL_MAX_CHILDREN; i++)
-            uv_close((uv_handle_t *)&sv->pm.children[i].timer, NULL);
-    }
     uv_run(sv->loop, UV_RUN_DEFAULT);
 }
 

@@ -69,17 +69,16 @@ int pm_init(struct procman *pm, uv_loop_t *loop, struct ctl *ctl, const struct c
             const char *cfg_file)
 {
     memset(pm, 0, sizeof(*pm));
-    pm->loop = loop;
-    pm->ctl = ctl;
-    pm->cfg = cfg;
-    if (cfg_file) {
-        /* Children may chdir; give them a path that means the same file anywhere. */
-        if (!realpath(cfg_file, pm->cfg_file))
-            return -errno;
-    }
+    /* Children may chdir; give them a path that means the same file anywhere. */
+    if (cfg_file && !realpath(cfg_file, pm->cfg_file))
+        return -errno;
     int err = find_bindir(pm->bindir, sizeof(pm->bindir));
     if (err < 0)
         return err;
+    /* Nothing fails past this point, so a failed init leaves no handle to close. */
+    pm->loop = loop;
+    pm->ctl = ctl;
+    pm->cfg = cfg;
     uv_timer_init(loop, &pm->watchdog);
     uv_timer_init(loop, &pm->shutdown_timer);
     for (unsigned i = 0; i < CTL_MAX_CHILDREN; i++) {

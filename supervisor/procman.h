@@ -61,7 +61,8 @@ struct procman {
 
 /* Prepares pm (timers) without starting anything. cfg and ctl are borrowed and must outlive
  * pm; cfg_file may be NULL (children then run on defaults). The child binaries are looked
- * up next to /proc/self/exe, or in $RINGCAST_CHILD_DIR when set (tests). 0 or -errno. */
+ * up next to /proc/self/exe, or in $RINGCAST_CHILD_DIR when set (tests). 0, or -errno with
+ * no handle left open. After 0, only pm_shutdown releases pm. */
 int pm_init(struct procman *pm, uv_loop_t *loop, struct ctl *ctl, const struct config *cfg,
             const char *cfg_file);
 /* Spawns the ingest of every path and every worker. */
