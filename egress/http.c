@@ -233,6 +233,8 @@ struct httpd_conn {
     size_t len, cap;
     int closing;
     int handles_open;
+    uint64_t deferred; /* token of the request awaiting httpd_complete, 0 = none */
+    int deferred_keep_alive;
     char remote[64];
 };
 
@@ -270,6 +272,14 @@ static void httpd_conn_close(struct httpd_conn *c)
 static void httpd_timeout_cb(uv_timer_t *t)
 {
     struct httpd_conn *c = t->data;
+    if (c->deferred) {
+        struct httpd_response res = {0};
+        log_info("http %s: no answer within %d ms for a deferred request", c->remote,
+                 HTTPD_DEFER_TIMEOUT);
+        httpd_set_text(&res, 503, "no answer from the worker owning the session\n");
+        httpd_complete(c->server, c->deferred, &res);
+        return;
+    }
     log_debug("http %s: %s timeout, closing", c->remote, c->len ? "header" : "idle");
     httpd_conn_close(c);
 }
@@ -337,10 +347,16 @@ static int httpd_process(struct httpd_conn *c)
             break;
         }
         snprintf(req.remote, sizeof(req.remote), "%s", c->remote);
+        req.token = ++c->server->next_token;
         c->server->handler(c->server->arg, &req, &res);
+        off += (size_t)n;
+        if (res.status == HTTPD_DEFERRED) {
+            c->deferred = req.token;
+            c->deferred_keep_alive = req.keep_alive;
+            break;
+        }
         httpd_send(c, &res, req.keep_alive);
         free(res.owned);
-        off += (size_t)n;
         if (!req.keep_alive) {
             rc = -1;
             break;
@@ -351,6 +367,50 @@ static int httpd_process(struct httpd_conn *c)
         c->len -= off;
     }
     return rc;
+}
+
+/* Closes once the queued response is written: uv_shutdown completes after it; the timer
+ * bounds a peer that stops reading. */
+static void httpd_finish(struct httpd_conn *c)
+{
+    uv_stream_t *st = (uv_stream_t *)&c->tcp;
+    uv_read_stop(st);
+    if (uv_shutdown(&c->shutdown, st, httpd_shutdown_cb) < 0)
+        httpd_conn_close(c);
+    else
+        uv_timer_start(&c->timer, httpd_timeout_cb, 2000, 0);
+}
+
+/* Answers what is buffered, then closes (after a refusal or Connection: close), waits for a
+ * deferred answer, or arms the header or idle timer. */
+static void httpd_advance(struct httpd_conn *c, int was_idle)
+{
+    if (httpd_process(c) < 0)
+        httpd_finish(c);
+    else if (c->deferred)
+        uv_timer_start(&c->timer, httpd_timeout_cb, HTTPD_DEFER_TIMEOUT, 0);
+    else if (c->len == 0)
+        uv_timer_start(&c->timer, httpd_timeout_cb, HTTPD_IDLE_TIMEOUT, 0);
+    else if (was_idle)
+        uv_timer_start(&c->timer, httpd_timeout_cb, HTTPD_HEADER_TIMEOUT, 0);
+}
+
+int httpd_complete(struct httpd_server *s, uint64_t token, const struct httpd_response *res)
+{
+    struct httpd_conn *c = s->conns;
+    while (c && (token == 0 || c->deferred != token))
+        c = c->next;
+    if (!c)
+        return -ENOENT;
+    c->deferred = 0;
+    httpd_send(c, res, c->deferred_keep_alive);
+    if (c->closing)
+        return 0;
+    if (!c->deferred_keep_alive)
+        httpd_finish(c);
+    else
+        httpd_advance(c, 1);
+    return 0;
 }
 
 static void httpd_alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *b)
@@ -383,20 +443,8 @@ static void httpd_read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)
         return;
     int was_idle = c->len == 0;
     c->len += (size_t)nread;
-    if (httpd_process(c) < 0) {
-        /* uv_shutdown completes after the queued response is written; the timer bounds a
-         * peer that stops reading. */
-        uv_read_stop(st);
-        if (uv_shutdown(&c->shutdown, st, httpd_shutdown_cb) < 0)
-            httpd_conn_close(c);
-        else
-            uv_timer_start(&c->timer, httpd_timeout_cb, 2000, 0);
-        return;
-    }
-    if (c->len == 0)
-        uv_timer_start(&c->timer, httpd_timeout_cb, HTTPD_IDLE_TIMEOUT, 0);
-    else if (was_idle)
-        uv_timer_start(&c->timer, httpd_timeout_cb, HTTPD_HEADER_TIMEOUT, 0);
+    if (!c->deferred) /* pipelined bytes wait until the deferred request is answered */
+        httpd_advance(c, was_idle);
 }
 
 static void httpd_format_peer(uv_tcp_t *tcp, char *out, size_t size)

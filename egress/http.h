@@ -12,6 +12,8 @@
 #define HTTPD_MAX_BODY       (64u * 1024)
 #define HTTPD_HEADER_TIMEOUT 10000 /* ms from a request's first byte to its last header */
 #define HTTPD_IDLE_TIMEOUT   30000 /* ms a keep-alive connection may sit idle */
+#define HTTPD_DEFER_TIMEOUT  2000  /* ms a deferred request may wait for httpd_complete */
+#define HTTPD_DEFERRED       0     /* response status meaning "answered later" */
 #define HTTPD_MAX_CONNS      4096  /* open connections per worker; more are closed at once */
 
 /* One parsed request. Strings are NUL-terminated copies (truncated values are refused by
@@ -26,9 +28,12 @@ struct httpd_request {
     const uint8_t *body;
     size_t body_len;
     char remote[64]; /* "1.2.3.4:5678", filled by the server for log lines */
+    uint64_t token;  /* names this request in httpd_complete */
 };
 
-/* A response the router fills; the server serializes and copies it. */
+/* A response the router fills; the server serializes and copies it. A handler that leaves
+ * status at HTTPD_DEFERRED answers later with httpd_complete(req->token); the connection
+ * handles no further request meanwhile, and gets a 503 after HTTPD_DEFER_TIMEOUT. */
 struct httpd_response {
     int status;
     const char *content_type; /* static string, NULL for none */
@@ -59,6 +64,7 @@ typedef void (*httpd_handler_fn)(void *arg, const struct httpd_request *req,
 
 struct httpd_server {
     uv_loop_t *loop;
+    uint64_t next_token;
     uv_tcp_t listener;
     httpd_handler_fn handler;
     void *arg;
@@ -70,6 +76,9 @@ struct httpd_server {
 /* Binds host:port with SO_REUSEPORT and listens. 0 or a libuv error code. */
 int httpd_server_start(struct httpd_server *s, uv_loop_t *loop, const char *host, uint16_t port,
                        httpd_handler_fn handler, void *arg);
+/* Answers the deferred request token. 0, or -ENOENT when its connection is gone or it was
+ * already answered (timed out): the response is then dropped. */
+int httpd_complete(struct httpd_server *s, uint64_t token, const struct httpd_response *res);
 /* Closes the listener and every connection; their memory goes in the close callbacks. */
 void httpd_server_stop(struct httpd_server *s);
 

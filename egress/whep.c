@@ -174,12 +174,12 @@ static void whep_delete(struct worker *w, const struct httpd_request *req,
     if (owner < 0 || (unsigned)owner >= w->cfg.workers)
         return whep_refuse(res, req, t->path, 404, "no such session");
     if ((unsigned)owner != w->index) {
-        int err = worker_forward_delete(w, (unsigned)owner, t->session);
+        int err = worker_forward_delete(w, (unsigned)owner, t->session, req->token);
         if (err < 0)
             return whep_refuse(res, req, t->path, 503, "the session's worker is unreachable");
         log_info("whep %s: DELETE %s from %s forwarded to worker %d", t->path, t->session,
                  req->remote, owner);
-        httpd_set_text(res, 200, "");
+        res->status = HTTPD_DEFERRED; /* answered when the owner reports back */
         return;
     }
     struct viewer *v = viewer_by_session(&w->viewers, t->session);

@@ -289,15 +289,42 @@ static socklen_t worker_fwd_addr(const struct worker *w, unsigned index, struct 
     return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
 }
 
-int worker_forward_delete(struct worker *w, unsigned index, const char *session)
+/* Only this user's workers can reach the abstract socket's peers, but any local process can
+ * send to it: messages are parsed strictly and carry nothing a session id would not. */
+static int worker_fwd_send(struct worker *w, unsigned index, const char *msg, size_t len)
 {
     struct sockaddr_un un;
-    socklen_t len = worker_fwd_addr(w, index, &un);
-    char msg[WORKER_FWD_MSG_MAX];
-    int n = snprintf(msg, sizeof(msg), "DELETE %s", session);
-    if (sendto(w->fwd_fd, msg, (size_t)n, MSG_DONTWAIT, (struct sockaddr *)&un, len) < 0)
+    socklen_t alen = worker_fwd_addr(w, index, &un);
+    if (sendto(w->fwd_fd, msg, len, MSG_DONTWAIT, (struct sockaddr *)&un, alen) < 0)
         return -errno;
     return 0;
+}
+
+int worker_forward_delete(struct worker *w, unsigned index, const char *session, uint64_t token)
+{
+    char msg[WORKER_FWD_MSG_MAX];
+    int n = snprintf(msg, sizeof(msg), "DELETE %s %u %" PRIu64, session, w->index, token);
+    return worker_fwd_send(w, index, msg, (size_t)n);
+}
+
+/* The owner's side of a forwarded DELETE: end the session, report 200 or 404 back. */
+static void worker_fwd_delete(struct worker *w, const char *session, unsigned from, uint64_t token)
+{
+    struct viewer *v = viewer_by_session(&w->viewers, session);
+    if (v)
+        worker_end_session(w, v, "DELETE (forwarded by another worker)");
+    char msg[WORKER_FWD_MSG_MAX];
+    int n = snprintf(msg, sizeof(msg), "DONE %" PRIu64 " %d", token, v ? 200 : 404);
+    if (worker_fwd_send(w, from, msg, (size_t)n) < 0)
+        log_info("cannot report DELETE %s back to worker %u", session, from);
+}
+
+/* The forwarder's side: answer the HTTP request that waited for the owner. */
+static void worker_fwd_done(struct worker *w, uint64_t token, int status)
+{
+    struct httpd_response res = {0};
+    httpd_set_text(&res, status, status == 200 ? "" : "no such session\n");
+    (void)httpd_complete(&w->http, token, &res); /* gone or timed out: nothing to answer */
 }
 
 static void worker_fwd_readable(uv_poll_t *h, int status, int events)
@@ -306,16 +333,19 @@ static void worker_fwd_readable(uv_poll_t *h, int status, int events)
     if (status < 0 || !(events & UV_READABLE))
         return;
     for (int i = 0; i < 64; i++) {
-        char msg[WORKER_FWD_MSG_MAX + 1];
+        char msg[WORKER_FWD_MSG_MAX + 1], session[VIEWER_SESSION_LEN + 1];
         ssize_t n = recv(w->fwd_fd, msg, WORKER_FWD_MSG_MAX, MSG_DONTWAIT);
         if (n < 0)
             return;
         msg[n] = '\0';
-        if (strncmp(msg, "DELETE ", 7) != 0)
-            continue;
-        struct viewer *v = viewer_by_session(&w->viewers, msg + 7);
-        if (v)
-            worker_end_session(w, v, "DELETE (forwarded by another worker)");
+        unsigned from;
+        uint64_t token;
+        int code;
+        if (sscanf(msg, "DELETE %26s %u %" SCNu64, session, &from, &token) == 3 &&
+            from < CTL_MAX_CHILDREN)
+            worker_fwd_delete(w, session, from, token);
+        else if (sscanf(msg, "DONE %" SCNu64 " %d", &token, &code) == 2)
+            worker_fwd_done(w, token, code == 200 ? 200 : 404);
     }
 }
 
@@ -378,9 +408,17 @@ static void worker_reload(uv_signal_t *s, int signum)
 static void worker_candidates(struct worker *w)
 {
     if (w->cfg.n_public_addresses) {
-        for (size_t i = 0; i < w->cfg.n_public_addresses && i < ANSWER_MAX_CANDIDATES; i++)
+        for (size_t i = 0; i < w->cfg.n_public_addresses && i < ANSWER_MAX_CANDIDATES; i++) {
+            struct in_addr a;
+            if (inet_pton(AF_INET, w->cfg.public_addresses[i], &a) != 1) {
+                log_warn("public_addresses: %s is not an IPv4 address (the media socket is "
+                         "IPv4): left out of the candidates",
+                         w->cfg.public_addresses[i]);
+                continue;
+            }
             snprintf(w->candidates[w->n_candidates++], sizeof(w->candidates[0]), "%s",
                      w->cfg.public_addresses[i]);
+        }
         return;
     }
     uv_interface_address_t *ifs;

@@ -57,7 +57,8 @@ void worker_free(struct worker *w);
 /* Ends a session: stops media, frees DTLS, releases the slot; logs reason with the peer. */
 void worker_end_session(struct worker *w, struct viewer *v, const char *reason);
 
-/* Asks worker index to end session (it owns it). 0 or -errno. */
-int worker_forward_delete(struct worker *w, unsigned index, const char *session);
+/* Asks worker index to end session (it owns it); its answer (200 or 404) completes the
+ * deferred HTTP request token. 0 or -errno (the owner is unreachable). */
+int worker_forward_delete(struct worker *w, unsigned index, const char *session, uint64_t token);
 
 #endif
