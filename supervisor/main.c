@@ -18,6 +18,7 @@
 #include "supervisor/control.h"
 #include "supervisor/metrics.h"
 #include "supervisor/oneshot.h"
+#include "supervisor/previous.h"
 #include "supervisor/procman.h"
 #include "supervisor/status.h"
 
@@ -206,21 +207,10 @@ static void on_signal(uv_signal_t *h, int signum)
     sv_stop(sv, signum == SIGTERM ? "SIGTERM" : "SIGINT");
 }
 
-/* Another live supervisor on the same shm prefix: never take its segment away. */
-static int prefix_in_use(const char *prefix)
-{
-    struct ctl other;
-    if (ctl_attach(&other, prefix) < 0)
-        return 0;
-    pid_t pid = atomic_load(&other.hdr->supervisor_pid);
-    ctl_free(&other);
-    return pid > 0 && pid != getpid() && kill(pid, 0) == 0 ? pid : 0;
-}
-
 static int sv_start(struct supervisor *sv)
 {
     const struct config *cfg = sv->cfg;
-    int pid = prefix_in_use(cfg->shm_prefix);
+    int pid = previous_take_over(cfg->shm_prefix);
     if (pid) {
         log_error("shm prefix %s is in use by a running supervisor (pid %d)", cfg->shm_prefix, pid);
         return -EADDRINUSE;

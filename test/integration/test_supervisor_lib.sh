@@ -9,6 +9,7 @@ T=$(mktemp -d /tmp/rct-sv.XXXXXX)
 PREFIX="rct-$(basename "$0" | sed "s/^test_//" | tr "_" "-" | cut -c1-18)-$$"
 SOCK=$T/ctl.sock
 SV_PID=
+SV_GROUPS= # process groups of every supervisor started (each with its children)
 SV_LOG=$T/supervisor.log
 
 cleanup() {
@@ -16,8 +17,8 @@ cleanup() {
     if [ -n "$SV_PID" ] && kill -0 "$SV_PID" 2>/dev/null; then
         kill -TERM "$SV_PID" 2>/dev/null
         for _ in $(seq 50); do kill -0 "$SV_PID" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL -- -"$SV_PID" 2>/dev/null # its process group: children included
     fi
+    for g in $SV_GROUPS; do kill -KILL -- -"$g" 2>/dev/null; done # children included
     rm -f /dev/shm/"$PREFIX".*
     if [ $rc -ne 0 ] && [ -f "$SV_LOG" ]; then
         echo "---- supervisor log"; tail -n 60 "$SV_LOG"
@@ -66,6 +67,7 @@ start_supervisor() {
     # Its own process group, so that cleanup can reach orphaned children by id.
     setsid "$BIN/ringcast" -c "$1" >>"$SV_LOG" 2>&1 &
     SV_PID=$!
+    SV_GROUPS="$SV_GROUPS $SV_PID"
 }
 
 # mark_log: later wait_log calls only look at lines logged after this point.
@@ -94,6 +96,9 @@ ctl() { "$BIN/ringcastctl" -s "$SOCK" "$@"; }
 jget() {
     ctl "$1" --json | /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print($2)"
 }
+
+# alive PID: running (a zombie whose parent died counts as gone: PID 1 may never reap it).
+alive() { [ -r /proc/"$1"/stat ] && ! sed 's/.*) //' /proc/"$1"/stat 2>/dev/null | grep -q '^Z'; }
 
 # wait_gone PID SECONDS: true once PID has exited.
 wait_gone() {
