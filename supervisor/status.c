@@ -3,7 +3,6 @@
  * workers' GET /v1/status. Credentials in rtsp:// URLs never appear in a report. */
 #include "supervisor/status.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -256,16 +255,4 @@ int status_text(char *buf, size_t len, const struct ctl_hdr *ctl, const struct c
     if (view != STATUS_VIEW_PATHS)
         text_workers(&b, ctl, cfg, now);
     return sbuf_result(&b);
-}
-
-int status_view_parse(const char *s, enum status_view *out)
-{
-    static const char *const names[] = {"status", "paths", "workers"};
-    for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        if (strcmp(s, names[i]) == 0) {
-            *out = (enum status_view)i;
-            return 0;
-        }
-    }
-    return -EINVAL;
 }

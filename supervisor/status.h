@@ -25,7 +25,4 @@ int status_json(char *buf, size_t len, const struct ctl_hdr *ctl, const struct c
 int status_text(char *buf, size_t len, const struct ctl_hdr *ctl, const struct config *cfg,
                 enum status_view view);
 
-/* Parses "status", "paths" or "workers". 0 or -EINVAL. */
-int status_view_parse(const char *s, enum status_view *out);
-
 #endif

@@ -95,10 +95,6 @@ static void test_json_views(void **state)
     assert_true(n > 0);
     assert_memory_equal(buf, "{\"workers\":[", 12);
     assert_null(strstr(buf, "\"paths\""));
-    enum status_view v;
-    assert_int_equal(status_view_parse("workers", &v), 0);
-    assert_int_equal(v, STATUS_VIEW_WORKERS);
-    assert_int_equal(status_view_parse("worker", &v), -EINVAL);
 }
 
 static void test_too_small(void **state)
