@@ -245,8 +245,8 @@ int status_text(char *buf, size_t len, const struct ctl_hdr *ctl, const struct c
                     "ringcast: supervisor pid %d, up %" PRIu64 "s, config %s\n"
                     "%zu path(s), %u worker(s), %" PRIu64 " viewer(s), HTTP port %u\n\n",
                     (int)atomic_load(&ctl->supervisor_pid),
-                    start && start <= now ? (now - start) / NS_PER_S : 0, cfg->file,
-                    cfg->n_paths, cfg->workers, viewers, (unsigned)cfg->http_port);
+                    start && start <= now ? (now - start) / NS_PER_S : 0, cfg->file, cfg->n_paths,
+                    cfg->workers, viewers, (unsigned)cfg->http_port);
     }
     if (view != STATUS_VIEW_WORKERS)
         text_paths(&b, ctl, cfg, now);
