@@ -92,6 +92,18 @@ wait_log() {
 
 ctl() { "$BIN/ringcastctl" -s "$SOCK" "$@"; }
 
+# wait_running N SECONDS: waits (bounded) until N children report running. Their state lives
+# in the control segment, so this polls ringcastctl; it fails the test on timeout.
+wait_running() {
+    local deadline=$((SECONDS + $2)) n
+    while :; do
+        n=$(jget status 'sum(c["state"] == "running" for c in d["paths"] + d["workers"])' 2>/dev/null)
+        [ "$n" = "$1" ] && return 0
+        [ $SECONDS -lt $deadline ] || fail "$1 children not running after $2 s (${n:-no reply})"
+        sleep 0.05
+    done
+}
+
 # jq-like access to `ringcastctl --json` with python: jget VIEW EXPR (EXPR on variable d).
 jget() {
     ctl "$1" --json | /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print($2)"
