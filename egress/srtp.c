@@ -52,14 +52,30 @@ struct media_srtp {
     bool rtcp_rx_seen;
 };
 
-/* Process-wide contexts keyed per use (RTCP) and the HMAC-SHA1 MAC: each worker process is
- * single-threaded, so one of each serves all its viewers. */
-static EVP_CIPHER_CTX *esrtp_rtcp_ctx;
+/* Process-wide contexts keyed per use (RTCP, the KDF) and the HMAC-SHA1 MAC: each worker
+ * process is single-threaded, so one of each serves all its viewers. One cipher context per
+ * algorithm, so that re-keying keeps the algorithm (and allocates nothing). */
+static EVP_CIPHER_CTX *esrtp_gcm_ctx, *esrtp_ctr_ctx;
 static EVP_MAC_CTX *esrtp_hmac;
+
+static int esrtp_shared_ctx(EVP_CIPHER_CTX **c, const EVP_CIPHER *cipher)
+{
+    if (*c)
+        return 0;
+    *c = EVP_CIPHER_CTX_new();
+    if (!*c)
+        return -ENOMEM;
+    if (EVP_EncryptInit_ex(*c, cipher, NULL, NULL, NULL) != 1) {
+        EVP_CIPHER_CTX_free(*c);
+        *c = NULL;
+        return -EIO;
+    }
+    return 0;
+}
 
 int esrtp_global_init(void)
 {
-    if (esrtp_rtcp_ctx && esrtp_hmac)
+    if (esrtp_gcm_ctx && esrtp_ctr_ctx && esrtp_hmac)
         return 0;
     EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
     if (!esrtp_hmac && mac)
@@ -70,9 +86,8 @@ int esrtp_global_init(void)
                       OSSL_PARAM_construct_end()};
     if (!esrtp_hmac || EVP_MAC_CTX_set_params(esrtp_hmac, p) != 1)
         return -EIO;
-    if (!esrtp_rtcp_ctx && !(esrtp_rtcp_ctx = EVP_CIPHER_CTX_new()))
-        return -ENOMEM;
-    return 0;
+    int rc = esrtp_shared_ctx(&esrtp_gcm_ctx, EVP_aes_128_gcm());
+    return rc ? rc : esrtp_shared_ctx(&esrtp_ctr_ctx, EVP_aes_128_ctr());
 }
 
 size_t media_srtp_keying_len(uint16_t profile)
@@ -96,9 +111,8 @@ static int esrtp_kdf(const uint8_t *mkey, const uint8_t *msalt, size_t salt_len,
     uint8_t iv[16] = {0}, zero[32] = {0};
     memcpy(iv, msalt, salt_len);
     iv[7] ^= label;
-    EVP_CIPHER_CTX *c = esrtp_rtcp_ctx;
-    int ol = 0, ok = out_len <= sizeof(zero) &&
-                     EVP_EncryptInit_ex(c, EVP_aes_128_ctr(), NULL, mkey, iv) == 1 &&
+    EVP_CIPHER_CTX *c = esrtp_ctr_ctx;
+    int ol = 0, ok = out_len <= sizeof(zero) && EVP_EncryptInit_ex(c, NULL, NULL, mkey, iv) == 1 &&
                      EVP_EncryptUpdate(c, out, &ol, zero, (int)out_len) == 1;
     return ok ? 0 : -EIO;
 }
@@ -261,14 +275,12 @@ int esrtp_protect_rtp(struct media_srtp *s, uint8_t *pkt, size_t hdr_len, const 
     return (int)(len + ESRTP_TAG_CM);
 }
 
-/* Keys the shared RTCP context for one packet. */
-static int esrtp_rtcp_key(const struct esrtp_keys *k, bool gcm, const uint8_t *iv, int enc)
+/* Keys the shared RTCP context of the profile for one packet; NULL on failure. */
+static EVP_CIPHER_CTX *esrtp_rtcp_key(const struct esrtp_keys *k, bool gcm, const uint8_t *iv,
+                                      int enc)
 {
-    EVP_CIPHER_CTX *c = esrtp_rtcp_ctx;
-    return EVP_CipherInit_ex(c, gcm ? EVP_aes_128_gcm() : EVP_aes_128_ctr(), NULL, k->key, iv,
-                             enc) == 1
-               ? 0
-               : -EIO;
+    EVP_CIPHER_CTX *c = gcm ? esrtp_gcm_ctx : esrtp_ctr_ctx;
+    return EVP_CipherInit_ex(c, NULL, NULL, k->key, iv, enc) == 1 ? c : NULL;
 }
 
 int esrtp_protect_rtcp(struct media_srtp *s, uint8_t *pkt, size_t len)
@@ -288,9 +300,9 @@ int esrtp_protect_rtcp(struct media_srtp *s, uint8_t *pkt, size_t len)
     else
         esrtp_cm_iv(iv, s->rtcp_tx.salt, pkt + 4, idx);
     struct iovec body = {pkt + 8, len - 8};
+    EVP_CIPHER_CTX *c = esrtp_rtcp_key(&s->rtcp_tx, gcm, iv, 1);
     int l;
-    if (esrtp_rtcp_key(&s->rtcp_tx, gcm, iv, 1) < 0 ||
-        (l = esrtp_encrypt(esrtp_rtcp_ctx, gcm, pkt, 8, word, 4, pkt + 8, &body, 1)) < 0)
+    if (!c || (l = esrtp_encrypt(c, gcm, pkt, 8, word, 4, pkt + 8, &body, 1)) < 0)
         return -EIO;
     memcpy(pkt + 8 + l, word, 4);
     size_t n = 8 + (size_t)l + 4;
@@ -338,11 +350,11 @@ int esrtp_unprotect_rtcp(struct media_srtp *s, uint8_t *pkt, size_t len)
     if (!(word[0] & 0x80) || !esrtp_rtcp_replay_ok(s, idx))
         return -EBADMSG; /* unencrypted SRTCP is never negotiated by WebRTC */
     uint8_t iv[16];
-    EVP_CIPHER_CTX *c = esrtp_rtcp_ctx;
+    EVP_CIPHER_CTX *c;
     int l;
     if (gcm) {
         esrtp_gcm_iv(iv, s->rtcp_rx.salt, pkt + 4, idx >> 16, (uint16_t)idx);
-        if (esrtp_rtcp_key(&s->rtcp_rx, true, iv, 0) < 0 ||
+        if (!(c = esrtp_rtcp_key(&s->rtcp_rx, true, iv, 0)) ||
             EVP_DecryptUpdate(c, NULL, &l, pkt, 8) != 1 ||
             EVP_DecryptUpdate(c, NULL, &l, word, 4) != 1 ||
             EVP_DecryptUpdate(c, pkt + 8, &l, pkt + 8, (int)ct_len) != 1 ||
@@ -355,7 +367,7 @@ int esrtp_unprotect_rtcp(struct media_srtp *s, uint8_t *pkt, size_t len)
             CRYPTO_memcmp(want, tag, ESRTP_TAG_CM) != 0)
             return -EBADMSG;
         esrtp_cm_iv(iv, s->rtcp_rx.salt, pkt + 4, idx);
-        if (esrtp_rtcp_key(&s->rtcp_rx, false, iv, 0) < 0 ||
+        if (!(c = esrtp_rtcp_key(&s->rtcp_rx, false, iv, 0)) ||
             EVP_DecryptUpdate(c, pkt + 8, &l, pkt + 8, (int)ct_len) != 1)
             return -EBADMSG;
     }
