@@ -13,7 +13,8 @@
 #include "common/config.h"
 #include "supervisor/control.h"
 
-#define DEFAULT_SOCKET  "/tmp/ringcast.sock"
+#define DEFAULT_SOCKET  "/tmp/ringcast.sock"          /* the config's default */
+#define SERVICE_SOCKET  "/run/ringcast/ringcast.sock" /* etc/ringcast.service's */
 #define REPLY_TIMEOUT_S 15 /* a reload or restart answers at once; status is instant */
 
 static void usage(FILE *f)
@@ -28,7 +29,8 @@ static void usage(FILE *f)
                "  reload               re-read the config file (like SIGHUP)\n"
                "  stop                 stop every child and the supervisor\n"
                "  --json               machine-readable output (status, paths, workers)\n"
-               "the socket defaults to " DEFAULT_SOCKET ", or control_socket from -c FILE\n");
+               "the socket is control_socket from -c FILE, else " DEFAULT_SOCKET
+               ",\nelse " SERVICE_SOCKET " (the systemd unit's) when only that one exists\n");
 }
 
 static int connect_socket(const char *path)
@@ -86,7 +88,7 @@ static char *read_reply(int fd, size_t *len)
 
 int main(int argc, char **argv)
 {
-    const char *sock = DEFAULT_SOCKET;
+    const char *sock = NULL;
     static struct config cfg;
     char line[CONTROL_LINE_MAX], err[512];
     size_t n = 0;
@@ -113,6 +115,10 @@ int main(int argc, char **argv)
             n += (size_t)w;
         }
     }
+    if (!sock)
+        sock = access(DEFAULT_SOCKET, F_OK) != 0 && access(SERVICE_SOCKET, F_OK) == 0
+                   ? SERVICE_SOCKET
+                   : DEFAULT_SOCKET;
     line[n++] = '\n';
     struct control_cmd cmd;
     if (control_parse((const uint8_t *)line, n, &cmd, err, sizeof(err)) <= 0) {
