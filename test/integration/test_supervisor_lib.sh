@@ -109,6 +109,13 @@ jget() {
     ctl "$1" --json | /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print($2)"
 }
 
+# kill_child SIGNAL PID: signals one child; refuses pid 0 or 1 (a child in backoff reports
+# pid 0, and `kill 0` would hit this test's own process group).
+kill_child() {
+    [ "${2:-0}" -gt 1 ] 2>/dev/null || fail "no pid to send SIG$1 to (got '${2:-}')"
+    kill -"$1" "$2"
+}
+
 # alive PID: running (a zombie whose parent died counts as gone: PID 1 may never reap it).
 alive() { [ -r /proc/"$1"/stat ] && ! sed 's/.*) //' /proc/"$1"/stat 2>/dev/null | grep -q '^Z'; }
 
