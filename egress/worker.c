@@ -86,6 +86,7 @@ static void worker_dtls_connected(void *arg, const struct dtlsrv_keys *keys)
         .path = v->path,
         .remote = (const struct sockaddr *)&v->addr,
         .remote_len = v->addr_len,
+        .local_addr = v->local_addr,
         .srtp_profile = keys->profile,
         .keying = keys->material,
         .keying_len = keys->len,
