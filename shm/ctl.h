@@ -41,6 +41,10 @@ struct ctl_counters {
     _Atomic uint64_t reserved[2];
 };
 
+/* A slot belongs to one path or worker for as long as the config has it: restarts reuse it,
+ * so counters keep counting across crashes (at a child's exit the supervisor zeroes only the
+ * viewers gauge). The supervisor writes state, role, index, name, start_ns, restarts and
+ * last_exit; the child writes pid (the supervisor too), heartbeat_ns and its counters. */
 struct ctl_child {
     _Atomic uint32_t state; /* enum ctl_state, written by the supervisor */
     uint32_t role;          /* enum ctl_role */
@@ -84,7 +88,8 @@ extern const size_t ctl_counter_count;
 static inline uint64_t ctl_counter_get(const struct ctl_counters *c,
                                        const struct ctl_counter_info *ci)
 {
-    return atomic_load_explicit((_Atomic uint64_t *)((char *)c + ci->offset), memory_order_relaxed);
+    return atomic_load_explicit((const _Atomic uint64_t *)((const char *)c + ci->offset),
+                                memory_order_relaxed);
 }
 
 /* ---- API ---- */
