@@ -309,6 +309,7 @@ void media_viewer_stop(struct media_worker *w, struct media_viewer *v)
 struct media_input_ctx {
     struct media_worker *w;
     struct media_viewer *v;
+    unsigned nack_budget; /* NACKed packets this datagram may still have served */
 };
 
 static int media_track_of(const struct media_viewer *v, uint32_t ssrc)
@@ -350,13 +351,17 @@ static void media_nack_one(struct media_input_ctx *c, unsigned t, uint16_t seq)
     uint64_t index = vt->last_index - (uint16_t)((uint16_t)vt->last_index - seq);
     v->rec.nacks++;
     ctl_count(&w->cnt->nacks_received, 1);
-    if (!vt->srtp_base_set || vt->rebase || index > vt->last_index || index < vt->nack_floor) {
+    /* Every served NACK costs a walk back through the ring: a datagram gets a bounded number
+     * served, and only of packets recent enough to still be useful to a player. */
+    if (!vt->srtp_base_set || vt->rebase || index > vt->last_index || index < vt->nack_floor ||
+        vt->last_index - index > MEDIA_NACK_MAX_AGE || c->nack_budget == 0) {
         v->rec.nack_misses++;
         ctl_count(&w->cnt->nack_misses, 1);
         return;
     }
     /* Only frames this viewer was actually sent: it never asks for later ones, but a
      * forged or confused NACK must not make us send what it has not reached. */
+    c->nack_budget--;
     if (ring_reader_find_packet(v->path->r, t, global, &f, &k) == 1 && f.seq < v->rec.next_frame &&
         media_send_packet(w, v, t, &f, k)) {
         v->rec.retransmits++;
@@ -403,7 +408,7 @@ int media_input(struct media_worker *w, struct media_viewer *v, const uint8_t *p
     int n = esrtp_unprotect_rtcp(v->srtp, buf, len);
     if (n < 0)
         return n;
-    struct media_input_ctx c = {w, v};
+    struct media_input_ctx c = {w, v, MEDIA_NACKS_PER_INPUT};
     static const struct ertcp_handler h = {
         .rr = media_on_rr,
         .nack = media_on_nack,

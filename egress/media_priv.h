@@ -17,6 +17,8 @@
 #define MEDIA_PKTS_PER_WAKEUP   8192  /* packets per wakeup (about 20 ms of work), then yield */
 #define MEDIA_CATCHUP_FRAMES    4     /* catch-up video frames per viewer per wakeup */
 #define MEDIA_CATCHUP_COMPRESS  8     /* catch-up frames play this many times faster */
+#define MEDIA_NACKS_PER_INPUT   256   /* NACKed packets served per RTCP datagram */
+#define MEDIA_NACK_MAX_AGE      4096  /* packets: older NACKs (~18 s at 2 Mbit/s) are misses */
 #define MEDIA_EXT_MAX           28    /* RTP header extension block we may add */
 #define MEDIA_SR_INTERVAL_NS    1000000000ull
 #define MEDIA_TICK_MS           200 /* the worker's one RTCP/housekeeping timer */

@@ -433,6 +433,30 @@ static void test_nack(void **state)
     assert_int_equal(ctl_read(&f->cnt->nack_misses), 2);
     assert_int_equal(ctl_read(&f->cnt->retransmits), 2);
 
+    /* A hostile NACK of 300 FCI entries (5100 packets, of overwritten data or from before
+     * the viewer's first packet): every one counted as a miss, nothing sent, and at most
+     * MEDIA_NACKS_PER_INPUT of them looked up in the ring. */
+    {
+        _Alignas(4)
+            uint8_t b[1500] = {0x81, 205, (2 + 300) >> 8, (2 + 300) & 0xff, 0xde, 0xad, 0xbe, 0xef};
+        uint32_t ms = htonl(f->v.rec.tracks[0].ssrc);
+        memcpy(b + 8, &ms, 4);
+        for (int i = 0; i < 300; i++) {
+            uint16_t pid = (uint16_t)(rx[n - 1].h.seq - 1000 - 17 * i);
+            b[12 + 4 * i] = (uint8_t)(pid >> 8);
+            b[13 + 4 * i] = (uint8_t)pid;
+            b[14 + 4 * i] = 0xff;
+            b[15 + 4 * i] = 0xff;
+        }
+        int len = 12 + 4 * 300;
+        uint64_t m0 = ctl_read(&f->cnt->nack_misses), r0 = ctl_read(&f->cnt->retransmits);
+        assert_int_equal(srtp_protect_rtcp(f->stx, b, &len), srtp_err_status_ok);
+        assert_int_equal(media_input(f->w, &f->v, b, (size_t)len), 0);
+        assert_int_equal(ctl_read(&f->cnt->nack_misses) - m0, 300 * 17);
+        assert_int_equal(ctl_read(&f->cnt->retransmits), r0);
+        assert_int_equal(drain(f, NULL, 0), 0);
+    }
+
     /* Garbage and a forged tag: refused, counted nowhere, nothing sent. */
     uint8_t junk[40] = {0x81, 205, 0, 3};
     assert_int_equal(media_input(f->w, &f->v, junk, sizeof(junk)), -EBADMSG);
