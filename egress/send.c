@@ -28,7 +28,8 @@ static void media_viewer_go_live(struct media_viewer *v, unsigned t, uint64_t se
     struct media_viewer_track *vt = &v->rec.tracks[t];
     if (vt->cu_start && !vt->cu_end) {
         vt->cu_end = seq;
-        vt->ts_offset = vt->last_rtp_ts - vt->last_ring_ts;
+        if (vt->pkts_sent) /* else keep the random offset */
+            vt->ts_offset = vt->last_rtp_ts - vt->last_ring_ts;
     }
     v->rec.state = MEDIA_VIEWER_LIVE;
 }
@@ -365,6 +366,25 @@ static bool media_send_live_frame(struct media_worker *w, struct media_path *p,
     return true;
 }
 
+/* Re-anchors a lapped catch-up at the latest keyframe. Returns false (and joins live at the
+ * next keyframe) when there is none to go back to. */
+static bool media_catchup_restart(struct media_path *p, struct media_viewer *v)
+{
+    struct media_viewer_track *vt = &v->rec.tracks[p->video];
+    uint64_t k = ring_reader_latest_keyframe(p->r, (unsigned)p->video);
+    struct ring_frame f;
+    if (k <= v->rec.next_frame || k >= p->next_frame || !ring_reader_get(p->r, k, &f)) {
+        v->rec.wait_key = 1;
+        v->rec.next_frame = p->next_frame;
+        return false;
+    }
+    vt->cu_start = k;
+    vt->cu_ring_ts = f.rtp_ts;
+    vt->cu_out_ts = vt->last_rtp_ts + 1;
+    v->rec.next_frame = k;
+    return true;
+}
+
 /* Moves a catching-up viewer up to MEDIA_CATCHUP_FRAMES video frames towards the live
  * cursor. Pacing it by wakeups (one per frame written) lets it gain on live at several
  * frames per frame without a timer, and its compressed timestamps let the receiver play
@@ -375,11 +395,11 @@ static void media_catchup(struct media_worker *w, struct media_path *p, struct m
     while (budget && v->rec.next_frame < p->next_frame) {
         struct ring_frame f;
         if (!ring_reader_get(p->r, v->rec.next_frame, &f)) {
-            /* Overwritten before we got there: give up catching up, join live at the next
-             * keyframe. */
-            v->rec.wait_key = 1;
-            v->rec.next_frame = p->next_frame;
-            break;
+            /* Overwritten before we got there (lapped): start over from the latest keyframe,
+             * its timestamps compressed from just after the last one sent. */
+            if (!media_catchup_restart(p, v))
+                break;
+            continue;
         }
         v->rec.next_frame++;
         if (f.track != t)

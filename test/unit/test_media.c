@@ -510,6 +510,36 @@ static void test_lapped(void **state)
     assert_int_equal(f->n_aus, SLOTS + 20 - last_key + 1);
 }
 
+/* A viewer still catching up when the writer laps it starts over from the latest keyframe
+ * (not from wherever the live edge is) and then follows in order. */
+static void test_catchup_lapped(void **state)
+{
+    struct fx *f = *state;
+    static struct rx_pkt rx[4096];
+    write_video(f, true, 3000);
+    for (int i = 0; i < 3; i++)
+        write_video(f, false, 300);
+    media_send_run(f->w);
+    start_viewer(f, false);
+    assert_int_equal(f->v.rec.state, MEDIA_VIEWER_CATCHUP);
+    for (int i = 1; i <= SLOTS + 20; i++)
+        write_video(f, i % 16 == 0, 300);
+    unsigned n = 0;
+    for (int i = 0; i < 16 && f->v.rec.state != MEDIA_VIEWER_LIVE; i++) {
+        media_send_run(f->w);
+        n += drain(f, rx + n, 4096 - n);
+    }
+    assert_int_equal(f->v.rec.state, MEDIA_VIEWER_LIVE);
+    feed(f, rx, n);
+    unsigned last_key = 4 + SLOTS + 20 - (SLOTS + 20) % 16 - 1;
+    assert_true(f->aus[0].key);
+    assert_int_equal(f->aus[0].len, f->frame_len[last_key]);
+    assert_memory_equal(f->aus[0].data, f->frames[last_key], f->frame_len[last_key]);
+    assert_int_equal(f->n_aus, f->n_written - last_key);
+    for (unsigned i = 1; i < f->n_aus; i++)
+        assert_int_equal(f->aus[i].ts - f->aus[i - 1].ts, 3000 / MEDIA_CATCHUP_COMPRESS);
+}
+
 static void test_sender_report(void **state)
 {
     struct fx *f = *state;
@@ -699,6 +729,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_nack, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pli_fir, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lapped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_catchup_lapped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sender_report, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ring_replaced, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wakeup_budget, setup, teardown),
