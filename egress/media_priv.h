@@ -87,7 +87,7 @@ struct media_worker {
         struct cmsghdr h;
         char b[CMSG_SPACE(sizeof(uint16_t)) + CMSG_SPACE(sizeof(struct in_pktinfo))];
     } msg_ctrl[MEDIA_BATCH];
-    uint64_t batches, batched; /* sendmmsg calls and datagrams, for measurements */
+    uint64_t batches; /* sendmmsg calls, for measurements (mediabench) */
 };
 
 /* send.c */

@@ -172,7 +172,6 @@ void media_batch_flush(struct media_worker *w)
         media_batch_drop(w, i);
         i++;
     }
-    w->batched += sent;
     ctl_count(&w->cnt->pkts_sent, sent);
     ctl_count(&w->cnt->bytes_sent, bytes);
     w->nb = 0;
