@@ -178,6 +178,13 @@ static int setup(void **state)
     assert_int_equal(bind(f->sfd, (struct sockaddr *)&any, sizeof(any)), 0);
     f->rfd = udp_socket(&f->raddr);
 
+    assert_int_equal(media_worker_init(&f->w, &f->loop, &f->cfg, &f->ctl, f->cnt, f->sfd), 0);
+    for (size_t i = 0; i < sizeof(f->keying); i++)
+        f->keying[i] = (uint8_t)(i * 13 + 1);
+    f->srx = viewer_srtp(f->keying, true);
+    f->stx = viewer_srtp(f->keying, false);
+    assert_int_equal(depack_create(&f->dp, RING_CODEC_H264, 1 << 20, on_au, f), 0);
+    /* The shm object last: cmocka skips teardown when setup fails. */
     char name[96], err[128];
     snprintf(name, sizeof(name), "%s.cam", f->prefix);
     struct ring_writer_opts o = {.slot_count = SLOTS, .data_size = 1 << 20, .mtu = 1200};
@@ -189,13 +196,6 @@ static int setup(void **state)
     struct ring_track a = {.codec = RING_CODEC_OPUS, .clock_rate = 48000, .channels = 2};
     assert_int_equal(ring_writer_set_track(f->wr, 1, &a), 0);
     f->ts = 1000;
-
-    assert_int_equal(media_worker_init(&f->w, &f->loop, &f->cfg, &f->ctl, f->cnt, f->sfd), 0);
-    for (size_t i = 0; i < sizeof(f->keying); i++)
-        f->keying[i] = (uint8_t)(i * 13 + 1);
-    f->srx = viewer_srtp(f->keying, true);
-    f->stx = viewer_srtp(f->keying, false);
-    assert_int_equal(depack_create(&f->dp, RING_CODEC_H264, 1 << 20, on_au, f), 0);
     *state = f;
     return 0;
 }
