@@ -103,13 +103,27 @@ static int put_nal(uint8_t *out, size_t cap, size_t *off, const uint8_t *nal, si
     return 0;
 }
 
+/* True if the Annex-B blob out[0..len) already holds exactly this NAL. */
+static bool blob_has_nal(const uint8_t *out, size_t len, const uint8_t *nal, size_t n)
+{
+    size_t pos = 0;
+    const uint8_t *have;
+    size_t m;
+    while (codec_annexb_next(out, len, &pos, &have, &m) == 1)
+        if (m == n && memcmp(have, nal, n) == 0)
+            return true;
+    return false;
+}
+
 int codec_params_from_au(uint32_t codec, const uint8_t *au, size_t len, uint8_t *out, size_t cap)
 {
     size_t pos = 0, off = 0;
     const uint8_t *nal;
     size_t n;
     while (codec_annexb_next(au, len, &pos, &nal, &n) == 1) {
-        if (!codec_nal_is_param(codec, nal, n))
+        /* A server that inserts parameter sets in front of a unit that already carries
+         * them repeats each one; the track keeps one copy. */
+        if (!codec_nal_is_param(codec, nal, n) || blob_has_nal(out, off, nal, n))
             continue;
         int err = put_nal(out, cap, &off, nal, n);
         if (err < 0)

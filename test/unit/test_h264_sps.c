@@ -134,6 +134,15 @@ static void test_annexb_and_keyframes(void **state)
     assert_false(codec_au_is_key(RING_CODEC_H264, au, 12)); /* SPS and PPS only */
     uint8_t params[64];
     assert_int_equal(codec_params_from_au(RING_CODEC_H264, au, sizeof(au), params, 64), 12);
+    /* The same SPS and PPS twice (payloader + clip) are kept once; a different PPS is kept. */
+    static const uint8_t twice[] = {0, 0, 0, 1, 0x67, 0x42, 0, 0, 0, 1, 0x68, 0xce,
+                                    0, 0, 0, 1, 0x67, 0x42, 0, 0, 0, 1, 0x68, 0xce,
+                                    0, 0, 0, 1, 0x68, 0xcf, 0, 0, 0, 1, 0x65, 0x88};
+    static const uint8_t once[] = {0, 0, 0, 1, 0x67, 0x42, 0, 0, 0, 1, 0x68, 0xce,
+                                   0, 0, 0, 1, 0x68, 0xcf};
+    assert_int_equal(codec_params_from_au(RING_CODEC_H264, twice, sizeof(twice), params, 64),
+                     sizeof(once));
+    assert_memory_equal(params, once, sizeof(once));
     assert_true(codec_au_is_key(RING_CODEC_OPUS, au, 1));
     /* H.265: CRA (21) is a keyframe, TRAIL_R (1) is not. */
     static const uint8_t cra[] = {0, 0, 1, 21 << 1, 1, 0xaf};
