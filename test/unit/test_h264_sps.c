@@ -138,8 +138,8 @@ static void test_annexb_and_keyframes(void **state)
     static const uint8_t twice[] = {0, 0, 0, 1, 0x67, 0x42, 0, 0, 0, 1, 0x68, 0xce,
                                     0, 0, 0, 1, 0x67, 0x42, 0, 0, 0, 1, 0x68, 0xce,
                                     0, 0, 0, 1, 0x68, 0xcf, 0, 0, 0, 1, 0x65, 0x88};
-    static const uint8_t once[] = {0, 0, 0, 1, 0x67, 0x42, 0, 0, 0, 1, 0x68, 0xce,
-                                   0, 0, 0, 1, 0x68, 0xcf};
+    static const uint8_t once[] = {0, 0,    0,    1, 0x67, 0x42, 0, 0,    0,
+                                   1, 0x68, 0xce, 0, 0,    0,    1, 0x68, 0xcf};
     assert_int_equal(codec_params_from_au(RING_CODEC_H264, twice, sizeof(twice), params, 64),
                      sizeof(once));
     assert_memory_equal(params, once, sizeof(once));
