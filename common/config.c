@@ -15,9 +15,9 @@
 struct config_parser {
     struct config *cfg;
     FILE *fp;
-    int line;              /* line last handed to inih */
-    int section_line;      /* line of the last [section] header read */
-    char dir[512];         /* the config file's folder, for relative sources */
+    int line;                 /* line last handed to inih */
+    int section_line;         /* line of the last [section] header read */
+    char dir[512];            /* the config file's folder, for relative sources */
     struct config_path *path; /* current [path NAME] section, NULL in [server] */
     char section[96];
     char *err;
@@ -101,7 +101,9 @@ static int copy_value(struct config_parser *p, const char *key, char *dst, size_
 {
     if (strlen(value) >= dstlen)
         return fail(p, key, "value too long (at most %s bytes)",
-                    dstlen > 1000 ? "1023" : dstlen > 200 ? "255" : "63");
+                    dstlen > 1000  ? "1023"
+                    : dstlen > 200 ? "255"
+                                   : "63");
     snprintf(dst, dstlen, "%s", value);
     return 1;
 }
@@ -115,8 +117,8 @@ static int server_key(struct config_parser *p, const char *key, const char *valu
         if (parse_listen(value, cfg->http_host, sizeof(cfg->http_host), &cfg->http_port) < 0)
             return fail(p, key, "expected HOST:PORT, got \"%s\"", value);
     } else if (strcmp(key, "metrics_listen") == 0) {
-        if (parse_listen(value, cfg->metrics_host, sizeof(cfg->metrics_host),
-                         &cfg->metrics_port) < 0)
+        if (parse_listen(value, cfg->metrics_host, sizeof(cfg->metrics_host), &cfg->metrics_port) <
+            0)
             return fail(p, key, "expected HOST:PORT, got \"%s\"", value);
     } else if (strcmp(key, "control_socket") == 0) {
         if (value[0] == '\0')

@@ -15,32 +15,32 @@
 enum config_transport { TRANSPORT_TCP = 0, TRANSPORT_UDP };
 
 struct config_path {
-    char name[CONFIG_NAME_MAX];  /* [path NAME]: URL segment and shm name, [A-Za-z0-9_-] */
-    char source[1024];           /* "file:/abs/path" (resolved) or "rtsp://..." */
+    char name[CONFIG_NAME_MAX]; /* [path NAME]: URL segment and shm name, [A-Za-z0-9_-] */
+    char source[1024];          /* "file:/abs/path" (resolved) or "rtsp://..." */
     enum config_transport transport;
-    char username[128];          /* RTSP credentials, when not in the URL */
+    char username[128]; /* RTSP credentials, when not in the URL */
     char password[128];
-    char read_token[256];        /* WHEP requires "Authorization: Bearer <token>" if set */
-    unsigned fps;                /* file sources: frame rate; 0 = from the SPS, else 30 */
-    int line;                    /* where the section starts, for messages */
+    char read_token[256]; /* WHEP requires "Authorization: Bearer <token>" if set */
+    unsigned fps;         /* file sources: frame rate; 0 = from the SPS, else 30 */
+    int line;             /* where the section starts, for messages */
 };
 
 struct config {
-    char file[512];              /* as given */
-    char http_host[64];          /* http_listen, split */
+    char file[512];     /* as given */
+    char http_host[64]; /* http_listen, split */
     uint16_t http_port;
-    char metrics_host[64];       /* metrics_listen, split */
+    char metrics_host[64]; /* metrics_listen, split */
     uint16_t metrics_port;
     char control_socket[108];
-    unsigned workers;            /* "auto" resolves to the number of online CPUs */
-    uint16_t udp_port_base;      /* worker i listens on udp_port_base + i */
-    size_t n_public_addresses;   /* 0: every address of the up interfaces */
+    unsigned workers;          /* "auto" resolves to the number of online CPUs */
+    uint16_t udp_port_base;    /* worker i listens on udp_port_base + i */
+    size_t n_public_addresses; /* 0: every address of the up interfaces */
     char public_addresses[CONFIG_MAX_ADDRESSES][64];
     unsigned max_viewers_per_worker;
-    unsigned mtu;                /* RTP payload bytes per packet */
+    unsigned mtu; /* RTP payload bytes per packet */
     enum log_level log_level;
-    char shm_prefix[32];         /* shm objects are /<prefix>.<path> and /<prefix>.ctl */
-    unsigned ring_mb;            /* payload bytes per path ring, MiB */
+    char shm_prefix[32]; /* shm objects are /<prefix>.<path> and /<prefix>.ctl */
+    unsigned ring_mb;    /* payload bytes per path ring, MiB */
     size_t n_paths;
     struct config_path paths[CONFIG_MAX_PATHS];
 };
