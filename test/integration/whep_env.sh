@@ -1,7 +1,8 @@
 # whep_env.sh: shared setup for the test_whep_* integration tests (sourced, not run).
 # whep_start HTTP_PORT UDP_BASE [config lines] starts ringcast-ingest on the demo clip (path
 # "demo") and WHEP_WORKERS (default 1) standalone ringcast-egress workers sharing the HTTP
-# port, with a config in a temp dir (the extra lines go after the [server] keys), waits
+# port, with a config in a temp dir (the extra lines go after the [server] keys; log level
+# WHEP_LOG_LEVEL, default debug), waits
 # (bounded) until all are ready, and arranges for everything to be stopped and removed on
 # exit. Worker 0 logs to $work/egress.log, worker i > 0 to $work/egress$i.log.
 set -euo pipefail
@@ -44,7 +45,7 @@ whep_start() {
         echo "udp_port_base = $udp_base"
         echo "workers = ${WHEP_WORKERS:-1}"
         echo "shm_prefix = $prefix"
-        echo "log_level = debug"
+        echo "log_level = ${WHEP_LOG_LEVEL:-debug}"
         for line in "$@"; do echo "$line"; done
         echo "[path demo]"
         echo "source = file:$top/etc/demo.h264"
