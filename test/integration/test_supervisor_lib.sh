@@ -8,6 +8,12 @@ TOP=${RINGCAST_TOP:?repo root}
 T=$(mktemp -d /tmp/rct-sv.XXXXXX)
 PREFIX="rct-$(basename "$0" | sed "s/^test_//" | tr "_" "-" | cut -c1-18)-$$"
 SOCK=$T/ctl.sock
+# Ports: a slot of the assigned ranges (HTTP 19000-49, UDP 19050-99, metrics 19100-49) picked
+# by pid, so that two suite runs at once (CI and a developer) rarely collide.
+PORT_SLOT=$(($$ % 16))
+HTTP_PORT=$((19000 + PORT_SLOT))
+UDP_BASE=$((19050 + 3 * PORT_SLOT)) # up to 3 workers
+METRICS_PORT=$((19100 + PORT_SLOT))
 SV_PID=
 SV_GROUPS= # process groups of every supervisor started (each with its children)
 SV_LOG=$T/supervisor.log
@@ -48,11 +54,11 @@ write_conf() {
     local f=$1 workers=$2; shift 2
     {
         echo "[server]"
-        echo "http_listen = 127.0.0.1:${HTTP_PORT:-19000}"
-        echo "metrics_listen = 127.0.0.1:${METRICS_PORT:-19100}"
+        echo "http_listen = 127.0.0.1:$HTTP_PORT"
+        echo "metrics_listen = 127.0.0.1:$METRICS_PORT"
         echo "control_socket = $SOCK"
         echo "workers = $workers"
-        echo "udp_port_base = ${UDP_BASE:-19050}"
+        echo "udp_port_base = $UDP_BASE"
         echo "shm_prefix = $PREFIX"
         echo "log_level = ${LOG_LEVEL:-info}"
         while [ $# -ge 2 ]; do

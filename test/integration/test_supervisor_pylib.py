@@ -7,6 +7,13 @@ import json, os, re, shutil, signal, subprocess, sys, tempfile, time
 BIN, TOP = os.environ.get("RINGCAST_BIN"), os.environ.get("RINGCAST_TOP")
 
 
+def test_ports(pid=None):
+    """(http, udp_base, metrics): a slot of the assigned ranges (HTTP 19000-49, UDP 19050-99,
+    metrics 19100-49) picked by pid, so that two suite runs at once rarely collide."""
+    slot = (pid or os.getpid()) % 16
+    return 19000 + slot, 19050 + 3 * slot, 19100 + slot
+
+
 def wait_for(cond, what, seconds):
     """Polls cond (bounded) until it returns something true, and returns that. The state
     tested lives in the control segment or a log, so there is no event to await."""
