@@ -16,7 +16,6 @@ struct config_parser {
     struct config *cfg;
     FILE *fp;
     int line;                 /* line last handed to inih */
-    int section_line;         /* line of the last [section] header read */
     char dir[512];            /* the config file's folder, for relative sources */
     struct config_path *path; /* current [path NAME] section, NULL in [server] */
     char section[96];
@@ -276,16 +275,6 @@ static int on_entry(void *user, const char *section, const char *key, const char
     struct config_parser *p = user;
     if (p->failed)
         return 0;
-    if (strcmp(section, p->section) != 0 || (key == NULL && value == NULL)) {
-        /* inih reports a section with its first key: name the header's line instead. */
-        int line = p->line;
-        p->line = p->section_line;
-        if (!enter_section(p, section))
-            return 0;
-        p->line = line;
-    }
-    if (key == NULL)
-        return 1; /* a bare section header (INI_CALL_HANDLER_ON_NEW_SECTION) */
     if (section[0] == '\0')
         return fail(p, key, "key outside a section (start with [server] or [path NAME])%s", "");
     if (p->path)
@@ -293,16 +282,23 @@ static int on_entry(void *user, const char *section, const char *key, const char
     return server_key(p, key, value);
 }
 
-/* The line-counting reader behind ini_parse_stream. */
+/* The line-counting reader behind ini_parse_stream. Section headers are handled here, as
+ * they are read, because inih reports a section only with its first key: an empty or
+ * repeated section would otherwise go unnoticed. */
 static char *read_line(char *str, int num, void *stream)
 {
     struct config_parser *p = stream;
     char *s = fgets(str, num, p->fp);
-    if (s) {
-        p->line++;
-        const char *c = s + strspn(s, " \t");
-        if (*c == '[')
-            p->section_line = p->line;
+    if (!s || p->failed)
+        return NULL;
+    p->line++;
+    const char *open = s + strspn(s, " \t");
+    const char *close = *open == '[' ? strchr(open, ']') : NULL;
+    if (close) {
+        char name[sizeof(p->section)];
+        snprintf(name, sizeof(name), "%.*s", (int)(close - open - 1), open + 1);
+        if (!enter_section(p, name))
+            return NULL;
     }
     return s;
 }

@@ -128,6 +128,10 @@ static const struct bad_case bad_cases[] = {
     {"[path x]\nsource = file:clip.h264\n[path y]\nsource = file:clip.h264\n[path x]\n"
      "source = file:clip.h264\n",
      "5: path \"x\" defined twice"},
+    {"[path x]\nsource = file:clip.h264\n[path x]\nfps = 25\n", "3: path \"x\" defined twice"},
+    {"[server]\n[bogus]\n", "2: unknown section [bogus]"},
+    {"[path empty]\n; no keys\n[server]\n", "1: source: missing in [path empty]"},
+    {"[path last]\n", "1: source: missing in [path last]"},
 };
 
 static void test_bad_files(void **state)
