@@ -52,6 +52,35 @@ static size_t answer_count_sections(const uint8_t *p, size_t len)
     return n;
 }
 
+/* RFC 8843 7.2 (JSEP 5.2.1): an offerer may mark bundled sections "a=bundle-only" with port
+ * 0, meaning "accept only within the BUNDLE group". libre rejects every port-0 section, so
+ * such a section gets the discard port 9 before decoding (libre notes 2, SDP traps); "0" and
+ * "9" have the same length, so the text is rewritten in place. A port-0 section without
+ * bundle-only stays rejected, as the offerer asked. */
+static void answer_open_bundle_only(uint8_t *p, size_t len)
+{
+    uint8_t *port0 = NULL; /* the "0" of the current section's m= line */
+    for (size_t i = 0; i < len;) {
+        const uint8_t *nl = memchr(p + i, '\n', len - i);
+        size_t end = nl ? (size_t)(nl - p) : len;
+        size_t n = end - i;
+        if (n && p[end - 1] == '\r')
+            n--;
+        uint8_t *l = p + i;
+        if (n >= 2 && l[0] == 'm' && l[1] == '=') {
+            /* "m=<media> <port>[/<count>] <proto> ..." (RFC 8866 5.14) */
+            const uint8_t *sp = memchr(l, ' ', n);
+            size_t k = sp ? (size_t)(sp - l) : n;
+            port0 = k + 2 < n && l[k + 1] == '0' && (l[k + 2] == ' ' || l[k + 2] == '/') ? l + k + 1
+                                                                                         : NULL;
+        } else if (port0 && n == 13 && memcmp(l, "a=bundle-only", 13) == 0) {
+            *port0 = '9';
+            port0 = NULL;
+        }
+        i = end + 1;
+    }
+}
+
 /* ---- format choice ---- */
 
 /* The value of key in an fmtp string ("a=1;key=value;..."), copied into out. */
@@ -484,6 +513,8 @@ int answer_build(const uint8_t *offer, size_t len, const struct media_track_info
     if (!err && (mbuf_write_mem(mb, offer, len) ||
                  ((len == 0 || offer[len - 1] != '\n') && mbuf_write_str(mb, "\r\n"))))
         err = -ENOMEM;
+    if (!err)
+        answer_open_bundle_only(mb->buf, mb->end);
     if (!err && (sdp_session_alloc(&j->scratch, &laddr) || sdp_session_alloc(&j->ans, &laddr)))
         err = -ENOMEM;
     if (!err) {

@@ -1,5 +1,6 @@
 /* test_sdp_answer.c: offer -> answer against a real aiortc 1.4.0 offer (different ICE
- * credentials per section), codec and profile choice, and the refusals WHEP maps to 4xx. */
+ * credentials per section), Chromium's and a Firefox-style bundle-only offer, codec and
+ * profile choice, and the refusals WHEP maps to 4xx. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -499,6 +500,47 @@ static void chromium_offer_answered(void **state)
     answer_result_free(&r);
 }
 
+/* Firefox with bundlePolicy max-bundle (RFC 8843 7.2): the audio section is bundle-only, port
+ * 0, without transport attributes of its own. It is answered inside the BUNDLE group on our
+ * port with the BUNDLE-tagged section's credentials; a port-0 section without bundle-only
+ * stays rejected. */
+static void bundle_only_offer(void **state)
+{
+    (void)state;
+    static const char audio[] = "m=audio 0 UDP/TLS/RTP/SAVPF 111 0 8\r\n"
+                                "c=IN IP4 0.0.0.0\r\n"
+                                "a=bundle-only\r\n"
+                                "a=mid:1\r\n"
+                                "a=recvonly\r\n"
+                                "a=rtcp-mux\r\n"
+                                "a=rtpmap:111 opus/48000/2\r\n"
+                                "a=fmtp:111 maxplaybackrate=48000;stereo=1;useinbandfec=1\r\n"
+                                "a=rtpmap:0 PCMU/8000\r\n"
+                                "a=rtpmap:8 PCMA/8000\r\n";
+    const char *at = strstr(chromium_offer, "m=audio");
+    assert_non_null(at);
+    char offer[8192];
+    snprintf(offer, sizeof(offer), "%.*s%s", (int)(at - chromium_offer), chromium_offer, audio);
+    struct media_track_info t[2] = {h264_track, opus_track};
+    struct answer_result r;
+    assert_int_equal(build(offer, t, 2, &r), 0);
+    has(r.sdp, "m=video 18850 UDP/TLS/RTP/SAVPF 108\r\n");
+    has(r.sdp, "m=audio 18850 UDP/TLS/RTP/SAVPF 111\r\n");
+    has(r.sdp, "a=group:BUNDLE 0 1\r\n");
+    assert_int_equal(r.tracks[1].pt, 111);
+    assert_int_equal(r.tracks[1].flags & MEDIA_TRACK_SEND, MEDIA_TRACK_SEND);
+    assert_string_equal(r.remote_ufrag, "6rdm");
+    answer_result_free(&r);
+
+    char *plain0 = replace(offer, "a=bundle-only\r\n", "");
+    assert_int_equal(build(plain0, t, 2, &r), 0);
+    has(r.sdp, "m=audio 0 UDP/TLS/RTP/SAVPF");
+    has(r.sdp, "a=group:BUNDLE 0\r\n");
+    assert_int_equal(r.tracks[1].flags, 0);
+    answer_result_free(&r);
+    free(plain0);
+}
+
 static void thousand_sections(void **state)
 {
     (void)state;
@@ -525,6 +567,7 @@ int main(void)
         cmocka_unit_test(thousand_sections),
         cmocka_unit_test(no_bundle_answers_one_section),
         cmocka_unit_test(chromium_offer_answered),
+        cmocka_unit_test(bundle_only_offer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
