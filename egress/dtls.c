@@ -17,6 +17,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "common/text.h"
+
 #define DTLSRV_MTU               1200
 #define DTLSRV_HANDSHAKE_TIMEOUT 20000 /* ms: give up on a peer that never completes */
 
@@ -164,17 +166,6 @@ const char *dtlsrv_ctx_fingerprint(const struct dtlsrv_ctx *ctx)
     return ctx->fingerprint;
 }
 
-static int dtlsrv_hex(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int dtlsrv_fingerprint_parse(const char *value, struct dtlsrv_fingerprint *fp)
 {
     memset(fp, 0, sizeof(*fp));
@@ -187,7 +178,7 @@ int dtlsrv_fingerprint_parse(const char *value, struct dtlsrv_fingerprint *fp)
         return -EINVAL;
     const char *s = sp + 1;
     while (*s) {
-        int hi = dtlsrv_hex(s[0]), lo = hi < 0 ? -1 : dtlsrv_hex(s[1]);
+        int hi = text_hex_digit(s[0]), lo = hi < 0 ? -1 : text_hex_digit(s[1]);
         if (hi < 0 || lo < 0 || fp->len == sizeof(fp->digest))
             return -EINVAL;
         fp->digest[fp->len++] = (uint8_t)(hi << 4 | lo);

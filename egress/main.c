@@ -1,7 +1,6 @@
 /* main.c: ringcast-egress, one egress worker process: parses the command line, loads the
  * config and runs the worker's loop until SIGINT/SIGTERM.
  *   ringcast-egress --index I [-c FILE] [--ctl-slot N] */
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 
 #include "common/config.h"
 #include "common/log.h"
+#include "common/text.h"
 #include "egress/worker.h"
 
 static void usage(void)
@@ -22,31 +22,20 @@ static void usage(void)
     fprintf(stderr, "usage: ringcast-egress --index I [-c FILE] [--ctl-slot N]\n");
 }
 
-static int parse_uint_arg(const char *s, unsigned max, unsigned *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(s, &end, 10);
-    if (errno || end == s || *end || v > max)
-        return -EINVAL;
-    *out = (unsigned)v;
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     const char *file = NULL;
-    unsigned index = 0, slot = 0;
+    unsigned long index = 0, slot = 0;
     int have_slot = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *next = i + 1 < argc ? argv[i + 1] : NULL;
         if ((strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) && next) {
             file = argv[++i];
-        } else if (strcmp(a, "--index") == 0 && next && parse_uint_arg(next, 63, &index) == 0) {
+        } else if (strcmp(a, "--index") == 0 && next && text_parse_uint(next, 0, 63, &index) == 0) {
             i++;
         } else if (strcmp(a, "--ctl-slot") == 0 && next &&
-                   parse_uint_arg(next, CTL_MAX_CHILDREN - 1, &slot) == 0) {
+                   text_parse_uint(next, 0, CTL_MAX_CHILDREN - 1, &slot) == 0) {
             have_slot = 1;
             i++;
         } else {
@@ -55,7 +44,7 @@ int main(int argc, char **argv)
         }
     }
     char role[32];
-    snprintf(role, sizeof(role), "egress %u", index);
+    snprintf(role, sizeof(role), "egress %lu", index);
     log_init(role);
 
     static struct config cfg;
@@ -70,7 +59,7 @@ int main(int argc, char **argv)
     }
     log_set_level(cfg.log_level);
     if (index >= cfg.workers && have_slot) {
-        log_error("--index %u but the config has %u worker(s)", index, cfg.workers);
+        log_error("--index %lu but the config has %u worker(s)", index, cfg.workers);
         return 1;
     }
     /* libre's own debug output would bypass our log; the SIGPIPE default would kill us on a
@@ -80,7 +69,8 @@ int main(int argc, char **argv)
 
     uv_loop_t *loop = uv_default_loop();
     static struct worker w;
-    int rc = worker_init(&w, loop, &cfg, index, have_slot ? (int)slot : -1, err, sizeof(err));
+    int rc =
+        worker_init(&w, loop, &cfg, (unsigned)index, have_slot ? (int)slot : -1, err, sizeof(err));
     if (rc < 0) {
         log_error("%s", err);
         worker_shutdown(&w);
