@@ -26,6 +26,11 @@
 #define WORKER_RX_ROUNDS      4
 #define WORKER_RX_MAX         2048 /* larger datagrams (none we expect) are dropped */
 
+/* Bits of worker.open_handles: which handles worker_shutdown must close. */
+#define WORKER_OPEN_BASE 0x1 /* tick timer and the three signals, started together */
+#define WORKER_OPEN_UDP  0x2 /* media socket poll */
+#define WORKER_OPEN_FWD  0x4 /* DELETE forwarding socket poll */
+
 /* ---- session lifecycle ---- */
 
 void worker_end_session(struct worker *w, struct viewer *v, const char *reason)
@@ -350,6 +355,18 @@ static void worker_fwd_readable(uv_poll_t *h, int status, int events)
     }
 }
 
+/* Watches fd for reading with poll (the handle's memory is in w); bit records it as open for
+ * worker_shutdown. 0 or a libuv error. */
+static int worker_poll_readable(struct worker *w, uv_poll_t *poll, int fd, int bit, uv_poll_cb cb)
+{
+    int err = uv_poll_init(w->loop, poll, fd);
+    if (err < 0)
+        return err;
+    poll->data = w;
+    w->open_handles |= bit;
+    return uv_poll_start(poll, UV_READABLE, cb);
+}
+
 static int worker_fwd_open(struct worker *w)
 {
     w->fwd_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -359,12 +376,7 @@ static int worker_fwd_open(struct worker *w)
     socklen_t len = worker_fwd_addr(w, w->index, &un);
     if (bind(w->fwd_fd, (struct sockaddr *)&un, len) < 0)
         return -errno;
-    int err = uv_poll_init(w->loop, &w->fwd_poll, w->fwd_fd);
-    if (err < 0)
-        return err;
-    w->fwd_poll.data = w;
-    w->open_handles |= 1 << 4;
-    return uv_poll_start(&w->fwd_poll, UV_READABLE, worker_fwd_readable);
+    return worker_poll_readable(w, &w->fwd_poll, w->fwd_fd, WORKER_OPEN_FWD, worker_fwd_readable);
 }
 
 /* ---- setup ---- */
@@ -450,12 +462,7 @@ static int worker_udp_open(struct worker *w)
     if (setsockopt(w->udp_fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0 ||
         bind(w->udp_fd, (struct sockaddr *)&sin, sizeof(sin)) < 0)
         return -errno;
-    int err = uv_poll_init(w->loop, &w->udp_poll, w->udp_fd);
-    if (err < 0)
-        return err;
-    w->udp_poll.data = w;
-    w->open_handles |= 1 << 3;
-    return uv_poll_start(&w->udp_poll, UV_READABLE, worker_udp_readable);
+    return worker_poll_readable(w, &w->udp_poll, w->udp_fd, WORKER_OPEN_UDP, worker_udp_readable);
 }
 
 static int worker_ctl_open(struct worker *w, int slot)
@@ -517,7 +524,7 @@ int worker_init(struct worker *w, uv_loop_t *loop, const struct config *cfg, uns
     uv_signal_init(loop, &w->sigterm);
     uv_signal_init(loop, &w->sighup);
     w->tick.data = w->sigint.data = w->sigterm.data = w->sighup.data = w;
-    w->open_handles |= 7;
+    w->open_handles |= WORKER_OPEN_BASE;
     uv_timer_start(&w->tick, worker_tick, WORKER_TICK_MS, WORKER_TICK_MS);
     uv_signal_start(&w->sigint, worker_signal, SIGINT);
     uv_signal_start(&w->sigterm, worker_signal, SIGTERM);
@@ -560,15 +567,15 @@ void worker_shutdown(struct worker *w)
     httpd_server_stop(&w->http);
     media_worker_free(w->media);
     w->media = NULL;
-    if (w->open_handles & 1) {
+    if (w->open_handles & WORKER_OPEN_BASE) {
         uv_close((uv_handle_t *)&w->tick, NULL);
         uv_close((uv_handle_t *)&w->sigint, NULL);
         uv_close((uv_handle_t *)&w->sigterm, NULL);
         uv_close((uv_handle_t *)&w->sighup, NULL);
     }
-    if (w->open_handles & (1 << 3))
+    if (w->open_handles & WORKER_OPEN_UDP)
         uv_close((uv_handle_t *)&w->udp_poll, NULL);
-    if (w->open_handles & (1 << 4))
+    if (w->open_handles & WORKER_OPEN_FWD)
         uv_close((uv_handle_t *)&w->fwd_poll, NULL);
     w->open_handles = 0;
 }
