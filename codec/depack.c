@@ -268,15 +268,18 @@ static int unpack_h265(struct depack *d, const uint8_t *p, size_t len)
 }
 
 /* Sequence bookkeeping: returns false for a duplicate or late (reordered) packet, which
- * is ignored; a gap damages the unit in progress and makes video wait for a keyframe. */
+ * is ignored; a gap, or a restart of the sender's numbering, damages the unit in progress
+ * and makes video wait for a keyframe. */
 static bool account_seq(struct depack *d, uint16_t seq)
 {
     if (d->have_seq) {
         uint16_t diff = (uint16_t)(seq - d->last_seq); /* mod 2^16: wraps are not gaps */
-        if (diff == 0 || diff >= 0x8000)
+        uint16_t back = (uint16_t)(d->last_seq - seq);
+        if (diff == 0 || (diff >= 0x8000 && back < RTP_SEQ_RESYNC_BACK))
             return false;
-        if (diff > 1) {
-            d->st.lost += diff - 1u;
+        if (diff > 1) { /* a gap, or (diff >= 0x8000) a new base: nothing known lost */
+            if (diff < 0x8000)
+                d->st.lost += diff - 1u;
             if (d->active)
                 d->damaged = true;
             if (d->video)

@@ -12,6 +12,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A sequence number this far behind the last one is a sender that restarted its numbering
+ * (follow it), not a late or duplicate packet (ignore it). Shared with the UDP reorder
+ * buffer so both stages take the same packet for a restart. */
+#define RTP_SEQ_RESYNC_BACK 1024
+
 /* Fixed RTP header fields (RFC 3550 5.1). */
 struct rtp_hdr {
     uint8_t pt;

@@ -4,9 +4,9 @@
 
 #include <string.h>
 
+#include "codec/depack.h"
+
 #define SLOT_MASK (RTSP_REORDER_SLOTS - 1)
-/* A jump backwards this large is a sender restart, not a late packet. */
-#define RESYNC_BACK 1024
 
 _Static_assert((RTSP_REORDER_SLOTS & SLOT_MASK) == 0, "slots are a power of two");
 
@@ -70,7 +70,7 @@ void rtsp_reorder_push(struct rtsp_reorder *r, const uint8_t *pkt, size_t len, u
         r->next = seq;
     }
     int16_t d = (int16_t)(uint16_t)(seq - r->next);
-    if (d < 0 && d > -RESYNC_BACK) {
+    if (d < 0 && d > -RTP_SEQ_RESYNC_BACK) {
         r->late++;
         return;
     }

@@ -293,6 +293,28 @@ static void test_reset_waits_for_keyframe(void **state)
     free(p);
 }
 
+/* A sender that restarts its numbering far behind (a camera's encoder restart inside one
+ * session; the UDP reorder buffer forwards such a jump at once) is followed, not ignored as
+ * late until its numbers catch up tens of thousands of packets later. */
+static void test_sender_restart_resyncs(void **state)
+{
+    struct fixture *f = *state;
+    uint8_t *idr = make_nal(0x65, 100, 14);
+    uint8_t *p = make_nal(0x41, 100, 15);
+    tc_push(f->d, 5000, 1000, true, idr, 100, 0);
+    tc_push(f->d, 1000, 90000, true, idr, 100, 0); /* 4000 behind: a new base */
+    tc_push(f->d, 1001, 93000, true, p, 100, 0);
+    assert_int_equal(f->cap.n, 3);
+    assert_int_equal(f->cap.u[1].ts, 90000);
+    assert_int_equal(f->cap.u[2].ts, 93000);
+    /* A few packets back is still late (a retransmission), not a restart. */
+    tc_push(f->d, 990, 96000, true, idr, 100, 0);
+    assert_int_equal(f->cap.n, 3);
+    assert_int_equal(depack_stats(f->d)->lost, 0);
+    free(idr);
+    free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -307,6 +329,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
         cmocka_unit_test(test_rtp_header_fields),
         cmocka_unit_test_setup_teardown(test_reset_waits_for_keyframe, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sender_restart_resyncs, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
