@@ -143,9 +143,14 @@ static void choose_fps(struct file_source *fs, unsigned configured)
     }
 }
 
+uint64_t file_frame_time(uint64_t i, uint64_t unit, uint32_t num, uint32_t den)
+{
+    return (uint64_t)((unsigned __int128)i * unit * den / num);
+}
+
 static uint64_t frame_due_ns(const struct file_source *fs, uint64_t i)
 {
-    return fs->start_ns + i * 1000000000ull * fs->fps_den / fs->fps_num;
+    return fs->start_ns + file_frame_time(i, 1000000000u, fs->fps_num, fs->fps_den);
 }
 
 static void on_timer(uv_timer_t *t)
@@ -154,7 +159,7 @@ static void on_timer(uv_timer_t *t)
     uint64_t now = uv_hrtime();
     for (int k = 0; k < FILE_CATCH_UP_MAX && frame_due_ns(fs, fs->next) <= now; k++) {
         const struct au_ref *a = &fs->aus[fs->next % fs->n_aus];
-        uint32_t ts = (uint32_t)(fs->next * 90000ull * fs->fps_den / fs->fps_num);
+        uint32_t ts = (uint32_t)file_frame_time(fs->next, 90000, fs->fps_num, fs->fps_den);
         /* Failures are counted and logged by the pipeline; the loop goes on. */
         (void)ingest_au(fs->ing, 0, ts, fs->data + a->off, a->len);
         fs->next++;

@@ -20,4 +20,9 @@ int file_source_create(struct source **out, uv_loop_t *loop, struct ingest *ing,
 int file_h264_split(const uint8_t *p, size_t len,
                     void (*cb)(void *arg, const uint8_t *au, size_t au_len), void *arg);
 
+/* The time of frame i at num/den frames per second, in 1/unit s (unit 1e9: ns; 90000: RTP
+ * ticks). Exact for any i (128-bit product): SPS timing such as 1000/50000 or 3000/180000
+ * would overflow 64 bits within days of looping. */
+uint64_t file_frame_time(uint64_t i, uint64_t unit, uint32_t num, uint32_t den);
+
 #endif

@@ -120,6 +120,20 @@ static void test_split_matches_ffprobe(void **state)
     assert_int_equal(file_h264_split(junk, sizeof(junk), on_split, &c), -EBADMSG);
 }
 
+/* Pacing arithmetic far into a loop: 25 fps coded as SPS timing 1000/50000 (den 2000), whose
+ * 64-bit product i * 1e9 * den overflows after 9.2 million frames (4.3 days), and the worst
+ * SPS timing accepted (den near 2^32), which overflowed after 5 frames. */
+static void test_frame_time_long_run(void **state)
+{
+    (void)state;
+    uint64_t i = 10000000; /* 4.6 days at 25 fps */
+    assert_true(file_frame_time(i, 1000000000u, 50000, 2000) == i * 40000000ull);
+    assert_int_equal((uint32_t)file_frame_time(i, 90000, 50000, 2000), (uint32_t)(i * 3600));
+    uint32_t den = 0xfffffffeu; /* num_units_in_tick 2^31 - 1 at 1 fps */
+    assert_true(file_frame_time(6, 1000000000u, den, den) == 6000000000ull);
+    assert_true(file_frame_time(i, 1000000000u, 30, 1) == i * 1000000000ull / 30);
+}
+
 /* ---- in process ---- */
 
 static const uint8_t params[] = {0, 0, 0, 1, 0x67, 0x42, 0xc0, 0x1f, 0xd9,
@@ -449,6 +463,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_split_matches_ffprobe),
+        cmocka_unit_test(test_frame_time_long_run),
         cmocka_unit_test_teardown(test_pipeline_in_process, unlink_unit_ring),
         cmocka_unit_test(test_ring_from_process),
         cmocka_unit_test_teardown(test_supervised_slot, kill_child),
