@@ -7,24 +7,21 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ingest/rtsp_msg.h"
 #include "supervisor/sbuf.h"
 
 static const uint64_t NS_PER_S = 1000000000, NS_PER_MS = 1000000;
 
-/* Copies an rtsp:// URL without its user:password@ part; other sources unchanged. */
+/* Copies a source for a report: an rtsp:// URL as the ingest parses it, without userinfo
+ * (one parser decides where the password ends), or hidden whole if it does not parse;
+ * other sources unchanged. */
 static void source_redacted(char *out, size_t len, const char *src)
 {
-    const char *host = src;
-    if (strncmp(src, "rtsp://", 7) == 0) {
-        const char *at = strchr(src + 7, '@');
-        const char *slash = strchr(src + 7, '/');
-        if (at && (!slash || at < slash))
-            host = at + 1;
-    }
-    if (host == src)
+    struct rtsp_url u;
+    if (strncmp(src, "rtsp://", 7) != 0)
         snprintf(out, len, "%s", src);
-    else
-        snprintf(out, len, "rtsp://%s", host);
+    else if (rtsp_url_parse(&u, src) < 0 || rtsp_url_format(&u, out, len) < 0)
+        snprintf(out, len, "rtsp://(unparsable URL hidden)");
 }
 
 static const struct ctl_child *find_ingest(const struct ctl_hdr *ctl, const char *path)

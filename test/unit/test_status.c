@@ -84,6 +84,28 @@ static void test_json_status(void **state)
     assert_true(pk == NULL || pk > demo);
 }
 
+/* The ingest takes the userinfo to the last '@' of the authority (a raw '@' or space in a
+ * password works there), so the reports must strip exactly that much: GET /v1/status serves
+ * them on the viewers' HTTP port. */
+static void test_credentials_with_at_sign(void **state)
+{
+    (void)state;
+    static const char *const sources[] = {"rtsp://admin:p@ss@10.0.0.6/live",
+                                          "rtsp://admin:pa ss@10.0.0.6/live"};
+    char saved[sizeof(cfg.paths[0].source)];
+    memcpy(saved, cfg.paths[0].source, sizeof(saved));
+    for (size_t i = 0; i < sizeof(sources) / sizeof(sources[0]); i++) {
+        snprintf(cfg.paths[0].source, sizeof(cfg.paths[0].source), "%s", sources[i]);
+        assert_true(status_json(buf, sizeof(buf), ctl.hdr, &cfg, STATUS_VIEW_PATHS) > 0);
+        assert_null(strstr(buf, "ss@"));
+        assert_non_null(strstr(buf, "\"source\":\"rtsp://10.0.0.6:554/live\""));
+        assert_true(status_text(buf, sizeof(buf), ctl.hdr, &cfg, STATUS_VIEW_PATHS) > 0);
+        assert_null(strstr(buf, "ss@"));
+        assert_null(strstr(buf, "admin"));
+    }
+    memcpy(cfg.paths[0].source, saved, sizeof(saved));
+}
+
 static void test_json_views(void **state)
 {
     (void)state;
@@ -182,9 +204,10 @@ static void test_http_parse(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_json_status),  cmocka_unit_test(test_json_views),
-        cmocka_unit_test(test_too_small),    cmocka_unit_test(test_text),
-        cmocka_unit_test(test_metrics_text), cmocka_unit_test(test_http_parse),
+        cmocka_unit_test(test_json_status), cmocka_unit_test(test_credentials_with_at_sign),
+        cmocka_unit_test(test_json_views),  cmocka_unit_test(test_too_small),
+        cmocka_unit_test(test_text),        cmocka_unit_test(test_metrics_text),
+        cmocka_unit_test(test_http_parse),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
