@@ -54,13 +54,33 @@ static int gone(int pid)
     return paren && paren[1] == ' ' && paren[2] == 'Z';
 }
 
+/* True if pid runs the same program as we do (same command name). The segment outlives a
+ * supervisor killed with -9, and its pid may since belong to anything else: deferring to
+ * that process would refuse every start until the segment is removed by hand. */
+static int runs_our_program(int pid)
+{
+    char path[64], theirs[32] = "", ours[32] = "";
+    snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, theirs, sizeof(theirs) - 1);
+    close(fd);
+    fd = open("/proc/self/comm", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 1; /* cannot tell: the cautious answer */
+    ssize_t m = read(fd, ours, sizeof(ours) - 1);
+    close(fd);
+    return n > 0 && m > 0 && strcmp(theirs, ours) == 0;
+}
+
 int previous_take_over(const char *prefix)
 {
     struct ctl old;
     if (ctl_attach(&old, prefix) < 0)
         return 0;
     int sup = atomic_load(&old.hdr->supervisor_pid);
-    if (sup > 0 && sup != getpid() && kill(sup, 0) == 0) {
+    if (sup > 0 && sup != getpid() && kill(sup, 0) == 0 && runs_our_program(sup)) {
         ctl_free(&old);
         return sup;
     }
