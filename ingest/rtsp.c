@@ -482,7 +482,7 @@ static void on_response(struct rtsp_source *s, const struct rtsp_response *r)
     }
     switch (s->state) {
     case RTSP_OPTIONS:
-        s->use_get_parameter = rtsp_public_has(r->publics, "GET_PARAMETER");
+        s->use_get_parameter = rtsp_list_has(r->publics, "GET_PARAMETER");
         s->state = RTSP_DESCRIBE;
         request_or_fail(s, "DESCRIBE", s->url_str, "Accept: application/sdp\r\n");
         break;

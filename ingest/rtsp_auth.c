@@ -9,6 +9,8 @@
 
 #include <openssl/evp.h>
 
+#include "ingest/rtsp_msg.h"
+
 /* Lowercase hex MD5 of the concatenated parts (RFC 2617's H and KD). */
 static void md5_hex(char out[33], const char *const *parts, unsigned n)
 {
@@ -75,21 +77,6 @@ static bool next_param(const char **s, char *name, size_t ncap, char *val, size_
     return true;
 }
 
-static bool has_token(const char *list, const char *tok)
-{
-    size_t tl = strlen(tok);
-    const char *s = list;
-    while (*s) {
-        while (*s == ' ' || *s == ',')
-            s++;
-        size_t n = strcspn(s, ", ");
-        if (n == tl && strncasecmp(s, tok, n) == 0)
-            return true;
-        s += n;
-    }
-    return false;
-}
-
 static int parse_digest(struct rtsp_auth *a, const char *params)
 {
     char name[32], val[256];
@@ -103,7 +90,7 @@ static int parse_digest(struct rtsp_auth *a, const char *params)
         else if (strcasecmp(name, "opaque") == 0)
             snprintf(a->opaque, sizeof(a->opaque), "%s", val);
         else if (strcasecmp(name, "qop") == 0)
-            a->qop_auth = has_token(val, "auth");
+            a->qop_auth = rtsp_list_has(val, "auth");
         else if (strcasecmp(name, "stale") == 0)
             a->stale = strcasecmp(val, "true") == 0;
         else if (strcasecmp(name, "algorithm") == 0) {

@@ -447,7 +447,7 @@ int rtsp_stream_next(struct rtsp_item *it, const uint8_t *p, size_t len)
     return -EBADMSG;
 }
 
-/* ---- Transport, Public ---- */
+/* ---- Transport, token lists ---- */
 
 static void parse_pair(const char *v, int out[2])
 {
@@ -506,15 +506,15 @@ int rtsp_transport_parse(struct rtsp_transport *t, const char *value)
     return 0;
 }
 
-bool rtsp_public_has(const char *publics, const char *method)
+bool rtsp_list_has(const char *list, const char *token)
 {
-    size_t ml = strlen(method);
-    const char *s = publics;
+    size_t tl = strlen(token);
+    const char *s = list;
     while (*s) {
         while (*s == ' ' || *s == ',')
             s++;
         size_t n = strcspn(s, ", ");
-        if (n == ml && strncasecmp(s, method, n) == 0)
+        if (n == tl && strncasecmp(s, token, n) == 0)
             return true;
         s += n;
     }

@@ -101,7 +101,8 @@ struct rtsp_transport {
 };
 int rtsp_transport_parse(struct rtsp_transport *t, const char *value);
 
-/* True if the comma-separated method list (a Public header) names method. */
-bool rtsp_public_has(const char *publics, const char *method);
+/* True if the comma-separated token list (a Public header's methods, a Digest qop value)
+ * holds token, compared case-insensitively. */
+bool rtsp_list_has(const char *list, const char *token);
 
 #endif

@@ -35,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         struct rtsp_transport t;
         rtsp_transport_parse(&t, r.transport);
-        (void)rtsp_public_has(r.publics, "GET_PARAMETER");
+        (void)rtsp_list_has(r.publics, "GET_PARAMETER");
         struct rtsp_url u;
         if (rtsp_url_parse(&u, r.location) == 0) {
             char s[RTSP_URL_MAX + 300];

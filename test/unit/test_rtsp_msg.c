@@ -218,9 +218,9 @@ static void test_transport_public(void **state)
     rtsp_transport_parse(&t, "RTP/AVP;server_port=99999");
     assert_int_equal(t.server_port[0], -1);
 
-    assert_true(rtsp_public_has("OPTIONS, DESCRIBE, GET_PARAMETER, PLAY", "GET_PARAMETER"));
-    assert_false(rtsp_public_has("OPTIONS, DESCRIBE, GET_PARAMETERS", "GET_PARAMETER"));
-    assert_false(rtsp_public_has("", "PLAY"));
+    assert_true(rtsp_list_has("OPTIONS, DESCRIBE, GET_PARAMETER, PLAY", "GET_PARAMETER"));
+    assert_false(rtsp_list_has("OPTIONS, DESCRIBE, GET_PARAMETERS", "GET_PARAMETER"));
+    assert_false(rtsp_list_has("", "PLAY"));
 }
 
 int main(void)
