@@ -5,6 +5,20 @@
 #include <errno.h>
 #include <string.h>
 
+bool codec_is_known(uint32_t codec)
+{
+    switch (codec) {
+    case RING_CODEC_H264:
+    case RING_CODEC_H265:
+    case RING_CODEC_OPUS:
+    case RING_CODEC_PCMU:
+    case RING_CODEC_PCMA:
+        return true;
+    default:
+        return false;
+    }
+}
+
 bool codec_is_video(uint32_t codec)
 {
     return codec == RING_CODEC_H264 || codec == RING_CODEC_H265;

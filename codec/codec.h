@@ -10,6 +10,9 @@
 
 #include "shm/ring.h"
 
+/* True for the codecs the packetizers and depacketizers handle (every enum ring_codec but
+ * RING_CODEC_NONE). */
+bool codec_is_known(uint32_t codec);
 /* True for the video codecs (Annex-B access units, 90 kHz, keyframes matter). */
 bool codec_is_video(uint32_t codec);
 

@@ -62,16 +62,8 @@ int rtp_hdr_parse(const uint8_t *p, size_t len, struct rtp_hdr *out)
 
 int depack_create(struct depack **out, uint32_t codec, size_t max_au, depack_au_cb cb, void *arg)
 {
-    switch (codec) {
-    case RING_CODEC_H264:
-    case RING_CODEC_H265:
-    case RING_CODEC_OPUS:
-    case RING_CODEC_PCMU:
-    case RING_CODEC_PCMA:
-        break;
-    default:
+    if (!codec_is_known(codec))
         return -EINVAL;
-    }
     struct depack *d = calloc(1, sizeof(*d));
     if (!d)
         return -ENOMEM;

@@ -49,18 +49,8 @@ static unsigned agg_hdr_len(uint32_t codec)
 static int walker_init(struct walker *w, uint32_t codec, const uint8_t *au, size_t len,
                        unsigned mtu)
 {
-    if (mtu < PACK_MIN_MTU || len == 0 || len > UINT32_MAX / 2)
+    if (mtu < PACK_MIN_MTU || len == 0 || len > UINT32_MAX / 2 || !codec_is_known(codec))
         return -EINVAL;
-    switch (codec) {
-    case RING_CODEC_H264:
-    case RING_CODEC_H265:
-    case RING_CODEC_OPUS:
-    case RING_CODEC_PCMU:
-    case RING_CODEC_PCMA:
-        break;
-    default:
-        return -EINVAL;
-    }
     *w = (struct walker){.codec = codec, .au = au, .len = len, .mtu = mtu};
     return 0;
 }
