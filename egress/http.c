@@ -311,15 +311,16 @@ static void httpd_send(struct httpd_conn *c, const struct httpd_response *r, int
         n = snprintf(head, sizeof(head),
                      "HTTP/1.1 500 Internal Server Error\r\n"
                      "Content-Length: 0\r\nConnection: close\r\n\r\n");
-    struct httpd_write *w = malloc(sizeof(*w) + (size_t)n + r->body_len);
+    size_t body_len = r->head ? 0 : r->body_len;
+    struct httpd_write *w = malloc(sizeof(*w) + (size_t)n + body_len);
     if (!w) {
         httpd_conn_close(c);
         return;
     }
     memcpy(w->data, head, (size_t)n);
-    if (r->body_len)
-        memcpy(w->data + n, r->body, r->body_len);
-    uv_buf_t b = uv_buf_init(w->data, (unsigned)((size_t)n + r->body_len));
+    if (body_len)
+        memcpy(w->data + n, r->body, body_len);
+    uv_buf_t b = uv_buf_init(w->data, (unsigned)((size_t)n + body_len));
     if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, httpd_write_cb) < 0) {
         free(w);
         httpd_conn_close(c);
@@ -348,6 +349,10 @@ static int httpd_process(struct httpd_conn *c)
         }
         snprintf(req.remote, sizeof(req.remote), "%s", c->remote);
         req.token = ++c->server->next_token;
+        if (strcmp(req.method, "HEAD") == 0) {
+            res.head = 1;
+            memcpy(req.method, "GET", 4);
+        }
         c->server->handler(c->server->arg, &req, &res);
         off += (size_t)n;
         if (res.status == HTTPD_DEFERRED) {

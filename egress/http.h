@@ -31,7 +31,9 @@ struct httpd_request {
     uint64_t token;  /* names this request in httpd_complete */
 };
 
-/* A response the router fills; the server serializes and copies it. A handler that leaves
+/* A response the router fills; the server serializes and copies it. HEAD reaches the router
+ * as GET (RFC 9110 9.3.2: the same answer without content), so routers only know GET. A
+ * handler that leaves
  * status at HTTPD_DEFERRED answers later with httpd_complete(req->token); the connection
  * handles no further request meanwhile, and gets a 503 after HTTPD_DEFER_TIMEOUT. */
 struct httpd_response {
@@ -42,6 +44,7 @@ struct httpd_response {
     const void *body; /* static, or owned below: read after the handler returns */
     size_t body_len;
     void *owned; /* heap memory behind body, free()d by the server once sent */
+    int head;    /* set by the server for HEAD: Content-Length of the body, no body */
 };
 
 /* Parses one request from p (len bytes buffered so far). Returns the bytes it spans (> 0)
