@@ -157,6 +157,11 @@ static void on_timer(uv_timer_t *t)
 {
     struct file_source *fs = t->data;
     uint64_t now = uv_hrtime();
+    /* After a stall (a stopped process, an overloaded machine) the frames missed are not
+     * written in a burst, which would lap every viewer: pacing restarts from now, and the
+     * timestamps, which count frames, just continue (viewers see a pause). */
+    if (frame_due_ns(fs, fs->next + FILE_CATCH_UP_MAX) < now)
+        fs->start_ns = now - file_frame_time(fs->next, 1000000000u, fs->fps_num, fs->fps_den);
     for (int k = 0; k < FILE_CATCH_UP_MAX && frame_due_ns(fs, fs->next) <= now; k++) {
         const struct au_ref *a = &fs->aus[fs->next % fs->n_aus];
         uint32_t ts = (uint32_t)file_frame_time(fs->next, 90000, fs->fps_num, fs->fps_den);

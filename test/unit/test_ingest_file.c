@@ -332,6 +332,64 @@ static void read_live(struct live *l)
 
 /* RCT_MODE=live: a fresh ring from frame 1; snapshot: the stopped writer's last frame
  * into RCT_STATE; after: a restarted writer continues the snapshot in RCT_STATE. */
+static void on_stop_loop(uv_timer_t *t)
+{
+    uv_stop(t->loop);
+}
+
+/* Runs loop for ms milliseconds of wall time. */
+static void run_for(uv_loop_t *loop, uv_timer_t *t, uint64_t ms)
+{
+    uv_update_time(loop); /* the loop's clock stood still during a stall */
+    uv_timer_start(t, on_stop_loop, ms, 0);
+    uv_run(loop, UV_RUN_DEFAULT);
+}
+
+static void on_source_closed(void *arg)
+{
+    *(int *)arg = 1;
+}
+
+/* After a stall (a stopped process, an overloaded machine) the file source resumes its pace
+ * instead of writing every frame it missed as fast as the loop turns: a 1 s stall at 100 fps
+ * used to burst 100 frames into the ring, lapping every viewer. The sleep is the stall being
+ * tested, not a wait for an event. */
+static void test_file_stall_no_burst(void **state)
+{
+    (void)state;
+    char err[256];
+    snprintf(unit_ring, sizeof(unit_ring), "rct-ingest-stall-%d", (int)getpid());
+    struct ingest *ing;
+    struct ingest_opts o = {.path = "stall", .ring_name = unit_ring, .ring_bytes = 1 << 22};
+    assert_int_equal(ingest_open(&ing, &o, err, sizeof(err)), 0);
+    struct config_path path = {.name = "stall", .fps = 100};
+    snprintf(path.source, sizeof(path.source), "file:%s", clip_path());
+    uv_loop_t loop;
+    uv_timer_t stop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    uv_timer_init(&loop, &stop);
+    struct source *src;
+    assert_int_equal(file_source_create(&src, &loop, ing, &path), 0);
+    assert_int_equal(source_start(src), 0);
+    run_for(&loop, &stop, 50);
+    uint64_t before = ingest_frames_written(ing);
+    assert_true(before >= 1);
+    usleep(1000 * 1000);
+    run_for(&loop, &stop, 100);
+    uint64_t after = ingest_frames_written(ing) - before;
+    /* 100 ms at 100 fps is 10 frames; the catch-up of at most 8 and scheduling slack on a
+     * busy machine stay far below the 100 a burst would add. */
+    assert_true(after >= 5);
+    assert_true(after <= 40);
+    int closed = 0;
+    source_close(src, on_source_closed, &closed);
+    uv_close((uv_handle_t *)&stop, NULL);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(closed, 1);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    ingest_close(ing);
+}
+
 static void test_ring_from_process(void **state)
 {
     (void)state;
@@ -465,6 +523,7 @@ int main(void)
         cmocka_unit_test(test_split_matches_ffprobe),
         cmocka_unit_test(test_frame_time_long_run),
         cmocka_unit_test_teardown(test_pipeline_in_process, unlink_unit_ring),
+        cmocka_unit_test_teardown(test_file_stall_no_burst, unlink_unit_ring),
         cmocka_unit_test(test_ring_from_process),
         cmocka_unit_test_teardown(test_supervised_slot, kill_child),
     };
