@@ -292,6 +292,14 @@ static char *read_line(char *str, int num, void *stream)
     if (!s || p->failed)
         return NULL;
     p->line++;
+    /* inih hands a buffer of its compiled-in INI_MAX_LINE: a longer line would come back in
+     * pieces, the rest parsed as a line of its own. */
+    if (!strchr(s, '\n') && getc(p->fp) != EOF) { /* EOF: a last line without newline */
+        char limit[16];
+        snprintf(limit, sizeof(limit), "%d", num - 2);
+        fail(p, NULL, "line longer than %s bytes (the limit of libinih)", limit);
+        return NULL;
+    }
     const char *open = s + strspn(s, " \t");
     const char *close = *open == '[' ? strchr(open, ']') : NULL;
     if (close) {

@@ -132,6 +132,12 @@ static const struct bad_case bad_cases[] = {
     {"[server]\n[bogus]\n", "2: unknown section [bogus]"},
     {"[path empty]\n; no keys\n[server]\n", "1: source: missing in [path empty]"},
     {"[path last]\n", "1: source: missing in [path last]"},
+    /* libinih reads at most 199 bytes a line: a longer one (a long rtsp:// URL) is named at its
+     * own line, not cut in two with a syntax error at a line the file does not have. */
+    {"[path x]\n; a comment\nsource = rtsp://user:pw@camera.example/"
+     "stream-with-a-very-long-token-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
+     "3: line longer than 198 bytes"},
 };
 
 static void test_bad_files(void **state)
