@@ -182,8 +182,15 @@ static int path_source(struct config_parser *p, const char *key, const char *val
             return fail(p, key, "rtsp:// URL without a host%s", "");
         return copy_value(p, key, path->source, sizeof(path->source), value);
     }
-    if (strncmp(value, "file:", 5) != 0)
-        return fail(p, key, "expected file:PATH or rtsp://HOST/PATH, got \"%s\"", value);
+    if (strncmp(value, "file:", 5) != 0) {
+        /* Only the scheme of a URL: what follows it may be user:password. */
+        const char *sep = strstr(value, "://");
+        char shown[64];
+        if (sep)
+            snprintf(shown, sizeof(shown), "%.*s://...", (int)(sep - value), value);
+        return fail(p, key, "expected file:PATH or rtsp://HOST/PATH, got \"%s\"",
+                    sep ? shown : value);
+    }
     const char *file = value + 5;
     char resolved[1024];
     if (file[0] == '\0')
