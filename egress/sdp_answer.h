@@ -19,7 +19,7 @@
 struct answer_local {
     const char *ufrag, *pwd;                       /* our ICE credentials */
     const char *fingerprint;                       /* "sha-256 AB:..." */
-    const char *candidates[ANSWER_MAX_CANDIDATES]; /* IPv4 literals */
+    const char *candidates[ANSWER_MAX_CANDIDATES]; /* IPv4 or IPv6 literals */
     size_t n_candidates;
     uint16_t port;                   /* this worker's UDP port */
     uint32_t ssrc[MEDIA_MAX_TRACKS]; /* per ring track, from media_viewer_init */

@@ -208,14 +208,15 @@ void viewer_format_addr(const struct sockaddr *sa, char *out, size_t size)
 {
     char host[INET6_ADDRSTRLEN] = "?";
     unsigned port = 0;
+    int v6 = sa->sa_family == AF_INET6;
     if (sa->sa_family == AF_INET) {
         const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
         inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
         port = ntohs(in->sin_port);
-    } else if (sa->sa_family == AF_INET6) {
+    } else if (v6) {
         const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
         inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
         port = ntohs(in6->sin6_port);
     }
-    snprintf(out, size, "%s:%u", host, port);
+    snprintf(out, size, v6 ? "[%s]:%u" : "%s:%u", host, port); /* RFC 3986 3.2.2 brackets */
 }

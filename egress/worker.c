@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -47,6 +48,11 @@ void worker_end_session(struct worker *w, struct viewer *v, const char *reason)
              reason, w->viewers.count, media_worker_viewers(w->media));
 }
 
+static socklen_t worker_addr_len(const struct sockaddr *sa)
+{
+    return sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+}
+
 /* Sends from local (the address the peer's checks arrived at) when known: the socket is
  * bound to the wildcard address, and a reply from another source address fails the
  * peer's check (RFC 8445 7.2.5.2.1) or lands on a pair it did not select. */
@@ -59,7 +65,7 @@ static void worker_send_from(struct worker *w, const struct sockaddr *dst, uint3
         struct cmsghdr align;
     } ctrl;
     struct msghdr mh = {.msg_name = (void *)dst,
-                        .msg_namelen = sizeof(struct sockaddr_in),
+                        .msg_namelen = worker_addr_len(dst),
                         .msg_iov = &iov,
                         .msg_iovlen = 1};
     if (local) {
@@ -154,9 +160,7 @@ static void worker_stun(struct worker *w, const uint8_t *p, size_t len, const st
      * (RFC 8445 8.1.1); once media runs it no longer moves. */
     if (v->state == VIEWER_MEDIA || v->nominated)
         return;
-    socklen_t sl =
-        sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-    viewer_set_addr(&w->viewers, v, sa, sl);
+    viewer_set_addr(&w->viewers, v, sa, worker_addr_len(sa));
     v->local_addr = local;
     v->nominated = r.use_candidate;
     if (v->state == VIEWER_ICE) {
@@ -200,12 +204,19 @@ static void worker_datagram(struct worker *w, const uint8_t *p, size_t len,
     }
 }
 
+/* A peer address as recvmmsg fills it in. */
+union worker_addr {
+    struct sockaddr sa;
+    struct sockaddr_in in;
+    struct sockaddr_in6 in6;
+};
+
 /* Receive buffers, sized once: one batch of datagrams per recvmmsg (one worker per
  * process, used only on the loop's thread). */
 static struct worker_rx {
     struct mmsghdr msg[WORKER_RX_BATCH];
     struct iovec iov[WORKER_RX_BATCH];
-    struct sockaddr_in from[WORKER_RX_BATCH];
+    union worker_addr from[WORKER_RX_BATCH];
     union {
         char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
         struct cmsghdr align;
@@ -221,6 +232,24 @@ static uint32_t worker_rx_local(struct msghdr *mh)
             memcpy(&pi, CMSG_DATA(c), sizeof(pi));
             return pi.ipi_addr.s_addr;
         }
+    return 0;
+}
+
+/* The peer's address as the rest of the worker keeps it: an IPv4 peer on the dual-stack
+ * socket arrives as ::ffff:a.b.c.d and becomes a plain sockaddr_in (XOR-MAPPED-ADDRESS must
+ * show the peer its own IPv4 address; the socket sends to either form). 0, or -1 for a
+ * family we do not serve. */
+static int worker_rx_peer(union worker_addr *from)
+{
+    if (from->sa.sa_family == AF_INET)
+        return 0;
+    if (from->sa.sa_family != AF_INET6)
+        return -1;
+    if (IN6_IS_ADDR_V4MAPPED(&from->in6.sin6_addr)) {
+        struct sockaddr_in in = {.sin_family = AF_INET, .sin_port = from->in6.sin6_port};
+        memcpy(&in.sin_addr, &from->in6.sin6_addr.s6_addr[12], 4);
+        from->in = in;
+    }
     return 0;
 }
 
@@ -247,12 +276,11 @@ static void worker_udp_readable(uv_poll_t *h, int status, int events)
         for (int i = 0; i < n && !w->stopping; i++) {
             struct msghdr *mh = &rx->msg[i].msg_hdr;
             size_t len = rx->msg[i].msg_len;
-            if (len == 0 || (mh->msg_flags & MSG_TRUNC) || rx->from[i].sin_family != AF_INET) {
+            if (len == 0 || (mh->msg_flags & MSG_TRUNC) || worker_rx_peer(&rx->from[i]) < 0) {
                 w->drops_unknown++;
                 continue;
             }
-            worker_datagram(w, rx->data[i], len, (const struct sockaddr *)&rx->from[i],
-                            worker_rx_local(mh));
+            worker_datagram(w, rx->data[i], len, &rx->from[i].sa, worker_rx_local(mh));
         }
         if (n < WORKER_RX_BATCH)
             return;
@@ -416,17 +444,27 @@ static void worker_reload(uv_signal_t *s, int signum)
     log_info("SIGHUP: config re-read, %zu path(s)", w->cfg.n_paths);
 }
 
-/* ICE candidates: the configured addresses, else every IPv4 address of the up interfaces,
- * loopback included (as MediaMTX does): the media socket is IPv4. */
+/* Whether addr can be a host candidate of this worker's socket: IPv4 always, IPv6 on the
+ * dual-stack socket except link-local (it would need a scope the SDP cannot carry). */
+static bool worker_candidate_ok(const struct worker *w, const char *addr)
+{
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (inet_pton(AF_INET, addr, &a4) == 1)
+        return true;
+    return w->udp_v6 && inet_pton(AF_INET6, addr, &a6) == 1 && !IN6_IS_ADDR_LINKLOCAL(&a6);
+}
+
+/* ICE candidates: the configured addresses, else every address of the up interfaces (IPv6
+ * ones when the media socket is dual-stack), loopback included (as MediaMTX does). */
 static void worker_candidates(struct worker *w)
 {
     if (w->cfg.n_public_addresses) {
         for (size_t i = 0; i < w->cfg.n_public_addresses && i < ANSWER_MAX_CANDIDATES; i++) {
-            struct in_addr a;
-            if (inet_pton(AF_INET, w->cfg.public_addresses[i], &a) != 1) {
-                log_warn("public_addresses: %s is not an IPv4 address (the media socket is "
-                         "IPv4): left out of the candidates",
-                         w->cfg.public_addresses[i]);
+            if (!worker_candidate_ok(w, w->cfg.public_addresses[i])) {
+                log_warn("public_addresses: %s is not an address the media socket serves "
+                         "(IPv4%s): left out of the candidates",
+                         w->cfg.public_addresses[i], w->udp_v6 ? ", IPv6 but link-local" : "");
                 continue;
             }
             snprintf(w->candidates[w->n_candidates++], sizeof(w->candidates[0]), "%s",
@@ -439,29 +477,48 @@ static void worker_candidates(struct worker *w)
     if (uv_interface_addresses(&ifs, &n) < 0)
         return;
     /* Loopback last, so that it gets the lowest priority: peers then nominate the pair the
-     * kernel routes media over (media leaves without a source-address hint). */
-    for (int pass = 0; pass < 2; pass++)
+     * kernel routes media over (media leaves without a source-address hint); IPv4 before
+     * IPv6 within each, as the IPv4 pairs get media from the checked address (IP_PKTINFO). */
+    for (int pass = 0; pass < 4; pass++)
         for (int i = 0; i < n && w->n_candidates < ANSWER_MAX_CANDIDATES; i++) {
-            if (ifs[i].address.address4.sin_family != AF_INET || ifs[i].is_internal != pass)
+            char *out = w->candidates[w->n_candidates];
+            int family = ifs[i].address.address4.sin_family;
+            if (ifs[i].is_internal != pass / 2 || family != (pass % 2 ? AF_INET6 : AF_INET))
                 continue;
-            uv_ip4_name(&ifs[i].address.address4, w->candidates[w->n_candidates],
-                        sizeof(w->candidates[0]));
-            w->n_candidates++;
+            if (family == AF_INET)
+                uv_ip4_name(&ifs[i].address.address4, out, sizeof(w->candidates[0]));
+            else
+                uv_ip6_name(&ifs[i].address.address6, out, sizeof(w->candidates[0]));
+            w->n_candidates += worker_candidate_ok(w, out);
         }
     uv_free_interface_addresses(ifs, n);
 }
 
+/* The media socket: dual-stack IPv6 (IPv4 peers arrive v4-mapped) where the kernel has IPv6,
+ * else IPv4. IP_PKTINFO tells which local IPv4 address each datagram arrived at (see
+ * worker_send_from); IPv6 media leaves by the route's source address. */
 static int worker_udp_open(struct worker *w)
 {
-    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(w->udp_port)};
-    int one = 1;
-    w->udp_fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (w->udp_fd < 0)
-        return -errno;
-    /* IP_PKTINFO: learn which local address each datagram arrived at (see send_from). */
-    if (setsockopt(w->udp_fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0 ||
-        bind(w->udp_fd, (struct sockaddr *)&sin, sizeof(sin)) < 0)
-        return -errno;
+    int one = 1, zero = 0, err = 0;
+    w->udp_fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    w->udp_v6 = w->udp_fd >= 0;
+    if (w->udp_v6) {
+        struct sockaddr_in6 sin6 = {.sin6_family = AF_INET6,
+                                    .sin6_port = htons(w->udp_port),
+                                    .sin6_addr = IN6ADDR_ANY_INIT};
+        if (setsockopt(w->udp_fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)) < 0 ||
+            setsockopt(w->udp_fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0 ||
+            bind(w->udp_fd, (struct sockaddr *)&sin6, sizeof(sin6)) < 0)
+            err = -errno;
+    } else {
+        struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(w->udp_port)};
+        w->udp_fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (w->udp_fd < 0 || setsockopt(w->udp_fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0 ||
+            bind(w->udp_fd, (struct sockaddr *)&sin, sizeof(sin)) < 0)
+            err = -errno;
+    }
+    if (err < 0)
+        return err;
     return worker_poll_readable(w, &w->udp_poll, w->udp_fd, WORKER_OPEN_UDP, worker_udp_readable);
 }
 
@@ -518,7 +575,6 @@ int worker_init(struct worker *w, uv_loop_t *loop, const struct config *cfg, uns
                  cfg->max_viewers_per_worker);
         return rc;
     }
-    worker_candidates(w);
     uv_timer_init(loop, &w->tick);
     uv_signal_init(loop, &w->sigint);
     uv_signal_init(loop, &w->sigterm);
@@ -534,6 +590,7 @@ int worker_init(struct worker *w, uv_loop_t *loop, const struct config *cfg, uns
         snprintf(err, errlen, "UDP media port %u: %s", w->udp_port, strerror(-rc));
         return rc;
     }
+    worker_candidates(w);
     rc = worker_fwd_open(w);
     if (rc < 0) {
         snprintf(err, errlen, "DELETE forwarding socket: %s", strerror(-rc));

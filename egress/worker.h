@@ -30,6 +30,7 @@ struct worker {
     uv_signal_t sigint, sigterm, sighup;
     uv_poll_t udp_poll; /* the media socket: recvmmsg with IP_PKTINFO */
     int udp_fd;
+    int udp_v6;         /* the media socket is dual-stack IPv6 (else IPv4 only) */
     uv_poll_t fwd_poll; /* DELETE forwarding socket */
     int fwd_fd;
     struct httpd_server http;
