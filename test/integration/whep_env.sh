@@ -5,7 +5,15 @@
 # WHEP_LOG_LEVEL, default debug), waits
 # (bounded) until all are ready, and arranges for everything to be stopped and removed on
 # exit. Worker 0 logs to $work/egress.log, worker i > 0 to $work/egress$i.log.
+# WHEP_NETNS=1 (set before sourcing) first re-runs the test in a private network namespace
+# with loopback up: any port is then free, and the test may add addresses of its own.
 set -euo pipefail
+if [ "${WHEP_NETNS:-}" = 1 ] && [ -z "${WHEP_IN_NETNS:-}" ]; then
+    # root: a plain network namespace; otherwise a user namespace that maps us to root.
+    unshare --net true 2>/dev/null && ns=(unshare --net) || ns=(unshare -rn)
+    exec "${ns[@]}" env WHEP_IN_NETNS=1 "$0" "$@"
+fi
+[ -z "${WHEP_IN_NETNS:-}" ] || ip link set lo up
 bin=${RINGCAST_BIN:?RINGCAST_BIN: folder of the built programs}
 top=${RINGCAST_TOP:?RINGCAST_TOP: repository root}
 py=/usr/bin/python3
