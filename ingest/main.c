@@ -189,6 +189,10 @@ int main(int argc, char **argv)
     snprintf(role, sizeof(role), "ingest %s", name);
     log_init(role);
     signal(SIGPIPE, SIG_IGN); /* a dropped RTSP connection is an error return, not a signal */
+    /* Its config is read at start and the supervisor restarts it when its path changes, so
+     * there is nothing to reload; a SIGHUP meant for the others (`pkill -HUP ringcast`, a
+     * closed terminal) must not end it. */
+    signal(SIGHUP, SIG_IGN);
 
     static struct config cfg;
     char err[512];
