@@ -15,21 +15,33 @@
 
 #define PREVIOUS_WAIT_MS 2000
 
+/* Reads /proc/<pid>/<what> ("self" for pid 0) into buf, NUL-terminated. Returns the bytes
+ * read, or -1 when the process (or the file) is gone or empty. */
+static ssize_t proc_read(int pid, const char *what, char *buf, size_t len)
+{
+    char path[64];
+    if (pid)
+        snprintf(path, sizeof(path), "/proc/%d/%s", pid, what);
+    else
+        snprintf(path, sizeof(path), "/proc/self/%s", what);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, len - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    return n;
+}
+
 /* True if pid's arguments contain "--ctl-slot" followed by slot. */
 static int runs_slot(int pid, unsigned slot)
 {
-    char path[64], args[4096], want[16];
-    snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+    char args[4096], want[16];
     snprintf(want, sizeof(want), "%u", slot);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    ssize_t n = read(fd, args, sizeof(args) - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    args[n] = '\0';
-    for (const char *a = args; a < args + n; a += strlen(a) + 1) {
+    ssize_t n = proc_read(pid, "cmdline", args, sizeof(args));
+    for (const char *a = args; n > 0 && a < args + n; a += strlen(a) + 1) {
         const char *next = a + strlen(a) + 1;
         if (strcmp(a, "--ctl-slot") == 0 && next < args + n && strcmp(next, want) == 0)
             return 1;
@@ -40,16 +52,9 @@ static int runs_slot(int pid, unsigned slot)
 /* Gone, or a zombie waiting for a reaper that is not us. */
 static int gone(int pid)
 {
-    char path[64], stat[256];
-    snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    char stat[256];
+    if (proc_read(pid, "stat", stat, sizeof(stat)) < 0)
         return 1;
-    ssize_t n = read(fd, stat, sizeof(stat) - 1);
-    close(fd);
-    if (n <= 0)
-        return 1;
-    stat[n] = '\0';
     const char *paren = strrchr(stat, ')'); /* the name may hold spaces and parentheses */
     return paren && paren[1] == ' ' && paren[2] == 'Z';
 }
@@ -59,19 +64,10 @@ static int gone(int pid)
  * that process would refuse every start until the segment is removed by hand. */
 static int runs_our_program(int pid)
 {
-    char path[64], theirs[32] = "", ours[32] = "";
-    snprintf(path, sizeof(path), "/proc/%d/comm", pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    ssize_t n = read(fd, theirs, sizeof(theirs) - 1);
-    close(fd);
-    fd = open("/proc/self/comm", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    char theirs[32], ours[32];
+    if (proc_read(0, "comm", ours, sizeof(ours)) < 0)
         return 1; /* cannot tell: the cautious answer */
-    ssize_t m = read(fd, ours, sizeof(ours) - 1);
-    close(fd);
-    return n > 0 && m > 0 && strcmp(theirs, ours) == 0;
+    return proc_read(pid, "comm", theirs, sizeof(theirs)) > 0 && strcmp(theirs, ours) == 0;
 }
 
 int previous_take_over(const char *prefix)
