@@ -33,6 +33,16 @@ static void media_idle_cb(uv_idle_t *h)
         uv_idle_stop(&w->idle);
 }
 
+/* Retransmissions queued by RTCP input go out together once the loop has handled its I/O:
+ * one sendmmsg for all the NACKs of a recvmmsg burst instead of one per datagram. */
+static void media_flush_cb(uv_check_t *h)
+{
+    struct media_worker *w = h->data;
+    uv_check_stop(h);
+    if (w->nb)
+        media_batch_flush(w);
+}
+
 /* A doorbell: frames were written to some ring. Leftovers continue from the idle handle,
  * so one busy path cannot hold the loop (HTTP, STUN, DTLS) for long. */
 static void media_on_doorbell(void *arg)
@@ -416,8 +426,8 @@ int media_input(struct media_worker *w, struct media_viewer *v, const uint8_t *p
         .fir = media_keyframe_request,
     };
     int rc = ertcp_parse(buf, (size_t)n, &h, &c);
-    if (w->nb)
-        media_batch_flush(w);
+    if (w->nb) /* cannot fail: the callback is set */
+        (void)uv_check_start(&w->flush, media_flush_cb);
     return rc < 0 ? rc : 0;
 }
 
@@ -549,6 +559,10 @@ int media_worker_init(struct media_worker **out, uv_loop_t *loop, const struct c
         goto fail_handles;
     w->open_handles++;
     w->idle.data = w;
+    if ((rc = uv_check_init(loop, &w->flush)) < 0)
+        goto fail_handles;
+    w->open_handles++;
+    w->flush.data = w;
     if ((rc = uv_timer_start(&w->tick, media_tick_cb, MEDIA_TICK_MS, MEDIA_TICK_MS)) < 0)
         goto fail_handles;
     if (w->supervised && (rc = doorbell_waiter_start(&w->waiter, loop, &ctl->hdr->doorbell,
@@ -589,7 +603,8 @@ void media_worker_free(struct media_worker *w)
         media_path_close(p);
     }
     w->n_paths = 0;
-    uv_handle_t *handles[] = {(uv_handle_t *)&w->tick, (uv_handle_t *)&w->idle};
+    uv_handle_t *handles[] = {(uv_handle_t *)&w->tick, (uv_handle_t *)&w->idle,
+                              (uv_handle_t *)&w->flush};
     int open = w->open_handles;
     for (int i = 0; i < open; i++)
         uv_close(handles[i], media_close_cb);

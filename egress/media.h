@@ -177,8 +177,10 @@ void media_viewer_stop(struct media_worker *w, struct media_viewer *v);
 
 /* One RTP/RTCP datagram (first byte 128..191, RFC 7983) from the viewer's validated address:
  * SRTCP unprotect, then RR -> loss/jitter/RTT, generic NACK -> packets rebuilt from the ring
- * and resent, PLI/FIR -> keyframe request to the ingest. Returns 0 or -errno (-EBADMSG for
- * undecryptable or malformed input; counted, the caller need not log). pkt is not kept. */
+ * and resent (sent once the loop's I/O phase is over, together with those of the other
+ * datagrams read meanwhile), PLI/FIR -> keyframe request to the ingest. Returns 0 or -errno
+ * (-EBADMSG for undecryptable or malformed input; counted, the caller need not log). pkt is not
+ * kept. */
 int media_input(struct media_worker *w, struct media_viewer *v, const uint8_t *pkt, size_t len);
 
 /* ---- per worker ---- */

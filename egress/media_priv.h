@@ -54,7 +54,8 @@ struct media_worker {
     bool supervised;
     struct doorbell_waiter *waiter; /* supervised: the control segment's doorbell */
     uv_timer_t tick;
-    uv_idle_t idle; /* runs while a path has backlog */
+    uv_idle_t idle;   /* runs while a path has backlog */
+    uv_check_t flush; /* sends what RTCP input queued, after the loop's I/O phase */
     int open_handles;
     bool freeing;
     struct media_path *paths[CONFIG_MAX_PATHS];

@@ -479,6 +479,9 @@ bool media_send_run(struct media_worker *w)
 {
     bool backlog = false;
     w->budget = w->wakeup_pkts;
+    if (w->nb) /* RTCP input's retransmissions first: discarding a lapped frame's batch would drop
+                  them */
+        media_batch_flush(w);
     for (unsigned i = 0; i < w->n_paths; i++) {
         media_send_path(w, w->paths[i]);
         backlog |= w->paths[i]->backlog;
