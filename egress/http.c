@@ -500,8 +500,8 @@ static void httpd_accept_cb(uv_stream_t *l, int status)
         httpd_conn_close(c);
 }
 
-int httpd_server_start(struct httpd_server *s, uv_loop_t *loop, const char *host, uint16_t port,
-                       httpd_handler_fn handler, void *arg)
+static int httpd_listen(struct httpd_server *s, uv_loop_t *loop, const char *host, uint16_t port,
+                        httpd_handler_fn handler, void *arg, int reuseport)
 {
     memset(s, 0, sizeof(*s));
     s->loop = loop;
@@ -522,7 +522,7 @@ int httpd_server_start(struct httpd_server *s, uv_loop_t *loop, const char *host
     uv_os_fd_t fd;
     int one = 1;
     err = uv_fileno((uv_handle_t *)&s->listener, &fd);
-    if (!err && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0)
+    if (!err && reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0)
         err = -errno;
     if (!err)
         err = uv_tcp_bind(&s->listener, (struct sockaddr *)&ss, 0);
@@ -531,6 +531,18 @@ int httpd_server_start(struct httpd_server *s, uv_loop_t *loop, const char *host
     if (err < 0)
         httpd_server_stop(s);
     return err;
+}
+
+int httpd_server_start(struct httpd_server *s, uv_loop_t *loop, const char *host, uint16_t port,
+                       httpd_handler_fn handler, void *arg)
+{
+    return httpd_listen(s, loop, host, port, handler, arg, 1);
+}
+
+int httpd_server_start_exclusive(struct httpd_server *s, uv_loop_t *loop, const char *host,
+                                 uint16_t port, httpd_handler_fn handler, void *arg)
+{
+    return httpd_listen(s, loop, host, port, handler, arg, 0);
 }
 
 void httpd_server_stop(struct httpd_server *s)

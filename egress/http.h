@@ -79,6 +79,10 @@ struct httpd_server {
 /* Binds host:port with SO_REUSEPORT and listens. 0 or a libuv error code. */
 int httpd_server_start(struct httpd_server *s, uv_loop_t *loop, const char *host, uint16_t port,
                        httpd_handler_fn handler, void *arg);
+/* The same for a port one process must own alone (the supervisor's /metrics): without
+ * SO_REUSEPORT, so a second bind fails with UV_EADDRINUSE instead of sharing it. */
+int httpd_server_start_exclusive(struct httpd_server *s, uv_loop_t *loop, const char *host,
+                                 uint16_t port, httpd_handler_fn handler, void *arg);
 /* Answers the deferred request token. 0, or -ENOENT when its connection is gone or it was
  * already answered (timed out): the response is then dropped. */
 int httpd_complete(struct httpd_server *s, uint64_t token, const struct httpd_response *res);

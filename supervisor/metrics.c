@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,64 +12,6 @@
 #include "supervisor/sbuf.h"
 
 #define METRICS_BUF (512u * 1024u) /* 128 children x 17 families fit with room to spare */
-
-static int is_tchar(uint8_t c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
-}
-
-/* End of the head: the byte after "\r\n\r\n" (or a bare "\n\n"), or 0. */
-static size_t head_end(const uint8_t *p, size_t len)
-{
-    for (size_t i = 1; i < len; i++) {
-        if (p[i] != '\n')
-            continue;
-        if (p[i - 1] == '\n')
-            return i + 1;
-        if (i >= 3 && p[i - 1] == '\r' && p[i - 2] == '\n' && p[i - 3] == '\r')
-            return i + 1;
-    }
-    return 0;
-}
-
-int metrics_http_parse(const uint8_t *p, size_t len, struct metrics_req *out)
-{
-    size_t end = head_end(p, len);
-    if (!end)
-        return len >= ONESHOT_MAX_REQUEST ? -E2BIG : 0;
-
-    /* Request line (RFC 9112 3): method SP request-target SP HTTP-version CRLF. */
-    size_t i = 0;
-    while (i < end && is_tchar(p[i]))
-        i++;
-    if (i == 0 || i >= end || p[i] != ' ')
-        return -EBADMSG;
-    out->get = (i == 3 && memcmp(p, "GET", 3) == 0) || (i == 4 && memcmp(p, "HEAD", 4) == 0);
-    out->head = i == 4 && memcmp(p, "HEAD", 4) == 0;
-    size_t t = ++i;
-    while (i < end && p[i] > ' ' && p[i] < 0x7f)
-        i++;
-    size_t tlen = i - t;
-    if (tlen == 0 || i >= end || p[i] != ' ')
-        return -EBADMSG;
-    const uint8_t *q = memchr(p + t, '?', tlen);
-    if (q)
-        tlen = (size_t)(q - (p + t));
-    if (tlen >= sizeof(out->target))
-        return -EBADMSG;
-    memcpy(out->target, p + t, tlen);
-    out->target[tlen] = '\0';
-    i++;
-    if (end - i < 10 || memcmp(p + i, "HTTP/1.", 7) != 0 || p[i + 7] < '0' || p[i + 7] > '9')
-        return -EBADMSG;
-    i += 8;
-    if (p[i] == '\r')
-        i++;
-    if (p[i] != '\n')
-        return -EBADMSG;
-    return (int)end;
-}
 
 static bool child_present(const struct ctl_child *s)
 {
@@ -152,68 +95,41 @@ int metrics_text(char *buf, size_t len, const struct ctl_hdr *ctl)
     return sbuf_result(&b);
 }
 
-/* Builds the whole HTTP response: status line, headers, and the body unless HEAD. */
-static int http_response(char **out, size_t *outlen, int code, const char *reason, const char *body,
-                         size_t body_len, bool head)
-{
-    size_t cap = body_len + 256;
-    char *r = malloc(cap);
-    if (!r)
-        return -ENOMEM;
-    int n = snprintf(r, cap,
-                     "HTTP/1.1 %d %s\r\nContent-Type: text/plain; version=0.0.4; "
-                     "charset=utf-8\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
-                     code, reason, body_len);
-    if (!head)
-        memcpy(r + n, body, body_len);
-    *out = r;
-    *outlen = (size_t)n + (head ? 0 : body_len);
-    return 1;
-}
-
-static int metrics_respond(void *arg, const uint8_t *req, size_t len, char **out, size_t *outlen)
+/* GET /metrics (HEAD too: the server answers it as GET without the body). */
+static void metrics_handle(void *arg, const struct httpd_request *req, struct httpd_response *res)
 {
     struct metrics_server *m = arg;
-    struct metrics_req r;
-    int rc = metrics_http_parse(req, len, &r);
-    if (rc == 0)
-        return 0;
-    if (rc < 0) {
-        static const char msg[] = "bad request\n";
-        return http_response(out, outlen, 400, "Bad Request", msg, sizeof(msg) - 1, false);
+    if (strcmp(req->method, "GET") != 0) {
+        httpd_add_header(res, "Allow", "GET, HEAD");
+        httpd_set_text(res, 405, "only GET and HEAD\n");
+        return;
     }
-    if (!r.get) {
-        static const char msg[] = "only GET and HEAD\n";
-        return http_response(out, outlen, 405, "Method Not Allowed", msg, sizeof(msg) - 1, false);
-    }
-    if (strcmp(r.target, "/metrics") != 0) {
-        static const char msg[] = "not found: try /metrics\n";
-        return http_response(out, outlen, 404, "Not Found", msg, sizeof(msg) - 1, r.head);
+    if (strcmp(req->path, "/metrics") != 0) {
+        httpd_set_text(res, 404, "not found: try /metrics\n");
+        return;
     }
     char *body = malloc(METRICS_BUF);
-    if (!body)
-        return -ENOMEM;
-    int n = metrics_text(body, METRICS_BUF, m->ctl);
-    if (n < 0)
-        rc = http_response(out, outlen, 500, "Internal Server Error", "", 0, r.head);
-    else
-        rc = http_response(out, outlen, 200, "OK", body, (size_t)n, r.head);
-    free(body);
-    return rc;
+    int n = body ? metrics_text(body, METRICS_BUF, m->ctl) : -ENOMEM;
+    if (n < 0) {
+        free(body);
+        httpd_set_text(res, 500, "metrics unavailable\n");
+        return;
+    }
+    res->status = 200;
+    res->content_type = "text/plain; version=0.0.4; charset=utf-8";
+    res->body = body;
+    res->body_len = (size_t)n;
+    res->owned = body;
 }
 
 int metrics_listen(struct metrics_server *m, uv_loop_t *loop, const struct ctl_hdr *ctl,
                    const char *host, uint16_t port)
 {
-    memset(m, 0, sizeof(*m));
     m->ctl = ctl;
-    m->srv.name = "metrics";
-    m->srv.respond = metrics_respond;
-    m->srv.arg = m;
-    return oneshot_listen_tcp(&m->srv, loop, host, port);
+    return httpd_server_start_exclusive(&m->srv, loop, host, port, metrics_handle, m);
 }
 
 void metrics_close(struct metrics_server *m)
 {
-    oneshot_close(&m->srv, NULL);
+    httpd_server_stop(&m->srv);
 }

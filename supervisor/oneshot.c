@@ -16,7 +16,6 @@ struct oneshot_conn {
     union {
         uv_handle_t handle;
         uv_stream_t stream;
-        uv_tcp_t tcp;
         uv_pipe_t pipe;
     } h;
     uv_timer_t deadline;
@@ -111,10 +110,7 @@ static void on_connection(uv_stream_t *server, int status)
     if (!c)
         return; /* the pending connection stays in the backlog until memory returns */
     c->srv = s;
-    if (s->is_pipe)
-        uv_pipe_init(s->loop, &c->h.pipe, 0);
-    else
-        uv_tcp_init(s->loop, &c->h.tcp);
+    uv_pipe_init(s->loop, &c->h.pipe, 0);
     uv_timer_init(s->loop, &c->deadline);
     c->h.handle.data = c;
     c->deadline.data = c;
@@ -126,24 +122,6 @@ static void on_connection(uv_stream_t *server, int status)
         return;
     }
     uv_timer_start(&c->deadline, on_deadline, ONESHOT_TIMEOUT_MS, 0);
-}
-
-int oneshot_listen_tcp(struct oneshot_server *s, uv_loop_t *loop, const char *host, uint16_t port)
-{
-    struct sockaddr_storage ss;
-    int err = uv_ip4_addr(host, port, (struct sockaddr_in *)&ss);
-    if (err < 0)
-        err = uv_ip6_addr(host, port, (struct sockaddr_in6 *)&ss);
-    if (err < 0)
-        return err;
-    s->loop = loop;
-    s->is_pipe = 0;
-    uv_tcp_init(loop, &s->h.tcp);
-    s->h.handle.data = s;
-    err = uv_tcp_bind(&s->h.tcp, (const struct sockaddr *)&ss, 0);
-    if (err == 0)
-        err = uv_listen(&s->h.stream, 64, on_connection);
-    return err;
 }
 
 /* 1 if something accepts connections at path (another supervisor), else 0. */
@@ -165,7 +143,6 @@ int oneshot_listen_unix(struct oneshot_server *s, uv_loop_t *loop, const char *p
         return UV_EADDRINUSE;
     unlink(path); /* stale, from a supervisor that died */
     s->loop = loop;
-    s->is_pipe = 1;
     uv_pipe_init(loop, &s->h.pipe, 0);
     s->h.handle.data = s;
     int err = uv_pipe_bind(&s->h.pipe, path);

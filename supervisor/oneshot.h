@@ -1,6 +1,6 @@
 /* oneshot.h: a tiny request/response stream server for the supervisor's control socket
- * (unix) and /metrics (TCP): read one request, write one response, close. Each connection
- * has a bounded request size and a deadline, so a silent client cannot pin a handle. */
+ * (unix; /metrics is served by egress/http.c): read one request, write one response, close. Each
+ * connection has a bounded request size and a deadline, so a silent client cannot pin a handle. */
 #ifndef RINGCAST_ONESHOT_H
 #define RINGCAST_ONESHOT_H
 
@@ -22,19 +22,15 @@ struct oneshot_server {
     union {
         uv_handle_t handle;
         uv_stream_t stream;
-        uv_tcp_t tcp;
         uv_pipe_t pipe;
     } h;
     uv_loop_t *loop;
-    const char *name; /* "control", "metrics": for logs */
+    const char *name; /* "control": for logs */
     oneshot_respond_fn respond;
     void *arg;
-    int is_pipe;
     struct oneshot_conn *conns; /* open connections, closed with the server */
 };
 
-/* Listens on host:port (IPv4 or IPv6 literal). 0 or a libuv error code. */
-int oneshot_listen_tcp(struct oneshot_server *s, uv_loop_t *loop, const char *host, uint16_t port);
 /* Listens on a unix socket at path with the given mode. A stale socket file (no listener)
  * is replaced; a live one gives UV_EADDRINUSE. 0 or a libuv error code. */
 int oneshot_listen_unix(struct oneshot_server *s, uv_loop_t *loop, const char *path, unsigned mode);

@@ -1,6 +1,6 @@
 /* test_status.c: the reports built from a control segment and a config: status/paths/
  * workers JSON and tables (credentials never shown, absent children listed, -ENOSPC instead
- * of a truncated document), the Prometheus text, and the /metrics request-head parser. */
+ * of a truncated document) and the Prometheus text. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -167,47 +167,12 @@ static void test_metrics_text(void **state)
     assert_int_equal(metrics_text(buf, 100, ctl.hdr), -ENOSPC);
 }
 
-static int http(const char *head, struct metrics_req *r)
-{
-    return metrics_http_parse((const uint8_t *)head, strlen(head), r);
-}
-
-static void test_http_parse(void **state)
-{
-    (void)state;
-    struct metrics_req r;
-    const char *get = "GET /metrics?x=1 HTTP/1.1\r\nHost: a\r\n\r\ntrailing";
-    assert_int_equal(http(get, &r), (int)(strstr(get, "trailing") - get));
-    assert_true(r.get);
-    assert_false(r.head);
-    assert_string_equal(r.target, "/metrics");
-    assert_int_equal(http("HEAD / HTTP/1.0\n\n", &r), 17);
-    assert_true(r.head);
-    assert_string_equal(r.target, "/");
-    assert_true(http("POST /metrics HTTP/1.1\r\n\r\n", &r) > 0);
-    assert_false(r.get);
-    assert_int_equal(http("GET /metrics HTTP/1.1\r\nHost: a\r\n", &r), 0); /* incomplete */
-    assert_int_equal(http("GET /metrics\r\n\r\n", &r), -EBADMSG);
-    assert_int_equal(http("GET  /metrics HTTP/1.1\r\n\r\n", &r), -EBADMSG);
-    assert_int_equal(http(" GET /metrics HTTP/1.1\r\n\r\n", &r), -EBADMSG);
-    assert_int_equal(http("GET /metrics HTTP/2.0\r\n\r\n", &r), -EBADMSG);
-    assert_int_equal(http("GET /metrics HTTP/1.1 \r\n\r\n", &r), -EBADMSG);
-    assert_int_equal(http("G\x01T /metrics HTTP/1.1\r\n\r\n", &r), -EBADMSG);
-    static char longt[METRICS_TARGET_MAX + 64];
-    snprintf(longt, sizeof(longt), "GET /%0*d HTTP/1.1\r\n\r\n", METRICS_TARGET_MAX, 0);
-    assert_int_equal(http(longt, &r), -EBADMSG);
-    static uint8_t junk[ONESHOT_MAX_REQUEST];
-    memset(junk, 'A', sizeof(junk));
-    assert_int_equal(metrics_http_parse(junk, sizeof(junk), &r), -E2BIG);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_json_status), cmocka_unit_test(test_credentials_with_at_sign),
         cmocka_unit_test(test_json_views),  cmocka_unit_test(test_too_small),
         cmocka_unit_test(test_text),        cmocka_unit_test(test_metrics_text),
-        cmocka_unit_test(test_http_parse),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
