@@ -90,18 +90,22 @@ static int media_size_buffers(struct media_worker *w, uint32_t mtu)
     return 0;
 }
 
-/* Reads the ring's track table: codecs and clock rates the send path needs per frame. */
-static void media_path_load_tracks(struct media_path *p)
+/* Reads the ring's track table: codecs and clock rates the send path needs per frame. A
+ * track the writer is updating right now (-EAGAIN) keeps what was read before: resetting it
+ * would stop the path's video for every viewer until the next read. */
+void media_path_load_tracks(struct media_path *p)
 {
     p->video = -1;
     for (unsigned i = 0; i < MEDIA_MAX_TRACKS; i++) {
         struct ring_track t;
-        p->codec[i] = RING_CODEC_NONE;
-        if (ring_reader_track(p->r, i, &t, NULL) < 0)
-            continue;
-        p->codec[i] = t.codec;
-        p->clock[i] = t.clock_rate;
-        if (p->video < 0 && codec_is_video(t.codec))
+        int rc = ring_reader_track(p->r, i, &t, NULL);
+        if (rc == 0) {
+            p->codec[i] = t.codec;
+            p->clock[i] = t.clock_rate;
+        } else if (rc != -EAGAIN) {
+            p->codec[i] = RING_CODEC_NONE;
+        }
+        if (p->video < 0 && codec_is_video(p->codec[i]))
             p->video = (int)i;
     }
 }

@@ -113,6 +113,8 @@ void media_viewer_position(struct media_path *p, struct media_viewer *v);
 /* After a ring was replaced: every viewer of p continues at the new ring's live edge from
  * its next keyframe, with sequence numbers, timestamps and SRTP indexes carrying on. */
 void media_path_viewers_rebase(struct media_path *p);
+/* Re-reads the codecs and clock rates of the path's tracks from its ring. */
+void media_path_load_tracks(struct media_path *p);
 /* The RTP timestamp viewer v gives frame f of track t (catch-up compressed or live). */
 uint32_t media_viewer_ts(const struct media_viewer *v, unsigned t, const struct ring_frame *f);
 

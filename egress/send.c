@@ -271,6 +271,10 @@ void media_path_viewers_rebase(struct media_path *p)
  * cannot be packetized (a corrupt or concurrently overwritten frame). */
 static int media_describe(struct media_worker *w, struct media_path *p, const struct ring_frame *f)
 {
+    if (f->track >= MEDIA_MAX_TRACKS)
+        return -EINVAL;
+    if (p->codec[f->track] == RING_CODEC_NONE)
+        media_path_load_tracks(p); /* declared after we last read (a source reconnected) */
     int n = pack_frame(p->codec[f->track], f->data, f->len, p->mtu, w->pk, w->pk_cap);
     if (n > 0 && (size_t)n > w->pk_cap)
         return -E2BIG; /* more than RING_MAX_FRAME at this MTU: not a frame the ring holds */
