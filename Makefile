@@ -9,7 +9,7 @@ O        ?= build
 CC       ?= gcc
 VARIANT  ?= release
 
-DEB_BUILD = build-essential pkg-config clang libclang-rt-14-dev libuv1-dev libre-dev \
+DEB_BUILD = build-essential pkg-config clang clang-format libclang-rt-14-dev libuv1-dev libre-dev \
             libsrtp2-dev libssl-dev libinih-dev libcmocka-dev
 DEB_TEST  = ffmpeg gstreamer1.0-rtsp gir1.2-gst-rtsp-server-1.0 python3-gi \
             gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad \

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test/run.sh: runs every test of `make test` and prints one summary line.
-#   unit tests (release and ASan+UBSan builds), integration tests (test/integration/*,
+#   clang-format check, unit tests (release and ASan+UBSan builds), integration tests (test/integration/*,
 #   each bounded in time), then a short libFuzzer pass over each target's seed corpus.
 # Usage: test/run.sh [--unit-only] BUILD_DIR
 set -u
@@ -32,6 +32,9 @@ run_one() { # name, timeout, command...
         tail -n 40 "$log" | sed 's/^/      | /'
     fi
 }
+
+echo "== style"
+run_one "format/clang-format" 120 make -s check-format
 
 echo "== unit tests"
 for t in "$build"/test/test_*; do
