@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -72,6 +73,29 @@ static inline void tc_fill(uint8_t *buf, size_t len, uint32_t seed)
         seed = seed * 1103515245u + 12345u;
         buf[i] = (uint8_t)(1 + (seed >> 16) % 255);
     }
+}
+
+/* A depacketizer and the capture of what it delivers: the state of each depack test. */
+struct tc_fixture {
+    struct depack *d;
+    struct tc_capture cap;
+};
+
+static inline int tc_fixture_setup(void **state, uint32_t codec)
+{
+    struct tc_fixture *f = calloc(1, sizeof(*f));
+    assert_non_null(f);
+    assert_int_equal(depack_create(&f->d, codec, 1 << 20, tc_on_au, &f->cap), 0);
+    *state = f;
+    return 0;
+}
+
+static inline int tc_fixture_teardown(void **state)
+{
+    struct tc_fixture *f = *state;
+    depack_free(f->d);
+    free(f);
+    return 0;
 }
 
 #endif

@@ -12,26 +12,14 @@ static const uint8_t sps[] = {0x67, 0x42, 0xc0, 0x1f, 0xda, 0x01, 0x40, 0x16, 0x
 static const uint8_t pps[] = {0x68, 0xce, 0x3c, 0x80};
 static const uint8_t sei[] = {0x06, 0x05, 0x01, 0xaa, 0x80};
 
-struct fixture {
-    struct depack *d;
-    struct tc_capture cap;
-};
-
 static int setup(void **state)
 {
-    struct fixture *f = calloc(1, sizeof(*f));
-    assert_non_null(f);
-    assert_int_equal(depack_create(&f->d, RING_CODEC_H264, 1 << 20, tc_on_au, &f->cap), 0);
-    *state = f;
-    return 0;
+    return tc_fixture_setup(state, RING_CODEC_H264);
 }
 
 static int teardown(void **state)
 {
-    struct fixture *f = *state;
-    depack_free(f->d);
-    free(f);
-    return 0;
+    return tc_fixture_teardown(state);
 }
 
 /* An IDR NAL of n bytes (header 0x65, body without zero bytes). */
@@ -72,7 +60,7 @@ static void assert_annexb_one(const struct tc_capture *c, int i, const uint8_t *
 
 static void test_single_nal(void **state)
 {
-    struct fixture *f = *state;
+    struct tc_fixture *f = *state;
     uint8_t *idr = make_nal(0x65, 300, 1);
     tc_push(f->d, 10, 9000, true, idr, 300, 0);
     assert_int_equal(f->cap.n, 1);
@@ -84,7 +72,7 @@ static void test_single_nal(void **state)
 
 static void test_fu_a_start_middle_end(void **state)
 {
-    struct fixture *f = *state;
+    struct tc_fixture *f = *state;
     uint8_t *idr = make_nal(0x65, 3001, 2);
     uint16_t seq = send_fu(f->d, idr, 3001, 1000, 100, 3000, -1);
     assert_int_equal(seq, 103); /* three fragments: start, middle, end */
@@ -97,7 +85,7 @@ static void test_fu_a_start_middle_end(void **state)
 
 static void test_fu_a_lost_middle_waits_for_keyframe(void **state)
 {
-    struct fixture *f = *state;
+    struct tc_fixture *f = *state;
     uint8_t *idr = make_nal(0x65, 3001, 3);
     uint8_t *p = make_nal(0x41, 500, 4);
     uint16_t seq = send_fu(f->d, idr, 3001, 1000, 7, 3000, 1);
@@ -122,7 +110,7 @@ static void test_fu_a_lost_middle_waits_for_keyframe(void **state)
 
 static void test_stap_a_several_nals(void **state)
 {
-    struct fixture *f = *state;
+    struct tc_fixture *f = *state;
     uint8_t pl[64];
     size_t n = 0;
     pl[n++] = 0x78; /* F=0 NRI=3 type 24 */
@@ -166,7 +154,7 @@ static void test_stap_a_several_nals(void **state)
 
 static void test_sequence_wrap(void **state)
 {
-    struct fixture *f = *state;
+    struct tc_fixture *f = *state;
     uint8_t *idr = make_nal(0x65, 4001, 6);
     uint16_t seq = send_fu(f->d, idr, 4001, 1000, 65534, 1000, -1);
     assert_int_equal(seq, 2); /* 65534, 65535, 0, 1 */
@@ -183,7 +171,7 @@ static void test_sequence_wrap(void **state)
 
 static void test_timestamp_change_ends_unit(void **state)
 {
-    struct fixture *f = *state;
+    struct tc_fixture *f = *state;
     uint8_t *idr = make_nal(0x65, 100, 7);
     uint8_t *p = make_nal(0x41, 100, 8);
     tc_push(f->d, 1, 1000, false, idr, 100, 0); /* marker lost by the sender */
@@ -199,7 +187,7 @@ static void test_timestamp_change_ends_unit(void **state)
 
 static void test_waits_for_first_keyframe(void **state)
 {
-    struct fixture *f = *state;
+    struct tc_fixture *f = *state;
     uint8_t *p = make_nal(0x41, 100, 9);
     tc_push(f->d, 1, 1000, true, p, 100, 0);
     tc_push(f->d, 2, 4000, true, p, 100, 0);
@@ -210,7 +198,7 @@ static void test_waits_for_first_keyframe(void **state)
 
 static void test_duplicate_and_late_packets_ignored(void **state)
 {
-    struct fixture *f = *state;
+    struct tc_fixture *f = *state;
     uint8_t *idr = make_nal(0x65, 3001, 10);
     uint8_t pl[1100];
     send_fu(f->d, idr, 3001, 1000, 50, 3000, -1);
@@ -227,7 +215,7 @@ static void test_duplicate_and_late_packets_ignored(void **state)
 
 static void test_malformed(void **state)
 {
-    struct fixture *f = *state;
+    struct tc_fixture *f = *state;
     uint8_t *idr = make_nal(0x65, 100, 11);
     /* STAP-A whose length runs past the packet: the whole unit goes. */
     const uint8_t bad_stap[] = {0x78, 0x00, 0x20, 0x67, 0x42};
@@ -279,7 +267,7 @@ static void test_rtp_header_fields(void **state)
 
 static void test_reset_waits_for_keyframe(void **state)
 {
-    struct fixture *f = *state;
+    struct tc_fixture *f = *state;
     uint8_t *idr = make_nal(0x65, 100, 12);
     uint8_t *p = make_nal(0x41, 100, 13);
     tc_push(f->d, 1, 1000, true, idr, 100, 0);
@@ -298,7 +286,7 @@ static void test_reset_waits_for_keyframe(void **state)
  * late until its numbers catch up tens of thousands of packets later. */
 static void test_sender_restart_resyncs(void **state)
 {
-    struct fixture *f = *state;
+    struct tc_fixture *f = *state;
     uint8_t *idr = make_nal(0x65, 100, 14);
     uint8_t *p = make_nal(0x41, 100, 15);
     tc_push(f->d, 5000, 1000, true, idr, 100, 0);

@@ -11,26 +11,14 @@ static const uint8_t vps[] = {0x40, 0x01, 0x0c, 0x01, 0xff};
 static const uint8_t sps[] = {0x42, 0x01, 0x01, 0x01, 0x60};
 static const uint8_t pps[] = {0x44, 0x01, 0xc1, 0x72};
 
-struct fixture {
-    struct depack *d;
-    struct tc_capture cap;
-};
-
 static int setup(void **state)
 {
-    struct fixture *f = calloc(1, sizeof(*f));
-    assert_non_null(f);
-    assert_int_equal(depack_create(&f->d, RING_CODEC_H265, 1 << 20, tc_on_au, &f->cap), 0);
-    *state = f;
-    return 0;
+    return tc_fixture_setup(state, RING_CODEC_H265);
 }
 
 static int teardown(void **state)
 {
-    struct fixture *f = *state;
-    depack_free(f->d);
-    free(f);
-    return 0;
+    return tc_fixture_teardown(state);
 }
 
 /* A NAL of type t (LayerId 0, TID 1), n bytes. */
@@ -64,7 +52,7 @@ static uint16_t send_fu(struct depack *d, const uint8_t *nal, size_t n, size_t b
 
 static void test_ap_then_fu(void **state)
 {
-    struct fixture *f = *state;
+    struct tc_fixture *f = *state;
     uint8_t ap[64];
     size_t n = 0;
     ap[n++] = 48 << 1;
@@ -104,7 +92,7 @@ static void test_ap_then_fu(void **state)
 
 static void test_lost_fu_start(void **state)
 {
-    struct fixture *f = *state;
+    struct tc_fixture *f = *state;
     static uint8_t idr[2502];
     make_nal(idr, 19, sizeof(idr), 2);
     uint16_t seq = send_fu(f->d, idr, sizeof(idr), 1000, 10, 1000, 0);
@@ -120,7 +108,7 @@ static void test_lost_fu_start(void **state)
 
 static void test_malformed(void **state)
 {
-    struct fixture *f = *state;
+    struct tc_fixture *f = *state;
     const uint8_t paci[] = {50 << 1, 1, 0, 0};
     tc_push(f->d, 1, 1000, true, paci, sizeof(paci), -EBADMSG);
     const uint8_t short_fu[] = {49 << 1, 1};
