@@ -9,7 +9,7 @@
 # Environment: BENCH_N ("100 500 1000 2000 4000"), BENCH_SECONDS (10), BENCH_WARMUP (3),
 #   BENCH_DROP (5), BENCH_CONC (16), BENCH_RESULTS (BUILD_DIR/bench/fanout-TIME.jsonl),
 #   BENCH_WORK (/tmp/ringcast-bench: the shared clip), BENCH_SKIP_RING=1, BENCH_BUDGET (600 s),
-#   BENCH_DECRYPT_EVERY (auto: every packet up to N=500, then 1 wakeup in N/250, so that the
+#   BENCH_DECRYPT_EVERY (auto: every packet up to N=500, then 1 wakeup in N/125, so that the
 #   one client core keeps up; loss is still counted on every packet's header).
 set -euo pipefail
 
@@ -125,7 +125,7 @@ print(json.dumps(d))' "$1" >>"$BENCH_RESULTS" || true
 loadgen() {
     local n=$1 label=$2 k=$BENCH_DECRYPT_EVERY
     shift 2
-    [ "$k" = auto ] && k=$((n > 500 ? n / 250 : 1))
+    [ "$k" = auto ] && k=$((n > 500 ? n / 125 : 1))
     local line
     line=$(taskset -c 1 "$build/bin/loadgen" --url http://127.0.0.1:8889/bench/whep -n "$n" \
         --conc "$BENCH_CONC" -w "$BENCH_WARMUP" -d "$BENCH_SECONDS" --server-pid "$srv" \
