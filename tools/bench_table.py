@@ -38,11 +38,12 @@ def main():
         print("(no fan-out results)")
         return
     drop_pct = next((r["drop"]["drop_pct"] for r in runs.values() if "drop" in r), 0)
-    print("| N | recv | pkts/s | srv CPU % | us/pkt | loss % | client rcvbuf drops | KiB/viewer"
+    print("| N | recv | pkts/s | media x realtime | srv CPU % | us/pkt | loss % | client rcvbuf drops"
+          " | KiB/viewer"
           " | first frame p50/p95 ms"
           f" | client CPU % | {drop_pct:g}% drop: recovered % | retransmits | us/pkt | x clean"
           " | us/retx | ok |")
-    print("|" + "---|" * 16)
+    print("|" + "---|" * 17)
     rows = []
     for n in sorted(runs):
         c, b, d = runs[n].get("clean"), runs[n].get("base"), runs[n].get("drop")
@@ -61,7 +62,8 @@ def main():
         if d and d.get("retrans_recovered") and us is not None and d.get("server_cpu_s") is not None:
             retx_us = (d["server_cpu_s"] - us * 1e-6 * d["pkts"]) * 1e6 / d["retrans_recovered"]
         rows.append((n, c, kib, us, d, dus, ratio))
-        print(f"| {n} | {c['receiving']} | {c['pkts_per_s']:,.0f} | {fmt(c.get('server_cpu_pct'), '.1f')}"
+        print(f"| {n} | {c['receiving']} | {c['pkts_per_s']:,.0f} | {fmt(c.get('media_realtime'), '.3f')}"
+              f" | {fmt(c.get('server_cpu_pct'), '.1f')}"
               f" | {fmt(us, '.2f')} | {c['loss_pct']:.3f} | {c.get('udp_rcvbuf_errors', '-')}"
               f" | {fmt(kib, '.1f')}"
               f" | {c['first_frame_ms_p50']:.0f}/{c['first_frame_ms_p95']:.0f}"

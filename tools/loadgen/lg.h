@@ -50,6 +50,7 @@ struct lg_vcount {
     uint64_t dropped, nack_pkts, nack_seqs, recovered, gave_up;
     uint64_t srtp_errors, rtcp_in;
     uint64_t recover_ms_sum, recover_ms_max; /* drop -> retransmission arrival */
+    uint64_t ts_advance; /* RTP timestamp units advanced by new packets: media time received */
 };
 
 struct lg_nack_ent {
@@ -85,6 +86,7 @@ struct lg_viewer {
 
     /* RFC 3550 A.8 interarrival jitter, and what the next RR reports against. */
     uint32_t jitter_q4; /* jitter in timestamp units * 16 */
+    uint32_t last_ts;   /* of the newest packet, for ts_advance */
     int64_t last_transit;
     int has_transit;
     uint64_t rr_expected_prior, rr_unique_prior;

@@ -73,6 +73,7 @@ static void sum_window(struct lg *lg, double win_s, struct totals *t)
         t->d.srtp_errors += b->srtp_errors - a->srtp_errors;
         t->d.rtcp_in += b->rtcp_in - a->rtcp_in;
         t->d.recover_ms_sum += b->recover_ms_sum - a->recover_ms_sum;
+        t->d.ts_advance += b->ts_advance - a->ts_advance;
         if (b->recover_ms_max > t->d.recover_ms_max)
             t->d.recover_ms_max = b->recover_ms_max;
         t->stalled += b->pkts == a->pkts;
@@ -121,6 +122,9 @@ void lg_report_print(struct lg *lg, FILE *f)
         why = "no media received";
     if (!why && t.stalled)
         why = "viewers without media in the window";
+    double realtime = t.viewers ? (double)t.d.ts_advance / 90000.0 / win_s / t.viewers : 0;
+    if (!why && t.viewers && realtime < 0.95)
+        why = "media delivered slower than real time (frames skipped or a slow source)";
     if (!why && loss_pct > lg->opt.max_loss_pct)
         why = "loss above --max-loss";
     if (!why && saturated)
@@ -163,8 +167,9 @@ void lg_report_print(struct lg *lg, FILE *f)
             (unsigned long long)t.d.recover_ms_max);
     fprintf(f,
             ",\"first_frame_viewers\":%zu,\"first_frame_ms_p50\":%.0f,\"first_frame_ms_p95\":%.0f"
-            ",\"first_frame_ms_max\":%.0f,\"client_cpu_pct\":%.1f,\"client_saturated\":%s",
-            nff, ff50, ff95, ffmax, cpu_pct, saturated ? "true" : "false");
+            ",\"first_frame_ms_max\":%.0f,\"client_cpu_pct\":%.1f,\"client_saturated\":%s"
+            ",\"media_realtime\":%.3f",
+            nff, ff50, ff95, ffmax, cpu_pct, saturated ? "true" : "false", realtime);
     if (lg->rcvbuf_err0 >= 0 && lg->rcvbuf_err1 >= 0)
         fprintf(f, ",\"udp_rcvbuf_errors\":%lld", lg->rcvbuf_err1 - lg->rcvbuf_err0);
     if (lg->have_server0 && lg->have_server1) {

@@ -309,6 +309,12 @@ static void on_rtp(struct lg *lg, struct lg_viewer *v, uint8_t *p, size_t len, s
             d = -d;
         v->jitter_q4 += (uint32_t)(d - (int64_t)((v->jitter_q4 + 8) >> 4));
     }
+    /* Media time received: a sender that skips frames yet keeps its sequence numbers
+     * contiguous shows no loss, but its timestamps advance slower than the clock. */
+    if (v->has_transit && cls == LG_SEQ_NEW && (int32_t)(h.ts - v->last_ts) > 0)
+        v->c.ts_advance += (uint32_t)(h.ts - v->last_ts);
+    if (cls == LG_SEQ_NEW || !v->has_transit)
+        v->last_ts = h.ts;
     v->last_transit = transit;
     v->has_transit = 1;
 
