@@ -9,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/text.h"
+
 int lg_sdp_offer(const struct lg_offer_params *prm, char *out, size_t outlen)
 {
     /* One recvonly H.264 section as a browser offers it (RFC 8829 5.2.1): BUNDLE,
@@ -45,23 +47,12 @@ int lg_sdp_offer(const struct lg_offer_params *prm, char *out, size_t outlen)
     return n;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int lg_sdp_parse_fingerprint(const char *s, size_t len, uint8_t out[LG_FP_LEN])
 {
     if (len != LG_FP_LEN * 3 - 1)
         return -EINVAL;
     for (size_t i = 0; i < LG_FP_LEN; i++) {
-        int hi = hexval(s[3 * i]), lo = hexval(s[3 * i + 1]);
+        int hi = text_hex_digit(s[3 * i]), lo = text_hex_digit(s[3 * i + 1]);
         if (hi < 0 || lo < 0 || (i + 1 < LG_FP_LEN && s[3 * i + 2] != ':'))
             return -EINVAL;
         out[i] = (uint8_t)(hi << 4 | lo);
