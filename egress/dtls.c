@@ -4,10 +4,12 @@
 #include "egress/dtls.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -200,12 +202,29 @@ static void dtlsrv_timer_close_cb(uv_handle_t *h)
     free(h);
 }
 
+/* A handshake peaks at tens of KB of heap (certificates, flights, key schedule) that the
+ * settled viewer no longer needs; glibc keeps freed pages mapped, so a worker that has seen
+ * thousands of handshakes would hold their peak for good. Give free pages back, at most
+ * once a second so a burst of set-ups costs one trim, not one per viewer. */
+static void dtlsrv_trim_heap(void)
+{
+    static uint64_t last_ns;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+    if (now - last_ns < 1000000000ull)
+        return;
+    last_ns = now;
+    malloc_trim(0);
+}
+
 static void dtlsrv_release(struct dtlsrv_conn *c)
 {
     SSL_free(c->ssl); /* frees both BIOs */
     if (c->timer)
         uv_close((uv_handle_t *)c->timer, dtlsrv_timer_close_cb);
     free(c);
+    dtlsrv_trim_heap();
 }
 
 void dtlsrv_conn_free(struct dtlsrv_conn *c)
