@@ -16,6 +16,7 @@
 #include <cmocka.h>
 #include <re.h>
 
+#include "tools/loadgen/lg.h"
 #include "tools/loadgen/lg_http.c"
 #include "tools/loadgen/lg_proc.c"
 #include "tools/loadgen/lg_rtp.c"
@@ -454,9 +455,35 @@ static void test_proc_tree(void **st)
     assert_true(lg_proc_self_cpu_s() >= 0);
 }
 
+/* The slow timer's slots: however irregular the calls, every viewer is due exactly once per
+ * period of elapsed slots, and a call after a long stall serves everyone at once. */
+static void test_slot_due(void **st)
+{
+    (void)st;
+    static const uint64_t gaps[] = {1, 1, 3, 7, 1, 2, 9, 4, 1, 1, 5, 6}; /* sum 41 */
+    for (unsigned period = 10; period <= 50; period += 40) {
+        unsigned hits[100] = {0};
+        uint64_t from = 0;
+        for (unsigned r = 0; r < 10; r++) /* 410 slots */
+            for (size_t g = 0; g < sizeof(gaps) / sizeof(gaps[0]); g++) {
+                for (unsigned i = 0; i < 100; i++)
+                    hits[i] += (unsigned)lg_slot_due(i, from, from + gaps[g], period);
+                from += gaps[g];
+            }
+        for (unsigned i = 0; i < 100; i++) {
+            unsigned want = 410 / period + (i % period < 410 % period);
+            assert_int_equal(hits[i], want);
+        }
+    }
+    for (unsigned i = 0; i < 100; i++)
+        assert_true(lg_slot_due(i, 12, 62, 50)); /* 5 s without a call: everyone */
+    assert_true(lg_slot_due(3, 3, 4, 50) && !lg_slot_due(4, 3, 4, 50));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_slot_due),
         cmocka_unit_test(test_http_complete_and_partial),
         cmocka_unit_test(test_http_rejects),
         cmocka_unit_test(test_http_location_path),

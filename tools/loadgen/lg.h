@@ -148,9 +148,9 @@ struct lg {
 
     enum lg_phase phase;
     uint64_t t0_ms, setup_done_ms;
-    unsigned tick_no;
-    uv_timer_t tick; /* 20 ms: set-up retransmissions and deadlines */
-    uv_timer_t slow; /* 100 ms: NACK retries, RRs and consent spread over viewers */
+    uint64_t slow_slot; /* 100 ms slots of the run handled by the slow timer so far */
+    uv_timer_t tick;    /* 20 ms: set-up retransmissions and deadlines */
+    uv_timer_t slow;    /* 100 ms: NACK retries, RRs and consent spread over viewers */
     uv_timer_t phase_timer;
     uv_timer_t max_run;
     uv_signal_t sigint, sigterm;
@@ -179,6 +179,16 @@ void lg_viewer_close(struct lg_viewer *v);
 int lg_viewer_answer(struct lg *lg, struct lg_viewer *v, const uint8_t *sdp, size_t len);
 void lg_viewer_setup_tick(struct lg *lg, struct lg_viewer *v, uint64_t now_ms);
 void lg_viewer_slow_tick(struct lg *lg, struct lg_viewer *v, uint64_t now_ms, int rr, int consent);
+
+/* True if viewer i's turn in a round of period 100 ms slots falls in slots [from, to): the
+ * slow timer serves every slot that elapsed since its last run, so that a loop delayed by
+ * a flood of media still sends each viewer's RRs and consent checks on time. */
+static inline int lg_slot_due(unsigned i, uint64_t from, uint64_t to, unsigned period)
+{
+    if (to - from >= period)
+        return 1;
+    return (i % period + period - from % period) % period < to - from;
+}
 
 /* lg_whep.c */
 int lg_whep_post(struct lg *lg, struct lg_setup *s, struct lg_viewer *v);

@@ -207,10 +207,17 @@ static void on_slow(uv_timer_t *t)
 {
     struct lg *lg = t->data;
     uint64_t now = uv_now(lg->loop);
-    unsigned k = lg->tick_no++;
-    /* RRs every 1 s and consent checks every 5 s, each viewer in its own 100 ms slot. */
+    /* RRs every 1 s and consent checks every 5 s, each viewer in its own 100 ms slot. The
+     * slots come from the clock, not from counting calls: with a thousand sockets of media
+     * a loop iteration can take longer than 100 ms, and counting calls stretched the
+     * consent interval past the server's 30 s (sessions ended, viewers "stalled"). */
+    uint64_t from = lg->slow_slot, to = (now - lg->t0_ms) / 100 + 1;
+    if (to < from)
+        to = from;
+    lg->slow_slot = to;
     for (unsigned i = 0; i < lg->opt.n; i++)
-        lg_viewer_slow_tick(lg, &lg->v[i], now, i % 10 == k % 10, i % 50 == k % 50);
+        lg_viewer_slow_tick(lg, &lg->v[i], now, lg_slot_due(i, from, to, 10),
+                            lg_slot_due(i, from, to, 50));
     if (lg->phase == LG_P_WAIT_MEDIA) {
         unsigned waiting = 0;
         for (unsigned i = 0; i < lg->opt.n; i++)
