@@ -25,6 +25,7 @@
 #define WORKER_FWD_MSG_MAX    64
 #define WORKER_RX_BATCH       32
 #define WORKER_RX_ROUNDS      4
+#define WORKER_RCVBUF         (4 << 20)
 #define WORKER_RX_MAX         2048 /* larger datagrams (none we expect) are dropped */
 
 /* Bits of worker.open_handles: which handles worker_shutdown must close. */
@@ -519,6 +520,13 @@ static int worker_udp_open(struct worker *w)
     }
     if (err < 0)
         return err;
+    /* Every viewer's RRs and consent checks arrive here while the loop may be busy sending a
+     * keyframe to all of them: the default 208 KiB held ~200 datagrams, and at 1,500 viewers
+     * whole rounds of consent checks were dropped until sessions expired. Best effort, as
+     * for the send buffer (SO_RCVBUFFORCE exceeds rmem_max when privileged). */
+    int rcvbuf = WORKER_RCVBUF;
+    if (setsockopt(w->udp_fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
+        (void)setsockopt(w->udp_fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
     return worker_poll_readable(w, &w->udp_poll, w->udp_fd, WORKER_OPEN_UDP, worker_udp_readable);
 }
 
