@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -20,6 +19,7 @@
 #include <openssl/x509.h>
 
 #include "common/text.h"
+#include "shm/ctl.h"
 
 #define DTLSRV_MTU               1200
 #define DTLSRV_HANDSHAKE_TIMEOUT 20000 /* ms: give up on a peer that never completes */
@@ -209,9 +209,7 @@ static void dtlsrv_timer_close_cb(uv_handle_t *h)
 static void dtlsrv_trim_heap(void)
 {
     static uint64_t last_ns;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    uint64_t now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+    uint64_t now = ctl_now_ns();
     if (now - last_ns < 1000000000ull)
         return;
     last_ns = now;
