@@ -1,16 +1,18 @@
-/* rtcp.c: RTCP parsing through libre's rtcp_decode (one packet at a time, each in its own
- * view of the buffer) and hand-built sender reports, so that nothing here allocates except
- * libre's decoder on the (rare, per-viewer-per-second) receive side. */
+/* rtcp.c: the viewer's compound RTCP read in place (report blocks, generic NACK, PLI, FIR;
+ * every other packet stepped over by its own length) and our sender reports written in place:
+ * nothing here allocates, so neither side costs the worker a heap call per datagram. */
 #include "egress/rtcp.h"
 
 #include <errno.h>
-#include <stdbool.h>
 #include <string.h>
 #include <time.h>
 
-#include <re.h>
-
 #define ERTCP_NTP_EPOCH_OFFSET 2208988800u /* 1900-01-01 to 1970-01-01, seconds */
+#define ERTCP_SR               200         /* RFC 3550 12.1 */
+#define ERTCP_RR               201
+#define ERTCP_SDES             202
+#define ERTCP_RTPFB            205 /* RFC 4585 6.1 */
+#define ERTCP_PSFB             206
 #define ERTCP_SDES_CNAME       1
 #define ERTCP_PSFB_PLI         1 /* RFC 4585 6.3 */
 #define ERTCP_PSFB_FIR         4 /* RFC 5104 4.3.1 */
@@ -34,62 +36,56 @@ uint32_t ertcp_rtt_us(const struct ertcp_rr *rr, uint32_t now_mid)
     return (uint32_t)(((uint64_t)rtt * 1000000u) >> 16);
 }
 
-static void ertcp_dispatch(const struct rtcp_msg *m, const struct ertcp_handler *h, void *arg)
+static uint32_t ertcp_get32(const uint8_t *p)
 {
-    const struct rtcp_rr *rrv = NULL;
-    uint32_t n = 0;
-    switch (m->hdr.pt) {
-    case RTCP_SR:
-        rrv = m->r.sr.rrv;
-        n = m->hdr.count;
-        break;
-    case RTCP_RR:
-        rrv = m->r.rr.rrv;
-        n = m->hdr.count;
-        break;
-    case RTCP_RTPFB:
-        if (m->hdr.count == ERTCP_RTPFB_NACK && h->nack)
-            for (uint32_t i = 0; i < m->r.fb.n; i++)
-                h->nack(arg, m->r.fb.ssrc_media, m->r.fb.fci.gnackv[i].pid,
-                        m->r.fb.fci.gnackv[i].blp);
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* RFC 3550 6.4.1/6.4.2: report blocks of 24 bytes follow the sender info (SR, from byte 28) or
+ * the reporter's SSRC (RR, from byte 8). A count that does not fit the packet's own length
+ * makes the whole packet unusable: nothing of it is reported. */
+static void ertcp_reports(const uint8_t *q, size_t plen, size_t first,
+                          const struct ertcp_handler *h, void *arg)
+{
+    unsigned rc = q[0] & 0x1f;
+    if (!h->rr || plen < first || (plen - first) / 24 < rc)
         return;
-    case RTCP_PSFB:
-        if (m->hdr.count == ERTCP_PSFB_PLI && h->pli)
-            h->pli(arg, m->r.fb.ssrc_media);
-        return;
-    default:
-        return;
-    }
-    for (uint32_t i = 0; rrv && h->rr && i < n; i++) {
+    for (const uint8_t *b = q + first; rc--; b += 24) {
+        uint32_t lost = ertcp_get32(b + 4) & 0xffffff;
         struct ertcp_rr rr = {
-            .ssrc = rrv[i].ssrc,
-            .fraction = (uint8_t)rrv[i].fraction,
-            .lost = rrv[i].lost,
-            .last_seq = rrv[i].last_seq,
-            .jitter = rrv[i].jitter,
-            .lsr = rrv[i].lsr,
-            .dlsr = rrv[i].dlsr,
+            .ssrc = ertcp_get32(b),
+            .fraction = b[4],
+            /* Cumulative lost is 24-bit two's complement (duplicates make it negative). */
+            .lost = (lost & 0x800000) ? (int32_t)lost - 0x1000000 : (int32_t)lost,
+            .last_seq = ertcp_get32(b + 8),
+            .jitter = ertcp_get32(b + 12),
+            .lsr = ertcp_get32(b + 16),
+            .dlsr = ertcp_get32(b + 20),
         };
         h->rr(arg, &rr);
     }
 }
 
-/* RFC 5104 4.3.1.1: FIR's FCI entries are SSRC + seq nr + reserved; libre decodes none of
- * it, so read the first entry's SSRC here. */
-static void ertcp_fir(const uint8_t *p, size_t len, const struct ertcp_handler *h, void *arg)
-{
-    if (!h->fir || len < 20)
-        return;
-    h->fir(arg, (uint32_t)p[12] << 24 | (uint32_t)p[13] << 16 | (uint32_t)p[14] << 8 | p[15]);
-}
-
-/* The packet types we act on; the rest (SDES, BYE, APP, transport-cc, REMB, ...) are
- * stepped over without decoding, which also spares libre's allocations and its warnings. */
-static bool ertcp_wanted(const uint8_t *q)
+/* RFC 4585 6.1: feedback packets carry the sender's and the media source's SSRC (12 bytes in
+ * all) before their FCI; fmt (the count field) says which feedback it is. */
+static void ertcp_feedback(const uint8_t *q, size_t plen, const struct ertcp_handler *h, void *arg)
 {
     unsigned fmt = q[0] & 0x1f;
-    return q[1] == RTCP_SR || q[1] == RTCP_RR || (q[1] == RTCP_RTPFB && fmt == ERTCP_RTPFB_NACK) ||
-           (q[1] == RTCP_PSFB && fmt == ERTCP_PSFB_PLI);
+    if (plen < 12)
+        return;
+    uint32_t media = ertcp_get32(q + 8);
+    if (q[1] == ERTCP_RTPFB && fmt == ERTCP_RTPFB_NACK && h->nack) {
+        /* RFC 4585 6.2.1: every 4-byte FCI entry is one PID and its BLP. */
+        for (size_t o = 12; plen - o >= 4; o += 4)
+            h->nack(arg, media, (uint16_t)(q[o] << 8 | q[o + 1]),
+                    (uint16_t)(q[o + 2] << 8 | q[o + 3]));
+    } else if (q[1] == ERTCP_PSFB && fmt == ERTCP_PSFB_PLI && h->pli) {
+        h->pli(arg, media); /* RFC 4585 6.3.1: no FCI */
+    } else if (q[1] == ERTCP_PSFB && fmt == ERTCP_PSFB_FIR && h->fir && plen >= 20) {
+        /* RFC 5104 4.3.1.1: the media source field is unused; each 8-byte FCI entry names
+         * the SSRC asked for a decoder refresh, and we send one video track. */
+        h->fir(arg, ertcp_get32(q + 12));
+    }
 }
 
 int ertcp_parse(const uint8_t *p, size_t len, const struct ertcp_handler *h, void *arg)
@@ -103,18 +99,20 @@ int ertcp_parse(const uint8_t *p, size_t len, const struct ertcp_handler *h, voi
             break;
         pos += plen;
         count++;
-        if (q[1] == RTCP_PSFB && (q[0] & 0x1f) == ERTCP_PSFB_FIR) {
-            ertcp_fir(q, plen, h, arg);
-            continue;
+        switch (q[1]) {
+        case ERTCP_SR:
+            ertcp_reports(q, plen, 28, h, arg);
+            break;
+        case ERTCP_RR:
+            ertcp_reports(q, plen, 8, h, arg);
+            break;
+        case ERTCP_RTPFB:
+        case ERTCP_PSFB:
+            ertcp_feedback(q, plen, h, arg);
+            break;
+        default: /* SDES, BYE, APP, XR, ...: nothing we act on */
+            break;
         }
-        if (!ertcp_wanted(q))
-            continue;
-        /* libre reads through this view only; it never writes to or keeps the buffer. */
-        struct mbuf mb = {.buf = (uint8_t *)q, .size = plen, .pos = 0, .end = plen};
-        struct rtcp_msg *m = NULL;
-        if (rtcp_decode(&m, &mb) == 0)
-            ertcp_dispatch(m, h, arg);
-        mem_deref(m);
     }
     return count ? count : -EBADMSG;
 }
@@ -151,7 +149,7 @@ int ertcp_build_sr(uint8_t *out, size_t cap, const struct ertcp_sr *srs, unsigne
         return -ENOSPC;
     uint8_t *o = out;
     for (unsigned i = 0; i < n; i++) {
-        o = ertcp_put_hdr(o, 0, RTCP_SR, 28);
+        o = ertcp_put_hdr(o, 0, ERTCP_SR, 28);
         o = ertcp_put32(o, srs[i].ssrc);
         o = ertcp_put32(o, ntp_sec);
         o = ertcp_put32(o, ntp_frac);
@@ -159,7 +157,7 @@ int ertcp_build_sr(uint8_t *out, size_t cap, const struct ertcp_sr *srs, unsigne
         o = ertcp_put32(o, srs[i].psent);
         o = ertcp_put32(o, srs[i].osent);
     }
-    o = ertcp_put_hdr(o, n, RTCP_SDES, 4 + chunk * n);
+    o = ertcp_put_hdr(o, n, ERTCP_SDES, 4 + chunk * n);
     for (unsigned i = 0; i < n; i++) {
         uint8_t *c = o;
         o = ertcp_put32(o, srs[i].ssrc);

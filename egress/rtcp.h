@@ -1,6 +1,6 @@
-/* rtcp.h: RTCP for the egress: parsing a viewer's compound packets (RR, generic NACK, PLI,
- * FIR; RFC 3550, RFC 4585, RFC 5104) with libre's rtcp_decode, and building our sender
- * reports with SDES CNAME (RFC 3550 6.4.1, 6.5.1) without allocating. */
+/* rtcp.h: RTCP for the egress: parsing a viewer's compound packets in place (SR/RR report
+ * blocks, generic NACK, PLI, FIR; RFC 3550, RFC 4585, RFC 5104) and building our sender
+ * reports with SDES CNAME (RFC 3550 6.4.1, 6.5.1); neither allocates. */
 #ifndef RINGCAST_EGRESS_RTCP_H
 #define RINGCAST_EGRESS_RTCP_H
 
@@ -28,12 +28,14 @@ struct ertcp_handler {
     void (*fir)(void *arg, uint32_t media_ssrc);
 };
 
-/* Walks the compound packet p[0..len) packet by packet (each positioned by its own length
- * field, never by the decoder's position: libre does not skip FIR or transport-cc bodies).
- * Calls h for what it recognises; other packet types, and recognised ones libre refuses, are
- * stepped over. Returns the number of packets walked, or -EBADMSG when the first header is
- * malformed (bad version, or a length beyond len); a later malformed header ends the walk
- * after what came before has been reported. */
+/* Walks the compound packet p[0..len) packet by packet, each positioned by its own length
+ * field, and calls h for what it recognises: report blocks of SR and RR (RFC 3550 6.4), every
+ * FCI entry of a generic NACK (RFC 4585 6.2.1), PLI (6.3.1) and FIR (RFC 5104 4.3.1, the first
+ * entry). Other packet types, and recognised ones too short for what they claim (a report
+ * count beyond the length, feedback under 12 bytes, FIR without an entry), are stepped over.
+ * Returns the number of packets walked, or -EBADMSG when the first header is malformed (bad
+ * version, or a length beyond len); a later malformed header ends the walk after what came
+ * before has been reported. Reads only p[0..len), keeps nothing, never allocates. */
 int ertcp_parse(const uint8_t *p, size_t len, const struct ertcp_handler *h, void *arg);
 
 /* One sender report's contents. */

@@ -6,11 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <re.h>
-#define DEBUG_MODULE "fuzz_rtcp"
-#define DEBUG_LEVEL  0
-#include <re_dbg.h>
-
 #include "egress/rtcp.h"
 
 static unsigned events;
@@ -40,11 +35,6 @@ static void on_ssrc(void *a, uint32_t ssrc)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const struct ertcp_handler h = {on_rr, on_nack, on_ssrc, on_ssrc};
-    static bool quiet;
-    if (!quiet) {
-        dbg_init(DBG_WARNING, DBG_NONE); /* libre's decoder warnings are noise here */
-        quiet = true;
-    }
     /* A private copy sized exactly: ASan then flags any read past the end. */
     uint8_t *p = malloc(size ? size : 1);
     if (!p)
