@@ -16,10 +16,11 @@
 #include "tools/loadgen/lg_stun.h"
 
 #define LG_MAX_CONC      64
-#define LG_BATCH         32   /* datagrams per recvmmsg */
-#define LG_PKT_MAX       2048 /* receive buffer per datagram */
-#define LG_HDR_PEEK      256  /* bytes read when only the RTP header is wanted */
-#define LG_NACK_MAX      32   /* outstanding NACKed sequence numbers per viewer */
+#define LG_BATCH         32    /* datagrams per recvmmsg */
+#define LG_READY_MAX     128   /* ready sockets served per loop iteration */
+#define LG_PKT_MAX       65536 /* receive buffer per datagram: a coalesced one (--gro) too */
+#define LG_HDR_PEEK      256   /* bytes read when only the RTP header is wanted */
+#define LG_NACK_MAX      32    /* outstanding NACKed sequence numbers per viewer */
 #define LG_NACK_TRIES    3
 #define LG_NACK_RETRY_MS 100
 
@@ -39,6 +40,7 @@ struct lg_opts {
     int no_delete;
     double saturated_pct;
     double max_loss_pct;
+    int gro;
 };
 
 enum lg_vstate { LG_V_IDLE = 0, LG_V_HTTP, LG_V_ICE, LG_V_DTLS, LG_V_MEDIA, LG_V_FAILED };
@@ -63,9 +65,7 @@ struct lg_nack_ent {
 struct lg_viewer {
     unsigned idx;
     enum lg_vstate state;
-    int fd;
-    uv_poll_t poll;
-    int poll_open;
+    int fd; /* in lg->media_ep once the answer is in */
     struct sockaddr_in laddr, raddr;
     char ufrag[9], pwd[25];
     char rufrag[LG_ICE_STR_MAX], rpwd[LG_ICE_STR_MAX];
@@ -164,16 +164,25 @@ struct lg {
     int reported;
     const char *why_stop;
 
+    /* The viewers' sockets, in an epoll set of our own that the loop polls as one handle:
+     * each loop iteration then serves at most LG_READY_MAX of them and runs the timers, where
+     * one uv_poll per socket let libuv serve up to 48 x 1,024 of them per iteration, and a
+     * saturated client froze its RRs, consent checks and set-up timers for seconds. */
+    int media_ep;
+    uv_poll_t media_poll;
+
     /* one receive batch shared by all sockets (single-threaded loop) */
     struct mmsghdr msgs[LG_BATCH];
     struct iovec iov[LG_BATCH];
     uint8_t bufs[LG_BATCH][LG_PKT_MAX];
+    uint8_t ctrl[LG_BATCH][CMSG_SPACE(sizeof(int))]; /* UDP_GRO: the segment size */
 };
 
 uint64_t lg_rand(struct lg *lg);
 void lg_rand_str(struct lg *lg, char *out, size_t n);
 
 /* lg_viewer.c */
+int lg_viewers_start(struct lg *lg);
 int lg_viewer_open(struct lg *lg, struct lg_viewer *v);
 void lg_viewer_close(struct lg_viewer *v);
 int lg_viewer_answer(struct lg *lg, struct lg_viewer *v, const uint8_t *sdp, size_t len);

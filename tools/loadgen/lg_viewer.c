@@ -4,6 +4,8 @@
 #include "tools/loadgen/lg.h"
 
 #include <arpa/inet.h>
+#include <netinet/udp.h>
+#include <sys/epoll.h>
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
@@ -28,8 +30,6 @@ static int viewer_send(void *arg, const uint8_t *p, size_t len)
     return n < 0 ? -errno : 0;
 }
 
-static void on_poll(uv_poll_t *h, int status, int events);
-
 int lg_viewer_open(struct lg *lg, struct lg_viewer *v)
 {
     v->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -44,27 +44,18 @@ int lg_viewer_open(struct lg *lg, struct lg_viewer *v)
     if (lg->opt.rcvbuf > 0 &&
         setsockopt(v->fd, SOL_SOCKET, SO_RCVBUFFORCE, &lg->opt.rcvbuf, sizeof(int)) != 0)
         (void)setsockopt(v->fd, SOL_SOCKET, SO_RCVBUF, &lg->opt.rcvbuf, sizeof(int));
+    int one = 1;
+    if (lg->opt.gro && setsockopt(v->fd, SOL_UDP, UDP_GRO, &one, sizeof(one)) != 0)
+        return -errno;
     socklen_t sl = sizeof(v->laddr);
     if (bind(v->fd, (struct sockaddr *)&v->laddr, sizeof(v->laddr)) != 0 ||
         getsockname(v->fd, (struct sockaddr *)&v->laddr, &sl) != 0)
         return -errno;
-    int err = uv_poll_init(lg->loop, &v->poll, v->fd);
-    if (err)
-        return err;
-    v->poll.data = v;
-    v->poll_open = 1;
     lg_rand_str(lg, v->ufrag, sizeof(v->ufrag));
     lg_rand_str(lg, v->pwd, sizeof(v->pwd));
     v->ssrc = (uint32_t)lg_rand(lg);
     v->first_frame_ms = -1;
     return 0;
-}
-
-static void on_poll_closed(uv_handle_t *h)
-{
-    struct lg_viewer *v = h->data;
-    close(v->fd);
-    v->fd = -1;
 }
 
 void lg_viewer_close(struct lg_viewer *v)
@@ -73,11 +64,8 @@ void lg_viewer_close(struct lg_viewer *v)
         srtp_dealloc(v->srtp);
         v->srtp = NULL;
     }
-    if (v->poll_open) {
-        v->poll_open = 0;
-        uv_close((uv_handle_t *)&v->poll, on_poll_closed); /* closes the fd afterwards */
-    } else if (v->fd >= 0) {
-        close(v->fd);
+    if (v->fd >= 0) {
+        close(v->fd); /* leaves the epoll set with it */
         v->fd = -1;
     }
 }
@@ -114,9 +102,9 @@ int lg_viewer_answer(struct lg *lg, struct lg_viewer *v, const uint8_t *sdp, siz
     /* Connected: the kernel filters other sources and send() needs no address. */
     if (connect(v->fd, (struct sockaddr *)&v->raddr, sizeof(v->raddr)) != 0)
         return -errno;
-    err = uv_poll_start(&v->poll, UV_READABLE, on_poll);
-    if (err)
-        return err;
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = v};
+    if (epoll_ctl(lg->media_ep, EPOLL_CTL_ADD, v->fd, &ev) != 0)
+        return -errno;
     v->t_answer_ms = uv_now(lg->loop);
     v->state = LG_V_ICE;
     struct lg_setup *s = v->setup;
@@ -263,9 +251,10 @@ static void on_rtcp(struct lg_viewer *v, uint8_t *p, size_t len, uint64_t now_ms
 }
 
 /* len bytes were captured of a datagram of wire bytes (less when only the header was read:
- * then it is counted from its header, not decrypted). */
+ * then it is counted from its header, not decrypted); sample: unprotect it (and so check it
+ * and look into its payload), else count it from its header alone. */
 static void on_rtp(struct lg *lg, struct lg_viewer *v, uint8_t *p, size_t len, size_t wire,
-                   uint64_t now_ns)
+                   int sample, uint64_t now_ns)
 {
     struct lg_rtp_hdr h;
     if (v->state != LG_V_MEDIA || lg_rtp_parse(p, len, &h) != 0 ||
@@ -285,7 +274,7 @@ static void on_rtp(struct lg *lg, struct lg_viewer *v, uint8_t *p, size_t len, s
         return;
     }
     size_t plain = wire - (size_t)v->tag_len;
-    int decrypt = cls != LG_SEQ_DUP && len == wire;
+    int decrypt = cls != LG_SEQ_DUP && sample && len == wire;
     if (decrypt) {
         int n = (int)len;
         if (srtp_unprotect(v->srtp, p, &n) != srtp_err_status_ok) {
@@ -328,7 +317,7 @@ static void on_rtp(struct lg *lg, struct lg_viewer *v, uint8_t *p, size_t len, s
 }
 
 static void viewer_datagram(struct lg *lg, struct lg_viewer *v, uint8_t *p, size_t len, size_t wire,
-                            uint64_t now_ns)
+                            int sample, uint64_t now_ns)
 {
     /* RFC 7983 demultiplexing by the first byte. */
     uint8_t b = p[0];
@@ -342,41 +331,90 @@ static void viewer_datagram(struct lg *lg, struct lg_viewer *v, uint8_t *p, size
         if (lg_is_rtcp(p, len))
             on_rtcp(v, p, len, now_ns / 1000000);
         else
-            on_rtp(lg, v, p, len, wire, now_ns);
+            on_rtp(lg, v, p, len, wire, sample, now_ns);
     }
 }
 
-static void on_poll(uv_poll_t *h, int status, int events)
+/* The segment size of a datagram the kernel coalesced (UDP_GRO), or 0. */
+static size_t gro_segment(const struct msghdr *m)
 {
-    struct lg_viewer *v = h->data;
-    struct lg *lg = h->loop->data;
-    if (status < 0 || !(events & UV_READABLE))
-        return;
-    uint64_t now_ns = uv_hrtime();
-    /* --decrypt-every K: once the first keyframe is in, only one wakeup in K reads whole
-     * datagrams and unprotects them; the others read just the headers (MSG_TRUNC reports
-     * the real length), which saves the copy as well as the decryption. */
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR((struct msghdr *)m, c))
+        if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO &&
+            c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+            int seg;
+            memcpy(&seg, CMSG_DATA(c), sizeof(seg));
+            return seg > 0 ? (size_t)seg : 0;
+        }
+    return 0;
+}
+
+static void viewer_readable(struct lg *lg, struct lg_viewer *v, uint64_t now_ns)
+{
+    /* --decrypt-every K: once the first keyframe is in, only one wakeup in K unprotects what
+     * it reads; the others count packets from their headers. Without --gro those read just
+     * the headers (MSG_TRUNC reports the real length), which saves the copy as well; with it,
+     * every segment of a coalesced datagram must be read to see its header. */
     unsigned k = lg->opt.decrypt_every;
-    int hdr_only = k > 1 && v->kf.done && ++v->k_ctr % k != 0;
+    int sample = !(k > 1 && v->kf.done && ++v->k_ctr % k != 0);
+    int hdr_only = !sample && !lg->opt.gro;
     size_t cap = hdr_only ? LG_HDR_PEEK : LG_PKT_MAX;
     /* Bounded: at most 4 batches per wakeup so one busy socket cannot starve the rest. */
     for (int round = 0; round < 4; round++) {
-        for (int i = 0; i < LG_BATCH; i++)
+        for (int i = 0; i < LG_BATCH; i++) {
             lg->msgs[i].msg_hdr.msg_iov[0].iov_len = cap;
+            lg->msgs[i].msg_hdr.msg_controllen = lg->opt.gro ? sizeof(lg->ctrl[i]) : 0;
+        }
         int n =
             recvmmsg(v->fd, lg->msgs, LG_BATCH, MSG_DONTWAIT | (hdr_only ? MSG_TRUNC : 0), NULL);
         if (n <= 0)
             break;
         for (int i = 0; i < n && v->state != LG_V_FAILED; i++) {
             size_t wire = lg->msgs[i].msg_len;
-            if (wire > 0)
-                viewer_datagram(lg, v, lg->bufs[i], wire < cap ? wire : cap, wire, now_ns);
+            size_t seg = lg->opt.gro ? gro_segment(&lg->msgs[i].msg_hdr) : 0;
+            if (!seg || seg > wire)
+                seg = wire;
+            for (size_t off = 0; off < wire && wire <= cap; off += seg) {
+                size_t l = wire - off < seg ? wire - off : seg;
+                viewer_datagram(lg, v, lg->bufs[i] + off, l, l, sample, now_ns);
+            }
+            if (wire > cap)
+                viewer_datagram(lg, v, lg->bufs[i], cap, wire, 0, now_ns);
         }
         if (n < LG_BATCH || v->state == LG_V_FAILED)
             break;
     }
     if (v->nack_unsent && v->state == LG_V_MEDIA)
         nack_send(v, now_ns / 1000000, 1);
+}
+
+/* Serves the sockets that are ready, at most LG_READY_MAX per loop iteration; the set stays
+ * readable (level-triggered) while more are, so the loop comes back after its timers. */
+static void on_media(uv_poll_t *h, int status, int events)
+{
+    struct lg *lg = h->data;
+    if (status < 0 || !(events & UV_READABLE))
+        return;
+    struct epoll_event ev[LG_READY_MAX];
+    int n = epoll_wait(lg->media_ep, ev, LG_READY_MAX, 0);
+    uint64_t now_ns = uv_hrtime();
+    for (int i = 0; i < n; i++) {
+        struct lg_viewer *v = ev[i].data.ptr;
+        if (v->fd >= 0 && v->state != LG_V_FAILED) /* not closed by an earlier one */
+            viewer_readable(lg, v, now_ns);
+    }
+}
+
+int lg_viewers_start(struct lg *lg)
+{
+    lg->media_ep = epoll_create1(EPOLL_CLOEXEC);
+    if (lg->media_ep < 0)
+        return -errno;
+    int err = uv_poll_init(lg->loop, &lg->media_poll, lg->media_ep);
+    if (!err) {
+        lg->media_poll.data = lg;
+        err = uv_poll_start(&lg->media_poll, UV_READABLE, on_media);
+    }
+    return err;
 }
 
 static void send_rr(struct lg_viewer *v, uint64_t now_ms)

@@ -36,6 +36,10 @@ static void usage(FILE *f)
             "                           SRTP-unprotect them on 1 wakeup in K, headers\n"
             "                           only otherwise (1 = every packet)\n"
             "      --rcvbuf BYTES       socket receive buffer (4194304)\n"
+            "      --gro                UDP_GRO on the viewers' sockets: a server's GSO batch\n"
+            "                           arrives as one datagram, split here (on loopback the\n"
+            "                           server then no longer pays for segmenting it, as with\n"
+            "                           a real network); every packet is read whole\n"
             "      --server-pid PID     report CPU/PSS of PID and its descendants\n"
             "      --label TEXT         copied into the JSON line\n"
             "      --token TOKEN        Authorization: Bearer TOKEN\n"
@@ -335,16 +339,14 @@ static void on_signal(uv_signal_t *h, int sig)
 
 static int parse_opts(struct lg_opts *o, int argc, char **argv)
 {
-    static const struct option lo[] = {{"url", 1, 0, 'u'},           {"viewers", 1, 0, 'n'},
-                                       {"conc", 1, 0, 'C'},          {"local-ip", 1, 0, 'L'},
-                                       {"srtp", 1, 0, 'S'},          {"warmup", 1, 0, 'w'},
-                                       {"duration", 1, 0, 'd'},      {"setup-timeout", 1, 0, 'T'},
-                                       {"max-run", 1, 0, 'M'},       {"drop", 1, 0, 'D'},
-                                       {"decrypt-every", 1, 0, 'K'}, {"rcvbuf", 1, 0, 'R'},
-                                       {"server-pid", 1, 0, 'P'},    {"label", 1, 0, 'l'},
-                                       {"token", 1, 0, 't'},         {"no-delete", 0, 0, 'N'},
-                                       {"max-loss", 1, 0, 'X'},      {"verbose", 0, 0, 'v'},
-                                       {"help", 0, 0, 'h'},          {0, 0, 0, 0}};
+    static const struct option lo[] = {
+        {"url", 1, 0, 'u'},        {"viewers", 1, 0, 'n'},       {"conc", 1, 0, 'C'},
+        {"local-ip", 1, 0, 'L'},   {"srtp", 1, 0, 'S'},          {"warmup", 1, 0, 'w'},
+        {"duration", 1, 0, 'd'},   {"setup-timeout", 1, 0, 'T'}, {"max-run", 1, 0, 'M'},
+        {"drop", 1, 0, 'D'},       {"decrypt-every", 1, 0, 'K'}, {"rcvbuf", 1, 0, 'R'},
+        {"server-pid", 1, 0, 'P'}, {"label", 1, 0, 'l'},         {"token", 1, 0, 't'},
+        {"no-delete", 0, 0, 'N'},  {"max-loss", 1, 0, 'X'},      {"verbose", 0, 0, 'v'},
+        {"gro", 0, 0, 'G'},        {"help", 0, 0, 'h'},          {0, 0, 0, 0}};
     *o = (struct lg_opts){.n = 1,
                           .conc = 16,
                           .local_ip = "127.0.0.1",
@@ -417,6 +419,9 @@ static int parse_opts(struct lg_opts *o, int argc, char **argv)
         case 'X':
             o->max_loss_pct = atof(optarg);
             break;
+        case 'G':
+            o->gro = 1;
+            break;
         case 'v':
             log_set_level(LOG_DEBUG);
             break;
@@ -453,6 +458,7 @@ static void init_batch(struct lg *lg)
         memset(&lg->msgs[i], 0, sizeof(lg->msgs[i]));
         lg->msgs[i].msg_hdr.msg_iov = &lg->iov[i];
         lg->msgs[i].msg_hdr.msg_iovlen = 1;
+        lg->msgs[i].msg_hdr.msg_control = lg->ctrl[i];
     }
 }
 
@@ -500,6 +506,11 @@ int main(int argc, char **argv)
 
     lg.loop = uv_default_loop();
     lg.loop->data = &lg;
+    int err = lg_viewers_start(&lg);
+    if (err) {
+        log_error("cannot poll the viewers' sockets: %s", uv_strerror(err)); /* -errno too */
+        return 1;
+    }
     uv_timer_init(lg.loop, &lg.tick);
     uv_timer_init(lg.loop, &lg.slow);
     uv_timer_init(lg.loop, &lg.phase_timer);
@@ -528,6 +539,7 @@ int main(int argc, char **argv)
     uv_walk(lg.loop, close_walk, NULL);
     uv_run(lg.loop, UV_RUN_DEFAULT);
     (void)uv_loop_close(lg.loop);
+    close(lg.media_ep);
     lg_dtls_ctx_free(&lg.dtls);
     srtp_shutdown();
     free(lg.v);
