@@ -4,6 +4,8 @@
  * one JSON line: the sending thread's CPU time (user + system, which includes the kernel's
  * loopback delivery) per packet sent. Usage:
  *   mediabench [-n VIEWERS] [-f FRAMES] [-r RECEIVERS] [-p gcm|cm] [-g 0|1 (UDP GSO)]
+ *              [-G (UDP_GRO on the receivers: a GSO batch is delivered whole, as across a
+ *              real network, instead of being segmented on the sender's CPU)]
  * mediabench -c: the cost of protecting one 1200-byte RTP packet, egress/srtp.c (OpenSSL)
  * against libsrtp2 (as Debian builds it), both profiles. */
 #include <errno.h>
@@ -17,6 +19,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -33,12 +36,28 @@ static _Atomic uint64_t mb_received;
 static _Atomic bool mb_stop;
 static int mb_rx[MB_MAX_RX];
 static unsigned mb_nrx = 16;
+static bool mb_gro;
 
 static uint64_t mb_thread_cpu_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Datagrams in one received message: several when UDP_GRO coalesced them. */
+static uint64_t mb_datagrams(struct mmsghdr *m)
+{
+    struct msghdr *h = &m->msg_hdr;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
+        int seg;
+        if (c->cmsg_level != SOL_UDP || c->cmsg_type != UDP_GRO)
+            continue;
+        memcpy(&seg, CMSG_DATA(c), sizeof(seg));
+        if (seg > 0)
+            return (m->msg_len + (unsigned)seg - 1) / (unsigned)seg;
+    }
+    return 1;
 }
 
 static void *mb_drain(void *arg)
@@ -50,7 +69,8 @@ static void *mb_drain(void *arg)
         struct epoll_event e = {.events = EPOLLIN, .data.u32 = i};
         epoll_ctl(ep, EPOLL_CTL_ADD, mb_rx[i], &e);
     }
-    static uint8_t bufs[64][1600];
+    static uint8_t bufs[64][65536];
+    static uint8_t ctrl[64][CMSG_SPACE(sizeof(int))];
     struct mmsghdr m[64];
     struct iovec iov[64];
     for (int i = 0; i < 64; i++) {
@@ -62,8 +82,13 @@ static void *mb_drain(void *arg)
         int n = epoll_wait(ep, ev, 16, 50);
         for (int i = 0; i < n; i++) {
             int r;
+            for (int j = 0; j < 64; j++) {
+                m[j].msg_hdr.msg_control = ctrl[j];
+                m[j].msg_hdr.msg_controllen = sizeof(ctrl[j]);
+            }
             while ((r = recvmmsg(mb_rx[ev[i].data.u32], m, 64, MSG_DONTWAIT, NULL)) > 0)
-                atomic_fetch_add(&mb_received, (uint64_t)r);
+                for (int j = 0; j < r; j++)
+                    atomic_fetch_add(&mb_received, mb_datagrams(&m[j]));
         }
     }
     close(ep);
@@ -80,6 +105,9 @@ static int mb_udp(struct sockaddr_in *a)
         return -1;
     socklen_t l = sizeof(*a);
     getsockname(fd, (struct sockaddr *)a, &l);
+    int one = 1;
+    if (mb_gro)
+        (void)setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof(one));
     int big = 16 << 20;
     if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big)) < 0)
         (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
@@ -182,7 +210,7 @@ int main(int argc, char **argv)
     unsigned viewers = 1000, frames = 300;
     uint16_t profile = MEDIA_SRTP_AEAD_AES_128_GCM;
     int c, gso = 1;
-    while ((c = getopt(argc, argv, "n:f:r:p:g:c")) != -1) {
+    while ((c = getopt(argc, argv, "n:f:r:p:g:Gc")) != -1) {
         switch (c) {
         case 'c':
             return mb_crypto();
@@ -195,6 +223,9 @@ int main(int argc, char **argv)
         case 'g':
             gso = atoi(optarg);
             break;
+        case 'G':
+            mb_gro = true;
+            break;
         case 'r':
             mb_nrx = (unsigned)atoi(optarg);
             break;
@@ -204,7 +235,7 @@ int main(int argc, char **argv)
             break;
         default:
             fprintf(stderr, "usage: mediabench [-n viewers] [-f frames] [-r receivers] "
-                            "[-p gcm|cm] [-g 0|1] | -c\n");
+                            "[-p gcm|cm] [-g 0|1] [-G] | -c\n");
             return 2;
         }
     }
@@ -300,13 +331,14 @@ int main(int argc, char **argv)
     uint64_t pk = ctl_read(&cnt->pkts_sent) - pk0, rx = atomic_load(&mb_received) - rx0;
     printf("{\"viewers\":%u,\"profile\":\"%s\",\"frames\":%u,\"pkts_sent\":%llu,"
            "\"pkts_received\":%llu,\"send_drops\":%llu,\"sendmmsg_calls\":%llu,"
-           "\"gso\":%d,\"cpu_us_per_pkt\":%.3f,\"wall_s\":%.2f,\"heap_bytes_per_viewer\":%.0f,"
+           "\"gso\":%d,\"receivers_gro\":%s,\"cpu_us_per_pkt\":%.3f,\"wall_s\":%.2f,\"heap_bytes_"
+           "per_viewer\":%.0f,"
            "\"record_bytes\":%zu}\n",
            viewers, profile == MEDIA_SRTP_AEAD_AES_128_GCM ? "gcm" : "cm", frames - 11,
            (unsigned long long)pk, (unsigned long long)rx,
            (unsigned long long)ctl_read(&cnt->send_drops), (unsigned long long)w->batches, gso,
-           pk ? (double)cpu / 1000.0 / (double)pk : 0.0, (double)wall / 1e9, per_viewer,
-           sizeof(struct media_viewer));
+           mb_gro ? "true" : "false", pk ? (double)cpu / 1000.0 / (double)pk : 0.0,
+           (double)wall / 1e9, per_viewer, sizeof(struct media_viewer));
     for (unsigned i = 0; i < viewers; i++)
         media_viewer_stop(w, &v[i]);
     media_worker_free(w);
