@@ -1,6 +1,7 @@
 /* srtp.c: SRTP for the egress on OpenSSL (RFC 3711, RFC 7714). Session keys come from the
  * RFC 3711 4.3 KDF; each viewer keeps one keyed cipher context for its RTP (the hot path: per
- * packet only an IV and one pass from the ring's bytes into the send slot) and plain session
+ * packet only an IV and one pass from the ring's bytes into the send slot), for the CM
+ * profile its RTP auth key's precomputed HMAC state (common/hmac_sha1.h), and plain session
  * keys for RTCP, which a process-wide context is keyed with per packet (about one a second
  * per viewer). Encryption calls the provider's cipher functions directly (see esrtp_impl);
  * decryption and the KDF, which are rare, go through EVP. libsrtp2 stays the independent peer
@@ -20,6 +21,7 @@
 #include <openssl/evp.h>
 #include <openssl/provider.h>
 
+#include "common/hmac_sha1.h"
 #include "egress/media.h"
 
 #define ESRTP_KEY_LEN  16
@@ -73,17 +75,19 @@ struct media_srtp {
     const struct esrtp_impl *impl;
     void *rtp; /* the impl's context, keyed with rtp_keys.key */
     struct esrtp_keys rtp_keys, rtcp_tx, rtcp_rx;
+    /* CM: rtp_keys.auth keyed once (192 bytes), which spares every packet two SHA-1 blocks
+     * of keying and EVP_MAC_init's five allocations. SRTCP keys per use. */
+    struct hmacsha1 rtp_auth;
     uint32_t rtcp_tx_index;  /* next SRTCP index we send (31 bits) */
     uint32_t rtcp_rx_max;    /* highest SRTCP index received, and a 64-packet */
     uint64_t rtcp_rx_window; /* replay window below it (RFC 3711 3.3.2) */
     bool rtcp_rx_seen;
 };
 
-/* Process-wide contexts keyed per use (unprotecting RTCP, the KDF) and the HMAC-SHA1 MAC:
- * each worker process is single-threaded, so one of each serves all its viewers. One cipher
- * context per algorithm, so that re-keying keeps the algorithm (and allocates nothing). */
+/* Process-wide contexts keyed per use (unprotecting RTCP, the KDF): each worker process is
+ * single-threaded, so one of each serves all its viewers. One cipher context per algorithm,
+ * so that re-keying keeps the algorithm (and allocates nothing). */
 static EVP_CIPHER_CTX *esrtp_gcm_ctx, *esrtp_ctr_ctx;
-static EVP_MAC_CTX *esrtp_hmac;
 
 static int esrtp_shared_ctx(EVP_CIPHER_CTX **c, const EVP_CIPHER *cipher)
 {
@@ -156,17 +160,8 @@ static int esrtp_impl_load(struct esrtp_impl *im)
 
 int esrtp_global_init(void)
 {
-    if (esrtp_gcm_ctx && esrtp_ctr_ctx && esrtp_hmac && esrtp_gcm.rtcp && esrtp_ctr.rtcp)
+    if (esrtp_gcm_ctx && esrtp_ctr_ctx && esrtp_gcm.rtcp && esrtp_ctr.rtcp)
         return 0;
-    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    if (!esrtp_hmac && mac)
-        esrtp_hmac = EVP_MAC_CTX_new(mac);
-    EVP_MAC_free(mac); /* the context holds its own reference */
-    char sha1[] = "SHA1";
-    OSSL_PARAM p[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, sha1, 0),
-                      OSSL_PARAM_construct_end()};
-    if (!esrtp_hmac || EVP_MAC_CTX_set_params(esrtp_hmac, p) != 1)
-        return -EIO;
     int rc = esrtp_shared_ctx(&esrtp_gcm_ctx, EVP_aes_128_gcm());
     if (rc == 0)
         rc = esrtp_shared_ctx(&esrtp_ctr_ctx, EVP_aes_128_ctr());
@@ -241,6 +236,8 @@ int esrtp_create(struct media_srtp **out, uint16_t profile, const uint8_t *keyin
         rc = esrtp_derive(&s->rtcp_tx, profile, skey, ssalt, true);
     if (rc == 0)
         rc = esrtp_derive(&s->rtcp_rx, profile, ckey, csalt, true);
+    if (profile == MEDIA_SRTP_AES128_CM_SHA1_80)
+        hmacsha1_init(&s->rtp_auth, s->rtp_keys.auth, ESRTP_AUTH_LEN);
     s->impl = profile == MEDIA_SRTP_AEAD_AES_128_GCM ? &esrtp_gcm : &esrtp_ctr;
     if (rc == 0 && !(s->rtp = s->impl->newctx(s->impl->provctx)))
         rc = -ENOMEM;
@@ -329,19 +326,24 @@ static int esrtp_encrypt(const struct esrtp_impl *im, void *ctx, const uint8_t *
     return (int)(total + ESRTP_TAG_GCM);
 }
 
-/* HMAC-SHA1 over a | b (b optional), RFC 3711 4.2.1; the first 10 bytes into tag. */
-static int esrtp_hmac80(const uint8_t *key, const uint8_t *a, size_t a_len, const uint8_t *b,
-                        size_t b_len, uint8_t tag[ESRTP_TAG_CM])
+/* HMAC-SHA1 over a | b (b optional) under h, RFC 3711 4.2.1; the first 10 bytes into tag. */
+static void esrtp_hmac80(const struct hmacsha1 *h, const uint8_t *a, size_t a_len, const uint8_t *b,
+                         size_t b_len, uint8_t tag[ESRTP_TAG_CM])
 {
-    uint8_t md[20];
-    size_t ml = 0;
-    if (EVP_MAC_init(esrtp_hmac, key, ESRTP_AUTH_LEN, NULL) != 1 ||
-        EVP_MAC_update(esrtp_hmac, a, a_len) != 1 ||
-        (b_len && EVP_MAC_update(esrtp_hmac, b, b_len) != 1) ||
-        EVP_MAC_final(esrtp_hmac, md, &ml, sizeof(md)) != 1 || ml != sizeof(md))
-        return -EIO;
+    uint8_t md[HMACSHA1_LEN];
+    hmacsha1_mac(h, a, a_len, b, b_len, md);
     memcpy(tag, md, ESRTP_TAG_CM);
-    return 0;
+}
+
+/* The same for SRTCP, keyed per use from the plain auth key k: about one packet a second
+ * per viewer each way does not earn another 192 bytes of keyed state per viewer. */
+static void esrtp_rtcp_hmac80(const uint8_t k[ESRTP_AUTH_LEN], const uint8_t *p, size_t len,
+                              uint8_t tag[ESRTP_TAG_CM])
+{
+    struct hmacsha1 h;
+    hmacsha1_init(&h, k, ESRTP_AUTH_LEN);
+    esrtp_hmac80(&h, p, len, NULL, 0, tag);
+    OPENSSL_cleanse(&h, sizeof(h));
 }
 
 int esrtp_protect_rtp(struct media_srtp *s, uint8_t *pkt, size_t hdr_len, const struct iovec *pl,
@@ -361,8 +363,7 @@ int esrtp_protect_rtp(struct media_srtp *s, uint8_t *pkt, size_t hdr_len, const 
     uint8_t rocb[4] = {(uint8_t)(roc >> 24), (uint8_t)(roc >> 16), (uint8_t)(roc >> 8),
                        (uint8_t)roc};
     size_t len = hdr_len + (size_t)l;
-    if (esrtp_hmac80(s->rtp_keys.auth, pkt, len, rocb, 4, pkt + len) < 0)
-        return -EIO;
+    esrtp_hmac80(&s->rtp_auth, pkt, len, rocb, 4, pkt + len);
     return (int)(len + ESRTP_TAG_CM);
 }
 
@@ -398,8 +399,7 @@ int esrtp_protect_rtcp(struct media_srtp *s, uint8_t *pkt, size_t len)
     size_t n = 8 + (size_t)l + 4;
     if (gcm)
         return (int)n;
-    if (esrtp_hmac80(s->rtcp_tx.auth, pkt, n, NULL, 0, pkt + n) < 0)
-        return -EIO;
+    esrtp_rtcp_hmac80(s->rtcp_tx.auth, pkt, n, pkt + n);
     return (int)(n + ESRTP_TAG_CM);
 }
 
@@ -453,8 +453,8 @@ int esrtp_unprotect_rtcp(struct media_srtp *s, uint8_t *pkt, size_t len)
             return -EBADMSG;
     } else {
         uint8_t want[ESRTP_TAG_CM];
-        if (esrtp_hmac80(s->rtcp_rx.auth, pkt, len - tag_len, NULL, 0, want) < 0 ||
-            CRYPTO_memcmp(want, tag, ESRTP_TAG_CM) != 0)
+        esrtp_rtcp_hmac80(s->rtcp_rx.auth, pkt, len - tag_len, want);
+        if (CRYPTO_memcmp(want, tag, ESRTP_TAG_CM) != 0)
             return -EBADMSG;
         esrtp_cm_iv(iv, s->rtcp_rx.salt, pkt + 4, idx);
         if (!(c = esrtp_rtcp_rx_key(&s->rtcp_rx, false, iv)) ||
