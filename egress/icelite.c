@@ -12,18 +12,14 @@
 
 #include <netinet/in.h>
 
-/* OpenSSL 3.0's EVP digest and MAC paths allocate a provider context on every init (measured:
- * EVP_DigestInit 1, EVP_MAC_init 5, HMAC() 13 allocations); the low-level SHA-1 keeps its
- * state on the stack, so HMAC (RFC 2104) is composed here from it. */
-#define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/crypto.h>
-#include <openssl/sha.h>
+
+#include "common/hmac_sha1.h"
 
 #define ICELITE_HDR_LEN       20
 #define ICELITE_COOKIE        0x2112a442u /* RFC 5389 6 */
 #define ICELITE_FP_XOR        0x5354554eu /* RFC 5389 15.5 */
-#define ICELITE_MI_LEN        20          /* HMAC-SHA1 */
-#define ICELITE_HMAC_BLOCK    64          /* SHA-1's block, RFC 2104 2 */
+#define ICELITE_MI_LEN        HMACSHA1_LEN
 #define ICELITE_BINDING_REQ   0x0001
 #define ICELITE_BINDING_OK    0x0101
 #define ICELITE_USERNAME      0x0006 /* RFC 5389 18.2 */
@@ -119,32 +115,13 @@ static uint32_t icelite_fingerprint(const uint8_t *p, size_t len)
     return ~c ^ ICELITE_FP_XOR;
 }
 
-/* MESSAGE-INTEGRITY (RFC 5389 15.4): HMAC-SHA1 keyed with the short-term password over the
- * 20-byte header hdr (its length already set to end with the MI attribute) and the attributes
- * before MI, body[0..blen). */
-static void icelite_mi(const char *pwd, const uint8_t *hdr, const uint8_t *body, size_t blen,
-                       uint8_t mac[ICELITE_MI_LEN])
+/* MESSAGE-INTEGRITY (RFC 5389 15.4): HMAC-SHA1 keyed with the short-term password (key) over
+ * the 20-byte header hdr (its length already set to end with the MI attribute) and the
+ * attributes before MI, body[0..blen). */
+static void icelite_mi(const struct hmacsha1 *key, const uint8_t *hdr, const uint8_t *body,
+                       size_t blen, uint8_t mac[ICELITE_MI_LEN])
 {
-    uint8_t key[ICELITE_HMAC_BLOCK] = {0}, pad[ICELITE_HMAC_BLOCK];
-    size_t klen = strlen(pwd);
-    if (klen > sizeof(key))
-        SHA1((const uint8_t *)pwd, klen, key);
-    else
-        memcpy(key, pwd, klen);
-    SHA_CTX c;
-    for (size_t i = 0; i < sizeof(pad); i++)
-        pad[i] = key[i] ^ 0x36;
-    SHA1_Init(&c);
-    SHA1_Update(&c, pad, sizeof(pad));
-    SHA1_Update(&c, hdr, ICELITE_HDR_LEN);
-    SHA1_Update(&c, body, blen);
-    SHA1_Final(mac, &c);
-    for (size_t i = 0; i < sizeof(pad); i++)
-        pad[i] = key[i] ^ 0x5c;
-    SHA1_Init(&c);
-    SHA1_Update(&c, pad, sizeof(pad));
-    SHA1_Update(&c, mac, ICELITE_MI_LEN);
-    SHA1_Final(mac, &c);
+    hmacsha1_mac(key, hdr, ICELITE_HDR_LEN, body, blen, mac);
 }
 
 /* What the attribute walk found: offsets into the datagram (0 = absent). */
@@ -243,8 +220,8 @@ static int icelite_put_xor_mapped(uint8_t *o, const struct sockaddr *src, const 
 
 /* Binding success response (RFC 5389 7.3.1.1) with XOR-MAPPED-ADDRESS, MESSAGE-INTEGRITY
  * under our password and FINGERPRINT, written into res->response. */
-static int icelite_respond(const uint8_t *req, const struct sockaddr *src, const char *pwd,
-                           struct icelite_result *res)
+static int icelite_respond(const uint8_t *req, const struct sockaddr *src,
+                           const struct hmacsha1 *key, struct icelite_result *res)
 {
     uint8_t *r = res->response;
     int xl = icelite_put_xor_mapped(r + ICELITE_HDR_LEN, src, req + 4);
@@ -256,7 +233,7 @@ static int icelite_respond(const uint8_t *req, const struct sockaddr *src, const
     memcpy(r + 4, req + 4, 16); /* cookie and transaction id */
     icelite_put16(r + mi, ICELITE_MSG_INTEGRITY);
     icelite_put16(r + mi + 2, ICELITE_MI_LEN);
-    icelite_mi(pwd, r, r + ICELITE_HDR_LEN, mi - ICELITE_HDR_LEN, r + mi + 4);
+    icelite_mi(key, r, r + ICELITE_HDR_LEN, mi - ICELITE_HDR_LEN, r + mi + 4);
     icelite_put16(r + 2, (uint16_t)(fp + 8 - ICELITE_HDR_LEN));
     icelite_put16(r + fp, ICELITE_FINGERPRINT);
     icelite_put16(r + fp + 2, 4);
@@ -267,12 +244,12 @@ static int icelite_respond(const uint8_t *req, const struct sockaddr *src, const
 
 /* RFC 5389 15.4: the integrity covers the message up to MI, with the header's length set as
  * if MI ended the message. */
-static bool icelite_mi_ok(const uint8_t *p, size_t mi, const char *pwd)
+static bool icelite_mi_ok(const uint8_t *p, size_t mi, const struct hmacsha1 *key)
 {
     uint8_t hdr[ICELITE_HDR_LEN], mac[ICELITE_MI_LEN];
     memcpy(hdr, p, sizeof(hdr));
     icelite_put16(hdr + 2, (uint16_t)(mi + 4 + ICELITE_MI_LEN - ICELITE_HDR_LEN));
-    icelite_mi(pwd, hdr, p + ICELITE_HDR_LEN, mi - ICELITE_HDR_LEN, mac);
+    icelite_mi(key, hdr, p + ICELITE_HDR_LEN, mi - ICELITE_HDR_LEN, mac);
     return CRYPTO_memcmp(mac, p + mi + 4, sizeof(mac)) == 0;
 }
 
@@ -303,8 +280,13 @@ int icelite_handle(const uint8_t *p, size_t len, const struct sockaddr *src,
     const char *pwd = lookup(arg, local, remote, &res->session);
     if (!pwd)
         return -ENOENT;
-    /* RFC 8445 7.3: a request that does not authenticate with our password is dropped. */
-    if (!rq.mi || !icelite_mi_ok(p, rq.mi, pwd))
+    /* RFC 8445 7.3: a request that does not authenticate with our password is dropped. The
+     * password keys both the check and the response's MI. */
+    if (!rq.mi)
+        return -EACCES;
+    struct hmacsha1 key;
+    hmacsha1_init(&key, pwd, strlen(pwd));
+    if (!icelite_mi_ok(p, rq.mi, &key))
         return -EACCES;
     /* RFC 5389 7.3.1 would answer 420 to an unknown comprehension-required attribute (after
      * authentication); an ICE-lite agent may simply drop such a request. Browsers send only
@@ -312,5 +294,5 @@ int icelite_handle(const uint8_t *p, size_t len, const struct sockaddr *src,
     if (rq.unknown_required)
         return -ENOTSUP;
     res->use_candidate = rq.use_candidate;
-    return icelite_respond(p, src, pwd, res);
+    return icelite_respond(p, src, &key, res);
 }
