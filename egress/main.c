@@ -6,10 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <re.h>
-#define DEBUG_MODULE "egress"
-#define DEBUG_LEVEL  4
-#include <re_dbg.h>
 #include <uv.h>
 
 #include "common/config.h"
@@ -62,9 +58,7 @@ int main(int argc, char **argv)
         log_error("--index %lu but the config has %u worker(s)", index, cfg.workers);
         return 1;
     }
-    /* libre's own debug output would bypass our log; the SIGPIPE default would kill us on a
-     * peer that closes an HTTP connection mid-write. */
-    dbg_init(DBG_WARNING, DBG_NONE);
+    /* The SIGPIPE default would kill us on a peer that closes an HTTP connection mid-write. */
     signal(SIGPIPE, SIG_IGN);
 
     uv_loop_t *loop = uv_default_loop();
