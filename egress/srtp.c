@@ -6,8 +6,8 @@
  * per viewer). Encryption calls the provider's cipher functions directly (see esrtp_impl);
  * decryption and the KDF, which are rare, go through EVP. libsrtp2 stays the independent peer
  * in the tests: this build of it runs on NSS, which sets up a context and allocates on every
- * packet (46 us a packet for the CM profile, 59 KB a viewer) where this costs well under a
- * microsecond and about 1 KB. */
+ * packet (mediabench -c, 1200 bytes: ~2.2 us GCM, ~10 us CM; 59 KB a viewer) where this
+ * costs ~0.7 us GCM, ~1.35 us CM and about 1 KB. */
 #include "egress/srtp.h"
 
 #include <errno.h>
