@@ -86,7 +86,9 @@ def main():
         if n == 1000:
             p95 = c["first_frame_ms_p95"]
             notes.append(f"first frame p95 {p95:.0f} ms ({'met' if p95 <= 300 else 'missed'}: <= 300)")
-        if d:
+        if d and not (d["ok"] and d["pkts"]):
+            notes.append(f"drop run not valid ({d['why']}, client CPU {d['client_cpu_pct']:.0f} %)")
+        elif d:
             ok = d["recovered_pct"] >= 99 and ratio is not None and ratio <= 1.3
             notes.append(f"drop: {d['recovered_pct']:.1f}% recovered, x{fmt(ratio, '.2f')} CPU"
                          f" ({'met' if ok else 'missed'}: >= 99 %, <= 1.3x)")
