@@ -63,7 +63,8 @@ static struct media_path *media_path_find(struct media_worker *w, const char *na
 }
 
 /* Per-worker buffers sized for the largest MTU of any open ring: packet descriptors for the
- * largest frame a ring holds, and batch slots for header + extensions + MTU + SRTP tag. */
+ * largest frame a ring holds (for each of the MEDIA_DESC_FRAMES kept), and batch slots for header +
+ * extensions + MTU + SRTP tag. */
 static int media_size_buffers(struct media_worker *w, uint32_t mtu)
 {
     size_t slot =
@@ -80,12 +81,14 @@ static int media_size_buffers(struct media_worker *w, uint32_t mtu)
             w->iov[i].iov_base = w->buf + i * slot;
     }
     if (pk_cap > w->pk_cap) {
-        struct pack_pkt *pk = calloc(pk_cap, sizeof(*pk));
+        /* Virtual size: only the descriptors of the frames actually described are touched. */
+        struct pack_pkt *pk = calloc(MEDIA_DESC_FRAMES * pk_cap, sizeof(*pk));
         if (!pk)
             return -ENOMEM;
         free(w->pk);
         w->pk = pk;
         w->pk_cap = pk_cap;
+        media_desc_forget(w, NULL);
     }
     return 0;
 }
@@ -112,6 +115,7 @@ void media_path_load_tracks(struct media_path *p)
 
 static void media_path_close(struct media_path *p)
 {
+    media_desc_forget(p->w, p);
     doorbell_waiter_stop(p->waiter);
     ring_reader_close(p->r);
     free(p);
@@ -496,6 +500,7 @@ static void media_path_check(struct media_worker *w, struct media_path *p, uint6
              p->name, ring_reader_generation(nr), p->n_viewers);
     doorbell_waiter_stop(p->waiter);
     ring_reader_close(p->r);
+    media_desc_forget(w, p);
     p->waiter = nw;
     p->r = nr;
     p->mtu = ring_reader_mtu(nr);

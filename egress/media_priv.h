@@ -18,6 +18,7 @@
 #define MEDIA_CATCHUP_FRAMES    4     /* catch-up video frames per viewer per wakeup */
 #define MEDIA_CATCHUP_COMPRESS  8     /* catch-up frames play this many times faster */
 #define MEDIA_NACKS_PER_INPUT   256   /* NACKed packets served per RTCP datagram */
+#define MEDIA_DESC_FRAMES       16    /* frames whose packet descriptors are kept (~0.5 s) */
 #define MEDIA_NACK_MAX_AGE      4096  /* packets: older NACKs (~18 s at 2 Mbit/s) are misses */
 #define MEDIA_EXT_MAX           28    /* RTP header extension block we may add */
 #define MEDIA_SR_INTERVAL_NS    1000000000ull
@@ -45,6 +46,15 @@ struct media_path {
     struct ring_frame pending;
 };
 
+/* Which frame a descriptor cache entry holds (n == 0: none). */
+struct media_desc {
+    const struct media_path *p;
+    uint64_t seq;
+    const uint8_t *data;
+    uint32_t len;
+    int n;
+};
+
 struct media_worker {
     uv_loop_t *loop;
     const struct config *cfg;
@@ -66,9 +76,13 @@ struct media_worker {
     unsigned budget;        /* packets this wakeup may still queue */
     unsigned wakeup_pkts;   /* MEDIA_PKTS_PER_WAKEUP (tests lower it) */
 
-    /* The frame being sent: its packet descriptors, described once for all viewers. */
+    /* Packet descriptors of the frames sent last, described once for all viewers and kept
+     * for the catch-ups and NACKs that come back to the same frames (a frame's NACKs arrive
+     * from many viewers: rebuilding each packet walked the frame's NAL units again): entry
+     * i's packets are pk[i * pk_cap ...], for the frame desc[i] names. */
     struct pack_pkt *pk;
     size_t pk_cap;
+    struct media_desc desc[MEDIA_DESC_FRAMES];
 
     /* The send batch: nb datagrams built in buf slots (iov[i] is slot i), grouped into nm
      * messages flushed by one sendmmsg. With gso, consecutive datagrams to one viewer of one
@@ -113,6 +127,9 @@ void media_viewer_position(struct media_path *p, struct media_viewer *v);
 /* After a ring was replaced: every viewer of p continues at the new ring's live edge from
  * its next keyframe, with sequence numbers, timestamps and SRTP indexes carrying on. */
 void media_path_viewers_rebase(struct media_path *p);
+/* Drops the packet descriptors kept for p's frames (its ring is replaced or closed); p NULL:
+ * all of them (the descriptor buffer was reallocated). */
+void media_desc_forget(struct media_worker *w, const struct media_path *p);
 /* Re-reads the codecs and clock rates of the path's tracks from its ring. */
 void media_path_load_tracks(struct media_path *p);
 /* The RTP timestamp viewer v gives frame f of track t (catch-up compressed or live). */

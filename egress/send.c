@@ -267,25 +267,44 @@ void media_path_viewers_rebase(struct media_path *p)
     }
 }
 
-/* Describes frame f's packets once into w->pk. Returns the count, or -errno when the frame
- * cannot be packetized (a corrupt or concurrently overwritten frame). */
-static int media_describe(struct media_worker *w, struct media_path *p, const struct ring_frame *f)
+void media_desc_forget(struct media_worker *w, const struct media_path *p)
+{
+    for (unsigned i = 0; i < MEDIA_DESC_FRAMES; i++)
+        if (!p || w->desc[i].p == p)
+            w->desc[i].n = 0;
+}
+
+/* Frame f's packets, described once per worker and kept while the frame is among the last
+ * MEDIA_DESC_FRAMES described: *out points at them. Returns the count, or -errno when the
+ * frame cannot be packetized (a corrupt or concurrently overwritten frame). */
+static int media_describe(struct media_worker *w, struct media_path *p, const struct ring_frame *f,
+                          const struct pack_pkt **out)
 {
     if (f->track >= MEDIA_MAX_TRACKS)
         return -EINVAL;
+    unsigned i = (unsigned)(f->seq % MEDIA_DESC_FRAMES);
+    struct media_desc *d = &w->desc[i];
+    struct pack_pkt *pk = w->pk + i * w->pk_cap;
+    *out = pk;
+    if (d->n > 0 && d->p == p && d->seq == f->seq && d->data == f->data && d->len == f->len)
+        return d->n;
+    d->n = 0;
     if (p->codec[f->track] == RING_CODEC_NONE)
         media_path_load_tracks(p); /* declared after we last read (a source reconnected) */
-    int n = pack_frame(p->codec[f->track], f->data, f->len, p->mtu, w->pk, w->pk_cap);
+    int n = pack_frame(p->codec[f->track], f->data, f->len, p->mtu, pk, w->pk_cap);
     if (n > 0 && (size_t)n > w->pk_cap)
         return -E2BIG; /* more than RING_MAX_FRAME at this MTU: not a frame the ring holds */
+    /* Kept only if the writer did not overwrite the frame while it was read. */
+    if (n > 0 && ring_frame_still_valid(p->r, f))
+        *d = (struct media_desc){.p = p, .seq = f->seq, .data = f->data, .len = f->len, .n = n};
     return n;
 }
 
-/* Queues every packet of f for v (described in w->pk[0..n)) and notes what the sender
+/* Queues every packet of f for v (described in pk[0..n)) and notes what the sender
  * report needs. Flushes whenever the batch fills, after checking that the writer has not
  * overwritten the frame meanwhile. Returns false when it has. */
 static bool media_queue_frame(struct media_worker *w, struct media_path *p, struct media_viewer *v,
-                              const struct ring_frame *f, int n)
+                              const struct ring_frame *f, const struct pack_pkt *pk, int n)
 {
     unsigned t = f->track;
     struct media_viewer_track *vt = &v->rec.tracks[t];
@@ -295,7 +314,7 @@ static bool media_queue_frame(struct media_worker *w, struct media_path *p, stru
     for (int k = 0; k < n; k++) {
         if (w->nb == MEDIA_BATCH && !ring_frame_still_valid(p->r, f))
             return false;
-        int len = media_queue_packet(w, v, t, f, &w->pk[k], ts);
+        int len = media_queue_packet(w, v, t, f, &pk[k], ts);
         if (len < 0) {
             ctl_count(&w->cnt->send_drops, 1);
             continue;
@@ -345,6 +364,7 @@ static bool media_send_live_frame(struct media_worker *w, struct media_path *p,
                                   const struct ring_frame *f)
 {
     int n = 0;
+    const struct pack_pkt *pk = NULL;
     for (struct media_viewer *v = p->viewers; v; v = v->next) {
         if (v->rec.state != MEDIA_VIEWER_LIVE || f->seq < v->rec.next_frame)
             continue;
@@ -356,9 +376,9 @@ static bool media_send_live_frame(struct media_worker *w, struct media_path *p,
         v->rec.next_frame = f->seq + 1;
         if (!media_viewer_wants(p, v, f))
             continue;
-        if (n == 0 && (n = media_describe(w, p, f)) <= 0)
+        if (n == 0 && (n = media_describe(w, p, f, &pk)) <= 0)
             return true; /* unpacketizable: skip the frame for everyone */
-        if (!media_queue_frame(w, p, v, f, n)) {
+        if (!media_queue_frame(w, p, v, f, pk, n)) {
             media_batch_discard(w);
             ctl_count(&w->cnt->ring_laps, 1);
             return true;
@@ -407,10 +427,11 @@ static void media_catchup(struct media_worker *w, struct media_path *p, struct m
         v->rec.next_frame++;
         if (f.track != t)
             continue; /* audio joins at the live edge */
-        int n = media_describe(w, p, &f);
+        const struct pack_pkt *pk;
+        int n = media_describe(w, p, &f, &pk);
         if (n <= 0)
             continue;
-        if (!media_queue_frame(w, p, v, &f, n) || !media_flush_frame(w, p, &f)) {
+        if (!media_queue_frame(w, p, v, &f, pk, n) || !media_flush_frame(w, p, &f)) {
             media_batch_discard(w);
             v->rec.wait_key = 1;
             v->rec.next_frame = p->next_frame;
@@ -426,10 +447,10 @@ int media_send_packet(struct media_worker *w, struct media_viewer *v, unsigned t
                       const struct ring_frame *f, uint32_t k)
 {
     struct media_path *p = v->path;
-    struct pack_pkt pk;
-    if (pack_packet(p->codec[track], f->data, f->len, p->mtu, k, &pk) < 0)
-        return 0;
-    if (media_queue_packet(w, v, track, f, &pk, media_viewer_ts(v, track, f)) < 0)
+    const struct pack_pkt *pk;
+    int n = media_describe(w, p, f, &pk);
+    if (n <= 0 || k >= (uint32_t)n ||
+        media_queue_packet(w, v, track, f, &pk[k], media_viewer_ts(v, track, f)) < 0)
         return 0;
     if (!ring_frame_still_valid(p->r, f)) { /* copied torn data: take it back */
         media_batch_uncommit(w);
