@@ -14,6 +14,7 @@
 #include "egress/media_priv.h"
 #include "egress/rtcp.h"
 #include "egress/srtp.h"
+#include "common/sockbuf.h"
 
 static void media_random(void *buf, size_t len)
 {
@@ -556,10 +557,8 @@ int media_worker_init(struct media_worker **out, uv_loop_t *loop, const struct c
     if (rc < 0)
         goto fail;
     /* A keyframe to a thousand viewers is a burst of megabytes: let the kernel queue it
-     * (SO_SNDBUFFORCE exceeds wmem_max when privileged; otherwise take what we get). */
-    int sndbuf = MEDIA_SNDBUF;
-    if (setsockopt(udp_fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf)) < 0)
-        (void)setsockopt(udp_fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+     * (best effort: unprivileged, take what we get). */
+    (void)sockbuf_set(udp_fd, true, MEDIA_SNDBUF);
     if ((rc = uv_timer_init(loop, &w->tick)) < 0)
         goto fail;
     w->open_handles++;

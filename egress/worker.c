@@ -19,6 +19,7 @@
 #include "common/log.h"
 #include "egress/icelite.h"
 #include "egress/whep.h"
+#include "common/sockbuf.h"
 
 #define WORKER_TICK_MS        500
 #define WORKER_DTLS_SETTLE_MS 10000 /* free DTLS state this long after media started */
@@ -417,8 +418,8 @@ static void worker_signal(uv_signal_t *s, int signum)
     worker_shutdown(w);
 }
 
-/* SIGHUP (the supervisor's reload): re-reads the paths, their tokens and the log level.
- * Listening addresses and ports need a restart. Sessions of a removed path end. */
+/* SIGHUP (the supervisor's reload): re-reads the paths, their tokens, the api_token and the
+ * log level. Listening addresses and ports need a restart. Sessions of a removed path end. */
 static void worker_reload(uv_signal_t *s, int signum)
 {
     (void)signum;
@@ -435,6 +436,7 @@ static void worker_reload(uv_signal_t *s, int signum)
     }
     memcpy(w->cfg.paths, fresh.paths, sizeof(fresh.paths));
     w->cfg.n_paths = fresh.n_paths;
+    memcpy(w->cfg.api_token, fresh.api_token, sizeof(fresh.api_token));
     w->cfg.log_level = fresh.log_level;
     log_set_level(fresh.log_level);
     for (uint32_t i = 0; i < w->viewers.cap; i++) {
@@ -523,10 +525,8 @@ static int worker_udp_open(struct worker *w)
     /* Every viewer's RRs and consent checks arrive here while the loop may be busy sending a
      * keyframe to all of them: the default 208 KiB held ~200 datagrams, and at 1,500 viewers
      * whole rounds of consent checks were dropped until sessions expired. Best effort, as
-     * for the send buffer (SO_RCVBUFFORCE exceeds rmem_max when privileged). */
-    int rcvbuf = WORKER_RCVBUF;
-    if (setsockopt(w->udp_fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
-        (void)setsockopt(w->udp_fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+     * for the send buffer. */
+    (void)sockbuf_set(w->udp_fd, false, WORKER_RCVBUF);
     return worker_poll_readable(w, &w->udp_poll, w->udp_fd, WORKER_OPEN_UDP, worker_udp_readable);
 }
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "codec/depack.h"
+#include "common/sockbuf.h"
 
 static uint64_t now_ns(const struct rtsp_source *s)
 {
@@ -140,9 +141,11 @@ static int udp_bind(struct rtsp_source *s, struct rtsp_udp **out, unsigned track
         udp_close(out);
         return err;
     }
-    /* Keep a burst (a keyframe is hundreds of packets) while the loop is busy. */
-    int rcv = 4 << 20;
-    (void)uv_recv_buffer_size((uv_handle_t *)&u->h, &rcv);
+    /* Keep a burst (a keyframe is hundreds of packets) while the loop is busy: libuv's
+     * uv_recv_buffer_size is capped at rmem_max (208 KiB), which a 4K keyframe overflows. */
+    uv_os_fd_t fd;
+    if (uv_fileno((uv_handle_t *)&u->h, &fd) == 0)
+        (void)sockbuf_set(fd, false, 4 << 20);
     return 0;
 }
 

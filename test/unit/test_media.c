@@ -27,6 +27,7 @@
 #include "codec/pack.h"
 #include "egress/media_priv.h"
 #include "egress/rtcp.h"
+#include "common/sockbuf.h"
 
 #define SLOTS 64
 #define VPT   96
@@ -114,9 +115,7 @@ static int udp_socket(struct sockaddr_in *a)
     assert_int_equal(bind(fd, (struct sockaddr *)a, sizeof(*a)), 0);
     socklen_t l = sizeof(*a);
     assert_int_equal(getsockname(fd, (struct sockaddr *)a, &l), 0);
-    int big = 8 << 20;
-    (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big));
-    (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+    assert_true(sockbuf_set(fd, false, 8 << 20) > 0);
     return fd;
 }
 

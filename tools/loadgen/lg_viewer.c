@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/sockbuf.h"
 
 /* RFC 8445 5.1.2.1: a peer-reflexive candidate's priority (type preference 110). */
 #define LG_PRFLX_PRIORITY ((110u << 24) | (65535u << 8) | 255u)
@@ -41,9 +42,8 @@ int lg_viewer_open(struct lg *lg, struct lg_viewer *v)
         return -EINVAL;
     /* A keyframe is a burst of tens of packets per viewer; a large buffer keeps the
      * instrument from dropping it (SO_RCVBUFFORCE as root, else capped by rmem_max). */
-    if (lg->opt.rcvbuf > 0 &&
-        setsockopt(v->fd, SOL_SOCKET, SO_RCVBUFFORCE, &lg->opt.rcvbuf, sizeof(int)) != 0)
-        (void)setsockopt(v->fd, SOL_SOCKET, SO_RCVBUF, &lg->opt.rcvbuf, sizeof(int));
+    if (lg->opt.rcvbuf > 0)
+        (void)sockbuf_set(v->fd, false, lg->opt.rcvbuf);
     int one = 1;
     if (lg->opt.gro && setsockopt(v->fd, SOL_UDP, UDP_GRO, &one, sizeof(one)) != 0)
         return -errno;

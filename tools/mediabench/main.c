@@ -29,6 +29,7 @@
 #include "codec/pack.h"
 #include "egress/srtp.h"
 #include "egress/media_priv.h"
+#include "common/sockbuf.h"
 
 #define MB_MAX_RX 64
 
@@ -108,9 +109,7 @@ static int mb_udp(struct sockaddr_in *a)
     int one = 1;
     if (mb_gro)
         (void)setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof(one));
-    int big = 16 << 20;
-    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big)) < 0)
-        (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+    (void)sockbuf_set(fd, false, 16 << 20);
     return fd;
 }
 
