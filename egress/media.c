@@ -11,10 +11,10 @@
 #include "codec/codec.h"
 #include "codec/h264.h"
 #include "common/log.h"
+#include "common/sockbuf.h"
 #include "egress/media_priv.h"
 #include "egress/rtcp.h"
 #include "egress/srtp.h"
-#include "common/sockbuf.h"
 
 static void media_random(void *buf, size_t len)
 {

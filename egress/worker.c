@@ -17,9 +17,9 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/sockbuf.h"
 #include "egress/icelite.h"
 #include "egress/whep.h"
-#include "common/sockbuf.h"
 
 #define WORKER_TICK_MS        500
 #define WORKER_DTLS_SETTLE_MS 10000 /* free DTLS state this long after media started */

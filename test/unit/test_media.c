@@ -25,9 +25,9 @@
 
 #include "codec/depack.h"
 #include "codec/pack.h"
+#include "common/sockbuf.h"
 #include "egress/media_priv.h"
 #include "egress/rtcp.h"
-#include "common/sockbuf.h"
 
 #define SLOTS 64
 #define VPT   96

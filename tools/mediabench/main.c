@@ -27,9 +27,9 @@
 #include <srtp2/srtp.h>
 
 #include "codec/pack.h"
+#include "common/sockbuf.h"
 #include "egress/srtp.h"
 #include "egress/media_priv.h"
-#include "common/sockbuf.h"
 
 #define MB_MAX_RX 64
 
