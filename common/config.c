@@ -160,6 +160,8 @@ static int server_key(struct config_parser *p, const char *key, const char *valu
     } else if (strcmp(key, "log_level") == 0) {
         if (log_level_parse(value, &cfg->log_level) < 0)
             return fail(p, key, "expected debug, info, warn or error, got \"%s\"", value);
+    } else if (strcmp(key, "api_token") == 0) {
+        return copy_value(p, key, cfg->api_token, sizeof(cfg->api_token), value);
     } else if (strcmp(key, "shm_prefix") == 0) {
         if (!config_path_name_valid(value) || strlen(value) >= sizeof(cfg->shm_prefix))
             return fail(p, key, "expected up to 31 characters [A-Za-z0-9_-], got \"%s\"", value);

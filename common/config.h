@@ -39,6 +39,7 @@ struct config {
     unsigned max_viewers_per_worker;
     unsigned mtu; /* RTP payload bytes per packet */
     enum log_level log_level;
+    char api_token[256]; /* GET /v1/status, /v1/paths require "Authorization: Bearer <token>" */
     char shm_prefix[32]; /* shm objects are /<prefix>.<path> and /<prefix>.ctl */
     unsigned ring_mb;    /* payload bytes per path ring, MiB */
     size_t n_paths;

@@ -60,6 +60,7 @@ static void test_good_file(void **state)
                                   "public_addresses = 192.0.2.1, 2001:db8::1\n"
                                   "mtu = 1100\n"
                                   "log_level = debug\n"
+                                  "api_token = ops-t0ken\n"
                                   "[path cam-1]\n"
                                   "source = rtsp://user:pw@10.0.0.1:554/stream\n"
                                   "transport = udp\n"
@@ -75,6 +76,7 @@ static void test_good_file(void **state)
     assert_string_equal(cfg.public_addresses[1], "2001:db8::1");
     assert_int_equal(cfg.mtu, 1100);
     assert_int_equal(cfg.log_level, LOG_DEBUG);
+    assert_string_equal(cfg.api_token, "ops-t0ken");
     assert_int_equal(cfg.n_paths, 2);
     const struct config_path *cam = config_find_path(&cfg, "cam-1");
     assert_non_null(cam);
@@ -100,7 +102,33 @@ static void test_defaults(void **state)
     assert_int_equal(cfg.udp_port_base, 8189);
     assert_int_equal(cfg.mtu, 1200);
     assert_true(cfg.workers >= 1);
+    assert_string_equal(cfg.api_token, ""); /* the JSON reports stay open by default */
     assert_int_equal(cfg.n_paths, 0);
+}
+
+/* api_token takes any value up to what a config line holds (198 bytes less "api_token = "),
+ * whole; one byte more is the line-length error at that line, never a token cut short. */
+static void test_api_token_length(void **state)
+{
+    (void)state;
+    static struct config cfg;
+    char text[400], token[200], err[512] = "";
+    size_t max = 198 - strlen("api_token = ");
+    memset(token, 'a', max);
+    token[max] = '\0';
+    snprintf(text, sizeof(text), "[server]\napi_token = %s\n", token);
+    const char *file = write_conf(text);
+    if (config_load(&cfg, file, err, sizeof(err)) != 0)
+        fail_msg("%zu-byte api_token refused: %s", max, err);
+    assert_string_equal(cfg.api_token, token);
+
+    snprintf(text, sizeof(text), "[server]\n; comment\napi_token = %sb\n", token);
+    file = write_conf(text);
+    assert_true(config_load(&cfg, file, err, sizeof(err)) < 0);
+    char want[256];
+    snprintf(want, sizeof(want), "%s:3: line longer than 198 bytes (the limit of libinih)", file);
+    assert_string_equal(err, want);
+    assert_null(strstr(err, token)); /* the rejected value is not echoed either */
 }
 
 struct bad_case {
@@ -125,6 +153,9 @@ static const struct bad_case bad_cases[] = {
      "2: source: expected file:PATH or rtsp://HOST/PATH, got \"RTSPS://...\""},
     {"[path x]\nsource = file:missing.h264\n", "2: source: cannot read"},
     {"[path x]\ntransport = sctp\n", "2: transport: expected tcp or udp"},
+    /* api_token guards the server's JSON reports; per path there is read_token. */
+    {"[path x]\nsource = file:clip.h264\napi_token = t\n", "3: api_token: unknown key in [path]"},
+    {"[server]\nread_token = t\n", "2: read_token: unknown key in [server]"},
     {"[path x]\nfps = 0\nsource = file:clip.h264\n", "2: fps: expected 1..240"},
     {"[server]\n[path x]\ntransport = tcp\n[path y]\nsource = file:clip.h264\n",
      "2: source: missing in [path x]"},
@@ -170,9 +201,8 @@ static void test_missing_file(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_good_file),
-        cmocka_unit_test(test_defaults),
-        cmocka_unit_test(test_bad_files),
+        cmocka_unit_test(test_good_file),        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_api_token_length), cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_missing_file),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
