@@ -1,7 +1,7 @@
 /* whep.c: HTTP routes of an egress worker. POST turns an offer into a session (viewer
  * record + answer); DELETE ends one here or forwards it to the owning worker; everything
- * else is the player page, CORS preflight and the JSON reports. Each refusal is one log
- * line naming the client and path, and a one-line reason in the body. */
+ * else is the player page, CORS preflight and the JSON reports (behind api_token when set).
+ * Each refusal is one log line naming the client and path, and a one-line reason in the body. */
 #include "egress/whep.h"
 
 #include <errno.h>
@@ -65,19 +65,29 @@ static void whep_refuse(struct httpd_response *res, const struct httpd_request *
     }
 }
 
-/* Authorization: Bearer <token> (RFC 6750), compared without early exit. */
-static int whep_authorized(const struct config_path *p, const char *auth)
+/* The one bearer check, for a path's read_token (WHEP offers) and the server's api_token (the
+ * JSON reports): passes when token is unset or the request carries "Authorization: Bearer
+ * <token>" (RFC 6750), compared without early exit; otherwise answers 401. Returns 1 when the
+ * request may proceed. */
+static int whep_check_bearer(struct httpd_response *res, const struct httpd_request *req,
+                             const char *path, const char *token)
 {
-    if (!p->read_token[0])
+    if (!token[0])
         return 1;
-    if (strncasecmp(auth, "Bearer ", 7) != 0)
-        return 0;
-    const char *got = auth + 7;
-    size_t gl = strlen(got), wl = strlen(p->read_token);
-    unsigned diff = gl != wl;
-    for (size_t i = 0; i < wl; i++)
-        diff |= (unsigned)(got[i < gl ? i : 0] ^ p->read_token[i]);
-    return diff == 0;
+    const char *auth = req->authorization;
+    unsigned diff = strncasecmp(auth, "Bearer ", 7) != 0;
+    if (!diff) {
+        const char *got = auth + 7;
+        size_t gl = strlen(got), wl = strlen(token);
+        diff = gl != wl;
+        for (size_t i = 0; i < wl; i++)
+            diff |= (unsigned)(got[i < gl ? i : 0] ^ token[i]);
+    }
+    if (diff == 0)
+        return 1;
+    httpd_add_header(res, "WWW-Authenticate", "Bearer realm=\"ringcast\"");
+    whep_refuse(res, req, path, 401, "missing or wrong bearer token");
+    return 0;
 }
 
 static int whep_is_sdp(const char *ct)
@@ -119,10 +129,8 @@ static void whep_post(struct worker *w, const struct httpd_request *req,
     const char *path = cp->name;
     if (!whep_is_sdp(req->content_type))
         return whep_refuse(res, req, path, 415, "expected Content-Type: application/sdp");
-    if (!whep_authorized(cp, req->authorization)) {
-        httpd_add_header(res, "WWW-Authenticate", "Bearer realm=\"ringcast\"");
-        return whep_refuse(res, req, path, 401, "missing or wrong bearer token");
-    }
+    if (!whep_check_bearer(res, req, path, cp->read_token))
+        return;
     if (w->viewers.count >= w->viewers.cap) {
         httpd_add_header(res, "Retry-After", "5");
         return whep_refuse(res, req, path, 503, "this worker is full (max_viewers_per_worker)");
@@ -201,6 +209,8 @@ static void whep_options(struct httpd_response *res)
 static void whep_json(struct worker *w, const struct httpd_request *req, enum status_view view,
                       struct httpd_response *res)
 {
+    if (!whep_check_bearer(res, req, "", w->cfg.api_token))
+        return;
     char *buf = malloc(WHEP_STATUS_MAX);
     int n = buf ? status_json(buf, WHEP_STATUS_MAX, w->ctl.hdr, &w->cfg, view) : -ENOMEM;
     if (n < 0) {

@@ -53,6 +53,7 @@ int cfgsnap_format(char *buf, size_t len, const struct config *cfg)
                 cfg->max_viewers_per_worker, cfg->mtu,
                 levels[cfg->log_level <= LOG_ERROR ? cfg->log_level : LOG_INFO]);
     sbuf_printf(&b, "shm_prefix = %s\nring_mb = %u\n", cfg->shm_prefix, cfg->ring_mb);
+    optional(&b, "api_token", cfg->api_token);
     for (size_t i = 0; i < cfg->n_paths; i++) {
         const struct config_path *p = &cfg->paths[i];
         sbuf_printf(&b, "\n[path %s]\nsource = %s\ntransport = %s\n", p->name, p->source,

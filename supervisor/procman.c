@@ -408,10 +408,12 @@ static bool workers_need_restart(const struct config *a, const struct config *b)
     return false;
 }
 
-/* What a running worker re-reads on SIGHUP: the set of paths, their tokens, the log level. */
+/* What a running worker re-reads on SIGHUP: the set of paths, their tokens, the api_token, the
+ * log level. */
 static bool workers_need_hup(const struct config *a, const struct config *b)
 {
-    if (a->n_paths != b->n_paths || a->log_level != b->log_level)
+    if (a->n_paths != b->n_paths || a->log_level != b->log_level ||
+        strcmp(a->api_token, b->api_token))
         return true;
     for (size_t i = 0; i < a->n_paths; i++) {
         const struct config_path *p = config_find_path(b, a->paths[i].name);

@@ -57,6 +57,7 @@ static void test_round_trip(void **state)
             "control_socket = %s/ctl.sock\nworkers = 3\nudp_port_base = 19070\n"
             "public_addresses = 192.0.2.7, 2001:db8::7\nmax_viewers_per_worker = 77\n"
             "mtu = 1000\nlog_level = warn\nshm_prefix = rct-snap\nring_mb = 8\n"
+            "api_token = apitok\n"
             "[path cam]\nsource = rtsp://10.1.2.3:8554/live?x=1\ntransport = udp\n"
             "username = op\npassword = p@ss=w0rd!\nread_token = tok\n"
             "[path demo]\nsource = file:clip.h264\nfps = 25\n",
