@@ -58,5 +58,8 @@ void dtlsrv_conn_input(struct dtlsrv_conn *c, const uint8_t *p, size_t len);
 /* Frees the SSL state at once and the timer in its close callback; tolerates NULL. Called
  * once the handshake has settled (the peer sent SRTP/SRTCP) or when the session ends. */
 void dtlsrv_conn_free(struct dtlsrv_conn *c);
+/* Gives the heap freed by released connections back to the system, at most once a second;
+ * call it from a periodic timer so that the last releases of a burst are not kept. */
+void dtlsrv_heap_settle(void);
 
 #endif

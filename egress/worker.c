@@ -296,6 +296,7 @@ static void worker_tick(uv_timer_t *t)
     struct worker *w = t->data;
     uint64_t now = ctl_now_ns();
     atomic_store_explicit(&w->slot->heartbeat_ns, now, memory_order_relaxed);
+    dtlsrv_heap_settle();
     for (uint32_t i = 0; i < w->viewers.cap && !w->stopping; i++) {
         struct viewer *v = &w->viewers.v[i];
         if (v->state == VIEWER_FREE)
