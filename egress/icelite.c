@@ -14,6 +14,7 @@
 
 #include <openssl/crypto.h>
 
+#include "common/bytes.h"
 #include "common/hmac_sha1.h"
 
 #define ICELITE_HDR_LEN       20
@@ -45,29 +46,6 @@ int icelite_random_string(char *buf, size_t n)
         buf[i] = chars[rnd[i] & 63];
     buf[n] = '\0';
     return 0;
-}
-
-static uint16_t icelite_get16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t icelite_get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint8_t *icelite_put16(uint8_t *o, uint16_t v)
-{
-    o[0] = (uint8_t)(v >> 8);
-    o[1] = (uint8_t)v;
-    return o + 2;
-}
-
-static uint8_t *icelite_put32(uint8_t *o, uint32_t v)
-{
-    o = icelite_put16(o, (uint16_t)(v >> 16));
-    return icelite_put16(o, (uint16_t)v);
 }
 
 /* CRC-32 of ISO 3309 / ITU-T V.42 (RFC 1952 8: reflected polynomial 0xedb88320), one table
@@ -138,7 +116,7 @@ struct icelite_req {
 static int icelite_walk(const uint8_t *p, size_t len, struct icelite_req *rq)
 {
     for (size_t o = ICELITE_HDR_LEN; o < len;) {
-        uint16_t type = icelite_get16(p + o), alen = icelite_get16(p + o + 2);
+        uint16_t type = be16_get(p + o), alen = be16_get(p + o + 2);
         size_t next = o + 4 + (((size_t)alen + 3) & ~(size_t)3);
         if (next > len || rq->fp)
             return -EBADMSG;
@@ -208,11 +186,11 @@ static int icelite_put_xor_mapped(uint8_t *o, const struct sockaddr *src, const 
     } else {
         return -EAFNOSUPPORT;
     }
-    o = icelite_put16(o, ICELITE_XOR_MAPPED);
-    o = icelite_put16(o, (uint16_t)(4 + alen));
+    o = be16_put(o, ICELITE_XOR_MAPPED);
+    o = be16_put(o, (uint16_t)(4 + alen));
     *o++ = 0;
     *o++ = alen == 4 ? 1 : 2; /* family */
-    o = icelite_put16(o, port ^ (ICELITE_COOKIE >> 16));
+    o = be16_put(o, port ^ (ICELITE_COOKIE >> 16));
     for (size_t i = 0; i < alen; i++)
         o[i] = addr[i] ^ cookie_tid[i];
     return (int)(8 + alen);
@@ -228,16 +206,16 @@ static int icelite_respond(const uint8_t *req, const struct sockaddr *src,
     if (xl < 0)
         return xl;
     size_t mi = ICELITE_HDR_LEN + (size_t)xl, fp = mi + 4 + ICELITE_MI_LEN;
-    icelite_put16(r, ICELITE_BINDING_OK);
-    icelite_put16(r + 2, (uint16_t)(fp - ICELITE_HDR_LEN));
+    be16_put(r, ICELITE_BINDING_OK);
+    be16_put(r + 2, (uint16_t)(fp - ICELITE_HDR_LEN));
     memcpy(r + 4, req + 4, 16); /* cookie and transaction id */
-    icelite_put16(r + mi, ICELITE_MSG_INTEGRITY);
-    icelite_put16(r + mi + 2, ICELITE_MI_LEN);
+    be16_put(r + mi, ICELITE_MSG_INTEGRITY);
+    be16_put(r + mi + 2, ICELITE_MI_LEN);
     icelite_mi(key, r, r + ICELITE_HDR_LEN, mi - ICELITE_HDR_LEN, r + mi + 4);
-    icelite_put16(r + 2, (uint16_t)(fp + 8 - ICELITE_HDR_LEN));
-    icelite_put16(r + fp, ICELITE_FINGERPRINT);
-    icelite_put16(r + fp + 2, 4);
-    icelite_put32(r + fp + 4, icelite_fingerprint(r, fp));
+    be16_put(r + 2, (uint16_t)(fp + 8 - ICELITE_HDR_LEN));
+    be16_put(r + fp, ICELITE_FINGERPRINT);
+    be16_put(r + fp + 2, 4);
+    be32_put(r + fp + 4, icelite_fingerprint(r, fp));
     res->response_len = fp + 8;
     return 0;
 }
@@ -248,7 +226,7 @@ static bool icelite_mi_ok(const uint8_t *p, size_t mi, const struct hmacsha1 *ke
 {
     uint8_t hdr[ICELITE_HDR_LEN], mac[ICELITE_MI_LEN];
     memcpy(hdr, p, sizeof(hdr));
-    icelite_put16(hdr + 2, (uint16_t)(mi + 4 + ICELITE_MI_LEN - ICELITE_HDR_LEN));
+    be16_put(hdr + 2, (uint16_t)(mi + 4 + ICELITE_MI_LEN - ICELITE_HDR_LEN));
     icelite_mi(key, hdr, p + ICELITE_HDR_LEN, mi - ICELITE_HDR_LEN, mac);
     return CRYPTO_memcmp(mac, p + mi + 4, sizeof(mac)) == 0;
 }
@@ -260,16 +238,16 @@ int icelite_handle(const uint8_t *p, size_t len, const struct sockaddr *src,
     /* RFC 5389 6: a 20-byte header whose length field counts the rest, a multiple of 4; the
      * two top bits zero. A request never needs more than a few hundred bytes. */
     if (len < ICELITE_HDR_LEN || len > 1500 || (len & 3) || (p[0] & 0xc0) ||
-        icelite_get16(p + 2) != len - ICELITE_HDR_LEN || icelite_get32(p + 4) != ICELITE_COOKIE)
+        be16_get(p + 2) != len - ICELITE_HDR_LEN || be32_get(p + 4) != ICELITE_COOKIE)
         return -EBADMSG;
     struct icelite_req rq = {0};
     int err = icelite_walk(p, len, &rq);
     if (err)
         return err;
     /* RFC 8445 7.2.2: checks carry FINGERPRINT, which tells STUN from other traffic. */
-    if (!rq.fp || icelite_get32(p + rq.fp + 4) != icelite_fingerprint(p, rq.fp))
+    if (!rq.fp || be32_get(p + rq.fp + 4) != icelite_fingerprint(p, rq.fp))
         return -EBADMSG;
-    if (icelite_get16(p) != ICELITE_BINDING_REQ)
+    if (be16_get(p) != ICELITE_BINDING_REQ)
         return -ENOTSUP;
     if (!rq.user)
         return -EACCES;

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/bytes.h"
+
 #define ERTCP_NTP_EPOCH_OFFSET 2208988800u /* 1900-01-01 to 1970-01-01, seconds */
 #define ERTCP_SR               200         /* RFC 3550 12.1 */
 #define ERTCP_RR               201
@@ -36,11 +38,6 @@ uint32_t ertcp_rtt_us(const struct ertcp_rr *rr, uint32_t now_mid)
     return (uint32_t)(((uint64_t)rtt * 1000000u) >> 16);
 }
 
-static uint32_t ertcp_get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /* RFC 3550 6.4.1/6.4.2: report blocks of 24 bytes follow the sender info (SR, from byte 28) or
  * the reporter's SSRC (RR, from byte 8). A count that does not fit the packet's own length
  * makes the whole packet unusable: nothing of it is reported. */
@@ -51,16 +48,16 @@ static void ertcp_reports(const uint8_t *q, size_t plen, size_t first,
     if (!h->rr || plen < first || (plen - first) / 24 < rc)
         return;
     for (const uint8_t *b = q + first; rc--; b += 24) {
-        uint32_t lost = ertcp_get32(b + 4) & 0xffffff;
+        uint32_t lost = be32_get(b + 4) & 0xffffff;
         struct ertcp_rr rr = {
-            .ssrc = ertcp_get32(b),
+            .ssrc = be32_get(b),
             .fraction = b[4],
             /* Cumulative lost is 24-bit two's complement (duplicates make it negative). */
             .lost = (lost & 0x800000) ? (int32_t)lost - 0x1000000 : (int32_t)lost,
-            .last_seq = ertcp_get32(b + 8),
-            .jitter = ertcp_get32(b + 12),
-            .lsr = ertcp_get32(b + 16),
-            .dlsr = ertcp_get32(b + 20),
+            .last_seq = be32_get(b + 8),
+            .jitter = be32_get(b + 12),
+            .lsr = be32_get(b + 16),
+            .dlsr = be32_get(b + 20),
         };
         h->rr(arg, &rr);
     }
@@ -73,7 +70,7 @@ static void ertcp_feedback(const uint8_t *q, size_t plen, const struct ertcp_han
     unsigned fmt = q[0] & 0x1f;
     if (plen < 12)
         return;
-    uint32_t media = ertcp_get32(q + 8);
+    uint32_t media = be32_get(q + 8);
     if (q[1] == ERTCP_RTPFB && fmt == ERTCP_RTPFB_NACK && h->nack) {
         /* RFC 4585 6.2.1: every 4-byte FCI entry is one PID and its BLP. */
         for (size_t o = 12; plen - o >= 4; o += 4)
@@ -84,7 +81,7 @@ static void ertcp_feedback(const uint8_t *q, size_t plen, const struct ertcp_han
     } else if (q[1] == ERTCP_PSFB && fmt == ERTCP_PSFB_FIR && h->fir && plen >= 20) {
         /* RFC 5104 4.3.1.1: the media source field is unused; each 8-byte FCI entry names
          * the SSRC asked for a decoder refresh, and we send one video track. */
-        h->fir(arg, ertcp_get32(q + 12));
+        h->fir(arg, be32_get(q + 12));
     }
 }
 
@@ -117,15 +114,6 @@ int ertcp_parse(const uint8_t *p, size_t len, const struct ertcp_handler *h, voi
     return count ? count : -EBADMSG;
 }
 
-static uint8_t *ertcp_put32(uint8_t *o, uint32_t v)
-{
-    o[0] = (uint8_t)(v >> 24);
-    o[1] = (uint8_t)(v >> 16);
-    o[2] = (uint8_t)(v >> 8);
-    o[3] = (uint8_t)v;
-    return o + 4;
-}
-
 static uint8_t *ertcp_put_hdr(uint8_t *o, unsigned count, unsigned pt, size_t bytes)
 {
     o[0] = (uint8_t)(0x80 | count);
@@ -150,17 +138,17 @@ int ertcp_build_sr(uint8_t *out, size_t cap, const struct ertcp_sr *srs, unsigne
     uint8_t *o = out;
     for (unsigned i = 0; i < n; i++) {
         o = ertcp_put_hdr(o, 0, ERTCP_SR, 28);
-        o = ertcp_put32(o, srs[i].ssrc);
-        o = ertcp_put32(o, ntp_sec);
-        o = ertcp_put32(o, ntp_frac);
-        o = ertcp_put32(o, srs[i].rtp_ts);
-        o = ertcp_put32(o, srs[i].psent);
-        o = ertcp_put32(o, srs[i].osent);
+        o = be32_put(o, srs[i].ssrc);
+        o = be32_put(o, ntp_sec);
+        o = be32_put(o, ntp_frac);
+        o = be32_put(o, srs[i].rtp_ts);
+        o = be32_put(o, srs[i].psent);
+        o = be32_put(o, srs[i].osent);
     }
     o = ertcp_put_hdr(o, n, ERTCP_SDES, 4 + chunk * n);
     for (unsigned i = 0; i < n; i++) {
         uint8_t *c = o;
-        o = ertcp_put32(o, srs[i].ssrc);
+        o = be32_put(o, srs[i].ssrc);
         *o++ = ERTCP_SDES_CNAME;
         *o++ = (uint8_t)cn;
         memcpy(o, cname, cn);

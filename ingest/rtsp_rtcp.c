@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "common/bytes.h"
+
 #define RTCP_SR      200
 #define RTCP_RR      201
 #define RTCP_SDES    202
@@ -81,14 +83,6 @@ int rtsp_rx_rtcp(struct rtsp_rx_stats *s, const uint8_t *p, size_t len, uint64_t
     return off == len ? 0 : -EBADMSG;
 }
 
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
 /* The report block (6.4.1): fraction lost in the interval, cumulative lost (24-bit signed,
  * clamped), extended highest sequence, jitter, LSR and DLSR in 1/65536 s. */
 static void report_block(struct rtsp_rx_stats *s, uint8_t *b, uint64_t now_ns)
@@ -109,12 +103,12 @@ static void report_block(struct rtsp_rx_stats *s, uint8_t *b, uint64_t now_ns)
     uint32_t dlsr = 0;
     if (s->lsr_at_ns)
         dlsr = (uint32_t)(((now_ns - s->lsr_at_ns) << 16) / 1000000000u);
-    put32(b, s->ssrc);
-    put32(b + 4, (uint32_t)fraction << 24 | ((uint32_t)lost & 0xffffff));
-    put32(b + 8, ext_max);
-    put32(b + 12, s->jitter_q4 >> 4);
-    put32(b + 16, s->lsr_at_ns ? s->lsr : 0);
-    put32(b + 20, dlsr);
+    be32_put(b, s->ssrc);
+    be32_put(b + 4, (uint32_t)fraction << 24 | ((uint32_t)lost & 0xffffff));
+    be32_put(b + 8, ext_max);
+    be32_put(b + 12, s->jitter_q4 >> 4);
+    be32_put(b + 16, s->lsr_at_ns ? s->lsr : 0);
+    be32_put(b + 20, dlsr);
 }
 
 int rtsp_rr_build(struct rtsp_rx_stats *s, uint32_t own_ssrc, const char *cname, uint8_t *out,
@@ -136,7 +130,7 @@ int rtsp_rr_build(struct rtsp_rx_stats *s, uint32_t own_ssrc, const char *cname,
     out[0] = (uint8_t)(0x80 | rc);
     out[1] = RTCP_RR;
     out[3] = (uint8_t)(rr_len / 4 - 1);
-    put32(out + 4, own_ssrc);
+    be32_put(out + 4, own_ssrc);
     if (rc)
         report_block(s, out + 8, now_ns);
     uint8_t *d = out + rr_len;
@@ -144,7 +138,7 @@ int rtsp_rr_build(struct rtsp_rx_stats *s, uint32_t own_ssrc, const char *cname,
     d[1] = RTCP_SDES;
     d[2] = (uint8_t)((sdes_len / 4 - 1) >> 8);
     d[3] = (uint8_t)(sdes_len / 4 - 1);
-    put32(d + 4, own_ssrc);
+    be32_put(d + 4, own_ssrc);
     d[8] = 1; /* CNAME */
     d[9] = (uint8_t)cn;
     memcpy(d + 10, cname, cn);

@@ -5,29 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
-static uint16_t rd16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void wr16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
+#include "common/bytes.h"
 
 int lg_rtp_parse(const uint8_t *p, size_t len, struct lg_rtp_hdr *h)
 {
@@ -40,15 +18,15 @@ int lg_rtp_parse(const uint8_t *p, size_t len, struct lg_rtp_hdr *h)
         /* RFC 3550 5.3.1: 16-bit profile, 16-bit length in 32-bit words. */
         if (off + 4 > len)
             return -EBADMSG;
-        off += 4 + 4 * (size_t)rd16(p + off + 2);
+        off += 4 + 4 * (size_t)be16_get(p + off + 2);
         if (off > len)
             return -EBADMSG;
     }
     h->marker = p[1] >> 7;
     h->pt = p[1] & 0x7f;
-    h->seq = rd16(p + 2);
-    h->ts = rd32(p + 4);
-    h->ssrc = rd32(p + 8);
+    h->seq = be16_get(p + 2);
+    h->ts = be32_get(p + 4);
+    h->ssrc = be32_get(p + 8);
     h->hdr_len = off;
     return 0;
 }
@@ -149,7 +127,7 @@ static void h264_classify(const uint8_t *p, size_t len, int *idr, int *starts)
     } else if (t == NAL_STAP_A) {
         *starts = 1;
         for (size_t off = 1; off + 2 < len;) {
-            size_t n = rd16(p + off);
+            size_t n = be16_get(p + off);
             if (n == 0 || off + 2 + n > len)
                 break;
             if ((p[off + 2] & 0x1f) == NAL_IDR)
@@ -206,8 +184,8 @@ static int rtcp_sdes(uint8_t *p, size_t cap, uint32_t ssrc, const char *cname)
     memset(p, 0, n);
     p[0] = 0x81; /* V=2, SC=1 */
     p[1] = 202;
-    wr16(p + 2, (uint16_t)(n / 4 - 1));
-    wr32(p + 4, ssrc);
+    be16_put(p + 2, (uint16_t)(n / 4 - 1));
+    be32_put(p + 4, ssrc);
     p[8] = 1; /* CNAME */
     p[9] = (uint8_t)cl;
     memcpy(p + 10, cname, cl);
@@ -221,20 +199,20 @@ static int rtcp_rr(uint8_t *p, size_t cap, uint32_t ssrc, const struct lg_rr_blo
         return -ENOSPC;
     p[0] = (uint8_t)(0x80 | (b ? 1 : 0));
     p[1] = 201;
-    wr16(p + 2, (uint16_t)(n / 4 - 1));
-    wr32(p + 4, ssrc);
+    be16_put(p + 2, (uint16_t)(n / 4 - 1));
+    be32_put(p + 4, ssrc);
     if (b) {
         int32_t cl = b->cumulative_lost;
         if (cl > 0x7fffff)
             cl = 0x7fffff;
         if (cl < -0x800000)
             cl = -0x800000;
-        wr32(p + 8, b->ssrc);
-        wr32(p + 12, (uint32_t)b->fraction_lost << 24 | ((uint32_t)cl & 0xffffff));
-        wr32(p + 16, b->ext_hi_seq);
-        wr32(p + 20, b->jitter);
-        wr32(p + 24, b->lsr);
-        wr32(p + 28, b->dlsr);
+        be32_put(p + 8, b->ssrc);
+        be32_put(p + 12, (uint32_t)b->fraction_lost << 24 | ((uint32_t)cl & 0xffffff));
+        be32_put(p + 16, b->ext_hi_seq);
+        be32_put(p + 20, b->jitter);
+        be32_put(p + 24, b->lsr);
+        be32_put(p + 28, b->dlsr);
     }
     return (int)n;
 }
@@ -261,8 +239,8 @@ int lg_rtcp_nack(uint8_t *buf, size_t cap, uint32_t ssrc, uint32_t media_ssrc, c
         return -ENOSPC;
     p[0] = 0x80 | 1; /* V=2, FMT=1 generic NACK */
     p[1] = 205;      /* RTPFB */
-    wr32(p + 4, ssrc);
-    wr32(p + 8, media_ssrc);
+    be32_put(p + 4, ssrc);
+    be32_put(p + 8, media_ssrc);
     size_t len = 12;
     uint16_t pid = 0, blp = 0;
     int open = 0;
@@ -273,8 +251,8 @@ int lg_rtcp_nack(uint8_t *buf, size_t cap, uint32_t ssrc, uint32_t media_ssrc, c
             continue;
         }
         if (open) {
-            wr16(p + len, pid);
-            wr16(p + len + 2, blp);
+            be16_put(p + len, pid);
+            be16_put(p + len + 2, blp);
             len += 4;
         }
         if (len + 4 > room)
@@ -283,10 +261,10 @@ int lg_rtcp_nack(uint8_t *buf, size_t cap, uint32_t ssrc, uint32_t media_ssrc, c
         blp = 0;
         open = 1;
     }
-    wr16(p + len, pid);
-    wr16(p + len + 2, blp);
+    be16_put(p + len, pid);
+    be16_put(p + len + 2, blp);
     len += 4;
-    wr16(p + 2, (uint16_t)(len / 4 - 1));
+    be16_put(p + 2, (uint16_t)(len / 4 - 1));
     return off + (int)len;
 }
 
@@ -297,12 +275,12 @@ int lg_rtcp_find_sr(const uint8_t *p, size_t len, uint32_t *ntp_mid)
     while (off + 4 <= len) {
         if ((p[off] >> 6) != 2)
             return -EBADMSG;
-        size_t n = 4 + 4 * (size_t)rd16(p + off + 2);
+        size_t n = 4 + 4 * (size_t)be16_get(p + off + 2);
         if (off + n > len)
             return -EBADMSG;
         if (p[off + 1] == 200 && n >= 28) {
             /* SR: ssrc at 4, NTP seconds at 8 and fraction at 12 (RFC 3550 6.4.1). */
-            *ntp_mid = (uint32_t)(rd32(p + off + 8) << 16 | rd32(p + off + 12) >> 16);
+            *ntp_mid = (uint32_t)(be32_get(p + off + 8) << 16 | be32_get(p + off + 12) >> 16);
             found = 1;
         }
         off += n;
