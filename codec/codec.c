@@ -5,6 +5,24 @@
 #include <errno.h>
 #include <string.h>
 
+const char *codec_name(uint32_t codec)
+{
+    switch (codec) {
+    case RING_CODEC_H264:
+        return "H264";
+    case RING_CODEC_H265:
+        return "H265";
+    case RING_CODEC_OPUS:
+        return "opus";
+    case RING_CODEC_PCMU:
+        return "PCMU";
+    case RING_CODEC_PCMA:
+        return "PCMA";
+    default:
+        return "none";
+    }
+}
+
 bool codec_is_known(uint32_t codec)
 {
     switch (codec) {

@@ -13,6 +13,8 @@
 /* True for the codecs the packetizers and depacketizers handle (every enum ring_codec but
  * RING_CODEC_NONE). */
 bool codec_is_known(uint32_t codec);
+/* The codec's RTP encoding name (RFC 4856/6184/7587/7798), "none" for anything else. */
+const char *codec_name(uint32_t codec);
 /* True for the video codecs (Annex-B access units, 90 kHz, keyframes matter). */
 bool codec_is_video(uint32_t codec);
 

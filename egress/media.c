@@ -96,14 +96,21 @@ static int media_size_buffers(struct media_worker *w, uint32_t mtu)
 
 /* Reads the ring's track table: codecs and clock rates the send path needs per frame. A
  * track the writer is updating right now (-EAGAIN) keeps what was read before: resetting it
- * would stop the path's video for every viewer until the next read. */
+ * would stop the path's video for every viewer until the next read. A source that comes back
+ * with another codec on a track (an RTSP reconnect to another stream) cannot be switched to
+ * under a running session, whose answer named the old one: its viewers stop receiving that
+ * track (send.c compares the codec each started with) until they make a new offer. */
 void media_path_load_tracks(struct media_path *p)
 {
     p->video = -1;
     for (unsigned i = 0; i < MEDIA_MAX_TRACKS; i++) {
         struct ring_track t;
-        int rc = ring_reader_track(p->r, i, &t, NULL);
+        int rc = ring_reader_track(p->r, i, &t, &p->track_version[i]);
         if (rc == 0) {
+            if (p->codec[i] != RING_CODEC_NONE && p->codec[i] != t.codec)
+                log_warn("media %s: track %u changed codec (%s -> %s): %u viewers stop "
+                         "receiving it until they reconnect",
+                         p->name, i, codec_name(p->codec[i]), codec_name(t.codec), p->n_viewers);
             p->codec[i] = t.codec;
             p->clock[i] = t.clock_rate;
         } else if (rc != -EAGAIN) {
@@ -277,6 +284,7 @@ int media_viewer_start(struct media_worker *w, struct media_viewer *v,
     for (unsigned i = 0; i < MEDIA_MAX_TRACKS; i++) {
         r->tracks[i].p = prm->tracks[i];
         r->tracks[i].p.mid[MEDIA_MID_MAX - 1] = 0;
+        r->tracks[i].codec = p->codec[i];
         if (p->codec[i] == RING_CODEC_NONE)
             r->tracks[i].p.flags = 0;
         media_track_build_ext(&r->tracks[i]);

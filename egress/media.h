@@ -86,6 +86,7 @@ struct media_viewer_params {
  * worker (DESIGN.md "Per viewer: no copies"). */
 struct media_viewer_track {
     struct media_track_params p;
+    uint32_t codec;      /* the ring codec when the viewer started (what its answer offered) */
     uint32_t ssrc;       /* random, chosen by media_viewer_init; put in the answer */
     uint16_t seq_offset; /* viewer seq = global packet number + seq_offset (mod 2^16) */
     uint16_t pad0;

@@ -35,6 +35,7 @@ struct media_path {
     struct doorbell_waiter *waiter; /* standalone only: the ring's own doorbell */
     uint32_t mtu;                   /* the ring's: packet numbering depends on it */
     uint32_t codec[MEDIA_MAX_TRACKS];
+    uint32_t track_version[MEDIA_MAX_TRACKS]; /* of the track table read into codec[] */
     uint32_t clock[MEDIA_MAX_TRACKS];
     int video;              /* first video track, -1 if none */
     uint64_t next_frame;    /* live cursor: next frame the reader returns */

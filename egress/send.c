@@ -308,6 +308,8 @@ static bool media_queue_frame(struct media_worker *w, struct media_path *p, stru
 {
     unsigned t = f->track;
     struct media_viewer_track *vt = &v->rec.tracks[t];
+    if (vt->codec != p->codec[t])
+        return true; /* the source changed codec under this session (media_path_load_tracks) */
     if (vt->rebase)
         media_track_rebase(vt, f, p->clock[t]);
     uint32_t ts = media_viewer_ts(v, t, f);
@@ -448,6 +450,8 @@ int media_send_packet(struct media_worker *w, struct media_viewer *v, unsigned t
 {
     struct media_path *p = v->path;
     const struct pack_pkt *pk;
+    if (v->rec.tracks[track].codec != p->codec[track])
+        return 0;
     int n = media_describe(w, p, f, &pk);
     if (n <= 0 || k >= (uint32_t)n ||
         media_queue_packet(w, v, track, f, &pk[k], media_viewer_ts(v, track, f)) < 0)
@@ -483,6 +487,9 @@ static void media_send_path(struct media_worker *w, struct media_path *p)
         if (rc < 0)
             break;
         p->next_frame = f.seq + 1;
+        if (f.track < MEDIA_MAX_TRACKS &&
+            ring_reader_track_version(p->r, f.track) != p->track_version[f.track])
+            media_path_load_tracks(p); /* re-declared: a source reconnected */
         if (p->n_viewers && !media_send_live_frame(w, p, &f))
             return;
     }

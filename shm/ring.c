@@ -759,6 +759,14 @@ int ring_reader_track(const struct ring_reader *r, unsigned idx, struct ring_tra
     return -EAGAIN;
 }
 
+uint32_t ring_reader_track_version(const struct ring_reader *r, unsigned idx)
+{
+    if (idx >= RING_MAX_TRACKS)
+        return 0;
+    uint32_t s = atomic_load_explicit(&r->m.hdr->track_state[idx].desc_seq, memory_order_acquire);
+    return s & 1 ? UINT32_MAX : s / 2;
+}
+
 uint32_t ring_reader_generation(const struct ring_reader *r)
 {
     return atomic_load_explicit(&r->m.hdr->generation, memory_order_acquire);

@@ -223,6 +223,9 @@ int ring_reader_find_packet(const struct ring_reader *r, unsigned track, uint16_
  * kept changing it. version (optional) changes whenever the track is updated. */
 int ring_reader_track(const struct ring_reader *r, unsigned idx, struct ring_track *t,
                       uint32_t *version);
+/* What ring_reader_track's version would say of track idx now, without copying it (odd while
+ * the writer is updating it): one load, cheap enough to watch per frame. */
+uint32_t ring_reader_track_version(const struct ring_reader *r, unsigned idx);
 uint32_t ring_reader_generation(const struct ring_reader *r);
 uint32_t ring_reader_mtu(const struct ring_reader *r);
 /* Writer's last heartbeat (CLOCK_MONOTONIC ns) and pid. */

@@ -697,6 +697,54 @@ static void test_wakeup_budget(void **state)
         media_viewer_stop(f->w, &more[i]);
 }
 
+/* An H.265 keyframe: VPS, SPS, PPS (2-byte NAL headers, types 32-34) and an IDR slice. */
+static size_t make_h265_key(uint8_t *out, size_t body)
+{
+    static const uint8_t params[] = {0,    0, 0, 1, 0x40, 1, 0xc, 1, 0xff, 0xff, 0, 0,    0,   1,
+                                     0x42, 1, 1, 1, 0x60, 0, 0,   0, 1,    0x44, 1, 0xc1, 0x72};
+    memcpy(out, params, sizeof(params));
+    size_t n = sizeof(params);
+    memcpy(out + n, "\0\0\0\1\x26\x01", 6);
+    n += 6;
+    for (size_t i = 0; i < body; i++)
+        out[n++] = (uint8_t)(i % 251 + 1);
+    return n;
+}
+
+/* The source comes back with another codec on the same track (an RTSP reconnect to another
+ * stream). A running viewer, whose answer named H.264, gets none of the H.265 frames (they
+ * would arrive under its H.264 payload type), and its NACKs for the old frames are not
+ * rebuilt with the new codec's packetizer. */
+static void test_codec_changed(void **state)
+{
+    struct fx *f = *state;
+    static struct rx_pkt rx[256];
+    write_video(f, true, 3000);
+    media_send_run(f->w);
+    start_viewer(f, false);
+    write_video(f, false, 2000);
+    media_send_run(f->w);
+    unsigned n = drain(f, rx, 256);
+    assert_true(n > 0);
+
+    struct ring_track t = {.codec = RING_CODEC_H265, .clock_rate = 90000, .channels = 1};
+    assert_int_equal(ring_writer_set_track(f->wr, 0, &t), 0);
+    static uint8_t au[4096];
+    size_t len = make_h265_key(au, 3000);
+    int pk = pack_count(RING_CODEC_H265, au, len, 1200);
+    assert_true(pk > 1);
+    assert_true(ring_writer_write(f->wr, 0, RING_FRAME_KEY, f->ts, (uint32_t)pk, au, len) > 0);
+    f->ts += 3000;
+    media_send_run(f->w);
+    assert_int_equal(f->v.path->codec[0], RING_CODEC_H265);
+    assert_int_equal(drain(f, NULL, 0), 0);
+
+    uint64_t misses = ctl_read(&f->cnt->nack_misses);
+    send_nack(f, rx[0].h.seq, 0);
+    assert_int_equal(drain(f, NULL, 0), 0);
+    assert_int_equal(ctl_read(&f->cnt->nack_misses), misses + 1);
+}
+
 static void test_tracks_and_stop(void **state)
 {
     struct fx *f = *state;
@@ -735,6 +783,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sender_report, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ring_replaced, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wakeup_budget, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_codec_changed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tracks_and_stop, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
