@@ -719,18 +719,34 @@ int ring_reader_find_packet(const struct ring_reader *r, unsigned track, uint16_
     if (behind > latest)
         return 0; /* before the track's first packet */
     uint64_t want = latest - behind;
+    /* The track's frames number their packets in increasing order: binary search for the
+     * newest one starting at or before want. A probe that lands on another track's frame (or
+     * an overwritten slot) steps down to the nearest frame of this track. A NACK asking for a
+     * packet far back costs a few probes, not a walk over every frame since. */
     uint64_t head = ring_reader_head(r);
-    for (uint64_t seq = head - 1; ring_in_window(seq, head, r->m.slot_count); seq--) {
-        if (!ring_reader_get(r, seq, f) || f->track != track)
-            continue;
-        if (want >= f->first_pkt) {
-            if (want - f->first_pkt >= f->pkt_count)
-                return 0; /* past this frame, and older frames hold older packets */
-            *index = (uint32_t)(want - f->first_pkt);
-            return 1;
+    if (head == 0)
+        return 0; /* a corrupt header: nothing written, whatever next_pkt says */
+    uint64_t lo = head > r->m.slot_count ? head - r->m.slot_count : 1, hi = head - 1;
+    struct ring_frame x;
+    bool found = false;
+    while (lo <= hi) {
+        uint64_t mid = lo + (hi - lo) / 2, s = mid;
+        while (s >= lo && !(ring_reader_get(r, s, &x) && x.track == track))
+            s--;
+        if (s < lo) {
+            lo = mid + 1; /* none of this track in [lo, mid] */
+        } else if (x.first_pkt <= want) {
+            *f = x;
+            found = true;
+            lo = mid + 1;
+        } else {
+            hi = s - 1;
         }
     }
-    return 0;
+    if (!found || want - f->first_pkt >= f->pkt_count)
+        return 0; /* overwritten, or between frames (not a packet of this track) */
+    *index = (uint32_t)(want - f->first_pkt);
+    return 1;
 }
 
 int ring_reader_track(const struct ring_reader *r, unsigned idx, struct ring_track *t,

@@ -291,6 +291,57 @@ static void test_find_packet_wrap(void **state)
     ring_writer_close(w, true);
 }
 
+/* find_packet against a brute-force answer: two interleaved tracks of frames of 1..40
+ * packets (video three frames in four, runs of one track), three times around a 64-slot ring,
+ * every packet number from long overwritten to the newest, as the 16-bit NACK carries it. */
+static void test_find_packet_search(void **state)
+{
+    (void)state;
+    struct ring_writer *w = open_writer(64, 1 << 16);
+    declare_video(w, 0);
+    struct ring_track audio = {.codec = RING_CODEC_OPUS, .clock_rate = 48000, .channels = 2};
+    assert_int_equal(ring_writer_set_track(w, 1, &audio), 0);
+    struct ring_reader *r = open_reader();
+    enum { N = 200 };
+    static struct {
+        uint64_t seq, first;
+        uint32_t track, count;
+    } wr[N];
+    uint64_t next[2] = {0, 0};
+    unsigned rnd = 12345;
+    for (unsigned i = 0; i < N; i++) {
+        rnd = rnd * 1103515245u + 12345u;
+        uint32_t t = (rnd >> 16) % 4 == 0, count = t ? 1 : 1 + (rnd >> 8) % 40;
+        int64_t seq = write_tagged(w, t, 0, i * 3000, count, 10, i);
+        assert_true(seq > 0);
+        wr[i].seq = (uint64_t)seq;
+        wr[i].track = t;
+        wr[i].first = next[t];
+        wr[i].count = count;
+        next[t] += count;
+    }
+    uint64_t head = ring_reader_head(r);
+    for (uint32_t t = 0; t < 2; t++) {
+        for (uint64_t want = 0; want < next[t]; want++) {
+            int expect = -1;
+            for (unsigned i = 0; i < N; i++)
+                if (wr[i].track == t && head - wr[i].seq <= 64 && wr[i].first <= want &&
+                    want < wr[i].first + wr[i].count)
+                    expect = (int)i;
+            struct ring_frame f;
+            uint32_t idx = 0;
+            int got = ring_reader_find_packet(r, t, (uint16_t)want, &f, &idx);
+            assert_int_equal(got, expect >= 0);
+            if (expect >= 0) {
+                assert_int_equal(f.seq, wr[expect].seq);
+                assert_int_equal(idx, want - wr[expect].first);
+            }
+        }
+    }
+    ring_reader_close(r);
+    ring_writer_close(w, true);
+}
+
 static void test_reopen_continues(void **state)
 {
     (void)state;
@@ -640,6 +691,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_data_wrap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lap_resync, setup, teardown),
         cmocka_unit_test_setup_teardown(test_find_packet_wrap, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_find_packet_search, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reopen_continues, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reopen_after_crash, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tracks, setup, teardown),
