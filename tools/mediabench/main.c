@@ -47,18 +47,10 @@ static uint64_t mb_thread_cpu_ns(void)
 }
 
 /* Datagrams in one received message: several when UDP_GRO coalesced them. */
-static uint64_t mb_datagrams(struct mmsghdr *m)
+static uint64_t mb_datagrams(const struct mmsghdr *m)
 {
-    struct msghdr *h = &m->msg_hdr;
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
-        int seg;
-        if (c->cmsg_level != SOL_UDP || c->cmsg_type != UDP_GRO)
-            continue;
-        memcpy(&seg, CMSG_DATA(c), sizeof(seg));
-        if (seg > 0)
-            return (m->msg_len + (unsigned)seg - 1) / (unsigned)seg;
-    }
-    return 1;
+    size_t seg = sockbuf_gro_segment(&m->msg_hdr);
+    return seg ? (m->msg_len + seg - 1) / seg : 1;
 }
 
 static void *mb_drain(void *arg)
@@ -82,14 +74,19 @@ static void *mb_drain(void *arg)
     while (!atomic_load(&mb_stop)) {
         int n = epoll_wait(ep, ev, 16, 50);
         for (int i = 0; i < n; i++) {
-            int r;
-            for (int j = 0; j < 64; j++) {
-                m[j].msg_hdr.msg_control = ctrl[j];
-                m[j].msg_hdr.msg_controllen = sizeof(ctrl[j]);
-            }
-            while ((r = recvmmsg(mb_rx[ev[i].data.u32], m, 64, MSG_DONTWAIT, NULL)) > 0)
+            for (;;) {
+                /* The kernel shortens msg_controllen to what it wrote (0 without a GRO
+                 * segment size): give every entry its whole buffer again before each call. */
+                for (int j = 0; j < 64; j++) {
+                    m[j].msg_hdr.msg_control = ctrl[j];
+                    m[j].msg_hdr.msg_controllen = sizeof(ctrl[j]);
+                }
+                int r = recvmmsg(mb_rx[ev[i].data.u32], m, 64, MSG_DONTWAIT, NULL);
+                if (r <= 0)
+                    break;
                 for (int j = 0; j < r; j++)
                     atomic_fetch_add(&mb_received, mb_datagrams(&m[j]));
+            }
         }
     }
     close(ep);
