@@ -4,10 +4,10 @@
 #include "tools/loadgen/lg.h"
 
 #include <arpa/inet.h>
-#include <netinet/udp.h>
-#include <sys/epoll.h>
 #include <errno.h>
+#include <netinet/udp.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -335,19 +335,6 @@ static void viewer_datagram(struct lg *lg, struct lg_viewer *v, uint8_t *p, size
     }
 }
 
-/* The segment size of a datagram the kernel coalesced (UDP_GRO), or 0. */
-static size_t gro_segment(const struct msghdr *m)
-{
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR((struct msghdr *)m, c))
-        if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO &&
-            c->cmsg_len >= CMSG_LEN(sizeof(int))) {
-            int seg;
-            memcpy(&seg, CMSG_DATA(c), sizeof(seg));
-            return seg > 0 ? (size_t)seg : 0;
-        }
-    return 0;
-}
-
 static void viewer_readable(struct lg *lg, struct lg_viewer *v, uint64_t now_ns)
 {
     /* --decrypt-every K: once the first keyframe is in, only one wakeup in K unprotects what
@@ -370,7 +357,7 @@ static void viewer_readable(struct lg *lg, struct lg_viewer *v, uint64_t now_ns)
             break;
         for (int i = 0; i < n && v->state != LG_V_FAILED; i++) {
             size_t wire = lg->msgs[i].msg_len;
-            size_t seg = lg->opt.gro ? gro_segment(&lg->msgs[i].msg_hdr) : 0;
+            size_t seg = lg->opt.gro ? sockbuf_gro_segment(&lg->msgs[i].msg_hdr) : 0;
             if (!seg || seg > wire)
                 seg = wire;
             for (size_t off = 0; off < wire && wire <= cap; off += seg) {
