@@ -289,8 +289,6 @@ static int media_describe(struct media_worker *w, struct media_path *p, const st
     if (d->n > 0 && d->p == p && d->seq == f->seq && d->data == f->data && d->len == f->len)
         return d->n;
     d->n = 0;
-    if (p->codec[f->track] == RING_CODEC_NONE)
-        media_path_load_tracks(p); /* declared after we last read (a source reconnected) */
     int n = pack_frame(p->codec[f->track], f->data, f->len, p->mtu, pk, w->pk_cap);
     if (n > 0 && (size_t)n > w->pk_cap)
         return -E2BIG; /* more than RING_MAX_FRAME at this MTU: not a frame the ring holds */

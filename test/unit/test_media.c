@@ -247,6 +247,21 @@ static void start_viewer(struct fx *f, bool audio)
 
 /* Reads every datagram waiting (loopback delivers during sendmmsg: no waiting needed).
  * RTP is unprotected and returned in out; RTCP is skipped. */
+/* Another viewer at the same address as f->v, taking only track (payload type pt). */
+static void start_other_viewer(struct fx *f, struct media_viewer *v, unsigned track, uint8_t pt)
+{
+    media_viewer_init(v);
+    struct media_viewer_params p = {.path = "cam",
+                                    .remote = (struct sockaddr *)&f->raddr,
+                                    .remote_len = sizeof(f->raddr),
+                                    .local_addr = htonl(0x7f000002),
+                                    .srtp_profile = MEDIA_SRTP_AEAD_AES_128_GCM,
+                                    .keying = f->keying,
+                                    .keying_len = sizeof(f->keying)};
+    p.tracks[track] = (struct media_track_params){.flags = MEDIA_TRACK_SEND, .pt = pt};
+    assert_int_equal(media_viewer_start(f->w, v, &p), 0);
+}
+
 static unsigned drain(struct fx *f, struct rx_pkt *out, unsigned max)
 {
     unsigned n = 0;
@@ -597,6 +612,20 @@ static void test_sender_report(void **state)
     assert_true(f->v.rec.tracks[0].rtt_us < 1000000);
 }
 
+/* A keyframe, then the (video-only) viewer, then a delta frame sent live: drains what the
+ * viewer received into rx (at least one packet) and returns the count. */
+static unsigned start_receiving(struct fx *f, struct rx_pkt *rx, unsigned max)
+{
+    write_video(f, true, 3000);
+    media_send_run(f->w);
+    start_viewer(f, false);
+    write_video(f, false, 2000);
+    media_send_run(f->w);
+    unsigned n = drain(f, rx, max);
+    assert_true(n > 0);
+    return n;
+}
+
 /* The ingest's ring is replaced by a new object of another geometry (a reload with another
  * ring size): the worker notices the old writer's silence, attaches to the new ring, and the
  * viewer carries on at its next keyframe with sequence numbers, timestamps and SRTP indexes
@@ -605,13 +634,7 @@ static void test_ring_replaced(void **state)
 {
     struct fx *f = *state;
     static struct rx_pkt rx[256];
-    write_video(f, true, 3000);
-    media_send_run(f->w);
-    start_viewer(f, false);
-    write_video(f, false, 2000);
-    media_send_run(f->w);
-    unsigned n = drain(f, rx, 256);
-    assert_true(n > 0);
+    unsigned n = start_receiving(f, rx, 256);
     struct rx_pkt last = rx[n - 1];
 
     ring_writer_close(f->wr, true);
@@ -667,16 +690,7 @@ static void test_wakeup_budget(void **state)
     f->v.rec.next_frame = f->v.path->next_frame; /* all three live, no catch-up */
     f->v.rec.state = MEDIA_VIEWER_LIVE;
     for (int i = 0; i < 2; i++) {
-        media_viewer_init(&more[i]);
-        struct media_viewer_params p = {.path = "cam",
-                                        .remote = (struct sockaddr *)&f->raddr,
-                                        .remote_len = sizeof(f->raddr),
-                                        .local_addr = htonl(0x7f000002),
-                                        .srtp_profile = MEDIA_SRTP_AEAD_AES_128_GCM,
-                                        .keying = f->keying,
-                                        .keying_len = sizeof(f->keying)};
-        p.tracks[0] = (struct media_track_params){.flags = MEDIA_TRACK_SEND, .pt = VPT};
-        assert_int_equal(media_viewer_start(f->w, &more[i], &p), 0);
+        start_other_viewer(f, &more[i], 0, VPT);
         more[i].rec.next_frame = f->v.path->next_frame;
         more[i].rec.state = MEDIA_VIEWER_LIVE;
     }
@@ -719,13 +733,7 @@ static void test_codec_changed(void **state)
 {
     struct fx *f = *state;
     static struct rx_pkt rx[256];
-    write_video(f, true, 3000);
-    media_send_run(f->w);
-    start_viewer(f, false);
-    write_video(f, false, 2000);
-    media_send_run(f->w);
-    unsigned n = drain(f, rx, 256);
-    assert_true(n > 0);
+    start_receiving(f, rx, 256);
 
     struct ring_track t = {.codec = RING_CODEC_H265, .clock_rate = 90000, .channels = 1};
     assert_int_equal(ring_writer_set_track(f->wr, 0, &t), 0);
@@ -743,6 +751,32 @@ static void test_codec_changed(void **state)
     send_nack(f, rx[0].h.seq, 0);
     assert_int_equal(drain(f, NULL, 0), 0);
     assert_int_equal(ctl_read(&f->cnt->nack_misses), misses + 1);
+}
+
+/* A track the source declares after the path was opened (an RTSP source that reconnects
+ * with one more track): its first frame makes the worker re-read the track table, and a
+ * viewer that starts afterwards and takes that track receives it. */
+static void test_track_declared_later(void **state)
+{
+    struct fx *f = *state;
+    start_receiving(f, NULL, 0);
+    struct ring_track t = {.codec = RING_CODEC_PCMU, .clock_rate = 8000, .channels = 1};
+    assert_int_equal(ring_writer_set_track(f->wr, 2, &t), 0);
+    uint8_t pcm[160];
+    memset(pcm, 0xff, sizeof(pcm));
+    assert_true(ring_writer_write(f->wr, 2, RING_FRAME_KEY, 0, 1, pcm, sizeof(pcm)) > 0);
+    media_send_run(f->w);
+    assert_int_equal(f->v.path->codec[2], RING_CODEC_PCMU);
+    assert_int_equal(drain(f, NULL, 0), 0); /* f->v did not take track 2 */
+
+    static struct media_viewer late;
+    start_other_viewer(f, &late, 2, 0);
+    assert_true(ring_writer_write(f->wr, 2, RING_FRAME_KEY, 160, 1, pcm, sizeof(pcm)) > 0);
+    media_send_run(f->w);
+    static struct rx_pkt rx[8];
+    assert_int_equal(drain(f, rx, 8), 1);
+    assert_int_equal(rx[0].h.pt, 0);
+    media_viewer_stop(f->w, &late);
 }
 
 static void test_tracks_and_stop(void **state)
@@ -784,6 +818,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ring_replaced, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wakeup_budget, setup, teardown),
         cmocka_unit_test_setup_teardown(test_codec_changed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_track_declared_later, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tracks_and_stop, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
