@@ -4,8 +4,8 @@
 #include "egress/dtls.h"
 
 #include <errno.h>
-#include <stdbool.h>
 #include <malloc.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
