@@ -248,13 +248,19 @@ static void test_lap_resync(void **state)
     ring_writer_close(w, true);
 }
 
+/* Track 0 video, track 1 Opus. */
+static void declare_video_audio(struct ring_writer *w)
+{
+    declare_video(w, 0);
+    struct ring_track audio = {.codec = RING_CODEC_OPUS, .clock_rate = 48000, .channels = 2};
+    assert_int_equal(ring_writer_set_track(w, 1, &audio), 0);
+}
+
 static void test_find_packet_wrap(void **state)
 {
     (void)state;
     struct ring_writer *w = open_writer(64, 1 << 16);
-    declare_video(w, 0);
-    struct ring_track audio = {.codec = RING_CODEC_OPUS, .clock_rate = 48000, .channels = 2};
-    assert_int_equal(ring_writer_set_track(w, 1, &audio), 0);
+    declare_video_audio(w);
     struct ring_reader *r = open_reader();
     struct ring_frame f;
     uint32_t idx = 99;
@@ -298,9 +304,7 @@ static void test_find_packet_search(void **state)
 {
     (void)state;
     struct ring_writer *w = open_writer(64, 1 << 16);
-    declare_video(w, 0);
-    struct ring_track audio = {.codec = RING_CODEC_OPUS, .clock_rate = 48000, .channels = 2};
-    assert_int_equal(ring_writer_set_track(w, 1, &audio), 0);
+    declare_video_audio(w);
     struct ring_reader *r = open_reader();
     enum { N = 200 };
     static struct {
