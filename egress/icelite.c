@@ -29,6 +29,7 @@
 #define ICELITE_PRIORITY      0x0024 /* RFC 8445 16.1 */
 #define ICELITE_USE_CANDIDATE 0x0025
 #define ICELITE_FINGERPRINT   0x8028
+#define ICELITE_CONTROLLED    0x8029
 #define ICELITE_OPTIONAL      0x8000 /* types from here on may be ignored (RFC 5389 15) */
 
 _Static_assert(ICELITE_RESPONSE_MAX >= ICELITE_HDR_LEN + 24 + 4 + ICELITE_MI_LEN + 8,
@@ -196,6 +197,23 @@ static int icelite_put_xor_mapped(uint8_t *o, const struct sockaddr *src, const 
     return (int)(8 + alen);
 }
 
+/* Ends a message whose attributes end at off: MESSAGE-INTEGRITY under key, then FINGERPRINT
+ * (RFC 5389 15.4, 15.5), each computed with the header's length covering it. Returns the
+ * message's length. */
+static size_t icelite_seal(uint8_t *m, size_t off, const struct hmacsha1 *key)
+{
+    size_t fp = off + 4 + ICELITE_MI_LEN;
+    be16_put(m + 2, (uint16_t)(fp - ICELITE_HDR_LEN));
+    be16_put(m + off, ICELITE_MSG_INTEGRITY);
+    be16_put(m + off + 2, ICELITE_MI_LEN);
+    icelite_mi(key, m, m + ICELITE_HDR_LEN, off - ICELITE_HDR_LEN, m + off + 4);
+    be16_put(m + 2, (uint16_t)(fp + 8 - ICELITE_HDR_LEN));
+    be16_put(m + fp, ICELITE_FINGERPRINT);
+    be16_put(m + fp + 2, 4);
+    be32_put(m + fp + 4, icelite_fingerprint(m, fp));
+    return fp + 8;
+}
+
 /* Binding success response (RFC 5389 7.3.1.1) with XOR-MAPPED-ADDRESS, MESSAGE-INTEGRITY
  * under our password and FINGERPRINT, written into res->response. */
 static int icelite_respond(const uint8_t *req, const struct sockaddr *src,
@@ -205,18 +223,9 @@ static int icelite_respond(const uint8_t *req, const struct sockaddr *src,
     int xl = icelite_put_xor_mapped(r + ICELITE_HDR_LEN, src, req + 4);
     if (xl < 0)
         return xl;
-    size_t mi = ICELITE_HDR_LEN + (size_t)xl, fp = mi + 4 + ICELITE_MI_LEN;
     be16_put(r, ICELITE_BINDING_OK);
-    be16_put(r + 2, (uint16_t)(fp - ICELITE_HDR_LEN));
     memcpy(r + 4, req + 4, 16); /* cookie and transaction id */
-    be16_put(r + mi, ICELITE_MSG_INTEGRITY);
-    be16_put(r + mi + 2, ICELITE_MI_LEN);
-    icelite_mi(key, r, r + ICELITE_HDR_LEN, mi - ICELITE_HDR_LEN, r + mi + 4);
-    be16_put(r + 2, (uint16_t)(fp + 8 - ICELITE_HDR_LEN));
-    be16_put(r + fp, ICELITE_FINGERPRINT);
-    be16_put(r + fp + 2, 4);
-    be32_put(r + fp + 4, icelite_fingerprint(r, fp));
-    res->response_len = fp + 8;
+    res->response_len = icelite_seal(r, ICELITE_HDR_LEN + (size_t)xl, key);
     return 0;
 }
 
@@ -231,22 +240,32 @@ static bool icelite_mi_ok(const uint8_t *p, size_t mi, const struct hmacsha1 *ke
     return CRYPTO_memcmp(mac, p + mi + 4, sizeof(mac)) == 0;
 }
 
+/* The framing every message must pass, with its attributes walked into rq: RFC 5389 6, a
+ * 20-byte header whose length field counts the rest, a multiple of 4, the two top bits zero
+ * (a check never needs more than a few hundred bytes); RFC 8445 7.2.2, FINGERPRINT present
+ * and right, which tells STUN from other traffic. 0 or -EBADMSG. */
+static int icelite_parse(const uint8_t *p, size_t len, struct icelite_req *rq)
+{
+    memset(rq, 0, sizeof(*rq));
+    if (len < ICELITE_HDR_LEN || len > 1500 || (len & 3) || (p[0] & 0xc0) ||
+        be16_get(p + 2) != len - ICELITE_HDR_LEN || be32_get(p + 4) != ICELITE_COOKIE)
+        return -EBADMSG;
+    int err = icelite_walk(p, len, rq);
+    if (err)
+        return err;
+    if (!rq->fp || be32_get(p + rq->fp + 4) != icelite_fingerprint(p, rq->fp))
+        return -EBADMSG;
+    return 0;
+}
+
 int icelite_handle(const uint8_t *p, size_t len, const struct sockaddr *src,
                    icelite_lookup_fn lookup, void *arg, struct icelite_result *res)
 {
     memset(res, 0, sizeof(*res) - sizeof(res->response));
-    /* RFC 5389 6: a 20-byte header whose length field counts the rest, a multiple of 4; the
-     * two top bits zero. A request never needs more than a few hundred bytes. */
-    if (len < ICELITE_HDR_LEN || len > 1500 || (len & 3) || (p[0] & 0xc0) ||
-        be16_get(p + 2) != len - ICELITE_HDR_LEN || be32_get(p + 4) != ICELITE_COOKIE)
-        return -EBADMSG;
-    struct icelite_req rq = {0};
-    int err = icelite_walk(p, len, &rq);
+    struct icelite_req rq;
+    int err = icelite_parse(p, len, &rq);
     if (err)
         return err;
-    /* RFC 8445 7.2.2: checks carry FINGERPRINT, which tells STUN from other traffic. */
-    if (!rq.fp || be32_get(p + rq.fp + 4) != icelite_fingerprint(p, rq.fp))
-        return -EBADMSG;
     if (be16_get(p) != ICELITE_BINDING_REQ)
         return -ENOTSUP;
     if (!rq.user)
@@ -273,4 +292,58 @@ int icelite_handle(const uint8_t *p, size_t len, const struct sockaddr *src,
         return -ENOTSUP;
     res->use_candidate = rq.use_candidate;
     return icelite_respond(p, src, &key, res);
+}
+
+int icelite_consent_request(uint8_t out[ICELITE_REQUEST_MAX], const char *remote_ufrag,
+                            const char *local_ufrag, const char *remote_pwd,
+                            const uint8_t tid[ICELITE_TID_LEN])
+{
+    size_t rl = strlen(remote_ufrag), ll = strlen(local_ufrag), ul = rl + 1 + ll;
+    if (rl >= ICELITE_UFRAG_MAX || ll >= ICELITE_UFRAG_MAX)
+        return -EINVAL;
+    size_t padded = (ul + 3) & ~(size_t)3;
+    _Static_assert(ICELITE_REQUEST_MAX >= ICELITE_HDR_LEN + 4 + 2 * ICELITE_UFRAG_MAX + 8 + 12 + 4 +
+                                              ICELITE_MI_LEN + 8,
+                   "the longest consent request fits");
+    uint8_t *o = out;
+    be16_put(o, ICELITE_BINDING_REQ);
+    be32_put(o + 4, ICELITE_COOKIE);
+    memcpy(o + 8, tid, ICELITE_TID_LEN);
+    o += ICELITE_HDR_LEN;
+    o = be16_put(o, ICELITE_USERNAME);
+    o = be16_put(o, (uint16_t)ul);
+    memcpy(o, remote_ufrag, rl);
+    o[rl] = ':';
+    memcpy(o + rl + 1, local_ufrag, ll);
+    memset(o + ul, 0, padded - ul);
+    o += padded;
+    /* RFC 8445 5.1.2.1 priority of a host candidate (type preference 126, one component):
+     * what a peer-reflexive candidate learnt from this request would get. */
+    o = be16_put(o, ICELITE_PRIORITY);
+    o = be16_put(o, 4);
+    o = be32_put(o, (126u << 24) | (65535u << 8) | 255u);
+    /* The tie-breaker matters only in a role conflict, which a lite agent never wins. */
+    o = be16_put(o, ICELITE_CONTROLLED);
+    o = be16_put(o, 8);
+    memcpy(o, tid, 8);
+    o += 8;
+    struct hmacsha1 key;
+    hmacsha1_init(&key, remote_pwd, strlen(remote_pwd));
+    return (int)icelite_seal(out, (size_t)(o - out), &key);
+}
+
+int icelite_consent_response(const uint8_t *p, size_t len, const uint8_t tid[ICELITE_TID_LEN],
+                             const char *remote_pwd)
+{
+    struct icelite_req rq;
+    int err = icelite_parse(p, len, &rq);
+    if (err)
+        return err;
+    if (be16_get(p) != ICELITE_BINDING_OK)
+        return -ENOTSUP;
+    if (CRYPTO_memcmp(p + 8, tid, ICELITE_TID_LEN) != 0)
+        return -ESRCH;
+    struct hmacsha1 key;
+    hmacsha1_init(&key, remote_pwd, strlen(remote_pwd));
+    return rq.mi && icelite_mi_ok(p, rq.mi, &key) ? 0 : -EACCES;
 }

@@ -307,6 +307,19 @@ int media_viewer_start(struct media_worker *w, struct media_viewer *v,
     return 0;
 }
 
+void media_viewer_move(struct media_worker *w, struct media_viewer *v,
+                       const struct sockaddr *remote, socklen_t remote_len, uint32_t local_addr)
+{
+    if (remote_len == 0 || remote_len > sizeof(v->rec.remote))
+        return;
+    /* A queued datagram points at the old address: let it leave first. */
+    if (w->nb)
+        media_batch_flush(w);
+    memcpy(v->rec.remote, remote, remote_len);
+    v->rec.remote_len = remote_len;
+    v->rec.local_addr = local_addr;
+}
+
 void media_viewer_stop(struct media_worker *w, struct media_viewer *v)
 {
     struct media_path *p = v->path;

@@ -172,6 +172,11 @@ void media_viewer_init(struct media_viewer *v);
 int media_viewer_start(struct media_worker *w, struct media_viewer *v,
                        const struct media_viewer_params *p);
 
+/* Sends the viewer's media, retransmissions and reports to remote from now on (the session
+ * moved to another candidate pair): local is the source address to use, as in the params. */
+void media_viewer_move(struct media_worker *w, struct media_viewer *v,
+                       const struct sockaddr *remote, socklen_t remote_len, uint32_t local_addr);
+
 /* Stops sending and frees the runtime handles; v may then be freed. Idempotent; safe on
  * an initialised but never started viewer. */
 void media_viewer_stop(struct media_worker *w, struct media_viewer *v);

@@ -112,12 +112,41 @@ struct viewer *viewer_alloc(struct viewer_table *t, unsigned worker_index)
     t->free_head = next_free;
     v->state = VIEWER_ICE;
     v->media.user = v;
+    v->bound = v->dtls_pair = v->probe_pair = -1;
     uint32_t b = viewer_hash_bytes(v->ufrag, strlen(v->ufrag)) & t->mask;
     v->next_ufrag = t->by_ufrag[b];
     t->by_ufrag[b] = idx;
-    v->next_addr = -1;
     t->count++;
     return v;
+}
+
+/* The pair behind a by_addr chain entry. */
+static struct viewer_pair *viewer_pair_at(const struct viewer_table *t, int32_t e)
+{
+    return &t->v[e / VIEWER_MAX_PAIRS].pairs[e % VIEWER_MAX_PAIRS];
+}
+
+static uint32_t viewer_addr_bucket(const struct viewer_table *t, const struct sockaddr *sa)
+{
+    uint8_t key[18];
+    size_t kl = viewer_addr_key(sa, key);
+    return viewer_hash_bytes(key, kl) & t->mask;
+}
+
+static void viewer_pair_unlink(struct viewer_table *t, struct viewer *v, int pair)
+{
+    struct viewer_pair *vp = &v->pairs[pair];
+    if (!vp->addr.sa.sa_family)
+        return;
+    int32_t e = (int32_t)(v - t->v) * VIEWER_MAX_PAIRS + pair;
+    for (int32_t *p = &t->by_addr[viewer_addr_bucket(t, &vp->addr.sa)]; *p >= 0;
+         p = &viewer_pair_at(t, *p)->next) {
+        if (*p == e) {
+            *p = vp->next;
+            break;
+        }
+    }
+    memset(vp, 0, sizeof(*vp));
 }
 
 void viewer_release(struct viewer_table *t, struct viewer *v)
@@ -127,12 +156,8 @@ void viewer_release(struct viewer_table *t, struct viewer *v)
         return;
     uint32_t b = viewer_hash_bytes(v->ufrag, strlen(v->ufrag)) & t->mask;
     viewer_unlink(&t->by_ufrag[b], t->v, idx, offsetof(struct viewer, next_ufrag));
-    if (v->addr_len) {
-        uint8_t key[18];
-        size_t kl = viewer_addr_key((struct sockaddr *)&v->addr, key);
-        b = viewer_hash_bytes(key, kl) & t->mask;
-        viewer_unlink(&t->by_addr[b], t->v, idx, offsetof(struct viewer, next_addr));
-    }
+    for (int i = 0; i < VIEWER_MAX_PAIRS; i++)
+        viewer_pair_unlink(t, v, i);
     memset(v, 0, sizeof(*v));
     v->next_ufrag = t->free_head;
     t->free_head = idx;
@@ -148,17 +173,20 @@ struct viewer *viewer_by_ufrag(const struct viewer_table *t, const char *ufrag)
     return NULL;
 }
 
-struct viewer *viewer_by_addr(const struct viewer_table *t, const struct sockaddr *sa)
+struct viewer *viewer_by_addr(const struct viewer_table *t, const struct sockaddr *sa, int *pair)
 {
     uint8_t key[18], other[18];
     size_t kl = viewer_addr_key(sa, key);
     if (!kl)
         return NULL;
-    uint32_t b = viewer_hash_bytes(key, kl) & t->mask;
-    for (int32_t i = t->by_addr[b]; i >= 0; i = t->v[i].next_addr)
-        if (viewer_addr_key((const struct sockaddr *)&t->v[i].addr, other) == kl &&
-            memcmp(key, other, kl) == 0)
-            return &t->v[i];
+    for (int32_t e = t->by_addr[viewer_hash_bytes(key, kl) & t->mask]; e >= 0;
+         e = viewer_pair_at(t, e)->next) {
+        const struct viewer_pair *vp = viewer_pair_at(t, e);
+        if (viewer_addr_key(&vp->addr.sa, other) == kl && memcmp(key, other, kl) == 0) {
+            *pair = e % VIEWER_MAX_PAIRS;
+            return &t->v[e / VIEWER_MAX_PAIRS];
+        }
+    }
     return NULL;
 }
 
@@ -173,25 +201,40 @@ struct viewer *viewer_by_session(const struct viewer_table *t, const char *sessi
     return NULL;
 }
 
-void viewer_set_addr(struct viewer_table *t, struct viewer *v, const struct sockaddr *sa,
-                     socklen_t len)
+int viewer_pair_checked(struct viewer_table *t, struct viewer *v, const struct sockaddr *sa,
+                        uint32_t local, uint64_t now_ns)
 {
-    int32_t idx = (int32_t)(v - t->v);
-    uint8_t key[18];
-    if (len > sizeof(v->addr) || !viewer_addr_key(sa, key))
-        return;
-    if (v->addr_len) {
-        size_t kl = viewer_addr_key((struct sockaddr *)&v->addr, key);
-        uint32_t b = viewer_hash_bytes(key, kl) & t->mask;
-        viewer_unlink(&t->by_addr[b], t->v, idx, offsetof(struct viewer, next_addr));
+    int pair;
+    struct viewer *owner = viewer_by_addr(t, sa, &pair);
+    if (owner && owner != v)
+        return -EADDRINUSE;
+    if (!owner) {
+        if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)
+            return -EAFNOSUPPORT;
+        pair = -1;
+        for (int i = 0; i < VIEWER_MAX_PAIRS; i++) {
+            if (i == v->bound || i == v->dtls_pair)
+                continue;
+            if (!v->pairs[i].addr.sa.sa_family) {
+                pair = i;
+                break;
+            }
+            if (pair < 0 || v->pairs[i].check_ns < v->pairs[pair].check_ns)
+                pair = i;
+        }
+        if (pair == v->probe_pair)
+            v->probe_pair = -1;
+        viewer_pair_unlink(t, v, pair);
+        struct viewer_pair *vp = &v->pairs[pair];
+        memcpy(&vp->addr, sa,
+               sa->sa_family == AF_INET6 ? sizeof(vp->addr.in6) : sizeof(vp->addr.in));
+        uint32_t b = viewer_addr_bucket(t, sa);
+        vp->next = t->by_addr[b];
+        t->by_addr[b] = (int32_t)(v - t->v) * VIEWER_MAX_PAIRS + pair;
     }
-    memcpy(&v->addr, sa, len);
-    v->addr_len = len;
-    size_t kl = viewer_addr_key(sa, key);
-    uint32_t b = viewer_hash_bytes(key, kl) & t->mask;
-    v->next_addr = t->by_addr[b];
-    t->by_addr[b] = idx;
-    viewer_format_addr(sa, v->peer, sizeof(v->peer));
+    v->pairs[pair].local = local;
+    v->pairs[pair].check_ns = now_ns;
+    return pair;
 }
 
 int viewer_session_worker(const char *session)

@@ -1,10 +1,12 @@
 /* viewer.h: a worker's WHEP sessions: one fixed-size record per viewer in a preallocated
- * table, found by local ICE ufrag (STUN), by remote address (DTLS, RTP/RTCP) and by session
- * id (DELETE). Session ids start with the owning worker's index so any worker can route a
- * DELETE. The table never allocates after viewer_table_init. */
+ * table, found by local ICE ufrag (STUN), by the remote address of one of its checked
+ * candidate pairs (DTLS, RTP/RTCP, consent) and by session id (DELETE). An address belongs
+ * to at most one live session. Session ids start with the owning worker's index so any
+ * worker can route a DELETE. The table never allocates after viewer_table_init. */
 #ifndef RINGCAST_EGRESS_VIEWER_H
 #define RINGCAST_EGRESS_VIEWER_H
 
+#include <netinet/in.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -16,41 +18,66 @@
 #define VIEWER_SESSION_LEN 26 /* 2 hex digits of worker index + 24 random hex digits */
 #define VIEWER_UFRAG_LEN   8
 #define VIEWER_PWD_LEN     24
+#define VIEWER_MAX_PAIRS   4 /* checked candidate pairs kept per session */
 
 enum viewer_state {
     VIEWER_FREE = 0,
     VIEWER_ICE,   /* answered, waiting for an authenticated binding request */
-    VIEWER_DTLS,  /* address validated, DTLS handshake running */
-    VIEWER_MEDIA, /* media started */
+    VIEWER_DTLS,  /* a pair checked, DTLS handshake running */
+    VIEWER_MEDIA, /* media started, bound to one pair */
+};
+
+/* A peer address as the worker keeps it (an IPv4 peer of the dual-stack socket as IPv4). */
+union viewer_addr {
+    struct sockaddr sa;
+    struct sockaddr_in in;
+    struct sockaddr_in6 in6;
+};
+
+/* A candidate pair the peer has checked with an authenticated Binding request: only such an
+ * address may carry DTLS, and only the bound one SRTCP, consent and media. */
+struct viewer_pair {
+    union viewer_addr addr; /* sa_family 0: slot unused */
+    uint32_t local;         /* our IPv4 address its checks arrived at (network order), 0 = any */
+    uint8_t nominated;      /* a check on it carried USE-CANDIDATE */
+    uint8_t pad[3];
+    uint64_t check_ns; /* its latest authenticated check */
+    int32_t next;      /* address hash chain: viewer index * VIEWER_MAX_PAIRS + pair */
 };
 
 struct viewer {
     struct media_viewer media; /* the data plane's record; media.user points back here */
     uint32_t state;            /* enum viewer_state */
-    uint32_t nominated;        /* USE-CANDIDATE seen: the address is final */
+    int8_t bound;              /* the pair media, SRTCP and consent use; -1 before media */
+    int8_t dtls_pair;          /* the pair the DTLS handshake last arrived on, -1 = none */
+    int8_t probe_pair;         /* a renominated pair awaiting our consent request's answer */
+    uint8_t pad0;
+    uint8_t probe_tid[12]; /* that request's STUN transaction id */
+    uint64_t probe_ns;     /* when it was sent (one per ICELITE probe interval) */
+    struct viewer_pair pairs[VIEWER_MAX_PAIRS];
     char session[VIEWER_SESSION_LEN + 1];
     char path[CONFIG_NAME_MAX];
     char ufrag[VIEWER_UFRAG_LEN + 1];
     char pwd[VIEWER_PWD_LEN + 1];
     char remote_ufrag[ICELITE_UFRAG_MAX];
+    char remote_pwd[ICELITE_UFRAG_MAX]; /* keys our consent requests to the peer */
     struct dtlsrv_fingerprint remote_fp;
     struct media_track_params tracks[MEDIA_MAX_TRACKS];
-    struct sockaddr_storage addr; /* validated ICE address (valid when addr_len) */
-    socklen_t addr_len;
-    uint32_t local_addr;      /* our IPv4 address its checks arrived at (network order), 0 = any */
+    union viewer_addr http_addr; /* who POSTed the offer: set-up slots are counted per address */
     char peer[64];            /* "ip:port" of the HTTP client, then of the ICE address, for logs */
-    uint64_t consent_ns;      /* last authenticated binding request (RFC 7675 consent) */
+    uint64_t created_ns;      /* when the offer was answered */
+    uint64_t consent_ns;      /* last authenticated check (of the bound pair once media runs) */
     uint64_t media_ns;        /* when media started, for the DTLS settle fallback */
     struct dtlsrv_conn *dtls; /* until the handshake has settled */
     void *owner;              /* the worker, for DTLS callbacks */
-    int32_t next_ufrag, next_addr; /* hash chains (table indexes, -1 = end) */
+    int32_t next_ufrag;       /* ufrag hash chain (table index, -1 = end) */
 };
 
 struct viewer_table {
     struct viewer *v;
     uint32_t cap, count;
     uint32_t mask;               /* buckets - 1 */
-    int32_t *by_ufrag, *by_addr; /* bucket heads */
+    int32_t *by_ufrag, *by_addr; /* bucket heads; by_addr chains pairs, not viewers */
     int32_t free_head;           /* free list through next_ufrag */
 };
 
@@ -66,11 +93,20 @@ struct viewer *viewer_alloc(struct viewer_table *t, unsigned worker_index);
 void viewer_release(struct viewer_table *t, struct viewer *v);
 
 struct viewer *viewer_by_ufrag(const struct viewer_table *t, const char *ufrag);
-struct viewer *viewer_by_addr(const struct viewer_table *t, const struct sockaddr *sa);
+/* The session one of whose checked pairs has address sa, with that pair's index in *pair. */
+struct viewer *viewer_by_addr(const struct viewer_table *t, const struct sockaddr *sa, int *pair);
 struct viewer *viewer_by_session(const struct viewer_table *t, const char *session);
-/* Sets (or moves) the viewer's validated address. */
-void viewer_set_addr(struct viewer_table *t, struct viewer *v, const struct sockaddr *sa,
-                     socklen_t len);
+/* Records an authenticated check from sa (arrived at our local IPv4 address local) as one of
+ * v's pairs. Returns the pair's index, or -EADDRINUSE when the address belongs to another
+ * session. A new address takes a free slot, else replaces the pair checked least recently
+ * that is neither bound nor carrying the handshake. */
+int viewer_pair_checked(struct viewer_table *t, struct viewer *v, const struct sockaddr *sa,
+                        uint32_t local, uint64_t now_ns);
+
+static inline socklen_t viewer_addr_len(const union viewer_addr *a)
+{
+    return a->sa.sa_family == AF_INET6 ? sizeof(a->in6) : sizeof(a->in);
+}
 
 /* The worker index encoded in a session id, or -1 if it is not one of ours. */
 int viewer_session_worker(const char *session);

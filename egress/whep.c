@@ -159,10 +159,12 @@ static void whep_post(struct worker *w, const struct httpd_request *req,
     }
     snprintf(v->path, sizeof(v->path), "%s", path);
     snprintf(v->remote_ufrag, sizeof(v->remote_ufrag), "%s", ans.remote_ufrag);
+    snprintf(v->remote_pwd, sizeof(v->remote_pwd), "%s", ans.remote_pwd);
     snprintf(v->peer, sizeof(v->peer), "%s", req->remote);
     v->remote_fp = ans.fingerprint;
     memcpy(v->tracks, ans.tracks, sizeof(v->tracks));
-    v->consent_ns = ctl_now_ns(); /* the first check must come within the consent window */
+    v->created_ns = v->consent_ns =
+        ctl_now_ns(); /* the first check is due within the set-up timeout */
     ctl_count(&w->counters->sessions_total, 1);
     log_info("whep %s: session %s for %s created (%u on this worker)", path, v->session,
              req->remote, w->viewers.count);
@@ -182,7 +184,7 @@ static void whep_delete(struct worker *w, const struct httpd_request *req,
     if (owner < 0 || (unsigned)owner >= w->cfg.workers)
         return whep_refuse(res, req, t->path, 404, "no such session");
     if ((unsigned)owner != w->index) {
-        int err = worker_forward_delete(w, (unsigned)owner, t->session, req->token);
+        int err = forward_delete(w, (unsigned)owner, t->path, t->session, req->token);
         if (err < 0)
             return whep_refuse(res, req, t->path, 503, "the session's worker is unreachable");
         log_info("whep %s: DELETE %s from %s forwarded to worker %d", t->path, t->session,

@@ -1,7 +1,7 @@
 /* worker.h: one egress worker process: its libuv loop, config, control-segment slot and
- * heartbeat, signals, the UDP media socket and its demultiplexing by first byte (RFC 7983),
- * the session lifecycle (ICE -> DTLS -> media -> end), and the per-worker unix datagram
- * socket through which other workers forward DELETEs for sessions this worker owns. */
+ * heartbeat, signals, the UDP media socket (demux.h), the session lifecycle (ICE -> DTLS ->
+ * media -> end), and the per-worker unix datagram socket through which other workers
+ * forward DELETEs for sessions this worker owns (forward.h). */
 #ifndef RINGCAST_EGRESS_WORKER_H
 #define RINGCAST_EGRESS_WORKER_H
 
@@ -10,6 +10,7 @@
 
 #include "common/config.h"
 #include "egress/dtls.h"
+#include "egress/forward.h"
 #include "egress/http.h"
 #include "egress/media.h"
 #include "egress/sdp_answer.h"
@@ -17,6 +18,13 @@
 #include "shm/ctl.h"
 
 #define WORKER_CONSENT_TIMEOUT_MS 30000 /* RFC 7675 5.1: consent expires after 30 s */
+#define WORKER_SETUP_TIMEOUT_MS   10000 /* a set-up with no ICE check for this long is dropped */
+#define WORKER_FWD_PENDING        64    /* forwarded DELETEs awaiting their owner's answer */
+
+/* Bits of worker.open_handles: which handles worker_shutdown must close. */
+#define WORKER_OPEN_BASE 0x1 /* tick timer and the three signals, started together */
+#define WORKER_OPEN_UDP  0x2 /* media socket poll */
+#define WORKER_OPEN_FWD  0x4 /* DELETE forwarding socket poll */
 
 struct worker {
     uv_loop_t *loop;
@@ -33,13 +41,17 @@ struct worker {
     int udp_v6;         /* the media socket is dual-stack IPv6 (else IPv4 only) */
     uv_poll_t fwd_poll; /* DELETE forwarding socket */
     int fwd_fd;
+    struct forward_pending fwd_pending[WORKER_FWD_PENDING];
+    unsigned fwd_next;    /* the next fwd_pending slot to use (oldest first) */
+    uint64_t fwd_refused; /* forwarding messages refused (credentials, syntax) */
+    uint64_t fwd_refused_log_ns;
     struct httpd_server http;
     struct dtlsrv_ctx *dtls;
     struct media_worker *media;
     struct viewer_table viewers;
     char candidates[ANSWER_MAX_CANDIDATES][64];
     size_t n_candidates;
-    uint64_t drops_unknown; /* datagrams from unvalidated addresses or of no known kind */
+    uint64_t drops_unknown; /* datagrams from no session's pair or of no known kind */
     int stopping;
     int open_handles;
 };
@@ -58,8 +70,8 @@ void worker_free(struct worker *w);
 /* Ends a session: stops media, frees DTLS, releases the slot; logs reason with the peer. */
 void worker_end_session(struct worker *w, struct viewer *v, const char *reason);
 
-/* Asks worker index to end session (it owns it); its answer (200 or 404) completes the
- * deferred HTTP request token. 0 or -errno (the owner is unreachable). */
-int worker_forward_delete(struct worker *w, unsigned index, const char *session, uint64_t token);
+/* Watches fd for reading with poll (the handle's memory is in w); bit (WORKER_OPEN_*) records
+ * it as open for worker_shutdown. 0 or a libuv error. */
+int worker_poll_readable(struct worker *w, uv_poll_t *poll, int fd, int bit, uv_poll_cb cb);
 
 #endif

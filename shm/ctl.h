@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #define CTL_MAGIC        0x314c544354524300ull /* "\0CRTCTL1" */
-#define CTL_VERSION      1
+#define CTL_VERSION      2
 #define CTL_MAX_CHILDREN 128
 
 enum ctl_role { CTL_ROLE_NONE = 0, CTL_ROLE_INGEST, CTL_ROLE_EGRESS };
@@ -38,7 +38,12 @@ struct ctl_counters {
     _Atomic uint64_t source_reconnects;
     _Atomic uint64_t frames_dropped; /* ingest: access units damaged by loss */
     _Atomic uint64_t sessions_total; /* egress: sessions created since start */
-    _Atomic uint64_t reserved[2];
+    _Atomic uint64_t rx_unknown;     /* egress: datagrams from no session's checked or bound pair */
+    _Atomic uint64_t addr_conflicts; /* egress: checks from an address another session holds */
+    _Atomic uint64_t pair_moves;     /* egress: sessions moved to a renominated pair */
+    _Atomic uint64_t
+        setup_evictions;          /* egress: set-ups dropped for a newer one (per address cap) */
+    _Atomic uint64_t reserved[6]; /* room for counters without moving the slots */
 };
 
 /* A slot belongs to one path or worker for as long as the config has it: restarts reuse it,

@@ -5,6 +5,7 @@
 # WHEP_LOG_LEVEL, default debug), waits
 # (bounded) until all are ready, and arranges for everything to be stopped and removed on
 # exit. Worker 0 logs to $work/egress.log, worker i > 0 to $work/egress$i.log.
+# WHEP_HTTP_HOST (default 127.0.0.1) is the address the workers' HTTP port binds.
 # WHEP_NETNS=1 (set before sourcing) first re-runs the test in a private network namespace
 # with loopback up: any port is then free, and the test may add addresses of its own.
 set -euo pipefail
@@ -49,7 +50,7 @@ whep_start() {
     base="http://127.0.0.1:$http_port"
     {
         echo "[server]"
-        echo "http_listen = 127.0.0.1:$http_port"
+        echo "http_listen = ${WHEP_HTTP_HOST:-127.0.0.1}:$http_port"
         echo "udp_port_base = $udp_base"
         echo "workers = ${WHEP_WORKERS:-1}"
         echo "shm_prefix = $prefix"
