@@ -38,7 +38,8 @@ struct ctl_counters {
     _Atomic uint64_t source_reconnects;
     _Atomic uint64_t frames_dropped; /* ingest: access units damaged by loss */
     _Atomic uint64_t sessions_total; /* egress: sessions created since start */
-    _Atomic uint64_t reserved[2];
+    _Atomic uint64_t nack_refused;   /* NACKed packets resent within the RTT or over budget */
+    _Atomic uint64_t reserved[1];
 };
 
 /* A slot belongs to one path or worker for as long as the config has it: restarts reuse it,
