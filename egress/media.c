@@ -350,6 +350,7 @@ struct media_input_ctx {
     struct media_worker *w;
     struct media_viewer *v;
     unsigned nack_budget; /* NACKed packets this datagram may still have served */
+    uint64_t now;
 };
 
 static int media_track_of(const struct media_viewer *v, uint32_t ssrc)
@@ -377,6 +378,77 @@ static void media_on_rr(void *arg, const struct ertcp_rr *rr)
         vt->rtt_us = rtt;
 }
 
+/* Measures, once a second, what the path carries: payload bytes of the frames that reached
+ * its ring in the last second, and its largest recent keyframe (the latest video keyframe
+ * counts even when its GOP is longer than that second). These size every viewer's
+ * retransmission budget: a viewer asks again at most what it lost, and one loss burst at
+ * most a keyframe. */
+static void media_path_rtx_measure(struct media_path *p, uint64_t now)
+{
+    if (now < p->rtx_next_ns)
+        return;
+    p->rtx_next_ns = now + MEDIA_RTX_MEASURE_NS;
+    uint64_t bytes = 0, key = 0, head = ring_reader_head(p->r);
+    struct ring_frame f;
+    for (uint64_t s = head - 1, n = 0; s > 0 && n < MEDIA_RTX_MEASURE_MAX; s--, n++) {
+        if (ring_reader_get(p->r, s, &f) != 1 || f.arrival_ns + MEDIA_RTX_MEASURE_NS < now)
+            break;
+        bytes += f.len;
+        if ((f.flags & RING_FRAME_KEY) && f.len > key)
+            key = f.len;
+    }
+    if (p->video >= 0 &&
+        ring_reader_get(p->r, ring_reader_latest_keyframe(p->r, (unsigned)p->video), &f) == 1 &&
+        f.len > key)
+        key = f.len;
+    p->rtx_rate = bytes > MEDIA_RTX_RATE_MIN ? (uint32_t)bytes : MEDIA_RTX_RATE_MIN;
+    p->rtx_burst = key > MEDIA_RTX_BURST_MIN ? (uint32_t)key : MEDIA_RTX_BURST_MIN;
+}
+
+/* Refills v's retransmission budget at the path's rate up to its burst. True while some is
+ * left: a packet may then take it into debt, so the budget never needs a packet's size
+ * before the packet is rebuilt. */
+static bool media_rtx_budget_left(struct media_viewer *v, uint64_t now)
+{
+    struct media_viewer_rec *r = &v->rec;
+    struct media_path *p = v->path;
+    media_path_rtx_measure(p, now);
+    uint64_t us = (now - r->rtx_refill_ns) / 1000;
+    if (!r->rtx_refill_ns || us >= 60000000) { /* a minute refills any burst */
+        r->rtx_tokens = p->rtx_burst;
+        r->rtx_refill_ns = now;
+    } else {
+        r->rtx_tokens += (int64_t)(us * p->rtx_rate / 1000000); /* < 2^58: no overflow */
+        r->rtx_refill_ns += us * 1000; /* the nanoseconds left over count next time */
+        if (r->rtx_tokens > (int64_t)p->rtx_burst)
+            r->rtx_tokens = p->rtx_burst;
+    }
+    return r->rtx_tokens > 0;
+}
+
+/* The bit of packet index of track t in the resent-packet bitmaps, after moving to a new
+ * epoch if the current one has lasted the track's RTT (both are cleared after two). */
+static unsigned media_rtx_slot(struct media_viewer *v, unsigned t, uint64_t index, uint64_t now)
+{
+    struct media_viewer_rec *r = &v->rec;
+    uint64_t rtt = (uint64_t)r->tracks[t].rtt_us * 1000;
+    if (!rtt)
+        rtt = MEDIA_RTX_RTT_DEFAULT_NS;
+    else if (rtt < MEDIA_RTX_RTT_MIN_NS)
+        rtt = MEDIA_RTX_RTT_MIN_NS;
+    if (now - r->rtx_epoch_ns >= rtt) {
+        if (now - r->rtx_epoch_ns >= 2 * rtt)
+            memset(r->rtx_sent[1], 0, sizeof(r->rtx_sent[1]));
+        else
+            memcpy(r->rtx_sent[1], r->rtx_sent[0], sizeof(r->rtx_sent[1]));
+        memset(r->rtx_sent[0], 0, sizeof(r->rtx_sent[0]));
+        r->rtx_epoch_ns = now;
+    }
+    /* Tracks share the bitmaps: a track's packets alias each other only MEDIA_RTX_WINDOW
+     * apart, another track's at random. */
+    return (unsigned)((index ^ ((uint64_t)t << 8)) % MEDIA_RTX_WINDOW);
+}
+
 /* One lost packet: find its frame by global sequence number and rebuild it. */
 static void media_nack_one(struct media_input_ctx *c, unsigned t, uint16_t seq)
 {
@@ -399,11 +471,25 @@ static void media_nack_one(struct media_input_ctx *c, unsigned t, uint16_t seq)
         ctl_count(&w->cnt->nack_misses, 1);
         return;
     }
+    /* A packet resent within the RTT is a duplicate request (repeated in one NACK, or sent
+     * again before the retransmission could have arrived); beyond its budget a viewer is
+     * refused whatever it asks, so that a NACK of 96 bytes cannot draw 300 KB. */
+    unsigned bit = media_rtx_slot(v, t, index, c->now);
+    uint8_t mask = (uint8_t)(1u << (bit & 7));
+    if (((v->rec.rtx_sent[0][bit / 8] | v->rec.rtx_sent[1][bit / 8]) & mask) ||
+        !media_rtx_budget_left(v, c->now)) {
+        v->rec.nack_refused++;
+        ctl_count(&w->cnt->nack_refused, 1);
+        return;
+    }
     /* Only frames this viewer was actually sent: it never asks for later ones, but a
      * forged or confused NACK must not make us send what it has not reached. */
     c->nack_budget--;
+    int len;
     if (ring_reader_find_packet(v->path->r, t, global, &f, &k) == 1 && f.seq < v->rec.next_frame &&
-        media_send_packet(w, v, t, &f, k)) {
+        (len = media_send_packet(w, v, t, &f, k)) > 0) {
+        v->rec.rtx_sent[0][bit / 8] |= mask;
+        v->rec.rtx_tokens -= len;
         v->rec.retransmits++;
         ctl_count(&w->cnt->retransmits, 1);
         return;
@@ -448,7 +534,7 @@ int media_input(struct media_worker *w, struct media_viewer *v, const uint8_t *p
     int n = esrtp_unprotect_rtcp(v->srtp, buf, len);
     if (n < 0)
         return n;
-    struct media_input_ctx c = {w, v, MEDIA_NACKS_PER_INPUT};
+    struct media_input_ctx c = {w, v, MEDIA_NACKS_PER_INPUT, ctl_now_ns()};
     static const struct ertcp_handler h = {
         .rr = media_on_rr,
         .nack = media_on_nack,

@@ -19,6 +19,9 @@
 /* DTLS-SRTP keying material (RFC 5764 4.2): client key | server key | client salt |
  * server salt. 2 * (16 + 14) for AES_CM_128_HMAC_SHA1_80, 2 * (16 + 12) for AES-GCM. */
 #define MEDIA_KEYING_MAX 60
+/* Packets whose last retransmission a viewer remembers (per epoch, indexed by SRTP index
+ * modulo this): far more than are resent within two RTTs. */
+#define MEDIA_RTX_WINDOW 1024
 
 /* DTLS-SRTP protection profile ids (IANA), as OpenSSL's SSL_get_selected_srtp_profile()->id
  * reports them: whep passes that id through unchanged. */
@@ -143,6 +146,16 @@ struct media_viewer_rec {
     uint64_t nack_misses;
     uint64_t plis;
     uint64_t send_drops;
+    uint64_t nack_refused; /* resent within the RTT already, or over the budget */
+    /* Retransmission budget (payload bytes; one packet of debt is allowed) and when it was
+     * last refilled (0: never). */
+    int64_t rtx_tokens;
+    uint64_t rtx_refill_ns;
+    /* Packets resent in this epoch ([0]) and the one before ([1]), by SRTP index (xor the
+     * track) mod MEDIA_RTX_WINDOW. An epoch lasts an RTT and a marked packet is refused: one
+     * resent less than an RTT ago is always marked, one resent two RTTs ago never is. */
+    uint64_t rtx_epoch_ns;
+    uint8_t rtx_sent[2][MEDIA_RTX_WINDOW / 8];
     struct media_viewer_track tracks[MEDIA_MAX_TRACKS];
 };
 

@@ -27,6 +27,18 @@
 #define MEDIA_RING_STALE_NS     3000000000ull /* a writer silent this long: look for a new ring */
 #define MEDIA_RING_CHECK_NS     1000000000ull
 
+/* Retransmission budget: a viewer's resent payload bytes refill at the path's bitrate up to
+ * its largest recent keyframe (what one loss burst may need), each at least the floor, so
+ * that a tiny stream still recovers; the path's figures are measured once a second. */
+#define MEDIA_RTX_RATE_MIN    (256000 / 8) /* bytes per second */
+#define MEDIA_RTX_BURST_MIN   (64 << 10)
+#define MEDIA_RTX_MEASURE_NS  1000000000ull
+#define MEDIA_RTX_MEASURE_MAX 1024 /* frames walked back per measurement */
+/* A packet is resent at most once per RTT: the receiver cannot have seen it lost again
+ * sooner. Unknown RTT: 100 ms. Floor: 20 ms, the pace of a browser's NACK module. */
+#define MEDIA_RTX_RTT_DEFAULT_NS 100000000ull
+#define MEDIA_RTX_RTT_MIN_NS     20000000ull
+
 /* One path's ring as this worker reads it, and the viewers watching it. */
 struct media_path {
     char name[CONFIG_NAME_MAX];
@@ -45,6 +57,9 @@ struct media_path {
     bool backlog;     /* frames left after the wakeup's budget */
     bool has_pending; /* pending: a live frame not yet sent to every viewer */
     struct ring_frame pending;
+    uint64_t rtx_next_ns; /* when to measure rtx_rate and rtx_burst again */
+    uint32_t rtx_rate;    /* payload bytes per second over the last second, floored */
+    uint32_t rtx_burst;   /* largest recent keyframe, floored */
 };
 
 /* Which frame a descriptor cache entry holds (n == 0: none). */
@@ -110,9 +125,9 @@ struct media_worker {
 /* Called on a doorbell or from the idle handle: live frames, then catch-up, per path.
  * Returns true when frames are left over (the wakeup's budget ran out). */
 bool media_send_run(struct media_worker *w);
-/* Rebuilds packet k of frame f of track for v (a NACK) and queues it. Returns 1, or 0 when
- * the frame cannot be packetized or was overwritten while being copied. Flush with
- * media_batch_flush. */
+/* Rebuilds packet k of frame f of track for v (a NACK) and queues it. Returns its payload
+ * bytes (> 0), or 0 when the frame cannot be packetized or was overwritten while being
+ * copied. Flush with media_batch_flush. */
 int media_send_packet(struct media_worker *w, struct media_viewer *v, unsigned track,
                       const struct ring_frame *f, uint32_t k);
 /* The next free batch slot (flushing a full batch first): the caller builds and protects a

@@ -451,14 +451,16 @@ int media_send_packet(struct media_worker *w, struct media_viewer *v, unsigned t
     if (v->rec.tracks[track].codec != p->codec[track])
         return 0;
     int n = media_describe(w, p, f, &pk);
-    if (n <= 0 || k >= (uint32_t)n ||
-        media_queue_packet(w, v, track, f, &pk[k], media_viewer_ts(v, track, f)) < 0)
+    if (n <= 0 || k >= (uint32_t)n)
+        return 0;
+    int len = media_queue_packet(w, v, track, f, &pk[k], media_viewer_ts(v, track, f));
+    if (len < 0)
         return 0;
     if (!ring_frame_still_valid(p->r, f)) { /* copied torn data: take it back */
         media_batch_uncommit(w);
         return 0;
     }
-    return 1;
+    return len;
 }
 
 /* Reads up to MEDIA_FRAMES_PER_WAKEUP new frames of p and sends them; then catch-up. A

@@ -147,6 +147,19 @@ static int basic_header(const char *user, const char *pass, char *out, size_t ou
     return 0;
 }
 
+/* s as the inside of a quoted-string (RFC 2616 2.2): backslash and double quote escaped, so
+ * that a server's realm, nonce or opaque echoed back cannot end the string early. */
+static void quote(char *out, size_t cap, const char *s)
+{
+    size_t o = 0;
+    for (; *s && o + 2 < cap; s++) {
+        if (*s == '\\' || *s == '"')
+            out[o++] = '\\';
+        out[o++] = *s;
+    }
+    out[o] = '\0';
+}
+
 int rtsp_auth_header(struct rtsp_auth *a, const char *user, const char *pass, const char *method,
                      const char *uri, const char *cnonce, char *out, size_t outlen)
 {
@@ -155,11 +168,20 @@ int rtsp_auth_header(struct rtsp_auth *a, const char *user, const char *pass, co
     if (a->scheme != RTSP_AUTH_DIGEST || strpbrk(user, "\"\r\n"))
         return -EINVAL; /* a quote would end the quoted username early */
     char ha1[33], ha2[33], resp[33], nc[9];
-    const char *p1[] = {user, ":", a->realm, ":", pass};
-    md5_hex(ha1, p1, 5);
-    if (a->sess) {
+    if (!a->sess || !a->sess_ha1[0]) {
+        const char *p1[] = {user, ":", a->realm, ":", pass};
+        md5_hex(ha1, p1, 5);
+    }
+    if (a->sess && !a->sess_ha1[0]) { /* the challenge's first request */
+        if (strlen(cnonce) >= sizeof(a->sess_cnonce))
+            return -EINVAL;
         const char *ps[] = {ha1, ":", a->nonce, ":", cnonce};
-        md5_hex(ha1, ps, 5);
+        md5_hex(a->sess_ha1, ps, 5);
+        snprintf(a->sess_cnonce, sizeof(a->sess_cnonce), "%s", cnonce);
+    }
+    if (a->sess) {
+        memcpy(ha1, a->sess_ha1, sizeof(ha1));
+        cnonce = a->sess_cnonce;
     }
     const char *p2[] = {method, ":", uri};
     md5_hex(ha2, p2, 3);
@@ -172,11 +194,15 @@ int rtsp_auth_header(struct rtsp_auth *a, const char *user, const char *pass, co
         const char *pr[] = {ha1, ":", a->nonce, ":", ha2};
         md5_hex(resp, pr, 5);
     }
+    char realm[2 * sizeof(a->realm)], nonce[2 * sizeof(a->nonce)], opaque[2 * sizeof(a->opaque)];
+    quote(realm, sizeof(realm), a->realm);
+    quote(nonce, sizeof(nonce), a->nonce);
+    quote(opaque, sizeof(opaque), a->opaque);
     int n = snprintf(out, outlen,
                      "Digest username=\"%s\", realm=\"%s\", nonce=\"%s\", uri=\"%s\", "
                      "response=\"%s\"%s%s%s%s%s%s%s%s",
-                     user, a->realm, a->nonce, uri, resp, a->sess ? ", algorithm=MD5-sess" : "",
-                     a->opaque[0] ? ", opaque=\"" : "", a->opaque, a->opaque[0] ? "\"" : "",
+                     user, realm, nonce, uri, resp, a->sess ? ", algorithm=MD5-sess" : "",
+                     a->opaque[0] ? ", opaque=\"" : "", opaque, a->opaque[0] ? "\"" : "",
                      a->qop_auth ? ", qop=auth, nc=" : "", a->qop_auth ? nc : "",
                      a->qop_auth ? ", cnonce=\"" : "", a->qop_auth ? cnonce : "");
     if (n < 0 || (size_t)n + 1 >= outlen)

@@ -19,6 +19,10 @@ struct rtsp_auth {
     bool sess;     /* algorithm=MD5-sess */
     bool stale;    /* the nonce expired, the credentials were fine (RFC 2617 3.2.1) */
     uint32_t nc;   /* nonce count, bumped per Authorization built */
+    /* MD5-sess: the cnonce of the first Authorization for this challenge and the session
+     * HA1 computed with it, reused by every later one (RFC 2617 3.2.2.2). */
+    char sess_cnonce[64];
+    char sess_ha1[33];
 };
 
 /* Picks the strongest supported challenge among a response's WWW-Authenticate values
@@ -28,7 +32,9 @@ int rtsp_auth_challenge(struct rtsp_auth *a, const char *const *values, unsigned
 
 /* Writes the Authorization header value for one request ("Basic ..." or "Digest ...").
  * uri is the request URI exactly as on the request line; cnonce is a fresh client nonce
- * (hex). Returns 0, -EINVAL without a challenge, -ENAMETOOLONG if out is too small. */
+ * (hex). With MD5-sess only the first request of a challenge uses it: HA1 binds that cnonce
+ * to the nonce, so later requests repeat it with the next nc. Returns 0, -EINVAL without a
+ * challenge (or a cnonce too long to keep), -ENAMETOOLONG if out is too small. */
 int rtsp_auth_header(struct rtsp_auth *a, const char *user, const char *pass, const char *method,
                      const char *uri, const char *cnonce, char *out, size_t outlen);
 

@@ -127,6 +127,9 @@ const struct ctl_counter_info ctl_counter_info[] = {
     CTL_COUNTER(nacks_received, CTL_FOR_EGRESS, false, "Packets asked again by NACK."),
     CTL_COUNTER(retransmits, CTL_FOR_EGRESS, false, "Packets rebuilt from the ring and resent."),
     CTL_COUNTER(nack_misses, CTL_FOR_EGRESS, false, "NACKed packets already overwritten."),
+    CTL_COUNTER(nack_refused, CTL_FOR_EGRESS, false,
+                "NACKed packets not resent: resent within the RTT, or over the viewer's "
+                "retransmission budget."),
     CTL_COUNTER(plis, CTL_FOR_EGRESS, false, "PLI and FIR keyframe requests received."),
     CTL_COUNTER(dtls_failures, CTL_FOR_EGRESS, false, "DTLS handshakes that failed."),
     CTL_COUNTER(send_drops, CTL_FOR_EGRESS, false, "Packets dropped on EAGAIN/ENOBUFS."),

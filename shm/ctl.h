@@ -38,12 +38,12 @@ struct ctl_counters {
     _Atomic uint64_t source_reconnects;
     _Atomic uint64_t frames_dropped; /* ingest: access units damaged by loss */
     _Atomic uint64_t sessions_total; /* egress: sessions created since start */
+    _Atomic uint64_t nack_refused;   /* NACKed packets resent within the RTT or over budget */
     _Atomic uint64_t rx_unknown;     /* egress: datagrams from no session's checked or bound pair */
     _Atomic uint64_t addr_conflicts; /* egress: checks from an address another session holds */
     _Atomic uint64_t pair_moves;     /* egress: sessions moved to a renominated pair */
-    _Atomic uint64_t
-        setup_evictions;          /* egress: set-ups dropped for a newer one (per address cap) */
-    _Atomic uint64_t reserved[6]; /* room for counters without moving the slots */
+    _Atomic uint64_t setup_evictions; /* egress: set-ups dropped (per address cap) */
+    _Atomic uint64_t reserved[5];     /* room for counters without moving the slots */
 };
 
 /* A slot belongs to one path or worker for as long as the config has it: restarts reuse it,

@@ -211,18 +211,20 @@ static void text_paths(struct sbuf *b, const struct ctl_hdr *ctl, const struct c
 static void text_workers(struct sbuf *b, const struct ctl_hdr *ctl, const struct config *cfg,
                          uint64_t now)
 {
-    sbuf_printf(b, "%-6s %-9s %7s %8s %8s %6s %8s %9s %12s %8s %8s %8s\n", "WORKER", "STATE", "PID",
-                "RESTARTS", "UPTIME", "BEAT", "VIEWERS", "SESSIONS", "PACKETS", "NACKS", "RETX",
-                "DROPS");
+    sbuf_printf(b, "%-6s %-9s %7s %8s %8s %6s %8s %9s %12s %8s %8s %8s %8s\n", "WORKER", "STATE",
+                "PID", "RESTARTS", "UPTIME", "BEAT", "VIEWERS", "SESSIONS", "PACKETS", "NACKS",
+                "RETX", "REFUSED", "DROPS");
     unsigned n = worker_span(ctl, cfg);
     for (unsigned i = 0; i < n; i++) {
         const struct ctl_child *s = find_worker(ctl, i);
         sbuf_printf(b, "%-6u ", i);
         text_child(b, s, now);
-        sbuf_printf(
-            b, " %8" PRIu64 " %9" PRIu64 " %12" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64 "\n",
-            counter(s, "viewers"), counter(s, "sessions_total"), counter(s, "pkts_sent"),
-            counter(s, "nacks_received"), counter(s, "retransmits"), counter(s, "send_drops"));
+        sbuf_printf(b,
+                    " %8" PRIu64 " %9" PRIu64 " %12" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64
+                    " %8" PRIu64 "\n",
+                    counter(s, "viewers"), counter(s, "sessions_total"), counter(s, "pkts_sent"),
+                    counter(s, "nacks_received"), counter(s, "retransmits"),
+                    counter(s, "nack_refused"), counter(s, "send_drops"));
     }
 }
 

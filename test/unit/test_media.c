@@ -373,20 +373,30 @@ static void catchup_then_live(struct fx *f)
     assert_int_equal(ctl_read(&f->cnt->send_drops), 0);
 }
 
-/* A NACK as a browser sends it (RFC 4585 6.2.1), protected with the viewer's key. */
-static void send_nack(struct fx *f, uint16_t pid, uint16_t blp)
+/* A NACK of n FCI entries {PID, BLP} (RFC 4585 6.2.1), protected with the viewer's key. */
+static void send_nack_fci(struct fx *f, const uint16_t (*fci)[2], unsigned n)
 {
-    _Alignas(4) uint8_t b[128] = {0x81, 205, 0, 3, 0xde, 0xad, 0xbe, 0xef};
+    _Alignas(4) uint8_t b[1500] = {0x81, 205, 0, (uint8_t)(2 + n), 0xde, 0xad, 0xbe, 0xef};
+    assert_true(n <= 64);
     uint32_t ms = htonl(f->v.rec.tracks[0].ssrc);
     memcpy(b + 8, &ms, 4);
-    b[12] = (uint8_t)(pid >> 8);
-    b[13] = (uint8_t)pid;
-    b[14] = (uint8_t)(blp >> 8);
-    b[15] = (uint8_t)blp;
-    int len = 16;
+    for (unsigned i = 0; i < n; i++) {
+        b[12 + 4 * i] = (uint8_t)(fci[i][0] >> 8);
+        b[13 + 4 * i] = (uint8_t)fci[i][0];
+        b[14 + 4 * i] = (uint8_t)(fci[i][1] >> 8);
+        b[15 + 4 * i] = (uint8_t)fci[i][1];
+    }
+    int len = 12 + 4 * (int)n;
     assert_int_equal(srtp_protect_rtcp(f->stx, b, &len), srtp_err_status_ok);
     assert_int_equal(media_input(f->w, &f->v, b, (size_t)len), 0);
     uv_run(&f->loop, UV_RUN_NOWAIT); /* retransmissions leave after the loop's I/O phase */
+}
+
+/* A NACK as a browser sends it: one entry. */
+static void send_nack(struct fx *f, uint16_t pid, uint16_t blp)
+{
+    const uint16_t fci[1][2] = {{pid, blp}};
+    send_nack_fci(f, fci, 1);
 }
 
 static void send_fb(struct fx *f, unsigned fmt)
@@ -444,7 +454,7 @@ static void test_nack(void **state)
         media_send_run(f->w);
     }
     (void)drain(f, NULL, 0);
-    send_nack(f, rx[3].h.seq, 0);
+    send_nack(f, rx[4].h.seq, 0); /* not rx[3]: resent just now, that one is refused first */
     assert_int_equal(drain(f, NULL, 0), 0);
     assert_int_equal(ctl_read(&f->cnt->nack_misses), 2);
     assert_int_equal(ctl_read(&f->cnt->retransmits), 2);
@@ -465,11 +475,14 @@ static void test_nack(void **state)
             b[15 + 4 * i] = 0xff;
         }
         int len = 12 + 4 * 300;
-        uint64_t m0 = ctl_read(&f->cnt->nack_misses), r0 = ctl_read(&f->cnt->retransmits);
+        uint64_t m0 = ctl_read(&f->cnt->nack_misses) + ctl_read(&f->cnt->nack_refused);
+        uint64_t r0 = ctl_read(&f->cnt->retransmits);
         assert_int_equal(srtp_protect_rtcp(f->stx, b, &len), srtp_err_status_ok);
         assert_int_equal(media_input(f->w, &f->v, b, (size_t)len), 0);
         uv_run(&f->loop, UV_RUN_NOWAIT);
-        assert_int_equal(ctl_read(&f->cnt->nack_misses) - m0, 300 * 17);
+        /* (Those that share a bit with the packets resent above are refused unlooked-up.) */
+        assert_int_equal(ctl_read(&f->cnt->nack_misses) + ctl_read(&f->cnt->nack_refused) - m0,
+                         300 * 17);
         assert_int_equal(ctl_read(&f->cnt->retransmits), r0);
         assert_int_equal(drain(f, NULL, 0), 0);
     }
@@ -479,6 +492,95 @@ static void test_nack(void **state)
     assert_int_equal(media_input(f->w, &f->v, junk, sizeof(junk)), -EBADMSG);
     assert_int_equal(media_input(f->w, &f->v, junk, 3), -EBADMSG);
     assert_int_equal(drain(f, NULL, 0), 0);
+}
+
+/* 16 entries naming the same PID with every BLP bit (272 requests of 17 packets): each
+ * packet is resent once; the same NACK again within the RTT draws nothing; after two RTTs
+ * the packets may be resent again (a retransmission can be lost too). */
+static void test_nack_duplicates(void **state)
+{
+    struct fx *f = *state;
+    static struct rx_pkt rx[256];
+    write_video(f, true, 20000); /* 17 packets */
+    media_send_run(f->w);
+    start_viewer(f, false);
+    write_video(f, false, 5000);
+    media_send_run(f->w);
+    unsigned n = drain(f, rx, 256);
+    assert_true(n >= 20);
+    f->v.rec.tracks[0].rtt_us = 20000; /* as an RR would set it */
+    srtp_dealloc(f->srx);              /* the resent packets are replays to the old context */
+    f->srx = viewer_srtp(f->keying, true);
+    uint16_t fci[16][2];
+    for (unsigned i = 0; i < 16; i++) {
+        fci[i][0] = rx[0].h.seq;
+        fci[i][1] = 0xffff;
+    }
+    send_nack_fci(f, fci, 16);
+    assert_int_equal(drain(f, NULL, 0), 17);
+    assert_int_equal(ctl_read(&f->cnt->retransmits), 17);
+    assert_int_equal(ctl_read(&f->cnt->nack_refused), 16 * 17 - 17);
+    assert_int_equal(f->v.rec.nack_refused, 16 * 17 - 17);
+    send_nack_fci(f, fci, 16);
+    assert_int_equal(drain(f, NULL, 0), 0);
+    assert_int_equal(ctl_read(&f->cnt->nack_refused), 2 * 16 * 17 - 17);
+    usleep(45000); /* two epochs of 20 ms */
+    srtp_dealloc(f->srx);
+    f->srx = viewer_srtp(f->keying, true);
+    send_nack(f, rx[0].h.seq, 0xffff);
+    assert_int_equal(drain(f, NULL, 0), 17);
+    assert_int_equal(ctl_read(&f->cnt->retransmits), 2 * 17);
+}
+
+/* A viewer asking again for everything it was sent gets its budget's burst (at least
+ * MEDIA_RTX_BURST_MIN payload bytes, as this path's keyframe is smaller) and is refused the
+ * rest; the budget refills at the path's rate. */
+static void test_nack_budget(void **state)
+{
+    struct fx *f = *state;
+    static struct rx_pkt rx[512], re[512];
+    write_video(f, true, 20000);
+    media_send_run(f->w);
+    start_viewer(f, false);
+    for (int i = 0; i < 40; i++) { /* 3 packets each: 140 KB of payload */
+        write_video(f, false, 3500);
+        media_send_run(f->w);
+    }
+    unsigned n = drain(f, rx, 512);
+    assert_true(n >= 17 + 40 * 3 && n <= 9 * 17);
+    srtp_dealloc(f->srx); /* the resent packets are replays to the old context */
+    f->srx = viewer_srtp(f->keying, true);
+    uint16_t fci[9][2];
+    for (unsigned i = 0; i < 9; i++) {
+        fci[i][0] = (uint16_t)(rx[0].h.seq + 17 * i);
+        fci[i][1] = 0xffff;
+    }
+    send_nack_fci(f, fci, 9);
+    unsigned m = drain(f, re, 512);
+    size_t bytes = 0;
+    for (unsigned i = 0; i < m; i++)
+        bytes += re[i].len - 24; /* RTP header and extensions */
+    /* The burst, overdrawn by at most one packet, plus what the path's rate (the 140 KB
+     * written just now) refilled meanwhile: well under a millisecond of it. */
+    assert_true(bytes >= MEDIA_RTX_BURST_MIN);
+    assert_true(bytes < MEDIA_RTX_BURST_MIN + 1200 + 1000);
+    assert_true(m < n);
+    uint64_t refused = ctl_read(&f->cnt->nack_refused);
+    assert_int_equal(refused, n - m);
+    assert_int_equal(ctl_read(&f->cnt->nack_misses), 9 * 17 - n); /* those not sent yet */
+    /* A hundred milliseconds later: what the path's rate refilled meanwhile, no more. */
+    uint64_t t0 = ctl_now_ns();
+    usleep(100000);
+    srtp_dealloc(f->srx);
+    f->srx = viewer_srtp(f->keying, true);
+    send_nack_fci(f, fci, 9);
+    uint64_t us = (ctl_now_ns() - t0) / 1000;
+    m = drain(f, re, 512);
+    bytes = 0;
+    for (unsigned i = 0; i < m; i++)
+        bytes += re[i].len - 24;
+    assert_true(m > 0);
+    assert_true(bytes < us * f->v.path->rtx_rate / 1000000 + 1200);
 }
 
 static void test_pli_fir(void **state)
@@ -811,6 +913,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_catchup_then_live, setup, teardown),
         cmocka_unit_test_setup_teardown(test_catchup_then_live_no_gso, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nack, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nack_duplicates, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nack_budget, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pli_fir, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lapped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_catchup_lapped, setup, teardown),

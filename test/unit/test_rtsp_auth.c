@@ -57,6 +57,51 @@ static void test_digest_no_qop(void **state)
     assert_null(strstr(out, "nc="));
 }
 
+/* MD5-sess (RFC 2617 3.2.2.2): HA1 = MD5(MD5(user:realm:pass):nonce:cnonce) once per
+ * challenge, with the cnonce of its first request; later requests carry that cnonce again,
+ * with the next nc, whatever fresh one the caller offers. Values from python's hashlib. */
+static void test_digest_md5_sess(void **state)
+{
+    (void)state;
+    const char *ch[] = {"Digest realm=\"r\", nonce=\"n\", qop=\"auth\", algorithm=MD5-sess"};
+    struct rtsp_auth a;
+    assert_int_equal(rtsp_auth_challenge(&a, ch, 1), 0);
+    assert_true(a.sess);
+    char out[512];
+    assert_int_equal(
+        rtsp_auth_header(&a, "u", "p", "DESCRIBE", "rtsp://h/x", "c1", out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "response=\"ee36b67ac01604dbcaba806521c907c1\""));
+    assert_non_null(strstr(out, "nc=00000001, cnonce=\"c1\""));
+    assert_non_null(strstr(out, "algorithm=MD5-sess"));
+    assert_int_equal(rtsp_auth_header(&a, "u", "p", "SETUP", "rtsp://h/x", "c2", out, sizeof(out)),
+                     0);
+    assert_non_null(strstr(out, "response=\"773c4648256aeddf5afe6a5a1a6980df\""));
+    assert_non_null(strstr(out, "nc=00000002, cnonce=\"c1\""));
+    /* A new challenge (a stale nonce) starts over with the cnonce then offered. */
+    assert_int_equal(rtsp_auth_challenge(&a, ch, 1), 0);
+    assert_int_equal(
+        rtsp_auth_header(&a, "u", "p", "DESCRIBE", "rtsp://h/x", "c1", out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "response=\"ee36b67ac01604dbcaba806521c907c1\""));
+}
+
+/* Quoted values the server sent are echoed as quoted-strings again: a quote or backslash in
+ * them is escaped, not left to end the string early. The digest uses the unescaped values. */
+static void test_digest_quoted_echo(void **state)
+{
+    (void)state;
+    const char *ch[] = {"Digest realm=\"a\\\"b\\\\c\", nonce=\"n\\\"1\", opaque=\"o\\\\\""};
+    struct rtsp_auth a;
+    assert_int_equal(rtsp_auth_challenge(&a, ch, 1), 0);
+    assert_string_equal(a.realm, "a\"b\\c");
+    char out[512];
+    assert_int_equal(
+        rtsp_auth_header(&a, "u", "p", "DESCRIBE", "rtsp://h/x", "c", out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "realm=\"a\\\"b\\\\c\", "));
+    assert_non_null(strstr(out, "nonce=\"n\\\"1\", "));
+    assert_non_null(strstr(out, "opaque=\"o\\\\\""));
+    assert_non_null(strstr(out, "response=\"6f425801945654c9ca792dbd38655041\""));
+}
+
 static void test_basic(void **state)
 {
     (void)state;
@@ -101,10 +146,9 @@ static void test_challenges_bad(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_digest_rfc2617),
-        cmocka_unit_test(test_digest_no_qop),
-        cmocka_unit_test(test_basic),
-        cmocka_unit_test(test_challenges_bad),
+        cmocka_unit_test(test_digest_rfc2617),  cmocka_unit_test(test_digest_no_qop),
+        cmocka_unit_test(test_digest_md5_sess), cmocka_unit_test(test_digest_quoted_echo),
+        cmocka_unit_test(test_basic),           cmocka_unit_test(test_challenges_bad),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

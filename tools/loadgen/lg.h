@@ -32,6 +32,7 @@ struct lg_opts {
     enum lg_srtp_choice srtp;
     double warmup_s, duration_s, setup_timeout_s, max_run_s;
     double drop_pct;
+    double nack_flood; /* hostile NACKs per second per viewer, 0 = none */
     unsigned decrypt_every;
     int rcvbuf;
     int server_pid;
@@ -53,6 +54,7 @@ struct lg_vcount {
     uint64_t srtp_errors, rtcp_in;
     uint64_t recover_ms_sum, recover_ms_max; /* drop -> retransmission arrival */
     uint64_t ts_advance; /* RTP timestamp units advanced by new packets: media time received */
+    uint64_t flood_bytes, dup_bytes; /* SRTCP bytes of --nack-flood NACKs; wire bytes of dups */
 };
 
 struct lg_nack_ent {
@@ -95,7 +97,8 @@ struct lg_viewer {
 
     struct lg_nack_ent nack[LG_NACK_MAX];
     unsigned n_nack;
-    unsigned nack_unsent; /* entries not yet NACKed (tries == 0) */
+    unsigned nack_unsent;             /* entries not yet NACKed (tries == 0) */
+    uint64_t flood_t0_ms, flood_sent; /* --nack-flood: since when, and how many so far */
 
     struct lg_vcount c, c0;
 };
@@ -188,6 +191,9 @@ void lg_viewer_close(struct lg_viewer *v);
 int lg_viewer_answer(struct lg *lg, struct lg_viewer *v, const uint8_t *sdp, size_t len);
 void lg_viewer_setup_tick(struct lg *lg, struct lg_viewer *v, uint64_t now_ms);
 void lg_viewer_slow_tick(struct lg *lg, struct lg_viewer *v, uint64_t now_ms, int rr, int consent);
+/* --nack-flood: sends the NACKs due by now_ms, each 16 entries naming the viewer's newest
+ * packet minus 16 with every BLP bit set (272 requests of 17 packets, about 100 bytes). */
+void lg_viewer_flood_tick(struct lg *lg, struct lg_viewer *v, uint64_t now_ms);
 
 /* True if viewer i's turn in a round of period 100 ms slots falls in slots [from, to): the
  * slow timer serves every slot that elapsed since its last run, so that a loop delayed by

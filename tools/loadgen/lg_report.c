@@ -74,6 +74,8 @@ static void sum_window(struct lg *lg, double win_s, struct totals *t)
         t->d.rtcp_in += b->rtcp_in - a->rtcp_in;
         t->d.recover_ms_sum += b->recover_ms_sum - a->recover_ms_sum;
         t->d.ts_advance += b->ts_advance - a->ts_advance;
+        t->d.flood_bytes += b->flood_bytes - a->flood_bytes;
+        t->d.dup_bytes += b->dup_bytes - a->dup_bytes;
         if (b->recover_ms_max > t->d.recover_ms_max)
             t->d.recover_ms_max = b->recover_ms_max;
         t->stalled += b->pkts == a->pkts;
@@ -158,13 +160,15 @@ void lg_report_print(struct lg *lg, FILE *f)
     fprintf(f,
             ",\"drop_pct\":%.2f,\"dropped_on_purpose\":%llu,\"nack_pkts_sent\":%llu"
             ",\"nack_seqs_sent\":%llu,\"retrans_recovered\":%llu,\"nack_gave_up\":%llu"
-            ",\"recovered_pct\":%.2f,\"recover_ms_mean\":%.1f,\"recover_ms_max\":%llu",
+            ",\"recovered_pct\":%.2f,\"recover_ms_mean\":%.1f,\"recover_ms_max\":%llu"
+            ",\"nack_flood_bytes\":%llu,\"dup_bytes\":%llu",
             lg->opt.drop_pct, (unsigned long long)t.d.dropped, (unsigned long long)t.d.nack_pkts,
             (unsigned long long)t.d.nack_seqs, (unsigned long long)t.d.recovered,
             (unsigned long long)t.d.gave_up,
             t.d.dropped ? 100.0 * (double)t.d.recovered / (double)t.d.dropped : 100.0,
             t.d.recovered ? (double)t.d.recover_ms_sum / (double)t.d.recovered : 0,
-            (unsigned long long)t.d.recover_ms_max);
+            (unsigned long long)t.d.recover_ms_max, (unsigned long long)t.d.flood_bytes,
+            (unsigned long long)t.d.dup_bytes);
     fprintf(f,
             ",\"first_frame_viewers\":%zu,\"first_frame_ms_p50\":%.0f,\"first_frame_ms_p95\":%.0f"
             ",\"first_frame_ms_max\":%.0f,\"client_cpu_pct\":%.1f,\"client_saturated\":%s"

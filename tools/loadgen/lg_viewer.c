@@ -204,6 +204,26 @@ static void nack_send(struct lg_viewer *v, uint64_t now_ms, int only_new)
     v->c.nack_seqs += n;
 }
 
+void lg_viewer_flood_tick(struct lg *lg, struct lg_viewer *v, uint64_t now_ms)
+{
+    if (v->state != LG_V_MEDIA || !v->seq.ext_hi)
+        return;
+    if (!v->flood_t0_ms)
+        v->flood_t0_ms = now_ms;
+    uint64_t due = (uint64_t)((double)(now_ms - v->flood_t0_ms) * lg->opt.nack_flood / 1000);
+    uint16_t seqs[16 * 17];
+    for (unsigned i = 0; i < 16 * 17; i++) /* repeated: each group becomes {PID, 0xffff} */
+        seqs[i] = (uint16_t)(v->seq.ext_hi - 16 + i % 17);
+    for (unsigned n = 0; v->flood_sent < due && n < 64; n++) {
+        uint8_t buf[1500];
+        int len = lg_rtcp_nack(buf, sizeof(buf) - 64, v->ssrc, v->media_ssrc, seqs, 16 * 17);
+        if (len > 0 && srtp_protect_rtcp(v->srtp, buf, &len) == srtp_err_status_ok &&
+            viewer_send(v, buf, (size_t)len) == 0)
+            v->c.flood_bytes += (uint64_t)len;
+        v->flood_sent++;
+    }
+}
+
 static void nack_add(struct lg_viewer *v, uint16_t seq, uint64_t now_ms)
 {
     if (v->n_nack == LG_NACK_MAX) {
@@ -284,6 +304,8 @@ static void on_rtp(struct lg *lg, struct lg_viewer *v, uint8_t *p, size_t len, s
         plain = (size_t)n;
     }
     cls = lg_seq_update(&v->seq, h.seq);
+    if (cls == LG_SEQ_DUP)
+        v->c.dup_bytes += wire;
     if (pending >= 0 && cls != LG_SEQ_DUP)
         nack_recovered(lg, v, pending, now_ns / 1000000);
     v->c.pkts++;

@@ -32,6 +32,8 @@ static void usage(FILE *f)
             "      --setup-timeout S    per viewer, POST to keys (10)\n"
             "      --max-run S          hard bound for the whole run (setup+window+60)\n"
             "      --drop PCT           drop PCT %% of new media packets, NACK them (0)\n"
+            "      --nack-flood N       N hostile NACKs per second per viewer, each asking\n"
+            "                           16 times for its 17 newest packets (0)\n"
             "      --decrypt-every K    after the first keyframe, read whole datagrams and\n"
             "                           SRTP-unprotect them on 1 wakeup in K, headers\n"
             "                           only otherwise (1 = every packet)\n"
@@ -202,6 +204,9 @@ static void on_tick(uv_timer_t *t)
             lg_viewer_setup_tick(lg, s->v, now);
         }
     }
+    if (lg->opt.nack_flood > 0)
+        for (unsigned i = 0; i < lg->opt.n; i++)
+            lg_viewer_flood_tick(lg, &lg->v[i], now);
     start_setups(lg); /* slots whose TCP close completed since */
     if (lg->phase == LG_P_TEARDOWN)
         start_deletes(lg);
@@ -339,14 +344,17 @@ static void on_signal(uv_signal_t *h, int sig)
 
 static int parse_opts(struct lg_opts *o, int argc, char **argv)
 {
-    static const struct option lo[] = {
-        {"url", 1, 0, 'u'},        {"viewers", 1, 0, 'n'},       {"conc", 1, 0, 'C'},
-        {"local-ip", 1, 0, 'L'},   {"srtp", 1, 0, 'S'},          {"warmup", 1, 0, 'w'},
-        {"duration", 1, 0, 'd'},   {"setup-timeout", 1, 0, 'T'}, {"max-run", 1, 0, 'M'},
-        {"drop", 1, 0, 'D'},       {"decrypt-every", 1, 0, 'K'}, {"rcvbuf", 1, 0, 'R'},
-        {"server-pid", 1, 0, 'P'}, {"label", 1, 0, 'l'},         {"token", 1, 0, 't'},
-        {"no-delete", 0, 0, 'N'},  {"max-loss", 1, 0, 'X'},      {"verbose", 0, 0, 'v'},
-        {"gro", 0, 0, 'G'},        {"help", 0, 0, 'h'},          {0, 0, 0, 0}};
+    static const struct option lo[] = {{"url", 1, 0, 'u'},        {"viewers", 1, 0, 'n'},
+                                       {"conc", 1, 0, 'C'},       {"local-ip", 1, 0, 'L'},
+                                       {"srtp", 1, 0, 'S'},       {"warmup", 1, 0, 'w'},
+                                       {"duration", 1, 0, 'd'},   {"setup-timeout", 1, 0, 'T'},
+                                       {"max-run", 1, 0, 'M'},    {"drop", 1, 0, 'D'},
+                                       {"nack-flood", 1, 0, 'F'}, {"decrypt-every", 1, 0, 'K'},
+                                       {"rcvbuf", 1, 0, 'R'},     {"server-pid", 1, 0, 'P'},
+                                       {"label", 1, 0, 'l'},      {"token", 1, 0, 't'},
+                                       {"no-delete", 0, 0, 'N'},  {"max-loss", 1, 0, 'X'},
+                                       {"verbose", 0, 0, 'v'},    {"gro", 0, 0, 'G'},
+                                       {"help", 0, 0, 'h'},       {0, 0, 0, 0}};
     *o = (struct lg_opts){.n = 1,
                           .conc = 16,
                           .local_ip = "127.0.0.1",
@@ -398,6 +406,9 @@ static int parse_opts(struct lg_opts *o, int argc, char **argv)
         case 'D':
             o->drop_pct = atof(optarg);
             break;
+        case 'F':
+            o->nack_flood = atof(optarg);
+            break;
         case 'K':
             o->decrypt_every = (unsigned)strtoul(optarg, NULL, 10);
             break;
@@ -434,7 +445,7 @@ static int parse_opts(struct lg_opts *o, int argc, char **argv)
     }
     if (!o->url || optind != argc || o->n > 100000 || o->conc < 1 || o->conc > LG_MAX_CONC ||
         o->duration_s <= 0 || o->warmup_s < 0 || o->drop_pct < 0 || o->drop_pct > 50 ||
-        o->setup_timeout_s <= 0)
+        o->nack_flood < 0 || o->nack_flood > 1000 || o->setup_timeout_s <= 0)
         return -EINVAL;
     if (o->max_run_s <= 0)
         o->max_run_s = 60 + o->n / 20.0 + o->warmup_s + o->duration_s + 60;
