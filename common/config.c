@@ -3,6 +3,7 @@
 #include "common/config.h"
 #include "common/text.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
@@ -36,6 +37,7 @@ void config_defaults(struct config *cfg)
     cfg->workers = n > 0 ? (unsigned)n : 1;
     cfg->udp_port_base = 8189;
     cfg->max_viewers_per_worker = 5000;
+    cfg->max_setups_per_address = 64;
     cfg->mtu = 1200;
     cfg->log_level = LOG_INFO;
     snprintf(cfg->shm_prefix, sizeof(cfg->shm_prefix), "ringcast");
@@ -107,6 +109,26 @@ static int copy_value(struct config_parser *p, const char *key, char *dst, size_
     return 1;
 }
 
+/* A comma-separated list of IPv4/IPv6 addresses (public_addresses, trusted_proxies). */
+static int address_list(struct config_parser *p, const char *key, const char *value,
+                        char out[CONFIG_MAX_ADDRESSES][64], size_t *n)
+{
+    char buf[1024];
+    snprintf(buf, sizeof(buf), "%s", value);
+    *n = 0;
+    for (char *save, *tok = strtok_r(buf, ", \t", &save); tok;
+         tok = strtok_r(NULL, ", \t", &save)) {
+        struct in6_addr a;
+        if (*n == CONFIG_MAX_ADDRESSES)
+            return fail(p, key, "at most 16 addresses%s", "");
+        if (strlen(tok) >= 64 ||
+            (inet_pton(AF_INET, tok, &a) != 1 && inet_pton(AF_INET6, tok, &a) != 1))
+            return fail(p, key, "not an IPv4 or IPv6 address: \"%s\"", tok);
+        snprintf(out[(*n)++], 64, "%s", tok);
+    }
+    return 1;
+}
+
 static int server_key(struct config_parser *p, const char *key, const char *value)
 {
     struct config *cfg = p->cfg;
@@ -137,22 +159,17 @@ static int server_key(struct config_parser *p, const char *key, const char *valu
             return fail(p, key, "expected a port 1..65471, got \"%s\"", value);
         cfg->udp_port_base = (uint16_t)v;
     } else if (strcmp(key, "public_addresses") == 0) {
-        char buf[1024];
-        snprintf(buf, sizeof(buf), "%s", value);
-        cfg->n_public_addresses = 0;
-        for (char *save, *tok = strtok_r(buf, ", \t", &save); tok;
-             tok = strtok_r(NULL, ", \t", &save)) {
-            if (cfg->n_public_addresses == CONFIG_MAX_ADDRESSES)
-                return fail(p, key, "at most 16 addresses%s", "");
-            if (strlen(tok) >= sizeof(cfg->public_addresses[0]))
-                return fail(p, key, "address too long: \"%s\"", tok);
-            snprintf(cfg->public_addresses[cfg->n_public_addresses++],
-                     sizeof(cfg->public_addresses[0]), "%s", tok);
-        }
+        return address_list(p, key, value, cfg->public_addresses, &cfg->n_public_addresses);
+    } else if (strcmp(key, "trusted_proxies") == 0) {
+        return address_list(p, key, value, cfg->trusted_proxies, &cfg->n_trusted_proxies);
     } else if (strcmp(key, "max_viewers_per_worker") == 0) {
         if (text_parse_uint(value, 1, 100000, &v) < 0)
             return fail(p, key, "expected 1..100000, got \"%s\"", value);
         cfg->max_viewers_per_worker = (unsigned)v;
+    } else if (strcmp(key, "max_setups_per_address") == 0) {
+        if (text_parse_uint(value, 1, 100000, &v) < 0)
+            return fail(p, key, "expected 1..100000, got \"%s\"", value);
+        cfg->max_setups_per_address = (unsigned)v;
     } else if (strcmp(key, "mtu") == 0) {
         if (text_parse_uint(value, 400, 8900, &v) < 0)
             return fail(p, key, "expected RTP payload bytes 400..8900, got \"%s\"", value);

@@ -37,6 +37,9 @@ struct config {
     size_t n_public_addresses; /* 0: every address of the up interfaces */
     char public_addresses[CONFIG_MAX_ADDRESSES][64];
     unsigned max_viewers_per_worker;
+    unsigned max_setups_per_address; /* sessions in set-up per HTTP client address */
+    size_t n_trusted_proxies;        /* addresses exempt from that limit (TURN, balancers) */
+    char trusted_proxies[CONFIG_MAX_ADDRESSES][64];
     unsigned mtu; /* RTP payload bytes per packet */
     enum log_level log_level;
     char api_token[256]; /* GET /v1/status, /v1/paths require "Authorization: Bearer <token>" */

@@ -236,6 +236,7 @@ struct httpd_conn {
     uint64_t deferred; /* token of the request awaiting httpd_complete, 0 = none */
     int deferred_keep_alive;
     char remote[64];
+    char remote_ip[48];
 };
 
 struct httpd_write {
@@ -348,6 +349,7 @@ static int httpd_process(struct httpd_conn *c)
             break;
         }
         snprintf(req.remote, sizeof(req.remote), "%s", c->remote);
+        snprintf(req.remote_ip, sizeof(req.remote_ip), "%s", c->remote_ip);
         req.token = ++c->server->next_token;
         if (strcmp(req.method, "HEAD") == 0) {
             res.head = 1;
@@ -452,18 +454,18 @@ static void httpd_read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)
         httpd_advance(c, was_idle);
 }
 
-static void httpd_format_peer(uv_tcp_t *tcp, char *out, size_t size)
+static void httpd_format_peer(uv_tcp_t *tcp, char *out, size_t size, char host[48])
 {
     struct sockaddr_storage ss;
     int len = sizeof(ss);
-    char host[48] = "?";
     int port = 0;
+    snprintf(host, 48, "?");
     if (uv_tcp_getpeername(tcp, (struct sockaddr *)&ss, &len) == 0) {
         if (ss.ss_family == AF_INET6) {
-            uv_ip6_name((struct sockaddr_in6 *)&ss, host, sizeof(host));
+            uv_ip6_name((struct sockaddr_in6 *)&ss, host, 48);
             port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
         } else {
-            uv_ip4_name((struct sockaddr_in *)&ss, host, sizeof(host));
+            uv_ip4_name((struct sockaddr_in *)&ss, host, 48);
             port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
         }
     }
@@ -493,7 +495,7 @@ static void httpd_accept_cb(uv_stream_t *l, int status)
         httpd_conn_close(c);
         return;
     }
-    httpd_format_peer(&c->tcp, c->remote, sizeof(c->remote));
+    httpd_format_peer(&c->tcp, c->remote, sizeof(c->remote), c->remote_ip);
     uv_tcp_nodelay(&c->tcp, 1);
     uv_timer_start(&c->timer, httpd_timeout_cb, HTTPD_IDLE_TIMEOUT, 0);
     if (uv_read_start((uv_stream_t *)&c->tcp, httpd_alloc_cb, httpd_read_cb) < 0)

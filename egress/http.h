@@ -27,8 +27,9 @@ struct httpd_request {
     int keep_alive; /* HTTP/1.1 without "Connection: close", or 1.0 with keep-alive */
     const uint8_t *body;
     size_t body_len;
-    char remote[64]; /* "1.2.3.4:5678", filled by the server for log lines */
-    uint64_t token;  /* names this request in httpd_complete */
+    char remote[64];    /* "1.2.3.4:5678", filled by the server for log lines */
+    char remote_ip[48]; /* the same address without the port: "1.2.3.4", "::1" */
+    uint64_t token;     /* names this request in httpd_complete */
 };
 
 /* A response the router fills; the server serializes and copies it. HEAD reaches the router

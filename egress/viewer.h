@@ -63,7 +63,7 @@ struct viewer {
     char remote_pwd[ICELITE_UFRAG_MAX]; /* keys our consent requests to the peer */
     struct dtlsrv_fingerprint remote_fp;
     struct media_track_params tracks[MEDIA_MAX_TRACKS];
-    union viewer_addr http_addr; /* who POSTed the offer: set-up slots are counted per address */
+    char http_ip[48];         /* who POSTed the offer: set-ups are counted per address */
     char peer[64];            /* "ip:port" of the HTTP client, then of the ICE address, for logs */
     uint64_t created_ns;      /* when the offer was answered */
     uint64_t consent_ns;      /* last authenticated check (of the bound pair once media runs) */

@@ -4,7 +4,9 @@
  * Each refusal is one log line naming the client and path, and a one-line reason in the body. */
 #include "egress/whep.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,6 +125,48 @@ static int whep_answer_status(int err)
     }
 }
 
+/* Whether ip is exempt from max_setups_per_address: loopback, and the trusted proxies (TURN
+ * servers, load balancers, NAT pools put many viewers behind one address). */
+static bool whep_trusted(const struct worker *w, const char *ip)
+{
+    struct in6_addr a, b;
+    bool v4 = inet_pton(AF_INET, ip, &a) == 1;
+    if (!v4 && inet_pton(AF_INET6, ip, &a) != 1)
+        return false;
+    if (v4 ? ((const uint8_t *)&a)[0] == 127 : IN6_IS_ADDR_LOOPBACK(&a))
+        return true;
+    for (size_t i = 0; i < w->cfg.n_trusted_proxies; i++)
+        if (inet_pton(v4 ? AF_INET : AF_INET6, w->cfg.trusted_proxies[i], &b) == 1 &&
+            memcmp(&a, &b, v4 ? 4 : 16) == 0)
+            return true;
+    return false;
+}
+
+/* One client address may hold max_setups_per_address sessions that have not started media:
+ * a newer offer ends the oldest of them, so a flood of offers cannot fill the worker's table
+ * with set-ups that never complete while real viewers keep theirs. */
+static void whep_limit_setups(struct worker *w, const char *ip)
+{
+    if (whep_trusted(w, ip))
+        return;
+    unsigned pending = 0;
+    struct viewer *oldest = NULL;
+    for (uint32_t i = 0; i < w->viewers.cap; i++) {
+        struct viewer *v = &w->viewers.v[i];
+        if (v->state == VIEWER_FREE || v->state == VIEWER_MEDIA || strcmp(v->http_ip, ip) != 0)
+            continue;
+        pending++;
+        if (!oldest || v->created_ns < oldest->created_ns)
+            oldest = v;
+    }
+    if (pending < w->cfg.max_setups_per_address || !oldest)
+        return;
+    ctl_count(&w->counters->setup_evictions, 1);
+    worker_end_session(w, oldest,
+                       "set-up dropped for a newer offer from the same address "
+                       "(max_setups_per_address)");
+}
+
 static void whep_post(struct worker *w, const struct httpd_request *req,
                       const struct config_path *cp, struct httpd_response *res)
 {
@@ -131,6 +175,7 @@ static void whep_post(struct worker *w, const struct httpd_request *req,
         return whep_refuse(res, req, path, 415, "expected Content-Type: application/sdp");
     if (!whep_check_bearer(res, req, path, cp->read_token))
         return;
+    whep_limit_setups(w, req->remote_ip);
     if (w->viewers.count >= w->viewers.cap) {
         httpd_add_header(res, "Retry-After", "5");
         return whep_refuse(res, req, path, 503, "this worker is full (max_viewers_per_worker)");
@@ -161,6 +206,7 @@ static void whep_post(struct worker *w, const struct httpd_request *req,
     snprintf(v->remote_ufrag, sizeof(v->remote_ufrag), "%s", ans.remote_ufrag);
     snprintf(v->remote_pwd, sizeof(v->remote_pwd), "%s", ans.remote_pwd);
     snprintf(v->peer, sizeof(v->peer), "%s", req->remote);
+    snprintf(v->http_ip, sizeof(v->http_ip), "%s", req->remote_ip);
     v->remote_fp = ans.fingerprint;
     memcpy(v->tracks, ans.tracks, sizeof(v->tracks));
     v->created_ns = v->consent_ns =

@@ -92,8 +92,9 @@ static void worker_signal(uv_signal_t *s, int signum)
     worker_shutdown(w);
 }
 
-/* SIGHUP (the supervisor's reload): re-reads the paths, their tokens, the api_token and the
- * log level. Listening addresses and ports need a restart. Sessions of a removed path end. */
+/* SIGHUP (the supervisor's reload): re-reads the paths, their tokens, the api_token, the log
+ * level and the set-up limit per address with its trusted proxies. Listening addresses and ports
+ * need a restart. Sessions of a removed path end. */
 static void worker_reload(uv_signal_t *s, int signum)
 {
     (void)signum;
@@ -111,6 +112,9 @@ static void worker_reload(uv_signal_t *s, int signum)
     memcpy(w->cfg.paths, fresh.paths, sizeof(fresh.paths));
     w->cfg.n_paths = fresh.n_paths;
     memcpy(w->cfg.api_token, fresh.api_token, sizeof(fresh.api_token));
+    memcpy(w->cfg.trusted_proxies, fresh.trusted_proxies, sizeof(fresh.trusted_proxies));
+    w->cfg.n_trusted_proxies = fresh.n_trusted_proxies;
+    w->cfg.max_setups_per_address = fresh.max_setups_per_address;
     w->cfg.log_level = fresh.log_level;
     log_set_level(fresh.log_level);
     for (uint32_t i = 0; i < w->viewers.cap; i++) {

@@ -19,6 +19,13 @@ int cfgsnap_path(char *out, size_t len, const struct config *cfg)
     return 0;
 }
 
+static void address_list_line(struct sbuf *b, const char *key,
+                              const char list[CONFIG_MAX_ADDRESSES][64], size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        sbuf_printf(b, "%s%s%s%s", i ? "" : key, i ? ", " : " = ", list[i], i + 1 == n ? "\n" : "");
+}
+
 static void listen_line(struct sbuf *b, const char *key, const char *host, unsigned port)
 {
     /* An IPv6 literal needs brackets to keep its colons apart from the port's. */
@@ -46,11 +53,11 @@ int cfgsnap_format(char *buf, size_t len, const struct config *cfg)
     listen_line(&b, "metrics_listen", cfg->metrics_host, cfg->metrics_port);
     sbuf_printf(&b, "control_socket = %s\nworkers = %u\nudp_port_base = %u\n", cfg->control_socket,
                 cfg->workers, (unsigned)cfg->udp_port_base);
-    for (size_t i = 0; i < cfg->n_public_addresses; i++)
-        sbuf_printf(&b, "%s%s%s", i ? ", " : "public_addresses = ", cfg->public_addresses[i],
-                    i + 1 == cfg->n_public_addresses ? "\n" : "");
-    sbuf_printf(&b, "max_viewers_per_worker = %u\nmtu = %u\nlog_level = %s\n",
-                cfg->max_viewers_per_worker, cfg->mtu,
+    address_list_line(&b, "public_addresses", cfg->public_addresses, cfg->n_public_addresses);
+    address_list_line(&b, "trusted_proxies", cfg->trusted_proxies, cfg->n_trusted_proxies);
+    sbuf_printf(&b, "max_viewers_per_worker = %u\nmax_setups_per_address = %u\n",
+                cfg->max_viewers_per_worker, cfg->max_setups_per_address);
+    sbuf_printf(&b, "mtu = %u\nlog_level = %s\n", cfg->mtu,
                 levels[cfg->log_level <= LOG_ERROR ? cfg->log_level : LOG_INFO]);
     sbuf_printf(&b, "shm_prefix = %s\nring_mb = %u\n", cfg->shm_prefix, cfg->ring_mb);
     optional(&b, "api_token", cfg->api_token);

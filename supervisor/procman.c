@@ -394,26 +394,37 @@ static bool ingest_changed(const struct config_path *a, const struct config_path
            strcmp(a->username, b->username) || strcmp(a->password, b->password) || a->fps != b->fps;
 }
 
+static bool address_lists_differ(const char a[CONFIG_MAX_ADDRESSES][64], size_t na,
+                                 const char b[CONFIG_MAX_ADDRESSES][64], size_t nb)
+{
+    if (na != nb)
+        return true;
+    for (size_t i = 0; i < na; i++)
+        if (strcmp(a[i], b[i]))
+            return true;
+    return false;
+}
+
 /* [server] settings a worker only reads at start (its sockets, its limits). */
 static bool workers_need_restart(const struct config *a, const struct config *b)
 {
     if (strcmp(a->http_host, b->http_host) || a->http_port != b->http_port ||
         a->udp_port_base != b->udp_port_base ||
-        a->max_viewers_per_worker != b->max_viewers_per_worker || a->mtu != b->mtu ||
-        a->n_public_addresses != b->n_public_addresses)
+        a->max_viewers_per_worker != b->max_viewers_per_worker || a->mtu != b->mtu)
         return true;
-    for (size_t i = 0; i < a->n_public_addresses; i++)
-        if (strcmp(a->public_addresses[i], b->public_addresses[i]))
-            return true;
-    return false;
+    return address_lists_differ(a->public_addresses, a->n_public_addresses, b->public_addresses,
+                                b->n_public_addresses);
 }
 
 /* What a running worker re-reads on SIGHUP: the set of paths, their tokens, the api_token, the
- * log level. */
+ * log level, the set-up limit per address and its exemptions. */
 static bool workers_need_hup(const struct config *a, const struct config *b)
 {
     if (a->n_paths != b->n_paths || a->log_level != b->log_level ||
-        strcmp(a->api_token, b->api_token))
+        strcmp(a->api_token, b->api_token) ||
+        a->max_setups_per_address != b->max_setups_per_address ||
+        address_lists_differ(a->trusted_proxies, a->n_trusted_proxies, b->trusted_proxies,
+                             b->n_trusted_proxies))
         return true;
     for (size_t i = 0; i < a->n_paths; i++) {
         const struct config_path *p = config_find_path(b, a->paths[i].name);
