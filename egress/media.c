@@ -219,7 +219,9 @@ void media_viewer_init(struct media_viewer *v)
         do
             media_random(&vt->ssrc, sizeof(vt->ssrc));
         while (vt->ssrc == 0 || (i && vt->ssrc == v->rec.tracks[i - 1].ssrc));
-        media_random(&vt->seq_offset, sizeof(vt->seq_offset));
+        uint16_t seq0;
+        media_random(&seq0, sizeof(seq0));
+        esrtp_index_init(&vt->idx, seq0);
         media_random(&vt->ts_offset, sizeof(vt->ts_offset));
     }
 }
@@ -371,17 +373,13 @@ static void media_nack_one(struct media_input_ctx *c, unsigned t, uint16_t seq)
     struct media_worker *w = c->w;
     struct ring_frame f;
     uint32_t k;
-    const struct media_viewer_track *vt = &v->rec.tracks[t];
-    uint16_t global = (uint16_t)(seq - vt->seq_offset);
-    /* The packet's SRTP index, extended against the newest sent: older than the floor means
-     * it came from a ring that has since been replaced. */
-    uint64_t index = vt->last_index - (uint16_t)((uint16_t)vt->last_index - seq);
+    uint16_t global;
     v->rec.nacks++;
     ctl_count(&w->cnt->nacks_received, 1);
     /* Every served NACK costs a walk back through the ring: a datagram gets a bounded number
-     * served, and only of packets recent enough to still be useful to a player. */
-    if (!vt->srtp_base_set || vt->rebase || index > vt->last_index || index < vt->nack_floor ||
-        vt->last_index - index > MEDIA_NACK_MAX_AGE || c->nack_budget == 0) {
+     * served, and only of packets sent recently enough to still be useful to a player. */
+    if (esrtp_index_nacked(&v->rec.tracks[t].idx, seq, MEDIA_NACK_MAX_AGE, &global) < 0 ||
+        c->nack_budget == 0) {
         v->rec.nack_misses++;
         ctl_count(&w->cnt->nack_misses, 1);
         return;

@@ -185,11 +185,10 @@ static void media_batch_discard(struct media_worker *w)
     w->nm = 0;
 }
 
-/* Writes the RTP header (RFC 3550 5.1) and extension block for packet pk of frame f. */
+/* Writes the RTP header (RFC 3550 5.1) and extension block for packet pk, sequence number seq. */
 static size_t media_rtp_header(uint8_t *b, const struct media_viewer_track *vt,
-                               const struct ring_frame *f, const struct pack_pkt *pk, uint32_t ts)
+                               const struct pack_pkt *pk, uint16_t seq, uint32_t ts)
 {
-    uint16_t seq = (uint16_t)(f->first_pkt + pk->index + vt->seq_offset);
     b[0] = vt->ext_len ? 0x90 : 0x80;
     b[1] = (uint8_t)((pk->marker ? 0x80 : 0) | (vt->p.pt & 0x7f));
     b[2] = (uint8_t)(seq >> 8);
@@ -214,53 +213,42 @@ static int media_queue_packet(struct media_worker *w, struct media_viewer *v, un
                               const struct ring_frame *f, const struct pack_pkt *pk, uint32_t ts)
 {
     struct media_viewer_track *vt = &v->rec.tracks[t];
-    uint64_t ext = f->first_pkt + pk->index + vt->seq_offset;
-    if (!vt->srtp_base_set) {
-        vt->srtp_base = ext & ~(uint64_t)0xffff;
-        vt->srtp_base_set = 1;
-    }
-    if (ext < vt->srtp_base)
+    uint64_t index;
+    if (esrtp_index_for(&vt->idx, f->first_pkt + pk->index, &index) < 0)
         return -ERANGE;
-    if (ext - vt->srtp_base > vt->last_index)
-        vt->last_index = ext - vt->srtp_base;
     uint8_t *b = media_batch_slot(w);
-    size_t n = media_rtp_header(b, vt, f, pk, ts);
+    size_t n = media_rtp_header(b, vt, pk, (uint16_t)index, ts);
     if (n + pk->len > w->slot - ESRTP_TRAILER_MAX)
         return -EMSGSIZE;
     struct iovec iov[PACK_SEGS_MAX];
     int n_iov = pack_iov(pk, f->data, iov, PACK_SEGS_MAX);
     if (n_iov < 0)
         return -EMSGSIZE;
-    int len = esrtp_protect_rtp(v->srtp, b, n, iov, (unsigned)n_iov, ext - vt->srtp_base);
+    int len = esrtp_protect_rtp(v->srtp, b, n, iov, (unsigned)n_iov, index);
     if (len < 0)
         return len;
     media_batch_commit(w, v, (size_t)len);
     return (int)pk->len;
 }
 
-/* First frame from a replaced ring: its numbering starts afresh, so choose offsets that make
- * this frame's first packet follow the last one sent (sequence number and SRTP index + 1,
- * timestamp + 20 ms). Packets sent before cannot be rebuilt any more: NACKs for them are
- * misses. */
+/* First frame from a replaced ring: its timestamps follow the last one sent + 20 ms (its
+ * first packet's index and sequence number follow the last one's: esrtp_index_renumber). */
 static void media_track_rebase(struct media_viewer_track *vt, const struct ring_frame *f,
                                uint32_t clock)
 {
     vt->rebase = 0;
     vt->cu_start = vt->cu_end = 0;
-    if (!vt->srtp_base_set)
-        return; /* nothing sent yet: the first packet sets the base as usual */
-    uint64_t next = vt->last_index + 1;
-    vt->seq_offset = (uint16_t)((uint16_t)next - (uint16_t)f->first_pkt);
-    vt->srtp_base = f->first_pkt + vt->seq_offset - next;
-    vt->nack_floor = next;
-    vt->ts_offset = vt->last_rtp_ts + clock / 50 - f->rtp_ts;
+    if (vt->pkts_sent) /* else keep the random offset */
+        vt->ts_offset = vt->last_rtp_ts + clock / 50 - f->rtp_ts;
 }
 
 void media_path_viewers_rebase(struct media_path *p)
 {
     for (struct media_viewer *v = p->viewers; v; v = v->next) {
-        for (unsigned t = 0; t < MEDIA_MAX_TRACKS; t++)
+        for (unsigned t = 0; t < MEDIA_MAX_TRACKS; t++) {
             v->rec.tracks[t].rebase = 1;
+            esrtp_index_renumber(&v->rec.tracks[t].idx);
+        }
         v->rec.state = MEDIA_VIEWER_LIVE;
         v->rec.next_frame = p->next_frame;
         v->rec.wait_key = 1;

@@ -470,3 +470,62 @@ int esrtp_unprotect_rtcp(struct media_srtp *s, uint8_t *pkt, size_t len)
     esrtp_rtcp_replay_add(s, idx);
     return (int)(8 + ct_len);
 }
+
+/* ---- packet indexes: the invariant is stated in srtp.h ---- */
+
+void esrtp_index_init(struct esrtp_index *x, uint16_t seq0)
+{
+    memset(x, 0, sizeof(*x));
+    x->seq0 = seq0;
+}
+
+/* How far index a lies behind b (mod 2^48). */
+static uint64_t esrtp_index_behind(uint64_t a, uint64_t b)
+{
+    return (b - a) & ESRTP_INDEX_MASK;
+}
+
+int esrtp_index_for(struct esrtp_index *x, uint64_t global, uint64_t *index)
+{
+    if (!x->started || x->renumber) {
+        /* RFC 3711 3.3.1: the first packet's rollover counter is 0; a new numbering continues
+         * right after the last index sent, and nothing up to it is served again. */
+        uint64_t first =
+            x->started ? (x->last + 1) & ESRTP_INDEX_MASK : (uint16_t)(global + x->seq0);
+        x->delta = first - global;
+        x->floor = first;
+        x->last = first;
+        x->started = 1;
+        x->renumber = 0;
+    }
+    uint64_t i = (global + x->delta) & ESRTP_INDEX_MASK;
+    uint64_t back = esrtp_index_behind(i, x->last);
+    if (back > esrtp_index_behind(x->floor, x->last)) {
+        /* Not at or after the floor: either newer than last (less than half the index space
+         * ahead), or older than the floor. */
+        if (back < (1ull << 47))
+            return -ERANGE;
+        x->last = i;
+    }
+    *index = i;
+    return 0;
+}
+
+void esrtp_index_renumber(struct esrtp_index *x)
+{
+    if (x->started)
+        x->renumber = 1;
+}
+
+int esrtp_index_nacked(const struct esrtp_index *x, uint16_t seq, uint32_t max_age,
+                       uint16_t *global16)
+{
+    if (!x->started || x->renumber)
+        return -ERANGE;
+    /* Extended against the newest sent, backwards only: a NACK names a packet sent. */
+    uint64_t age = (uint16_t)((uint16_t)x->last - seq);
+    if (age > max_age || age > esrtp_index_behind(x->floor, x->last))
+        return -ERANGE;
+    *global16 = (uint16_t)(x->last - age - x->delta);
+    return 0;
+}

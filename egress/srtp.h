@@ -9,6 +9,50 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+/* ---- packet indexes (RFC 3711 3.3.1: index = ROC << 16 | SEQ, 48 bits) ----
+ *
+ * The invariant: an SRTP index, once used for a packet, is only ever used again for the very
+ * same packet bytes (a NACK's retransmission). Two different packets under one index reuse the
+ * keystream (AES-CM) or the nonce (AES-GCM, RFC 7714 8.1: which also gives away the GHASH key,
+ * so forgeries). Everything that decides a packet's index is in this section:
+ * - The send path numbers packets by the ring's global packet number: within one numbering,
+ *   index = global + delta (mod 2^48) is a bijection, and global number g is always packet
+ *   g - first_pkt of the one frame holding it, whose packetization the send path checks against
+ *   the ring's count (a worker packetizing at another MTU would shift packets onto the next
+ *   frame's numbers; send.c drops such frames).
+ * - When the numbering changes (a replaced ring starts again, usually at 0), the next packet
+ *   continues at last + 1, and no index at or below last is served any more (floor).
+ * - A retransmission is served only for an index already sent, not older than the floor, and
+ *   is rebuilt from the ring with the header it had (send.c recomputes catch-up timestamps).
+ * All arithmetic is modular: the ring's numbering may restart below the old one. The record is
+ * plain fixed-size fields (part of the viewer's record). */
+struct esrtp_index {
+    uint64_t delta;   /* index = global + delta (mod 2^48), once started */
+    uint64_t last;    /* the newest index sent */
+    uint64_t floor;   /* the oldest index a retransmission may carry */
+    uint16_t seq0;    /* before the first packet: its SEQ = global + seq0 (random, RFC 3550) */
+    uint8_t started;  /* delta, last and floor are set */
+    uint8_t renumber; /* the global numbering changed: the next packet continues at last + 1 */
+    uint8_t pad[4];
+};
+
+#define ESRTP_INDEX_MASK ((1ull << 48) - 1)
+
+/* A new track's indexes: the first packet gets ROC 0 and SEQ = global + seq0 (mod 2^16). */
+void esrtp_index_init(struct esrtp_index *x, uint16_t seq0);
+/* The index of global packet number global, to protect it with (its SEQ is the low 16 bits).
+ * The first packet (and the first after esrtp_index_renumber) fixes the mapping. Returns 0
+ * and *index, or -ERANGE for a packet older than the floor (of a numbering since replaced). */
+int esrtp_index_for(struct esrtp_index *x, uint64_t global, uint64_t *index);
+/* The global numbering changes (a replaced ring): nothing is served until the next packet,
+ * which continues the indexes; older ones are never served again. */
+void esrtp_index_renumber(struct esrtp_index *x);
+/* A NACKed SEQ: 0 and *global16 (the 16-bit global packet number to find in the ring) if it
+ * names an index already sent, not older than the floor and at most max_age behind the newest;
+ * else -ERANGE. */
+int esrtp_index_nacked(const struct esrtp_index *x, uint16_t seq, uint32_t max_age,
+                       uint16_t *global16);
+
 /* Bytes protect may append after the packet: a tag of at most 16 bytes and the SRTCP
  * index word (no MKI is ever negotiated by WebRTC). */
 #define ESRTP_TRAILER_MAX 32
