@@ -1,14 +1,16 @@
 /* send.c: the egress hot path. On each doorbell, for each path: read the new frames, describe
  * each frame's packets once (codec/pack), then per viewer write the RTP header (SSRC,
- * sequence = global + offset, timestamp = ring + offset), copy the payload out of shared
- * memory, protect into a batch slot, and hand the batch to the kernel with one sendmmsg.
- * Also the per-viewer catch-up from the latest keyframe, and single-packet rebuilds for NACKs.
- * Nothing here allocates, logs or makes a syscall per packet. */
+ * sequence and SRTP index from the global packet number, timestamp = ring + offset), copy the
+ * payload out of shared memory, protect into a batch slot, and hand the batch to the kernel
+ * with one sendmmsg. Also the per-viewer catch-up from the latest keyframe, and single-packet
+ * rebuilds for NACKs. Nothing here allocates or makes a syscall per packet; the one log line
+ * (a frame numbered at another MTU) is rate-limited per path. */
 #include <errno.h>
 #include <string.h>
 #include <netinet/udp.h>
 
 #include "codec/codec.h"
+#include "common/log.h"
 #include "egress/media_priv.h"
 #include "egress/srtp.h"
 
@@ -262,9 +264,28 @@ void media_desc_forget(struct media_worker *w, const struct media_path *p)
             w->desc[i].n = 0;
 }
 
+/* Frame f packetizes into n packets here but the ring numbered it with f->pkt_count: its
+ * packets beyond the count would take the next frame's packet numbers, so SRTP indexes that
+ * carry other packets (egress/srtp.h). Counted; logged at most every MEDIA_MISMATCH_LOG_NS per
+ * path (a writer and a worker at different MTUs mismatch on most frames). */
+static void media_describe_mismatch(struct media_worker *w, struct media_path *p,
+                                    const struct ring_frame *f, int n)
+{
+    ctl_count(&w->cnt->pkt_count_mismatches, 1);
+    uint64_t now = ctl_now_ns();
+    if (p->mismatch_log_ns && now - p->mismatch_log_ns < MEDIA_MISMATCH_LOG_NS)
+        return;
+    p->mismatch_log_ns = now;
+    log_warn("media %s: frame %llu of track %u packetizes into %d packets at MTU %u, the ring "
+             "numbered %u: not sent (the ring was written at another MTU; a writer's restart "
+             "replaces it)",
+             p->name, (unsigned long long)f->seq, f->track, n, p->mtu, f->pkt_count);
+}
+
 /* Frame f's packets, described once per worker and kept while the frame is among the last
  * MEDIA_DESC_FRAMES described: *out points at them. Returns the count, or -errno when the
- * frame cannot be packetized (a corrupt or concurrently overwritten frame). */
+ * frame cannot be packetized (a corrupt or concurrently overwritten frame) or not into the
+ * count the ring numbered it with (-EPROTO; remembered, so counted once per frame). */
 static int media_describe(struct media_worker *w, struct media_path *p, const struct ring_frame *f,
                           const struct pack_pkt **out)
 {
@@ -274,15 +295,21 @@ static int media_describe(struct media_worker *w, struct media_path *p, const st
     struct media_desc *d = &w->desc[i];
     struct pack_pkt *pk = w->pk + i * w->pk_cap;
     *out = pk;
-    if (d->n > 0 && d->p == p && d->seq == f->seq && d->data == f->data && d->len == f->len)
+    if (d->n != 0 && d->p == p && d->seq == f->seq && d->data == f->data && d->len == f->len)
         return d->n;
     d->n = 0;
     int n = pack_frame(p->codec[f->track], f->data, f->len, p->mtu, pk, w->pk_cap);
     if (n > 0 && (size_t)n > w->pk_cap)
         return -E2BIG; /* more than RING_MAX_FRAME at this MTU: not a frame the ring holds */
-    /* Kept only if the writer did not overwrite the frame while it was read. */
-    if (n > 0 && ring_frame_still_valid(p->r, f))
-        *d = (struct media_desc){.p = p, .seq = f->seq, .data = f->data, .len = f->len, .n = n};
+    /* Kept only if the writer did not overwrite the frame while it was read (then a count
+     * that differs is the torn read's, not the ring's). */
+    if (n <= 0 || !ring_frame_still_valid(p->r, f))
+        return n;
+    if ((uint32_t)n != f->pkt_count) {
+        media_describe_mismatch(w, p, f, n);
+        n = -EPROTO;
+    }
+    *d = (struct media_desc){.p = p, .seq = f->seq, .data = f->data, .len = f->len, .n = n};
     return n;
 }
 

@@ -131,6 +131,8 @@ const struct ctl_counter_info ctl_counter_info[] = {
     CTL_COUNTER(dtls_failures, CTL_FOR_EGRESS, false, "DTLS handshakes that failed."),
     CTL_COUNTER(send_drops, CTL_FOR_EGRESS, false, "Packets dropped on EAGAIN/ENOBUFS."),
     CTL_COUNTER(ring_laps, CTL_FOR_EGRESS, false, "Times the ring writer lapped a reader."),
+    CTL_COUNTER(pkt_count_mismatches, CTL_FOR_EGRESS, false,
+                "Frames not sent: packetized into another count than the ring numbered."),
     CTL_COUNTER(frames_written, CTL_FOR_INGEST, false, "Access units written to the ring."),
     CTL_COUNTER(source_reconnects, CTL_FOR_INGEST, false, "Reconnections to the source."),
     CTL_COUNTER(frames_dropped, CTL_FOR_INGEST, false, "Access units damaged by loss."),

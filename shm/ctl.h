@@ -38,7 +38,10 @@ struct ctl_counters {
     _Atomic uint64_t source_reconnects;
     _Atomic uint64_t frames_dropped; /* ingest: access units damaged by loss */
     _Atomic uint64_t sessions_total; /* egress: sessions created since start */
-    _Atomic uint64_t reserved[2];
+    /* egress: frames not sent because the worker packetizes them into another number of
+     * packets than the ring numbered them with (an MTU that differs from the writer's) */
+    _Atomic uint64_t pkt_count_mismatches;
+    _Atomic uint64_t reserved[1];
 };
 
 /* A slot belongs to one path or worker for as long as the config has it: restarts reuse it,

@@ -5,7 +5,7 @@
  * access units with the ring's frames. Then NACK (the very same packet comes back), NACK for
  * overwritten data, PLI/FIR to the ingest's keyframe counter, a lapped viewer restarting at a
  * keyframe, sender reports as libre decodes them, a replaced ring (also after the SRTP rollover
- * counter moved on), and the SDP track query. */
+ * counter moved on), frames numbered at another MTU, and the SDP track query. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -707,6 +707,48 @@ static void test_ring_replaced_after_rollover(void **state)
     assert_int_equal(ctl_read(&f->cnt->send_drops), 0);
 }
 
+/* Writes a delta frame whose packet count in the ring is off by diff from what it packetizes
+ * into at the worker's MTU (as if written at another MTU). Returns the frame's real count. */
+static int write_miscounted(struct fx *f, int diff)
+{
+    static uint8_t buf[8064];
+    size_t len = make_frame(buf, false, 8000, f->counter++);
+    int pk = pack_count(RING_CODEC_H264, buf, len, 1200);
+    assert_true(pk > 1);
+    assert_true(ring_writer_write(f->wr, 0, 0, f->ts, (uint32_t)(pk + diff), buf, len) > 0);
+    f->ts += 3000;
+    return pk;
+}
+
+/* A frame that packetizes here into another count than the ring numbered it with is not sent
+ * (its packets would take the SRTP indexes of the next frame's): counted once, also when a
+ * NACK comes back to it, and the frames after it go out as usual. */
+static void test_pkt_count_mismatch(void **state)
+{
+    struct fx *f = *state;
+    static struct rx_pkt rx[256];
+    unsigned n = start_receiving(f, rx, 256);
+    uint16_t last = rx[n - 1].h.seq;
+    write_miscounted(f, -1); /* the worker makes one packet more than the ring numbered */
+    media_send_run(f->w);
+    assert_int_equal(drain(f, NULL, 0), 0);
+    assert_int_equal(ctl_read(&f->cnt->pkt_count_mismatches), 1);
+    write_miscounted(f, 1); /* one fewer */
+    media_send_run(f->w);
+    assert_int_equal(drain(f, NULL, 0), 0);
+    assert_int_equal(ctl_read(&f->cnt->pkt_count_mismatches), 2);
+
+    write_video(f, false, 2000);
+    media_send_run(f->w);
+    unsigned m = drain(f, rx, 256);
+    assert_true(m > 0);
+    send_nack(f, (uint16_t)(last + 1), 0); /* the first miscounted frame's first packet */
+    assert_int_equal(drain(f, NULL, 0), 0);
+    assert_int_equal(ctl_read(&f->cnt->retransmits), 0);
+    assert_int_equal(ctl_read(&f->cnt->pkt_count_mismatches), 2);
+    assert_int_equal(ctl_read(&f->cnt->send_drops), 0);
+}
+
 /* A wakeup stops queueing once its packet budget is spent, between viewers; the next one
  * resumes the same frame for the viewers not yet served, who get it exactly once. */
 static void test_wakeup_budget(void **state)
@@ -848,6 +890,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ring_replaced, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ring_replaced_after_rollover, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wakeup_budget, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pkt_count_mismatch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_codec_changed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_track_declared_later, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tracks_and_stop, setup, teardown),
