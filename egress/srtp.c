@@ -24,12 +24,8 @@
 #include "common/hmac_sha1.h"
 #include "egress/media.h"
 
-#define ESRTP_KEY_LEN  16
-#define ESRTP_SALT_CM  14
-#define ESRTP_SALT_GCM 12
-#define ESRTP_AUTH_LEN 20 /* HMAC-SHA1 key */
-#define ESRTP_TAG_CM   10 /* HMAC-SHA1 truncated to 80 bits */
-#define ESRTP_TAG_GCM  16
+#define ESRTP_TAG_CM  10 /* HMAC-SHA1 truncated to 80 bits */
+#define ESRTP_TAG_GCM 16
 
 /* RFC 3711 4.3.2 key derivation labels. */
 enum {
@@ -39,13 +35,6 @@ enum {
     ESRTP_LABEL_RTCP_KEY = 3,
     ESRTP_LABEL_RTCP_AUTH = 4,
     ESRTP_LABEL_RTCP_SALT = 5,
-};
-
-/* One direction's session keys (the salt is 12 bytes for GCM, 14 for CM). */
-struct esrtp_keys {
-    uint8_t key[ESRTP_KEY_LEN];
-    uint8_t salt[ESRTP_SALT_CM];
-    uint8_t auth[ESRTP_AUTH_LEN];
 };
 
 /* One cipher of the provider EVP fetches for its name, called through the provider's dispatch
@@ -197,13 +186,12 @@ static int esrtp_kdf(const uint8_t *mkey, const uint8_t *msalt, size_t salt_len,
     return ok ? 0 : -EIO;
 }
 
-/* Session keys for one direction from its master key and salt. */
+/* Session keys for one direction from its master key and salt, from label base on. */
 static int esrtp_derive(struct esrtp_keys *k, uint16_t profile, const uint8_t *mkey,
-                        const uint8_t *msalt, bool rtcp)
+                        const uint8_t *msalt, uint8_t base)
 {
     bool gcm = profile == MEDIA_SRTP_AEAD_AES_128_GCM;
     size_t sl = gcm ? ESRTP_SALT_GCM : ESRTP_SALT_CM;
-    uint8_t base = rtcp ? ESRTP_LABEL_RTCP_KEY : ESRTP_LABEL_RTP_KEY;
     memset(k, 0, sizeof(*k));
     int rc = esrtp_kdf(mkey, msalt, sl, base, k->key, sizeof(k->key));
     if (rc == 0)
@@ -213,13 +201,24 @@ static int esrtp_derive(struct esrtp_keys *k, uint16_t profile, const uint8_t *m
     return rc;
 }
 
-int esrtp_create(struct media_srtp **out, uint16_t profile, const uint8_t *keying, size_t len)
+int esrtp_derive_keys(struct esrtp_keys *rtp, struct esrtp_keys *rtcp, uint16_t profile,
+                      const uint8_t *mkey, const uint8_t *msalt)
 {
-    size_t want = media_srtp_keying_len(profile);
-    if (!want)
+    if (!media_srtp_keying_len(profile))
         return -EPROTONOSUPPORT;
-    if (len != want)
-        return -EINVAL;
+    int rc = esrtp_global_init();
+    if (rc == 0 && rtp)
+        rc = esrtp_derive(rtp, profile, mkey, msalt, ESRTP_LABEL_RTP_KEY);
+    if (rc == 0)
+        rc = esrtp_derive(rtcp, profile, mkey, msalt, ESRTP_LABEL_RTCP_KEY);
+    return rc;
+}
+
+int esrtp_create_keyed(struct media_srtp **out, uint16_t profile, const struct esrtp_keys *rtp,
+                       const struct esrtp_keys *rtcp_tx, const struct esrtp_keys *rtcp_rx)
+{
+    if (!media_srtp_keying_len(profile))
+        return -EPROTONOSUPPORT;
     int rc = esrtp_global_init();
     if (rc < 0)
         return rc;
@@ -227,19 +226,13 @@ int esrtp_create(struct media_srtp **out, uint16_t profile, const uint8_t *keyin
     if (!s)
         return -ENOMEM;
     s->profile = profile;
-    /* RFC 5764 4.2: client key | server key | client salt | server salt. */
-    size_t sl = (want / 2) - ESRTP_KEY_LEN;
-    const uint8_t *ckey = keying, *skey = keying + ESRTP_KEY_LEN;
-    const uint8_t *csalt = keying + 2 * ESRTP_KEY_LEN, *ssalt = csalt + sl;
-    rc = esrtp_derive(&s->rtp_keys, profile, skey, ssalt, false);
-    if (rc == 0)
-        rc = esrtp_derive(&s->rtcp_tx, profile, skey, ssalt, true);
-    if (rc == 0)
-        rc = esrtp_derive(&s->rtcp_rx, profile, ckey, csalt, true);
+    s->rtp_keys = *rtp;
+    s->rtcp_tx = *rtcp_tx;
+    s->rtcp_rx = *rtcp_rx;
     if (profile == MEDIA_SRTP_AES128_CM_SHA1_80)
         hmacsha1_init(&s->rtp_auth, s->rtp_keys.auth, ESRTP_AUTH_LEN);
     s->impl = profile == MEDIA_SRTP_AEAD_AES_128_GCM ? &esrtp_gcm : &esrtp_ctr;
-    if (rc == 0 && !(s->rtp = s->impl->newctx(s->impl->provctx)))
+    if (!(s->rtp = s->impl->newctx(s->impl->provctx)))
         rc = -ENOMEM;
     /* The key schedule (and GHASH table) are computed once here; per packet only the IV is
      * set (an init with a NULL key keeps them). */
@@ -251,6 +244,27 @@ int esrtp_create(struct media_srtp **out, uint16_t profile, const uint8_t *keyin
     }
     *out = s;
     return 0;
+}
+
+int esrtp_create(struct media_srtp **out, uint16_t profile, const uint8_t *keying, size_t len)
+{
+    size_t want = media_srtp_keying_len(profile);
+    if (!want)
+        return -EPROTONOSUPPORT;
+    if (len != want)
+        return -EINVAL;
+    /* RFC 5764 4.2: client key | server key | client salt | server salt. */
+    size_t sl = (want / 2) - ESRTP_KEY_LEN;
+    const uint8_t *ckey = keying, *skey = keying + ESRTP_KEY_LEN;
+    const uint8_t *csalt = keying + 2 * ESRTP_KEY_LEN, *ssalt = csalt + sl;
+    struct esrtp_keys k[3];
+    int rc = esrtp_derive_keys(&k[0], &k[1], profile, skey, ssalt);
+    if (rc == 0)
+        rc = esrtp_derive_keys(NULL, &k[2], profile, ckey, csalt);
+    if (rc == 0)
+        rc = esrtp_create_keyed(out, profile, &k[0], &k[1], &k[2]);
+    OPENSSL_cleanse(k, sizeof(k));
+    return rc;
 }
 
 void esrtp_free(struct media_srtp *s)

@@ -57,7 +57,20 @@ int esrtp_index_nacked(const struct esrtp_index *x, uint16_t seq, uint32_t max_a
  * index word (no MKI is ever negotiated by WebRTC). */
 #define ESRTP_TRAILER_MAX 32
 
+#define ESRTP_KEY_LEN  16
+#define ESRTP_SALT_CM  14
+#define ESRTP_SALT_GCM 12
+#define ESRTP_AUTH_LEN 20 /* HMAC-SHA1 key */
+
 struct media_srtp;
+
+/* One direction's session keys (RFC 3711 4.3): the cipher key, the salt (its first 12 bytes
+ * for GCM, 14 for CM) and, for CM, the HMAC-SHA1 key. */
+struct esrtp_keys {
+    uint8_t key[ESRTP_KEY_LEN];
+    uint8_t salt[ESRTP_SALT_CM];
+    uint8_t auth[ESRTP_AUTH_LEN];
+};
 
 /* Creates the process-wide RTCP and KDF cipher contexts once (later calls are no-ops).
  * 0, -ENOMEM or -EIO. */
@@ -66,6 +79,16 @@ int esrtp_global_init(void);
 /* Creates the contexts for profile (enum media_srtp_profile) from keying material of
  * media_srtp_keying_len(profile) bytes. 0 and *out, -EPROTONOSUPPORT, -EINVAL or -ENOMEM. */
 int esrtp_create(struct media_srtp **out, uint16_t profile, const uint8_t *keying, size_t len);
+/* The KDF of RFC 3711 4.3.1 (key_derivation_rate 0; RFC 7714 11 for GCM): the SRTP (rtp,
+ * optional) and SRTCP session keys of one direction from its master key (ESRTP_KEY_LEN bytes)
+ * and master salt (ESRTP_SALT_GCM or ESRTP_SALT_CM). 0, -EPROTONOSUPPORT or -EIO. */
+int esrtp_derive_keys(struct esrtp_keys *rtp, struct esrtp_keys *rtcp, uint16_t profile,
+                      const uint8_t *mkey, const uint8_t *msalt);
+/* What esrtp_create does after the KDF (the RFC 7714 test vectors give session keys): rtp and
+ * rtcp_tx protect what we send, rtcp_rx unprotects what we receive. Copies the keys. 0 and
+ * *out, -EPROTONOSUPPORT, -ENOMEM or -EIO. */
+int esrtp_create_keyed(struct media_srtp **out, uint16_t profile, const struct esrtp_keys *rtp,
+                       const struct esrtp_keys *rtcp_tx, const struct esrtp_keys *rtcp_rx);
 /* Tolerates NULL. */
 void esrtp_free(struct media_srtp *s);
 
