@@ -1,7 +1,8 @@
-/* srtp.h: a viewer's SRTP/SRTCP state keyed from DTLS-SRTP keying material (RFC 5764 4.2).
- * The server protects RTP/RTCP with the server write key and unprotects the viewer's SRTCP
- * with the client write key. AEAD_AES_128_GCM (RFC 7714) and AES_CM_128_HMAC_SHA1_80
- * (RFC 3711), both on OpenSSL (the HMAC through common/hmac_sha1.h). */
+/* srtp.h: a viewer's SRTP/SRTCP state keyed from DTLS-SRTP keying material (RFC 5764 4.2),
+ * and which SRTP index each packet sent to it gets (the one place that keeps an index from
+ * carrying two different packets). The server protects RTP/RTCP with the server write key and
+ * unprotects the viewer's SRTCP with the client write key. AEAD_AES_128_GCM (RFC 7714) and
+ * AES_CM_128_HMAC_SHA1_80 (RFC 3711), both on OpenSSL (the HMAC through common/hmac_sha1.h). */
 #ifndef RINGCAST_EGRESS_SRTP_H
 #define RINGCAST_EGRESS_SRTP_H
 
