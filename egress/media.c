@@ -219,7 +219,9 @@ void media_viewer_init(struct media_viewer *v)
         do
             media_random(&vt->ssrc, sizeof(vt->ssrc));
         while (vt->ssrc == 0 || (i && vt->ssrc == v->rec.tracks[i - 1].ssrc));
-        media_random(&vt->seq_offset, sizeof(vt->seq_offset));
+        uint16_t seq0;
+        media_random(&seq0, sizeof(seq0));
+        esrtp_index_init(&vt->idx, seq0);
         media_random(&vt->ts_offset, sizeof(vt->ts_offset));
     }
 }
@@ -426,9 +428,10 @@ static bool media_rtx_budget_left(struct media_viewer *v, uint64_t now)
     return r->rtx_tokens > 0;
 }
 
-/* The bit of packet index of track t in the resent-packet bitmaps, after moving to a new
- * epoch if the current one has lasted the track's RTT (both are cleared after two). */
-static unsigned media_rtx_slot(struct media_viewer *v, unsigned t, uint64_t index, uint64_t now)
+/* The bit of the viewer's sequence number seq of track t in the resent-packet bitmaps, after
+ * moving to a new epoch if the current one has lasted the track's RTT (both are cleared after
+ * two). */
+static unsigned media_rtx_slot(struct media_viewer *v, unsigned t, uint16_t seq, uint64_t now)
 {
     struct media_viewer_rec *r = &v->rec;
     uint64_t rtt = (uint64_t)r->tracks[t].rtt_us * 1000;
@@ -446,7 +449,7 @@ static unsigned media_rtx_slot(struct media_viewer *v, unsigned t, uint64_t inde
     }
     /* Tracks share the bitmaps: a track's packets alias each other only MEDIA_RTX_WINDOW
      * apart, another track's at random. */
-    return (unsigned)((index ^ ((uint64_t)t << 8)) % MEDIA_RTX_WINDOW);
+    return (unsigned)((seq ^ (t << 8)) % MEDIA_RTX_WINDOW);
 }
 
 /* One lost packet: find its frame by global sequence number and rebuild it. */
@@ -456,17 +459,13 @@ static void media_nack_one(struct media_input_ctx *c, unsigned t, uint16_t seq)
     struct media_worker *w = c->w;
     struct ring_frame f;
     uint32_t k;
-    const struct media_viewer_track *vt = &v->rec.tracks[t];
-    uint16_t global = (uint16_t)(seq - vt->seq_offset);
-    /* The packet's SRTP index, extended against the newest sent: older than the floor means
-     * it came from a ring that has since been replaced. */
-    uint64_t index = vt->last_index - (uint16_t)((uint16_t)vt->last_index - seq);
+    uint16_t global;
     v->rec.nacks++;
     ctl_count(&w->cnt->nacks_received, 1);
     /* Every served NACK costs a walk back through the ring: a datagram gets a bounded number
-     * served, and only of packets recent enough to still be useful to a player. */
-    if (!vt->srtp_base_set || vt->rebase || index > vt->last_index || index < vt->nack_floor ||
-        vt->last_index - index > MEDIA_NACK_MAX_AGE || c->nack_budget == 0) {
+     * served, and only of packets sent recently enough to still be useful to a player. */
+    if (esrtp_index_nacked(&v->rec.tracks[t].idx, seq, MEDIA_NACK_MAX_AGE, &global) < 0 ||
+        c->nack_budget == 0) {
         v->rec.nack_misses++;
         ctl_count(&w->cnt->nack_misses, 1);
         return;
@@ -474,7 +473,7 @@ static void media_nack_one(struct media_input_ctx *c, unsigned t, uint16_t seq)
     /* A packet resent within the RTT is a duplicate request (repeated in one NACK, or sent
      * again before the retransmission could have arrived); beyond its budget a viewer is
      * refused whatever it asks, so that a NACK of 96 bytes cannot draw 300 KB. */
-    unsigned bit = media_rtx_slot(v, t, index, c->now);
+    unsigned bit = media_rtx_slot(v, t, seq, c->now);
     uint8_t mask = (uint8_t)(1u << (bit & 7));
     if (((v->rec.rtx_sent[0][bit / 8] | v->rec.rtx_sent[1][bit / 8]) & mask) ||
         !media_rtx_budget_left(v, c->now)) {

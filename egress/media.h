@@ -11,6 +11,7 @@
 #include <uv.h>
 
 #include "common/config.h"
+#include "egress/srtp.h"
 #include "shm/ctl.h"
 #include "shm/ring.h"
 
@@ -89,10 +90,8 @@ struct media_viewer_params {
  * worker (DESIGN.md "Per viewer: no copies"). */
 struct media_viewer_track {
     struct media_track_params p;
-    uint32_t codec;      /* the ring codec when the viewer started (what its answer offered) */
-    uint32_t ssrc;       /* random, chosen by media_viewer_init; put in the answer */
-    uint16_t seq_offset; /* viewer seq = global packet number + seq_offset (mod 2^16) */
-    uint16_t pad0;
+    uint32_t codec;           /* the ring codec when the viewer started (what its answer offered) */
+    uint32_t ssrc;            /* random, chosen by media_viewer_init; put in the answer */
     uint32_t ts_offset;       /* live: viewer ts = ring ts + ts_offset (reset after catch-up) */
     uint32_t last_rtp_ts;     /* last RTP timestamp sent (viewer numbering), for SR */
     uint64_t last_ring_ts_ns; /* arrival time of the frame last sent, for SR extrapolation */
@@ -110,13 +109,10 @@ struct media_viewer_track {
     uint64_t cu_end; /* 0 while catching up */
     uint32_t cu_ring_ts;
     uint32_t cu_out_ts;
-    /* SRTP packet index = global + seq_offset - srtp_base: the rollover counter starts at 0
-     * with the first packet sent (RFC 3711 3.3.1), whatever the ring's numbering. */
-    uint64_t srtp_base;
-    uint64_t last_index; /* SRTP index of the newest packet sent */
-    uint64_t nack_floor; /* older indexes are not served (they belong to a replaced ring) */
-    uint8_t srtp_base_set;
-    uint8_t rebase;  /* continue seq/ts/index from the last packet at the next frame */
+    /* SRTP packet index (its SEQ is the RTP sequence number) of each global packet number,
+     * and which may be sent again: egress/srtp.h. */
+    struct esrtp_index idx;
+    uint8_t rebase;  /* a replaced ring: continue the timestamps at the next frame */
     uint8_t ext_len; /* the RTP header extension block built from p (RFC 8285) */
     uint8_t ext[29];
 };

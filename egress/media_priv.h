@@ -26,6 +26,7 @@
 #define MEDIA_SNDBUF            (8 << 20)
 #define MEDIA_RING_STALE_NS     3000000000ull /* a writer silent this long: look for a new ring */
 #define MEDIA_RING_CHECK_NS     1000000000ull
+#define MEDIA_MISMATCH_LOG_NS   10000000000ull /* a packet-count mismatch is logged this rarely */
 
 /* Retransmission budget: a viewer's resent payload bytes refill at the path's bitrate up to
  * its largest recent keyframe (what one loss burst may need), each at least the floor, so
@@ -49,9 +50,10 @@ struct media_path {
     uint32_t codec[MEDIA_MAX_TRACKS];
     uint32_t track_version[MEDIA_MAX_TRACKS]; /* of the track table read into codec[] */
     uint32_t clock[MEDIA_MAX_TRACKS];
-    int video;              /* first video track, -1 if none */
-    uint64_t next_frame;    /* live cursor: next frame the reader returns */
-    uint64_t next_check_ns; /* when to look at the writer's liveness again */
+    int video;                /* first video track, -1 if none */
+    uint64_t next_frame;      /* live cursor: next frame the reader returns */
+    uint64_t next_check_ns;   /* when to look at the writer's liveness again */
+    uint64_t mismatch_log_ns; /* when a packet-count mismatch was last logged */
     struct media_viewer *viewers;
     unsigned n_viewers;
     bool backlog;     /* frames left after the wakeup's budget */

@@ -1,14 +1,16 @@
 /* send.c: the egress hot path. On each doorbell, for each path: read the new frames, describe
  * each frame's packets once (codec/pack), then per viewer write the RTP header (SSRC,
- * sequence = global + offset, timestamp = ring + offset), copy the payload out of shared
- * memory, protect into a batch slot, and hand the batch to the kernel with one sendmmsg.
- * Also the per-viewer catch-up from the latest keyframe, and single-packet rebuilds for NACKs.
- * Nothing here allocates, logs or makes a syscall per packet. */
+ * sequence and SRTP index from the global packet number, timestamp = ring + offset), copy the
+ * payload out of shared memory, protect into a batch slot, and hand the batch to the kernel
+ * with one sendmmsg. Also the per-viewer catch-up from the latest keyframe, and single-packet
+ * rebuilds for NACKs. Nothing here allocates or makes a syscall per packet; the one log line
+ * (a frame numbered at another MTU) is rate-limited per path. */
 #include <errno.h>
 #include <string.h>
 #include <netinet/udp.h>
 
 #include "codec/codec.h"
+#include "common/log.h"
 #include "egress/media_priv.h"
 #include "egress/srtp.h"
 
@@ -185,11 +187,10 @@ static void media_batch_discard(struct media_worker *w)
     w->nm = 0;
 }
 
-/* Writes the RTP header (RFC 3550 5.1) and extension block for packet pk of frame f. */
+/* Writes the RTP header (RFC 3550 5.1) and extension block for packet pk, sequence number seq. */
 static size_t media_rtp_header(uint8_t *b, const struct media_viewer_track *vt,
-                               const struct ring_frame *f, const struct pack_pkt *pk, uint32_t ts)
+                               const struct pack_pkt *pk, uint16_t seq, uint32_t ts)
 {
-    uint16_t seq = (uint16_t)(f->first_pkt + pk->index + vt->seq_offset);
     b[0] = vt->ext_len ? 0x90 : 0x80;
     b[1] = (uint8_t)((pk->marker ? 0x80 : 0) | (vt->p.pt & 0x7f));
     b[2] = (uint8_t)(seq >> 8);
@@ -214,53 +215,42 @@ static int media_queue_packet(struct media_worker *w, struct media_viewer *v, un
                               const struct ring_frame *f, const struct pack_pkt *pk, uint32_t ts)
 {
     struct media_viewer_track *vt = &v->rec.tracks[t];
-    uint64_t ext = f->first_pkt + pk->index + vt->seq_offset;
-    if (!vt->srtp_base_set) {
-        vt->srtp_base = ext & ~(uint64_t)0xffff;
-        vt->srtp_base_set = 1;
-    }
-    if (ext < vt->srtp_base)
+    uint64_t index;
+    if (esrtp_index_for(&vt->idx, f->first_pkt + pk->index, &index) < 0)
         return -ERANGE;
-    if (ext - vt->srtp_base > vt->last_index)
-        vt->last_index = ext - vt->srtp_base;
     uint8_t *b = media_batch_slot(w);
-    size_t n = media_rtp_header(b, vt, f, pk, ts);
+    size_t n = media_rtp_header(b, vt, pk, (uint16_t)index, ts);
     if (n + pk->len > w->slot - ESRTP_TRAILER_MAX)
         return -EMSGSIZE;
     struct iovec iov[PACK_SEGS_MAX];
     int n_iov = pack_iov(pk, f->data, iov, PACK_SEGS_MAX);
     if (n_iov < 0)
         return -EMSGSIZE;
-    int len = esrtp_protect_rtp(v->srtp, b, n, iov, (unsigned)n_iov, ext - vt->srtp_base);
+    int len = esrtp_protect_rtp(v->srtp, b, n, iov, (unsigned)n_iov, index);
     if (len < 0)
         return len;
     media_batch_commit(w, v, (size_t)len);
     return (int)pk->len;
 }
 
-/* First frame from a replaced ring: its numbering starts afresh, so choose offsets that make
- * this frame's first packet follow the last one sent (sequence number and SRTP index + 1,
- * timestamp + 20 ms). Packets sent before cannot be rebuilt any more: NACKs for them are
- * misses. */
+/* First frame from a replaced ring: its timestamps follow the last one sent + 20 ms (its
+ * first packet's index and sequence number follow the last one's: esrtp_index_renumber). */
 static void media_track_rebase(struct media_viewer_track *vt, const struct ring_frame *f,
                                uint32_t clock)
 {
     vt->rebase = 0;
     vt->cu_start = vt->cu_end = 0;
-    if (!vt->srtp_base_set)
-        return; /* nothing sent yet: the first packet sets the base as usual */
-    uint64_t next = vt->last_index + 1;
-    vt->seq_offset = (uint16_t)((uint16_t)next - (uint16_t)f->first_pkt);
-    vt->srtp_base = f->first_pkt + vt->seq_offset - next;
-    vt->nack_floor = next;
-    vt->ts_offset = vt->last_rtp_ts + clock / 50 - f->rtp_ts;
+    if (vt->pkts_sent) /* else keep the random offset */
+        vt->ts_offset = vt->last_rtp_ts + clock / 50 - f->rtp_ts;
 }
 
 void media_path_viewers_rebase(struct media_path *p)
 {
     for (struct media_viewer *v = p->viewers; v; v = v->next) {
-        for (unsigned t = 0; t < MEDIA_MAX_TRACKS; t++)
+        for (unsigned t = 0; t < MEDIA_MAX_TRACKS; t++) {
             v->rec.tracks[t].rebase = 1;
+            esrtp_index_renumber(&v->rec.tracks[t].idx);
+        }
         v->rec.state = MEDIA_VIEWER_LIVE;
         v->rec.next_frame = p->next_frame;
         v->rec.wait_key = 1;
@@ -274,9 +264,28 @@ void media_desc_forget(struct media_worker *w, const struct media_path *p)
             w->desc[i].n = 0;
 }
 
+/* Frame f packetizes into n packets here but the ring numbered it with f->pkt_count: its
+ * packets beyond the count would take the next frame's packet numbers, so SRTP indexes that
+ * carry other packets (egress/srtp.h). Counted; logged at most every MEDIA_MISMATCH_LOG_NS per
+ * path (a writer and a worker at different MTUs mismatch on most frames). */
+static void media_describe_mismatch(struct media_worker *w, struct media_path *p,
+                                    const struct ring_frame *f, int n)
+{
+    ctl_count(&w->cnt->pkt_count_mismatches, 1);
+    uint64_t now = ctl_now_ns();
+    if (p->mismatch_log_ns && now - p->mismatch_log_ns < MEDIA_MISMATCH_LOG_NS)
+        return;
+    p->mismatch_log_ns = now;
+    log_warn("media %s: frame %llu of track %u packetizes into %d packets at MTU %u, the ring "
+             "numbered %u: not sent (the ring was written at another MTU; a writer's restart "
+             "replaces it)",
+             p->name, (unsigned long long)f->seq, f->track, n, p->mtu, f->pkt_count);
+}
+
 /* Frame f's packets, described once per worker and kept while the frame is among the last
  * MEDIA_DESC_FRAMES described: *out points at them. Returns the count, or -errno when the
- * frame cannot be packetized (a corrupt or concurrently overwritten frame). */
+ * frame cannot be packetized (a corrupt or concurrently overwritten frame) or not into the
+ * count the ring numbered it with (-EPROTO; remembered, so counted once per frame). */
 static int media_describe(struct media_worker *w, struct media_path *p, const struct ring_frame *f,
                           const struct pack_pkt **out)
 {
@@ -286,15 +295,21 @@ static int media_describe(struct media_worker *w, struct media_path *p, const st
     struct media_desc *d = &w->desc[i];
     struct pack_pkt *pk = w->pk + i * w->pk_cap;
     *out = pk;
-    if (d->n > 0 && d->p == p && d->seq == f->seq && d->data == f->data && d->len == f->len)
+    if (d->n != 0 && d->p == p && d->seq == f->seq && d->data == f->data && d->len == f->len)
         return d->n;
     d->n = 0;
     int n = pack_frame(p->codec[f->track], f->data, f->len, p->mtu, pk, w->pk_cap);
     if (n > 0 && (size_t)n > w->pk_cap)
         return -E2BIG; /* more than RING_MAX_FRAME at this MTU: not a frame the ring holds */
-    /* Kept only if the writer did not overwrite the frame while it was read. */
-    if (n > 0 && ring_frame_still_valid(p->r, f))
-        *d = (struct media_desc){.p = p, .seq = f->seq, .data = f->data, .len = f->len, .n = n};
+    /* Kept only if the writer did not overwrite the frame while it was read (then a count
+     * that differs is the torn read's, not the ring's). */
+    if (n <= 0 || !ring_frame_still_valid(p->r, f))
+        return n;
+    if ((uint32_t)n != f->pkt_count) {
+        media_describe_mismatch(w, p, f, n);
+        n = -EPROTO;
+    }
+    *d = (struct media_desc){.p = p, .seq = f->seq, .data = f->data, .len = f->len, .n = n};
     return n;
 }
 

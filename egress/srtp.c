@@ -7,7 +7,8 @@
  * decryption and the KDF, which are rare, go through EVP. libsrtp2 stays the independent peer
  * in the tests: this build of it runs on NSS, which sets up a context and allocates on every
  * packet (mediabench -c, 1200 bytes: ~2.2 us GCM, ~10 us CM; 59 KB a viewer) where this
- * costs ~0.7 us GCM, ~1.35 us CM and about 1 KB. */
+ * costs ~0.7 us GCM, ~1.35 us CM and about 1 KB. Also the packet-index bookkeeping (the
+ * invariant it keeps is stated in srtp.h). */
 #include "egress/srtp.h"
 
 #include <errno.h>
@@ -24,12 +25,8 @@
 #include "common/hmac_sha1.h"
 #include "egress/media.h"
 
-#define ESRTP_KEY_LEN  16
-#define ESRTP_SALT_CM  14
-#define ESRTP_SALT_GCM 12
-#define ESRTP_AUTH_LEN 20 /* HMAC-SHA1 key */
-#define ESRTP_TAG_CM   10 /* HMAC-SHA1 truncated to 80 bits */
-#define ESRTP_TAG_GCM  16
+#define ESRTP_TAG_CM  10 /* HMAC-SHA1 truncated to 80 bits */
+#define ESRTP_TAG_GCM 16
 
 /* RFC 3711 4.3.2 key derivation labels. */
 enum {
@@ -39,13 +36,6 @@ enum {
     ESRTP_LABEL_RTCP_KEY = 3,
     ESRTP_LABEL_RTCP_AUTH = 4,
     ESRTP_LABEL_RTCP_SALT = 5,
-};
-
-/* One direction's session keys (the salt is 12 bytes for GCM, 14 for CM). */
-struct esrtp_keys {
-    uint8_t key[ESRTP_KEY_LEN];
-    uint8_t salt[ESRTP_SALT_CM];
-    uint8_t auth[ESRTP_AUTH_LEN];
 };
 
 /* One cipher of the provider EVP fetches for its name, called through the provider's dispatch
@@ -197,13 +187,12 @@ static int esrtp_kdf(const uint8_t *mkey, const uint8_t *msalt, size_t salt_len,
     return ok ? 0 : -EIO;
 }
 
-/* Session keys for one direction from its master key and salt. */
+/* Session keys for one direction from its master key and salt, from label base on. */
 static int esrtp_derive(struct esrtp_keys *k, uint16_t profile, const uint8_t *mkey,
-                        const uint8_t *msalt, bool rtcp)
+                        const uint8_t *msalt, uint8_t base)
 {
     bool gcm = profile == MEDIA_SRTP_AEAD_AES_128_GCM;
     size_t sl = gcm ? ESRTP_SALT_GCM : ESRTP_SALT_CM;
-    uint8_t base = rtcp ? ESRTP_LABEL_RTCP_KEY : ESRTP_LABEL_RTP_KEY;
     memset(k, 0, sizeof(*k));
     int rc = esrtp_kdf(mkey, msalt, sl, base, k->key, sizeof(k->key));
     if (rc == 0)
@@ -213,13 +202,24 @@ static int esrtp_derive(struct esrtp_keys *k, uint16_t profile, const uint8_t *m
     return rc;
 }
 
-int esrtp_create(struct media_srtp **out, uint16_t profile, const uint8_t *keying, size_t len)
+int esrtp_derive_keys(struct esrtp_keys *rtp, struct esrtp_keys *rtcp, uint16_t profile,
+                      const uint8_t *mkey, const uint8_t *msalt)
 {
-    size_t want = media_srtp_keying_len(profile);
-    if (!want)
+    if (!media_srtp_keying_len(profile))
         return -EPROTONOSUPPORT;
-    if (len != want)
-        return -EINVAL;
+    int rc = esrtp_global_init();
+    if (rc == 0 && rtp)
+        rc = esrtp_derive(rtp, profile, mkey, msalt, ESRTP_LABEL_RTP_KEY);
+    if (rc == 0)
+        rc = esrtp_derive(rtcp, profile, mkey, msalt, ESRTP_LABEL_RTCP_KEY);
+    return rc;
+}
+
+int esrtp_create_keyed(struct media_srtp **out, uint16_t profile, const struct esrtp_keys *rtp,
+                       const struct esrtp_keys *rtcp_tx, const struct esrtp_keys *rtcp_rx)
+{
+    if (!media_srtp_keying_len(profile))
+        return -EPROTONOSUPPORT;
     int rc = esrtp_global_init();
     if (rc < 0)
         return rc;
@@ -227,19 +227,13 @@ int esrtp_create(struct media_srtp **out, uint16_t profile, const uint8_t *keyin
     if (!s)
         return -ENOMEM;
     s->profile = profile;
-    /* RFC 5764 4.2: client key | server key | client salt | server salt. */
-    size_t sl = (want / 2) - ESRTP_KEY_LEN;
-    const uint8_t *ckey = keying, *skey = keying + ESRTP_KEY_LEN;
-    const uint8_t *csalt = keying + 2 * ESRTP_KEY_LEN, *ssalt = csalt + sl;
-    rc = esrtp_derive(&s->rtp_keys, profile, skey, ssalt, false);
-    if (rc == 0)
-        rc = esrtp_derive(&s->rtcp_tx, profile, skey, ssalt, true);
-    if (rc == 0)
-        rc = esrtp_derive(&s->rtcp_rx, profile, ckey, csalt, true);
+    s->rtp_keys = *rtp;
+    s->rtcp_tx = *rtcp_tx;
+    s->rtcp_rx = *rtcp_rx;
     if (profile == MEDIA_SRTP_AES128_CM_SHA1_80)
         hmacsha1_init(&s->rtp_auth, s->rtp_keys.auth, ESRTP_AUTH_LEN);
     s->impl = profile == MEDIA_SRTP_AEAD_AES_128_GCM ? &esrtp_gcm : &esrtp_ctr;
-    if (rc == 0 && !(s->rtp = s->impl->newctx(s->impl->provctx)))
+    if (!(s->rtp = s->impl->newctx(s->impl->provctx)))
         rc = -ENOMEM;
     /* The key schedule (and GHASH table) are computed once here; per packet only the IV is
      * set (an init with a NULL key keeps them). */
@@ -251,6 +245,27 @@ int esrtp_create(struct media_srtp **out, uint16_t profile, const uint8_t *keyin
     }
     *out = s;
     return 0;
+}
+
+int esrtp_create(struct media_srtp **out, uint16_t profile, const uint8_t *keying, size_t len)
+{
+    size_t want = media_srtp_keying_len(profile);
+    if (!want)
+        return -EPROTONOSUPPORT;
+    if (len != want)
+        return -EINVAL;
+    /* RFC 5764 4.2: client key | server key | client salt | server salt. */
+    size_t sl = (want / 2) - ESRTP_KEY_LEN;
+    const uint8_t *ckey = keying, *skey = keying + ESRTP_KEY_LEN;
+    const uint8_t *csalt = keying + 2 * ESRTP_KEY_LEN, *ssalt = csalt + sl;
+    struct esrtp_keys k[3];
+    int rc = esrtp_derive_keys(&k[0], &k[1], profile, skey, ssalt);
+    if (rc == 0)
+        rc = esrtp_derive_keys(NULL, &k[2], profile, ckey, csalt);
+    if (rc == 0)
+        rc = esrtp_create_keyed(out, profile, &k[0], &k[1], &k[2]);
+    OPENSSL_cleanse(k, sizeof(k));
+    return rc;
 }
 
 void esrtp_free(struct media_srtp *s)
@@ -469,4 +484,63 @@ int esrtp_unprotect_rtcp(struct media_srtp *s, uint8_t *pkt, size_t len)
     }
     esrtp_rtcp_replay_add(s, idx);
     return (int)(8 + ct_len);
+}
+
+/* ---- packet indexes: the invariant is stated in srtp.h ---- */
+
+void esrtp_index_init(struct esrtp_index *x, uint16_t seq0)
+{
+    memset(x, 0, sizeof(*x));
+    x->seq0 = seq0;
+}
+
+/* How far index a lies behind b (mod 2^48). */
+static uint64_t esrtp_index_behind(uint64_t a, uint64_t b)
+{
+    return (b - a) & ESRTP_INDEX_MASK;
+}
+
+int esrtp_index_for(struct esrtp_index *x, uint64_t global, uint64_t *index)
+{
+    if (!x->started || x->renumber) {
+        /* RFC 3711 3.3.1: the first packet's rollover counter is 0; a new numbering continues
+         * right after the last index sent, and nothing up to it is served again. */
+        uint64_t first =
+            x->started ? (x->last + 1) & ESRTP_INDEX_MASK : (uint16_t)(global + x->seq0);
+        x->delta = first - global;
+        x->floor = first;
+        x->last = first;
+        x->started = 1;
+        x->renumber = 0;
+    }
+    uint64_t i = (global + x->delta) & ESRTP_INDEX_MASK;
+    uint64_t back = esrtp_index_behind(i, x->last);
+    if (back > esrtp_index_behind(x->floor, x->last)) {
+        /* Not at or after the floor: either newer than last (less than half the index space
+         * ahead), or older than the floor. */
+        if (back < (1ull << 47))
+            return -ERANGE;
+        x->last = i;
+    }
+    *index = i;
+    return 0;
+}
+
+void esrtp_index_renumber(struct esrtp_index *x)
+{
+    if (x->started)
+        x->renumber = 1;
+}
+
+int esrtp_index_nacked(const struct esrtp_index *x, uint16_t seq, uint32_t max_age,
+                       uint16_t *global16)
+{
+    if (!x->started || x->renumber)
+        return -ERANGE;
+    /* Extended against the newest sent, backwards only: a NACK names a packet sent. */
+    uint64_t age = (uint16_t)((uint16_t)x->last - seq);
+    if (age > max_age || age > esrtp_index_behind(x->floor, x->last))
+        return -ERANGE;
+    *global16 = (uint16_t)(x->last - age - x->delta);
+    return 0;
 }

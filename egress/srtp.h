@@ -1,7 +1,8 @@
-/* srtp.h: a viewer's SRTP/SRTCP state keyed from DTLS-SRTP keying material (RFC 5764 4.2).
- * The server protects RTP/RTCP with the server write key and unprotects the viewer's SRTCP
- * with the client write key. AEAD_AES_128_GCM (RFC 7714) and AES_CM_128_HMAC_SHA1_80
- * (RFC 3711), both on OpenSSL (the HMAC through common/hmac_sha1.h). */
+/* srtp.h: a viewer's SRTP/SRTCP state keyed from DTLS-SRTP keying material (RFC 5764 4.2),
+ * and which SRTP index each packet sent to it gets (the one place that keeps an index from
+ * carrying two different packets). The server protects RTP/RTCP with the server write key and
+ * unprotects the viewer's SRTCP with the client write key. AEAD_AES_128_GCM (RFC 7714) and
+ * AES_CM_128_HMAC_SHA1_80 (RFC 3711), both on OpenSSL (the HMAC through common/hmac_sha1.h). */
 #ifndef RINGCAST_EGRESS_SRTP_H
 #define RINGCAST_EGRESS_SRTP_H
 
@@ -9,11 +10,68 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+/* ---- packet indexes (RFC 3711 3.3.1: index = ROC << 16 | SEQ, 48 bits) ----
+ *
+ * The invariant: an SRTP index, once used for a packet, is only ever used again for the very
+ * same packet bytes (a NACK's retransmission). Two different packets under one index reuse the
+ * keystream (AES-CM) or the nonce (AES-GCM, RFC 7714 8.1: which also gives away the GHASH key,
+ * so forgeries). Everything that decides a packet's index is in this section:
+ * - The send path numbers packets by the ring's global packet number: within one numbering,
+ *   index = global + delta (mod 2^48) is a bijection, and global number g is always packet
+ *   g - first_pkt of the one frame holding it, whose packetization the send path checks against
+ *   the ring's count (a worker packetizing at another MTU would shift packets onto the next
+ *   frame's numbers; send.c drops such frames).
+ * - When the numbering changes (a replaced ring starts again, usually at 0), the next packet
+ *   continues at last + 1, and no index at or below last is served any more (floor).
+ * - A retransmission is served only for an index already sent, not older than the floor, and
+ *   is rebuilt from the ring with the header it had (send.c recomputes catch-up timestamps).
+ * All arithmetic is modular: the ring's numbering may restart below the old one. The record is
+ * plain fixed-size fields (part of the viewer's record). */
+struct esrtp_index {
+    uint64_t delta;   /* index = global + delta (mod 2^48), once started */
+    uint64_t last;    /* the newest index sent */
+    uint64_t floor;   /* the oldest index a retransmission may carry */
+    uint16_t seq0;    /* before the first packet: its SEQ = global + seq0 (random, RFC 3550) */
+    uint8_t started;  /* delta, last and floor are set */
+    uint8_t renumber; /* the global numbering changed: the next packet continues at last + 1 */
+    uint8_t pad[4];
+};
+
+#define ESRTP_INDEX_MASK ((1ull << 48) - 1)
+
+/* A new track's indexes: the first packet gets ROC 0 and SEQ = global + seq0 (mod 2^16). */
+void esrtp_index_init(struct esrtp_index *x, uint16_t seq0);
+/* The index of global packet number global, to protect it with (its SEQ is the low 16 bits).
+ * The first packet (and the first after esrtp_index_renumber) fixes the mapping. Returns 0
+ * and *index, or -ERANGE for a packet older than the floor (of a numbering since replaced). */
+int esrtp_index_for(struct esrtp_index *x, uint64_t global, uint64_t *index);
+/* The global numbering changes (a replaced ring): nothing is served until the next packet,
+ * which continues the indexes; older ones are never served again. */
+void esrtp_index_renumber(struct esrtp_index *x);
+/* A NACKed SEQ: 0 and *global16 (the 16-bit global packet number to find in the ring) if it
+ * names an index already sent, not older than the floor and at most max_age behind the newest;
+ * else -ERANGE. */
+int esrtp_index_nacked(const struct esrtp_index *x, uint16_t seq, uint32_t max_age,
+                       uint16_t *global16);
+
 /* Bytes protect may append after the packet: a tag of at most 16 bytes and the SRTCP
  * index word (no MKI is ever negotiated by WebRTC). */
 #define ESRTP_TRAILER_MAX 32
 
+#define ESRTP_KEY_LEN  16
+#define ESRTP_SALT_CM  14
+#define ESRTP_SALT_GCM 12
+#define ESRTP_AUTH_LEN 20 /* HMAC-SHA1 key */
+
 struct media_srtp;
+
+/* One direction's session keys (RFC 3711 4.3): the cipher key, the salt (its first 12 bytes
+ * for GCM, 14 for CM) and, for CM, the HMAC-SHA1 key. */
+struct esrtp_keys {
+    uint8_t key[ESRTP_KEY_LEN];
+    uint8_t salt[ESRTP_SALT_CM];
+    uint8_t auth[ESRTP_AUTH_LEN];
+};
 
 /* Creates the process-wide RTCP and KDF cipher contexts once (later calls are no-ops).
  * 0, -ENOMEM or -EIO. */
@@ -22,6 +80,16 @@ int esrtp_global_init(void);
 /* Creates the contexts for profile (enum media_srtp_profile) from keying material of
  * media_srtp_keying_len(profile) bytes. 0 and *out, -EPROTONOSUPPORT, -EINVAL or -ENOMEM. */
 int esrtp_create(struct media_srtp **out, uint16_t profile, const uint8_t *keying, size_t len);
+/* The KDF of RFC 3711 4.3.1 (key_derivation_rate 0; RFC 7714 11 for GCM): the SRTP (rtp,
+ * optional) and SRTCP session keys of one direction from its master key (ESRTP_KEY_LEN bytes)
+ * and master salt (ESRTP_SALT_GCM or ESRTP_SALT_CM). 0, -EPROTONOSUPPORT or -EIO. */
+int esrtp_derive_keys(struct esrtp_keys *rtp, struct esrtp_keys *rtcp, uint16_t profile,
+                      const uint8_t *mkey, const uint8_t *msalt);
+/* What esrtp_create does after the KDF (the RFC 7714 test vectors give session keys): rtp and
+ * rtcp_tx protect what we send, rtcp_rx unprotects what we receive. Copies the keys. 0 and
+ * *out, -EPROTONOSUPPORT, -ENOMEM or -EIO. */
+int esrtp_create_keyed(struct media_srtp **out, uint16_t profile, const struct esrtp_keys *rtp,
+                       const struct esrtp_keys *rtcp_tx, const struct esrtp_keys *rtcp_rx);
 /* Tolerates NULL. */
 void esrtp_free(struct media_srtp *s);
 

@@ -142,6 +142,8 @@ const struct ctl_counter_info ctl_counter_info[] = {
                 "Sessions moved to a pair the viewer renominated (after our consent check)."),
     CTL_COUNTER(setup_evictions, CTL_FOR_EGRESS, false,
                 "Pending set-ups dropped: too many from one address (max_setups_per_address)."),
+    CTL_COUNTER(pkt_count_mismatches, CTL_FOR_EGRESS, false,
+                "Frames not sent: packetized into another count than the ring numbered."),
     CTL_COUNTER(frames_written, CTL_FOR_INGEST, false, "Access units written to the ring."),
     CTL_COUNTER(source_reconnects, CTL_FOR_INGEST, false, "Reconnections to the source."),
     CTL_COUNTER(frames_dropped, CTL_FOR_INGEST, false, "Access units damaged by loss."),

@@ -43,7 +43,10 @@ struct ctl_counters {
     _Atomic uint64_t addr_conflicts; /* egress: checks from an address another session holds */
     _Atomic uint64_t pair_moves;     /* egress: sessions moved to a renominated pair */
     _Atomic uint64_t setup_evictions; /* egress: set-ups dropped (per address cap) */
-    _Atomic uint64_t reserved[5];     /* room for counters without moving the slots */
+    /* egress: frames not sent because the worker packetizes them into another number of
+     * packets than the ring numbered them with (an MTU that differs from the writer's) */
+    _Atomic uint64_t pkt_count_mismatches;
+    _Atomic uint64_t reserved[4]; /* room for counters without moving the slots */
 };
 
 /* A slot belongs to one path or worker for as long as the config has it: restarts reuse it,

@@ -120,11 +120,16 @@ static bool ring_in_window(uint64_t seq, uint64_t head, uint32_t slot_count)
 
 /* ---- writer ---- */
 
-static bool ring_hdr_matches(const struct ring_hdr *h, uint32_t slot_count, uint64_t data_size)
+/* Whether a new writer may continue the ring in h. The MTU is part of the match: a frame's
+ * packet numbers are its count at the ring's MTU, and a reader packetizes at the MTU it read
+ * when it attached; continuing under another MTU would give readers attached before frames
+ * numbered for packets they do not build. */
+static bool ring_hdr_matches(const struct ring_hdr *h, uint32_t slot_count, uint64_t data_size,
+                             uint32_t mtu)
 {
     return h->magic == RING_MAGIC && h->version == RING_VERSION &&
            h->hdr_size == sizeof(struct ring_hdr) && h->slot_count == slot_count &&
-           h->data_size == data_size;
+           h->data_size == data_size && h->mtu == mtu;
 }
 
 static int ring_copy_slot(const struct ring_map *m, uint64_t seq, struct ring_frame *f);
@@ -217,11 +222,11 @@ static int ring_writer_lock_open(struct ring_writer *w, char *err, size_t errlen
 }
 
 /* Leaves w->fd locked on an object of len bytes. *reuse: it already held a ring of this
- * geometry and layout, to be continued. Anything else is replaced by a fresh object (unlink
+ * geometry, MTU and layout, to be continued. Anything else is replaced by a fresh object (unlink
  * and create, not resize: readers still mapping the old one keep a consistent, if dead,
  * ring instead of faulting). */
 static int ring_writer_prepare(struct ring_writer *w, size_t len, uint32_t slots, uint64_t data,
-                               bool *reuse, char *err, size_t errlen)
+                               uint32_t mtu, bool *reuse, char *err, size_t errlen)
 {
     struct stat st;
     if (fstat(w->fd, &st) < 0) {
@@ -233,7 +238,7 @@ static int ring_writer_prepare(struct ring_writer *w, size_t len, uint32_t slots
     if ((size_t)st.st_size == len) {
         struct ring_hdr h;
         *reuse = pread(w->fd, &h, sizeof(h), 0) == (ssize_t)sizeof(h) &&
-                 ring_hdr_matches(&h, slots, data);
+                 ring_hdr_matches(&h, slots, data, mtu);
         if (*reuse)
             return 0;
     }
@@ -277,8 +282,9 @@ int ring_writer_open(struct ring_writer **out, const char *name,
     if (e < 0)
         goto fail;
     size_t len = ring_map_len(slots, data);
+    uint32_t mtu = opts ? opts->mtu : 0;
     bool reuse;
-    e = ring_writer_prepare(w, len, slots, data, &reuse, err, errlen);
+    e = ring_writer_prepare(w, len, slots, data, mtu, &reuse, err, errlen);
     if (e < 0)
         goto fail;
     void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, w->fd, 0);
@@ -288,12 +294,10 @@ int ring_writer_open(struct ring_writer **out, const char *name,
         goto fail;
     }
     ring_map_set(&w->m, p, len, slots, data);
-    if (reuse) {
-        w->m.hdr->mtu = opts ? opts->mtu : 0;
+    if (reuse)
         ring_writer_resume(w);
-    } else {
-        ring_writer_init_hdr(w, opts ? opts->mtu : 0);
-    }
+    else
+        ring_writer_init_hdr(w, mtu);
     atomic_store_explicit(&w->m.hdr->writer_pid, (int32_t)getpid(), memory_order_relaxed);
     ring_writer_heartbeat(w);
     *out = w;

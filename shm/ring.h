@@ -143,9 +143,9 @@ struct ring_writer_opts {
     uint32_t mtu;        /* RTP payload bytes per packet, recorded for readers */
 };
 
-/* Creates /<name> (mode 0600) or re-opens an existing ring of the same geometry, bumping
- * its generation and continuing its frame sequence, packet sequences and timestamps.
- * A ring of another geometry or layout is replaced. name is "<prefix>.<path>".
+/* Creates /<name> (mode 0600) or re-opens an existing ring of the same geometry and MTU,
+ * bumping its generation and continuing its frame sequence, packet sequences and timestamps.
+ * A ring of another geometry, MTU or layout is replaced. name is "<prefix>.<path>".
  * Returns 0 and *out, or -errno with a reason in err. */
 int ring_writer_open(struct ring_writer **out, const char *name,
                      const struct ring_writer_opts *opts, char *err, size_t errlen);

@@ -4,7 +4,8 @@
  * checks SSRC/sequence/timestamp continuity, depacketizes with codec/depack and compares the
  * access units with the ring's frames. Then NACK (the very same packet comes back), NACK for
  * overwritten data, PLI/FIR to the ingest's keyframe counter, a lapped viewer restarting at a
- * keyframe, sender reports as libre decodes them, a replaced ring, and the SDP track query. */
+ * keyframe, sender reports as libre decodes them, a replaced ring (also after the SRTP rollover
+ * counter moved on), frames numbered at another MTU, and the SDP track query. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -729,16 +730,14 @@ static unsigned start_receiving(struct fx *f, struct rx_pkt *rx, unsigned max)
 }
 
 /* The ingest's ring is replaced by a new object of another geometry (a reload with another
- * ring size): the worker notices the old writer's silence, attaches to the new ring, and the
- * viewer carries on at its next keyframe with sequence numbers, timestamps and SRTP indexes
- * continuing (the same receive context decrypts it); NACKs for the old ring's packets miss. */
-static void test_ring_replaced(void **state)
+ * ring size), whose packet numbers start again at 0: the worker notices the old writer's
+ * silence, attaches to the new ring, and the viewer carries on at its next keyframe with
+ * sequence numbers, timestamps and SRTP indexes continuing (the same receive context decrypts
+ * it); NACKs for the old ring's packets miss. last: the last packet the viewer received. */
+static void replaced_ring_continues(struct fx *f, const struct rx_pkt *last_rx)
 {
-    struct fx *f = *state;
     static struct rx_pkt rx[256];
-    unsigned n = start_receiving(f, rx, 256);
-    struct rx_pkt last = rx[n - 1];
-
+    struct rx_pkt last = *last_rx;
     ring_writer_close(f->wr, true);
     char name[96], err[128];
     snprintf(name, sizeof(name), "%s.cam", f->prefix);
@@ -777,6 +776,79 @@ static void test_ring_replaced(void **state)
     send_nack(f, last.h.seq, 0);
     assert_int_equal(drain(f, NULL, 0), 0);
     assert_int_equal(ctl_read(&f->cnt->nack_misses), misses + 1);
+}
+
+static void test_ring_replaced(void **state)
+{
+    struct fx *f = *state;
+    static struct rx_pkt rx[256];
+    unsigned n = start_receiving(f, rx, 256);
+    replaced_ring_continues(f, &rx[n - 1]);
+}
+
+/* The same after the viewer was sent more than 2^16 packets (its SRTP rollover counter has
+ * moved on): the new ring's numbering, restarting at 0, lies far below the old one's. */
+static void test_ring_replaced_after_rollover(void **state)
+{
+    struct fx *f = *state;
+    static struct rx_pkt rx[256];
+    static uint8_t buf[200064];
+    unsigned n = start_receiving(f, rx, 256), total = n;
+    while (total <= 70000) {
+        size_t len = make_frame(buf, false, 200000, f->counter++);
+        int pk = pack_count(RING_CODEC_H264, buf, len, 1200);
+        assert_true(ring_writer_write(f->wr, 0, 0, f->ts, (uint32_t)pk, buf, len) > 0);
+        f->ts += 3000;
+        media_send_run(f->w);
+        n = drain(f, rx, 256);
+        assert_int_equal(n, pk);
+        total += n;
+    }
+    assert_int_equal(ctl_read(&f->cnt->send_drops), 0);
+    replaced_ring_continues(f, &rx[n - 1]);
+    assert_int_equal(ctl_read(&f->cnt->send_drops), 0);
+}
+
+/* Writes a delta frame whose packet count in the ring is off by diff from what it packetizes
+ * into at the worker's MTU (as if written at another MTU). Returns the frame's real count. */
+static int write_miscounted(struct fx *f, int diff)
+{
+    static uint8_t buf[8064];
+    size_t len = make_frame(buf, false, 8000, f->counter++);
+    int pk = pack_count(RING_CODEC_H264, buf, len, 1200);
+    assert_true(pk > 1);
+    assert_true(ring_writer_write(f->wr, 0, 0, f->ts, (uint32_t)(pk + diff), buf, len) > 0);
+    f->ts += 3000;
+    return pk;
+}
+
+/* A frame that packetizes here into another count than the ring numbered it with is not sent
+ * (its packets would take the SRTP indexes of the next frame's): counted once, also when a
+ * NACK comes back to it, and the frames after it go out as usual. */
+static void test_pkt_count_mismatch(void **state)
+{
+    struct fx *f = *state;
+    static struct rx_pkt rx[256];
+    unsigned n = start_receiving(f, rx, 256);
+    uint16_t last = rx[n - 1].h.seq;
+    write_miscounted(f, -1); /* the worker makes one packet more than the ring numbered */
+    media_send_run(f->w);
+    assert_int_equal(drain(f, NULL, 0), 0);
+    assert_int_equal(ctl_read(&f->cnt->pkt_count_mismatches), 1);
+    write_miscounted(f, 1); /* one fewer */
+    media_send_run(f->w);
+    assert_int_equal(drain(f, NULL, 0), 0);
+    assert_int_equal(ctl_read(&f->cnt->pkt_count_mismatches), 2);
+
+    write_video(f, false, 2000);
+    media_send_run(f->w);
+    unsigned m = drain(f, rx, 256);
+    assert_true(m > 0);
+    send_nack(f, (uint16_t)(last + 1), 0); /* the first miscounted frame's first packet */
+    assert_int_equal(drain(f, NULL, 0), 0);
+    assert_int_equal(ctl_read(&f->cnt->retransmits), 0);
+    assert_int_equal(ctl_read(&f->cnt->pkt_count_mismatches), 2);
+    assert_int_equal(ctl_read(&f->cnt->send_drops), 0);
 }
 
 /* A wakeup stops queueing once its packet budget is spent, between viewers; the next one
@@ -920,7 +992,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_catchup_lapped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sender_report, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ring_replaced, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ring_replaced_after_rollover, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wakeup_budget, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pkt_count_mismatch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_codec_changed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_track_declared_later, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tracks_and_stop, setup, teardown),

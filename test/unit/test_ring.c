@@ -41,14 +41,19 @@ static int teardown(void **state)
     return 0;
 }
 
-static struct ring_writer *open_writer(uint32_t slots, uint64_t data)
+static struct ring_writer *open_writer_mtu(uint32_t slots, uint64_t data, uint32_t mtu)
 {
-    struct ring_writer_opts o = {.slot_count = slots, .data_size = data, .mtu = 1200};
+    struct ring_writer_opts o = {.slot_count = slots, .data_size = data, .mtu = mtu};
     struct ring_writer *w = NULL;
     int e = ring_writer_open(&w, name, &o, err, sizeof(err));
     if (e < 0)
         fail_msg("ring_writer_open: %d %s", e, err);
     return w;
+}
+
+static struct ring_writer *open_writer(uint32_t slots, uint64_t data)
+{
+    return open_writer_mtu(slots, data, 1200);
 }
 
 static struct ring_reader *open_reader(void)
@@ -403,6 +408,35 @@ static void test_reopen_continues(void **state)
     ring_reader_close(r);
 }
 
+/* A new writer with another MTU (a reload that changed it) replaces the ring rather than
+ * continue it: frames are numbered by their packet count at the ring's MTU, and readers
+ * attached before packetize at the MTU they read then. */
+static void test_reopen_other_mtu(void **state)
+{
+    (void)state;
+    struct ring_writer *w = open_writer(16, 1 << 16);
+    declare_video(w, 0);
+    assert_true(write_tagged(w, 0, RING_FRAME_KEY, 5000, 4, 10, 1) > 0);
+    struct ring_reader *r = open_reader();
+    ring_writer_close(w, false);
+
+    w = open_writer_mtu(16, 1 << 16, 1000);
+    assert_int_equal(ring_writer_generation(w), 1);
+    assert_int_equal(ring_writer_next_seq(w), 1);
+    assert_int_equal(ring_reader_replaced(r), 1);
+    assert_int_equal(ring_reader_mtu(r), 1200); /* the old mapping is left as it was */
+    struct ring_reader *r2 = open_reader();
+    assert_int_equal(ring_reader_mtu(r2), 1000);
+    ring_writer_close(w, false);
+
+    w = open_writer_mtu(16, 1 << 16, 1000); /* the same MTU again: continued */
+    assert_int_equal(ring_writer_generation(w), 2);
+    assert_int_equal(ring_reader_replaced(r2), 0);
+    ring_writer_close(w, true);
+    ring_reader_close(r2);
+    ring_reader_close(r);
+}
+
 /* A writer SIGKILLed inside ring_writer_write may have advanced next_pkt and latest_key
  * for a frame it never published; its successor continues from the published frames. */
 static void test_reopen_after_crash(void **state)
@@ -697,6 +731,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_find_packet_wrap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_find_packet_search, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reopen_continues, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reopen_other_mtu, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reopen_after_crash, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tracks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_malformed_slot, setup, teardown),

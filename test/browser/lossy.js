@@ -1,0 +1,112 @@
+// lossy.js: headless Chromium watches the player page several times in a row (one session
+// each, a new PeerConnection per page) on a network that loses datagrams, and judges every
+// session on its own: frames decoded in the window against the clip's 30 fps, the longest
+// gap between presented frames (requestVideoFrameCallback), and getStats' NACKs and losses,
+// with the selected candidate pair. Prints one JSON line per session and a summary line;
+// exit 0 when every session passes.
+//   node lossy.js URL [--sessions 10 --seconds 12 --min-frames-pct 95 --max-gap-ms 500]
+"use strict";
+const { chromium } = require("playwright-core");
+const fs = require("fs");
+const os = require("os");
+const path = require("path");
+
+function arg(name, dflt) {
+  const i = process.argv.indexOf("--" + name);
+  return i > 0 ? process.argv[i + 1] : dflt;
+}
+
+// In the page: the largest interval between two presented frames since arm(), and the
+// selected pair's candidates from getStats.
+function pageProbe() {
+  const video = document.getElementById("video");
+  const probe = (window.lossProbe = { last: 0, maxGap: 0, frames: 0 });
+  const tick = (now) => {
+    if (probe.last) probe.maxGap = Math.max(probe.maxGap, now - probe.last);
+    probe.last = now;
+    probe.frames++;
+    video.requestVideoFrameCallback(tick);
+  };
+  video.requestVideoFrameCallback(tick);
+}
+
+async function pageStats() {
+  const report = await window.ringcast.pc.getStats();
+  const out = { pair: null };
+  const byId = new Map();
+  report.forEach((s) => byId.set(s.id, s));
+  report.forEach((s) => {
+    if (s.type === "inbound-rtp" && s.kind === "video") out.video = s;
+    if (s.type === "transport" && s.selectedCandidatePairId) {
+      const p = byId.get(s.selectedCandidatePairId);
+      const l = p && byId.get(p.localCandidateId), r = p && byId.get(p.remoteCandidateId);
+      if (l && r) out.pair = `${l.address}:${l.port}/${l.protocol} -> ${r.address}:${r.port}`;
+    }
+  });
+  const v = out.video || {};
+  return { framesDecoded: v.framesDecoded || 0, nackCount: v.nackCount || 0,
+           packetsLost: v.packetsLost || 0, freezeCount: v.freezeCount || 0,
+           pair: out.pair, probeFrames: window.lossProbe.frames,
+           maxGapMs: Math.round(window.lossProbe.maxGap) };
+}
+
+async function session(ctx, url, seconds) {
+  const page = await ctx.newPage();
+  try {
+    await page.goto(url);
+    await page.waitForFunction(() => window.ringcast &&
+                                     (window.ringcast.error || window.ringcast.ttffMs !== null),
+                               null, { timeout: 20000 });
+    const error = await page.evaluate(() => window.ringcast.error);
+    if (error) return { ok: false, error };
+    // Judge from one second after the first frame: the start (ICE, DTLS, the keyframe) is
+    // measured by ttff, the steady state by the window.
+    await page.waitForTimeout(1000);
+    await page.evaluate(pageProbe);
+    const first = await page.evaluate(pageStats);
+    await page.waitForTimeout(seconds * 1000); // the window being judged, not a sync
+    const last = await page.evaluate(pageStats);
+    const ttffMs = await page.evaluate(() => window.ringcast.ttffMs);
+    return { ttffMs, frames: last.framesDecoded - first.framesDecoded, expected: 30 * seconds,
+             maxGapMs: last.maxGapMs, nacks: last.nackCount - first.nackCount,
+             lost: last.packetsLost, freezes: last.freezeCount - first.freezeCount,
+             pair: last.pair };
+  } catch (e) {
+    return { ok: false, error: String(e) };
+  } finally {
+    await page.close({ runBeforeUnload: true }); // pagehide DELETEs the session
+  }
+}
+
+async function main() {
+  const url = process.argv[2];
+  const sessions = Number(arg("sessions", 10));
+  const seconds = Number(arg("seconds", 12));
+  const minPct = Number(arg("min-frames-pct", 95));
+  const maxGap = Number(arg("max-gap-ms", 500));
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "rct-chromium-"));
+  const ctx = await chromium.launchPersistentContext(profile, {
+    executablePath: "/usr/bin/chromium",
+    headless: true,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+           "--disable-component-update", "--disable-sync", "--no-first-run"],
+  });
+  let passed = 0;
+  try {
+    for (let i = 0; i < sessions; i++) {
+      const r = await session(ctx, url, seconds);
+      if (r.ok !== false)
+        r.ok = r.frames * 100 >= r.expected * minPct && r.maxGapMs <= maxGap;
+      r.session = i + 1;
+      passed += r.ok ? 1 : 0;
+      console.log(JSON.stringify(r));
+    }
+  } finally {
+    await ctx.close();
+    fs.rmSync(profile, { recursive: true, force: true });
+  }
+  console.log(JSON.stringify({ summary: true, sessions, passed }));
+  process.exit(passed === sessions ? 0 : 1);
+}
+
+main();
