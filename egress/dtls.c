@@ -24,12 +24,21 @@
 
 #define DTLSRV_MTU               1200
 #define DTLSRV_HANDSHAKE_TIMEOUT 20000 /* ms: give up on a peer that never completes */
+/* First retransmission of a lost flight, then doubling up to the cap (RFC 6347 4.2.4.1
+ * suggests 1 s, the default of OpenSSL, but a viewer waits for its first frame meanwhile;
+ * browsers start lower too). The cap keeps about 8 tries inside the handshake timeout. */
+#define DTLSRV_RTX_FIRST_US 250000u
+#define DTLSRV_RTX_MAX_US   2000000u
 
 struct dtlsrv_ctx {
     SSL_CTX *ssl_ctx;
     BIO_METHOD *out_method;
     char fingerprint[3 * 32 + 16];
 };
+
+/* A connection stays in SETTLED until it is freed: its peer may not have received our last
+ * flight, and OpenSSL resends that flight only when it reads the peer's retransmission. */
+enum dtlsrv_state { DTLSRV_HANDSHAKE = 0, DTLSRV_SETTLED, DTLSRV_DEAD };
 
 struct dtlsrv_conn {
     SSL *ssl;
@@ -40,7 +49,7 @@ struct dtlsrv_conn {
     void *arg;
     int busy; /* inside a callback: a free is deferred until it returns */
     int freed;
-    int done;
+    enum dtlsrv_state state;
 };
 
 /* ---- the output BIO: each write is one datagram handed to the callback ---- */
@@ -275,41 +284,71 @@ static int dtlsrv_export_keys(struct dtlsrv_conn *c, struct dtlsrv_keys *k)
 
 static void dtlsrv_fail(struct dtlsrv_conn *c, int err, const char *reason)
 {
-    c->done = 1;
+    c->state = DTLSRV_DEAD;
     uv_timer_stop(c->timer);
     c->cb.failed(c->arg, err, reason);
 }
 
 static void dtlsrv_timer_cb(uv_timer_t *t);
 
+/* OpenSSL's retransmission schedule: timer_us is the previous interval, 0 for a new flight. */
+static unsigned int dtlsrv_rtx_us(SSL *ssl, unsigned int timer_us)
+{
+    (void)ssl;
+    if (timer_us == 0)
+        return DTLSRV_RTX_FIRST_US;
+    return timer_us >= DTLSRV_RTX_MAX_US / 2 ? DTLSRV_RTX_MAX_US : 2 * timer_us;
+}
+
 /* Re-arms the retransmission timer from OpenSSL's own schedule (RFC 6347 4.2.4.1). */
 static void dtlsrv_arm(struct dtlsrv_conn *c)
 {
     struct timeval tv;
-    if (!c->done && DTLSv1_get_timeout(c->ssl, &tv) == 1) {
+    if (c->state == DTLSRV_HANDSHAKE && DTLSv1_get_timeout(c->ssl, &tv) == 1) {
         uint64_t ms = (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
         uv_timer_start(c->timer, dtlsrv_timer_cb, ms ? ms : 1, 0);
     }
 }
 
+/* After the handshake: our last flight (ChangeCipherSpec, Finished) may have been lost, and
+ * the client then retransmits its own last flight. OpenSSL's record layer answers a
+ * retransmitted Finished by resending ours (dtls1_read_bytes), but only when it is read:
+ * so input is read, and any application data (none is expected) discarded. A closure or an
+ * error leaves nothing to read for: later input is dropped. */
+static void dtlsrv_read_settled(struct dtlsrv_conn *c)
+{
+    uint8_t sink[2048];
+    int rc;
+    while ((rc = SSL_read(c->ssl, sink, sizeof(sink))) > 0)
+        ;
+    int e = SSL_get_error(c->ssl, rc);
+    if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
+        c->state = DTLSRV_DEAD;
+    ERR_clear_error();
+}
+
 static void dtlsrv_step(struct dtlsrv_conn *c)
 {
-    if (c->done)
+    if (c->state == DTLSRV_SETTLED) {
+        dtlsrv_read_settled(c);
         return;
+    }
     int rc = SSL_do_handshake(c->ssl);
     if (rc == 1) {
         struct dtlsrv_keys keys;
-        c->done = 1;
+        c->state = DTLSRV_SETTLED;
         uv_timer_stop(c->timer);
         int err = dtlsrv_check_peer(c);
         if (err < 0) {
+            c->state = DTLSRV_DEAD;
             c->cb.failed(c->arg, err, "certificate does not match the offer's fingerprint");
             return;
         }
         err = dtlsrv_export_keys(c, &keys);
-        if (err < 0)
+        if (err < 0) {
+            c->state = DTLSRV_DEAD;
             c->cb.failed(c->arg, err, "no SRTP profile negotiated");
-        else
+        } else
             c->cb.connected(c->arg, &keys);
         return;
     }
@@ -339,7 +378,7 @@ static void dtlsrv_timer_cb(uv_timer_t *t)
 
 void dtlsrv_conn_input(struct dtlsrv_conn *c, const uint8_t *p, size_t len)
 {
-    if (c->done || len == 0 || len > 65535)
+    if (c->state == DTLSRV_DEAD || len == 0 || len > 65535)
         return;
     c->busy++;
     BIO *rbio = SSL_get_rbio(c->ssl);
@@ -376,6 +415,7 @@ int dtlsrv_conn_new(struct dtlsrv_conn **out, struct dtlsrv_ctx *ctx, uv_loop_t 
     c->timer->data = c;
     c->deadline = uv_now(loop) + DTLSRV_HANDSHAKE_TIMEOUT;
     uv_timer_start(c->timer, dtlsrv_timer_cb, DTLSRV_HANDSHAKE_TIMEOUT, 0);
+    DTLS_set_timer_cb(c->ssl, dtlsrv_rtx_us);
     BIO_set_mem_eof_return(rbio, -1); /* empty means "wait for the next datagram" */
     BIO_set_data(wbio, c);
     SSL_set_bio(c->ssl, rbio, wbio);
