@@ -19,16 +19,12 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "common/dtls_rtx.h"
 #include "common/text.h"
 #include "shm/ctl.h"
 
 #define DTLSRV_MTU               1200
 #define DTLSRV_HANDSHAKE_TIMEOUT 20000 /* ms: give up on a peer that never completes */
-/* First retransmission of a lost flight, then doubling up to the cap (RFC 6347 4.2.4.1
- * suggests 1 s, the default of OpenSSL, but a viewer waits for its first frame meanwhile;
- * browsers start lower too). The cap keeps about 8 tries inside the handshake timeout. */
-#define DTLSRV_RTX_FIRST_US 250000u
-#define DTLSRV_RTX_MAX_US   2000000u
 
 struct dtlsrv_ctx {
     SSL_CTX *ssl_ctx;
@@ -291,15 +287,6 @@ static void dtlsrv_fail(struct dtlsrv_conn *c, int err, const char *reason)
 
 static void dtlsrv_timer_cb(uv_timer_t *t);
 
-/* OpenSSL's retransmission schedule: timer_us is the previous interval, 0 for a new flight. */
-static unsigned int dtlsrv_rtx_us(SSL *ssl, unsigned int timer_us)
-{
-    (void)ssl;
-    if (timer_us == 0)
-        return DTLSRV_RTX_FIRST_US;
-    return timer_us >= DTLSRV_RTX_MAX_US / 2 ? DTLSRV_RTX_MAX_US : 2 * timer_us;
-}
-
 /* Re-arms the retransmission timer from OpenSSL's own schedule (RFC 6347 4.2.4.1). */
 static void dtlsrv_arm(struct dtlsrv_conn *c)
 {
@@ -348,8 +335,9 @@ static void dtlsrv_step(struct dtlsrv_conn *c)
         if (err < 0) {
             c->state = DTLSRV_DEAD;
             c->cb.failed(c->arg, err, "no SRTP profile negotiated");
-        } else
+        } else {
             c->cb.connected(c->arg, &keys);
+        }
         return;
     }
     int e = SSL_get_error(c->ssl, rc);
@@ -415,8 +403,8 @@ int dtlsrv_conn_new(struct dtlsrv_conn **out, struct dtlsrv_ctx *ctx, uv_loop_t 
     c->timer->data = c;
     c->deadline = uv_now(loop) + DTLSRV_HANDSHAKE_TIMEOUT;
     uv_timer_start(c->timer, dtlsrv_timer_cb, DTLSRV_HANDSHAKE_TIMEOUT, 0);
-    DTLS_set_timer_cb(c->ssl, dtlsrv_rtx_us);
-    BIO_set_mem_eof_return(rbio, -1); /* empty means "wait for the next datagram" */
+    DTLS_set_timer_cb(c->ssl, dtls_rtx_next_us); /* 250 ms, doubling */
+    BIO_set_mem_eof_return(rbio, -1);            /* empty means "wait for the next datagram" */
     BIO_set_data(wbio, c);
     SSL_set_bio(c->ssl, rbio, wbio);
     SSL_set_accept_state(c->ssl);
