@@ -38,6 +38,7 @@ struct lg_opts {
     const char *label;
     const char *token;
     int no_delete;
+    int per_viewer; /* the report lists each viewer's first-frame time */
     double saturated_pct;
     double max_loss_pct;
     int gro;
@@ -50,6 +51,7 @@ struct lg_vcount {
     uint64_t pkts, bytes;
     uint64_t expected, unique, dups, late;
     uint64_t dropped, nack_pkts, nack_seqs, recovered, gave_up;
+    uint64_t lost_nacked; /* sequence numbers missing on arrival, NACKed */
     uint64_t srtp_errors, rtcp_in;
     uint64_t recover_ms_sum, recover_ms_max; /* drop -> retransmission arrival */
     uint64_t ts_advance; /* RTP timestamp units advanced by new packets: media time received */
@@ -58,6 +60,7 @@ struct lg_vcount {
 struct lg_nack_ent {
     uint16_t seq;
     uint8_t tries;
+    uint8_t lost; /* missing on arrival, not dropped on purpose */
     uint64_t dropped_ms;
     uint64_t sent_ms;
 };

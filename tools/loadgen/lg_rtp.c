@@ -147,8 +147,13 @@ int lg_keyframe_feed(struct lg_keyframe *k, const struct lg_rtp_hdr *h, const ui
         return 0;
     int idr, starts;
     h264_classify(payload, len, &idr, &starts);
-    if (k->active && h->ts != k->ts)
-        k->active = 0; /* a new access unit began before the keyframe completed */
+    if (k->active && h->ts != k->ts) {
+        /* A later frame while the keyframe's NACKed packets are still due: they complete it
+         * when they arrive. Only a newer keyframe replaces it. */
+        if (!starts)
+            return 0;
+        k->active = 0;
+    }
     if (!k->active) {
         if (!starts)
             return 0;
