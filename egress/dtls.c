@@ -40,7 +40,7 @@ struct dtlsrv_conn {
     SSL *ssl;
     uv_timer_t *timer; /* retransmissions; freed in its close callback */
     uint64_t deadline;
-    struct dtlsrv_fingerprint expect;
+    struct dtlsrv_fingerprints expect;
     struct dtlsrv_callbacks cb;
     void *arg;
     int busy; /* inside a callback: a free is deferred until it returns */
@@ -174,16 +174,39 @@ const char *dtlsrv_ctx_fingerprint(const struct dtlsrv_ctx *ctx)
     return ctx->fingerprint;
 }
 
+/* The hashes a fingerprint may use (RFC 8122 5 names them as in RFC 3279 / the IANA
+ * "Hash Function Textual Names" registry); weaker ones are refused. */
+static const struct dtlsrv_hash {
+    const char *name;
+    const EVP_MD *(*md)(void);
+    size_t len;
+} dtlsrv_hashes[] = {
+    {"sha-256", EVP_sha256, 32},
+    {"sha-384", EVP_sha384, 48},
+    {"sha-512", EVP_sha512, 64},
+};
+
+static const struct dtlsrv_hash *dtlsrv_hash_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof(dtlsrv_hashes) / sizeof(dtlsrv_hashes[0]); i++)
+        if (strcmp(dtlsrv_hashes[i].name, name) == 0)
+            return &dtlsrv_hashes[i];
+    return NULL;
+}
+
 int dtlsrv_fingerprint_parse(const char *value, struct dtlsrv_fingerprint *fp)
 {
     memset(fp, 0, sizeof(*fp));
     const char *sp = strchr(value, ' ');
-    if (!sp || sp == value || (size_t)(sp - value) >= sizeof(fp->hash))
+    if (!sp || sp == value)
         return -EINVAL;
+    if ((size_t)(sp - value) >= sizeof(fp->hash))
+        return -ENOTSUP;
     for (size_t i = 0; value + i < sp; i++)
         fp->hash[i] = (char)(value[i] >= 'A' && value[i] <= 'Z' ? value[i] + 32 : value[i]);
-    if (!EVP_get_digestbyname(fp->hash))
-        return -EINVAL;
+    const struct dtlsrv_hash *h = dtlsrv_hash_find(fp->hash);
+    if (!h)
+        return -ENOTSUP;
     const char *s = sp + 1;
     while (*s) {
         int hi = text_hex_digit(s[0]), lo = hi < 0 ? -1 : text_hex_digit(s[1]);
@@ -198,7 +221,7 @@ int dtlsrv_fingerprint_parse(const char *value, struct dtlsrv_fingerprint *fp)
         else if (*s)
             break;
     }
-    return fp->len >= 16 ? 0 : -EINVAL;
+    return fp->len == h->len ? 0 : -EINVAL;
 }
 
 /* ---- connections ---- */
@@ -246,14 +269,19 @@ void dtlsrv_conn_free(struct dtlsrv_conn *c)
         dtlsrv_release(c);
 }
 
+/* The peer's certificate must match one of the offer's fingerprints (RFC 8122 5). */
 static int dtlsrv_check_peer(struct dtlsrv_conn *c)
 {
     X509 *peer = SSL_get1_peer_certificate(c->ssl);
-    uint8_t md[EVP_MAX_MD_SIZE];
-    unsigned mdlen = 0;
-    const EVP_MD *type = EVP_get_digestbyname(c->expect.hash);
-    int ok = peer && type && X509_digest(peer, type, md, &mdlen) == 1 && mdlen == c->expect.len &&
-             memcmp(md, c->expect.digest, mdlen) == 0;
+    bool ok = false;
+    for (size_t i = 0; peer && i < c->expect.n && !ok; i++) {
+        const struct dtlsrv_fingerprint *fp = &c->expect.fp[i];
+        const struct dtlsrv_hash *h = dtlsrv_hash_find(fp->hash);
+        uint8_t md[EVP_MAX_MD_SIZE];
+        unsigned mdlen = 0;
+        ok = h && X509_digest(peer, h->md(), md, &mdlen) == 1 && mdlen == fp->len &&
+             memcmp(md, fp->digest, mdlen) == 0;
+    }
     X509_free(peer);
     return ok ? 0 : -EACCES;
 }
@@ -378,13 +406,15 @@ void dtlsrv_conn_input(struct dtlsrv_conn *c, const uint8_t *p, size_t len)
 }
 
 int dtlsrv_conn_new(struct dtlsrv_conn **out, struct dtlsrv_ctx *ctx, uv_loop_t *loop,
-                    const struct dtlsrv_fingerprint *fp, const struct dtlsrv_callbacks *cb,
+                    const struct dtlsrv_fingerprints *fps, const struct dtlsrv_callbacks *cb,
                     void *arg)
 {
+    if (fps->n == 0 || fps->n > DTLSRV_FP_SET_MAX)
+        return -EINVAL;
     struct dtlsrv_conn *c = calloc(1, sizeof(*c));
     if (!c)
         return -ENOMEM;
-    c->expect = *fp;
+    c->expect = *fps;
     c->cb = *cb;
     c->arg = arg;
     c->ssl = SSL_new(ctx->ssl_ctx);

@@ -33,7 +33,7 @@ struct viewer {
     char ufrag[VIEWER_UFRAG_LEN + 1];
     char pwd[VIEWER_PWD_LEN + 1];
     char remote_ufrag[ICELITE_UFRAG_MAX];
-    struct dtlsrv_fingerprint remote_fp;
+    struct dtlsrv_fingerprints remote_fp; /* from the offer: the certificate matches one */
     struct media_track_params tracks[MEDIA_MAX_TRACKS];
     struct sockaddr_storage addr; /* validated ICE address (valid when addr_len) */
     socklen_t addr_len;

@@ -160,7 +160,7 @@ static void whep_post(struct worker *w, const struct httpd_request *req,
     snprintf(v->path, sizeof(v->path), "%s", path);
     snprintf(v->remote_ufrag, sizeof(v->remote_ufrag), "%s", ans.remote_ufrag);
     snprintf(v->peer, sizeof(v->peer), "%s", req->remote);
-    v->remote_fp = ans.fingerprint;
+    v->remote_fp = ans.fingerprints;
     memcpy(v->tracks, ans.tracks, sizeof(v->tracks));
     v->consent_ns = ctl_now_ns(); /* the first check must come within the consent window */
     ctl_count(&w->counters->sessions_total, 1);

@@ -1,7 +1,8 @@
 /* test_dtls.c: the DTLS-SRTP server against an in-process OpenSSL DTLS 1.2 client over
  * datagrams shuttled by hand: the handshake completes, the negotiated SRTP profile is
  * AEAD_AES_128_GCM when offered (CM-80 otherwise), both ends export the same keying
- * material, a certificate that does not match the offer's fingerprint is refused, garbage
+ * material, a certificate that does not match the offer's fingerprint is refused while one
+ * that matches any of several is accepted, only sha-256/384/512 fingerprints parse, garbage
  * records are ignored, a lost flight is retransmitted from the loop's timer after 250 ms,
  * and a lost final flight is resent when the client retransmits its own. */
 #include <errno.h>
@@ -83,10 +84,41 @@ static int accept_any(int ok, X509_STORE_CTX *ctx)
     return 1;
 }
 
+/* The fingerprints the offer gave: the certificate's sha-256 digest. */
+static void expect_right(X509 *cert, struct dtlsrv_fingerprints *fps)
+{
+    struct dtlsrv_fingerprint *fp = &fps->fp[fps->n++];
+    unsigned len = 0;
+    snprintf(fp->hash, sizeof(fp->hash), "sha-256");
+    X509_digest(cert, EVP_sha256(), fp->digest, &len);
+    fp->len = len;
+}
+
+/* ...a wrong one. */
+static void expect_wrong(X509 *cert, struct dtlsrv_fingerprints *fps)
+{
+    expect_right(cert, fps);
+    fps->fp[0].digest[0] ^= 0xff;
+}
+
+/* ...a wrong sha-256 digest, the right sha-512 digest, and the right sha-256 digest under
+ * the sha-384 name: only the second matches. */
+static void expect_several(X509 *cert, struct dtlsrv_fingerprints *fps)
+{
+    expect_wrong(cert, fps);
+    struct dtlsrv_fingerprint *fp = &fps->fp[fps->n++];
+    unsigned len = 0;
+    snprintf(fp->hash, sizeof(fp->hash), "sha-512");
+    X509_digest(cert, EVP_sha512(), fp->digest, &len);
+    fp->len = len;
+    expect_right(cert, fps);
+    snprintf(fps->fp[2].hash, sizeof(fps->fp[2].hash), "sha-384");
+}
+
 /* An OpenSSL DTLS client with a fresh self-signed certificate, and the server connection
- * expecting that certificate's sha-256 digest (or a wrong one). */
+ * expecting the fingerprints expect gives for that certificate. */
 static void peer_start(struct peer *pe, struct dtlsrv_ctx *ctx, const char *profiles,
-                       int right_fingerprint)
+                       void (*expect)(X509 *, struct dtlsrv_fingerprints *))
 {
     memset(pe, 0, sizeof(*pe));
     pe->cert = self_signed(&pe->key);
@@ -102,13 +134,9 @@ static void peer_start(struct peer *pe, struct dtlsrv_ctx *ctx, const char *prof
     SSL_set_bio(pe->ssl, pe->in, pe->out);
     SSL_set_connect_state(pe->ssl);
 
-    struct dtlsrv_fingerprint fp = {.hash = "sha-256"};
-    unsigned len = 0;
-    X509_digest(pe->cert, EVP_sha256(), fp.digest, &len);
-    fp.len = len;
-    if (!right_fingerprint)
-        fp.digest[0] ^= 0xff;
-    assert_int_equal(dtlsrv_conn_new(&pe->srv, ctx, uv_default_loop(), &fp, &cbs, pe), 0);
+    struct dtlsrv_fingerprints fps = {.n = 0};
+    expect(pe->cert, &fps);
+    assert_int_equal(dtlsrv_conn_new(&pe->srv, ctx, uv_default_loop(), &fps, &cbs, pe), 0);
 }
 
 /* Client -> server: whatever the client wrote, as one datagram. Returns its length. */
@@ -131,9 +159,9 @@ static void server_flush(struct peer *pe)
 
 /* Runs a whole handshake without loss. */
 static void handshake(struct peer *pe, struct dtlsrv_ctx *ctx, const char *profiles,
-                      int right_fingerprint)
+                      void (*expect)(X509 *, struct dtlsrv_fingerprints *))
 {
-    peer_start(pe, ctx, profiles, right_fingerprint);
+    peer_start(pe, ctx, profiles, expect);
     for (int round = 0; round < 20 && !pe->connected && !pe->failed; round++) {
         SSL_do_handshake(pe->ssl);
         if (BIO_pending(pe->out) > 0) {
@@ -161,7 +189,7 @@ static void gcm_handshake(void **state)
 {
     struct dtlsrv_ctx *ctx = *state;
     struct peer pe;
-    handshake(&pe, ctx, "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80", 1);
+    handshake(&pe, ctx, "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80", expect_right);
     assert_int_equal(pe.connected, 1);
     assert_false(pe.failed);
     assert_int_equal(pe.keys.profile, 0x0007);
@@ -180,7 +208,7 @@ static void cm80_handshake(void **state)
 {
     struct dtlsrv_ctx *ctx = *state;
     struct peer pe;
-    handshake(&pe, ctx, "SRTP_AES128_CM_SHA1_80", 1);
+    handshake(&pe, ctx, "SRTP_AES128_CM_SHA1_80", expect_right);
     assert_int_equal(pe.connected, 1);
     assert_int_equal(pe.keys.profile, 0x0001);
     assert_int_equal(pe.keys.len, 60);
@@ -191,10 +219,21 @@ static void wrong_fingerprint(void **state)
 {
     struct dtlsrv_ctx *ctx = *state;
     struct peer pe;
-    handshake(&pe, ctx, "SRTP_AEAD_AES_128_GCM", 0);
+    handshake(&pe, ctx, "SRTP_AEAD_AES_128_GCM", expect_wrong);
     assert_false(pe.connected);
     assert_true(pe.failed);
     assert_non_null(strstr(pe.reason, "fingerprint"));
+    finish(&pe);
+}
+
+/* RFC 8122 5: the certificate matching any one of the offer's fingerprints is accepted. */
+static void any_of_several(void **state)
+{
+    struct dtlsrv_ctx *ctx = *state;
+    struct peer pe;
+    handshake(&pe, ctx, "SRTP_AEAD_AES_128_GCM", expect_several);
+    assert_int_equal(pe.connected, 1);
+    assert_false(pe.failed);
     finish(&pe);
 }
 
@@ -213,7 +252,7 @@ static void retransmission(void **state)
 {
     struct dtlsrv_ctx *ctx = *state;
     struct peer pe;
-    peer_start(&pe, ctx, "SRTP_AEAD_AES_128_GCM", 1);
+    peer_start(&pe, ctx, "SRTP_AEAD_AES_128_GCM", expect_right);
     SSL_do_handshake(pe.ssl);
     uv_update_time(uv_default_loop());  /* the timer is armed from the loop's clock */
     assert_true(client_flush(&pe) > 0); /* ClientHello: answered at once */
@@ -252,7 +291,7 @@ static void final_flight_lost(void **state)
 {
     struct dtlsrv_ctx *ctx = *state;
     struct peer pe;
-    peer_start(&pe, ctx, "SRTP_AEAD_AES_128_GCM", 1);
+    peer_start(&pe, ctx, "SRTP_AEAD_AES_128_GCM", expect_right);
     DTLS_set_timer_cb(pe.ssl, client_timer_us);
     SSL_do_handshake(pe.ssl);
     assert_true(client_flush(&pe) > 0); /* ClientHello */
@@ -287,13 +326,32 @@ static void fingerprints(void **state)
     struct dtlsrv_fingerprint fp;
     assert_int_equal(dtlsrv_fingerprint_parse(ours, &fp), 0);
     assert_int_equal(fp.len, 32);
-    assert_int_equal(dtlsrv_fingerprint_parse("SHA-256 AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:"
+    /* Upper-case names are folded; sha-384 and sha-512 are taken too. */
+    char v[8 + 3 * 64];
+    for (int n = 48; n <= 64; n += 16) {
+        int k = snprintf(v, sizeof(v), "SHA-%d ", n * 8);
+        for (int i = 0; i < n; i++)
+            k += snprintf(v + k, sizeof(v) - (size_t)k, i ? ":%02X" : "%02X", i);
+        assert_int_equal(dtlsrv_fingerprint_parse(v, &fp), 0);
+        assert_string_equal(fp.hash, n == 48 ? "sha-384" : "sha-512");
+        assert_int_equal(fp.len, n);
+        assert_int_equal(fp.digest[n - 1], n - 1);
+    }
+    /* Weak hashes are refused (RFC 8122 5 leaves md5 and sha-1 to legacy peers). */
+    assert_int_equal(dtlsrv_fingerprint_parse("sha-1 00:01:02:03:04:05:06:07:08:09:0A:0B:0C:0D:"
+                                              "0E:0F:10:11:12:13",
+                                              &fp),
+                     -ENOTSUP);
+    assert_int_equal(dtlsrv_fingerprint_parse("md5 00:01:02:03:04:05:06:07:08:09:0A:0B:0C:0D:"
+                                              "0E:0F",
+                                              &fp),
+                     -ENOTSUP);
+    assert_int_equal(dtlsrv_fingerprint_parse("sha-3-256 AB:CD", &fp), -ENOTSUP);
+    /* A digest must have its hash's length. */
+    assert_int_equal(dtlsrv_fingerprint_parse("sha-256 AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:"
                                               "45:67:89",
                                               &fp),
-                     0);
-    assert_string_equal(fp.hash, "sha-256");
-    assert_int_equal(fp.len, 16);
-    assert_int_equal(dtlsrv_fingerprint_parse("md9 AB:CD", &fp), -EINVAL);
+                     -EINVAL);
     assert_int_equal(dtlsrv_fingerprint_parse("sha-256 ZZ:CD", &fp), -EINVAL);
     assert_int_equal(dtlsrv_fingerprint_parse("sha-256", &fp), -EINVAL);
     assert_int_equal(dtlsrv_fingerprint_parse("sha-256 AB", &fp), -EINVAL);
@@ -322,7 +380,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(gcm_handshake),     cmocka_unit_test(cm80_handshake),
         cmocka_unit_test(wrong_fingerprint), cmocka_unit_test(retransmission),
-        cmocka_unit_test(final_flight_lost), cmocka_unit_test(fingerprints),
+        cmocka_unit_test(final_flight_lost), cmocka_unit_test(any_of_several),
+        cmocka_unit_test(fingerprints),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
