@@ -15,13 +15,16 @@
 #include "tools/loadgen/lg_sdp.h"
 #include "tools/loadgen/lg_stun.h"
 
-#define LG_MAX_CONC      64
-#define LG_BATCH         32    /* datagrams per recvmmsg */
-#define LG_READY_MAX     128   /* ready sockets served per loop iteration */
-#define LG_PKT_MAX       65536 /* receive buffer per datagram: a coalesced one (--gro) too */
-#define LG_HDR_PEEK      256   /* bytes read when only the RTP header is wanted */
-#define LG_NACK_MAX      32    /* outstanding NACKed sequence numbers per viewer */
-#define LG_NACK_TRIES    3
+#define LG_MAX_CONC  64
+#define LG_BATCH     32    /* datagrams per recvmmsg */
+#define LG_READY_MAX 128   /* ready sockets served per loop iteration */
+#define LG_PKT_MAX   65536 /* receive buffer per datagram: a coalesced one (--gro) too */
+#define LG_HDR_PEEK  256   /* bytes read when only the RTP header is wanted */
+/* A catch-up burst (the latest keyframe and the frames since, at once) on a lossy path
+ * leaves tens of packets to NACK at once; libwebrtc keeps up to 1,000 and tries each 10
+ * times. With 32 the oldest, the keyframe's, were given up and the viewer waited a GOP. */
+#define LG_NACK_MAX      128 /* outstanding NACKed sequence numbers per viewer */
+#define LG_NACK_TRIES    10
 #define LG_NACK_RETRY_MS 100
 
 struct lg_opts {
