@@ -19,6 +19,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "common/dtls_rtx.h"
 #include "common/text.h"
 #include "shm/ctl.h"
 
@@ -31,16 +32,20 @@ struct dtlsrv_ctx {
     char fingerprint[3 * 32 + 16];
 };
 
+/* A connection stays in SETTLED until it is freed: its peer may not have received our last
+ * flight, and OpenSSL resends that flight only when it reads the peer's retransmission. */
+enum dtlsrv_state { DTLSRV_HANDSHAKE = 0, DTLSRV_SETTLED, DTLSRV_DEAD };
+
 struct dtlsrv_conn {
     SSL *ssl;
     uv_timer_t *timer; /* retransmissions; freed in its close callback */
     uint64_t deadline;
-    struct dtlsrv_fingerprint expect;
+    struct dtlsrv_fingerprints expect;
     struct dtlsrv_callbacks cb;
     void *arg;
     int busy; /* inside a callback: a free is deferred until it returns */
     int freed;
-    int done;
+    enum dtlsrv_state state;
 };
 
 /* ---- the output BIO: each write is one datagram handed to the callback ---- */
@@ -169,16 +174,39 @@ const char *dtlsrv_ctx_fingerprint(const struct dtlsrv_ctx *ctx)
     return ctx->fingerprint;
 }
 
+/* The hashes a fingerprint may use (RFC 8122 5 names them as in RFC 3279 / the IANA
+ * "Hash Function Textual Names" registry); weaker ones are refused. */
+static const struct dtlsrv_hash {
+    const char *name;
+    const EVP_MD *(*md)(void);
+    size_t len;
+} dtlsrv_hashes[] = {
+    {"sha-256", EVP_sha256, 32},
+    {"sha-384", EVP_sha384, 48},
+    {"sha-512", EVP_sha512, 64},
+};
+
+static const struct dtlsrv_hash *dtlsrv_hash_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof(dtlsrv_hashes) / sizeof(dtlsrv_hashes[0]); i++)
+        if (strcmp(dtlsrv_hashes[i].name, name) == 0)
+            return &dtlsrv_hashes[i];
+    return NULL;
+}
+
 int dtlsrv_fingerprint_parse(const char *value, struct dtlsrv_fingerprint *fp)
 {
     memset(fp, 0, sizeof(*fp));
     const char *sp = strchr(value, ' ');
-    if (!sp || sp == value || (size_t)(sp - value) >= sizeof(fp->hash))
+    if (!sp || sp == value)
         return -EINVAL;
+    if ((size_t)(sp - value) >= sizeof(fp->hash))
+        return -ENOTSUP;
     for (size_t i = 0; value + i < sp; i++)
         fp->hash[i] = (char)(value[i] >= 'A' && value[i] <= 'Z' ? value[i] + 32 : value[i]);
-    if (!EVP_get_digestbyname(fp->hash))
-        return -EINVAL;
+    const struct dtlsrv_hash *h = dtlsrv_hash_find(fp->hash);
+    if (!h)
+        return -ENOTSUP;
     const char *s = sp + 1;
     while (*s) {
         int hi = text_hex_digit(s[0]), lo = hi < 0 ? -1 : text_hex_digit(s[1]);
@@ -193,7 +221,7 @@ int dtlsrv_fingerprint_parse(const char *value, struct dtlsrv_fingerprint *fp)
         else if (*s)
             break;
     }
-    return fp->len >= 16 ? 0 : -EINVAL;
+    return fp->len == h->len ? 0 : -EINVAL;
 }
 
 /* ---- connections ---- */
@@ -241,14 +269,19 @@ void dtlsrv_conn_free(struct dtlsrv_conn *c)
         dtlsrv_release(c);
 }
 
+/* The peer's certificate must match one of the offer's fingerprints (RFC 8122 5). */
 static int dtlsrv_check_peer(struct dtlsrv_conn *c)
 {
     X509 *peer = SSL_get1_peer_certificate(c->ssl);
-    uint8_t md[EVP_MAX_MD_SIZE];
-    unsigned mdlen = 0;
-    const EVP_MD *type = EVP_get_digestbyname(c->expect.hash);
-    int ok = peer && type && X509_digest(peer, type, md, &mdlen) == 1 && mdlen == c->expect.len &&
-             memcmp(md, c->expect.digest, mdlen) == 0;
+    bool ok = false;
+    for (size_t i = 0; peer && i < c->expect.n && !ok; i++) {
+        const struct dtlsrv_fingerprint *fp = &c->expect.fp[i];
+        const struct dtlsrv_hash *h = dtlsrv_hash_find(fp->hash);
+        uint8_t md[EVP_MAX_MD_SIZE];
+        unsigned mdlen = 0;
+        ok = h && X509_digest(peer, h->md(), md, &mdlen) == 1 && mdlen == fp->len &&
+             memcmp(md, fp->digest, mdlen) == 0;
+    }
     X509_free(peer);
     return ok ? 0 : -EACCES;
 }
@@ -275,7 +308,7 @@ static int dtlsrv_export_keys(struct dtlsrv_conn *c, struct dtlsrv_keys *k)
 
 static void dtlsrv_fail(struct dtlsrv_conn *c, int err, const char *reason)
 {
-    c->done = 1;
+    c->state = DTLSRV_DEAD;
     uv_timer_stop(c->timer);
     c->cb.failed(c->arg, err, reason);
 }
@@ -286,31 +319,53 @@ static void dtlsrv_timer_cb(uv_timer_t *t);
 static void dtlsrv_arm(struct dtlsrv_conn *c)
 {
     struct timeval tv;
-    if (!c->done && DTLSv1_get_timeout(c->ssl, &tv) == 1) {
+    if (c->state == DTLSRV_HANDSHAKE && DTLSv1_get_timeout(c->ssl, &tv) == 1) {
         uint64_t ms = (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
         uv_timer_start(c->timer, dtlsrv_timer_cb, ms ? ms : 1, 0);
     }
 }
 
+/* After the handshake: our last flight (ChangeCipherSpec, Finished) may have been lost, and
+ * the client then retransmits its own last flight. OpenSSL's record layer answers a
+ * retransmitted Finished by resending ours (dtls1_read_bytes), but only when it is read:
+ * so input is read, and any application data (none is expected) discarded. A closure or an
+ * error leaves nothing to read for: later input is dropped. */
+static void dtlsrv_read_settled(struct dtlsrv_conn *c)
+{
+    uint8_t sink[2048];
+    int rc;
+    while ((rc = SSL_read(c->ssl, sink, sizeof(sink))) > 0)
+        ;
+    int e = SSL_get_error(c->ssl, rc);
+    if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
+        c->state = DTLSRV_DEAD;
+    ERR_clear_error();
+}
+
 static void dtlsrv_step(struct dtlsrv_conn *c)
 {
-    if (c->done)
+    if (c->state == DTLSRV_SETTLED) {
+        dtlsrv_read_settled(c);
         return;
+    }
     int rc = SSL_do_handshake(c->ssl);
     if (rc == 1) {
         struct dtlsrv_keys keys;
-        c->done = 1;
+        c->state = DTLSRV_SETTLED;
         uv_timer_stop(c->timer);
         int err = dtlsrv_check_peer(c);
         if (err < 0) {
+            c->state = DTLSRV_DEAD;
             c->cb.failed(c->arg, err, "certificate does not match the offer's fingerprint");
             return;
         }
         err = dtlsrv_export_keys(c, &keys);
-        if (err < 0)
+        if (err < 0) {
+            c->state = DTLSRV_DEAD;
             c->cb.failed(c->arg, err, "no SRTP profile negotiated");
-        else
+        } else {
             c->cb.connected(c->arg, &keys);
+        }
         return;
     }
     int e = SSL_get_error(c->ssl, rc);
@@ -339,7 +394,7 @@ static void dtlsrv_timer_cb(uv_timer_t *t)
 
 void dtlsrv_conn_input(struct dtlsrv_conn *c, const uint8_t *p, size_t len)
 {
-    if (c->done || len == 0 || len > 65535)
+    if (c->state == DTLSRV_DEAD || len == 0 || len > 65535)
         return;
     c->busy++;
     BIO *rbio = SSL_get_rbio(c->ssl);
@@ -351,13 +406,15 @@ void dtlsrv_conn_input(struct dtlsrv_conn *c, const uint8_t *p, size_t len)
 }
 
 int dtlsrv_conn_new(struct dtlsrv_conn **out, struct dtlsrv_ctx *ctx, uv_loop_t *loop,
-                    const struct dtlsrv_fingerprint *fp, const struct dtlsrv_callbacks *cb,
+                    const struct dtlsrv_fingerprints *fps, const struct dtlsrv_callbacks *cb,
                     void *arg)
 {
+    if (fps->n == 0 || fps->n > DTLSRV_FP_SET_MAX)
+        return -EINVAL;
     struct dtlsrv_conn *c = calloc(1, sizeof(*c));
     if (!c)
         return -ENOMEM;
-    c->expect = *fp;
+    c->expect = *fps;
     c->cb = *cb;
     c->arg = arg;
     c->ssl = SSL_new(ctx->ssl_ctx);
@@ -376,7 +433,8 @@ int dtlsrv_conn_new(struct dtlsrv_conn **out, struct dtlsrv_ctx *ctx, uv_loop_t 
     c->timer->data = c;
     c->deadline = uv_now(loop) + DTLSRV_HANDSHAKE_TIMEOUT;
     uv_timer_start(c->timer, dtlsrv_timer_cb, DTLSRV_HANDSHAKE_TIMEOUT, 0);
-    BIO_set_mem_eof_return(rbio, -1); /* empty means "wait for the next datagram" */
+    DTLS_set_timer_cb(c->ssl, dtls_rtx_next_us); /* 250 ms, doubling */
+    BIO_set_mem_eof_return(rbio, -1);            /* empty means "wait for the next datagram" */
     BIO_set_data(wbio, c);
     SSL_set_bio(c->ssl, rbio, wbio);
     SSL_set_accept_state(c->ssl);

@@ -9,13 +9,21 @@
 #include <stdint.h>
 #include <uv.h>
 
-#define DTLSRV_FP_MAX 64 /* digest bytes (sha-512) */
+#define DTLSRV_FP_MAX     64 /* digest bytes (sha-512) */
+#define DTLSRV_FP_SET_MAX 4  /* fingerprints kept from one offer */
 
 /* A certificate fingerprint as in a=fingerprint (RFC 8122): hash name and digest. */
 struct dtlsrv_fingerprint {
-    char hash[16]; /* "sha-256", lower case */
+    char hash[8]; /* "sha-256", "sha-384" or "sha-512", lower case */
     uint8_t digest[DTLSRV_FP_MAX];
     size_t len;
+};
+
+/* The fingerprints an offer gave for one transport: the peer's certificate must match one
+ * of them (RFC 8122 5: an endpoint may offer several, one per hash or per certificate). */
+struct dtlsrv_fingerprints {
+    struct dtlsrv_fingerprint fp[DTLSRV_FP_SET_MAX];
+    size_t n;
 };
 
 /* SRTP keying material for one session in RFC 5764 4.2 layout (client key | server key |
@@ -45,13 +53,16 @@ void dtlsrv_ctx_free(struct dtlsrv_ctx *ctx);
 /* "sha-256 AB:CD:..." for a=fingerprint. */
 const char *dtlsrv_ctx_fingerprint(const struct dtlsrv_ctx *ctx);
 
-/* Parses an a=fingerprint value ("sha-256 AB:CD:..."). 0 or -EINVAL. */
+/* Parses an a=fingerprint value ("sha-256 AB:CD:..."): 0, -ENOTSUP for a hash other than
+ * sha-256, sha-384 and sha-512 (md5 and sha-1 are too weak to bind a certificate), or
+ * -EINVAL for a malformed value or a digest of the wrong length. */
 int dtlsrv_fingerprint_parse(const char *value, struct dtlsrv_fingerprint *fp);
 
-/* A server connection expecting a client certificate with fingerprint fp. The callbacks
- * run on the loop's thread, from dtlsrv_conn_input or the retransmission timer. */
+/* A server connection expecting a client certificate that matches one of fps (at least
+ * one). The callbacks run on the loop's thread, from dtlsrv_conn_input or the
+ * retransmission timer. */
 int dtlsrv_conn_new(struct dtlsrv_conn **out, struct dtlsrv_ctx *ctx, uv_loop_t *loop,
-                    const struct dtlsrv_fingerprint *fp, const struct dtlsrv_callbacks *cb,
+                    const struct dtlsrv_fingerprints *fps, const struct dtlsrv_callbacks *cb,
                     void *arg);
 /* Feeds one received datagram (first byte 20..63). */
 void dtlsrv_conn_input(struct dtlsrv_conn *c, const uint8_t *p, size_t len);

@@ -296,6 +296,45 @@ static int answer_read_offer(struct answer_job *j)
                        j->bundle[0] ? ", BUNDLE" : "");
 }
 
+/* What the a=fingerprint lines of one level gave. */
+struct answer_fp_scan {
+    struct dtlsrv_fingerprints *set;
+    size_t lines;
+};
+
+static bool answer_fp_line(const char *name, const char *value, void *arg)
+{
+    (void)name;
+    struct answer_fp_scan *scan = arg;
+    struct dtlsrv_fingerprints *set = scan->set;
+    scan->lines++;
+    if (set->n < DTLSRV_FP_SET_MAX && dtlsrv_fingerprint_parse(value, &set->fp[set->n]) == 0)
+        set->n++;
+    return false; /* all lines */
+}
+
+/* RFC 8122 5: the section's own a=fingerprint lines, else the session's (a media-level
+ * attribute overrides the session level). Any of several may match the certificate (one
+ * per hash or per certificate); lines with another hash (md5, sha-1) or malformed ones are
+ * skipped, and up to DTLSRV_FP_SET_MAX usable ones kept. */
+static int answer_fingerprints(struct answer_job *j, const struct sdp_media *rm)
+{
+    struct dtlsrv_fingerprints *set = &j->out->fingerprints;
+    struct answer_fp_scan scan = {.set = set};
+    memset(set, 0, sizeof(*set));
+    (void)sdp_media_rattr_apply(rm, "fingerprint", answer_fp_line, &scan);
+    if (scan.lines == 0)
+        (void)sdp_session_rattr_apply(j->scratch, "fingerprint", answer_fp_line, &scan);
+    if (scan.lines == 0)
+        return answer_fail(j->out, -EBADMSG, "offer has no a=fingerprint%s", "");
+    if (set->n == 0)
+        return answer_fail(j->out, -EBADMSG,
+                           "offer has no usable a=fingerprint (sha-256, sha-384 or sha-512 with "
+                           "a digest of its length)%s",
+                           "");
+    return 0;
+}
+
 /* ICE credentials and fingerprint of the BUNDLE-tagged section (RFC 8843 7.3.1: the first
  * mid of the group), else of the first answered section; session level as a fallback. */
 static int answer_transport(struct answer_job *j)
@@ -317,16 +356,14 @@ static int answer_transport(struct answer_job *j)
         return answer_fail(j->out, -ENOMEDIUM, "no offered section has a codec of this path%s", "");
     const char *ufrag = sdp_media_session_rattr(tag->rm, j->scratch, "ice-ufrag");
     const char *pwd = sdp_media_session_rattr(tag->rm, j->scratch, "ice-pwd");
-    const char *fp = sdp_media_session_rattr(tag->rm, j->scratch, "fingerprint");
     const char *setup = sdp_media_session_rattr(tag->rm, j->scratch, "setup");
     struct answer_result *out = j->out;
     if (!ufrag || !pwd || !*ufrag || strlen(ufrag) >= sizeof(out->remote_ufrag) ||
         strlen(pwd) < 22 || strlen(pwd) >= sizeof(out->remote_pwd))
         return answer_fail(out, -EBADMSG, "offer lacks valid a=ice-ufrag/a=ice-pwd%s", "");
-    if (!fp)
-        return answer_fail(out, -EBADMSG, "offer has no a=fingerprint%s", "");
-    if (dtlsrv_fingerprint_parse(fp, &out->fingerprint) < 0)
-        return answer_fail(out, -EBADMSG, "unusable a=fingerprint (hash or digest)%s", "");
+    int err = answer_fingerprints(j, tag->rm);
+    if (err < 0)
+        return err;
     /* We are always the DTLS server (a=setup:passive); a passive offerer leaves no one to
      * start the handshake (RFC 5763 5). */
     if (setup && strcmp(setup, "passive") == 0)

@@ -1,6 +1,6 @@
 /* sdp_answer.h: WHEP offer -> answer (JSEP, RFC 8829) with libre's SDP codec: picks the
  * offer's formats for the path's tracks, takes the peer's ICE credentials and DTLS
- * fingerprint from the BUNDLE-tagged section (RFC 8843), and writes an ICE-lite, passive,
+ * fingerprints from the BUNDLE-tagged section (RFC 8843), and writes an ICE-lite, passive,
  * rtcp-mux, BUNDLE, sendonly answer with our host candidates. Prefix answer_. */
 #ifndef RINGCAST_EGRESS_SDP_ANSWER_H
 #define RINGCAST_EGRESS_SDP_ANSWER_H
@@ -32,13 +32,14 @@ struct answer_result {
     struct media_track_params tracks[MEDIA_MAX_TRACKS]; /* indexed by ring track index */
     char remote_ufrag[ICELITE_UFRAG_MAX];
     char remote_pwd[ICELITE_UFRAG_MAX];
-    struct dtlsrv_fingerprint fingerprint; /* the peer's certificate digest */
+    struct dtlsrv_fingerprints fingerprints; /* the peer's certificate: one must match */
     char reason[160]; /* why it failed, one line, for the HTTP body and the log */
 };
 
 /* Builds the answer to offer (len bytes, not NUL-terminated) for a path with n tracks.
  * Returns 0 with *out filled, or -errno with out->reason: -EBADMSG unparsable offer or
- * missing ICE credentials/fingerprint (400), -E2BIG too many media sections (400),
+ * missing ICE credentials/fingerprint or none with sha-256/384/512 (400), -E2BIG too many
+ * media sections (400),
  * -ENOTSUP setup:passive offer (400), -ENOMEDIUM no section with a common codec (406),
  * -ENOMEM. */
 int answer_build(const uint8_t *offer, size_t len, const struct media_track_info *tracks, size_t n,

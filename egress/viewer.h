@@ -60,8 +60,8 @@ struct viewer {
     char ufrag[VIEWER_UFRAG_LEN + 1];
     char pwd[VIEWER_PWD_LEN + 1];
     char remote_ufrag[ICELITE_UFRAG_MAX];
-    char remote_pwd[ICELITE_UFRAG_MAX]; /* keys our consent requests to the peer */
-    struct dtlsrv_fingerprint remote_fp;
+    char remote_pwd[ICELITE_UFRAG_MAX];   /* keys our consent requests to the peer */
+    struct dtlsrv_fingerprints remote_fp; /* from the offer: the certificate matches one */
     struct media_track_params tracks[MEDIA_MAX_TRACKS];
     char http_ip[48];         /* who POSTed the offer: set-ups are counted per address */
     char peer[64];            /* "ip:port" of the HTTP client, then of the ICE address, for logs */

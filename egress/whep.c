@@ -207,7 +207,7 @@ static void whep_post(struct worker *w, const struct httpd_request *req,
     snprintf(v->remote_pwd, sizeof(v->remote_pwd), "%s", ans.remote_pwd);
     snprintf(v->peer, sizeof(v->peer), "%s", req->remote);
     snprintf(v->http_ip, sizeof(v->http_ip), "%s", req->remote_ip);
-    v->remote_fp = ans.fingerprint;
+    v->remote_fp = ans.fingerprints;
     memcpy(v->tracks, ans.tracks, sizeof(v->tracks));
     v->created_ns = v->consent_ns =
         ctl_now_ns(); /* the first check is due within the set-up timeout */

@@ -280,6 +280,15 @@ static void test_keyframe(void **st)
     n = rtp_pkt(b, 14, 4000, 1, fe, sizeof(fe));
     lg_rtp_parse(b, n, &h);
     assert_int_equal(lg_keyframe_feed(&k, &h, b + 12, n - 12), 0); /* 13 missing */
+    /* The next frames arrive before 13's retransmission, one of them opening with a STAP-A
+     * (SEI + slice): the keyframe is still awaited. */
+    n = rtp_pkt(b, 15, 7000, 1, pfr, sizeof(pfr));
+    lg_rtp_parse(b, n, &h);
+    assert_int_equal(lg_keyframe_feed(&k, &h, b + 12, n - 12), 0);
+    const uint8_t pstap[] = {0x78, 0, 2, 0x06, 0x05, 0, 2, 0x41, 0x9a};
+    n = rtp_pkt(b, 16, 10000, 1, pstap, sizeof(pstap));
+    lg_rtp_parse(b, n, &h);
+    assert_int_equal(lg_keyframe_feed(&k, &h, b + 12, n - 12), 0);
     n = rtp_pkt(b, 13, 4000, 0, fm, sizeof(fm));
     lg_rtp_parse(b, n, &h);
     assert_int_equal(lg_keyframe_feed(&k, &h, b + 12, n - 12), 1); /* the fill completes it */

@@ -1,6 +1,6 @@
 /* test_sdp_answer.c: offer -> answer against a real aiortc 1.4.0 offer (different ICE
  * credentials per section), Chromium's and a Firefox-style bundle-only offer, codec and
- * profile choice, and the refusals WHEP maps to 4xx. */
+ * profile choice, the a=fingerprint rules (RFC 8122), and the refusals WHEP maps to 4xx. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -355,9 +355,10 @@ static void video_only_path(void **state)
     /* RFC 8843: the BUNDLE-tagged section's credentials, not the audio section's. */
     assert_string_equal(r.remote_ufrag, "MltS");
     assert_string_equal(r.remote_pwd, "xpNc2mDFWbx3vM1fumH3x6");
-    assert_string_equal(r.fingerprint.hash, "sha-256");
-    assert_int_equal(r.fingerprint.len, 32);
-    assert_int_equal(r.fingerprint.digest[0], 0xBB);
+    assert_int_equal(r.fingerprints.n, 1);
+    assert_string_equal(r.fingerprints.fp[0].hash, "sha-256");
+    assert_int_equal(r.fingerprints.fp[0].len, 32);
+    assert_int_equal(r.fingerprints.fp[0].digest[0], 0xBB);
     assert_int_equal(r.tracks[0].pt, 101);
     assert_int_equal(r.tracks[0].flags, MEDIA_TRACK_SEND | MEDIA_TRACK_NACK | MEDIA_TRACK_PLI);
     assert_int_equal(r.tracks[0].mid_id, 1);
@@ -541,6 +542,88 @@ static void bundle_only_offer(void **state)
     free(plain0);
 }
 
+/* Hex digits "00:01:..." of n bytes, for a=fingerprint values. */
+static const char *digest_hex(size_t n, uint8_t first)
+{
+    static char buf[3 * 64];
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        k += (size_t)snprintf(buf + k, sizeof(buf) - k, i ? ":%02X" : "%02X",
+                              (unsigned)(uint8_t)(first + i));
+    return buf;
+}
+
+/* offer with the line add inserted before the first occurrence of before; free() it. */
+static char *insert_before(const char *offer, const char *before, const char *add)
+{
+    char to[512];
+    snprintf(to, sizeof(to), "%s%s", add, before);
+    return replace(offer, before, to);
+}
+
+static int build_with(const char *before, const char *add, struct answer_result *r)
+{
+    char *offer = insert_before(aiortc_offer, before, add);
+    int err = build(offer, &h264_track, 1, r);
+    free(offer);
+    return err;
+}
+
+/* RFC 8122 5: only sha-256, sha-384 and sha-512 count; the certificate may match any of
+ * several lines; a media-level line overrides the session level. */
+static void fingerprint_rules(void **state)
+{
+    (void)state;
+    struct answer_result r;
+    char line[256];
+    /* A sha-1 line before the sha-256 one is skipped, not taken. */
+    snprintf(line, sizeof(line), "a=fingerprint:sha-1 %s\r\n", digest_hex(20, 0x10));
+    assert_int_equal(build_with("a=fingerprint:sha-256 BB", line, &r), 0);
+    assert_int_equal(r.fingerprints.n, 1);
+    assert_string_equal(r.fingerprints.fp[0].hash, "sha-256");
+    assert_int_equal(r.fingerprints.fp[0].digest[0], 0xBB);
+    answer_result_free(&r);
+    /* sha-512 and sha-256 lines: both kept, for the handshake to match either. */
+    snprintf(line, sizeof(line), "a=fingerprint:SHA-512 %s\r\n", digest_hex(64, 0x40));
+    assert_int_equal(build_with("a=fingerprint:sha-256 BB", line, &r), 0);
+    assert_int_equal(r.fingerprints.n, 2);
+    assert_string_equal(r.fingerprints.fp[0].hash, "sha-512");
+    assert_int_equal(r.fingerprints.fp[0].len, 64);
+    assert_int_equal(r.fingerprints.fp[0].digest[63], 0x7F);
+    assert_string_equal(r.fingerprints.fp[1].hash, "sha-256");
+    answer_result_free(&r);
+    /* A session-level sha-384 line: overridden by the section's own line... */
+    snprintf(line, sizeof(line), "a=fingerprint:sha-384 %s\r\n", digest_hex(48, 0x30));
+    assert_int_equal(build_with("a=group:BUNDLE", line, &r), 0);
+    assert_int_equal(r.fingerprints.n, 1);
+    assert_string_equal(r.fingerprints.fp[0].hash, "sha-256");
+    answer_result_free(&r);
+    /* ...and used when the section has none. */
+    char *a = replace(aiortc_offer, "a=fingerprint:sha-256 BB", "a=x-fingerprint:sha-256 BB");
+    char *b = insert_before(a, "a=group:BUNDLE", line);
+    assert_int_equal(build(b, &h264_track, 1, &r), 0);
+    assert_int_equal(r.fingerprints.n, 1);
+    assert_string_equal(r.fingerprints.fp[0].hash, "sha-384");
+    assert_int_equal(r.fingerprints.fp[0].len, 48);
+    answer_result_free(&r);
+    free(a);
+    free(b);
+    /* Only md5 and sha-1: refused with the reason. */
+    a = replace(aiortc_offer, "a=fingerprint:sha-256 BB", "a=fingerprint:md5 BB");
+    snprintf(line, sizeof(line), "a=fingerprint:sha-1 %s\r\n", digest_hex(20, 0x10));
+    b = insert_before(a, "a=fingerprint:md5", line);
+    assert_int_equal(build(b, &h264_track, 1, &r), -EBADMSG);
+    assert_non_null(strstr(r.reason, "sha-256, sha-384 or sha-512"));
+    assert_null(r.sdp);
+    free(a);
+    free(b);
+    /* A sha-256 digest of the wrong length is not usable either. */
+    a = replace(aiortc_offer, "F3:05:", "");
+    assert_int_equal(build(a, &h264_track, 1, &r), -EBADMSG);
+    assert_non_null(strstr(r.reason, "usable a=fingerprint"));
+    free(a);
+}
+
 static void thousand_sections(void **state)
 {
     (void)state;
@@ -563,6 +646,7 @@ int main(void)
         cmocka_unit_test(pcma_audio),
         cmocka_unit_test(playout_delay_echoed),
         cmocka_unit_test(refusals),
+        cmocka_unit_test(fingerprint_rules),
         cmocka_unit_test(audio_only_offer),
         cmocka_unit_test(thousand_sections),
         cmocka_unit_test(no_bundle_answers_one_section),

@@ -15,13 +15,16 @@
 #include "tools/loadgen/lg_sdp.h"
 #include "tools/loadgen/lg_stun.h"
 
-#define LG_MAX_CONC      64
-#define LG_BATCH         32    /* datagrams per recvmmsg */
-#define LG_READY_MAX     128   /* ready sockets served per loop iteration */
-#define LG_PKT_MAX       65536 /* receive buffer per datagram: a coalesced one (--gro) too */
-#define LG_HDR_PEEK      256   /* bytes read when only the RTP header is wanted */
-#define LG_NACK_MAX      32    /* outstanding NACKed sequence numbers per viewer */
-#define LG_NACK_TRIES    3
+#define LG_MAX_CONC  64
+#define LG_BATCH     32    /* datagrams per recvmmsg */
+#define LG_READY_MAX 128   /* ready sockets served per loop iteration */
+#define LG_PKT_MAX   65536 /* receive buffer per datagram: a coalesced one (--gro) too */
+#define LG_HDR_PEEK  256   /* bytes read when only the RTP header is wanted */
+/* A catch-up burst (the latest keyframe and the frames since, at once) on a lossy path
+ * leaves tens of packets to NACK at once; libwebrtc keeps up to 1,000 and tries each 10
+ * times. With 32 the oldest, the keyframe's, were given up and the viewer waited a GOP. */
+#define LG_NACK_MAX      128 /* outstanding NACKed sequence numbers per viewer */
+#define LG_NACK_TRIES    10
 #define LG_NACK_RETRY_MS 100
 
 struct lg_opts {
@@ -39,6 +42,7 @@ struct lg_opts {
     const char *label;
     const char *token;
     int no_delete;
+    int per_viewer; /* the report lists each viewer's first-frame time */
     double saturated_pct;
     double max_loss_pct;
     int gro;
@@ -51,6 +55,7 @@ struct lg_vcount {
     uint64_t pkts, bytes;
     uint64_t expected, unique, dups, late;
     uint64_t dropped, nack_pkts, nack_seqs, recovered, gave_up;
+    uint64_t lost_nacked; /* sequence numbers missing on arrival, NACKed */
     uint64_t srtp_errors, rtcp_in;
     uint64_t recover_ms_sum, recover_ms_max; /* drop -> retransmission arrival */
     uint64_t ts_advance; /* RTP timestamp units advanced by new packets: media time received */
@@ -60,6 +65,7 @@ struct lg_vcount {
 struct lg_nack_ent {
     uint16_t seq;
     uint8_t tries;
+    uint8_t lost; /* missing on arrival, not dropped on purpose */
     uint64_t dropped_ms;
     uint64_t sent_ms;
 };

@@ -11,6 +11,8 @@
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 
+#include "common/dtls_rtx.h"
+
 #define LG_DTLS_MTU 1200
 
 static int accept_self_signed(int ok, X509_STORE_CTX *store)
@@ -154,6 +156,9 @@ int lg_dtls_start(struct lg_dtls *t, struct lg_dtls_ctx *d, lg_dtls_send_fn send
     SSL_set_bio(t->ssl, t->rbio, t->wbio);
     SSL_set_options(t->ssl, SSL_OP_NO_QUERY_MTU);
     SSL_set_mtu(t->ssl, LG_DTLS_MTU);
+    /* Lost flights are resent after 250 ms, doubling, as the server does (browsers start
+     * lower than OpenSSL's 1 s too): a lossy path then costs a viewer less set-up time. */
+    DTLS_set_timer_cb(t->ssl, dtls_rtx_next_us);
     SSL_set_connect_state(t->ssl);
     int r = dtls_step(t, send, arg);
     return r < 0 ? r : 0;

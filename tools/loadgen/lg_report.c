@@ -70,6 +70,7 @@ static void sum_window(struct lg *lg, double win_s, struct totals *t)
         t->d.nack_seqs += b->nack_seqs - a->nack_seqs;
         t->d.recovered += b->recovered - a->recovered;
         t->d.gave_up += b->gave_up - a->gave_up;
+        t->d.lost_nacked += b->lost_nacked - a->lost_nacked;
         t->d.srtp_errors += b->srtp_errors - a->srtp_errors;
         t->d.rtcp_in += b->rtcp_in - a->rtcp_in;
         t->d.recover_ms_sum += b->recover_ms_sum - a->recover_ms_sum;
@@ -161,19 +162,25 @@ void lg_report_print(struct lg *lg, FILE *f)
             ",\"drop_pct\":%.2f,\"dropped_on_purpose\":%llu,\"nack_pkts_sent\":%llu"
             ",\"nack_seqs_sent\":%llu,\"retrans_recovered\":%llu,\"nack_gave_up\":%llu"
             ",\"recovered_pct\":%.2f,\"recover_ms_mean\":%.1f,\"recover_ms_max\":%llu"
-            ",\"nack_flood_bytes\":%llu,\"dup_bytes\":%llu",
+            ",\"nack_flood_bytes\":%llu,\"dup_bytes\":%llu,\"lost_nacked\":%llu",
             lg->opt.drop_pct, (unsigned long long)t.d.dropped, (unsigned long long)t.d.nack_pkts,
             (unsigned long long)t.d.nack_seqs, (unsigned long long)t.d.recovered,
             (unsigned long long)t.d.gave_up,
             t.d.dropped ? 100.0 * (double)t.d.recovered / (double)t.d.dropped : 100.0,
             t.d.recovered ? (double)t.d.recover_ms_sum / (double)t.d.recovered : 0,
             (unsigned long long)t.d.recover_ms_max, (unsigned long long)t.d.flood_bytes,
-            (unsigned long long)t.d.dup_bytes);
+            (unsigned long long)t.d.dup_bytes, (unsigned long long)t.d.lost_nacked);
     fprintf(f,
             ",\"first_frame_viewers\":%zu,\"first_frame_ms_p50\":%.0f,\"first_frame_ms_p95\":%.0f"
             ",\"first_frame_ms_max\":%.0f,\"client_cpu_pct\":%.1f,\"client_saturated\":%s"
             ",\"media_realtime\":%.3f",
             nff, ff50, ff95, ffmax, cpu_pct, saturated ? "true" : "false", realtime);
+    if (lg->opt.per_viewer) {
+        fprintf(f, ",\"first_frame_ms_each\":[");
+        for (unsigned i = 0; i < lg->opt.n; i++)
+            fprintf(f, "%s%lld", i ? "," : "", (long long)lg->v[i].first_frame_ms);
+        fputc(']', f);
+    }
     if (lg->rcvbuf_err0 >= 0 && lg->rcvbuf_err1 >= 0)
         fprintf(f, ",\"udp_rcvbuf_errors\":%lld", lg->rcvbuf_err1 - lg->rcvbuf_err0);
     if (lg->have_server0 && lg->have_server1) {

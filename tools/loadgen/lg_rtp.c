@@ -114,29 +114,31 @@ uint64_t lg_seq_expected(const struct lg_seq *s)
 /* H.264 NAL unit types (RFC 6184 5.2): 5 IDR slice, 7 SPS, 24 STAP-A, 28 FU-A. */
 enum { NAL_IDR = 5, NAL_SPS = 7, NAL_STAP_A = 24, NAL_FU_A = 28 };
 
-/* Whether the payload holds IDR data, and whether it can begin an access unit. */
-static void h264_classify(const uint8_t *p, size_t len, int *idr, int *starts)
+/* Whether the payload holds IDR data, whether it can begin an access unit, and whether it
+ * begins a keyframe (SPS or IDR data at the start; a STAP-A may also open a P-frame). */
+static void h264_classify(const uint8_t *p, size_t len, int *idr, int *starts, int *key)
 {
-    *idr = *starts = 0;
+    *idr = *starts = *key = 0;
     if (len < 1)
         return;
     int t = p[0] & 0x1f;
     if (t == NAL_IDR || t == NAL_SPS) {
         *idr = t == NAL_IDR;
-        *starts = 1;
+        *starts = *key = 1;
     } else if (t == NAL_STAP_A) {
         *starts = 1;
         for (size_t off = 1; off + 2 < len;) {
             size_t n = be16_get(p + off);
             if (n == 0 || off + 2 + n > len)
                 break;
-            if ((p[off + 2] & 0x1f) == NAL_IDR)
-                *idr = 1;
+            int u = p[off + 2] & 0x1f;
+            *idr |= u == NAL_IDR;
+            *key |= u == NAL_IDR || u == NAL_SPS;
             off += 2 + n;
         }
     } else if (t == NAL_FU_A && len >= 2 && (p[1] & 0x1f) == NAL_IDR) {
         *idr = 1;
-        *starts = (p[1] & 0x80) != 0;
+        *starts = *key = (p[1] & 0x80) != 0;
     }
 }
 
@@ -145,10 +147,15 @@ int lg_keyframe_feed(struct lg_keyframe *k, const struct lg_rtp_hdr *h, const ui
 {
     if (k->done)
         return 0;
-    int idr, starts;
-    h264_classify(payload, len, &idr, &starts);
-    if (k->active && h->ts != k->ts)
-        k->active = 0; /* a new access unit began before the keyframe completed */
+    int idr, starts, key;
+    h264_classify(payload, len, &idr, &starts, &key);
+    if (k->active && h->ts != k->ts) {
+        /* A later frame while the keyframe's NACKed packets are still due: they complete it
+         * when they arrive. Only a newer keyframe replaces it. */
+        if (!key)
+            return 0;
+        k->active = 0;
+    }
     if (!k->active) {
         if (!starts)
             return 0;

@@ -49,7 +49,9 @@ uint64_t lg_seq_expected(const struct lg_seq *s);
 
 /* First complete H.264 keyframe: an access unit that starts cleanly (SPS, STAP-A, IDR or
  * an IDR FU-A start), contains IDR data and has every packet from its first one up to the
- * marker bit. Feed only packets that are not duplicates, with their decrypted payload. */
+ * marker bit. Packets of later frames do not end it (a lost packet may be retransmitted
+ * after them); a newer keyframe does. Feed only packets that are not duplicates, with their
+ * decrypted payload. */
 struct lg_keyframe {
     uint32_t ts;
     uint16_t first_seq;

@@ -224,14 +224,16 @@ void lg_viewer_flood_tick(struct lg *lg, struct lg_viewer *v, uint64_t now_ms)
     }
 }
 
-static void nack_add(struct lg_viewer *v, uint16_t seq, uint64_t now_ms)
+/* lost: missing on arrival (the network lost it), not dropped here on purpose. */
+static void nack_add(struct lg_viewer *v, uint16_t seq, uint64_t now_ms, int lost)
 {
     if (v->n_nack == LG_NACK_MAX) {
         memmove(v->nack, v->nack + 1, sizeof(v->nack[0]) * (LG_NACK_MAX - 1));
         v->n_nack--;
         v->c.gave_up++;
     }
-    v->nack[v->n_nack++] = (struct lg_nack_ent){.seq = seq, .dropped_ms = now_ms};
+    v->nack[v->n_nack++] =
+        (struct lg_nack_ent){.seq = seq, .lost = (uint8_t)lost, .dropped_ms = now_ms};
     v->nack_unsent++;
 }
 
@@ -243,12 +245,28 @@ static int nack_find(const struct lg_viewer *v, uint16_t seq)
     return -1;
 }
 
+/* A new packet seq skipped some: NACK them as a receiver would (RFC 4585 6.2.1), the newest
+ * LG_NACK_MAX at most (a longer gap is an outage, not loss), except those dropped here on
+ * purpose, which are NACKed already. */
+static void nack_gap(struct lg_viewer *v, uint16_t seq, uint64_t now_ms)
+{
+    uint16_t gap = (uint16_t)(seq - (uint16_t)v->seq.ext_hi - 1);
+    for (uint16_t i = gap > LG_NACK_MAX ? gap - LG_NACK_MAX : 0; i < gap; i++) {
+        uint16_t s = (uint16_t)(v->seq.ext_hi + 1 + i);
+        if (nack_find(v, s) < 0) {
+            nack_add(v, s, now_ms, 1);
+            v->c.lost_nacked++;
+        }
+    }
+}
+
 /* A NACKed packet arrived: counts the recovery and its delay since the drop, unless it was
- * dropped before the window (the window's drops and recoveries must pair up). */
+ * dropped before the window (the window's drops and recoveries must pair up) or lost by the
+ * network (recoveries pair with deliberate drops only). */
 static void nack_recovered(struct lg *lg, struct lg_viewer *v, int i, uint64_t now_ms)
 {
     uint64_t d = now_ms - v->nack[i].dropped_ms;
-    if (v->nack[i].dropped_ms >= lg->win_start_ms) {
+    if (!v->nack[i].lost && v->nack[i].dropped_ms >= lg->win_start_ms) {
         v->c.recovered++;
         v->c.recover_ms_sum += d;
         if (d > v->c.recover_ms_max)
@@ -290,9 +308,11 @@ static void on_rtp(struct lg *lg, struct lg_viewer *v, uint8_t *p, size_t len, s
         (double)(lg_rand(lg) % 1000000) < lg->opt.drop_pct * 10000.0) {
         /* Deliberate loss, before SRTP so that the retransmission is not a replay. */
         v->c.dropped++;
-        nack_add(v, h.seq, now_ns / 1000000);
+        nack_add(v, h.seq, now_ns / 1000000, 0);
         return;
     }
+    if (cls == LG_SEQ_NEW && v->seq.started)
+        nack_gap(v, h.seq, now_ns / 1000000);
     size_t plain = wire - (size_t)v->tag_len;
     int decrypt = cls != LG_SEQ_DUP && sample && len == wire;
     if (decrypt) {

@@ -47,6 +47,8 @@ static void usage(FILE *f)
             "      --token TOKEN        Authorization: Bearer TOKEN\n"
             "      --no-delete          do not DELETE the sessions at the end\n"
             "      --max-loss PCT       loss above this makes ok=false (1.0)\n"
+            "      --per-viewer         list each viewer's first-frame time (ms after its\n"
+            "                           answer, -1 for none) as first_frame_ms_each\n"
             "  -v, --verbose            debug logging\n",
             LG_MAX_CONC);
 }
@@ -344,17 +346,29 @@ static void on_signal(uv_signal_t *h, int sig)
 
 static int parse_opts(struct lg_opts *o, int argc, char **argv)
 {
-    static const struct option lo[] = {{"url", 1, 0, 'u'},        {"viewers", 1, 0, 'n'},
-                                       {"conc", 1, 0, 'C'},       {"local-ip", 1, 0, 'L'},
-                                       {"srtp", 1, 0, 'S'},       {"warmup", 1, 0, 'w'},
-                                       {"duration", 1, 0, 'd'},   {"setup-timeout", 1, 0, 'T'},
-                                       {"max-run", 1, 0, 'M'},    {"drop", 1, 0, 'D'},
-                                       {"nack-flood", 1, 0, 'F'}, {"decrypt-every", 1, 0, 'K'},
-                                       {"rcvbuf", 1, 0, 'R'},     {"server-pid", 1, 0, 'P'},
-                                       {"label", 1, 0, 'l'},      {"token", 1, 0, 't'},
-                                       {"no-delete", 0, 0, 'N'},  {"max-loss", 1, 0, 'X'},
-                                       {"verbose", 0, 0, 'v'},    {"gro", 0, 0, 'G'},
-                                       {"help", 0, 0, 'h'},       {0, 0, 0, 0}};
+    static const struct option lo[] = {{"url", 1, 0, 'u'},
+                                       {"viewers", 1, 0, 'n'},
+                                       {"conc", 1, 0, 'C'},
+                                       {"local-ip", 1, 0, 'L'},
+                                       {"srtp", 1, 0, 'S'},
+                                       {"warmup", 1, 0, 'w'},
+                                       {"duration", 1, 0, 'd'},
+                                       {"setup-timeout", 1, 0, 'T'},
+                                       {"max-run", 1, 0, 'M'},
+                                       {"drop", 1, 0, 'D'},
+                                       {"nack-flood", 1, 0, 'F'},
+                                       {"decrypt-every", 1, 0, 'K'},
+                                       {"rcvbuf", 1, 0, 'R'},
+                                       {"server-pid", 1, 0, 'P'},
+                                       {"label", 1, 0, 'l'},
+                                       {"token", 1, 0, 't'},
+                                       {"no-delete", 0, 0, 'N'},
+                                       {"max-loss", 1, 0, 'X'},
+                                       {"verbose", 0, 0, 'v'},
+                                       {"gro", 0, 0, 'G'},
+                                       {"per-viewer", 0, 0, 'V'},
+                                       {"help", 0, 0, 'h'},
+                                       {0, 0, 0, 0}};
     *o = (struct lg_opts){.n = 1,
                           .conc = 16,
                           .local_ip = "127.0.0.1",
@@ -432,6 +446,9 @@ static int parse_opts(struct lg_opts *o, int argc, char **argv)
             break;
         case 'G':
             o->gro = 1;
+            break;
+        case 'V':
+            o->per_viewer = 1;
             break;
         case 'v':
             log_set_level(LOG_DEBUG);
