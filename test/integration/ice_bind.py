@@ -11,12 +11,15 @@ Each scenario prints one line and the script exits 1 at the first failure:
              pair 1 only, SRTCP from pair 2 is not processed, pair 1's is
   move       the viewer nominates pair 2 after media started: pair 2 gets our consent request;
              unanswered, no media goes there; answered, media moves there (and leaves pair 1)
-Usage: ice_bind.py --base http://127.0.0.1:PORT --port MEDIA_PORT
+  setups     offers from one address beyond max_setups_per_address (the worker runs with 3)
+             end that address's oldest set-up, not another address's; loopback is exempt
+Usage: ice_bind.py --base http://127.0.0.1:PORT --port MEDIA_PORT --other-ip IP
 """
 import argparse
 import binascii
 import hashlib
 import hmac
+import http.client
 import json
 import os
 import select
@@ -61,6 +64,7 @@ def fail(msg):
 class Args:
     base = ""
     port = 0
+    other_ip = ""
 
 
 def status():
@@ -155,16 +159,22 @@ class Peer:
 class Whep:
     """A WHEP session with the viewer's credentials and DTLS-SRTP client."""
 
-    def __init__(self):
+    def __init__(self, source_ip="127.0.0.1"):
         self.cert = RTCCertificate.generateCertificate()
         fp = self.cert.getFingerprints()[0]
         self.ufrag, self.pwd = "v" + binascii.hexlify(os.urandom(3)).decode(), binascii.hexlify(
             os.urandom(12)).decode()
         offer = OFFER.format(ufrag=self.ufrag, pwd=self.pwd, fp=fp.algorithm + " " + fp.value)
-        req = urllib.request.Request(Args.base + "/demo/whep", data=offer.replace("\n", "\r\n").encode(),
-                                     headers={"Content-Type": "application/sdp"}, method="POST")
-        with urllib.request.urlopen(req, timeout=5) as r:
-            answer = r.read().decode()
+        host, port = Args.base.split("//")[1].split(":")
+        conn = http.client.HTTPConnection(host, int(port), timeout=5, source_address=(source_ip, 0))
+        conn.request("POST", "/demo/whep", body=offer.replace("\n", "\r\n").encode(),
+                     headers={"Content-Type": "application/sdp"})
+        r = conn.getresponse()
+        answer = r.read().decode()
+        if r.status != 201:
+            fail("POST answered %d: %s" % (r.status, answer.strip()))
+        self.location = r.getheader("Location")
+        conn.close()
         get = lambda k: next(l.split(":", 1)[1].strip() for l in answer.splitlines() if l.startswith(k))
         self.server_ufrag, self.server_pwd = get("a=ice-ufrag"), get("a=ice-pwd")
         self.server_ssrc = int(get("a=ssrc").split()[0])
@@ -288,15 +298,40 @@ def scenario_pinned_and_move():
     print("move: media to pair 2 only after it answered (%d datagrams in 1 s)" % p2.media)
 
 
+def session_alive(w):
+    """Whether the worker still has session w (a DELETE answers 200, then it is gone)."""
+    host, port = Args.base.split("//")[1].split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=5)
+    conn.request("DELETE", w.location)
+    return conn.getresponse().status == 200
+
+
+def scenario_setups():
+    evictions = status()["setup_evictions"]
+    mine = [Whep(Args.other_ip) for _ in range(3)]
+    local = [Whep() for _ in range(5)]  # loopback: exempt, and not counted with the others
+    if status()["setup_evictions"] != evictions:
+        fail("setups: a set-up was dropped before the limit")
+    newest = Whep(Args.other_ip)
+    if status()["setup_evictions"] != evictions + 1:
+        fail("setups: the fourth offer from one address did not end a set-up")
+    alive = [session_alive(w) for w in mine + [newest] + local]
+    if alive != [False, True, True, True] + [True] * 5:
+        fail("setups: sessions alive after the limit: %s" % alive)
+    print("setups: the oldest of 4 set-ups from %s ended; loopback's 5 kept" % Args.other_ip)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--base", required=True)
     ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--other-ip", required=True)
     a = ap.parse_args()
-    Args.base, Args.port = a.base, a.port
+    Args.base, Args.port, Args.other_ip = a.base, a.port, a.other_ip
     scenario_conflict()
     scenario_dtls_only()
     scenario_pinned_and_move()
+    scenario_setups()
     print("PASS")
 
 

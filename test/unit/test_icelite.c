@@ -463,6 +463,61 @@ static void random_strings(void **state)
             strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", a[i]));
 }
 
+/* Our consent request (the agent's one check of its own) as libre reads it: a Binding
+ * request with USERNAME "remote:local", PRIORITY, ICE-CONTROLLED, MESSAGE-INTEGRITY under the
+ * peer's password and FINGERPRINT; and the peer's answer, produced here by the request
+ * handler keyed with that password, is accepted only for its transaction and password. */
+static void consent_request_and_answer(void **state)
+{
+    (void)state;
+    static const char peer_pwd[] = "peerpassword0123456789";
+    const uint8_t tid[ICELITE_TID_LEN] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+    uint8_t req[ICELITE_REQUEST_MAX];
+    int n = icelite_consent_request(req, "evtj", "h6vY", peer_pwd, tid);
+    assert_true(n > 20 && n <= ICELITE_REQUEST_MAX && n % 4 == 0);
+    struct mbuf *mb = mbuf_alloc((size_t)n);
+    mbuf_write_mem(mb, req, (size_t)n);
+    mb->pos = 0;
+    struct stun_msg *msg = NULL;
+    assert_int_equal(stun_msg_decode(&msg, mb, NULL), 0);
+    assert_int_equal(stun_msg_class(msg), STUN_CLASS_REQUEST);
+    assert_int_equal(stun_msg_method(msg), STUN_METHOD_BINDING);
+    assert_memory_equal(stun_msg_tid(msg), tid, sizeof(tid));
+    struct stun_attr *user = stun_msg_attr(msg, STUN_ATTR_USERNAME);
+    assert_non_null(user);
+    assert_string_equal(user->v.username, "evtj:h6vY");
+    assert_non_null(stun_msg_attr(msg, STUN_ATTR_PRIORITY));
+    assert_non_null(stun_msg_attr(msg, STUN_ATTR_CONTROLLED));
+    assert_null(stun_msg_attr(msg, STUN_ATTR_USE_CAND));
+    assert_int_equal(stun_msg_chk_mi(msg, (const uint8_t *)peer_pwd, strlen(peer_pwd)), 0);
+    assert_int_equal(stun_msg_chk_fingerprint(msg), 0);
+    mem_deref(msg);
+    mem_deref(mb);
+
+    /* The peer answers: its ufrag "evtj" is the request's first half. */
+    struct sockaddr_in from = src();
+    struct icelite_result r;
+    assert_int_equal(
+        icelite_handle(req, (size_t)n, (struct sockaddr *)&from, lookup, (void *)peer_pwd, &r), 0);
+    assert_int_equal(icelite_consent_response(r.response, r.response_len, tid, peer_pwd), 0);
+    uint8_t other_tid[ICELITE_TID_LEN] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13};
+    assert_int_equal(icelite_consent_response(r.response, r.response_len, other_tid, peer_pwd),
+                     -ESRCH);
+    assert_int_equal(icelite_consent_response(r.response, r.response_len, tid, rfc_pwd), -EACCES);
+    assert_int_equal(icelite_consent_response(req, (size_t)n, tid, peer_pwd), -ENOTSUP);
+    r.response[r.response_len - 9] ^= 1; /* inside MI: the fingerprint no longer matches */
+    assert_int_equal(icelite_consent_response(r.response, r.response_len, tid, peer_pwd), -EBADMSG);
+    assert_int_equal(icelite_consent_response(r.response, 19, tid, peer_pwd), -EBADMSG);
+
+    /* A ufrag too long for any USERNAME is refused, not truncated. */
+    char long_ufrag[ICELITE_UFRAG_MAX + 1];
+    memset(long_ufrag, 'a', ICELITE_UFRAG_MAX);
+    long_ufrag[ICELITE_UFRAG_MAX] = '\0';
+    assert_int_equal(icelite_consent_request(req, long_ufrag, "h6vY", peer_pwd, tid), -EINVAL);
+    long_ufrag[ICELITE_UFRAG_MAX - 1] = '\0';
+    assert_true(icelite_consent_request(req, long_ufrag, long_ufrag, peer_pwd, tid) > 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -475,6 +530,7 @@ int main(void)
         cmocka_unit_test(refusals),
         cmocka_unit_test(use_candidate_and_ufrags),
         cmocka_unit_test(random_strings),
+        cmocka_unit_test(consent_request_and_answer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
