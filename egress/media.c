@@ -10,10 +10,10 @@
 
 #include "codec/codec.h"
 #include "codec/h264.h"
+#include "codec/rtcp.h"
 #include "common/log.h"
 #include "common/sockbuf.h"
 #include "egress/media_priv.h"
-#include "egress/rtcp.h"
 #include "egress/srtp.h"
 
 static void media_random(void *buf, size_t len)
@@ -363,19 +363,19 @@ static int media_track_of(const struct media_viewer *v, uint32_t ssrc)
     return -1;
 }
 
-static void media_on_rr(void *arg, const struct ertcp_rr *rr)
+static void media_on_report(void *arg, const struct codec_rtcp_rb *rb)
 {
     struct media_input_ctx *c = arg;
-    int t = media_track_of(c->v, rr->ssrc);
+    int t = media_track_of(c->v, rb->ssrc);
     if (t < 0)
         return;
     struct media_viewer_track *vt = &c->v->rec.tracks[t];
     uint32_t sec, frac;
-    ertcp_ntp_now(&sec, &frac);
-    vt->rr_fraction_lost = rr->fraction;
-    vt->rr_cum_lost = rr->lost;
-    vt->rr_jitter = rr->jitter;
-    uint32_t rtt = ertcp_rtt_us(rr, ertcp_ntp_mid(sec, frac));
+    codec_rtcp_ntp_now(&sec, &frac);
+    vt->rr_fraction_lost = rb->fraction;
+    vt->rr_cum_lost = rb->lost;
+    vt->rr_jitter = rb->jitter;
+    uint32_t rtt = codec_rtcp_rtt_us(rb, codec_rtcp_ntp_mid(sec, frac));
     if (rtt)
         vt->rtt_us = rtt;
 }
@@ -525,22 +525,21 @@ int media_input(struct media_worker *w, struct media_viewer *v, const uint8_t *p
     uint8_t buf[1500 + ESRTP_TRAILER_MAX];
     if (!v->path || len < 8 || len > 1500)
         return -EBADMSG;
-    /* RFC 5761 4: with rtcp-mux, payload types 64..95 of the second byte are RTCP; we send
-     * only and ignore RTP from the viewer. */
-    if (pkt[1] < 192 || pkt[1] > 223)
+    /* RFC 5761 4: with rtcp-mux; we send only and ignore RTP from the viewer. */
+    if (!codec_rtcp_is_rtcp(pkt, len))
         return 0;
     memcpy(buf, pkt, len);
     int n = esrtp_unprotect_rtcp(v->srtp, buf, len);
     if (n < 0)
         return n;
     struct media_input_ctx c = {w, v, MEDIA_NACKS_PER_INPUT, ctl_now_ns()};
-    static const struct ertcp_handler h = {
-        .rr = media_on_rr,
+    static const struct codec_rtcp_handler h = {
+        .report = media_on_report,
         .nack = media_on_nack,
         .pli = media_keyframe_request,
         .fir = media_keyframe_request,
     };
-    int rc = ertcp_parse(buf, (size_t)n, &h, &c);
+    int rc = codec_rtcp_parse(buf, (size_t)n, &h, &c);
     if (w->nb) /* cannot fail: the callback is set */
         (void)uv_check_start(&w->flush, media_flush_cb);
     return rc < 0 ? rc : 0;
@@ -548,12 +547,29 @@ int media_input(struct media_worker *w, struct media_viewer *v, const uint8_t *p
 
 /* ---- sender reports (RFC 3550 6.4.1), from the worker's one timer ---- */
 
+/* One compound (RFC 3550 6.1): an SR per track of srs[0..n), then one SDES with a CNAME
+ * chunk for each of their SSRCs. Returns its length, or -ENOSPC. */
+static int media_sr_compound(uint8_t *b, size_t cap, const struct codec_rtcp_sr *srs,
+                             const uint32_t *ssrcs, unsigned n, const char *cname)
+{
+    size_t len = 0;
+    for (unsigned i = 0; i < n; i++) {
+        int k = codec_rtcp_write_sr(b + len, cap - len, &srs[i]);
+        if (k < 0)
+            return k;
+        len += (size_t)k;
+    }
+    int k = codec_rtcp_write_sdes(b + len, cap - len, ssrcs, n, cname);
+    return k < 0 ? k : (int)len + k;
+}
+
 static void media_send_sr(struct media_worker *w, struct media_viewer *v, uint64_t now)
 {
-    struct ertcp_sr srs[MEDIA_MAX_TRACKS];
+    struct codec_rtcp_sr srs[MEDIA_MAX_TRACKS];
+    uint32_t ssrcs[MEDIA_MAX_TRACKS];
     unsigned n = 0;
     uint32_t sec, frac;
-    ertcp_ntp_now(&sec, &frac);
+    codec_rtcp_ntp_now(&sec, &frac);
     for (unsigned i = 0; i < MEDIA_MAX_TRACKS; i++) {
         struct media_viewer_track *vt = &v->rec.tracks[i];
         if (!(vt->p.flags & MEDIA_TRACK_SEND) || !vt->pkts_sent)
@@ -562,14 +578,19 @@ static void media_send_sr(struct media_worker *w, struct media_viewer *v, uint64
          * reached the ring, so that receivers can map both tracks to one clock. */
         uint64_t since = now > vt->last_ring_ts_ns ? now - vt->last_ring_ts_ns : 0;
         uint32_t adv = (uint32_t)(since * v->path->clock[i] / 1000000000ull);
-        srs[n++] = (struct ertcp_sr){vt->ssrc, vt->last_rtp_ts + adv, (uint32_t)vt->pkts_sent,
-                                     (uint32_t)vt->octets_sent};
-        vt->last_sr_ntp_mid = ertcp_ntp_mid(sec, frac);
+        srs[n] = (struct codec_rtcp_sr){vt->ssrc,
+                                        sec,
+                                        frac,
+                                        vt->last_rtp_ts + adv,
+                                        (uint32_t)vt->pkts_sent,
+                                        (uint32_t)vt->octets_sent};
+        ssrcs[n++] = vt->ssrc;
+        vt->last_sr_ntp_mid = codec_rtcp_ntp_mid(sec, frac);
     }
     if (!n)
         return;
     uint8_t *b = media_batch_slot(w);
-    int len = ertcp_build_sr(b, w->slot - ESRTP_TRAILER_MAX, srs, n, sec, frac, w->cname);
+    int len = media_sr_compound(b, w->slot - ESRTP_TRAILER_MAX, srs, ssrcs, n, w->cname);
     if (len > 0)
         len = esrtp_protect_rtcp(v->srtp, b, (size_t)len);
     if (len > 0)

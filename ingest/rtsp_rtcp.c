@@ -1,15 +1,12 @@
 /* rtsp_rtcp.c: reception statistics and receiver reports for the RTSP client, following
- * the reference algorithms of RFC 3550 appendix A. */
+ * the reference algorithms of RFC 3550 appendix A; the packets themselves are read and
+ * written by codec/rtcp. */
 #include "ingest/rtsp_rtcp.h"
 
-#include <errno.h>
 #include <string.h>
 
-#include "common/bytes.h"
+#include "codec/rtcp.h"
 
-#define RTCP_SR      200
-#define RTCP_RR      201
-#define RTCP_SDES    202
 #define MAX_DROPOUT  3000
 #define MAX_MISORDER 100
 
@@ -65,82 +62,72 @@ void rtsp_rx_packet(struct rtsp_rx_stats *s, uint16_t seq, uint32_t rtp_ts, uint
     s->jitter_q4 += ad - ((s->jitter_q4 + 8) >> 4);
 }
 
-int rtsp_rx_rtcp(struct rtsp_rx_stats *s, const uint8_t *p, size_t len, uint64_t now_ns)
+struct rtsp_rx_sr_ctx {
+    struct rtsp_rx_stats *s;
+    uint64_t now_ns;
+};
+
+/* LSR is the middle 32 bits of the SR's NTP time (RFC 3550 6.4.1). */
+static void rtsp_rx_on_sr(void *arg, const struct codec_rtcp_sr *sr)
 {
-    size_t off = 0;
-    while (off + 4 <= len) {
-        const uint8_t *h = p + off;
-        size_t plen = 4 + 4 * (size_t)(h[2] << 8 | h[3]);
-        if ((h[0] >> 6) != 2 || off + plen > len)
-            return -EBADMSG;
-        /* SR: header, SSRC, NTP (8), RTP ts, counts; LSR is NTP's middle 32 bits. */
-        if (h[1] == RTCP_SR && plen >= 28) {
-            s->lsr = (uint32_t)h[10] << 24 | (uint32_t)h[11] << 16 | (uint32_t)h[12] << 8 | h[13];
-            s->lsr_at_ns = now_ns;
-        }
-        off += plen;
-    }
-    return off == len ? 0 : -EBADMSG;
+    struct rtsp_rx_sr_ctx *c = arg;
+    c->s->lsr = codec_rtcp_ntp_mid(sr->ntp_sec, sr->ntp_frac);
+    c->s->lsr_at_ns = c->now_ns;
 }
 
-/* The report block (6.4.1): fraction lost in the interval, cumulative lost (24-bit signed,
- * clamped), extended highest sequence, jitter, LSR and DLSR in 1/65536 s. */
-static void report_block(struct rtsp_rx_stats *s, uint8_t *b, uint64_t now_ns)
+int rtsp_rx_rtcp(struct rtsp_rx_stats *s, const uint8_t *p, size_t len, uint64_t now_ns)
+{
+    static const struct codec_rtcp_handler h = {.sr = rtsp_rx_on_sr};
+    struct rtsp_rx_sr_ctx c = {s, now_ns};
+    int n = codec_rtcp_parse(p, len, &h, &c);
+    return n < 0 ? n : 0;
+}
+
+/* The report block (6.4.1): fraction lost in the interval since the last report, cumulative
+ * lost (24-bit signed, clamped), extended highest sequence, jitter, LSR and DLSR. *expected
+ * gets the packets expected so far, for the next interval once the report is sent. */
+static void report_block(const struct rtsp_rx_stats *s, struct codec_rtcp_rb *rb,
+                         uint32_t *expected, uint64_t now_ns)
 {
     uint32_t ext_max = s->cycles + s->max_seq;
-    uint32_t expected = ext_max - s->base_seq + 1;
-    int64_t lost = (int64_t)expected - s->received;
+    *expected = ext_max - s->base_seq + 1;
+    int64_t lost = (int64_t)*expected - s->received;
     if (lost > 0x7fffff)
         lost = 0x7fffff;
     if (lost < -0x800000)
         lost = -0x800000;
-    uint32_t exp_int = expected - s->expected_prior;
+    uint32_t exp_int = *expected - s->expected_prior;
     uint32_t rec_int = s->received - s->received_prior;
-    s->expected_prior = expected;
-    s->received_prior = s->received;
     int64_t lost_int = (int64_t)exp_int - rec_int;
-    uint8_t fraction = exp_int == 0 || lost_int <= 0 ? 0 : (uint8_t)((lost_int << 8) / exp_int);
-    uint32_t dlsr = 0;
-    if (s->lsr_at_ns)
-        dlsr = (uint32_t)(((now_ns - s->lsr_at_ns) << 16) / 1000000000u);
-    be32_put(b, s->ssrc);
-    be32_put(b + 4, (uint32_t)fraction << 24 | ((uint32_t)lost & 0xffffff));
-    be32_put(b + 8, ext_max);
-    be32_put(b + 12, s->jitter_q4 >> 4);
-    be32_put(b + 16, s->lsr_at_ns ? s->lsr : 0);
-    be32_put(b + 20, dlsr);
+    *rb = (struct codec_rtcp_rb){
+        .ssrc = s->ssrc,
+        .fraction = exp_int == 0 || lost_int <= 0 ? 0 : (uint8_t)((lost_int << 8) / exp_int),
+        .lost = (int32_t)lost,
+        .last_seq = ext_max,
+        .jitter = s->jitter_q4 >> 4,
+        .lsr = s->lsr_at_ns ? s->lsr : 0,
+        .dlsr = s->lsr_at_ns ? codec_rtcp_dlsr(now_ns - s->lsr_at_ns) : 0,
+    };
 }
 
 int rtsp_rr_build(struct rtsp_rx_stats *s, uint32_t own_ssrc, const char *cname, uint8_t *out,
                   size_t cap, uint64_t now_ns)
 {
-    size_t cn = strlen(cname);
-    if (cn > 255)
-        cn = 255;
+    struct codec_rtcp_rb rb;
+    uint32_t expected = 0;
     unsigned rc = s->init ? 1 : 0;
-    size_t rr_len = 8 + 24 * rc;
-    /* SDES chunk: SSRC, CNAME item (type, length, text), then at least one zero octet
-     * ending the item list, padded to a 32-bit boundary (6.5). */
-    size_t chunk = 4 + 2 + cn + 1;
-    chunk = (chunk + 3) & ~(size_t)3;
-    size_t sdes_len = 4 + chunk;
-    if (rr_len + sdes_len > cap)
-        return -ENOSPC;
-    memset(out, 0, rr_len + sdes_len);
-    out[0] = (uint8_t)(0x80 | rc);
-    out[1] = RTCP_RR;
-    out[3] = (uint8_t)(rr_len / 4 - 1);
-    be32_put(out + 4, own_ssrc);
     if (rc)
-        report_block(s, out + 8, now_ns);
-    uint8_t *d = out + rr_len;
-    d[0] = 0x81;
-    d[1] = RTCP_SDES;
-    d[2] = (uint8_t)((sdes_len / 4 - 1) >> 8);
-    d[3] = (uint8_t)(sdes_len / 4 - 1);
-    be32_put(d + 4, own_ssrc);
-    d[8] = 1; /* CNAME */
-    d[9] = (uint8_t)cn;
-    memcpy(d + 10, cname, cn);
-    return (int)(rr_len + sdes_len);
+        report_block(s, &rb, &expected, now_ns);
+    int n = codec_rtcp_write_rr(out, cap, own_ssrc, &rb, rc);
+    if (n < 0)
+        return n;
+    int m = codec_rtcp_write_sdes(out + n, cap - (size_t)n, &own_ssrc, 1, cname);
+    if (m < 0)
+        return m;
+    /* Fraction lost is per interval: the next one starts when this report is sent. */
+    if (rc) {
+        s->expected_prior = expected;
+        s->received_prior = s->received;
+    }
+    return n + m;
 }

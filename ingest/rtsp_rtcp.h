@@ -1,6 +1,7 @@
 /* rtsp_rtcp.h: the RTSP client's receiver side of RTCP (RFC 3550 6.4.2, A.1, A.3, A.8):
  * per-track reception statistics, the sender report timestamps they echo, and the compound
- * RR + SDES packet sent back to the server. Fixed-size state, no allocation, no I/O. */
+ * RR + SDES packet sent back to the server (codec/rtcp writes it). Fixed-size state, no
+ * allocation, no I/O. */
 #ifndef RINGCAST_RTSP_RTCP_H
 #define RINGCAST_RTSP_RTCP_H
 
@@ -31,10 +32,11 @@ void rtsp_rx_init(struct rtsp_rx_stats *s, uint32_t clock_rate);
 void rtsp_rx_packet(struct rtsp_rx_stats *s, uint16_t seq, uint32_t rtp_ts, uint32_t ssrc,
                     uint64_t now_ns);
 /* Reads the sender reports in a compound RTCP packet from the server. Returns 0, or
- * -EBADMSG for a malformed compound (what precedes the damage is kept). */
+ * -EBADMSG when not even its first packet is well formed (the SRs before any damage count). */
 int rtsp_rx_rtcp(struct rtsp_rx_stats *s, const uint8_t *p, size_t len, uint64_t now_ns);
-/* Builds RR (one report block once packets arrived) + SDES CNAME into out. Returns its
- * length, or -ENOSPC. Updates the interval counters (fraction lost is per interval). */
+/* Builds RR (one report block once packets arrived) + SDES CNAME (at most 255 bytes) into
+ * out. Returns its length, or -ENOSPC (-EINVAL for a longer CNAME). Once built, the next
+ * report's interval starts (fraction lost is per interval). */
 int rtsp_rr_build(struct rtsp_rx_stats *s, uint32_t own_ssrc, const char *cname, uint8_t *out,
                   size_t cap, uint64_t now_ns);
 

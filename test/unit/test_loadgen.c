@@ -1,7 +1,7 @@
 /* test_loadgen.c: the load generator's pure parts (tools/loadgen, compiled in here since
  * tools are not in the library): HTTP response parsing, offer/answer (a real pion answer),
- * RTP header and sequence accounting, first-keyframe detection, RTCP it builds (checked
- * with libre's decoder), STUN checks round-tripped through libre's codec, and the /proc
+ * RTP header and sequence accounting, first-keyframe detection (its RTCP is codec/rtcp's,
+ * tested in test_rtcp), STUN checks round-tripped through libre's codec, and the /proc
  * sampling of a process tree (this test and a child it forks). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -316,97 +316,6 @@ static void test_keyframe_needs_idr(void **st)
     assert_int_equal(lg_keyframe_feed(&k, &h, b + 12, n - 12), 1);
 }
 
-static struct rtcp_msg *decode_next(struct mbuf *mb)
-{
-    struct rtcp_msg *msg = NULL;
-    assert_int_equal(rtcp_decode(&msg, mb), 0);
-    return msg;
-}
-
-static void test_rtcp_nack_with_libre(void **st)
-{
-    (void)st;
-    uint8_t buf[256];
-    const uint16_t seqs[] = {100, 101, 116, 117, 65535, 3};
-    int n = lg_rtcp_nack(buf, sizeof(buf), 0x1234, 0xabcd, seqs, 6);
-    assert_true(n > 0);
-    struct mbuf *mb = mbuf_alloc((size_t)n);
-    mbuf_write_mem(mb, buf, (size_t)n);
-    mb->pos = 0;
-    struct rtcp_msg *rr = decode_next(mb);
-    assert_int_equal(rr->hdr.pt, RTCP_RR);
-    assert_int_equal(rr->hdr.count, 0);
-    struct rtcp_msg *nk = decode_next(mb);
-    assert_int_equal(nk->hdr.pt, RTCP_RTPFB);
-    assert_int_equal(nk->hdr.count, RTCP_RTPFB_GNACK);
-    assert_int_equal(nk->r.fb.ssrc_media, 0xabcd);
-    /* 100 + {101, 116}; 117; 65535 + {3} across the wrap (RFC 4585 6.2.1). */
-    assert_int_equal(nk->r.fb.n, 3);
-    assert_int_equal(nk->r.fb.fci.gnackv[0].pid, 100);
-    assert_int_equal(nk->r.fb.fci.gnackv[0].blp, (1 << 0) | (1 << 15));
-    assert_int_equal(nk->r.fb.fci.gnackv[1].pid, 117);
-    assert_int_equal(nk->r.fb.fci.gnackv[1].blp, 0);
-    assert_int_equal(nk->r.fb.fci.gnackv[2].pid, 65535);
-    assert_int_equal(nk->r.fb.fci.gnackv[2].blp, 1 << 3);
-    assert_int_equal(mbuf_get_left(mb), 0);
-    assert_int_equal(lg_rtcp_nack(buf, 20, 1, 2, seqs, 6), -ENOSPC);
-    mem_deref(rr);
-    mem_deref(nk);
-    mem_deref(mb);
-}
-
-static void test_rtcp_rr_sdes_with_libre(void **st)
-{
-    (void)st;
-    uint8_t buf[256];
-    struct lg_rr_block b = {.ssrc = 77,
-                            .fraction_lost = 12,
-                            .cumulative_lost = 0x1000000, /* clamped to 24 bits */
-                            .ext_hi_seq = 0x10005,
-                            .jitter = 9,
-                            .lsr = 0xdeadbeef,
-                            .dlsr = 65536};
-    int n = lg_rtcp_rr_sdes(buf, sizeof(buf), 5, &b, "ringcast-loadgen");
-    assert_true(n > 0 && n % 4 == 0);
-    struct mbuf *mb = mbuf_alloc((size_t)n);
-    mbuf_write_mem(mb, buf, (size_t)n);
-    mb->pos = 0;
-    struct rtcp_msg *rr = decode_next(mb);
-    assert_int_equal(rr->hdr.count, 1);
-    assert_int_equal(rr->r.rr.ssrc, 5);
-    assert_int_equal(rr->r.rr.rrv[0].ssrc, 77);
-    assert_int_equal(rr->r.rr.rrv[0].fraction, 12);
-    assert_int_equal(rr->r.rr.rrv[0].lost, 0x7fffff);
-    assert_int_equal(rr->r.rr.rrv[0].last_seq, 0x10005);
-    assert_int_equal(rr->r.rr.rrv[0].lsr, 0xdeadbeef);
-    struct rtcp_msg *sd = decode_next(mb);
-    assert_int_equal(sd->hdr.pt, RTCP_SDES);
-    assert_int_equal(sd->r.sdesv[0].n, 1);
-    assert_int_equal(sd->r.sdesv[0].itemv[0].type, RTCP_SDES_CNAME);
-    assert_memory_equal(sd->r.sdesv[0].itemv[0].data, "ringcast-loadgen", 16);
-    mem_deref(rr);
-    mem_deref(sd);
-    mem_deref(mb);
-    assert_int_equal(lg_rtcp_rr_sdes(buf, 40, 5, &b, "ringcast-loadgen"), -ENOSPC);
-}
-
-static void test_rtcp_find_sr(void **st)
-{
-    (void)st;
-    struct mbuf *mb = mbuf_alloc(128);
-    assert_int_equal(rtcp_encode(mb, RTCP_SR, 0, (uint32_t)9, (uint32_t)0x11223344,
-                                 (uint32_t)0x55667788, (uint32_t)1, (uint32_t)2, (uint32_t)3, NULL,
-                                 NULL),
-                     0);
-    uint32_t mid = 0;
-    assert_int_equal(lg_rtcp_find_sr(mb->buf, mb->end, &mid), 1);
-    assert_int_equal(mid, 0x33445566);
-    assert_int_equal(lg_rtcp_find_sr(mb->buf, mb->end - 1, &mid), -EBADMSG);
-    uint8_t rr[8] = {0x80, 201, 0, 1, 0, 0, 0, 1};
-    assert_int_equal(lg_rtcp_find_sr(rr, sizeof(rr), &mid), 0);
-    mem_deref(mb);
-}
-
 static void test_stun_round_trip(void **st)
 {
     (void)st;
@@ -504,9 +413,6 @@ int main(void)
         cmocka_unit_test(test_seq_accounting),
         cmocka_unit_test(test_keyframe),
         cmocka_unit_test(test_keyframe_needs_idr),
-        cmocka_unit_test(test_rtcp_nack_with_libre),
-        cmocka_unit_test(test_rtcp_rr_sdes_with_libre),
-        cmocka_unit_test(test_rtcp_find_sr),
         cmocka_unit_test(test_stun_round_trip),
         cmocka_unit_test(test_proc_tree),
     };

@@ -26,9 +26,9 @@
 
 #include "codec/depack.h"
 #include "codec/pack.h"
+#include "codec/rtcp.h"
 #include "common/sockbuf.h"
 #include "egress/media_priv.h"
-#include "egress/rtcp.h"
 
 #define SLOTS 64
 #define VPT   96
@@ -693,7 +693,7 @@ static void test_sender_report(void **state)
     uint32_t ahead = m->r.sr.rtp_ts - f->v.rec.tracks[0].last_rtp_ts;
     assert_true(ahead < 90000);
     uint32_t sec, frac;
-    ertcp_ntp_now(&sec, &frac);
+    codec_rtcp_ntp_now(&sec, &frac);
     assert_true(sec - m->r.sr.ntp_sec <= 1);
     m = mem_deref(m);
     assert_int_equal(rtcp_decode(&m, &mb), 0);

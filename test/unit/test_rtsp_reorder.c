@@ -139,6 +139,9 @@ static void test_receiver_report(void **state)
     /* A sender report: NTP 0x0000AAAA_BBBB0000 -> LSR 0xAAAABBBB. */
     uint8_t sr[28] = {0x80, 200, 0, 6, 0xab, 0xcd, 0xef, 0x01, 0, 0, 0xaa, 0xaa, 0xbb, 0xbb};
     assert_int_equal(rtsp_rx_rtcp(&s, sr, sizeof(sr), 1000 * MS), 0);
+    /* A report that does not fit is not sent: its interval is not over (the fraction below
+     * would be 0). */
+    assert_int_equal(rtsp_rr_build(&s, 0x11223344, "ringcast", out, 51, 1500 * MS), -ENOSPC);
     n = rtsp_rr_build(&s, 0x11223344, "ringcast", out, sizeof(out), 1500 * MS);
     assert_int_equal(n, 32 + 20);
     assert_int_equal(out[0], 0x81);

@@ -1,6 +1,6 @@
 /* lg_rtp.h: what the load generator knows about received media: RTP header parsing,
- * per-viewer sequence accounting (loss, duplicates, late fills), H.264 first-keyframe
- * detection, and the RTCP it sends (RR, SDES, generic NACK) or reads (SR). Pure code. */
+ * per-viewer sequence accounting (loss, duplicates, late fills) and H.264 first-keyframe
+ * detection (the RTCP it sends and reads is codec/rtcp's). Pure code. */
 #ifndef LG_RTP_H
 #define LG_RTP_H
 
@@ -19,12 +19,6 @@ struct lg_rtp_hdr {
 /* RTP fixed header, CSRC list and extension (RFC 3550 5.1, 5.3.1): all in the clear even
  * in SRTP. Returns 0 or -EBADMSG. */
 int lg_rtp_parse(const uint8_t *p, size_t len, struct lg_rtp_hdr *h);
-
-/* RFC 5761 4 / RFC 7983: an RTCP packet on a muxed port has a packet type of 192..223. */
-static inline int lg_is_rtcp(const uint8_t *p, size_t len)
-{
-    return len >= 8 && p[1] >= 192 && p[1] <= 223;
-}
 
 /* Sequence accounting over a sliding window of recent sequence numbers. */
 #define LG_SEQ_WINDOW 1024 /* packets; about 4 s of a 2 Mbit/s stream */
@@ -62,30 +56,5 @@ struct lg_keyframe {
 /* Returns 1 when this packet completed the first keyframe (then done = 1). */
 int lg_keyframe_feed(struct lg_keyframe *k, const struct lg_rtp_hdr *h, const uint8_t *payload,
                      size_t len);
-
-/* RTCP receiver report block (RFC 3550 6.4.2). */
-struct lg_rr_block {
-    uint32_t ssrc;
-    uint8_t fraction_lost;
-    int32_t cumulative_lost; /* clamped to 24 bits */
-    uint32_t ext_hi_seq;
-    uint32_t jitter;
-    uint32_t lsr;
-    uint32_t dlsr;
-};
-
-/* RR (with one block, or none when b is NULL) followed by SDES CNAME (RFC 3550 6.1
- * compound). Returns the length written, or -ENOSPC. */
-int lg_rtcp_rr_sdes(uint8_t *buf, size_t cap, uint32_t ssrc, const struct lg_rr_block *b,
-                    const char *cname);
-/* Generic NACK (RFC 4585 6.2.1) for seqs[0..n) appended after an empty RR; PID/BLP pairs
- * are packed greedily in the given order. Returns the length written, or -ENOSPC. */
-int lg_rtcp_nack(uint8_t *buf, size_t cap, uint32_t ssrc, uint32_t media_ssrc, const uint16_t *seqs,
-                 size_t n);
-
-/* Walks a decrypted RTCP compound packet; if it holds a sender report, stores the middle
- * 32 bits of its NTP timestamp (for LSR) and returns 1; 0 if none; -EBADMSG if a length
- * field runs past the end. */
-int lg_rtcp_find_sr(const uint8_t *p, size_t len, uint32_t *ntp_mid);
 
 #endif

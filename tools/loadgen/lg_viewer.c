@@ -10,6 +10,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "codec/rtcp.h"
 #include "common/log.h"
 #include "common/sockbuf.h"
 
@@ -182,6 +183,18 @@ static void send_rtcp(struct lg_viewer *v, uint8_t *buf, int len)
     (void)viewer_send(v, buf, (size_t)len); /* RTCP is best effort */
 }
 
+/* RFC 4585 3.1: feedback travels in a compound that starts with a report, here an empty RR.
+ * Returns the length, or -ENOSPC. */
+static int rtcp_nack(const struct lg_viewer *v, uint8_t *buf, size_t cap, const uint16_t *seqs,
+                     size_t n)
+{
+    int rr = codec_rtcp_write_rr(buf, cap, v->ssrc, NULL, 0);
+    if (rr < 0)
+        return rr;
+    int nack = codec_rtcp_write_nack(buf + rr, cap - (size_t)rr, v->ssrc, v->media_ssrc, seqs, n);
+    return nack < 0 ? nack : rr + nack;
+}
+
 static void nack_send(struct lg_viewer *v, uint64_t now_ms, int only_new)
 {
     uint16_t seqs[LG_NACK_MAX];
@@ -198,7 +211,7 @@ static void nack_send(struct lg_viewer *v, uint64_t now_ms, int only_new)
     if (!n)
         return;
     uint8_t buf[1500];
-    int len = lg_rtcp_nack(buf, sizeof(buf) - 64, v->ssrc, v->media_ssrc, seqs, n);
+    int len = rtcp_nack(v, buf, sizeof(buf) - 64, seqs, n);
     send_rtcp(v, buf, len);
     v->c.nack_pkts++;
     v->c.nack_seqs += n;
@@ -216,7 +229,7 @@ void lg_viewer_flood_tick(struct lg *lg, struct lg_viewer *v, uint64_t now_ms)
         seqs[i] = (uint16_t)(v->seq.ext_hi - 16 + i % 17);
     for (unsigned n = 0; v->flood_sent < due && n < 64; n++) {
         uint8_t buf[1500];
-        int len = lg_rtcp_nack(buf, sizeof(buf) - 64, v->ssrc, v->media_ssrc, seqs, 16 * 17);
+        int len = rtcp_nack(v, buf, sizeof(buf) - 64, seqs, 16 * 17);
         if (len > 0 && srtp_protect_rtcp(v->srtp, buf, &len) == srtp_err_status_ok &&
             viewer_send(v, buf, (size_t)len) == 0)
             v->c.flood_bytes += (uint64_t)len;
@@ -275,17 +288,29 @@ static void nack_recovered(struct lg *lg, struct lg_viewer *v, int i, uint64_t n
     v->nack[i] = v->nack[--v->n_nack];
 }
 
+struct sr_ctx {
+    struct lg_viewer *v;
+    uint64_t now_ms;
+};
+
+/* What our RRs echo: the middle 32 bits of the SR's NTP time, and when it came (RFC 3550
+ * 6.4.1 LSR, DLSR). */
+static void on_sr(void *arg, const struct codec_rtcp_sr *sr)
+{
+    struct sr_ctx *c = arg;
+    c->v->sr_ntp_mid = codec_rtcp_ntp_mid(sr->ntp_sec, sr->ntp_frac);
+    c->v->sr_at_ms = c->now_ms;
+}
+
 static void on_rtcp(struct lg_viewer *v, uint8_t *p, size_t len, uint64_t now_ms)
 {
+    static const struct codec_rtcp_handler h = {.sr = on_sr};
     int n = (int)len;
     if (v->state != LG_V_MEDIA || srtp_unprotect_rtcp(v->srtp, p, &n) != srtp_err_status_ok)
         return;
     v->c.rtcp_in++;
-    uint32_t mid;
-    if (lg_rtcp_find_sr(p, (size_t)n, &mid) == 1) {
-        v->sr_ntp_mid = mid;
-        v->sr_at_ms = now_ms;
-    }
+    struct sr_ctx c = {v, now_ms};
+    (void)codec_rtcp_parse(p, (size_t)n, &h, &c); /* authenticated: damage is the server's bug */
 }
 
 /* len bytes were captured of a datagram of wire bytes (less when only the header was read:
@@ -363,14 +388,14 @@ static void viewer_datagram(struct lg *lg, struct lg_viewer *v, uint8_t *p, size
 {
     /* RFC 7983 demultiplexing by the first byte. */
     uint8_t b = p[0];
-    if (len < wire && !(b >= 128 && b < 192 && !lg_is_rtcp(p, len)))
+    if (len < wire && !(b >= 128 && b < 192 && !codec_rtcp_is_rtcp(p, len)))
         return; /* a header-only read cut a control packet: only media is sampled that way */
     if (b < 4)
         on_stun(lg, v, p, len);
     else if (b >= 20 && b < 64)
         on_dtls(lg, v, p, len);
     else if (b >= 128 && b < 192) {
-        if (lg_is_rtcp(p, len))
+        if (codec_rtcp_is_rtcp(p, len))
             on_rtcp(v, p, len, now_ns / 1000000);
         else
             on_rtp(lg, v, p, len, wire, sample, now_ns);
@@ -448,23 +473,29 @@ int lg_viewers_start(struct lg *lg)
 
 static void send_rr(struct lg_viewer *v, uint64_t now_ms)
 {
-    struct lg_rr_block b = {.ssrc = v->media_ssrc, .ext_hi_seq = v->seq.ext_hi};
+    struct codec_rtcp_rb b = {.ssrc = v->media_ssrc, .last_seq = v->seq.ext_hi};
     uint64_t exp = lg_seq_expected(&v->seq), uniq = v->seq.unique;
     uint64_t exp_i = exp - v->rr_expected_prior, uniq_i = uniq - v->rr_unique_prior;
     v->rr_expected_prior = exp;
     v->rr_unique_prior = uniq;
     /* RFC 3550 A.3 */
     if (exp_i > uniq_i && exp_i)
-        b.fraction_lost = (uint8_t)(((exp_i - uniq_i) << 8) / exp_i);
-    b.cumulative_lost = exp > uniq ? (int32_t)(exp - uniq > 0x7fffff ? 0x7fffff : exp - uniq) : 0;
+        b.fraction = (uint8_t)(((exp_i - uniq_i) << 8) / exp_i);
+    b.lost = exp > uniq ? (int32_t)(exp - uniq > 0x7fffff ? 0x7fffff : exp - uniq) : 0;
     b.jitter = v->jitter_q4 >> 4;
     if (v->sr_at_ms) {
         b.lsr = v->sr_ntp_mid;
-        b.dlsr = (uint32_t)((now_ms - v->sr_at_ms) * 65536 / 1000);
+        b.dlsr = codec_rtcp_dlsr((now_ms - v->sr_at_ms) * 1000000);
     }
+    /* An RR (its block once media arrived) and SDES CNAME: RFC 3550 6.1's compound. */
     uint8_t buf[256];
-    int len = lg_rtcp_rr_sdes(buf, sizeof(buf) - 64, v->ssrc, v->media_ssrc ? &b : NULL,
-                              "ringcast-loadgen");
+    size_t cap = sizeof(buf) - 64;
+    int len = codec_rtcp_write_rr(buf, cap, v->ssrc, &b, v->media_ssrc ? 1 : 0);
+    if (len > 0) {
+        int sdes =
+            codec_rtcp_write_sdes(buf + len, cap - (size_t)len, &v->ssrc, 1, "ringcast-loadgen");
+        len = sdes < 0 ? sdes : len + sdes;
+    }
     send_rtcp(v, buf, len);
 }
 
