@@ -1,5 +1,6 @@
-/* config.c: parses and validates ringcast.conf with libinih. The stream reader counts
- * lines so that every error names FILE:LINE and the key; the first error stops parsing. */
+/* config.c: the table of ringcast.conf's keys (parser, printer, default, what a change needs on
+ * reload) and the libinih reader that parses through it. The stream reader counts lines so
+ * that every error names FILE:LINE and the key; the first error stops parsing. */
 #include "common/config.h"
 #include "common/text.h"
 
@@ -8,6 +9,8 @@
 #include <errno.h>
 #include <ini.h>
 #include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,25 +27,6 @@ struct config_parser {
     size_t errlen;
     int failed;
 };
-
-void config_defaults(struct config *cfg)
-{
-    memset(cfg, 0, sizeof(*cfg));
-    snprintf(cfg->http_host, sizeof(cfg->http_host), "0.0.0.0");
-    cfg->http_port = 8889;
-    snprintf(cfg->metrics_host, sizeof(cfg->metrics_host), "127.0.0.1");
-    cfg->metrics_port = 9998;
-    snprintf(cfg->control_socket, sizeof(cfg->control_socket), "/tmp/ringcast.sock");
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    cfg->workers = n > 0 ? (unsigned)n : 1;
-    cfg->udp_port_base = 8189;
-    cfg->max_viewers_per_worker = 5000;
-    cfg->max_setups_per_address = 64;
-    cfg->mtu = 1200;
-    cfg->log_level = LOG_INFO;
-    snprintf(cfg->shm_prefix, sizeof(cfg->shm_prefix), "ringcast");
-    cfg->ring_mb = 16;
-}
 
 int config_path_name_valid(const char *name)
 {
@@ -65,54 +49,152 @@ const struct config_path *config_find_path(const struct config *cfg, const char 
     return NULL;
 }
 
-static int fail(struct config_parser *p, const char *key, const char *fmt, const char *arg)
+static int fail(struct config_parser *p, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(struct config_parser *p, const char *key, const char *fmt, ...)
 {
     int n = snprintf(p->err, p->errlen, "%s:%d: %s%s", p->cfg->file, p->line, key ? key : "",
                      key ? ": " : "");
-    if (n >= 0 && (size_t)n < p->errlen)
-        snprintf(p->err + n, p->errlen - (size_t)n, fmt, arg);
+    if (n >= 0 && (size_t)n < p->errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
+        va_end(ap);
+    }
     p->failed = 1;
     return 0; /* tells inih to stop */
 }
 
-/* "host:port", "[v6]:port" or ":port" (all addresses). */
-static int parse_listen(const char *s, char *host, size_t hostlen, uint16_t *port)
+static void *field(const struct config_key *k, void *base)
 {
+    return (char *)base + k->offset;
+}
+
+static const void *cfield(const struct config_key *k, const void *base)
+{
+    return (const char *)base + k->offset;
+}
+
+/* The length snprintf reported, or -ENOSPC when out did not hold it. */
+static int printed(int n, size_t len)
+{
+    return n < 0 || (size_t)n >= len ? -ENOSPC : n;
+}
+
+/* ---- value types: a parser and a printer each ---- */
+
+/* "host:port", "[v6]:port" or ":port" (all addresses); the port is the aux field. */
+static int parse_listen(struct config_parser *p, const struct config_key *k, void *base,
+                        const char *value)
+{
+    char *host = field(k, base);
+    const char *s = value;
     const char *colon = strrchr(s, ':');
     unsigned long v;
     if (!colon || text_parse_uint(colon + 1, 1, 65535, &v) < 0)
-        return -EINVAL;
+        return fail(p, k->name, "expected HOST:PORT, got \"%s\"", value);
     size_t hl = (size_t)(colon - s);
     if (hl >= 2 && s[0] == '[' && s[hl - 1] == ']') {
         s++;
         hl -= 2;
     }
-    if (hl >= hostlen)
-        return -EINVAL;
+    if (hl >= k->size)
+        return fail(p, k->name, "expected HOST:PORT, got \"%s\"", value);
     if (hl == 0)
-        snprintf(host, hostlen, "0.0.0.0");
+        snprintf(host, k->size, "0.0.0.0");
     else
-        snprintf(host, hostlen, "%.*s", (int)hl, s);
-    *port = (uint16_t)v;
-    return 0;
-}
-
-static int copy_value(struct config_parser *p, const char *key, char *dst, size_t dstlen,
-                      const char *value)
-{
-    if (strlen(value) >= dstlen)
-        return fail(p, key, "value too long (at most %s bytes)",
-                    dstlen > 1000  ? "1023"
-                    : dstlen > 200 ? "255"
-                                   : "63");
-    snprintf(dst, dstlen, "%s", value);
+        snprintf(host, k->size, "%.*s", (int)hl, s);
+    *(uint16_t *)((char *)base + k->aux) = (uint16_t)v;
     return 1;
 }
 
-/* A comma-separated list of IPv4/IPv6 addresses (public_addresses, trusted_proxies). */
-static int address_list(struct config_parser *p, const char *key, const char *value,
-                        char out[CONFIG_MAX_ADDRESSES][64], size_t *n)
+static int format_listen(const struct config_key *k, const void *base, char *out, size_t len)
 {
+    const char *host = cfield(k, base);
+    unsigned port = *(const uint16_t *)((const char *)base + k->aux);
+    /* An IPv6 literal needs brackets to keep its colons apart from the port's. */
+    return printed(snprintf(out, len, strchr(host, ':') ? "[%s]:%u" : "%s:%u", host, port), len);
+}
+
+static int parse_string(struct config_parser *p, const struct config_key *k, void *base,
+                        const char *value)
+{
+    if (strlen(value) < k->min)
+        return fail(p, k->name, "must not be empty");
+    if (strlen(value) >= k->size)
+        return fail(p, k->name, "value too long (at most %zu bytes)", k->size - 1);
+    snprintf(field(k, base), k->size, "%s", value);
+    return 1;
+}
+
+static int format_string(const struct config_key *k, const void *base, char *out, size_t len)
+{
+    return printed(snprintf(out, len, "%s", (const char *)cfield(k, base)), len);
+}
+
+/* A name that becomes part of shm object names: [A-Za-z0-9_-]. */
+static int parse_name(struct config_parser *p, const struct config_key *k, void *base,
+                      const char *value)
+{
+    if (!config_path_name_valid(value) || strlen(value) >= k->size)
+        return fail(p, k->name, "expected up to %zu characters [A-Za-z0-9_-], got \"%s\"",
+                    k->size - 1, value);
+    snprintf(field(k, base), k->size, "%s", value);
+    return 1;
+}
+
+static void store_uint(const struct config_key *k, void *base, unsigned long v)
+{
+    if (k->size == sizeof(uint16_t))
+        *(uint16_t *)field(k, base) = (uint16_t)v;
+    else
+        *(unsigned *)field(k, base) = (unsigned)v;
+}
+
+static int parse_uint(struct config_parser *p, const struct config_key *k, void *base,
+                      const char *value)
+{
+    unsigned long v;
+    if (text_parse_uint(value, k->min, k->max, &v) < 0)
+        return fail(p, k->name, "expected %s%lu..%lu, got \"%s\"", k->unit, k->min, k->max, value);
+    store_uint(k, base, v);
+    return 1;
+}
+
+/* A number below its range (0) is unset: fps then comes from the SPS. */
+static int format_uint(const struct config_key *k, const void *base, char *out, size_t len)
+{
+    unsigned v = k->size == sizeof(uint16_t) ? *(const uint16_t *)cfield(k, base)
+                                             : *(const unsigned *)cfield(k, base);
+    if (v < k->min) {
+        out[0] = '\0';
+        return 0;
+    }
+    return printed(snprintf(out, len, "%u", v), len);
+}
+
+/* workers: a number, or auto for one per online CPU. */
+static int parse_workers(struct config_parser *p, const struct config_key *k, void *base,
+                         const char *value)
+{
+    unsigned long v;
+    if (strcmp(value, "auto") == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        v = n > 0 ? (unsigned long)n : 1;
+    } else if (text_parse_uint(value, k->min, k->max, &v) < 0) {
+        return fail(p, k->name, "expected auto or %lu..%lu, got \"%s\"", k->min, k->max, value);
+    }
+    store_uint(k, base, v);
+    return 1;
+}
+
+/* A comma-separated list of IPv4/IPv6 addresses; the count is the aux field. */
+static int parse_addresses(struct config_parser *p, const struct config_key *k, void *base,
+                           const char *value)
+{
+    char(*out)[64] = field(k, base);
+    size_t *n = (size_t *)((char *)base + k->aux);
     char buf[1024];
     snprintf(buf, sizeof(buf), "%s", value);
     *n = 0;
@@ -120,86 +202,73 @@ static int address_list(struct config_parser *p, const char *key, const char *va
          tok = strtok_r(NULL, ", \t", &save)) {
         struct in6_addr a;
         if (*n == CONFIG_MAX_ADDRESSES)
-            return fail(p, key, "at most 16 addresses%s", "");
+            return fail(p, k->name, "at most %d addresses", CONFIG_MAX_ADDRESSES);
         if (strlen(tok) >= 64 ||
             (inet_pton(AF_INET, tok, &a) != 1 && inet_pton(AF_INET6, tok, &a) != 1))
-            return fail(p, key, "not an IPv4 or IPv6 address: \"%s\"", tok);
+            return fail(p, k->name, "not an IPv4 or IPv6 address: \"%s\"", tok);
         snprintf(out[(*n)++], 64, "%s", tok);
     }
     return 1;
 }
 
-static int server_key(struct config_parser *p, const char *key, const char *value)
+static int format_addresses(const struct config_key *k, const void *base, char *out, size_t len)
 {
-    struct config *cfg = p->cfg;
-    unsigned long v;
-
-    if (strcmp(key, "http_listen") == 0) {
-        if (parse_listen(value, cfg->http_host, sizeof(cfg->http_host), &cfg->http_port) < 0)
-            return fail(p, key, "expected HOST:PORT, got \"%s\"", value);
-    } else if (strcmp(key, "metrics_listen") == 0) {
-        if (parse_listen(value, cfg->metrics_host, sizeof(cfg->metrics_host), &cfg->metrics_port) <
-            0)
-            return fail(p, key, "expected HOST:PORT, got \"%s\"", value);
-    } else if (strcmp(key, "control_socket") == 0) {
-        if (value[0] == '\0')
-            return fail(p, key, "must not be empty%s", "");
-        return copy_value(p, key, cfg->control_socket, sizeof(cfg->control_socket), value);
-    } else if (strcmp(key, "workers") == 0) {
-        if (strcmp(value, "auto") == 0) {
-            long n = sysconf(_SC_NPROCESSORS_ONLN);
-            cfg->workers = n > 0 ? (unsigned)n : 1;
-        } else if (text_parse_uint(value, 1, 64, &v) == 0) {
-            cfg->workers = (unsigned)v;
-        } else {
-            return fail(p, key, "expected auto or 1..64, got \"%s\"", value);
-        }
-    } else if (strcmp(key, "udp_port_base") == 0) {
-        if (text_parse_uint(value, 1, 65535 - 64, &v) < 0)
-            return fail(p, key, "expected a port 1..65471, got \"%s\"", value);
-        cfg->udp_port_base = (uint16_t)v;
-    } else if (strcmp(key, "public_addresses") == 0) {
-        return address_list(p, key, value, cfg->public_addresses, &cfg->n_public_addresses);
-    } else if (strcmp(key, "trusted_proxies") == 0) {
-        return address_list(p, key, value, cfg->trusted_proxies, &cfg->n_trusted_proxies);
-    } else if (strcmp(key, "max_viewers_per_worker") == 0) {
-        if (text_parse_uint(value, 1, 100000, &v) < 0)
-            return fail(p, key, "expected 1..100000, got \"%s\"", value);
-        cfg->max_viewers_per_worker = (unsigned)v;
-    } else if (strcmp(key, "max_setups_per_address") == 0) {
-        if (text_parse_uint(value, 1, 100000, &v) < 0)
-            return fail(p, key, "expected 1..100000, got \"%s\"", value);
-        cfg->max_setups_per_address = (unsigned)v;
-    } else if (strcmp(key, "mtu") == 0) {
-        if (text_parse_uint(value, 400, 8900, &v) < 0)
-            return fail(p, key, "expected RTP payload bytes 400..8900, got \"%s\"", value);
-        cfg->mtu = (unsigned)v;
-    } else if (strcmp(key, "log_level") == 0) {
-        if (log_level_parse(value, &cfg->log_level) < 0)
-            return fail(p, key, "expected debug, info, warn or error, got \"%s\"", value);
-    } else if (strcmp(key, "api_token") == 0) {
-        return copy_value(p, key, cfg->api_token, sizeof(cfg->api_token), value);
-    } else if (strcmp(key, "shm_prefix") == 0) {
-        if (!config_path_name_valid(value) || strlen(value) >= sizeof(cfg->shm_prefix))
-            return fail(p, key, "expected up to 31 characters [A-Za-z0-9_-], got \"%s\"", value);
-        snprintf(cfg->shm_prefix, sizeof(cfg->shm_prefix), "%s", value);
-    } else if (strcmp(key, "ring_mb") == 0) {
-        if (text_parse_uint(value, 1, 1024, &v) < 0)
-            return fail(p, key, "expected MiB 1..1024, got \"%s\"", value);
-        cfg->ring_mb = (unsigned)v;
-    } else {
-        return fail(p, key, "unknown key in [server]%s", "");
+    const char(*list)[64] = cfield(k, base);
+    size_t n = *(const size_t *)((const char *)base + k->aux), used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        int w =
+            printed(snprintf(out + used, len - used, "%s%s", i ? ", " : "", list[i]), len - used);
+        if (w < 0)
+            return w;
+        used += (size_t)w;
     }
+    return (int)used;
+}
+
+static int parse_log_level(struct config_parser *p, const struct config_key *k, void *base,
+                           const char *value)
+{
+    if (log_level_parse(value, field(k, base)) < 0)
+        return fail(p, k->name, "expected debug, info, warn or error, got \"%s\"", value);
     return 1;
 }
 
-static int path_source(struct config_parser *p, const char *key, const char *value)
+static int format_log_level(const struct config_key *k, const void *base, char *out, size_t len)
 {
-    struct config_path *path = p->path;
+    static const char *const levels[] = {"debug", "info", "warn", "error"};
+    enum log_level l = *(const enum log_level *)cfield(k, base);
+    return printed(snprintf(out, len, "%s", levels[l <= LOG_ERROR ? l : LOG_INFO]), len);
+}
+
+static int parse_transport(struct config_parser *p, const struct config_key *k, void *base,
+                           const char *value)
+{
+    enum config_transport *t = field(k, base);
+    if (strcmp(value, "tcp") == 0)
+        *t = TRANSPORT_TCP;
+    else if (strcmp(value, "udp") == 0)
+        *t = TRANSPORT_UDP;
+    else
+        return fail(p, k->name, "expected tcp or udp, got \"%s\"", value);
+    return 1;
+}
+
+static int format_transport(const struct config_key *k, const void *base, char *out, size_t len)
+{
+    enum config_transport t = *(const enum config_transport *)cfield(k, base);
+    return printed(snprintf(out, len, "%s", t == TRANSPORT_UDP ? "udp" : "tcp"), len);
+}
+
+/* source: rtsp://..., or file:PATH made absolute against the config file's folder. */
+static int parse_source(struct config_parser *p, const struct config_key *k, void *base,
+                        const char *value)
+{
+    char *source = field(k, base);
     if (strncmp(value, "rtsp://", 7) == 0) {
         if (value[7] == '\0')
-            return fail(p, key, "rtsp:// URL without a host%s", "");
-        return copy_value(p, key, path->source, sizeof(path->source), value);
+            return fail(p, k->name, "rtsp:// URL without a host");
+        return parse_string(p, k, base, value);
     }
     if (strncmp(value, "file:", 5) != 0) {
         /* Only the scheme of a URL: what follows it may be user:password. */
@@ -207,55 +276,208 @@ static int path_source(struct config_parser *p, const char *key, const char *val
         char shown[64];
         if (sep)
             snprintf(shown, sizeof(shown), "%.*s://...", (int)(sep - value), value);
-        return fail(p, key, "expected file:PATH or rtsp://HOST/PATH, got \"%s\"",
+        return fail(p, k->name, "expected file:PATH or rtsp://HOST/PATH, got \"%s\"",
                     sep ? shown : value);
     }
     const char *file = value + 5;
     char resolved[1024];
     if (file[0] == '\0')
-        return fail(p, key, "file: without a file name%s", "");
+        return fail(p, k->name, "file: without a file name");
     if (file[0] == '/')
         snprintf(resolved, sizeof(resolved), "%s", file);
     else if ((size_t)snprintf(resolved, sizeof(resolved), "%s/%s", p->dir, file) >=
              sizeof(resolved))
-        return fail(p, key, "file name too long%s", "");
+        return fail(p, k->name, "file name too long");
     if (access(resolved, R_OK) != 0)
-        return fail(p, key, "cannot read \"%s\"", resolved);
-    if ((size_t)snprintf(path->source, sizeof(path->source), "file:%s", resolved) >=
-        sizeof(path->source))
-        return fail(p, key, "file name too long%s", "");
+        return fail(p, k->name, "cannot read \"%s\"", resolved);
+    if ((size_t)snprintf(source, k->size, "file:%s", resolved) >= k->size)
+        return fail(p, k->name, "file name too long");
     return 1;
 }
 
-static int path_key(struct config_parser *p, const char *key, const char *value)
-{
-    struct config_path *path = p->path;
-    unsigned long v;
+/* ---- the table ---- */
 
-    if (strcmp(key, "source") == 0)
-        return path_source(p, key, value);
-    if (strcmp(key, "transport") == 0) {
-        if (strcmp(value, "tcp") == 0)
-            path->transport = TRANSPORT_TCP;
-        else if (strcmp(value, "udp") == 0)
-            path->transport = TRANSPORT_UDP;
-        else
-            return fail(p, key, "expected tcp or udp, got \"%s\"", value);
-        return 1;
+/* Field designators for the table, so that each entry reads as one line of facts. */
+#define SIZE_OF(type, f) sizeof(((type *)0)->f)
+#define SERVER(f)                                                                                  \
+    .section = CONFIG_SECTION_SERVER, .offset = offsetof(struct config, f),                        \
+    .size = SIZE_OF(struct config, f)
+#define PATH(f)                                                                                    \
+    .section = CONFIG_SECTION_PATH, .offset = offsetof(struct config_path, f),                     \
+    .size = SIZE_OF(struct config_path, f)
+#define AUX(f)          .aux = offsetof(struct config, f), .aux_size = SIZE_OF(struct config, f)
+#define LISTEN(port)    .parse = parse_listen, .format = format_listen, AUX(port)
+#define ADDRESSES(n)    .parse = parse_addresses, .format = format_addresses, AUX(n)
+#define UINT(lo, hi, u) .parse = parse_uint, .format = format_uint, .min = lo, .max = hi, .unit = u
+#define STRING(least)   .parse = parse_string, .format = format_string, .min = least
+#define HUP             CONFIG_CHANGE_HUP_WORKERS
+#define RESTART_INGESTS CONFIG_CHANGE_RESTART_INGESTS
+#define RESTART_WORKERS CONFIG_CHANGE_RESTART_WORKERS
+#define REFUSED         CONFIG_CHANGE_REFUSED
+
+static const struct config_key keys[] = {
+    {.name = "http_listen",
+     SERVER(http_host),
+     LISTEN(http_port),
+     .dflt = "0.0.0.0:8889",
+     .change = RESTART_WORKERS},
+    {.name = "metrics_listen",
+     SERVER(metrics_host),
+     LISTEN(metrics_port),
+     .dflt = "127.0.0.1:9998",
+     .change = REFUSED},
+    {.name = "control_socket",
+     SERVER(control_socket),
+     STRING(1),
+     .dflt = "/tmp/ringcast.sock",
+     .change = REFUSED},
+    /* No change bit: the supervisor starts or stops workers to match the count. */
+    {.name = "workers",
+     SERVER(workers),
+     .parse = parse_workers,
+     .format = format_uint,
+     .min = 1,
+     .max = 64,
+     .dflt = "auto"},
+    {.name = "udp_port_base",
+     SERVER(udp_port_base),
+     UINT(1, 65535 - 64, "a port "),
+     .dflt = "8189",
+     .change = RESTART_WORKERS},
+    {.name = "public_addresses",
+     SERVER(public_addresses),
+     ADDRESSES(n_public_addresses),
+     .change = RESTART_WORKERS},
+    {.name = "trusted_proxies",
+     SERVER(trusted_proxies),
+     ADDRESSES(n_trusted_proxies),
+     .change = HUP},
+    {.name = "max_viewers_per_worker",
+     SERVER(max_viewers_per_worker),
+     UINT(1, 100000, ""),
+     .dflt = "5000",
+     .change = RESTART_WORKERS},
+    {.name = "max_setups_per_address",
+     SERVER(max_setups_per_address),
+     UINT(1, 100000, ""),
+     .dflt = "64",
+     .change = HUP},
+    {.name = "mtu",
+     SERVER(mtu),
+     UINT(400, 8900, "RTP payload bytes "),
+     .dflt = "1200",
+     .change = RESTART_INGESTS | RESTART_WORKERS},
+    /* RFC 7675 5.1: consent expires 30 s after the last answered check; never send longer. */
+    {.name = "consent_timeout",
+     SERVER(consent_timeout),
+     UINT(5, 30, "seconds "),
+     .dflt = "30",
+     .change = HUP},
+    {.name = "log_level",
+     SERVER(log_level),
+     .parse = parse_log_level,
+     .format = format_log_level,
+     .dflt = "info",
+     .change = HUP},
+    {.name = "api_token", SERVER(api_token), STRING(0), .change = HUP},
+    {.name = "shm_prefix",
+     SERVER(shm_prefix),
+     .parse = parse_name,
+     .format = format_string,
+     .dflt = "ringcast",
+     .change = REFUSED},
+    {.name = "ring_mb",
+     SERVER(ring_mb),
+     UINT(1, 1024, "MiB "),
+     .dflt = "16",
+     .change = RESTART_INGESTS},
+    /* [path NAME]: source first, so that the children's copy reads like a hand-written one. */
+    {.name = "source",
+     PATH(source),
+     .parse = parse_source,
+     .format = format_string,
+     .change = RESTART_INGESTS},
+    {.name = "transport",
+     PATH(transport),
+     .parse = parse_transport,
+     .format = format_transport,
+     .dflt = "tcp",
+     .change = RESTART_INGESTS},
+    {.name = "username", PATH(username), STRING(0), .change = RESTART_INGESTS},
+    {.name = "password", PATH(password), STRING(0), .change = RESTART_INGESTS},
+    {.name = "read_token", PATH(read_token), STRING(0), .change = HUP},
+    {.name = "fps", PATH(fps), UINT(1, 240, ""), .change = RESTART_INGESTS},
+};
+
+const struct config_key *config_keys(size_t *n)
+{
+    *n = sizeof(keys) / sizeof(keys[0]);
+    return keys;
+}
+
+static const struct config_key *find_key(enum config_section section, const char *name)
+{
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        if (keys[i].section == section && strcmp(keys[i].name, name) == 0)
+            return &keys[i];
+    return NULL;
+}
+
+/* Values compare as the file spells them: bytes past a string's end may differ. */
+int config_key_differs(const struct config_key *k, const void *base_a, const void *base_b)
+{
+    char a[CONFIG_VALUE_MAX], b[CONFIG_VALUE_MAX];
+    int na = k->format(k, base_a, a, sizeof(a)), nb = k->format(k, base_b, b, sizeof(b));
+    return na != nb || (na > 0 && memcmp(a, b, (size_t)na) != 0);
+}
+
+static unsigned section_changes(enum config_section section, const void *a, const void *b)
+{
+    unsigned bits = 0;
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        if (keys[i].section == section && config_key_differs(&keys[i], a, b))
+            bits |= keys[i].change;
+    return bits;
+}
+
+unsigned config_server_changes(const struct config *a, const struct config *b)
+{
+    return section_changes(CONFIG_SECTION_SERVER, a, b);
+}
+
+unsigned config_path_changes(const struct config_path *a, const struct config_path *b)
+{
+    return section_changes(CONFIG_SECTION_PATH, a, b);
+}
+
+void config_apply_reloadable(struct config *dst, const struct config *src)
+{
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        const struct config_key *k = &keys[i];
+        if (k->section != CONFIG_SECTION_SERVER || !(k->change & CONFIG_CHANGE_HUP_WORKERS))
+            continue;
+        memcpy((char *)dst + k->offset, (const char *)src + k->offset, k->size);
+        if (k->aux_size)
+            memcpy((char *)dst + k->aux, (const char *)src + k->aux, k->aux_size);
     }
-    if (strcmp(key, "username") == 0)
-        return copy_value(p, key, path->username, sizeof(path->username), value);
-    if (strcmp(key, "password") == 0)
-        return copy_value(p, key, path->password, sizeof(path->password), value);
-    if (strcmp(key, "read_token") == 0)
-        return copy_value(p, key, path->read_token, sizeof(path->read_token), value);
-    if (strcmp(key, "fps") == 0) {
-        if (text_parse_uint(value, 1, 240, &v) < 0)
-            return fail(p, key, "expected 1..240, got \"%s\"", value);
-        path->fps = (unsigned)v;
-        return 1;
-    }
-    return fail(p, key, "unknown key in [path]%s", "");
+    memcpy(dst->paths, src->paths, sizeof(src->paths));
+    dst->n_paths = src->n_paths;
+}
+
+/* Each key of section at base takes its default, parsed from the table's own text. */
+static void apply_defaults(struct config_parser *p, enum config_section section, void *base)
+{
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        if (keys[i].section == section && keys[i].dflt)
+            (void)keys[i].parse(p, &keys[i], base, keys[i].dflt); /* test_config checks them */
+}
+
+void config_defaults(struct config *cfg)
+{
+    char err[256];
+    struct config_parser p = {.cfg = cfg, .err = err, .errlen = sizeof(err)};
+    memset(cfg, 0, sizeof(*cfg));
+    apply_defaults(&p, CONFIG_SECTION_SERVER, cfg);
 }
 
 /* A [path] section must have a source; reported at the section's line. */
@@ -287,9 +509,10 @@ static int enter_section(struct config_parser *p, const char *section)
     if (config_find_path(p->cfg, name))
         return fail(p, NULL, "path \"%s\" defined twice", name);
     if (p->cfg->n_paths == CONFIG_MAX_PATHS)
-        return fail(p, NULL, "too many paths (at most 64)%s", "");
+        return fail(p, NULL, "too many paths (at most %d)", CONFIG_MAX_PATHS);
     struct config_path *path = &p->cfg->paths[p->cfg->n_paths++];
     memset(path, 0, sizeof(*path));
+    apply_defaults(p, CONFIG_SECTION_PATH, path);
     snprintf(path->name, sizeof(path->name), "%s", name);
     path->line = p->line;
     p->path = path;
@@ -302,10 +525,12 @@ static int on_entry(void *user, const char *section, const char *key, const char
     if (p->failed)
         return 0;
     if (section[0] == '\0')
-        return fail(p, key, "key outside a section (start with [server] or [path NAME])%s", "");
-    if (p->path)
-        return path_key(p, key, value);
-    return server_key(p, key, value);
+        return fail(p, key, "key outside a section (start with [server] or [path NAME])");
+    const struct config_key *k =
+        find_key(p->path ? CONFIG_SECTION_PATH : CONFIG_SECTION_SERVER, key);
+    if (!k)
+        return fail(p, key, "unknown key in [%s]", p->path ? "path" : "server");
+    return k->parse(p, k, p->path ? (void *)p->path : (void *)p->cfg, value);
 }
 
 /* The line-counting reader behind ini_parse_stream. Section headers are handled here, as

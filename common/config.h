@@ -1,4 +1,5 @@
-/* config.h: the one configuration file every ringcast process reads (INI, libinih).
+/* config.h: the one configuration file every ringcast process reads (INI, libinih), and the
+ * table of its keys: how each parses, prints, defaults, and what a change of it needs on reload.
  * config_load validates everything and reports the first error as "FILE:LINE: key: why". */
 #ifndef RINGCAST_CONFIG_H
 #define RINGCAST_CONFIG_H
@@ -40,7 +41,8 @@ struct config {
     unsigned max_setups_per_address; /* sessions in set-up per HTTP client address */
     size_t n_trusted_proxies;        /* addresses exempt from that limit (TURN, balancers) */
     char trusted_proxies[CONFIG_MAX_ADDRESSES][64];
-    unsigned mtu; /* RTP payload bytes per packet */
+    unsigned mtu;             /* RTP payload bytes per packet */
+    unsigned consent_timeout; /* s without an ICE consent check before a session ends */
     enum log_level log_level;
     char api_token[256]; /* GET /v1/status, /v1/paths require "Authorization: Bearer <token>" */
     char shm_prefix[32]; /* shm objects are /<prefix>.<path> and /<prefix>.ctl */
@@ -48,6 +50,53 @@ struct config {
     size_t n_paths;
     struct config_path paths[CONFIG_MAX_PATHS];
 };
+
+/* What a running ringcast must do when a key's value changes on reload: bits of
+ * config_key.change. No bit: nothing running reads it after start-up, or the supervisor
+ * matches it itself (workers: it starts or stops workers to the new count). */
+enum config_change {
+    CONFIG_CHANGE_HUP_WORKERS = 1u << 0,     /* workers copy it on SIGHUP */
+    CONFIG_CHANGE_RESTART_INGESTS = 1u << 1, /* [server]: every ingest; [path]: that path's */
+    CONFIG_CHANGE_RESTART_WORKERS = 1u << 2, /* workers read it only at start */
+    CONFIG_CHANGE_REFUSED = 1u << 3,         /* the supervisor holds it open: restart ringcast */
+};
+
+enum config_section { CONFIG_SECTION_SERVER = 0, CONFIG_SECTION_PATH };
+
+struct config_parser;
+
+/* One key of the file. Its value lives at offset in struct config ([server]) or struct
+ * config_path ([path]); a value made of two fields (a listen address's port, an address
+ * list's count) names the second one as aux (aux_size 0: none). */
+struct config_key {
+    const char *name;
+    enum config_section section;
+    size_t offset, size;
+    size_t aux, aux_size;
+    /* Stores value, or reports "FILE:LINE: key: why" and returns 0 (stops libinih); 1 = ok. */
+    int (*parse)(struct config_parser *p, const struct config_key *k, void *base,
+                 const char *value);
+    /* Writes the value as the file spells it; "" when unset. Length, or -ENOSPC. */
+    int (*format)(const struct config_key *k, const void *base, char *out, size_t len);
+    unsigned long min, max; /* numbers: the range; strings: min is the least length */
+    const char *unit;       /* numbers: "expected UNIT MIN..MAX" */
+    const char *dflt;       /* the default as README.md documents it; NULL: unset */
+    unsigned change;        /* enum config_change bits */
+};
+
+#define CONFIG_VALUE_MAX 2048 /* a formatted value: a source URL, 16 addresses */
+
+/* Every key, [server] ones first, in the order the children's copy lists them. */
+const struct config_key *config_keys(size_t *n);
+/* True when key k (of the section base_a and base_b belong to) has different values. */
+int config_key_differs(const struct config_key *k, const void *base_a, const void *base_b);
+/* The change bits of every [server] key that differs between a and b. */
+unsigned config_server_changes(const struct config *a, const struct config *b);
+/* The change bits of every key of one [path] section that differs between a and b. */
+unsigned config_path_changes(const struct config_path *a, const struct config_path *b);
+/* A worker's SIGHUP: takes from src the [server] keys marked CONFIG_CHANGE_HUP_WORKERS and
+ * the paths, whole (paths come and go on reload; a worker reads each one's name and token). */
+void config_apply_reloadable(struct config *dst, const struct config *src);
 
 /* Fills cfg with the defaults documented in README.md. */
 void config_defaults(struct config *cfg);

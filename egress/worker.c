@@ -49,6 +49,7 @@ static void worker_tick(uv_timer_t *t)
 {
     struct worker *w = t->data;
     uint64_t now = ctl_now_ns();
+    uint64_t consent_ns = (uint64_t)w->cfg.consent_timeout * 1000000000; /* RFC 7675 5.1 */
     atomic_store_explicit(&w->slot->heartbeat_ns, now, memory_order_relaxed);
     dtlsrv_heap_settle();
     for (uint32_t i = 0; i < w->viewers.cap && !w->stopping; i++) {
@@ -60,8 +61,11 @@ static void worker_tick(uv_timer_t *t)
             worker_end_session(w, v, "no ICE check for 10 s during set-up");
             continue;
         }
-        if (now - v->consent_ns > (uint64_t)WORKER_CONSENT_TIMEOUT_MS * 1000000) {
-            worker_end_session(w, v, "no ICE consent for 30 s");
+        /* Consent guards sending: a set-up keeps its own timeout, whichever is shorter. */
+        if (v->state == VIEWER_MEDIA && now - v->consent_ns > consent_ns) {
+            char why[48];
+            snprintf(why, sizeof(why), "no ICE consent for %u s", w->cfg.consent_timeout);
+            worker_end_session(w, v, why);
             continue;
         }
         /* A peer that never sends RTCP still gets its DTLS state freed. */
@@ -92,9 +96,9 @@ static void worker_signal(uv_signal_t *s, int signum)
     worker_shutdown(w);
 }
 
-/* SIGHUP (the supervisor's reload): re-reads the paths, their tokens, the api_token, the log
- * level and the set-up limit per address with its trusted proxies. Listening addresses and ports
- * need a restart. Sessions of a removed path end. */
+/* SIGHUP (the supervisor's reload): re-reads the paths and the keys config.h's table marks
+ * CONFIG_CHANGE_HUP_WORKERS (tokens, the log level, the set-up limits, consent_timeout).
+ * Listening addresses and ports need a restart. Sessions of a removed path end. */
 static void worker_reload(uv_signal_t *s, int signum)
 {
     (void)signum;
@@ -109,14 +113,8 @@ static void worker_reload(uv_signal_t *s, int signum)
         log_warn("SIGHUP: keeping the running config: %s", err);
         return;
     }
-    memcpy(w->cfg.paths, fresh.paths, sizeof(fresh.paths));
-    w->cfg.n_paths = fresh.n_paths;
-    memcpy(w->cfg.api_token, fresh.api_token, sizeof(fresh.api_token));
-    memcpy(w->cfg.trusted_proxies, fresh.trusted_proxies, sizeof(fresh.trusted_proxies));
-    w->cfg.n_trusted_proxies = fresh.n_trusted_proxies;
-    w->cfg.max_setups_per_address = fresh.max_setups_per_address;
-    w->cfg.log_level = fresh.log_level;
-    log_set_level(fresh.log_level);
+    config_apply_reloadable(&w->cfg, &fresh);
+    log_set_level(w->cfg.log_level);
     for (uint32_t i = 0; i < w->viewers.cap; i++) {
         struct viewer *v = &w->viewers.v[i];
         if (v->state != VIEWER_FREE && !config_find_path(&w->cfg, v->path))

@@ -17,9 +17,8 @@
 #include "egress/viewer.h"
 #include "shm/ctl.h"
 
-#define WORKER_CONSENT_TIMEOUT_MS 30000 /* RFC 7675 5.1: consent expires after 30 s */
-#define WORKER_SETUP_TIMEOUT_MS   10000 /* a set-up with no ICE check for this long is dropped */
-#define WORKER_FWD_PENDING        64    /* forwarded DELETEs awaiting their owner's answer */
+#define WORKER_SETUP_TIMEOUT_MS 10000 /* a set-up with no ICE check for this long is dropped */
+#define WORKER_FWD_PENDING      64    /* forwarded DELETEs awaiting their owner's answer */
 
 /* Bits of worker.open_handles: which handles worker_shutdown must close. */
 #define WORKER_OPEN_BASE 0x1 /* tick timer and the three signals, started together */

@@ -1,5 +1,6 @@
-/* cfgsnap.c: writing the children's copy of the running config. Values written are values
- * config_load accepted, so they hold no newline and no " ;" comment marker to escape. */
+/* cfgsnap.c: writing the children's copy of the running config, every key printed by its
+ * entry in config.h's table. Values written are values config_load accepted, so they hold no
+ * newline and no " ;" comment marker to escape. Secrets go only into this mode-0600 file. */
 #include "supervisor/cfgsnap.h"
 
 #include <errno.h>
@@ -7,7 +8,6 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "supervisor/sbuf.h"
@@ -19,57 +19,34 @@ int cfgsnap_path(char *out, size_t len, const struct config *cfg)
     return 0;
 }
 
-static void address_list_line(struct sbuf *b, const char *key,
-                              const char list[CONFIG_MAX_ADDRESSES][64], size_t n)
+/* One "key = value" line for each key of section that is set at base. */
+static void section_lines(struct sbuf *b, enum config_section section, const void *base)
 {
-    for (size_t i = 0; i < n; i++)
-        sbuf_printf(b, "%s%s%s%s", i ? "" : key, i ? ", " : " = ", list[i], i + 1 == n ? "\n" : "");
-}
-
-static void listen_line(struct sbuf *b, const char *key, const char *host, unsigned port)
-{
-    /* An IPv6 literal needs brackets to keep its colons apart from the port's. */
-    if (strchr(host, ':'))
-        sbuf_printf(b, "%s = [%s]:%u\n", key, host, port);
-    else
-        sbuf_printf(b, "%s = %s:%u\n", key, host, port);
-}
-
-static void optional(struct sbuf *b, const char *key, const char *value)
-{
-    if (value[0])
-        sbuf_printf(b, "%s = %s\n", key, value);
+    size_t n;
+    const struct config_key *keys = config_keys(&n);
+    char value[CONFIG_VALUE_MAX];
+    for (size_t i = 0; i < n; i++) {
+        if (keys[i].section != section)
+            continue;
+        int len = keys[i].format(&keys[i], base, value, sizeof(value));
+        if (len < 0)
+            b->overflow = true;
+        else if (len > 0)
+            sbuf_printf(b, "%s = %s\n", keys[i].name, value);
+    }
 }
 
 int cfgsnap_format(char *buf, size_t len, const struct config *cfg)
 {
-    static const char *const levels[] = {"debug", "info", "warn", "error"};
     struct sbuf b;
     sbuf_init(&b, buf, len);
     sbuf_printf(&b, "; written by the ringcast supervisor from %s; edit that file instead\n",
                 cfg->file);
     sbuf_printf(&b, "[server]\n");
-    listen_line(&b, "http_listen", cfg->http_host, cfg->http_port);
-    listen_line(&b, "metrics_listen", cfg->metrics_host, cfg->metrics_port);
-    sbuf_printf(&b, "control_socket = %s\nworkers = %u\nudp_port_base = %u\n", cfg->control_socket,
-                cfg->workers, (unsigned)cfg->udp_port_base);
-    address_list_line(&b, "public_addresses", cfg->public_addresses, cfg->n_public_addresses);
-    address_list_line(&b, "trusted_proxies", cfg->trusted_proxies, cfg->n_trusted_proxies);
-    sbuf_printf(&b, "max_viewers_per_worker = %u\nmax_setups_per_address = %u\n",
-                cfg->max_viewers_per_worker, cfg->max_setups_per_address);
-    sbuf_printf(&b, "mtu = %u\nlog_level = %s\n", cfg->mtu,
-                levels[cfg->log_level <= LOG_ERROR ? cfg->log_level : LOG_INFO]);
-    sbuf_printf(&b, "shm_prefix = %s\nring_mb = %u\n", cfg->shm_prefix, cfg->ring_mb);
-    optional(&b, "api_token", cfg->api_token);
+    section_lines(&b, CONFIG_SECTION_SERVER, cfg);
     for (size_t i = 0; i < cfg->n_paths; i++) {
-        const struct config_path *p = &cfg->paths[i];
-        sbuf_printf(&b, "\n[path %s]\nsource = %s\ntransport = %s\n", p->name, p->source,
-                    p->transport == TRANSPORT_UDP ? "udp" : "tcp");
-        optional(&b, "username", p->username);
-        optional(&b, "password", p->password);
-        optional(&b, "read_token", p->read_token);
-        if (p->fps)
-            sbuf_printf(&b, "fps = %u\n", p->fps);
+        sbuf_printf(&b, "\n[path %s]\n", cfg->paths[i].name);
+        section_lines(&b, CONFIG_SECTION_PATH, &cfg->paths[i]);
     }
     return sbuf_result(&b);
 }

@@ -65,15 +65,16 @@ static void sv_stop(struct supervisor *sv, const char *why)
     pm_shutdown(&sv->pm, on_children_stopped);
 }
 
-/* Settings the supervisor itself holds open; changing them needs a restart. */
+/* The first key the supervisor itself holds open (the table's CONFIG_CHANGE_REFUSED) that
+ * differs between a and b: changing it needs a restart. NULL if none. */
 static const char *immutable_change(const struct config *a, const struct config *b)
 {
-    if (strcmp(a->shm_prefix, b->shm_prefix))
-        return "shm_prefix";
-    if (strcmp(a->control_socket, b->control_socket))
-        return "control_socket";
-    if (strcmp(a->metrics_host, b->metrics_host) || a->metrics_port != b->metrics_port)
-        return "metrics_listen";
+    size_t n;
+    const struct config_key *keys = config_keys(&n);
+    for (size_t i = 0; i < n; i++)
+        if (keys[i].section == CONFIG_SECTION_SERVER && (keys[i].change & CONFIG_CHANGE_REFUSED) &&
+            config_key_differs(&keys[i], a, b))
+            return keys[i].name;
     return NULL;
 }
 

@@ -387,48 +387,14 @@ int pm_restart_path(struct procman *pm, const char *path)
 
 /* ---- reload ---- */
 
-/* What an ingest reads from its [path] section. */
-static bool ingest_changed(const struct config_path *a, const struct config_path *b)
+/* Workers re-read the paths on SIGHUP: the set of names, and each path's keys marked for it. */
+static bool paths_need_hup(const struct config *a, const struct config *b)
 {
-    return strcmp(a->source, b->source) || a->transport != b->transport ||
-           strcmp(a->username, b->username) || strcmp(a->password, b->password) || a->fps != b->fps;
-}
-
-static bool address_lists_differ(const char a[CONFIG_MAX_ADDRESSES][64], size_t na,
-                                 const char b[CONFIG_MAX_ADDRESSES][64], size_t nb)
-{
-    if (na != nb)
-        return true;
-    for (size_t i = 0; i < na; i++)
-        if (strcmp(a[i], b[i]))
-            return true;
-    return false;
-}
-
-/* [server] settings a worker only reads at start (its sockets, its limits). */
-static bool workers_need_restart(const struct config *a, const struct config *b)
-{
-    if (strcmp(a->http_host, b->http_host) || a->http_port != b->http_port ||
-        a->udp_port_base != b->udp_port_base ||
-        a->max_viewers_per_worker != b->max_viewers_per_worker || a->mtu != b->mtu)
-        return true;
-    return address_lists_differ(a->public_addresses, a->n_public_addresses, b->public_addresses,
-                                b->n_public_addresses);
-}
-
-/* What a running worker re-reads on SIGHUP: the set of paths, their tokens, the api_token, the
- * log level, the set-up limit per address and its exemptions. */
-static bool workers_need_hup(const struct config *a, const struct config *b)
-{
-    if (a->n_paths != b->n_paths || a->log_level != b->log_level ||
-        strcmp(a->api_token, b->api_token) ||
-        a->max_setups_per_address != b->max_setups_per_address ||
-        address_lists_differ(a->trusted_proxies, a->n_trusted_proxies, b->trusted_proxies,
-                             b->n_trusted_proxies))
+    if (a->n_paths != b->n_paths)
         return true;
     for (size_t i = 0; i < a->n_paths; i++) {
         const struct config_path *p = config_find_path(b, a->paths[i].name);
-        if (!p || strcmp(p->read_token, a->paths[i].read_token))
+        if (!p || (config_path_changes(&a->paths[i], p) & CONFIG_CHANGE_HUP_WORKERS))
             return true;
     }
     return false;
@@ -437,9 +403,10 @@ static bool workers_need_hup(const struct config *a, const struct config *b)
 void pm_apply_config(struct procman *pm, const struct config *newcfg)
 {
     const struct config *old = pm->cfg;
-    bool restart_ingests = old->mtu != newcfg->mtu || old->ring_mb != newcfg->ring_mb;
-    bool restart_workers = workers_need_restart(old, newcfg);
-    bool hup_workers = workers_need_hup(old, newcfg);
+    unsigned server = config_server_changes(old, newcfg); /* the table's change bits */
+    bool restart_ingests = server & CONFIG_CHANGE_RESTART_INGESTS;
+    bool restart_workers = server & CONFIG_CHANGE_RESTART_WORKERS;
+    bool hup_workers = (server & CONFIG_CHANGE_HUP_WORKERS) || paths_need_hup(old, newcfg);
 
     pm->cfg = newcfg;
     for (unsigned i = 0; i < CTL_MAX_CHILDREN; i++) {
@@ -452,7 +419,8 @@ void pm_apply_config(struct procman *pm, const struct config *newcfg)
             if (!np) {
                 log_info("reload: path %s removed", c->path);
                 stop_child(c, PM_NEXT_REMOVE);
-            } else if (restart_ingests || (op && ingest_changed(op, np))) {
+            } else if (restart_ingests ||
+                       (op && (config_path_changes(op, np) & CONFIG_CHANGE_RESTART_INGESTS))) {
                 log_info("reload: path %s changed; restarting its ingest", c->path);
                 stop_child(c, PM_NEXT_NOW);
             }
@@ -463,7 +431,7 @@ void pm_apply_config(struct procman *pm, const struct config *newcfg)
             log_info("reload: worker %u restarting for new server settings", c->index);
             stop_child(c, PM_NEXT_NOW);
         } else if (c->alive && hup_workers) {
-            /* Paths, tokens or the log level changed: the worker re-reads the file. */
+            /* A key workers copy on SIGHUP changed, or the paths did: re-read the file. */
             log_info("reload: worker %u told to re-read the config (SIGHUP)", c->index);
             uv_process_kill(&c->proc, SIGHUP);
         }

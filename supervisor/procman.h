@@ -68,9 +68,9 @@ int pm_init(struct procman *pm, uv_loop_t *loop, struct ctl *ctl, const struct c
 /* Spawns the ingest of every path and every worker. */
 void pm_start(struct procman *pm);
 /* Moves to newcfg (already validated; borrowed from now on): starts added paths and
- * workers, stops removed ones (unlinking their rings), restarts ingests whose source
- * changed, restarts workers when their server settings changed, and SIGHUPs the others
- * so that they re-read the file. */
+ * workers, stops removed ones (unlinking their rings), and for changed keys does what their
+ * entries in config.h's table say: restarts the ingests (all, or one path's) or the workers,
+ * or SIGHUPs the workers so that they re-read the file. */
 void pm_apply_config(struct procman *pm, const struct config *newcfg);
 /* ringcastctl restart: 0, or -ENOENT when no such worker or path is configured. */
 int pm_restart_worker(struct procman *pm, unsigned index);

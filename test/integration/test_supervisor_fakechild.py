@@ -8,7 +8,7 @@
 # config file (checked with `ringcast --check`, exit 2). FAKE_IGNORE_TERM=1: ignores SIGTERM.
 import mmap, os, re, signal, struct, subprocess, sys, time
 
-CHILDREN_OFF, CHILD_SIZE = 128, 256
+CHILDREN_OFF = 128
 PID_OFF, HB_OFF, COUNTERS_OFF = 12, 96, 104
 VIEWERS, PLIS, RECONNECTS, SESSIONS = 0, 48, 88, 104  # offsets in struct ctl_counters
 
@@ -27,7 +27,10 @@ if "-c" in opt:
 slot = int(opt["--ctl-slot"])
 fd = os.open("/dev/shm/%s.ctl" % prefix, os.O_RDWR)
 shm = mmap.mmap(fd, 0)
-base = CHILDREN_OFF + slot * CHILD_SIZE
+# The slot size follows from the header (size, n_children), so counters added to struct
+# ctl_counters do not move this stand-in's slots away from the supervisor's.
+hdr_size, n_children = struct.unpack_from("<I", shm, 12)[0], struct.unpack_from("<I", shm, 20)[0]
+base = CHILDREN_OFF + slot * ((hdr_size - CHILDREN_OFF) // n_children)
 
 
 def put(off, fmt, v):

@@ -5,6 +5,8 @@
 import json, os, re, shutil, signal, subprocess, sys, tempfile, time
 
 BIN, TOP = os.environ.get("RINGCAST_BIN"), os.environ.get("RINGCAST_TOP")
+if not BIN or not TOP:
+    sys.exit("FAIL: set RINGCAST_BIN (the built programs) and RINGCAST_TOP (the repository root)")
 
 
 def test_ports(pid=None):

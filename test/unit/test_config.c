@@ -1,5 +1,6 @@
 /* test_config.c: config_load accepts the documented keys and names FILE:LINE: key on every
- * error; a table of broken files, each with the message it must produce. */
+ * error; a table of broken files, each with the message it must produce. The key table's
+ * defaults are README.md's, and its change bits drive reload decisions and the worker's copy. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -102,8 +103,99 @@ static void test_defaults(void **state)
     assert_int_equal(cfg.udp_port_base, 8189);
     assert_int_equal(cfg.mtu, 1200);
     assert_true(cfg.workers >= 1);
-    assert_string_equal(cfg.api_token, ""); /* the JSON reports stay open by default */
+    assert_string_equal(cfg.api_token, "");    /* the JSON reports stay open by default */
+    assert_int_equal(cfg.consent_timeout, 30); /* RFC 7675 5.1 */
     assert_int_equal(cfg.n_paths, 0);
+}
+
+/* Every key has a row in the tables of README.md's "Configuration", and the default there is the
+ * table's: "| `key` | `default` |". */
+/* The README.md row whose first cell names key, alone or in a list ("`username`, `password`"). */
+static const char *readme_row(char rows[][256], size_t nrows, const char *key)
+{
+    char name[80];
+    snprintf(name, sizeof(name), "`%s`", key);
+    for (size_t r = 0; r < nrows; r++) {
+        char cell[256], *save;
+        const char *end = strstr(rows[r] + 1, " |");
+        snprintf(cell, sizeof(cell), "%.*s", end ? (int)(end - rows[r] - 2) : 0, rows[r] + 2);
+        for (char *tok = strtok_r(cell, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save))
+            if (strcmp(tok, name) == 0)
+                return rows[r];
+    }
+    return NULL;
+}
+
+/* Every key has a row in the tables of README.md's "Configuration", and the default there is the
+ * table's: "| `key` | `default` |". */
+static void test_readme_defaults(void **state)
+{
+    (void)state;
+    const char *top = getenv("RINGCAST_TOP");
+    char file[512], line[1024];
+    snprintf(file, sizeof(file), "%s/README.md", top ? top : ".");
+    FILE *f = fopen(file, "r");
+    if (!f)
+        fail_msg("cannot open %s: run from the repository root or set RINGCAST_TOP", file);
+    static char rows[64][256];
+    size_t nrows = 0, n;
+    int in_section = 0; /* the rows of "## Configuration" only */
+    while (fgets(line, sizeof(line), f) && nrows < 64) {
+        if (strncmp(line, "## ", 3) == 0)
+            in_section = strcmp(line, "## Configuration\n") == 0;
+        else if (in_section && strncmp(line, "| `", 3) == 0)
+            snprintf(rows[nrows++], sizeof(rows[0]), "%s", line);
+    }
+    fclose(f);
+    const struct config_key *keys = config_keys(&n);
+    for (size_t i = 0; i < n; i++) {
+        const char *row = readme_row(rows, nrows, keys[i].name);
+        char want[160];
+        if (!row)
+            fail_msg("README.md has no configuration row for %s", keys[i].name);
+        snprintf(want, sizeof(want), " | `%s` |", keys[i].dflt ? keys[i].dflt : "");
+        if (keys[i].dflt && !strstr(row, want))
+            fail_msg("README.md: %s defaults to `%s`, not as its row says: %s", keys[i].name,
+                     keys[i].dflt, row);
+    }
+}
+
+static const char *const reload_conf =
+    "[server]\nmtu = %u\nconsent_timeout = %u\napi_token = %s\ntrusted_proxies = %s\n"
+    "shm_prefix = %s\n[path cam]\nsource = file:clip.h264\nread_token = %s\nfps = %u\n";
+
+/* What a reload needs follows from the table's change bits; a worker's SIGHUP copies the
+ * reloadable keys and the paths, and keeps what it read at start. */
+static void test_reload_changes(void **state)
+{
+    (void)state;
+    static struct config a, b, w;
+    char text[512], err[256] = "";
+    snprintf(text, sizeof(text), reload_conf, 1200, 30, "t1", "192.0.2.1", "rc", "r1", 25);
+    assert_int_equal(config_load(&a, write_conf(text), err, sizeof(err)), 0);
+    assert_int_equal(config_load(&b, write_conf(text), err, sizeof(err)), 0);
+    assert_int_equal(config_server_changes(&a, &b), 0);
+    assert_int_equal(config_path_changes(&a.paths[0], &b.paths[0]), 0);
+
+    snprintf(text, sizeof(text), reload_conf, 1000, 8, "t2", "192.0.2.2", "rc", "r2", 25);
+    assert_int_equal(config_load(&b, write_conf(text), err, sizeof(err)), 0);
+    assert_int_equal(config_server_changes(&a, &b), CONFIG_CHANGE_HUP_WORKERS |
+                                                        CONFIG_CHANGE_RESTART_INGESTS |
+                                                        CONFIG_CHANGE_RESTART_WORKERS);
+    assert_int_equal(config_path_changes(&a.paths[0], &b.paths[0]), CONFIG_CHANGE_HUP_WORKERS);
+    w = a;
+    config_apply_reloadable(&w, &b);
+    assert_int_equal(w.consent_timeout, 8);
+    assert_string_equal(w.api_token, "t2");
+    assert_int_equal(w.n_trusted_proxies, 1);
+    assert_string_equal(w.trusted_proxies[0], "192.0.2.2");
+    assert_string_equal(w.paths[0].read_token, "r2");
+    assert_int_equal(w.mtu, 1200); /* a worker restart applies it, not SIGHUP */
+
+    snprintf(text, sizeof(text), reload_conf, 1200, 30, "t1", "192.0.2.1", "other", "r1", 30);
+    assert_int_equal(config_load(&b, write_conf(text), err, sizeof(err)), 0);
+    assert_int_equal(config_server_changes(&a, &b), CONFIG_CHANGE_REFUSED);
+    assert_int_equal(config_path_changes(&a.paths[0], &b.paths[0]), CONFIG_CHANGE_RESTART_INGESTS);
 }
 
 /* api_token takes any value up to what a config line holds (198 bytes less "api_token = "),
@@ -157,6 +249,14 @@ static const struct bad_case bad_cases[] = {
     {"[path x]\nsource = file:clip.h264\napi_token = t\n", "3: api_token: unknown key in [path]"},
     {"[server]\nread_token = t\n", "2: read_token: unknown key in [server]"},
     {"[path x]\nfps = 0\nsource = file:clip.h264\n", "2: fps: expected 1..240"},
+    {"[server]\nconsent_timeout = 4\n", "2: consent_timeout: expected seconds 5..30, got \"4\""},
+    {"[server]\nconsent_timeout = 31\n", "2: consent_timeout: expected seconds 5..30"},
+    {"[server]\ncontrol_socket =\n", "2: control_socket: must not be empty"},
+    /* The limit named is the field's: 127 bytes of a 128-byte password. */
+    {"[path x]\npassword = "
+     "pppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppp"
+     "pppppppppppppppppppppppppppppppppppppppppppppppp\n",
+     "2: password: value too long (at most 127 bytes)"},
     {"[server]\n[path x]\ntransport = tcp\n[path y]\nsource = file:clip.h264\n",
      "2: source: missing in [path x]"},
     {"[path x]\nsource = file:clip.h264\n[path y]\nsource = file:clip.h264\n[path x]\n"
@@ -203,7 +303,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_good_file),        cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_api_token_length), cmocka_unit_test(test_bad_files),
-        cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_missing_file),     cmocka_unit_test(test_readme_defaults),
+        cmocka_unit_test(test_reload_changes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

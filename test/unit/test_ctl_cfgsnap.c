@@ -56,6 +56,7 @@ static void test_round_trip(void **state)
             "[server]\nhttp_listen = [::1]:19003\nmetrics_listen = 127.0.0.1:19104\n"
             "control_socket = %s/ctl.sock\nworkers = 3\nudp_port_base = 19070\n"
             "public_addresses = 192.0.2.7, 2001:db8::7\nmax_viewers_per_worker = 77\n"
+            "trusted_proxies = 198.51.100.1\nmax_setups_per_address = 5\nconsent_timeout = 9\n"
             "mtu = 1000\nlog_level = warn\nshm_prefix = rct-snap\nring_mb = 8\n"
             "api_token = apitok\n"
             "[path cam]\nsource = rtsp://10.1.2.3:8554/live?x=1\ntransport = udp\n"
@@ -82,6 +83,8 @@ static void test_round_trip(void **state)
     assert_string_equal(b.http_host, "::1");
     assert_string_equal(b.paths[0].password, "p@ss=w0rd!");
     assert_string_equal(b.paths[1].source, a.paths[1].source);
+    assert_int_equal(b.consent_timeout, 9);
+    assert_int_equal(b.n_trusted_proxies, 1);
     assert_memory_equal(&a, &b, sizeof(a));
 }
 

@@ -3,7 +3,8 @@
  *    etc/demo.h264, unit for unit;
  *  - in process: parameter sets put in front of keyframes lacking them (after an AUD),
  *    parameter changes flagged, packet counts from codec/pack.h, RTP input, counters;
- *  - with RCT_RING set (by test/integration/test_ingest_file, which runs ringcast-ingest):
+ *  - with RCT_MODE live|snapshot|after (set by test/integration/test_ingest_file, which runs
+ *    ringcast-ingest, with RCT_RING and RCT_STATE):
  *    the ring a real ringcast-ingest fills holds the clip's units byte for byte, looping,
  *    keyframes flagged with parameter sets in front, 90 kHz timestamps stepping by
  *    90000/fps, continuous packet numbers, real-time pace; and that a restarted ingest
@@ -300,6 +301,16 @@ static void on_timeout(uv_timer_t *t)
     uv_stop(t->loop);
 }
 
+/* A variable the integration test sets; its absence is a failure, not a reason to skip. */
+static const char *need_env(const char *name)
+{
+    const char *v = getenv(name);
+    if (!v || !*v)
+        fail_msg("%s is not set: RCT_MODE=%s runs from test/integration/test_ingest_file", name,
+                 getenv("RCT_MODE"));
+    return v;
+}
+
 static unsigned env_uint(const char *name, unsigned dflt)
 {
     const char *v = getenv(name);
@@ -393,10 +404,8 @@ static void test_file_stall_no_burst(void **state)
 static void test_ring_from_process(void **state)
 {
     (void)state;
-    const char *name = getenv("RCT_RING"), *mode = getenv("RCT_MODE");
-    const char *file = getenv("RCT_STATE");
-    if (!name || !mode)
-        skip(); /* run by test/integration/test_ingest_file */
+    const char *name = need_env("RCT_RING"), *mode = need_env("RCT_MODE");
+    const char *file = need_env("RCT_STATE");
     struct live l = {.fps = env_uint("RCT_FPS", 30), .want = env_uint("RCT_FRAMES", 400)};
     char err[256];
     assert_int_equal(ring_reader_open(&l.r, name, err, sizeof(err)), 0);
@@ -469,10 +478,8 @@ static void on_ctl_bell(void *arg)
 static void test_supervised_slot(void **state)
 {
     (void)state;
-    const char *mode = getenv("RCT_MODE"), *bin = getenv("RCT_BIN"), *conf = getenv("RCT_CONF");
-    const char *prefix = getenv("RCT_PREFIX");
-    if (!mode || strcmp(mode, "supervised") != 0 || !bin || !conf || !prefix)
-        skip(); /* run by test/integration/test_ingest_file */
+    const char *bin = need_env("RCT_BIN"), *conf = need_env("RCT_CONF");
+    const char *prefix = need_env("RCT_PREFIX");
     struct ctl ctl;
     assert_int_equal(ctl_create(&ctl, prefix), 0);
     const unsigned slot_no = 5;
@@ -517,15 +524,23 @@ static void test_supervised_slot(void **state)
     ctl_free(&ctl);
 }
 
+/* Without RCT_MODE: the in-process tests. With it, only the check of a real ringcast-ingest
+ * that test/integration/test_ingest_file asked for, which then fails on a missing variable. */
 int main(void)
 {
-    const struct CMUnitTest tests[] = {
+    const struct CMUnitTest unit[] = {
         cmocka_unit_test(test_split_matches_ffprobe),
         cmocka_unit_test(test_frame_time_long_run),
         cmocka_unit_test_teardown(test_pipeline_in_process, unlink_unit_ring),
         cmocka_unit_test_teardown(test_file_stall_no_burst, unlink_unit_ring),
-        cmocka_unit_test(test_ring_from_process),
-        cmocka_unit_test_teardown(test_supervised_slot, kill_child),
     };
-    return cmocka_run_group_tests(tests, load_clip, free_clip);
+    const struct CMUnitTest process[] = {cmocka_unit_test(test_ring_from_process)};
+    const struct CMUnitTest supervised[] = {
+        cmocka_unit_test_teardown(test_supervised_slot, kill_child)};
+    const char *mode = getenv("RCT_MODE");
+    if (!mode)
+        return cmocka_run_group_tests(unit, load_clip, free_clip);
+    if (strcmp(mode, "supervised") == 0)
+        return cmocka_run_group_tests(supervised, load_clip, free_clip);
+    return cmocka_run_group_tests(process, load_clip, free_clip);
 }
