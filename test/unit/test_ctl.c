@@ -89,6 +89,21 @@ static void test_slot_reuse(void **state)
     ctl_free(&c);
 }
 
+/* The Python test library (test/integration/rtsp_testlib.py, make_ctl) writes a control
+ * segment by these numbers: a change of layout must change them there too. */
+static void test_layout_known_to_tests(void **state)
+{
+    (void)state;
+    assert_int_equal(CTL_VERSION, 2);
+    assert_int_equal(sizeof(struct ctl_hdr), 41088);
+    assert_int_equal(offsetof(struct ctl_hdr, children), 128);
+    assert_int_equal(sizeof(struct ctl_child), 320);
+    assert_int_equal(offsetof(struct ctl_child, counters), 104);
+    assert_int_equal(offsetof(struct ctl_counters, frames_written), 80);
+    assert_int_equal(offsetof(struct ctl_counters, source_reconnects), 88);
+    assert_int_equal(offsetof(struct ctl_counters, frames_dropped), 96);
+}
+
 static void test_counter_table(void **state)
 {
     (void)state;
@@ -120,6 +135,7 @@ int main(void)
         cmocka_unit_test(test_attach_refuses_foreign),
         cmocka_unit_test(test_slot_reuse),
         cmocka_unit_test(test_counter_table),
+        cmocka_unit_test(test_layout_known_to_tests),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
