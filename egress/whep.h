@@ -4,7 +4,7 @@
 #ifndef RINGCAST_EGRESS_WHEP_H
 #define RINGCAST_EGRESS_WHEP_H
 
-#include "egress/http.h"
+#include "common/httpd.h"
 
 /* httpd_handler_fn for the worker: arg is the struct worker. */
 void whep_handle(void *arg, const struct httpd_request *req, struct httpd_response *res);

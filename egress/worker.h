@@ -11,7 +11,7 @@
 #include "common/config.h"
 #include "egress/dtls.h"
 #include "egress/forward.h"
-#include "egress/http.h"
+#include "common/httpd.h"
 #include "egress/media.h"
 #include "egress/sdp_answer.h"
 #include "egress/viewer.h"

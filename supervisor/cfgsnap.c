@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "supervisor/sbuf.h"
+#include "common/sbuf.h"
 
 int cfgsnap_path(char *out, size_t len, const struct config *cfg)
 {

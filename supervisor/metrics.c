@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "supervisor/sbuf.h"
+#include "common/sbuf.h"
 
 #define METRICS_BUF (512u * 1024u) /* 128 children x 17 families fit with room to spare */
 

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "ingest/rtsp_msg.h"
-#include "supervisor/sbuf.h"
+#include "common/sbuf.h"
 
 static const uint64_t NS_PER_S = 1000000000, NS_PER_MS = 1000000;
 

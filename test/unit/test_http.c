@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "egress/http.h"
+#include "common/httpd.h"
 
 static int parse(const char *s, struct httpd_request *req)
 {

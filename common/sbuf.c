@@ -1,5 +1,5 @@
 /* sbuf.c: bounded text building for the reports; nothing here allocates. */
-#include "supervisor/sbuf.h"
+#include "common/sbuf.h"
 
 #include <errno.h>
 #include <limits.h>

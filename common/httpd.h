@@ -1,8 +1,9 @@
-/* http.h: the egress worker's HTTP/1.1 server: one SO_REUSEPORT listener per worker on the
- * shared port, keep-alive connections, header/body size limits and timeouts. Requests are
- * parsed with libre's http_msg_decode behind our own limits; routing lives in whep.c. */
-#ifndef RINGCAST_EGRESS_HTTP_H
-#define RINGCAST_EGRESS_HTTP_H
+/* httpd.h: the HTTP/1.1 server of the egress workers (one SO_REUSEPORT listener per worker
+ * on the shared port) and of the supervisor's /metrics: keep-alive connections, header/body
+ * size limits and timeouts. Requests are parsed with libre's http_msg_decode behind our own
+ * limits; routing belongs to the caller's handler (egress/whep.c, supervisor/metrics.c). */
+#ifndef RINGCAST_HTTPD_H
+#define RINGCAST_HTTPD_H
 
 #include <stddef.h>
 #include <stdint.h>

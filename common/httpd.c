@@ -1,7 +1,7 @@
-/* http.c: request parsing (libre's http_msg_decode behind our own size limits) and the
- * libuv connection handling of the worker's HTTP/1.1 server: SO_REUSEPORT listener,
+/* httpd.c: request parsing (libre's http_msg_decode behind our own size limits) and the
+ * libuv connection handling of the HTTP/1.1 server: SO_REUSEPORT listener,
  * keep-alive, pipelined requests answered in order, header and idle timeouts. */
-#include "egress/http.h"
+#include "common/httpd.h"
 
 #include <errno.h>
 #include <stdarg.h>
