@@ -49,7 +49,7 @@ SRC_ringcast-egress = egress/main.c
 MAIN_SRCS = $(foreach p,$(ALL_PROGRAMS),$(SRC_$(p)))
 PROGRAMS  = $(foreach p,$(ALL_PROGRAMS),$(if $(wildcard $(SRC_$(p))),$(p)))
 
-LIB_SRCS  = $(filter-out $(MAIN_SRCS),$(wildcard common/*.c shm/*.c codec/*.c ingest/*.c \
+LIB_SRCS  = $(filter-out $(MAIN_SRCS),$(wildcard common/*.c shm/*.c codec/*.c rtsp/*.c ingest/*.c \
               egress/*.c supervisor/*.c))
 LIB_OBJS  = $(LIB_SRCS:%.c=$(O)/obj/%.o)
 LIB       = $(O)/libringcast.a

@@ -1,6 +1,7 @@
 /* config.c: parses and validates ringcast.conf with libinih. The stream reader counts
  * lines so that every error names FILE:LINE and the key; the first error stops parsing. */
 #include "common/config.h"
+#include "common/rtsp_url.h"
 #include "common/text.h"
 
 #include <arpa/inet.h>
@@ -258,13 +259,17 @@ static int path_key(struct config_parser *p, const char *key, const char *value)
     return fail(p, key, "unknown key in [path]%s", "");
 }
 
-/* A [path] section must have a source; reported at the section's line. */
+/* A [path] section must have a source (reported at the section's line); the reports show
+ * it redacted. */
 static int close_path_section(struct config_parser *p)
 {
     if (p->path && p->path->source[0] == '\0') {
         p->line = p->path->line;
         return fail(p, "source", "missing in [path %s]", p->path->name);
     }
+    if (p->path)
+        rtsp_url_source_redact(p->path->source, p->path->source_redacted,
+                               sizeof(p->path->source_redacted));
     return 1;
 }
 

@@ -17,6 +17,7 @@ enum config_transport { TRANSPORT_TCP = 0, TRANSPORT_UDP };
 struct config_path {
     char name[CONFIG_NAME_MAX]; /* [path NAME]: URL segment and shm name, [A-Za-z0-9_-] */
     char source[1024];          /* "file:/abs/path" (resolved) or "rtsp://..." */
+    char source_redacted[1024]; /* source without credentials, for reports (config_load) */
     enum config_transport transport;
     char username[128]; /* RTSP credentials, when not in the URL */
     char password[128];

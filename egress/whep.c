@@ -14,7 +14,7 @@
 
 #include "common/log.h"
 #include "egress/worker.h"
-#include "supervisor/status.h"
+#include "shm/status.h"
 
 #define WHEP_STATUS_MAX (128u * 1024)
 

@@ -115,7 +115,7 @@ void rtsp_fail(struct rtsp_source *s, const char *fmt, ...)
     }
     /* Reasons may quote server text (a Location): credentials never reach the log. */
     char clean[512];
-    rtsp_redact(reason, clean, sizeof(clean));
+    rtsp_url_redact(reason, clean, sizeof(clean));
     if (s->state == RTSP_PLAYING && now_ns(s) - s->play_ns >= RTSP_HEALTHY_MS * 1000000ull)
         s->backoff_ms = RTSP_BACKOFF_MIN_MS;
     uint64_t delay = s->backoff_ms;
@@ -437,7 +437,7 @@ static void on_redirect(struct rtsp_source *s, const struct rtsp_response *r, co
         return;
     }
     char loc[RTSP_URL_MAX];
-    rtsp_redact(r->location, loc, sizeof(loc));
+    rtsp_url_redact(r->location, loc, sizeof(loc));
     log_info("rtsp path %s: %s: %s redirected (%d) to %s", s->path, s->url_str, method, r->status,
              loc);
     unsigned redirects = s->redirects;

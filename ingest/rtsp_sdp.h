@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ingest/rtsp_msg.h"
+#include "rtsp/msg.h"
 
 #define RTSP_SDP_MAX_MEDIA 8
 #define RTSP_SDP_MAX_LEN   RTSP_BODY_MAX

@@ -20,7 +20,7 @@
 #include "supervisor/oneshot.h"
 #include "supervisor/previous.h"
 #include "supervisor/procman.h"
-#include "supervisor/status.h"
+#include "shm/status.h"
 
 #define EXIT_CONFIG       2              /* bad usage or config: nothing was started */
 #define CONTROL_REPLY_MAX (256u * 1024u) /* status of 128 children fits several times */

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ingest/rtsp_msg.h"
+#include "rtsp/msg.h"
 
 /* Splits the whole stream; returns a checksum of the items and the error that ended it. */
 static uint64_t demux(const uint8_t *p, size_t size, size_t chunk, int *end)

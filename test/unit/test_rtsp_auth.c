@@ -10,7 +10,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "ingest/rtsp_auth.h"
+#include "rtsp/auth.h"
 
 static void test_digest_rfc2617(void **state)
 {
