@@ -29,7 +29,7 @@
 #include "codec/pack.h"
 #include "common/sockbuf.h"
 #include "egress/srtp.h"
-#include "egress/media_priv.h"
+#include "egress/media_test.h"
 
 #define MB_MAX_RX 64
 
@@ -267,7 +267,10 @@ int main(int argc, char **argv)
     struct media_worker *w;
     if (media_worker_init(&w, &loop, &cfg, &ctl, cnt, sfd) < 0)
         return 1;
-    w->gso = gso != 0;
+    struct media_test_knobs knobs;
+    media_test_knobs_get(w, &knobs);
+    knobs.gso = gso != 0;
+    media_test_knobs_set(w, &knobs);
 
     static uint8_t buf[80000];
     unsigned seq = 0;
@@ -275,7 +278,7 @@ int main(int argc, char **argv)
     size_t n = mb_frame(buf, true, 60000, seq++);
     ring_writer_write(wr, 0, RING_FRAME_KEY, ts,
                       (uint32_t)pack_count(RING_CODEC_H264, buf, n, 1200), buf, n);
-    media_send_run(w);
+    media_test_send_run(w);
 
     uint8_t keying[60];
     for (size_t i = 0; i < sizeof(keying); i++)
@@ -314,7 +317,7 @@ int main(int argc, char **argv)
             wall0 = ctl_now_ns();
         }
         uint64_t c0 = mb_thread_cpu_ns();
-        while (media_send_run(w))
+        while (media_test_send_run(w))
             ;
         cpu += mb_thread_cpu_ns() - c0;
         /* Let the drain thread keep up (it shares two cores with everything else). */
@@ -334,9 +337,10 @@ int main(int argc, char **argv)
            "\"record_bytes\":%zu}\n",
            viewers, profile == MEDIA_SRTP_AEAD_AES_128_GCM ? "gcm" : "cm", frames - 11,
            (unsigned long long)pk, (unsigned long long)rx,
-           (unsigned long long)ctl_read(&cnt->send_drops), (unsigned long long)w->batches, gso,
-           mb_gro ? "true" : "false", pk ? (double)cpu / 1000.0 / (double)pk : 0.0,
-           (double)wall / 1e9, per_viewer, sizeof(struct media_viewer));
+           (unsigned long long)ctl_read(&cnt->send_drops),
+           (unsigned long long)media_test_batches(w), gso, mb_gro ? "true" : "false",
+           pk ? (double)cpu / 1000.0 / (double)pk : 0.0, (double)wall / 1e9, per_viewer,
+           sizeof(struct media_viewer));
     for (unsigned i = 0; i < viewers; i++)
         media_viewer_stop(w, &v[i]);
     media_worker_free(w);
