@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include <re.h>
 
 #include "common/log.h"
+#include "common/text.h"
 
 /* ---- parsing ---- */
 
@@ -60,6 +62,51 @@ static int httpd_content_length(const struct http_msg *msg, size_t *out)
     return 0;
 }
 
+/* True if pl holds a control byte. A request target with one is malformed (400): a NUL
+ * would cut the path short, "/demo\0..." reading as "/demo". */
+static bool httpd_has_ctl(const struct pl *pl)
+{
+    for (size_t i = 0; i < pl->l; i++)
+        if ((unsigned char)pl->p[i] < 0x20 || pl->p[i] == 0x7f)
+            return true;
+    return false;
+}
+
+/* True if a segment of path is "..", written plainly or percent-encoded, once or more times
+ * ("%2e%2e", ".%2E", "%252e%252e"), between '/' or '\' (also encoded): such a request gets
+ * 404 whatever a router or a file lookup behind it would make of it. */
+static bool httpd_path_traverses(const char *path)
+{
+    char a[sizeof(((struct httpd_request *)0)->path)], b[sizeof(a)];
+    snprintf(a, sizeof(a), "%s", path);
+    for (int round = 0; round < 4; round++) {
+        for (const char *seg = a; *seg;) {
+            size_t n = strcspn(seg, "/\\");
+            if (n == 2 && seg[0] == '.' && seg[1] == '.')
+                return true;
+            seg += n + (seg[n] != '\0');
+        }
+        size_t o = 0;
+        bool changed = false;
+        for (size_t i = 0; a[i]; i++) {
+            int hi = a[i] == '%' ? text_hex_digit(a[i + 1]) : -1;
+            int lo = hi >= 0 ? text_hex_digit(a[i + 2]) : -1;
+            if (lo >= 0) {
+                b[o++] = (char)(hi * 16 + lo);
+                i += 2;
+                changed = true;
+            } else {
+                b[o++] = a[i];
+            }
+        }
+        b[o] = '\0';
+        if (!changed)
+            break;
+        memcpy(a, b, o + 1);
+    }
+    return false;
+}
+
 static int httpd_fill_request(const struct http_msg *msg, struct httpd_request *req)
 {
     memset(req, 0, sizeof(*req));
@@ -76,8 +123,10 @@ static int httpd_fill_request(const struct http_msg *msg, struct httpd_request *
         err = httpd_copy_hdr(msg, HTTP_HDR_IF_MATCH, req->if_match, sizeof(req->if_match));
     if (err)
         return err;
-    if (req->path[0] != '/')
+    if (req->path[0] != '/' || httpd_has_ctl(&msg->path) || httpd_has_ctl(&msg->prm))
         return -EBADMSG;
+    if (httpd_path_traverses(req->path))
+        return -ENOENT;
     int v11 = pl_strcmp(&msg->ver, "1.1") == 0;
     if (!v11 && pl_strcmp(&msg->ver, "1.0") != 0)
         return -EBADMSG;
@@ -145,6 +194,8 @@ int httpd_error_status(int err)
         return 501;
     case -ENOMEM:
         return 503;
+    case -ENOENT:
+        return 404;
     default:
         return 400;
     }

@@ -52,7 +52,9 @@ struct httpd_response {
 /* Parses one request from p (len bytes buffered so far). Returns the bytes it spans (> 0)
  * with *req filled, 0 when more bytes are needed, or a negative errno that maps to a status
  * with httpd_error_status(): -EMSGSIZE headers over 16 KiB, -EFBIG body over 64 KiB,
- * -ENOTSUP chunked or other transfer codings, -EBADMSG anything unparsable. */
+ * -ENOTSUP chunked or other transfer codings, -ENOENT a path with a ".." segment in any
+ * spelling ("%2e%2e", "%252e."; 404), -EBADMSG anything unparsable, a control byte (NUL
+ * included) in the request target among it. */
 int httpd_parse_request(const uint8_t *p, size_t len, struct httpd_request *req);
 int httpd_error_status(int err);
 const char *httpd_reason(int status);
