@@ -364,6 +364,6 @@ int demux_open(struct worker *w)
      * keyframe to all of them: the default 208 KiB held ~200 datagrams, and at 1,500 viewers
      * whole rounds of consent checks were dropped until sessions expired. Best effort, as
      * for the send buffer. */
-    (void)sockbuf_set(w->udp_fd, false, DEMUX_RCVBUF);
+    (void)sockbuf_set_rcv(w->udp_fd, DEMUX_RCVBUF);
     return worker_poll_readable(w, &w->udp_poll, w->udp_fd, WORKER_OPEN_UDP, demux_readable);
 }

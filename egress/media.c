@@ -664,7 +664,7 @@ int media_worker_init(struct media_worker **out, uv_loop_t *loop, const struct c
         goto fail;
     /* A keyframe to a thousand viewers is a burst of megabytes: let the kernel queue it
      * (best effort: unprivileged, take what we get). */
-    (void)sockbuf_set(udp_fd, true, MEDIA_SNDBUF);
+    (void)sockbuf_set_snd(udp_fd, MEDIA_SNDBUF);
     if ((rc = uv_timer_init(loop, &w->tick)) < 0)
         goto fail;
     w->open_handles++;

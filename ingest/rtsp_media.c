@@ -145,7 +145,7 @@ static int udp_bind(struct rtsp_source *s, struct rtsp_udp **out, unsigned track
      * uv_recv_buffer_size is capped at rmem_max (208 KiB), which a 4K keyframe overflows. */
     uv_os_fd_t fd;
     if (uv_fileno((uv_handle_t *)&u->h, &fd) == 0)
-        (void)sockbuf_set(fd, false, 4 << 20);
+        (void)sockbuf_set_rcv(fd, 4 << 20);
     return 0;
 }
 

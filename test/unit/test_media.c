@@ -116,7 +116,7 @@ static int udp_socket(struct sockaddr_in *a)
     assert_int_equal(bind(fd, (struct sockaddr *)a, sizeof(*a)), 0);
     socklen_t l = sizeof(*a);
     assert_int_equal(getsockname(fd, (struct sockaddr *)a, &l), 0);
-    assert_true(sockbuf_set(fd, false, 8 << 20) > 0);
+    assert_true(sockbuf_set_rcv(fd, 8 << 20) > 0);
     return fd;
 }
 

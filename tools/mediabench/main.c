@@ -106,7 +106,7 @@ static int mb_udp(struct sockaddr_in *a)
     int one = 1;
     if (mb_gro)
         (void)setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof(one));
-    (void)sockbuf_set(fd, false, 16 << 20);
+    (void)sockbuf_set_rcv(fd, 16 << 20);
     return fd;
 }
 
