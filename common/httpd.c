@@ -432,11 +432,11 @@ static int httpd_process(struct httpd_conn *c)
 static void httpd_finish(struct httpd_conn *c)
 {
     uv_stream_t *st = (uv_stream_t *)&c->tcp;
-    uv_read_stop(st);
+    (void)uv_read_stop(st);
     if (uv_shutdown(&c->shutdown, st, httpd_shutdown_cb) < 0)
         httpd_conn_close(c);
     else
-        uv_timer_start(&c->timer, httpd_timeout_cb, 2000, 0);
+        (void)uv_timer_start(&c->timer, httpd_timeout_cb, 2000, 0);
 }
 
 /* Answers what is buffered, then closes (after a refusal or Connection: close), waits for a
@@ -446,11 +446,11 @@ static void httpd_advance(struct httpd_conn *c, int was_idle)
     if (httpd_process(c) < 0)
         httpd_finish(c);
     else if (c->deferred)
-        uv_timer_start(&c->timer, httpd_timeout_cb, HTTPD_DEFER_TIMEOUT, 0);
+        (void)uv_timer_start(&c->timer, httpd_timeout_cb, HTTPD_DEFER_TIMEOUT, 0);
     else if (c->len == 0)
-        uv_timer_start(&c->timer, httpd_timeout_cb, HTTPD_IDLE_TIMEOUT, 0);
+        (void)uv_timer_start(&c->timer, httpd_timeout_cb, HTTPD_IDLE_TIMEOUT, 0);
     else if (was_idle)
-        uv_timer_start(&c->timer, httpd_timeout_cb, HTTPD_HEADER_TIMEOUT, 0);
+        (void)uv_timer_start(&c->timer, httpd_timeout_cb, HTTPD_HEADER_TIMEOUT, 0);
 }
 
 int httpd_complete(struct httpd_server *s, uint64_t token, const struct httpd_response *res)
@@ -513,10 +513,10 @@ static void httpd_format_peer(uv_tcp_t *tcp, char *out, size_t size, char host[4
     snprintf(host, 48, "?");
     if (uv_tcp_getpeername(tcp, (struct sockaddr *)&ss, &len) == 0) {
         if (ss.ss_family == AF_INET6) {
-            uv_ip6_name((struct sockaddr_in6 *)&ss, host, 48);
+            (void)uv_ip6_name((struct sockaddr_in6 *)&ss, host, 48);
             port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
         } else {
-            uv_ip4_name((struct sockaddr_in *)&ss, host, 48);
+            (void)uv_ip4_name((struct sockaddr_in *)&ss, host, 48);
             port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
         }
     }
@@ -532,8 +532,8 @@ static void httpd_accept_cb(uv_stream_t *l, int status)
     if (!c)
         return;
     c->server = s;
-    uv_tcp_init(s->loop, &c->tcp);
-    uv_timer_init(s->loop, &c->timer);
+    (void)uv_tcp_init(s->loop, &c->tcp);
+    (void)uv_timer_init(s->loop, &c->timer);
     c->tcp.data = c->timer.data = c;
     c->handles_open = 2;
     c->next = s->conns;
@@ -547,8 +547,8 @@ static void httpd_accept_cb(uv_stream_t *l, int status)
         return;
     }
     httpd_format_peer(&c->tcp, c->remote, sizeof(c->remote), c->remote_ip);
-    uv_tcp_nodelay(&c->tcp, 1);
-    uv_timer_start(&c->timer, httpd_timeout_cb, HTTPD_IDLE_TIMEOUT, 0);
+    (void)uv_tcp_nodelay(&c->tcp, 1);
+    (void)uv_timer_start(&c->timer, httpd_timeout_cb, HTTPD_IDLE_TIMEOUT, 0);
     if (uv_read_start((uv_stream_t *)&c->tcp, httpd_alloc_cb, httpd_read_cb) < 0)
         httpd_conn_close(c);
 }

@@ -68,13 +68,13 @@ int main(int argc, char **argv)
     if (rc < 0) {
         log_error("%s", err);
         worker_shutdown(&w);
-        uv_run(loop, UV_RUN_DEFAULT);
+        (void)uv_run(loop, UV_RUN_DEFAULT);
         worker_free(&w);
         return 1;
     }
-    uv_run(loop, UV_RUN_DEFAULT);
+    (void)uv_run(loop, UV_RUN_DEFAULT);
     worker_free(&w);
-    uv_loop_close(loop);
+    (void)uv_loop_close(loop);
     log_info("stopped");
     return 0;
 }

@@ -31,7 +31,7 @@ static void media_idle_cb(uv_idle_t *h)
 {
     struct media_worker *w = h->data;
     if (!media_send_run(w))
-        uv_idle_stop(&w->idle);
+        (void)uv_idle_stop(&w->idle);
 }
 
 /* Retransmissions queued by RTCP input go out together once the loop has handled its I/O:
@@ -39,7 +39,7 @@ static void media_idle_cb(uv_idle_t *h)
 static void media_flush_cb(uv_check_t *h)
 {
     struct media_worker *w = h->data;
-    uv_check_stop(h);
+    (void)uv_check_stop(h);
     if (w->nb)
         media_batch_flush(w);
 }
@@ -50,7 +50,7 @@ static void media_on_doorbell(void *arg)
 {
     struct media_worker *w = arg;
     if (media_send_run(w))
-        uv_idle_start(&w->idle, media_idle_cb);
+        (void)uv_idle_start(&w->idle, media_idle_cb);
 }
 
 /* ---- paths ---- */

@@ -38,11 +38,11 @@ static void reorder_arm(struct rtsp_source *s, uint64_t now)
             first = d;
     }
     if (!first) {
-        uv_timer_stop(&s->reorder_timer);
+        (void)uv_timer_stop(&s->reorder_timer);
         return;
     }
     uint64_t ms = first > now ? (first - now + 999999) / 1000000 : 0;
-    uv_timer_start(&s->reorder_timer, on_reorder_timer, ms, 0);
+    (void)uv_timer_start(&s->reorder_timer, on_reorder_timer, ms, 0);
 }
 
 static void on_reorder_timer(uv_timer_t *h)
@@ -127,15 +127,15 @@ static int udp_bind(struct rtsp_source *s, struct rtsp_udp **out, unsigned track
     u->src = s;
     u->track = track;
     u->rtcp = rtcp;
-    uv_udp_init(s->loop, &u->h);
+    (void)uv_udp_init(s->loop, &u->h);
     s->open_handles++;
     *out = u;
     struct sockaddr_storage any;
     memset(&any, 0, sizeof(any));
     if (s->peer.ss_family == AF_INET6)
-        uv_ip6_addr("::", (int)port, (struct sockaddr_in6 *)&any);
+        (void)uv_ip6_addr("::", (int)port, (struct sockaddr_in6 *)&any);
     else
-        uv_ip4_addr("0.0.0.0", (int)port, (struct sockaddr_in *)&any);
+        (void)uv_ip4_addr("0.0.0.0", (int)port, (struct sockaddr_in *)&any);
     int err = uv_udp_bind(&u->h, (const struct sockaddr *)&any, 0);
     if (err < 0) {
         udp_close(out);
@@ -246,7 +246,7 @@ void rtsp_media_stop(struct rtsp_source *s)
             rtsp_reorder_reset(t->reorder);
         t->ingest_idx = -1;
     }
-    uv_timer_stop(&s->reorder_timer);
+    (void)uv_timer_stop(&s->reorder_timer);
 }
 
 int rtsp_media_udp_alloc(struct rtsp_source *s)

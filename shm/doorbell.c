@@ -73,7 +73,7 @@ static void *doorbell_thread(void *p)
             continue;
         atomic_store_explicit(&w->seen, now, memory_order_relaxed);
         atomic_store_explicit(&w->pending, 1, memory_order_release);
-        uv_async_send(&w->async);
+        (void)uv_async_send(&w->async);
         while (atomic_load_explicit(&w->pending, memory_order_acquire) &&
                !atomic_load_explicit(&w->stop, memory_order_acquire))
             (void)doorbell_futex(&w->pending, FUTEX_WAIT_PRIVATE, 1);
