@@ -206,8 +206,12 @@ bench-compare: deps all
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
+# clang-format, and the licence line every source file opens with (LICENSE).
 check-format:
 	clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')
+	@missing=$$(awk 'FNR == 1 && !/^\/\* SPDX-License-Identifier: MIT \*\/$$/ {print FILENAME}' \
+	            $$(git ls-files '*.c' '*.h')); \
+	if [ -n "$$missing" ]; then echo "check-format: no SPDX line first in:" $$missing; exit 1; fi
 
 clean:
 	rm -rf $(O)

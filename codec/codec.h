@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* codec.h: codec knowledge shared by ingest and egress that is not RTP framing: Annex-B
  * NAL iteration, NAL classification (parameter sets, keyframes), parameter sets from SDP
  * fmtp (sprop-*) and from access units. Codec ids are enum ring_codec (shm/codec_id.h). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* config.c: parses and validates ringcast.conf with libinih. The stream reader counts
  * lines so that every error names FILE:LINE and the key; the first error stops parsing. */
 #include "common/config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* config.h: the one configuration file every ringcast process reads (INI, libinih).
  * config_load validates everything and reports the first error as "FILE:LINE: key: why". */
 #ifndef RINGCAST_CONFIG_H

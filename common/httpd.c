@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* httpd.c: request parsing (libre's http_msg_decode behind our own size limits) and the
  * libuv connection handling of the HTTP/1.1 server: SO_REUSEPORT listener,
  * keep-alive, pipelined requests answered in order, header and idle timeouts. */

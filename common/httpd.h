@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* httpd.h: the HTTP/1.1 server of the egress workers (one SO_REUSEPORT listener per worker
  * on the shared port) and of the supervisor's /metrics: keep-alive connections, header/body
  * size limits and timeouts. Requests are parsed with libre's http_msg_decode behind our own

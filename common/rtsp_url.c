@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* rtsp_url.c: rtsp:// URL parsing, formatting without userinfo, and redaction of
  * credentials from free text (log lines, redirect targets, config sources). */
 #include "common/rtsp_url.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* rtsp_url.h: rtsp:// URLs: parsed into their parts (percent-decoded credentials), written
  * back without userinfo, and credentials cut out of any text. Below the roles because the
  * config keeps each source's redacted form for the status reports; no I/O, no allocation. */

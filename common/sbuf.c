@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sbuf.c: bounded text building for the reports; nothing here allocates. */
 #include "common/sbuf.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sockbuf.c: socket buffer sizing with the privileged override first, and reading a
  * coalesced receive's segment size (see sockbuf.h). */
 #include "common/sockbuf.h"

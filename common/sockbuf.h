@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sockbuf.h: socket buffers of media sockets: their sizes, which must be far above the
  * kernel's default caps (net.core.rmem_max / wmem_max, 208 KiB on Debian) since a keyframe is
  * hundreds of datagrams arriving or leaving at once, and the datagrams a UDP_GRO socket

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* demux.c: the worker's UDP media socket. Datagrams are read in batches and sorted by first
  * byte (RFC 7983). An authenticated ICE check makes its source address one of the session's
  * candidate pairs (an address belongs to one live session); DTLS runs only on such a pair and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* main.c: ringcast-egress, one egress worker process: parses the command line, loads the
  * config and runs the worker's loop until SIGINT/SIGTERM.
  *   ringcast-egress --index I [-c FILE] [--ctl-slot N] */

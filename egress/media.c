@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* media.c: the egress data plane's lifecycle and slow paths: the worker (batch buffers,
  * doorbell waiters, one housekeeping timer), paths (ring readers opened lazily), viewers
  * (start/stop, SRTP contexts), a viewer's RTCP (RR, NACK served from the ring, PLI/FIR passed

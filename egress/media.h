@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* media.h: the egress data plane, the contract between the control plane (whep: HTTP, ICE,
  * DTLS, session table) and the media side (rings, packetization, SRTP, RTCP, NACK, sending).
  * whep owns sockets and session memory; media owns the rings, the send path and RTCP. */

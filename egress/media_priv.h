@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* media_priv.h: the egress data plane's internal state, shared by media.c (lifecycle, RTCP
  * input, timers), send.c (the hot path) and media_test.c. Not for the control plane (see
  * media.h), nor for tests and benchmarks (see media_test.h). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* media_test.c: the test seam of media_test.h over the worker's internal state. */
 #include "egress/media_test.h"
 

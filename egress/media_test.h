@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* media_test.h: the seam through which unit tests and mediabench drive the egress data plane
  * without a loop of doorbells: running the send path by hand, the knobs they change and the
  * figures they read. The worker itself never calls these; its internals stay in media_priv.h. */

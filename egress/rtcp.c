@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* rtcp.c: the viewer's compound RTCP read in place (report blocks, generic NACK, PLI, FIR;
  * every other packet stepped over by its own length) and our sender reports written in place:
  * nothing here allocates, so neither side costs the worker a heap call per datagram. */

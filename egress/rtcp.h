@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* rtcp.h: RTCP for the egress: parsing a viewer's compound packets in place (SR/RR report
  * blocks, generic NACK, PLI, FIR; RFC 3550, RFC 4585, RFC 5104) and building our sender
  * reports with SDES CNAME (RFC 3550 6.4.1, 6.5.1); neither allocates. */

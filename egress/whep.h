@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* whep.h: the worker's HTTP routes (draft-ietf-wish-whep; HTTP details shared with WHIP,
  * RFC 9725): POST /<path>/whep creates a session, DELETE/PATCH on its Location, OPTIONS
  * (CORS), GET /<path> (player page), GET /v1/status and /v1/paths (JSON). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* file.c: the file: source. Reads an H.264 Annex-B file once, splits it into access units,
  * and writes them to the pipeline forever at real-time pace from a uv timer, with 90 kHz
  * timestamps that keep counting across loops (so a loop looks like the next GOP). */

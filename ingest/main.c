@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* main.c: ringcast-ingest, one path's ingest process: options and config, the control slot
  * (pid, heartbeat, counters), the ring via the pipeline, the source picked by URL scheme,
  * and an orderly exit on SIGTERM/SIGINT that leaves the ring for its readers. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* rtsp.c: the RTSP pull client's control half: resolving and connecting, the request
  * sequence OPTIONS, DESCRIBE, SETUP per track, PLAY (RFC 2326 10), authentication retries,
  * redirects, keep-alive, TEARDOWN, and the one place failures are logged and retried with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* rtsp_int.h: state shared by the RTSP client's control half (rtsp.c: connection, requests,
  * retries) and its media half (rtsp_media.c: RTP/RTCP over interleaved TCP or UDP). Not a
  * public interface: sources are driven through ingest/source.h. */

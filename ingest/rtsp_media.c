@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* rtsp_media.c: the RTSP client's media half: RTP and RTCP from interleaved TCP frames or
  * UDP socket pairs into the ingest pipeline, UDP reordering, reception statistics and
  * receiver reports. Per packet: no allocation, no logging (failures of the stream as a

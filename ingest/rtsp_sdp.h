@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* rtsp_sdp.h: the ingest side of SDP: what a DESCRIBE answer offers, decoded with libre's
  * SDP parser, as a list of tracks (codec, payload type, clock, fmtp) with their control URLs
  * resolved against the content base (RFC 2326 C.1.1). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* auth.c: Basic and Digest (MD5, MD5-sess) authentication for the RTSP client. The
  * digest arithmetic follows RFC 2617 3.2.2 (RFC 7616 3.4.1 keeps it for MD5). */
 #include "rtsp/auth.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* msg.c: RTSP/1.0 wire format: control URLs, responses, the interleaved TCP demux and
  * Transport headers. Every length read from the peer is checked against the bytes at hand
  * and against the caps in msg.h before it is used. */

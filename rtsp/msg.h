@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* msg.h: RTSP/1.0 wire format (RFC 2326) shared by the RTSP sides: control URLs resolved
  * against a base, response parsing with size caps, and the TCP stream demux of interleaved
  * binary frames ($ channel length) from RTSP messages. rtsp:// URLs themselves are

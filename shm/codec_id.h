@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* codec_id.h: the codec ids and the parameter-set cap of a ring's track table (part of the
  * ring layout, so they live in shm/), on their own so that codec/ can name them without
  * including the ring itself. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* doorbell.c: the futex doorbell. The low 31 bits of the word count rings; the top bit says
  * that some waiter sleeps on it, so ringing costs one compare-and-swap, plus one shared
  * FUTEX_WAKE only when somebody sleeps. A waiter is a thread that forwards each change to

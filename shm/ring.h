@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ring.h: the per-path frame ring in POSIX shared memory, the contract between one ingest
  * (single writer) and any number of egress workers (readers). Readers never block or slow
  * the writer: they detect being lapped and resynchronize at the latest keyframe.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* status.c: the status/paths/workers reports built from the control segment and the
  * config alone (JSON and text tables); shared by the supervisor's control socket and the
  * workers' GET /v1/status. Sources appear as config_load redacted them: no credentials. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* status.h: the status, paths and workers reports (JSON for scripts and GET /v1/status,
  * human tables for ringcastctl), built only from the control segment and the config.
  * No supervisor state: the egress workers call it too, on their own mapping and config. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cfgsnap.c: writing the children's copy of the running config. Values written are values
  * config_load accepted, so they hold no newline and no " ;" comment marker to escape. */
 #include "supervisor/cfgsnap.h"

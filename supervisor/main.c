@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* main.c: `ringcast [-c FILE] [--check]`, the supervisor. Creates the control segment,
  * serves the control socket and /metrics, runs the children through procman, reloads on
  * SIGHUP or `ringcastctl reload`, and on SIGTERM/SIGINT stops everything and exits 0. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* metrics.c: the /metrics endpoint. Families are written whole (all children's samples
  * under one # TYPE line), as the exposition format requires. */
 #include "supervisor/metrics.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* metrics.h: Prometheus text exposition (format 0.0.4) of the control segment: every
  * child's counters labelled by path or worker, its up state, restarts and heartbeat age;
  * served at GET /metrics on metrics_listen. */

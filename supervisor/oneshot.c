@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* oneshot.c: accept, read until the respond callback has a full request, write, close.
  * One allocation per connection (not a hot path: operators and scrapers). */
 #include "supervisor/oneshot.h"

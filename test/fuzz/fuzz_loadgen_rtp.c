@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_loadgen_rtp.c: what the load generator does with a decrypted datagram: RTP header
  * parse, sequence accounting and first-keyframe detection over the input cut into packets,
  * and the SR walk over it as RTCP. Never reads out of bounds; counters stay consistent. */

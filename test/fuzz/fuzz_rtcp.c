@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_rtcp.c: ertcp_parse on arbitrary bytes (what a viewer's SRTCP decrypts to, or a
  * hostile one's): never reads out of bounds, reports consistent NACK/RR fields, and walks
  * no more packets than 4-byte headers fit in the input. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_rtsp_interleaved.c: the TCP stream of an RTSP session (interleaved "$" frames mixed
  * with responses and server requests), fed as the client reads it: in arbitrary chunks,
  * each consumed prefix handed back. Items must lie inside the input, progress must be made,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_rtsp_response.c: an RTSP response from a hostile server: rtsp_response_parse must
  * stay inside the bytes it was given, and what it returns must be consistent (length within
  * the input, body inside it, strings terminated); the headers the client then reads

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_config.c: config_load accepts the documented keys and names FILE:LINE: key on every
  * error; a table of broken files, each with the message it must produce. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_http.c: HTTP/1.1 request parsing behind libre's decoder: split reads, pipelining,
  * keep-alive rules, and the limits libre lacks (header cap, body cap, wrapping or negative
  * Content-Length, chunked bodies), control bytes and ".." segments in the request target,

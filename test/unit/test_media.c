@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_media.c: the egress data plane without the control plane. A ring writer fills a ring
  * with hand-made H.264 and Opus frames; a media worker sends to a viewer whose keys are set
  * here, over a real loopback UDP socket; the test is the viewer: it unprotects with libsrtp2,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_rtcp.c: the egress RTCP parser on compounds as browsers send them (RR, generic NACK,
  * PLI, FIR, transport-cc in one datagram: FIR and transport-cc must not derail the walk),
  * truncated and lying length and count fields, and our SR + SDES as libre decodes it. */

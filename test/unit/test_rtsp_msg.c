@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_rtsp_msg.c: RTSP wire parsing (ingest/rtsp_msg.c): URLs with credentials, redaction,
  * control URL resolution, responses split anywhere, caps on heads and bodies, the
  * interleaved demux and its bad lengths, Transport and Public headers. */

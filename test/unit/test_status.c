@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_status.c: the reports built from a control segment and a config: status/paths/
  * workers JSON and tables (credentials never shown, absent children listed, -ENOSPC instead
  * of a truncated document) and the Prometheus text. */

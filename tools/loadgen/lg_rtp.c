@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lg_rtp.c: RTP/RTCP handling for the load generator's viewers: header parsing, sequence
  * accounting, first-keyframe detection, RR/SDES/NACK building and SR reading. */
 #include "tools/loadgen/lg_rtp.h"

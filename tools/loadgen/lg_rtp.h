@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lg_rtp.h: what the load generator knows about received media: RTP header parsing,
  * per-viewer sequence accounting (loss, duplicates, late fills), H.264 first-keyframe
  * detection, and the RTCP it sends (RR, SDES, generic NACK) or reads (SR). Pure code. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lg_viewer.c: one simulated viewer after its WHEP answer: ICE checks as the controlling
  * full agent, the DTLS handshake, then the media path (recvmmsg batches, SRTP unprotect,
  * sequence accounting, deliberate drops and their NACKs, RRs, consent). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mediabench: the egress send path alone, in one process: a ring fed with a 2 Mbit/s-like
  * H.264 stream (a 60 KB keyframe every 60 frames, 7 KB delta frames), one media worker with N
  * viewers sending over loopback UDP to R receiver sockets drained by a second thread. Prints
