@@ -194,8 +194,15 @@ fuzz: deps
 	$(MAKE) VARIANT=fuzz O=$(O)/fuzz-build fuzz-build
 	test/fuzz/run.sh $(O)/fuzz-build/fuzz $(FUZZ_SECONDS)
 
+# The supervisor runs in the foreground (Ctrl-C stops it); a poller beside it prints the URL
+# once a worker serves the player page, and gives up when the supervisor is gone.
+RUN_URL = http://localhost:8889/demo
 run: deps all
-	$(O)/bin/ringcast -c etc/ringcast.conf
+	@sv=$$$$; ( while kill -0 $$sv 2>/dev/null; do \
+	    if curl -fso /dev/null --max-time 1 $(RUN_URL); then \
+	      echo "serving the demo at $(RUN_URL)"; exit 0; fi; \
+	    sleep 0.2; done ) & \
+	exec $(O)/bin/ringcast -c etc/ringcast.conf
 
 bench: deps all
 	tools/bench.sh $(O)
