@@ -8,7 +8,7 @@
 # config file (checked with `ringcast --check`, exit 2). FAKE_IGNORE_TERM=1: ignores SIGTERM.
 import mmap, os, re, signal, struct, subprocess, sys, time
 
-CHILDREN_OFF, CHILD_SIZE = 128, 256
+CHILDREN_OFF, CHILD_SIZE = 128, 320  # struct ctl_child grew to 5 cache lines (nack_refused, ...)
 PID_OFF, HB_OFF, COUNTERS_OFF = 12, 96, 104
 VIEWERS, PLIS, RECONNECTS, SESSIONS = 0, 48, 88, 104  # offsets in struct ctl_counters
 
