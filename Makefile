@@ -1,9 +1,14 @@
 # ringcast: build, run, test, bench, fuzz.
 #
-# Every .c file under the role folders goes into one static library, except the
+# Every .c file of a layer folder goes into that folder's static library, except the
 # programs' entry points listed in PROGRAMS; every test/unit/test_*.c is a cmocka
 # binary and every test/fuzz/fuzz_*.c a libFuzzer target. Adding a file needs no
 # edit here. O=DIR builds elsewhere (parallel checkouts, sanitizer variants).
+#
+# Layers depend only downward: common <- shm <- codec <- rtc, rtsp <- {ingest, egress,
+# supervisor}; tools and tests sit on top. A program links its own folder's library and
+# the ones below, highest first, so a call the wrong way is an undefined reference, and
+# check-layers (part of all) fails on an include the wrong way or between siblings.
 
 O        ?= build
 CC       ?= gcc
@@ -49,10 +54,25 @@ SRC_ringcast-egress = egress/main.c
 MAIN_SRCS = $(foreach p,$(ALL_PROGRAMS),$(SRC_$(p)))
 PROGRAMS  = $(foreach p,$(ALL_PROGRAMS),$(if $(wildcard $(SRC_$(p))),$(p)))
 
-LIB_SRCS  = $(filter-out $(MAIN_SRCS),$(wildcard common/*.c shm/*.c codec/*.c ingest/*.c \
-              egress/*.c supervisor/*.c))
-LIB_OBJS  = $(LIB_SRCS:%.c=$(O)/obj/%.o)
-LIB       = $(O)/libringcast.a
+# Each layer with the folders it may include and link, highest first (the link order).
+LAYERS          = supervisor egress ingest rtsp rtc codec shm common
+DEPS_common     =
+DEPS_shm        = common
+DEPS_codec      = shm common
+DEPS_rtc        = codec shm common
+DEPS_rtsp       = codec shm common
+DEPS_ingest     = rtsp rtc codec shm common
+DEPS_egress     = rtsp rtc codec shm common
+DEPS_supervisor = rtsp rtc codec shm common
+
+# A folder that is missing or holds no library source (rtc/ for now) has no library.
+lib_srcs  = $(filter-out $(MAIN_SRCS),$(wildcard $(1)/*.c))
+LIB_DIRS  = $(foreach d,$(LAYERS),$(if $(call lib_srcs,$(d)),$(d)))
+lib_file  = $(O)/lib/libringcast_$(1).a
+# The libraries a program of folder $(1) links, in link order.
+libs_for  = $(foreach d,$(1) $(DEPS_$(1)),$(if $(filter $(d),$(LIB_DIRS)),$(call lib_file,$(d))))
+ALL_LIBS  = $(foreach d,$(LIB_DIRS),$(call lib_file,$(d)))
+prog_dir  = $(firstword $(subst /, ,$(SRC_$(1))))
 
 # tools/<name>/*.c builds the tool program <name> (load generator, benchmarks).
 TOOLS     = $(notdir $(patsubst %/,%,$(dir $(wildcard tools/*/main.c))))
@@ -65,8 +85,9 @@ FUZZ_BINS = $(FUZZ_SRCS:test/fuzz/%.c=$(O)/fuzz/%)
 BINS = $(PROGRAMS:%=$(O)/bin/%) $(TOOLS:%=$(O)/bin/%)
 
 .SECONDARY:
-.PHONY: all deps run test unit bench bench-compare fuzz fuzz-build clean format check-format
-all: $(BINS) $(UNIT_BINS)
+.PHONY: all deps run test unit bench bench-compare fuzz fuzz-build clean format check-format \
+        check-layers
+all: check-layers $(BINS) $(UNIT_BINS)
 
 # Installs the Debian packages the build and tests need; a no-op when all are present.
 deps:
@@ -96,12 +117,41 @@ $(O)/obj/%.o: %.c
 # egress/player.c embeds egress/player.html with .incbin, which -MMD does not see.
 $(O)/obj/egress/player.o: egress/player.html
 
-$(LIB): $(LIB_OBJS)
-	@mkdir -p $(dir $@)
-	$(Q)rm -f $@ && ar rcs $@ $^
+define lib_rule
+$(call lib_file,$(1)): $(patsubst %.c,$(O)/obj/%.o,$(call lib_srcs,$(1)))
+	@mkdir -p $$(dir $$@)
+	$$(Q)rm -f $$@ && ar rcs $$@ $$^
+endef
+$(foreach d,$(LIB_DIRS),$(eval $(call lib_rule,$(d))))
+
+# Fails when a file of a layer includes a header of a folder it may not depend on: one above
+# it, a sibling (rtc/rtsp, or another role), tools/ or test/.
+check_layer = bad=$$(grep -Hn '^[[:space:]]*\#[[:space:]]*include[[:space:]]*"' \
+    $(wildcard $(1)/*.c $(1)/*.h) /dev/null | grep -Ev \
+    '\#[[:space:]]*include[[:space:]]*"($(subst $(eval) ,|,$(strip $(1) $(DEPS_$(1)))))/'); \
+  if [ -n "$$bad" ]; then \
+    echo "check-layers: $(1)/ may include only $(1)/ and $(or $(DEPS_$(1)),nothing else):"; \
+    echo "$$bad"; fail=1; \
+  fi;
+# The same at the symbol level, once the libraries are built: a library's undefined symbols
+# must not be defined by a library outside its own layers (a declaration written by hand
+# instead of an include, or an object filed in the wrong folder).
+check_symbols = others='$(filter-out $(1) $(DEPS_$(1)),$(LIB_DIRS))'; \
+  for o in $$others; do \
+    bad=$$(nm -u $(call lib_file,$(1)) | awk '{print $$NF}' | sort -u | \
+           comm -12 - $(O)/lib/$$o.syms); \
+    if [ -n "$$bad" ]; then \
+      echo "check-layers: $(1)/ uses symbols of $$o/:" $$bad; fail=1; \
+    fi; \
+  done;
+check-layers: $(ALL_LIBS)
+	@fail=0; $(foreach d,$(LAYERS),$(call check_layer,$(d))) \
+	$(foreach d,$(LIB_DIRS),nm -g --defined-only $(call lib_file,$(d)) | \
+	  awk 'NF == 3 {print $$3}' | sort -u > $(O)/lib/$(d).syms;) \
+	$(foreach d,$(LIB_DIRS),$(call check_symbols,$(d))) exit $$fail
 
 define program_rule
-$(O)/bin/$(1): $(O)/obj/$(SRC_$(1):.c=.o) $(LIB)
+$(O)/bin/$(1): $(O)/obj/$(SRC_$(1):.c=.o) $(call libs_for,$(call prog_dir,$(1)))
 	@mkdir -p $$(dir $$@)
 	@$$(if $$(Q),echo "  LINK    $$@")
 	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
@@ -109,19 +159,19 @@ endef
 $(foreach p,$(PROGRAMS),$(eval $(call program_rule,$(p))))
 
 define tool_rule
-$(O)/bin/$(1): $(patsubst %.c,$(O)/obj/%.o,$(wildcard tools/$(1)/*.c)) $(LIB)
+$(O)/bin/$(1): $(patsubst %.c,$(O)/obj/%.o,$(wildcard tools/$(1)/*.c)) $(ALL_LIBS)
 	@mkdir -p $$(dir $$@)
 	@$$(if $$(Q),echo "  LINK    $$@")
 	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
 endef
 $(foreach t,$(TOOLS),$(eval $(call tool_rule,$(t))))
 
-$(O)/test/%: $(O)/obj/test/unit/%.o $(LIB)
+$(O)/test/%: $(O)/obj/test/unit/%.o $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
-$(O)/fuzz/%: $(O)/obj/test/fuzz/%.o $(LIB)
+$(O)/fuzz/%: $(O)/obj/test/fuzz/%.o $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -144,8 +194,15 @@ fuzz: deps
 	$(MAKE) VARIANT=fuzz O=$(O)/fuzz-build fuzz-build
 	test/fuzz/run.sh $(O)/fuzz-build/fuzz $(FUZZ_SECONDS)
 
+# The supervisor runs in the foreground (Ctrl-C stops it); a poller beside it prints the URL
+# once a worker serves the player page, and gives up when the supervisor is gone.
+RUN_URL = http://localhost:8889/demo
 run: deps all
-	$(O)/bin/ringcast -c etc/ringcast.conf
+	@sv=$$$$; ( while kill -0 $$sv 2>/dev/null; do \
+	    if curl -fso /dev/null --max-time 1 $(RUN_URL); then \
+	      echo "serving the demo at $(RUN_URL)"; exit 0; fi; \
+	    sleep 0.2; done ) & \
+	exec $(O)/bin/ringcast -c etc/ringcast.conf
 
 bench: deps all
 	tools/bench.sh $(O)
@@ -156,8 +213,12 @@ bench-compare: deps all
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
+# clang-format, and the licence line every source file opens with (LICENSE).
 check-format:
 	clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')
+	@missing=$$(awk 'FNR == 1 && !/^\/\* SPDX-License-Identifier: MIT \*\/$$/ {print FILENAME}' \
+	            $$(git ls-files '*.c' '*.h')); \
+	if [ -n "$$missing" ]; then echo "check-format: no SPDX line first in:" $$missing; exit 1; fi
 
 clean:
 	rm -rf $(O)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* codec.c: Annex-B iteration, NAL classification, keyframe detection and parameter sets
  * (from access units and from SDP sprop-* fmtp parameters), shared by ingest and egress. */
 #include "codec/codec.h"

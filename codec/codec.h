@@ -1,6 +1,7 @@
+/* SPDX-License-Identifier: MIT */
 /* codec.h: codec knowledge shared by ingest and egress that is not RTP framing: Annex-B
  * NAL iteration, NAL classification (parameter sets, keyframes), parameter sets from SDP
- * fmtp (sprop-*) and from access units. Codec ids are enum ring_codec (shm/ring.h). */
+ * fmtp (sprop-*) and from access units. Codec ids are enum ring_codec (shm/codec_id.h). */
 #ifndef RINGCAST_CODEC_H
 #define RINGCAST_CODEC_H
 
@@ -8,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "shm/ring.h"
+#include "shm/codec_id.h"
 
 /* True for the codecs the packetizers and depacketizers handle (every enum ring_codec but
  * RING_CODEC_NONE). */

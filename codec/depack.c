@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* depack.c: RTP depacketizers (RFC 6184 H.264, RFC 7798 H.265, RFC 7587 Opus, RFC 3551
  * G.711) assembling access units into one buffer allocated at creation. Loss handling:
  * a sequence gap damages the unit in progress; video then waits for the next keyframe,

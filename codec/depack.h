@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* depack.h: RTP depacketizers, one object per track, turning RTP packets into access
  * units: H.264 (RFC 6184: single NAL, STAP-A, FU-A), H.265 (RFC 7798: single, AP, FU),
  * Opus (RFC 7587), PCMU/PCMA (RFC 3551). Video units come out as Annex-B with 4-byte start

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* h264.c: H.264 SPS parsing (ITU-T H.264 7.3.2.1.1, E.1.1) for picture size, profile-level-id
  * and the VUI frame rate. The bit reader removes emulation prevention bytes as it goes and
  * turns any overrun into an error, so a hostile SPS can only fail. */

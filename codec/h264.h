@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* h264.h: H.264 sequence parameter set parsing (ITU-T H.264 7.3.2.1.1 and Annex E VUI):
  * picture size, profile-level-id for SDP, and the frame rate from the VUI timing info. */
 #ifndef RINGCAST_H264_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pack.c: deterministic RTP packetizers (RFC 6184, RFC 7798, RFC 7587, RFC 3551) that
  * describe packets as scatter lists over the access unit. One walker cuts a unit into
  * "pieces" (an aggregate, a single NAL, or a fragmented NAL); counting, describing packet k

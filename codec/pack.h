@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pack.h: RTP packetizers for access units as stored in the ring (Annex-B for video).
  * A packet is described, not copied: a few header bytes owned by the descriptor (FU
  * indicator/header, STAP-A/AP headers and length prefixes) interleaved with pointers into

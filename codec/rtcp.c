@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* rtcp.c: RTCP compound packets read in place (sender info, report blocks, generic NACK, PLI,
  * FIR; every other packet stepped over by its own length) and SR, RR, SDES, NACK and PLI
  * written in place: nothing here allocates, so the egress pays no heap call per datagram of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* rtcp.h: the one RTCP codec of ingest, egress and the load generator (RFC 3550, RFC 4585,
  * RFC 5104): compound packets read in place through callbacks (SR, report blocks, generic
  * NACK, PLI, FIR), and SR, RR, SDES CNAME, generic NACK and PLI written into the caller's

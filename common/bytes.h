@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bytes.h: big-endian (network order) fields read from and written to byte buffers, as RTP,
  * RTCP and STUN lay them out. The callers check lengths; these only move bytes. */
 #ifndef RINGCAST_BYTES_H

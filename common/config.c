@@ -1,7 +1,9 @@
+/* SPDX-License-Identifier: MIT */
 /* config.c: the table of ringcast.conf's keys (parser, printer, default, what a change needs on
  * reload) and the libinih reader that parses through it. The stream reader counts lines so
  * that every error names FILE:LINE and the key; the first error stops parsing. */
 #include "common/config.h"
+#include "common/rtsp_url.h"
 #include "common/text.h"
 
 #include <arpa/inet.h>
@@ -480,13 +482,17 @@ void config_defaults(struct config *cfg)
     apply_defaults(&p, CONFIG_SECTION_SERVER, cfg);
 }
 
-/* A [path] section must have a source; reported at the section's line. */
+/* A [path] section must have a source (reported at the section's line); the reports show
+ * it redacted. */
 static int close_path_section(struct config_parser *p)
 {
     if (p->path && p->path->source[0] == '\0') {
         p->line = p->path->line;
         return fail(p, "source", "missing in [path %s]", p->path->name);
     }
+    if (p->path)
+        rtsp_url_source_redact(p->path->source, p->path->source_redacted,
+                               sizeof(p->path->source_redacted));
     return 1;
 }
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* config.h: the one configuration file every ringcast process reads (INI, libinih), and the
  * table of its keys: how each parses, prints, defaults, and what a change of it needs on reload.
  * config_load validates everything and reports the first error as "FILE:LINE: key: why". */
@@ -18,6 +19,7 @@ enum config_transport { TRANSPORT_TCP = 0, TRANSPORT_UDP };
 struct config_path {
     char name[CONFIG_NAME_MAX]; /* [path NAME]: URL segment and shm name, [A-Za-z0-9_-] */
     char source[1024];          /* "file:/abs/path" (resolved) or "rtsp://..." */
+    char source_redacted[1024]; /* source without credentials, for reports (config_load) */
     enum config_transport transport;
     char username[128]; /* RTSP credentials, when not in the URL */
     char password[128];

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dtls_rtx.h: the DTLS flight retransmission schedule shared by the egress server and the
  * load generator's client, as an OpenSSL DTLS_timer_cb (OpenSSL >= 1.1.1). */
 #ifndef RINGCAST_DTLS_RTX_H

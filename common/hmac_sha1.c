@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hmac_sha1.c: HMAC-SHA1 (RFC 2104) on OpenSSL's low-level SHA-1. OpenSSL 3.0's EVP digest and
  * MAC paths allocate a provider context on every init (EVP_DigestInit 1, EVP_MAC_init 5, HMAC()
  * 13 allocations); SHA_CTX is plain memory, so a keyed state is two of them, copied per message. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hmac_sha1.h: HMAC-SHA1 (RFC 2104) with the key's inner and outer SHA-1 states computed
  * once, so that each message costs only its own blocks plus two, with no allocation and no
  * EVP. One implementation for SRTP's auth tags and STUN's MESSAGE-INTEGRITY. The prefix is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* log.c: the one place that formats log lines. A line is written with a single
  * write(2) so that lines from concurrent processes sharing stderr never interleave. */
 #include "common/log.h"

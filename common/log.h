@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* log.h: leveled logging to stderr, one line per event, prefixed with time, role and pid.
  * Levels below the configured one cost a branch: arguments are not evaluated. */
 #ifndef RINGCAST_LOG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sockbuf.c: socket buffer sizing with the privileged override first, and reading a
  * coalesced receive's segment size (see sockbuf.h). */
 #include "common/sockbuf.h"
@@ -6,14 +7,23 @@
 #include <netinet/udp.h>
 #include <string.h>
 
-int sockbuf_set(int fd, bool send, int bytes)
+static int sockbuf_set(int fd, int force, int plain, int bytes)
 {
-    int force = send ? SO_SNDBUFFORCE : SO_RCVBUFFORCE, plain = send ? SO_SNDBUF : SO_RCVBUF;
     if (setsockopt(fd, SOL_SOCKET, force, &bytes, sizeof(bytes)) < 0)
         (void)setsockopt(fd, SOL_SOCKET, plain, &bytes, sizeof(bytes));
     int got = 0;
     socklen_t len = sizeof(got);
     return getsockopt(fd, SOL_SOCKET, plain, &got, &len) < 0 ? -errno : got;
+}
+
+int sockbuf_set_rcv(int fd, int bytes)
+{
+    return sockbuf_set(fd, SO_RCVBUFFORCE, SO_RCVBUF, bytes);
+}
+
+int sockbuf_set_snd(int fd, int bytes)
+{
+    return sockbuf_set(fd, SO_SNDBUFFORCE, SO_SNDBUF, bytes);
 }
 
 size_t sockbuf_gro_segment(const struct msghdr *m)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* text.c: strict number and hex-digit parsing shared by config, command lines and parsers. */
 #include "common/text.h"
 

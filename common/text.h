@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* text.h: the small text parsers every process needs (numbers from the command line and
  * config, hex digits in fingerprints and URLs). Strict: no sign, no spaces, no trailing junk. */
 #ifndef RINGCAST_TEXT_H

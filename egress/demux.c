@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* demux.c: the worker's UDP media socket. Datagrams are read in batches and sorted by first
  * byte (RFC 7983). An authenticated ICE check makes its source address one of the session's
  * candidate pairs (an address belongs to one live session); DTLS runs only on such a pair and
@@ -364,6 +365,6 @@ int demux_open(struct worker *w)
      * keyframe to all of them: the default 208 KiB held ~200 datagrams, and at 1,500 viewers
      * whole rounds of consent checks were dropped until sessions expired. Best effort, as
      * for the send buffer. */
-    (void)sockbuf_set(w->udp_fd, false, DEMUX_RCVBUF);
+    (void)sockbuf_set_rcv(w->udp_fd, DEMUX_RCVBUF);
     return worker_poll_readable(w, &w->udp_poll, w->udp_fd, WORKER_OPEN_UDP, demux_readable);
 }

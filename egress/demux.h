@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* demux.h: the egress worker's UDP media socket and the demultiplexing of what arrives on it
  * (RFC 7983): ICE checks, the binding of a session to the candidate pair it proved, DTLS,
  * SRTCP and consent. */

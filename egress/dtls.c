@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dtls.c: OpenSSL DTLS 1.2 server for DTLS-SRTP. Input arrives through a memory BIO one
  * datagram at a time; output leaves through a small BIO whose every write is one datagram
  * (OpenSSL writes DTLS records and flights record-aligned), so nothing is re-framed here. */

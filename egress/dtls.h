@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dtls.h: the DTLS 1.2 server side of DTLS-SRTP (RFC 5763/5764) for one egress worker:
  * one self-signed ECDSA P-256 certificate per worker, one connection per viewer over
  * memory/callback BIOs (no sockets), retransmissions on a libuv timer, SRTP keys exported

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* forward.c: DELETE forwarding between the workers of one node. A DELETE that reaches a
  * worker other than the session's owner goes to the owner over an abstract unix datagram
  * socket named after shm_prefix and worker index, and the owner's verdict comes back the same

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* forward.h: DELETEs forwarded to the worker that owns the session, over an abstract unix
  * datagram socket per worker whose senders are checked by their credentials. */
 #ifndef RINGCAST_EGRESS_FORWARD_H

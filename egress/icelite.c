@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* icelite.c: STUN Binding requests of an ICE-lite agent, parsed and answered in place (RFC
  * 5389/8489 framing, short-term credentials, FINGERPRINT). The agent is always controlled (RFC
  * 8445 6.1.1): it never sends checks, it answers the peer's, and it learns the peer's address

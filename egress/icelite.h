@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* icelite.h: the ICE-lite side of connectivity checks (RFC 8445 2.5, RFC 5389): a STUN
  * Binding request is matched to its session through USERNAME, authenticated with that
  * session's password (MESSAGE-INTEGRITY), and answered with XOR-MAPPED-ADDRESS,

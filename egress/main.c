@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* main.c: ringcast-egress, one egress worker process: parses the command line, loads the
  * config and runs the worker's loop until SIGINT/SIGTERM.
  *   ringcast-egress --index I [-c FILE] [--ctl-slot N] */
@@ -68,13 +69,13 @@ int main(int argc, char **argv)
     if (rc < 0) {
         log_error("%s", err);
         worker_shutdown(&w);
-        uv_run(loop, UV_RUN_DEFAULT);
+        (void)uv_run(loop, UV_RUN_DEFAULT);
         worker_free(&w);
         return 1;
     }
-    uv_run(loop, UV_RUN_DEFAULT);
+    (void)uv_run(loop, UV_RUN_DEFAULT);
     worker_free(&w);
-    uv_loop_close(loop);
+    (void)uv_loop_close(loop);
     log_info("stopped");
     return 0;
 }

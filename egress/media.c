@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* media.c: the egress data plane's lifecycle and slow paths: the worker (batch buffers,
  * doorbell waiters, one housekeeping timer), paths (ring readers opened lazily), viewers
  * (start/stop, SRTP contexts), a viewer's RTCP (RR, NACK served from the ring, PLI/FIR passed
@@ -31,7 +32,7 @@ static void media_idle_cb(uv_idle_t *h)
 {
     struct media_worker *w = h->data;
     if (!media_send_run(w))
-        uv_idle_stop(&w->idle);
+        (void)uv_idle_stop(&w->idle);
 }
 
 /* Retransmissions queued by RTCP input go out together once the loop has handled its I/O:
@@ -39,7 +40,7 @@ static void media_idle_cb(uv_idle_t *h)
 static void media_flush_cb(uv_check_t *h)
 {
     struct media_worker *w = h->data;
-    uv_check_stop(h);
+    (void)uv_check_stop(h);
     if (w->nb)
         media_batch_flush(w);
 }
@@ -50,7 +51,7 @@ static void media_on_doorbell(void *arg)
 {
     struct media_worker *w = arg;
     if (media_send_run(w))
-        uv_idle_start(&w->idle, media_idle_cb);
+        (void)uv_idle_start(&w->idle, media_idle_cb);
 }
 
 /* ---- paths ---- */
@@ -685,7 +686,7 @@ int media_worker_init(struct media_worker **out, uv_loop_t *loop, const struct c
         goto fail;
     /* A keyframe to a thousand viewers is a burst of megabytes: let the kernel queue it
      * (best effort: unprivileged, take what we get). */
-    (void)sockbuf_set(udp_fd, true, MEDIA_SNDBUF);
+    (void)sockbuf_set_snd(udp_fd, MEDIA_SNDBUF);
     if ((rc = uv_timer_init(loop, &w->tick)) < 0)
         goto fail;
     w->open_handles++;

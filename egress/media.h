@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* media.h: the egress data plane, the contract between the control plane (whep: HTTP, ICE,
  * DTLS, session table) and the media side (rings, packetization, SRTP, RTCP, NACK, sending).
  * whep owns sockets and session memory; media owns the rings, the send path and RTCP. */
@@ -23,6 +24,14 @@
 /* Packets whose last retransmission a viewer remembers (per epoch, indexed by SRTP index
  * modulo this): far more than are resent within two RTTs. */
 #define MEDIA_RTX_WINDOW 1024
+
+/* Send-path behaviour a viewer observes (the tests check these figures). */
+#define MEDIA_CATCHUP_COMPRESS 8 /* catch-up frames play this many times faster */
+/* Retransmission budget: a viewer's resent payload bytes refill at the path's bitrate up to
+ * its largest recent keyframe (what one loss burst may need), each at least the floor, so
+ * that a tiny stream still recovers; the path's figures are measured once a second. */
+#define MEDIA_RTX_RATE_MIN  (256000 / 8) /* bytes per second */
+#define MEDIA_RTX_BURST_MIN (64 << 10)
 
 /* DTLS-SRTP protection profile ids (IANA), as OpenSSL's SSL_get_selected_srtp_profile()->id
  * reports them: whep passes that id through unchanged. */

@@ -1,5 +1,7 @@
+/* SPDX-License-Identifier: MIT */
 /* media_priv.h: the egress data plane's internal state, shared by media.c (lifecycle, RTCP
- * input, timers) and send.c (the hot path). Not for the control plane: see media.h. */
+ * input, timers), send.c (the hot path) and media_test.c. Not for the control plane (see
+ * media.h), nor for tests and benchmarks (see media_test.h). */
 #ifndef RINGCAST_MEDIA_PRIV_H
 #define RINGCAST_MEDIA_PRIV_H
 
@@ -16,7 +18,6 @@
 #define MEDIA_FRAMES_PER_WAKEUP 32    /* live frames per path per wakeup, then yield */
 #define MEDIA_PKTS_PER_WAKEUP   8192  /* packets per wakeup (about 20 ms of work), then yield */
 #define MEDIA_CATCHUP_FRAMES    4     /* catch-up video frames per viewer per wakeup */
-#define MEDIA_CATCHUP_COMPRESS  8     /* catch-up frames play this many times faster */
 #define MEDIA_NACKS_PER_INPUT   256   /* NACKed packets served per RTCP datagram */
 #define MEDIA_DESC_FRAMES       16    /* frames whose packet descriptors are kept (~0.5 s) */
 #define MEDIA_NACK_MAX_AGE      4096  /* packets: older NACKs (~18 s at 2 Mbit/s) are misses */
@@ -28,11 +29,7 @@
 #define MEDIA_RING_CHECK_NS     1000000000ull
 #define MEDIA_MISMATCH_LOG_NS   10000000000ull /* a packet-count mismatch is logged this rarely */
 
-/* Retransmission budget: a viewer's resent payload bytes refill at the path's bitrate up to
- * its largest recent keyframe (what one loss burst may need), each at least the floor, so
- * that a tiny stream still recovers; the path's figures are measured once a second. */
-#define MEDIA_RTX_RATE_MIN    (256000 / 8) /* bytes per second */
-#define MEDIA_RTX_BURST_MIN   (64 << 10)
+/* Retransmission budget (its floors are in media.h). */
 #define MEDIA_RTX_MEASURE_NS  1000000000ull
 #define MEDIA_RTX_MEASURE_MAX 1024 /* frames walked back per measurement */
 /* A packet is resent at most once per RTT: the receiver cannot have seen it lost again
@@ -90,9 +87,11 @@ struct media_worker {
     unsigned n_paths;
     unsigned n_viewers;
     char cname[24];
-    uint64_t ring_stale_ns; /* MEDIA_RING_STALE_NS (tests shorten it) */
-    unsigned budget;        /* packets this wakeup may still queue */
-    unsigned wakeup_pkts;   /* MEDIA_PKTS_PER_WAKEUP (tests lower it) */
+    unsigned budget; /* packets this wakeup may still queue */
+    /* MEDIA_RING_STALE_NS and MEDIA_PKTS_PER_WAKEUP from media_worker_init; only a test
+     * changes them (media_test_knobs_set). */
+    uint64_t ring_stale_ns;
+    unsigned wakeup_pkts;
 
     /* Packet descriptors of the frames sent last, described once for all viewers and kept
      * for the catch-ups and NACKs that come back to the same frames (a frame's NACKs arrive
@@ -107,7 +106,7 @@ struct media_worker {
      * size (a frame's full fragments) share a message with a UDP_SEGMENT size: the kernel
      * then routes and allocates once per viewer and frame rather than once per packet. */
     unsigned nb, nm;
-    bool gso;
+    bool gso;      /* off once the kernel refused a segmented send */
     bool run_open; /* the last message may take more segments of its size */
     size_t slot;   /* bytes per buf slot */
     uint8_t *buf;

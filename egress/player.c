@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* player.c: embeds egress/player.html into the binary as player_html[] .. player_html_end
  * (NUL-terminated), so the worker serves GET /<path> without reading files at run time.
  * The Makefile makes this object depend on the HTML file. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sdp_answer.c: offer -> answer on libre's SDP codec. The offer is decoded twice: once into
  * a scratch session to read it (sections, formats, attributes), then into the answer
  * session whose local media were prepared from what the first pass chose, because libre

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sdp_answer.h: WHEP offer -> answer (JSEP, RFC 8829) with libre's SDP codec: picks the
  * offer's formats for the path's tracks, takes the peer's ICE credentials and DTLS
  * fingerprints from the BUNDLE-tagged section (RFC 8843), and writes an ICE-lite, passive,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* send.c: the egress hot path. On each doorbell, for each path: read the new frames, describe
  * each frame's packets once (codec/pack), then per viewer write the RTP header (SSRC,
  * sequence and SRTP index from the global packet number, timestamp = ring + offset), copy the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* srtp.c: SRTP for the egress on OpenSSL (RFC 3711, RFC 7714). Session keys come from the
  * RFC 3711 4.3 KDF; each viewer keeps one keyed cipher context for its RTP (the hot path: per
  * packet only an IV and one pass from the ring's bytes into the send slot), for the CM

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* srtp.h: a viewer's SRTP/SRTCP state keyed from DTLS-SRTP keying material (RFC 5764 4.2),
  * and which SRTP index each packet sent to it gets (the one place that keeps an index from
  * carrying two different packets). The server protects RTP/RTCP with the server write key and

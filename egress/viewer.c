@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* viewer.c: the session table: a preallocated array of viewer records with two chained
  * hash indexes (local ufrag, remote address) and a free list, so that demultiplexing a
  * datagram costs one hash and a short chain walk, and nothing allocates per session. */

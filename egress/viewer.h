@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* viewer.h: a worker's WHEP sessions: one fixed-size record per viewer in a preallocated
  * table, found by local ICE ufrag (STUN), by the remote address of one of its checked
  * candidate pairs (DTLS, RTP/RTCP, consent) and by session id (DELETE). An address belongs

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* whep.c: HTTP routes of an egress worker. POST turns an offer into a session (viewer
  * record + answer); DELETE ends one here or forwards it to the owning worker; everything
  * else is the player page, CORS preflight and the JSON reports (behind api_token when set).
@@ -14,7 +15,7 @@
 
 #include "common/log.h"
 #include "egress/worker.h"
-#include "supervisor/status.h"
+#include "shm/status.h"
 
 #define WHEP_STATUS_MAX (128u * 1024)
 

@@ -1,10 +1,11 @@
+/* SPDX-License-Identifier: MIT */
 /* whep.h: the worker's HTTP routes (draft-ietf-wish-whep; HTTP details shared with WHIP,
  * RFC 9725): POST /<path>/whep creates a session, DELETE/PATCH on its Location, OPTIONS
  * (CORS), GET /<path> (player page), GET /v1/status and /v1/paths (JSON). */
 #ifndef RINGCAST_EGRESS_WHEP_H
 #define RINGCAST_EGRESS_WHEP_H
 
-#include "egress/http.h"
+#include "common/httpd.h"
 
 /* httpd_handler_fn for the worker: arg is the struct worker. */
 void whep_handle(void *arg, const struct httpd_request *req, struct httpd_response *res);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* worker.c: the egress worker process around its parts (demux.c: the media socket, ICE,
  * DTLS; forward.c: DELETEs between workers; media.h: the data plane; whep.c: HTTP): set-up
  * and shutdown, session teardown (DELETE, set-up or consent expiry, DTLS failure), the

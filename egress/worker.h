@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* worker.h: one egress worker process: its libuv loop, config, control-segment slot and
  * heartbeat, signals, the UDP media socket (demux.h), the session lifecycle (ICE -> DTLS ->
  * media -> end), and the per-worker unix datagram socket through which other workers
@@ -11,7 +12,7 @@
 #include "common/config.h"
 #include "egress/dtls.h"
 #include "egress/forward.h"
-#include "egress/http.h"
+#include "common/httpd.h"
 #include "egress/media.h"
 #include "egress/sdp_answer.h"
 #include "egress/viewer.h"

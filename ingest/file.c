@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* file.c: the file: source. Reads an H.264 Annex-B file once, splits it into access units,
  * and writes them to the pipeline forever at real-time pace from a uv timer, with 90 kHz
  * timestamps that keep counting across loops (so a loop looks like the next GOP). */
@@ -171,7 +172,7 @@ static void on_timer(uv_timer_t *t)
     }
     uint64_t due = frame_due_ns(fs, fs->next);
     uint64_t wait_ms = due > now ? (due - now + 999999) / 1000000 : 0;
-    uv_timer_start(&fs->timer, on_timer, wait_ms, 0);
+    (void)uv_timer_start(&fs->timer, on_timer, wait_ms, 0);
 }
 
 static int file_start(struct source *s)
@@ -218,7 +219,7 @@ static void file_close(struct source *s, void (*done)(void *arg), void *arg)
     struct file_source *fs = (struct file_source *)s;
     fs->done = done;
     fs->done_arg = arg;
-    uv_timer_stop(&fs->timer);
+    (void)uv_timer_stop(&fs->timer);
     uv_close((uv_handle_t *)&fs->timer, on_closed);
 }
 
@@ -251,7 +252,7 @@ int file_source_create(struct source **out, uv_loop_t *loop, struct ingest *ing,
         return e;
     }
     choose_fps(fs, path->fps);
-    uv_timer_init(loop, &fs->timer);
+    (void)uv_timer_init(loop, &fs->timer);
     fs->timer.data = fs;
     *out = &fs->base;
     return 0;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ingest.c: the ingest pipeline: tracks, RTP -> depacketizer -> access units -> ring. It
  * keeps each video track's parameter sets, puts them in front of keyframes that lack them,
  * counts every frame's RTP packets with codec/pack.h at the ring's MTU, and keeps the

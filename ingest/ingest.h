@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ingest.h: the ingest pipeline a source feeds. It owns the path's ring writer, one
  * depacketizer per declared track, the parameter sets in front of every keyframe, the packet
  * count of every frame (codec/pack.h at the configured MTU) and the ingest's counters in its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* main.c: ringcast-ingest, one path's ingest process: options and config, the control slot
  * (pid, heartbeat, counters), the ring via the pipeline, the source picked by URL scheme,
  * and an orderly exit on SIGTERM/SIGINT that leaves the ring for its readers. */
@@ -116,25 +117,26 @@ static int run(const struct config *cfg, const struct config_path *path, struct 
         log_error("%s: %s", what, strerror(-e));
         if (a.src)
             source_close(a.src, NULL, NULL);
-        uv_run(a.loop, UV_RUN_DEFAULT);
+        (void)uv_run(a.loop, UV_RUN_DEFAULT);
         ingest_discard(a.ing);
         return 1;
     }
-    uv_timer_init(a.loop, &a.heartbeat);
+    (void)uv_timer_init(a.loop, &a.heartbeat);
     a.heartbeat.data = &a;
-    uv_timer_start(&a.heartbeat, on_heartbeat, 0, HEARTBEAT_MS);
-    uv_signal_init(a.loop, &a.sigterm);
-    uv_signal_init(a.loop, &a.sigint);
+    (void)uv_timer_start(&a.heartbeat, on_heartbeat, 0, HEARTBEAT_MS);
+    (void)uv_signal_init(a.loop, &a.sigterm);
+    (void)uv_signal_init(a.loop, &a.sigint);
     a.sigterm.data = a.sigint.data = &a;
-    uv_signal_start(&a.sigterm, on_signal, SIGTERM);
-    uv_signal_start(&a.sigint, on_signal, SIGINT);
+    if ((e = uv_signal_start(&a.sigterm, on_signal, SIGTERM)) < 0 ||
+        (e = uv_signal_start(&a.sigint, on_signal, SIGINT)) < 0)
+        log_warn("signal handlers: %s (SIGTERM kills without closing the ring)", uv_strerror(e));
     if (slot)
         atomic_store(&slot->pid, (int32_t)getpid());
-    uv_run(a.loop, UV_RUN_DEFAULT);
+    (void)uv_run(a.loop, UV_RUN_DEFAULT);
     log_info("%llu frames written, %llu dropped", (unsigned long long)ingest_frames_written(a.ing),
              (unsigned long long)ingest_frames_dropped(a.ing));
     ingest_close(a.ing); /* not unlinked: readers keep the ring, the supervisor removes it */
-    uv_loop_close(a.loop);
+    (void)uv_loop_close(a.loop);
     return 0;
 }
 

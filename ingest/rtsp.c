@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* rtsp.c: the RTSP pull client's control half: resolving and connecting, the request
  * sequence OPTIONS, DESCRIBE, SETUP per track, PLAY (RFC 2326 10), authentication retries,
  * redirects, keep-alive, TEARDOWN, and the one place failures are logged and retried with
@@ -80,8 +81,8 @@ static void session_reset(struct rtsp_source *s)
 {
     rtsp_media_stop(s);
     conn_close(s);
-    uv_timer_stop(&s->tick);
-    uv_timer_stop(&s->timer);
+    (void)uv_timer_stop(&s->tick);
+    (void)uv_timer_stop(&s->timer);
     s->pending[0] = '\0';
     s->session[0] = '\0';
     s->session_timeout = 0;
@@ -115,7 +116,7 @@ void rtsp_fail(struct rtsp_source *s, const char *fmt, ...)
     }
     /* Reasons may quote server text (a Location): credentials never reach the log. */
     char clean[512];
-    rtsp_redact(reason, clean, sizeof(clean));
+    rtsp_url_redact(reason, clean, sizeof(clean));
     if (s->state == RTSP_PLAYING && now_ns(s) - s->play_ns >= RTSP_HEALTHY_MS * 1000000ull)
         s->backoff_ms = RTSP_BACKOFF_MIN_MS;
     uint64_t delay = s->backoff_ms;
@@ -124,7 +125,7 @@ void rtsp_fail(struct rtsp_source *s, const char *fmt, ...)
     s->backoff_ms =
         s->backoff_ms * 2 > RTSP_BACKOFF_MAX_MS ? RTSP_BACKOFF_MAX_MS : s->backoff_ms * 2;
     session_reset(s);
-    uv_timer_start(&s->timer, on_backoff_done, delay, 0);
+    (void)uv_timer_start(&s->timer, on_backoff_done, delay, 0);
 }
 
 static void on_deadline(uv_timer_t *t)
@@ -216,7 +217,7 @@ static int send_request(struct rtsp_source *s, const char *method, const char *u
     snprintf(s->pending_extra, sizeof(s->pending_extra), "%s", extra);
     s->pending_had_auth = s->auth.scheme != RTSP_AUTH_NONE;
     if (s->state != RTSP_PLAYING && s->state != RTSP_TEARDOWN)
-        uv_timer_start(&s->timer, on_deadline, RTSP_REPLY_TIMEOUT_MS, 0);
+        (void)uv_timer_start(&s->timer, on_deadline, RTSP_REPLY_TIMEOUT_MS, 0);
     return rtsp_conn_write(s, (const uint8_t *)buf, (size_t)n);
 }
 
@@ -389,8 +390,8 @@ static void on_play(struct rtsp_source *s)
      * soon, then every 5 s (RFC 3550 6.2's minimum interval). */
     s->next_keepalive_ns = now + (uint64_t)s->session_timeout * 500000000ull;
     s->next_rr_ns = now + 1000000000ull;
-    uv_timer_stop(&s->timer);
-    uv_timer_start(&s->tick, on_tick, 1000, 1000);
+    (void)uv_timer_stop(&s->timer);
+    (void)uv_timer_start(&s->tick, on_tick, 1000, 1000);
     log_info("rtsp path %s: %s: playing %s over %s", s->path, s->url_str, desc,
              s->udp ? "UDP" : "TCP");
 }
@@ -437,7 +438,7 @@ static void on_redirect(struct rtsp_source *s, const struct rtsp_response *r, co
         return;
     }
     char loc[RTSP_URL_MAX];
-    rtsp_redact(r->location, loc, sizeof(loc));
+    rtsp_url_redact(r->location, loc, sizeof(loc));
     log_info("rtsp path %s: %s: %s redirected (%d) to %s", s->path, s->url_str, method, r->status,
              loc);
     unsigned redirects = s->redirects;
@@ -467,7 +468,7 @@ static void on_response(struct rtsp_source *s, const struct rtsp_response *r)
             rtsp_fail(s, "%s: 454 Session Not Found", method);
         return;
     }
-    uv_timer_stop(&s->timer);
+    (void)uv_timer_stop(&s->timer);
     if (r->status == 401) {
         on_unauthorized(s, r, method);
         return;
@@ -579,7 +580,7 @@ static void on_connect(uv_connect_t *req, int status)
     struct rtsp_source *s = c->src;
     if (s->conn != c)
         return;
-    uv_timer_stop(&s->timer);
+    (void)uv_timer_stop(&s->timer);
     if (status < 0) {
         rtsp_fail(s, "connect: %s", uv_strerror(status));
         return;
@@ -598,18 +599,18 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
     struct rtsp_source *s = req->data;
     s->gai_busy = false;
     if (s->closing || status == UV_EAI_CANCELED) {
-        uv_freeaddrinfo(res);
+        (void)uv_freeaddrinfo(res);
         finish_if_done(s);
         return;
     }
     if (status < 0 || !res) {
         rtsp_fail(s, "cannot resolve %s: %s", s->url.host, uv_strerror(status));
-        uv_freeaddrinfo(res);
+        (void)uv_freeaddrinfo(res);
         return;
     }
     memset(&s->peer, 0, sizeof(s->peer));
     memcpy(&s->peer, res->ai_addr, res->ai_addrlen);
-    uv_freeaddrinfo(res);
+    (void)uv_freeaddrinfo(res);
 
     struct rtsp_conn *c = calloc(1, sizeof(*c));
     if (!c) {
@@ -617,14 +618,14 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
         return;
     }
     c->src = s;
-    uv_tcp_init(s->loop, &c->tcp);
+    (void)uv_tcp_init(s->loop, &c->tcp);
     s->open_handles++;
     s->conn = c;
     s->rlen = 0;
-    uv_tcp_nodelay(&c->tcp, 1);
+    (void)uv_tcp_nodelay(&c->tcp, 1);
     c->connect.data = c;
     s->state = RTSP_CONNECTING;
-    uv_timer_start(&s->timer, on_deadline, RTSP_REPLY_TIMEOUT_MS, 0);
+    (void)uv_timer_start(&s->timer, on_deadline, RTSP_REPLY_TIMEOUT_MS, 0);
     int err = uv_tcp_connect(&c->connect, &c->tcp, (const struct sockaddr *)&s->peer, on_connect);
     if (err < 0)
         rtsp_fail(s, "connect: %s", uv_strerror(err));
@@ -702,7 +703,7 @@ static void shutdown_all(struct rtsp_source *s)
     rtsp_close_handle((uv_handle_t *)&s->tick, on_timer_closed);
     rtsp_close_handle((uv_handle_t *)&s->reorder_timer, on_timer_closed);
     if (s->gai_busy)
-        uv_cancel((uv_req_t *)&s->gai);
+        (void)uv_cancel((uv_req_t *)&s->gai);
 }
 
 static int rtsp_start(struct source *base)
@@ -723,10 +724,10 @@ static void rtsp_close(struct source *base, void (*done)(void *arg), void *arg)
         /* TEARDOWN (RFC 2326 10.7) frees the server's session now rather than at its
          * timeout; we leave once it is written, or after TEARDOWN_WAIT_MS. */
         rtsp_media_stop(s);
-        uv_timer_stop(&s->tick);
+        (void)uv_timer_stop(&s->tick);
         s->state = RTSP_TEARDOWN;
         if (send_request(s, "TEARDOWN", s->sdp.control, "") == 0) {
-            uv_timer_start(&s->timer, on_deadline, TEARDOWN_WAIT_MS, 0);
+            (void)uv_timer_start(&s->timer, on_deadline, TEARDOWN_WAIT_MS, 0);
             return;
         }
     }
@@ -773,9 +774,9 @@ int rtsp_source_create(struct source **out, uv_loop_t *loop, struct ingest *ing,
     }
     if (uv_random(NULL, NULL, &s->own_ssrc, sizeof(s->own_ssrc), 0, NULL) < 0)
         s->own_ssrc = (uint32_t)(uintptr_t)s;
-    uv_timer_init(loop, &s->timer);
-    uv_timer_init(loop, &s->tick);
-    uv_timer_init(loop, &s->reorder_timer);
+    (void)uv_timer_init(loop, &s->timer);
+    (void)uv_timer_init(loop, &s->tick);
+    (void)uv_timer_init(loop, &s->reorder_timer);
     s->timer.data = s->tick.data = s->reorder_timer.data = s;
     s->open_handles = 3;
     *out = &s->base;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* rtsp.h: the rtsp:// pull source (RFC 2326 client) on the ingest's uv loop: OPTIONS,
  * DESCRIBE, SETUP of every supported track, PLAY, keep-alive, TEARDOWN; RTP over
  * TCP-interleaved (default) or UDP with receiver reports and a reorder buffer; Basic and

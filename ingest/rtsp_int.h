@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* rtsp_int.h: state shared by the RTSP client's control half (rtsp.c: connection, requests,
  * retries) and its media half (rtsp_media.c: RTP/RTCP over interleaved TCP or UDP). Not a
  * public interface: sources are driven through ingest/source.h. */
@@ -11,8 +12,8 @@
 #include "common/config.h"
 #include "ingest/ingest.h"
 #include "ingest/rtsp.h"
-#include "ingest/rtsp_auth.h"
-#include "ingest/rtsp_msg.h"
+#include "rtsp/auth.h"
+#include "rtsp/msg.h"
 #include "ingest/rtsp_reorder.h"
 #include "ingest/rtsp_rtcp.h"
 #include "ingest/rtsp_sdp.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* rtsp_media.c: the RTSP client's media half: RTP and RTCP from interleaved TCP frames or
  * UDP socket pairs into the ingest pipeline, UDP reordering, reception statistics and
  * receiver reports. Per packet: no allocation, no logging (failures of the stream as a
@@ -38,11 +39,11 @@ static void reorder_arm(struct rtsp_source *s, uint64_t now)
             first = d;
     }
     if (!first) {
-        uv_timer_stop(&s->reorder_timer);
+        (void)uv_timer_stop(&s->reorder_timer);
         return;
     }
     uint64_t ms = first > now ? (first - now + 999999) / 1000000 : 0;
-    uv_timer_start(&s->reorder_timer, on_reorder_timer, ms, 0);
+    (void)uv_timer_start(&s->reorder_timer, on_reorder_timer, ms, 0);
 }
 
 static void on_reorder_timer(uv_timer_t *h)
@@ -127,15 +128,15 @@ static int udp_bind(struct rtsp_source *s, struct rtsp_udp **out, unsigned track
     u->src = s;
     u->track = track;
     u->rtcp = rtcp;
-    uv_udp_init(s->loop, &u->h);
+    (void)uv_udp_init(s->loop, &u->h);
     s->open_handles++;
     *out = u;
     struct sockaddr_storage any;
     memset(&any, 0, sizeof(any));
     if (s->peer.ss_family == AF_INET6)
-        uv_ip6_addr("::", (int)port, (struct sockaddr_in6 *)&any);
+        (void)uv_ip6_addr("::", (int)port, (struct sockaddr_in6 *)&any);
     else
-        uv_ip4_addr("0.0.0.0", (int)port, (struct sockaddr_in *)&any);
+        (void)uv_ip4_addr("0.0.0.0", (int)port, (struct sockaddr_in *)&any);
     int err = uv_udp_bind(&u->h, (const struct sockaddr *)&any, 0);
     if (err < 0) {
         udp_close(out);
@@ -145,7 +146,7 @@ static int udp_bind(struct rtsp_source *s, struct rtsp_udp **out, unsigned track
      * uv_recv_buffer_size is capped at rmem_max (208 KiB), which a 4K keyframe overflows. */
     uv_os_fd_t fd;
     if (uv_fileno((uv_handle_t *)&u->h, &fd) == 0)
-        (void)sockbuf_set(fd, false, 4 << 20);
+        (void)sockbuf_set_rcv(fd, 4 << 20);
     return 0;
 }
 
@@ -246,7 +247,7 @@ void rtsp_media_stop(struct rtsp_source *s)
             rtsp_reorder_reset(t->reorder);
         t->ingest_idx = -1;
     }
-    uv_timer_stop(&s->reorder_timer);
+    (void)uv_timer_stop(&s->reorder_timer);
 }
 
 int rtsp_media_udp_alloc(struct rtsp_source *s)

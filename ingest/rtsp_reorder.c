@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* rtsp_reorder.c: sequence-number reorder buffer for RTP over UDP (see rtsp_reorder.h).
  * Sequence arithmetic is modulo 2^16 (RFC 3550 A.1): a difference is read as int16_t. */
 #include "ingest/rtsp_reorder.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* rtsp_reorder.h: the UDP reorder buffer of the RTSP client. RTP over UDP may arrive out of
  * order; the depacketizers need sequence order. Packets in order pass straight through
  * (no copy); one arriving early waits in a fixed slot until the gap fills or has waited the

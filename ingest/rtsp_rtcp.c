@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* rtsp_rtcp.c: reception statistics and receiver reports for the RTSP client, following
  * the reference algorithms of RFC 3550 appendix A; the packets themselves are read and
  * written by codec/rtcp. */

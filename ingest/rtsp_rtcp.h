@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* rtsp_rtcp.h: the RTSP client's receiver side of RTCP (RFC 3550 6.4.2, A.1, A.3, A.8):
  * per-track reception statistics, the sender report timestamps they echo, and the compound
  * RR + SDES packet sent back to the server (codec/rtcp writes it). Fixed-size state, no

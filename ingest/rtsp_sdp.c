@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* rtsp_sdp.c: turns a DESCRIBE answer into tracks with libre's SDP decoder. libre is used
  * as a codec only: a scratch session with no local media decodes the server's SDP as an
  * offer, which exposes every remote media section and format (notes/libre-1.1.md 2). */

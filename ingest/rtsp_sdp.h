@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* rtsp_sdp.h: the ingest side of SDP: what a DESCRIBE answer offers, decoded with libre's
  * SDP parser, as a list of tracks (codec, payload type, clock, fmtp) with their control URLs
  * resolved against the content base (RFC 2326 C.1.1). */
@@ -7,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ingest/rtsp_msg.h"
+#include "rtsp/msg.h"
 
 #define RTSP_SDP_MAX_MEDIA 8
 #define RTSP_SDP_MAX_LEN   RTSP_BODY_MAX

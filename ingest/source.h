@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* source.h: what a source (file loop, RTSP pull) implements so ingest/main.c can run any
  * of them on its uv loop. A source is created by its own constructor, e.g.
  *   int file_source_create(struct source **out, uv_loop_t *loop, struct ingest *ing,

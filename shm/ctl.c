@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ctl.c: creating, attaching and validating the control segment. The supervisor creates
  * it before any child starts; children and ringcastctl attach and check magic and size. */
 #include "shm/ctl.h"

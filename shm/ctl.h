@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ctl.h: the control segment /<prefix>.ctl, created by the supervisor. One slot per child
  * (role, pid, state, heartbeat, counters); each child writes only its own slot, the
  * supervisor and ringcastctl read. It also holds the worker doorbell that ingests ring. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* doorbell.c: the futex doorbell. The low 31 bits of the word count rings; the top bit says
  * that some waiter sleeps on it, so ringing costs one compare-and-swap, plus one shared
  * FUTEX_WAKE only when somebody sleeps. A waiter is a thread that forwards each change to
@@ -73,7 +74,7 @@ static void *doorbell_thread(void *p)
             continue;
         atomic_store_explicit(&w->seen, now, memory_order_relaxed);
         atomic_store_explicit(&w->pending, 1, memory_order_release);
-        uv_async_send(&w->async);
+        (void)uv_async_send(&w->async);
         while (atomic_load_explicit(&w->pending, memory_order_acquire) &&
                !atomic_load_explicit(&w->stop, memory_order_acquire))
             (void)doorbell_futex(&w->pending, FUTEX_WAIT_PRIVATE, 1);

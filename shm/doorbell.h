@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* doorbell.h: cross-process wake-ups on a 32-bit word in shared memory. The writer bumps
  * the word and futex-wakes (shared futex); a reader process runs one waiter thread that
  * turns each change into a uv_async on its loop. No polling timers. */

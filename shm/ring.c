@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ring.c: the single-writer frame ring in POSIX shm (see ring.h for the layout). The writer
  * never waits for readers; readers validate every offset they read from shared memory and
  * detect being lapped through slot sequence numbers and the 'reserved' byte counter. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ring.h: the per-path frame ring in POSIX shared memory, the contract between one ingest
  * (single writer) and any number of egress workers (readers). Readers never block or slow
  * the writer: they detect being lapped and resynchronize at the latest keyframe.
@@ -22,23 +23,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "shm/codec_id.h"
+
 #define RING_MAGIC         0x31474e4952435200ull /* "\0RCRING1" */
 #define RING_VERSION       1
 #define RING_MAX_TRACKS    4
 #define RING_FMTP_MAX      256
-#define RING_PARAMS_MAX    1024 /* parameter sets, Annex-B (start codes) */
 #define RING_DEFAULT_SLOTS 8192
 #define RING_DEFAULT_DATA  (16u << 20)
 #define RING_MAX_FRAME     (4u << 20) /* and at most data_size / 4 */
-
-enum ring_codec {
-    RING_CODEC_NONE = 0,
-    RING_CODEC_H264,
-    RING_CODEC_H265,
-    RING_CODEC_OPUS,
-    RING_CODEC_PCMU,
-    RING_CODEC_PCMA,
-};
 
 enum ring_frame_flags {
     RING_FRAME_KEY = 1u << 0,            /* decodable on its own (IDR/IRAP); params in front */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cfgsnap.c: writing the children's copy of the running config, every key printed by its
  * entry in config.h's table. Values written are values config_load accepted, so they hold no
  * newline and no " ;" comment marker to escape. Secrets go only into this mode-0600 file. */
@@ -10,7 +11,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "supervisor/sbuf.h"
+#include "common/sbuf.h"
 
 int cfgsnap_path(char *out, size_t len, const struct config *cfg)
 {

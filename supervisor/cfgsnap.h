@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cfgsnap.h: the config the children read. The supervisor writes each config it accepts
  * (file: sources already absolute) to one file beside its control socket and starts children
  * with -c on that file, so a child restarted after a refused reload gets the running config,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* control.c: parsing ringcastctl's request line. The grammar is a few fixed words, so it
  * is matched word by word; anything else is refused with the reason. */
 #include "supervisor/control.h"

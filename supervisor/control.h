@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* control.h: the control-socket protocol between ringcastctl and the supervisor. A client
  * sends one line of words ("restart worker 1 --json\n"); the server answers "ok\n" and a
  * body, or "error: REASON\n", then closes. */

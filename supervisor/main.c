@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* main.c: `ringcast [-c FILE] [--check]`, the supervisor. Creates the control segment,
  * serves the control socket and /metrics, runs the children through procman, reloads on
  * SIGHUP or `ringcastctl reload`, and on SIGTERM/SIGINT stops everything and exits 0. */
@@ -20,7 +21,7 @@
 #include "supervisor/oneshot.h"
 #include "supervisor/previous.h"
 #include "supervisor/procman.h"
-#include "supervisor/status.h"
+#include "shm/status.h"
 
 #define EXIT_CONFIG       2              /* bad usage or config: nothing was started */
 #define CONTROL_REPLY_MAX (256u * 1024u) /* status of 128 children fits several times */

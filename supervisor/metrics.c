@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* metrics.c: the /metrics endpoint. Families are written whole (all children's samples
  * under one # TYPE line), as the exposition format requires. */
 #include "supervisor/metrics.h"
@@ -9,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "supervisor/sbuf.h"
+#include "common/sbuf.h"
 
 #define METRICS_BUF (512u * 1024u) /* 128 children x 17 families fit with room to spare */
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* metrics.h: Prometheus text exposition (format 0.0.4) of the control segment: every
  * child's counters labelled by path or worker, its up state, restarts and heartbeat age;
  * served at GET /metrics on metrics_listen. */
@@ -7,19 +8,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "egress/http.h"
+#include "common/httpd.h"
 #include "shm/ctl.h"
 
 /* The exposition text for ctl into buf: length, or -ENOSPC. */
 int metrics_text(char *buf, size_t len, const struct ctl_hdr *ctl);
 
 struct metrics_server {
-    struct httpd_server srv;   /* egress/http.c's server, without SO_REUSEPORT */
+    struct httpd_server srv;   /* common/httpd.c's server, without SO_REUSEPORT */
     const struct ctl_hdr *ctl; /* borrowed */
 };
 
 /* Serves /metrics on host:port (HTTP/1.1 keep-alive, HEAD, the limits and timeouts of
- * egress/http.h). 0 or a libuv error code. */
+ * common/httpd.h). 0 or a libuv error code. */
 int metrics_listen(struct metrics_server *m, uv_loop_t *loop, const struct ctl_hdr *ctl,
                    const char *host, uint16_t port);
 void metrics_close(struct metrics_server *m);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* oneshot.c: accept, read until the respond callback has a full request, write, close.
  * One allocation per connection (not a hot path: operators and scrapers). */
 #include "supervisor/oneshot.h"
@@ -89,7 +90,7 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
     int rc = c->srv->respond(c->srv->arg, c->req, c->len, &c->out, &outlen);
     if (rc == 0 && c->len < sizeof(c->req))
         return;
-    uv_read_stop(st);
+    (void)uv_read_stop(st);
     if (rc <= 0) {
         log_debug("%s: dropping a client: bad or oversized request", c->srv->name);
         conn_close(c);
@@ -110,8 +111,8 @@ static void on_connection(uv_stream_t *server, int status)
     if (!c)
         return; /* the pending connection stays in the backlog until memory returns */
     c->srv = s;
-    uv_pipe_init(s->loop, &c->h.pipe, 0);
-    uv_timer_init(s->loop, &c->deadline);
+    (void)uv_pipe_init(s->loop, &c->h.pipe, 0);
+    (void)uv_timer_init(s->loop, &c->deadline);
     c->h.handle.data = c;
     c->deadline.data = c;
     c->open_handles = 2;
@@ -121,7 +122,7 @@ static void on_connection(uv_stream_t *server, int status)
         conn_close(c);
         return;
     }
-    uv_timer_start(&c->deadline, on_deadline, ONESHOT_TIMEOUT_MS, 0);
+    (void)uv_timer_start(&c->deadline, on_deadline, ONESHOT_TIMEOUT_MS, 0);
 }
 
 /* 1 if something accepts connections at path (another supervisor), else 0. */
@@ -143,7 +144,7 @@ int oneshot_listen_unix(struct oneshot_server *s, uv_loop_t *loop, const char *p
         return UV_EADDRINUSE;
     unlink(path); /* stale, from a supervisor that died */
     s->loop = loop;
-    uv_pipe_init(loop, &s->h.pipe, 0);
+    (void)uv_pipe_init(loop, &s->h.pipe, 0);
     s->h.handle.data = s;
     int err = uv_pipe_bind(&s->h.pipe, path);
     if (err == 0 && chmod(path, mode) < 0)

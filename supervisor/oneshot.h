@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: MIT */
 /* oneshot.h: a tiny request/response stream server for the supervisor's control socket
- * (unix; /metrics is served by egress/http.c): read one request, write one response, close. Each
+ * (unix; /metrics is served by common/httpd.c): read one request, write one response, close. Each
  * connection has a bounded request size and a deadline, so a silent client cannot pin a handle. */
 #ifndef RINGCAST_ONESHOT_H
 #define RINGCAST_ONESHOT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* previous.c: ending the orphans of a dead supervisor. A slot's pid is only trusted if that
  * process's command line still carries the same --ctl-slot, so a recycled pid is spared. */
 #include "supervisor/previous.h"

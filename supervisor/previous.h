@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* previous.h: what a supervisor that died (SIGKILL, crash) leaves behind: children still
  * running, still bound to the HTTP and media ports. A new supervisor finds them through the
  * old control segment and ends them before it starts its own; a live one is left alone. */

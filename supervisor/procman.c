@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* procman.c: spawning, reaping and restarting the supervisor's children. A child's pool
  * entry, its control-segment slot and its libuv handles live as long as its path or worker
  * is configured; each restart reuses them, so counters survive crashes. */

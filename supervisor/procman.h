@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* procman.h: the supervisor's children. Spawns one ringcast-ingest per path and one
  * ringcast-egress per worker (uv_spawn), restarts them with exponential backoff, kills the
  * ones whose heartbeat stalls, applies a reloaded config, and stops everything on exit. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ringcastctl.c: the operator's client for the supervisor's control socket. Validates the
  * command locally (same parser as the server), sends one line, prints the reply; exit 1 with
  * a clear message when no supervisor listens or it refuses the command, 2 on bad usage. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_config.c: config_load on arbitrary bytes must return 0 or an error message, never
  * crash; a failed load always names the file. */
 #include <stddef.h>

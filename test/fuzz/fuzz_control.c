@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_control.c: the control-socket request parser on arbitrary bytes: it returns 0, a
  * length within the input ending at a newline, or -EINVAL/-E2BIG with a reason; a parsed
  * command is one the supervisor can act on (a valid path name, a bounded worker index). */

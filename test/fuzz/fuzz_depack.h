@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_depack.h: the driver shared by the depacketizer fuzz targets. The input is a series
  * of RTP packets, each prefixed by a 16-bit little-endian length, fed to one depacketizer;
  * every unit it delivers must be well-formed and packetize again. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_depack_audio.c: libFuzzer target for the Opus and G.711 depacketizers; the first byte
  * picks the codec. */
 #include "test/fuzz/fuzz_depack.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_depack_h264.c: libFuzzer target for the H264 depacketizer (codec/depack.c). */
 #include "test/fuzz/fuzz_depack.h"
 

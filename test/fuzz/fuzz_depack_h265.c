@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_depack_h265.c: libFuzzer target for the H265 depacketizer (codec/depack.c). */
 #include "test/fuzz/fuzz_depack.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_depack_params.c: libFuzzer target for the parameter-set parsers a depacketizing
  * ingest feeds with remote input: SDP fmtp sprop-* (base64), H.264 SPS, Annex-B iteration
  * and parameter-set extraction. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_http.c: httpd_parse_request on arbitrary bytes, whole and split at every eighth
  * offset as reads would deliver them: never reads out of bounds, consumes no more than it
  * was given, and never accepts a body over the limit. */
@@ -6,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "egress/http.h"
+#include "common/httpd.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_loadgen_http.c: the load generator's HTTP response parser on arbitrary bytes (what a
  * broken or hostile WHEP server could answer): never reads out of bounds, and a complete
  * result is self-consistent (headers within the input, body within the limit). */

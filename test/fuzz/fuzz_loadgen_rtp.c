@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_loadgen_rtp.c: what the load generator does with decrypted RTP: header parse,
  * sequence accounting and first-keyframe detection over the input cut into packets (its RTCP
  * is codec/rtcp's, fuzzed by fuzz_rtcp). Never reads out of bounds; counters stay

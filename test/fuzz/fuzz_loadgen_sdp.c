@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_loadgen_sdp.c: the load generator's SDP answer parser on arbitrary bytes: never reads
  * out of bounds, and an accepted answer holds what ICE and DTLS need (credentials made of
  * ice-chars, an IPv4 candidate with a port, an H.264 payload type). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_pack_video.c: libFuzzer target for the H.264 and H.265 packetizers (codec/pack.c).
  * Input: codec bit and MTU in the first two bytes, then an access unit. Checks that the
  * count, the whole-frame and the packet-k descriptions agree, that every packet fits the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_ring.c: a ring reader attached to a hostile object. The input overlays a valid small
  * ring (header and track states, slots, track 0's descriptor) and may shrink or grow it; the
  * reader must refuse the object or serve only frames that lie inside its byte ring.

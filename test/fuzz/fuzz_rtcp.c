@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_rtcp.c: codec_rtcp_parse on arbitrary bytes (what a viewer's SRTCP decrypts to, a
  * hostile viewer's, or an RTSP server's RTCP on a UDP port anyone can reach): never reads out
  * of bounds, walks no more packets than 4-byte headers fit in the input, and everything it

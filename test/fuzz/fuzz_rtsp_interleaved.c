@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_rtsp_interleaved.c: the TCP stream of an RTSP session (interleaved "$" frames mixed
  * with responses and server requests), fed as the client reads it: in arbitrary chunks,
  * each consumed prefix handed back. Items must lie inside the input, progress must be made,
@@ -7,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ingest/rtsp_msg.h"
+#include "rtsp/msg.h"
 
 /* Splits the whole stream; returns a checksum of the items and the error that ended it. */
 static uint64_t demux(const uint8_t *p, size_t size, size_t chunk, int *end)

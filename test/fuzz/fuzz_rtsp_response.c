@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_rtsp_response.c: an RTSP response from a hostile server: rtsp_response_parse must
  * stay inside the bytes it was given, and what it returns must be consistent (length within
  * the input, body inside it, strings terminated); the headers the client then reads
@@ -7,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ingest/rtsp_auth.h"
-#include "ingest/rtsp_msg.h"
+#include "rtsp/auth.h"
+#include "rtsp/msg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -43,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort(); /* a parsed URL always fits formatting */
         }
         char red[128];
-        rtsp_redact(r.location, red, sizeof(red));
+        rtsp_url_redact(r.location, red, sizeof(red));
     } else if (n < 0 && n != -EBADMSG && n != -EMSGSIZE) {
         abort();
     }

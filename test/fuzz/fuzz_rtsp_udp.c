@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_rtsp_udp.c: what arrives on the RTSP client's UDP sockets, from anyone: a sequence
  * of datagrams (each prefixed here by a length byte and a flags byte choosing RTP or RTCP
  * and the clock step) through the reorder buffer, the reception statistics, the sender

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_sdp_answer.c: answer_build on arbitrary offers for a path with H.264 and Opus: never
  * reads out of bounds or leaks (libre allocations included), and every success yields a
  * NUL-terminated answer with at least one sent track and the peer's ICE credentials. */

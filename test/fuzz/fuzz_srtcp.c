@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_srtcp.c: esrtp_unprotect_rtcp on arbitrary bytes (what any host can send a worker's
  * media port once it guesses a viewer's address), both profiles: the first byte picks
  * AES-GCM (even) or AES-CM/HMAC-SHA1 (odd), the rest is the datagram. Never reads or writes

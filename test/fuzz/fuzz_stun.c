@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_stun.c: icelite_handle on arbitrary datagrams (what anyone can send to the media
  * port): never reads out of bounds, and answers only requests that authenticate with the
  * session's password, with the one response size an IPv4 source gets. */

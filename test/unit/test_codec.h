@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_codec.h: helpers shared by the codec unit tests: building RTP packets by hand and
  * capturing the access units a depacketizer delivers. Header-only: each test is one binary. */
 #ifndef RINGCAST_TEST_CODEC_H

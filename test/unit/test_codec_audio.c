@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_codec_audio.c: Opus (RFC 7587) and G.711 PCMU/PCMA (RFC 3551) depacketizing: one
  * unit per packet, timestamps carried, loss counted without damaging later frames. */
 #include "test/unit/test_codec.h"

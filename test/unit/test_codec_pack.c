@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_codec_pack.c: the packetizers. Round trip (packetize, then depacketize, gives the
  * same access unit) for NAL sizes around the MTU boundaries, H.264 and H.265; the count
  * agrees with the packets described; packet k is the same whether described alone or with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_config.c: config_load accepts the documented keys and names FILE:LINE: key on every
  * error; a table of broken files, each with the message it must produce. The key table's
  * defaults are README.md's, and its change bits drive reload decisions and the worker's copy. */
@@ -83,11 +84,13 @@ static void test_good_file(void **state)
     assert_non_null(cam);
     assert_int_equal(cam->transport, TRANSPORT_UDP);
     assert_string_equal(cam->read_token, "s3cret");
+    assert_string_equal(cam->source_redacted, "rtsp://10.0.0.1:554/stream");
     const struct config_path *demo = config_find_path(&cfg, "demo");
     assert_non_null(demo);
     char want[160];
     snprintf(want, sizeof(want), "file:%s/clip.h264", tmpdir);
     assert_string_equal(demo->source, want);
+    assert_string_equal(demo->source_redacted, want);
     assert_null(config_find_path(&cfg, "nope"));
 }
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_ctl.c: the control segment: create/attach round trip through real shm, refusal of
  * foreign objects, slot hand-over (a reused slot shows none of its last owner's counters),
  * and the counter table that reports and /metrics are built from. */

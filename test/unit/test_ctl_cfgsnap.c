@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_ctl_cfgsnap.c: the children's copy of the running config reads back into exactly the
  * settings it was written from (every key, IPv6 listen addresses, credentials), is written
  * atomically with mode 0600, and a too small buffer gives -ENOSPC, not half a file. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_ctl_protocol.c: the control-socket request line ringcastctl sends and the
  * supervisor parses: every command, --json anywhere, partial lines, and a table of bad
  * lines, each refused with its reason. */

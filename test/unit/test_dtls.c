@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_dtls.c: the DTLS-SRTP server against an in-process OpenSSL DTLS 1.2 client over
  * datagrams shuttled by hand: the handshake completes, the negotiated SRTP profile is
  * AEAD_AES_128_GCM when offered (CM-80 otherwise), both ends export the same keying

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_h264_depack.c: the H.264 depacketizer (RFC 6184) and the RTP header parser against
  * hand-made packets: single NAL, FU-A start/middle/end, a lost middle fragment, STAP-A,
  * 16-bit sequence wrap, timestamp change without marker, keyframe waits, malformed input. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_h264_sps.c: SPS parsing (size, profile-level-id, VUI frame rate) on SPSs written by
  * x264 through ffmpeg, sprop-parameter-sets / sprop-vps/sps/pps decoding, base64, Annex-B
  * iteration and keyframe detection. */

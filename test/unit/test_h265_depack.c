@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_h265_depack.c: the H.265 depacketizer (RFC 7798) against hand-made packets: an AP
  * with VPS/SPS/PPS, FU start/middle/end of an IDR, a lost FU start, PACI rejected. */
 #include "test/unit/test_codec.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_hmac_sha1.c: common/hmac_sha1.c against the seven HMAC-SHA1 vectors of RFC 2202 3
  * (each message also split at every point between the two parts), against OpenSSL's EVP HMAC
  * as the independent reference on random keys (0..200 bytes: below, at and above the block)

@@ -1,6 +1,8 @@
+/* SPDX-License-Identifier: MIT */
 /* test_http.c: HTTP/1.1 request parsing behind libre's decoder: split reads, pipelining,
  * keep-alive rules, and the limits libre lacks (header cap, body cap, wrapping or negative
- * Content-Length, chunked bodies), plus response header assembly. */
+ * Content-Length, chunked bodies), control bytes and ".." segments in the request target,
+ * plus response header assembly. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "egress/http.h"
+#include "common/httpd.h"
 
 static int parse(const char *s, struct httpd_request *req)
 {
@@ -109,6 +111,52 @@ static void garbage(void **state)
     assert_int_equal(parse(buf, &req), -EBADMSG);
 }
 
+/* A control byte in the request target is 400: a NUL cut the path short, and
+ * "GET /demo\0x" got the player page of /demo. */
+static void control_bytes(void **state)
+{
+    (void)state;
+    struct httpd_request req;
+    static const char *const paths[] = {"/demo\0x",  "/demo\x01",        "/de\x1fmo",
+                                        "/demo\x7f", "/demo?token=a\0b", "/demo\x1b[31m"};
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        char buf[128];
+        size_t plen = strlen(paths[i]) + (i == 0 || i == 4 ? 2 : 0); /* past the NUL */
+        int n = snprintf(buf, sizeof(buf), "GET ");
+        memcpy(buf + n, paths[i], plen);
+        n += (int)plen;
+        n += snprintf(buf + n, sizeof(buf) - (size_t)n, " HTTP/1.1\r\nHost: a\r\n\r\n");
+        assert_int_equal(httpd_parse_request((const uint8_t *)buf, (size_t)n, &req), -EBADMSG);
+    }
+    assert_int_equal(httpd_error_status(-EBADMSG), 400);
+    assert_true(parse("GET /demo?token=a%00b HTTP/1.1\r\n\r\n", &req) > 0); /* encoded: data */
+}
+
+/* Every spelling of a ".." segment is 404, before any router sees it. */
+static void traversal(void **state)
+{
+    (void)state;
+    struct httpd_request req;
+    static const char *const bad[] = {
+        "/..",       "/../etc/passwd", "/demo/../x",    "/demo/..",    "/%2e%2e/x",
+        "/%2E%2E/x", "/.%2e/x",        "/%2e./x",       "/demo%2f..",  "/demo%2F%2e%2e",
+        "/..%5cx",   "/demo\\..\\x",   "/%252e%252e/x", "/%25252e./x", "/x/%2e%2e?a=b",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char buf[128];
+        snprintf(buf, sizeof(buf), "GET %s HTTP/1.1\r\n\r\n", bad[i]);
+        assert_int_equal(parse(buf, &req), -ENOENT);
+    }
+    assert_int_equal(httpd_error_status(-ENOENT), 404);
+    static const char *const good[] = {"/demo",     "/a..b/whep", "/.../x",       "/demo/.x",
+                                       "/demo/x..", "/%2e%2e%2e", "/demo?p=../x", "/a%2"};
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        char buf[128];
+        snprintf(buf, sizeof(buf), "GET %s HTTP/1.1\r\n\r\n", good[i]);
+        assert_true(parse(buf, &req) > 0);
+    }
+}
+
 static void response_headers(void **state)
 {
     (void)state;
@@ -136,6 +184,7 @@ int main(void)
         cmocka_unit_test(whep_post),        cmocka_unit_test(split_reads),
         cmocka_unit_test(keep_alive_rules), cmocka_unit_test(limits),
         cmocka_unit_test(garbage),          cmocka_unit_test(response_headers),
+        cmocka_unit_test(control_bytes),    cmocka_unit_test(traversal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

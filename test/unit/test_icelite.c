@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_icelite.c: STUN Binding handling of the ICE-lite agent against the RFC 5769 vectors
  * (2.1 request; 2.2/2.3 XOR-MAPPED-ADDRESS and FINGERPRINT), requests built with libre
  * (USE-CANDIDATE), browser-like attribute sets, and every refusal: wrong key, unknown ufrag,

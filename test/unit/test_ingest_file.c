@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_ingest_file.c: the ingest pipeline and the file source against the ring reader.
  *  - the file source's access-unit splitter agrees with ffmpeg's H.264 parser (ffprobe) on
  *    etc/demo.h264, unit for unit;

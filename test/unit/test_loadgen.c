@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_loadgen.c: the load generator's pure parts (tools/loadgen, compiled in here since
  * tools are not in the library): HTTP response parsing, offer/answer (a real pion answer),
  * RTP header and sequence accounting, first-keyframe detection (its RTCP is codec/rtcp's,

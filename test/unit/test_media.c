@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_media.c: the egress data plane without the control plane. A ring writer fills a ring
  * with hand-made H.264 and Opus frames; a media worker sends to a viewer whose keys are set
  * here, over a real loopback UDP socket; the test is the viewer: it unprotects with libsrtp2,
@@ -28,7 +29,8 @@
 #include "codec/pack.h"
 #include "codec/rtcp.h"
 #include "common/sockbuf.h"
-#include "egress/media_priv.h"
+#include "codec/rtcp.h"
+#include "egress/media_test.h"
 
 #define SLOTS 64
 #define VPT   96
@@ -116,7 +118,7 @@ static int udp_socket(struct sockaddr_in *a)
     assert_int_equal(bind(fd, (struct sockaddr *)a, sizeof(*a)), 0);
     socklen_t l = sizeof(*a);
     assert_int_equal(getsockname(fd, (struct sockaddr *)a, &l), 0);
-    assert_true(sockbuf_set(fd, false, 8 << 20) > 0);
+    assert_true(sockbuf_set_rcv(fd, 8 << 20) > 0);
     return fd;
 }
 
@@ -134,6 +136,22 @@ static size_t make_frame(uint8_t *out, bool key, size_t body, unsigned seed)
     for (size_t i = 0; i < body; i++)
         out[n++] = (uint8_t)((i * 31 + seed * 7) % 251 + 1);
     return n;
+}
+
+/* The worker's state of the path the viewer watches. */
+static struct media_test_path path_of(struct fx *f)
+{
+    struct media_test_path p;
+    media_test_path_of(&f->v, &p);
+    return p;
+}
+
+static void set_gso(struct fx *f, bool on)
+{
+    struct media_test_knobs k;
+    media_test_knobs_get(f->w, &k);
+    k.gso = on;
+    media_test_knobs_set(f->w, &k);
 }
 
 static uint64_t write_video(struct fx *f, bool key, size_t body)
@@ -307,7 +325,7 @@ static void test_catchup_then_live(void **state)
 static void test_catchup_then_live_no_gso(void **state)
 {
     struct fx *f = *state;
-    f->w->gso = false;
+    set_gso(f, false);
     catchup_then_live(f);
 }
 
@@ -318,13 +336,13 @@ static void catchup_then_live(struct fx *f)
     for (int i = 0; i < 5; i++)
         write_video(f, false, 3000 + (size_t)i * 500);
     write_audio(f);
-    media_send_run(f->w); /* the path cursor reaches the live edge */
+    media_test_send_run(f->w); /* the path cursor reaches the live edge */
     start_viewer(f, true);
     assert_int_equal(f->v.rec.state, MEDIA_VIEWER_CATCHUP);
 
     unsigned n = 0;
     for (int i = 0; i < 3 && f->v.rec.state != MEDIA_VIEWER_LIVE; i++) {
-        media_send_run(f->w);
+        media_test_send_run(f->w);
         n += drain(f, rx + n, 2048 - n);
     }
     assert_int_equal(f->v.rec.state, MEDIA_VIEWER_LIVE);
@@ -332,7 +350,7 @@ static void catchup_then_live(struct fx *f)
     for (int i = 0; i < 3; i++)
         write_video(f, false, 2500);
     write_audio(f);
-    media_send_run(f->w);
+    media_test_send_run(f->w);
     n += drain(f, rx + n, 2048 - n);
 
     /* Every video packet: our SSRC and PT, consecutive sequence numbers, the extension. */
@@ -423,10 +441,10 @@ static void test_nack(void **state)
     struct fx *f = *state;
     static struct rx_pkt rx[256], re[16];
     write_video(f, true, 20000);
-    media_send_run(f->w);
+    media_test_send_run(f->w);
     start_viewer(f, false);
     write_video(f, false, 5000);
-    media_send_run(f->w);
+    media_test_send_run(f->w);
     unsigned n = drain(f, rx, 256);
     assert_true(n >= 20);
 
@@ -452,7 +470,7 @@ static void test_nack(void **state)
     /* Overwrite the whole ring: the keyframe's packets are gone. */
     for (int i = 0; i < SLOTS + 8; i++) {
         write_video(f, i % 10 == 0, 400);
-        media_send_run(f->w);
+        media_test_send_run(f->w);
     }
     (void)drain(f, NULL, 0);
     send_nack(f, rx[4].h.seq, 0); /* not rx[3]: resent just now, that one is refused first */
@@ -503,10 +521,10 @@ static void test_nack_duplicates(void **state)
     struct fx *f = *state;
     static struct rx_pkt rx[256];
     write_video(f, true, 20000); /* 17 packets */
-    media_send_run(f->w);
+    media_test_send_run(f->w);
     start_viewer(f, false);
     write_video(f, false, 5000);
-    media_send_run(f->w);
+    media_test_send_run(f->w);
     unsigned n = drain(f, rx, 256);
     assert_true(n >= 20);
     f->v.rec.tracks[0].rtt_us = 20000; /* as an RR would set it */
@@ -541,11 +559,11 @@ static void test_nack_budget(void **state)
     struct fx *f = *state;
     static struct rx_pkt rx[512], re[512];
     write_video(f, true, 20000);
-    media_send_run(f->w);
+    media_test_send_run(f->w);
     start_viewer(f, false);
     for (int i = 0; i < 40; i++) { /* 3 packets each: 140 KB of payload */
         write_video(f, false, 3500);
-        media_send_run(f->w);
+        media_test_send_run(f->w);
     }
     unsigned n = drain(f, rx, 512);
     assert_true(n >= 17 + 40 * 3 && n <= 9 * 17);
@@ -581,14 +599,14 @@ static void test_nack_budget(void **state)
     for (unsigned i = 0; i < m; i++)
         bytes += re[i].len - 24;
     assert_true(m > 0);
-    assert_true(bytes < us * f->v.path->rtx_rate / 1000000 + 1200);
+    assert_true(bytes < us * path_of(f).rtx_rate / 1000000 + 1200);
 }
 
 static void test_pli_fir(void **state)
 {
     struct fx *f = *state;
     write_video(f, true, 2000);
-    media_send_run(f->w);
+    media_test_send_run(f->w);
     start_viewer(f, false);
     (void)ring_writer_take_keyframe_requests(f->wr);
     send_fb(f, 1);
@@ -605,9 +623,9 @@ static void test_lapped(void **state)
     struct fx *f = *state;
     static struct rx_pkt rx[4096];
     write_video(f, true, 3000);
-    media_send_run(f->w);
+    media_test_send_run(f->w);
     start_viewer(f, false);
-    media_send_run(f->w);
+    media_test_send_run(f->w);
     unsigned n0 = drain(f, NULL, 0);
     assert_true(n0 > 0);
     /* The worker sleeps through more than a ring's worth of frames. */
@@ -615,7 +633,7 @@ static void test_lapped(void **state)
         write_video(f, i % 16 == 0, 300);
     unsigned n = 0;
     for (int i = 0; i < 8; i++) {
-        media_send_run(f->w);
+        media_test_send_run(f->w);
         n += drain(f, rx + n, 4096 - n);
     }
     assert_true(ctl_read(&f->cnt->ring_laps) >= 1);
@@ -639,14 +657,14 @@ static void test_catchup_lapped(void **state)
     write_video(f, true, 3000);
     for (int i = 0; i < 3; i++)
         write_video(f, false, 300);
-    media_send_run(f->w);
+    media_test_send_run(f->w);
     start_viewer(f, false);
     assert_int_equal(f->v.rec.state, MEDIA_VIEWER_CATCHUP);
     for (int i = 1; i <= SLOTS + 20; i++)
         write_video(f, i % 16 == 0, 300);
     unsigned n = 0;
     for (int i = 0; i < 16 && f->v.rec.state != MEDIA_VIEWER_LIVE; i++) {
-        media_send_run(f->w);
+        media_test_send_run(f->w);
         n += drain(f, rx + n, 4096 - n);
     }
     assert_int_equal(f->v.rec.state, MEDIA_VIEWER_LIVE);
@@ -664,11 +682,11 @@ static void test_sender_report(void **state)
 {
     struct fx *f = *state;
     write_video(f, true, 5000);
-    media_send_run(f->w);
+    media_test_send_run(f->w);
     start_viewer(f, false);
-    media_send_run(f->w);
+    media_test_send_run(f->w);
     write_video(f, false, 1000);
-    media_send_run(f->w);
+    media_test_send_run(f->w);
     unsigned n = drain(f, NULL, 0);
     f->v.rec.next_sr_ns = 0; /* due now */
     /* The worker's timer sends it: wait on the loop, bounded. */
@@ -720,10 +738,10 @@ static void test_sender_report(void **state)
 static unsigned start_receiving(struct fx *f, struct rx_pkt *rx, unsigned max)
 {
     write_video(f, true, 3000);
-    media_send_run(f->w);
+    media_test_send_run(f->w);
     start_viewer(f, false);
     write_video(f, false, 2000);
-    media_send_run(f->w);
+    media_test_send_run(f->w);
     unsigned n = drain(f, rx, max);
     assert_true(n > 0);
     return n;
@@ -747,18 +765,22 @@ static void replaced_ring_continues(struct fx *f, const struct rx_pkt *last_rx)
     assert_int_equal(ring_writer_set_track(f->wr, 0, &t), 0);
     f->ts = 777777;
 
-    f->w->ring_stale_ns = 0; /* any silence counts: look at once */
-    struct ring_reader *old = f->v.path->r;
-    for (int i = 0; i < 10 && f->v.path->r == old; i++)
+    struct media_test_knobs knobs, saved;
+    media_test_knobs_get(f->w, &saved);
+    knobs = saved;
+    knobs.ring_stale_ns = 0; /* any silence counts: look at once */
+    media_test_knobs_set(f->w, &knobs);
+    const struct ring_reader *old = path_of(f).r;
+    for (int i = 0; i < 10 && path_of(f).r == old; i++)
         uv_run(&f->loop, UV_RUN_ONCE);
-    assert_ptr_not_equal(f->v.path->r, old);
-    f->w->ring_stale_ns = MEDIA_RING_STALE_NS;
+    assert_ptr_not_equal(path_of(f).r, old);
+    media_test_knobs_set(f->w, &saved);
 
     write_video(f, false, 2000); /* a delta frame: the viewer waits for a keyframe */
     unsigned key = f->n_written;
     write_video(f, true, 3000);
     write_video(f, false, 2000);
-    media_send_run(f->w);
+    media_test_send_run(f->w);
     unsigned m = drain(f, rx, 256);
     assert_true(m > 2);
     assert_int_equal(rx[0].h.ssrc, last.h.ssrc);
@@ -799,7 +821,7 @@ static void test_ring_replaced_after_rollover(void **state)
         int pk = pack_count(RING_CODEC_H264, buf, len, 1200);
         assert_true(ring_writer_write(f->wr, 0, 0, f->ts, (uint32_t)pk, buf, len) > 0);
         f->ts += 3000;
-        media_send_run(f->w);
+        media_test_send_run(f->w);
         n = drain(f, rx, 256);
         assert_int_equal(n, pk);
         total += n;
@@ -832,16 +854,16 @@ static void test_pkt_count_mismatch(void **state)
     unsigned n = start_receiving(f, rx, 256);
     uint16_t last = rx[n - 1].h.seq;
     write_miscounted(f, -1); /* the worker makes one packet more than the ring numbered */
-    media_send_run(f->w);
+    media_test_send_run(f->w);
     assert_int_equal(drain(f, NULL, 0), 0);
     assert_int_equal(ctl_read(&f->cnt->pkt_count_mismatches), 1);
     write_miscounted(f, 1); /* one fewer */
-    media_send_run(f->w);
+    media_test_send_run(f->w);
     assert_int_equal(drain(f, NULL, 0), 0);
     assert_int_equal(ctl_read(&f->cnt->pkt_count_mismatches), 2);
 
     write_video(f, false, 2000);
-    media_send_run(f->w);
+    media_test_send_run(f->w);
     unsigned m = drain(f, rx, 256);
     assert_true(m > 0);
     send_nack(f, (uint16_t)(last + 1), 0); /* the first miscounted frame's first packet */
@@ -859,27 +881,30 @@ static void test_wakeup_budget(void **state)
     static struct rx_pkt rx[256];
     static struct media_viewer more[2];
     write_video(f, true, 20000); /* 18 packets: STAP-A (SPS, PPS) and 17 FU-A */
-    media_send_run(f->w);
+    media_test_send_run(f->w);
     start_viewer(f, false);
-    f->v.rec.next_frame = f->v.path->next_frame; /* all three live, no catch-up */
+    f->v.rec.next_frame = path_of(f).next_frame; /* all three live, no catch-up */
     f->v.rec.state = MEDIA_VIEWER_LIVE;
     for (int i = 0; i < 2; i++) {
         start_other_viewer(f, &more[i], 0, VPT);
-        more[i].rec.next_frame = f->v.path->next_frame;
+        more[i].rec.next_frame = path_of(f).next_frame;
         more[i].rec.state = MEDIA_VIEWER_LIVE;
     }
-    f->w->wakeup_pkts = 20;
+    struct media_test_knobs knobs;
+    media_test_knobs_get(f->w, &knobs);
+    knobs.wakeup_pkts = 20;
+    media_test_knobs_set(f->w, &knobs);
     write_video(f, true, 20000);
-    assert_true(media_send_run(f->w)); /* two viewers served (18 + 18 > 20), one left */
+    assert_true(media_test_send_run(f->w)); /* two viewers served (18 + 18 > 20), one left */
     assert_int_equal(drain(f, rx, 256), 36);
-    assert_true(f->v.path->has_pending);
-    assert_false(media_send_run(f->w));
+    assert_true(path_of(f).has_pending);
+    assert_false(media_test_send_run(f->w));
     unsigned n = drain(f, rx, 256);
     assert_int_equal(n, 18);
     for (unsigned i = 1; i < n; i++)
         assert_int_equal(rx[i].h.ssrc, rx[0].h.ssrc);
-    assert_false(f->v.path->has_pending);
-    assert_false(media_send_run(f->w));
+    assert_false(path_of(f).has_pending);
+    assert_false(media_test_send_run(f->w));
     assert_int_equal(drain(f, NULL, 0), 0);
     for (int i = 0; i < 2; i++)
         media_viewer_stop(f->w, &more[i]);
@@ -917,8 +942,8 @@ static void test_codec_changed(void **state)
     assert_true(pk > 1);
     assert_true(ring_writer_write(f->wr, 0, RING_FRAME_KEY, f->ts, (uint32_t)pk, au, len) > 0);
     f->ts += 3000;
-    media_send_run(f->w);
-    assert_int_equal(f->v.path->codec[0], RING_CODEC_H265);
+    media_test_send_run(f->w);
+    assert_int_equal(path_of(f).codec[0], RING_CODEC_H265);
     assert_int_equal(drain(f, NULL, 0), 0);
 
     uint64_t misses = ctl_read(&f->cnt->nack_misses);
@@ -939,14 +964,14 @@ static void test_track_declared_later(void **state)
     uint8_t pcm[160];
     memset(pcm, 0xff, sizeof(pcm));
     assert_true(ring_writer_write(f->wr, 2, RING_FRAME_KEY, 0, 1, pcm, sizeof(pcm)) > 0);
-    media_send_run(f->w);
-    assert_int_equal(f->v.path->codec[2], RING_CODEC_PCMU);
+    media_test_send_run(f->w);
+    assert_int_equal(path_of(f).codec[2], RING_CODEC_PCMU);
     assert_int_equal(drain(f, NULL, 0), 0); /* f->v did not take track 2 */
 
     static struct media_viewer late;
     start_other_viewer(f, &late, 2, 0);
     assert_true(ring_writer_write(f->wr, 2, RING_FRAME_KEY, 160, 1, pcm, sizeof(pcm)) > 0);
-    media_send_run(f->w);
+    media_test_send_run(f->w);
     static struct rx_pkt rx[8];
     assert_int_equal(drain(f, rx, 8), 1);
     assert_int_equal(rx[0].h.pt, 0);
@@ -973,7 +998,7 @@ static void test_tracks_and_stop(void **state)
     assert_int_equal(ctl_read(&f->cnt->viewers), 0);
     assert_int_equal(media_worker_viewers(f->w), 0);
     write_video(f, false, 2000);
-    media_send_run(f->w);
+    media_test_send_run(f->w);
     assert_int_equal(drain(f, NULL, 0), 0);
 }
 

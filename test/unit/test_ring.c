@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_ring.c: the frame ring in one process: every writer and reader operation, wrap-around
  * of slots and payload bytes, NACK lookups across the 16-bit wrap, laps and resync, writer
  * restarts, refused attachments with their messages, and the futex doorbell across fork. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_rtcp.c: the RTCP codec (codec/rtcp.c). Parsing: compounds as browsers send them (RR,
  * generic NACK, PLI, FIR, transport-cc in one datagram: FIR and transport-cc must not derail
  * the walk), truncated and lying length and count fields, SRs as libre encodes them. Writing:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_rtsp_auth.c: RTSP authentication (ingest/rtsp_auth.c) against the RFC 2617 3.5
  * Digest example and RFC 7617 2 Basic example, challenge selection and malformed
  * challenges. */
@@ -10,7 +11,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "ingest/rtsp_auth.h"
+#include "rtsp/auth.h"
 
 static void test_digest_rfc2617(void **state)
 {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_rtsp_msg.c: RTSP wire parsing (ingest/rtsp_msg.c): URLs with credentials, redaction,
  * control URL resolution, responses split anywhere, caps on heads and bodies, the
  * interleaved demux and its bad lengths, Transport and Public headers. */
@@ -11,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ingest/rtsp_msg.h"
+#include "rtsp/msg.h"
 
 static void test_url_parse(void **state)
 {
@@ -56,13 +57,13 @@ static void test_redact(void **state)
 {
     (void)state;
     char out[256];
-    rtsp_redact("redirect to rtsp://admin:secret@10.1.1.1/x and rtsp://h2/y", out, sizeof(out));
+    rtsp_url_redact("redirect to rtsp://admin:secret@10.1.1.1/x and rtsp://h2/y", out, sizeof(out));
     assert_string_equal(out, "redirect to rtsp://10.1.1.1/x and rtsp://h2/y");
     assert_null(strstr(out, "secret"));
-    rtsp_redact("no url here", out, sizeof(out));
+    rtsp_url_redact("no url here", out, sizeof(out));
     assert_string_equal(out, "no url here");
     /* Truncation never leaves the password in. */
-    rtsp_redact("rtsp://admin:secret@host/", out, 10);
+    rtsp_url_redact("rtsp://admin:secret@host/", out, 10);
     assert_null(strstr(out, "secret"));
     assert_true(strlen(out) <= 9);
 }

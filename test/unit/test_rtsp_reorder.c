@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_rtsp_reorder.c: the UDP reorder buffer (ingest/rtsp_reorder.c) and receiver reports
  * (ingest/rtsp_rtcp.c): in-order pass-through, swaps healed, gaps given up after the
  * window, duplicates, the 16-bit wrap, a restarted sender; RR fields against RFC 3550. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_rtsp_sdp.c: the ingest side of SDP (ingest/rtsp_sdp.c): GStreamer's and a camera's
  * DESCRIBE answers, static payload types, unsupported sections, control URL resolution,
  * a missing final CRLF and SDPs libre must reject. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_sdp_answer.c: offer -> answer against a real aiortc 1.4.0 offer (different ICE
  * credentials per section), Chromium's and a Firefox-style bundle-only offer, codec and
  * profile choice, the a=fingerprint rules (RFC 8122), and the refusals WHEP maps to 4xx. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_srtp.c: the egress SRTP contexts. Known answers: RFC 3711 B.2 (AES-CM keystream) and
  * B.3 (key derivation), libsrtp2's AES-CM reference RTP and SRTCP packets, RFC 7714 16.1.1
  * and 17.1 (AES-GCM RTP and SRTCP). Against libsrtp2 as an independent receiver: the RFC 5764

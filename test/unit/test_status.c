@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_status.c: the reports built from a control segment and a config: status/paths/
  * workers JSON and tables (credentials never shown, absent children listed, -ENOSPC instead
  * of a truncated document) and the Prometheus text. */
@@ -10,8 +11,9 @@
 
 #include <cmocka.h>
 
+#include "common/rtsp_url.h"
 #include "supervisor/metrics.h"
-#include "supervisor/status.h"
+#include "shm/status.h"
 
 static struct config cfg;
 static struct ctl ctl;
@@ -30,6 +32,9 @@ static int setup(void **state)
              "rtsp://admin:hunter2@10.0.0.5:554/live\"x");
     snprintf(cfg.paths[1].name, sizeof(cfg.paths[1].name), "demo");
     snprintf(cfg.paths[1].source, sizeof(cfg.paths[1].source), "file:/srv/demo.h264");
+    for (size_t i = 0; i < cfg.n_paths; i++) /* what config_load does */
+        rtsp_url_source_redact(cfg.paths[i].source, cfg.paths[i].source_redacted,
+                               sizeof(cfg.paths[i].source_redacted));
     if (ctl_init_private(&ctl) < 0)
         return -1;
     atomic_store(&ctl.hdr->supervisor_pid, 4242);
@@ -86,16 +91,17 @@ static void test_json_status(void **state)
 
 /* The ingest takes the userinfo to the last '@' of the authority (a raw '@' or space in a
  * password works there), so the reports must strip exactly that much: GET /v1/status serves
- * them on the viewers' HTTP port. */
+ * them on the viewers' HTTP port. config_load redacts each source once, as here. */
 static void test_credentials_with_at_sign(void **state)
 {
     (void)state;
     static const char *const sources[] = {"rtsp://admin:p@ss@10.0.0.6/live",
                                           "rtsp://admin:pa ss@10.0.0.6/live"};
-    char saved[sizeof(cfg.paths[0].source)];
-    memcpy(saved, cfg.paths[0].source, sizeof(saved));
+    char saved[sizeof(cfg.paths[0].source_redacted)];
+    memcpy(saved, cfg.paths[0].source_redacted, sizeof(saved));
     for (size_t i = 0; i < sizeof(sources) / sizeof(sources[0]); i++) {
-        snprintf(cfg.paths[0].source, sizeof(cfg.paths[0].source), "%s", sources[i]);
+        rtsp_url_source_redact(sources[i], cfg.paths[0].source_redacted,
+                               sizeof(cfg.paths[0].source_redacted));
         assert_true(status_json(buf, sizeof(buf), ctl.hdr, &cfg, STATUS_VIEW_PATHS) > 0);
         assert_null(strstr(buf, "ss@"));
         assert_non_null(strstr(buf, "\"source\":\"rtsp://10.0.0.6:554/live\""));
@@ -103,7 +109,7 @@ static void test_credentials_with_at_sign(void **state)
         assert_null(strstr(buf, "ss@"));
         assert_null(strstr(buf, "admin"));
     }
-    memcpy(cfg.paths[0].source, saved, sizeof(saved));
+    memcpy(cfg.paths[0].source_redacted, saved, sizeof(saved));
 }
 
 static void test_json_views(void **state)

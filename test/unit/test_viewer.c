@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_viewer.c: the session table's candidate pairs: an address belongs to one session
  * (another session's check from it is refused), a session keeps at most VIEWER_MAX_PAIRS and
  * replaces the least recently checked one but never its bound pair or the one carrying the
@@ -71,7 +72,7 @@ static void pairs_replaced_but_bound_and_handshake_kept(void **state)
         union viewer_addr a = addr4(6000 + i);
         assert_int_equal(viewer_pair_checked(&t, v, &a.sa, 0, 10 + i), (int)i);
     }
-    v->bound = 0;     /* the oldest two are protected */
+    v->bound = 0; /* the oldest two are protected */
     v->dtls_pair = 1;
     union viewer_addr n1 = addr4(7000), n2 = addr4(7001), n3 = addr4(7002);
     assert_int_equal(viewer_pair_checked(&t, v, &n1.sa, 0, 20), 2); /* oldest unprotected */

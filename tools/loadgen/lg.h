@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lg.h: the load generator's shared state: options, the viewers (one UDP socket each),
  * the bounded pool of set-ups in flight (HTTP + ICE + DTLS), and the receive batch. */
 #ifndef LG_H

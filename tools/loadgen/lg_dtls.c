@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lg_dtls.c: DTLS-SRTP client for the load generator's viewers: certificate, per-viewer
  * handshakes over memory BIOs (flights split into datagrams at record boundaries), peer
  * fingerprint check, key export (RFC 5764 4.2) and libsrtp2 session creation. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lg_dtls.h: the load generator's DTLS-SRTP client (RFC 5763/5764): one ECDSA P-256
  * certificate per process, a handshake per viewer over OpenSSL memory BIOs, and the
  * libsrtp2 session built from the exported keys once the peer's fingerprint matched. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lg_http.c: HTTP/1.1 response parsing for the load generator's WHEP client. It reads
  * only what a WHEP answer needs (status, Content-Length, Location) and refuses anything
  * outside the limits instead of guessing. */

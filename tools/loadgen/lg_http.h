@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lg_http.h: the load generator's HTTP/1.1 response parser (WHEP answers). Pure code over
  * bytes: no sockets, no allocation, every length distrusted. */
 #ifndef LG_HTTP_H

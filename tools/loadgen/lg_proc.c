@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lg_proc.c: /proc sampling for the load generator's report: a server's process tree
  * (CPU ticks, PSS, RSS), the namespace's UDP receive-buffer drops, our own CPU. */
 #include "tools/loadgen/lg_proc.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lg_proc.h: what the load generator measures from /proc: CPU time and memory of a
  * server's whole process tree (supervisor and every descendant), UDP receive-buffer
  * drops, and its own CPU time. */

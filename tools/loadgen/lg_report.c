@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lg_report.c: turns the per-viewer window counters into the load generator's JSON line
  * (field names follow ../shared/bench's benchclient where they mean the same thing). */
 #include "tools/loadgen/lg_report.h"

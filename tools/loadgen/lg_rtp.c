@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lg_rtp.c: RTP handling for the load generator's viewers: header parsing, sequence
  * accounting, first-keyframe detection (its RTCP is codec/rtcp's). */
 #include "tools/loadgen/lg_rtp.h"

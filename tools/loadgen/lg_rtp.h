@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lg_rtp.h: what the load generator knows about received media: RTP header parsing,
  * per-viewer sequence accounting (loss, duplicates, late fills) and H.264 first-keyframe
  * detection (the RTCP it sends and reads is codec/rtcp's). Pure code. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lg_sdp.c: offer building and answer parsing for the load generator. The answer parser
  * walks lines itself (no libre SDP session per viewer) and keeps only the fields a
  * receive-only viewer needs; it rejects rather than guesses. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lg_sdp.h: the load generator's side of the WHEP offer/answer: builds a browser-like
  * recvonly H.264 offer and extracts from the answer what ICE and DTLS need. Pure code. */
 #ifndef LG_SDP_H

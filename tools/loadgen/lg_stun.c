@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lg_stun.c: STUN binding requests and responses for the load generator's ICE agent,
  * through libre's codec (no libre sockets or timers). Setup and consent traffic only:
  * a few messages per viewer, never per media packet. */

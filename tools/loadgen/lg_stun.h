@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lg_stun.h: the load generator's ICE (full agent, controlling, RFC 8445) STUN messages,
  * encoded and checked with libre's STUN codec: binding requests with USE-CANDIDATE, and
  * answers to the server's own checks (a full-ICE server such as pion sends them). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lg_viewer.c: one simulated viewer after its WHEP answer: ICE checks as the controlling
  * full agent, the DTLS handshake, then the media path (recvmmsg batches, SRTP unprotect,
  * sequence accounting, deliberate drops and their NACKs, RRs, consent). */
@@ -44,7 +45,7 @@ int lg_viewer_open(struct lg *lg, struct lg_viewer *v)
     /* A keyframe is a burst of tens of packets per viewer; a large buffer keeps the
      * instrument from dropping it (SO_RCVBUFFORCE as root, else capped by rmem_max). */
     if (lg->opt.rcvbuf > 0)
-        (void)sockbuf_set(v->fd, false, lg->opt.rcvbuf);
+        (void)sockbuf_set_rcv(v->fd, lg->opt.rcvbuf);
     int one = 1;
     if (lg->opt.gro && setsockopt(v->fd, SOL_UDP, UDP_GRO, &one, sizeof(one)) != 0)
         return -errno;

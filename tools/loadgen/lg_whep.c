@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lg_whep.c: the load generator's WHEP signalling (draft-ietf-wish-whep): one HTTP/1.1
  * request per TCP connection from a set-up slot: POST of the offer, DELETE of the
  * session at the end. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* main.c: ringcast's load generator: N WHEP viewers in one process and one libuv loop,
  * set up at most --conc at a time, then measured over a window; prints one JSON line.
  * Usage: loadgen --url http://127.0.0.1:8889/PATH/whep -n N [options] (see usage()). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mediabench: the egress send path alone, in one process: a ring fed with a 2 Mbit/s-like
  * H.264 stream (a 60 KB keyframe every 60 frames, 7 KB delta frames), one media worker with N
  * viewers sending over loopback UDP to R receiver sockets drained by a second thread. Prints
@@ -29,7 +30,7 @@
 #include "codec/pack.h"
 #include "common/sockbuf.h"
 #include "egress/srtp.h"
-#include "egress/media_priv.h"
+#include "egress/media_test.h"
 
 #define MB_MAX_RX 64
 
@@ -106,7 +107,7 @@ static int mb_udp(struct sockaddr_in *a)
     int one = 1;
     if (mb_gro)
         (void)setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof(one));
-    (void)sockbuf_set(fd, false, 16 << 20);
+    (void)sockbuf_set_rcv(fd, 16 << 20);
     return fd;
 }
 
@@ -267,7 +268,10 @@ int main(int argc, char **argv)
     struct media_worker *w;
     if (media_worker_init(&w, &loop, &cfg, &ctl, cnt, sfd) < 0)
         return 1;
-    w->gso = gso != 0;
+    struct media_test_knobs knobs;
+    media_test_knobs_get(w, &knobs);
+    knobs.gso = gso != 0;
+    media_test_knobs_set(w, &knobs);
 
     static uint8_t buf[80000];
     unsigned seq = 0;
@@ -275,7 +279,7 @@ int main(int argc, char **argv)
     size_t n = mb_frame(buf, true, 60000, seq++);
     ring_writer_write(wr, 0, RING_FRAME_KEY, ts,
                       (uint32_t)pack_count(RING_CODEC_H264, buf, n, 1200), buf, n);
-    media_send_run(w);
+    media_test_send_run(w);
 
     uint8_t keying[60];
     for (size_t i = 0; i < sizeof(keying); i++)
@@ -314,7 +318,7 @@ int main(int argc, char **argv)
             wall0 = ctl_now_ns();
         }
         uint64_t c0 = mb_thread_cpu_ns();
-        while (media_send_run(w))
+        while (media_test_send_run(w))
             ;
         cpu += mb_thread_cpu_ns() - c0;
         /* Let the drain thread keep up (it shares two cores with everything else). */
@@ -334,9 +338,10 @@ int main(int argc, char **argv)
            "\"record_bytes\":%zu}\n",
            viewers, profile == MEDIA_SRTP_AEAD_AES_128_GCM ? "gcm" : "cm", frames - 11,
            (unsigned long long)pk, (unsigned long long)rx,
-           (unsigned long long)ctl_read(&cnt->send_drops), (unsigned long long)w->batches, gso,
-           mb_gro ? "true" : "false", pk ? (double)cpu / 1000.0 / (double)pk : 0.0,
-           (double)wall / 1e9, per_viewer, sizeof(struct media_viewer));
+           (unsigned long long)ctl_read(&cnt->send_drops),
+           (unsigned long long)media_test_batches(w), gso, mb_gro ? "true" : "false",
+           pk ? (double)cpu / 1000.0 / (double)pk : 0.0, (double)wall / 1e9, per_viewer,
+           sizeof(struct media_viewer));
     for (unsigned i = 0; i < viewers; i++)
         media_viewer_stop(w, &v[i]);
     media_worker_free(w);

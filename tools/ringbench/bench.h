@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench.h: what ringbench's forked reader processes share with the parent (one anonymous
  * MAP_SHARED area created before fork). */
 #ifndef RINGBENCH_BENCH_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ringbench: the ring part of `make bench`. Measures the writer's frames/s and MB/s with 0, 1
  * and 8 reader processes attached, and the doorbell-to-reader wake-up latency (p50/p99/max)
  * with 1 and 8 reader processes; each figure is the median of --runs runs.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* reader.c: a ringbench reader process, shaped like an egress worker: one doorbell waiter
  * feeding a libuv loop, a bounded drain per wake-up, every cache line of a frame touched. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ringdump: prints a path's ring as JSON lines for tests and debugging: the ring header,
  * each declared track (codec, clock, fmtp, parameter sets in hex), then every frame still
  * in the ring from the oldest (sequence, track, flags, timestamps, packets, payload in hex).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ringstress: multi-process stress of the shm frame ring, driven by
  * test/integration/test_ring_stress. One command per role:
  *   ringstress create NAME [opts]            make the ring (so readers can attach first)

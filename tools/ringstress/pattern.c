@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pattern.c: frame lengths and contents for ringstress, derived from (seed, seq). A frame is
  * a window of one random buffer at a seq-dependent offset with seq stamped into its first and
  * last 8 bytes: checking it is one memcmp, and a stale frame of another seq never passes. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pattern.h: the verifiable frame stream of ringstress. Everything about frame seq (its
  * length, keyframe flag, packet count and bytes) is a function of (seed, seq), so a reader
  * can check any frame it gets without talking to the writer. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* reader.c: a ringstress reader: woken by the ring's doorbell, it verifies every frame it
  * accepts and accounts for every frame it did not: each gap must follow a reported lap (or a
  * frame that turned invalid while being checked). Violations make it exit non-zero. */

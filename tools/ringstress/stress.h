@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stress.h: the roles of ringstress (see main.c for the command line). */
 #ifndef RINGSTRESS_STRESS_H
 #define RINGSTRESS_STRESS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* writer.c: the ringstress writer: writes the pattern stream as fast as it can, continuing
  * the ring's sequence after a predecessor's death, and reports its rate. */
 #include <errno.h>

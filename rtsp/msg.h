@@ -1,7 +1,9 @@
-/* rtsp_msg.h: RTSP/1.0 wire format for the pull client (RFC 2326): rtsp:// URLs (parse,
- * redact, resolve control URLs), response parsing with size caps, and the TCP stream demux
- * of interleaved binary frames ($ channel length) from RTSP messages. Pure functions on
- * bytes: no I/O, no allocation, no logging. */
+/* SPDX-License-Identifier: MIT */
+/* msg.h: RTSP/1.0 wire format (RFC 2326) shared by the RTSP sides: control URLs resolved
+ * against a base, response parsing with size caps, and the TCP stream demux of interleaved
+ * binary frames ($ channel length) from RTSP messages. rtsp:// URLs themselves are
+ * common/rtsp_url.h (the config reads them too). Pure functions on bytes: no I/O, no
+ * allocation, no logging. */
 #ifndef RINGCAST_RTSP_MSG_H
 #define RINGCAST_RTSP_MSG_H
 
@@ -9,29 +11,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RTSP_URL_MAX         1024
+#include "common/rtsp_url.h"
+
 #define RTSP_HEAD_MAX        16384 /* a response's status line and headers */
 #define RTSP_BODY_MAX        65536 /* Content-Length cap (an SDP is a few KB) */
-#define RTSP_CRED_MAX        128
-#define RTSP_AUTH_HDR_MAX    4 /* WWW-Authenticate headers kept */
-#define RTSP_INTERLEAVED_MIN 4 /* shorter than an RTCP header: not a packet */
+#define RTSP_AUTH_HDR_MAX    4     /* WWW-Authenticate headers kept */
+#define RTSP_INTERLEAVED_MIN 4     /* shorter than an RTCP header: not a packet */
 
-struct rtsp_url {
-    char user[RTSP_CRED_MAX]; /* percent-decoded; empty if absent */
-    char pass[RTSP_CRED_MAX];
-    char host[256];          /* without brackets for IPv6 */
-    uint16_t port;           /* 554 if absent */
-    char path[RTSP_URL_MAX]; /* "/..." including any query; "/" if absent */
-};
-
-/* Parses rtsp://[user[:pass]@]host[:port][/path]. 0 or -EINVAL. */
-int rtsp_url_parse(struct rtsp_url *u, const char *s);
-/* Writes the URL without userinfo ("rtsp://host:port/path"): what requests and logs use.
- * Returns 0 or -ENAMETOOLONG. */
-int rtsp_url_format(const struct rtsp_url *u, char *out, size_t outlen);
-/* Copies s into out with any userinfo replaced by nothing, for log lines. Never fails:
- * truncates. Works on any string that may hold a URL. */
-void rtsp_redact(const char *s, char *out, size_t outlen);
 /* Resolves a SDP a=control value against base (RFC 2326 C.1.1): "*" or empty is base
  * itself, an absolute rtsp:// URL is taken as is, anything else is appended to base with
  * one '/' between (what servers and other clients do rather than RFC 3986 merging).

@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: MIT */
 /* sbuf.c: bounded text building for the reports; nothing here allocates. */
-#include "supervisor/sbuf.h"
+#include "common/sbuf.h"
 
 #include <errno.h>
 #include <limits.h>

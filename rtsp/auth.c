@@ -1,6 +1,7 @@
-/* rtsp_auth.c: Basic and Digest (MD5, MD5-sess) authentication for the RTSP client. The
+/* SPDX-License-Identifier: MIT */
+/* auth.c: Basic and Digest (MD5, MD5-sess) authentication for the RTSP client. The
  * digest arithmetic follows RFC 2617 3.2.2 (RFC 7616 3.4.1 keeps it for MD5). */
-#include "ingest/rtsp_auth.h"
+#include "rtsp/auth.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -9,7 +10,7 @@
 
 #include <openssl/evp.h>
 
-#include "ingest/rtsp_msg.h"
+#include "rtsp/msg.h"
 
 /* Lowercase hex MD5 of the concatenated parts (RFC 2617's H and KD). */
 static void md5_hex(char out[33], const char *const *parts, unsigned n)

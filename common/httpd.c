@@ -1,10 +1,12 @@
-/* http.c: request parsing (libre's http_msg_decode behind our own size limits) and the
- * libuv connection handling of the worker's HTTP/1.1 server: SO_REUSEPORT listener,
+/* SPDX-License-Identifier: MIT */
+/* httpd.c: request parsing (libre's http_msg_decode behind our own size limits) and the
+ * libuv connection handling of the HTTP/1.1 server: SO_REUSEPORT listener,
  * keep-alive, pipelined requests answered in order, header and idle timeouts. */
-#include "egress/http.h"
+#include "common/httpd.h"
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,7 @@
 #include <re.h>
 
 #include "common/log.h"
+#include "common/text.h"
 
 /* ---- parsing ---- */
 
@@ -60,6 +63,51 @@ static int httpd_content_length(const struct http_msg *msg, size_t *out)
     return 0;
 }
 
+/* True if pl holds a control byte. A request target with one is malformed (400): a NUL
+ * would cut the path short, "/demo\0..." reading as "/demo". */
+static bool httpd_has_ctl(const struct pl *pl)
+{
+    for (size_t i = 0; i < pl->l; i++)
+        if ((unsigned char)pl->p[i] < 0x20 || pl->p[i] == 0x7f)
+            return true;
+    return false;
+}
+
+/* True if a segment of path is "..", written plainly or percent-encoded, once or more times
+ * ("%2e%2e", ".%2E", "%252e%252e"), between '/' or '\' (also encoded): such a request gets
+ * 404 whatever a router or a file lookup behind it would make of it. */
+static bool httpd_path_traverses(const char *path)
+{
+    char a[sizeof(((struct httpd_request *)0)->path)], b[sizeof(a)];
+    snprintf(a, sizeof(a), "%s", path);
+    for (int round = 0; round < 4; round++) {
+        for (const char *seg = a; *seg;) {
+            size_t n = strcspn(seg, "/\\");
+            if (n == 2 && seg[0] == '.' && seg[1] == '.')
+                return true;
+            seg += n + (seg[n] != '\0');
+        }
+        size_t o = 0;
+        bool changed = false;
+        for (size_t i = 0; a[i]; i++) {
+            int hi = a[i] == '%' ? text_hex_digit(a[i + 1]) : -1;
+            int lo = hi >= 0 ? text_hex_digit(a[i + 2]) : -1;
+            if (lo >= 0) {
+                b[o++] = (char)(hi * 16 + lo);
+                i += 2;
+                changed = true;
+            } else {
+                b[o++] = a[i];
+            }
+        }
+        b[o] = '\0';
+        if (!changed)
+            break;
+        memcpy(a, b, o + 1);
+    }
+    return false;
+}
+
 static int httpd_fill_request(const struct http_msg *msg, struct httpd_request *req)
 {
     memset(req, 0, sizeof(*req));
@@ -76,8 +124,10 @@ static int httpd_fill_request(const struct http_msg *msg, struct httpd_request *
         err = httpd_copy_hdr(msg, HTTP_HDR_IF_MATCH, req->if_match, sizeof(req->if_match));
     if (err)
         return err;
-    if (req->path[0] != '/')
+    if (req->path[0] != '/' || httpd_has_ctl(&msg->path) || httpd_has_ctl(&msg->prm))
         return -EBADMSG;
+    if (httpd_path_traverses(req->path))
+        return -ENOENT;
     int v11 = pl_strcmp(&msg->ver, "1.1") == 0;
     if (!v11 && pl_strcmp(&msg->ver, "1.0") != 0)
         return -EBADMSG;
@@ -145,6 +195,8 @@ int httpd_error_status(int err)
         return 501;
     case -ENOMEM:
         return 503;
+    case -ENOENT:
+        return 404;
     default:
         return 400;
     }
@@ -381,11 +433,11 @@ static int httpd_process(struct httpd_conn *c)
 static void httpd_finish(struct httpd_conn *c)
 {
     uv_stream_t *st = (uv_stream_t *)&c->tcp;
-    uv_read_stop(st);
+    (void)uv_read_stop(st);
     if (uv_shutdown(&c->shutdown, st, httpd_shutdown_cb) < 0)
         httpd_conn_close(c);
     else
-        uv_timer_start(&c->timer, httpd_timeout_cb, 2000, 0);
+        (void)uv_timer_start(&c->timer, httpd_timeout_cb, 2000, 0);
 }
 
 /* Answers what is buffered, then closes (after a refusal or Connection: close), waits for a
@@ -395,11 +447,11 @@ static void httpd_advance(struct httpd_conn *c, int was_idle)
     if (httpd_process(c) < 0)
         httpd_finish(c);
     else if (c->deferred)
-        uv_timer_start(&c->timer, httpd_timeout_cb, HTTPD_DEFER_TIMEOUT, 0);
+        (void)uv_timer_start(&c->timer, httpd_timeout_cb, HTTPD_DEFER_TIMEOUT, 0);
     else if (c->len == 0)
-        uv_timer_start(&c->timer, httpd_timeout_cb, HTTPD_IDLE_TIMEOUT, 0);
+        (void)uv_timer_start(&c->timer, httpd_timeout_cb, HTTPD_IDLE_TIMEOUT, 0);
     else if (was_idle)
-        uv_timer_start(&c->timer, httpd_timeout_cb, HTTPD_HEADER_TIMEOUT, 0);
+        (void)uv_timer_start(&c->timer, httpd_timeout_cb, HTTPD_HEADER_TIMEOUT, 0);
 }
 
 int httpd_complete(struct httpd_server *s, uint64_t token, const struct httpd_response *res)
@@ -462,10 +514,10 @@ static void httpd_format_peer(uv_tcp_t *tcp, char *out, size_t size, char host[4
     snprintf(host, 48, "?");
     if (uv_tcp_getpeername(tcp, (struct sockaddr *)&ss, &len) == 0) {
         if (ss.ss_family == AF_INET6) {
-            uv_ip6_name((struct sockaddr_in6 *)&ss, host, 48);
+            (void)uv_ip6_name((struct sockaddr_in6 *)&ss, host, 48);
             port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
         } else {
-            uv_ip4_name((struct sockaddr_in *)&ss, host, 48);
+            (void)uv_ip4_name((struct sockaddr_in *)&ss, host, 48);
             port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
         }
     }
@@ -481,8 +533,8 @@ static void httpd_accept_cb(uv_stream_t *l, int status)
     if (!c)
         return;
     c->server = s;
-    uv_tcp_init(s->loop, &c->tcp);
-    uv_timer_init(s->loop, &c->timer);
+    (void)uv_tcp_init(s->loop, &c->tcp);
+    (void)uv_timer_init(s->loop, &c->timer);
     c->tcp.data = c->timer.data = c;
     c->handles_open = 2;
     c->next = s->conns;
@@ -496,8 +548,8 @@ static void httpd_accept_cb(uv_stream_t *l, int status)
         return;
     }
     httpd_format_peer(&c->tcp, c->remote, sizeof(c->remote), c->remote_ip);
-    uv_tcp_nodelay(&c->tcp, 1);
-    uv_timer_start(&c->timer, httpd_timeout_cb, HTTPD_IDLE_TIMEOUT, 0);
+    (void)uv_tcp_nodelay(&c->tcp, 1);
+    (void)uv_timer_start(&c->timer, httpd_timeout_cb, HTTPD_IDLE_TIMEOUT, 0);
     if (uv_read_start((uv_stream_t *)&c->tcp, httpd_alloc_cb, httpd_read_cb) < 0)
         httpd_conn_close(c);
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sbuf.h: appending formatted text to a caller's fixed buffer, remembering overflow, so
  * report builders (status JSON and tables, /metrics) check for truncation once at the end. */
 #ifndef RINGCAST_SBUF_H

@@ -1,8 +1,10 @@
-/* http.h: the egress worker's HTTP/1.1 server: one SO_REUSEPORT listener per worker on the
- * shared port, keep-alive connections, header/body size limits and timeouts. Requests are
- * parsed with libre's http_msg_decode behind our own limits; routing lives in whep.c. */
-#ifndef RINGCAST_EGRESS_HTTP_H
-#define RINGCAST_EGRESS_HTTP_H
+/* SPDX-License-Identifier: MIT */
+/* httpd.h: the HTTP/1.1 server of the egress workers (one SO_REUSEPORT listener per worker
+ * on the shared port) and of the supervisor's /metrics: keep-alive connections, header/body
+ * size limits and timeouts. Requests are parsed with libre's http_msg_decode behind our own
+ * limits; routing belongs to the caller's handler (egress/whep.c, supervisor/metrics.c). */
+#ifndef RINGCAST_HTTPD_H
+#define RINGCAST_HTTPD_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -51,7 +53,9 @@ struct httpd_response {
 /* Parses one request from p (len bytes buffered so far). Returns the bytes it spans (> 0)
  * with *req filled, 0 when more bytes are needed, or a negative errno that maps to a status
  * with httpd_error_status(): -EMSGSIZE headers over 16 KiB, -EFBIG body over 64 KiB,
- * -ENOTSUP chunked or other transfer codings, -EBADMSG anything unparsable. */
+ * -ENOTSUP chunked or other transfer codings, -ENOENT a path with a ".." segment in any
+ * spelling ("%2e%2e", "%252e."; 404), -EBADMSG anything unparsable, a control byte (NUL
+ * included) in the request target among it. */
 int httpd_parse_request(const uint8_t *p, size_t len, struct httpd_request *req);
 int httpd_error_status(int err);
 const char *httpd_reason(int status);

@@ -1,8 +1,9 @@
+/* SPDX-License-Identifier: MIT */
 /* status.h: the status, paths and workers reports (JSON for scripts and GET /v1/status,
  * human tables for ringcastctl), built only from the control segment and the config.
  * No supervisor state: the egress workers call it too, on their own mapping and config. */
-#ifndef RINGCAST_STATUS_H
-#define RINGCAST_STATUS_H
+#ifndef RINGCAST_SHM_STATUS_H
+#define RINGCAST_SHM_STATUS_H
 
 #include <stddef.h>
 

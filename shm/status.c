@@ -1,28 +1,16 @@
+/* SPDX-License-Identifier: MIT */
 /* status.c: the status/paths/workers reports built from the control segment and the
  * config alone (JSON and text tables); shared by the supervisor's control socket and the
- * workers' GET /v1/status. Credentials in rtsp:// URLs never appear in a report. */
-#include "supervisor/status.h"
+ * workers' GET /v1/status. Sources appear as config_load redacted them: no credentials. */
+#include "shm/status.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "ingest/rtsp_msg.h"
-#include "supervisor/sbuf.h"
+#include "common/sbuf.h"
 
 static const uint64_t NS_PER_S = 1000000000, NS_PER_MS = 1000000;
-
-/* Copies a source for a report: an rtsp:// URL as the ingest parses it, without userinfo
- * (one parser decides where the password ends), or hidden whole if it does not parse;
- * other sources unchanged. */
-static void source_redacted(char *out, size_t len, const char *src)
-{
-    struct rtsp_url u;
-    if (strncmp(src, "rtsp://", 7) != 0)
-        snprintf(out, len, "%s", src);
-    else if (rtsp_url_parse(&u, src) < 0 || rtsp_url_format(&u, out, len) < 0)
-        snprintf(out, len, "rtsp://(unparsable URL hidden)");
-}
 
 static const struct ctl_child *find_ingest(const struct ctl_hdr *ctl, const char *path)
 {
@@ -96,12 +84,10 @@ static void json_paths(struct sbuf *b, const struct ctl_hdr *ctl, const struct c
     sbuf_printf(b, "\"paths\":[");
     for (size_t i = 0; i < cfg->n_paths; i++) {
         const struct config_path *p = &cfg->paths[i];
-        char src[sizeof(p->source)];
-        source_redacted(src, sizeof(src), p->source);
         sbuf_printf(b, "%s{\"name\":\"", i ? "," : "");
         sbuf_json_str(b, p->name);
         sbuf_printf(b, "\",\"source\":\"");
-        sbuf_json_str(b, src);
+        sbuf_json_str(b, p->source_redacted);
         sbuf_printf(b, "\",");
         json_child(b, find_ingest(ctl, p->name), now);
         sbuf_printf(b, "}");
@@ -199,12 +185,10 @@ static void text_paths(struct sbuf *b, const struct ctl_hdr *ctl, const struct c
     for (size_t i = 0; i < cfg->n_paths; i++) {
         const struct config_path *p = &cfg->paths[i];
         const struct ctl_child *s = find_ingest(ctl, p->name);
-        char src[sizeof(p->source)];
-        source_redacted(src, sizeof(src), p->source);
         sbuf_printf(b, "%-16s ", p->name);
         text_child(b, s, now);
         sbuf_printf(b, " %10" PRIu64 " %10" PRIu64 "  %s\n", counter(s, "frames_written"),
-                    counter(s, "source_reconnects"), src);
+                    counter(s, "source_reconnects"), p->source_redacted);
     }
 }
 

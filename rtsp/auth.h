@@ -1,4 +1,5 @@
-/* rtsp_auth.h: RTSP client authentication: parsing WWW-Authenticate challenges and building
+/* SPDX-License-Identifier: MIT */
+/* auth.h: RTSP client authentication: parsing WWW-Authenticate challenges and building
  * Authorization values for Basic (RFC 7617) and Digest with MD5 / MD5-sess (RFC 2617,
  * RFC 7616). Pure functions: credentials pass through, nothing here logs. */
 #ifndef RINGCAST_RTSP_AUTH_H

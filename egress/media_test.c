@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/* media_test.c: the test seam of media_test.h over the worker's internal state. */
+#include "egress/media_test.h"
+
+#include <string.h>
+
+#include "egress/media_priv.h"
+
+void media_test_knobs_get(const struct media_worker *w, struct media_test_knobs *k)
+{
+    *k = (struct media_test_knobs){
+        .ring_stale_ns = w->ring_stale_ns, .wakeup_pkts = w->wakeup_pkts, .gso = w->gso};
+}
+
+void media_test_knobs_set(struct media_worker *w, const struct media_test_knobs *k)
+{
+    w->ring_stale_ns = k->ring_stale_ns;
+    w->wakeup_pkts = k->wakeup_pkts;
+    w->gso = k->gso;
+}
+
+bool media_test_send_run(struct media_worker *w)
+{
+    return media_send_run(w);
+}
+
+void media_test_path_of(const struct media_viewer *v, struct media_test_path *out)
+{
+    const struct media_path *p = v->path;
+    *out = (struct media_test_path){.r = p->r,
+                                    .next_frame = p->next_frame,
+                                    .has_pending = p->has_pending,
+                                    .rtx_rate = p->rtx_rate};
+    memcpy(out->codec, p->codec, sizeof(out->codec));
+}
+
+uint64_t media_test_batches(const struct media_worker *w)
+{
+    return w->batches;
+}

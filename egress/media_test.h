@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/* media_test.h: the seam through which unit tests and mediabench drive the egress data plane
+ * without a loop of doorbells: running the send path by hand, the knobs they change and the
+ * figures they read. The worker itself never calls these; its internals stay in media_priv.h. */
+#ifndef RINGCAST_MEDIA_TEST_H
+#define RINGCAST_MEDIA_TEST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "egress/media.h"
+
+/* What media_worker_init sets; tests change them to reach a case sooner. */
+struct media_test_knobs {
+    uint64_t ring_stale_ns; /* a writer silent this long: look for a new ring (3 s) */
+    unsigned wakeup_pkts;   /* packets queued per wakeup before yielding (8192) */
+    bool gso; /* a viewer's equal-sized packets of a frame share a UDP GSO send (on) */
+};
+
+void media_test_knobs_get(const struct media_worker *w, struct media_test_knobs *k);
+void media_test_knobs_set(struct media_worker *w, const struct media_test_knobs *k);
+
+/* Runs the send path once, as a doorbell or the idle handle does: live frames, then
+ * catch-up, per path. True when frames are left over (the wakeup's budget ran out). */
+bool media_test_send_run(struct media_worker *w);
+
+/* What the worker holds for the path a viewer watches. */
+struct media_test_path {
+    const struct ring_reader *r; /* the ring it reads: another one once it was replaced */
+    uint64_t next_frame;         /* live cursor: the next frame the reader returns */
+    bool has_pending;            /* a live frame not yet sent to every viewer */
+    uint32_t rtx_rate;           /* measured payload bytes per second, floored */
+    uint32_t codec[MEDIA_MAX_TRACKS];
+};
+void media_test_path_of(const struct media_viewer *v, struct media_test_path *out);
+
+/* sendmmsg calls made so far. */
+uint64_t media_test_batches(const struct media_worker *w);
+
+#endif
