@@ -16,7 +16,7 @@
 
 #include "common/log.h"
 #include "common/sockbuf.h"
-#include "egress/icelite.h"
+#include "rtc/icelite.h"
 #include "egress/worker.h"
 
 #define DEMUX_RX_BATCH  32
@@ -103,8 +103,8 @@ static void demux_dtls_connected(void *arg, const struct dtlsrv_keys *keys)
     v->state = VIEWER_MEDIA;
     v->media_ns = v->consent_ns = ctl_now_ns();
     log_info("whep %s: session %s of %s connected (DTLS-SRTP %s)", v->path, v->session, v->peer,
-             keys->profile == MEDIA_SRTP_AEAD_AES_128_GCM ? "AEAD_AES_128_GCM"
-                                                          : "AES_CM_128_HMAC_SHA1_80");
+             keys->profile == ESRTP_AEAD_AES_128_GCM ? "AEAD_AES_128_GCM"
+                                                     : "AES_CM_128_HMAC_SHA1_80");
 }
 
 static void demux_dtls_failed(void *arg, int err, const char *reason)

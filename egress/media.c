@@ -15,7 +15,7 @@
 #include "common/log.h"
 #include "common/sockbuf.h"
 #include "egress/media_priv.h"
-#include "egress/srtp.h"
+#include "rtc/esrtp.h"
 
 static void media_random(void *buf, size_t len)
 {
@@ -266,13 +266,13 @@ int media_viewer_start(struct media_worker *w, struct media_viewer *v,
     if (v->path)
         return -EALREADY;
     if (!prm->remote || prm->remote_len == 0 || prm->remote_len > sizeof(v->rec.remote) ||
-        !prm->path || prm->keying_len > MEDIA_KEYING_MAX)
+        !prm->path || prm->keying_len > ESRTP_KEYING_MAX)
         return -EINVAL;
     struct media_path *p;
     int rc = media_path_get(w, prm->path, &p);
     if (rc < 0)
         return rc;
-    struct media_srtp *srtp;
+    struct esrtp *srtp;
     rc = esrtp_create(&srtp, prm->srtp_profile, prm->keying, prm->keying_len);
     if (rc < 0)
         return rc;

@@ -12,15 +12,12 @@
 #include <uv.h>
 
 #include "common/config.h"
-#include "egress/srtp.h"
+#include "rtc/esrtp.h"
 #include "shm/ctl.h"
 #include "shm/ring.h"
 
 #define MEDIA_MAX_TRACKS RING_MAX_TRACKS
 #define MEDIA_MID_MAX    16
-/* DTLS-SRTP keying material (RFC 5764 4.2): client key | server key | client salt |
- * server salt. 2 * (16 + 14) for AES_CM_128_HMAC_SHA1_80, 2 * (16 + 12) for AES-GCM. */
-#define MEDIA_KEYING_MAX 60
 /* Packets whose last retransmission a viewer remembers (per epoch, indexed by SRTP index
  * modulo this): far more than are resent within two RTTs. */
 #define MEDIA_RTX_WINDOW 1024
@@ -32,17 +29,6 @@
  * that a tiny stream still recovers; the path's figures are measured once a second. */
 #define MEDIA_RTX_RATE_MIN  (256000 / 8) /* bytes per second */
 #define MEDIA_RTX_BURST_MIN (64 << 10)
-
-/* DTLS-SRTP protection profile ids (IANA), as OpenSSL's SSL_get_selected_srtp_profile()->id
- * reports them: whep passes that id through unchanged. */
-enum media_srtp_profile {
-    MEDIA_SRTP_AES128_CM_SHA1_80 = 0x0001,
-    MEDIA_SRTP_AEAD_AES_128_GCM = 0x0007,
-};
-
-/* Bytes of keying material to export with SSL_export_keying_material(...,
- * "EXTRACTOR-dtls_srtp", ...) for a profile; 0 for an unsupported one. */
-size_t media_srtp_keying_len(uint16_t profile);
 
 /* ---- per path: what the SDP answer needs ---- */
 
@@ -88,9 +74,9 @@ struct media_viewer_params {
     socklen_t remote_len;
     uint32_t local_addr;   /* our IPv4 address its checks arrived at (network order): media
                               leaves from it (IP_PKTINFO), as ICE requires; 0 = kernel's choice */
-    uint16_t srtp_profile; /* enum media_srtp_profile */
+    uint16_t srtp_profile; /* enum esrtp_profile */
     const uint8_t *keying; /* exported keying material, RFC 5764 4.2 layout */
-    size_t keying_len;     /* media_srtp_keying_len(srtp_profile) */
+    size_t keying_len;     /* esrtp_keying_len(srtp_profile) */
     struct media_track_params tracks[MEDIA_MAX_TRACKS];
 };
 
@@ -119,7 +105,7 @@ struct media_viewer_track {
     uint32_t cu_ring_ts;
     uint32_t cu_out_ts;
     /* SRTP packet index (its SEQ is the RTP sequence number) of each global packet number,
-     * and which may be sent again: egress/srtp.h. */
+     * and which may be sent again: rtc/esrtp.h. */
     struct esrtp_index idx;
     uint8_t rebase;  /* a replaced ring: continue the timestamps at the next frame */
     uint8_t ext_len; /* the RTP header extension block built from p (RFC 8285) */
@@ -141,7 +127,7 @@ struct media_viewer_rec {
     uint8_t wait_key; /* send no video until the next keyframe */
     uint8_t keying_len;
     uint8_t pad0[3];
-    uint8_t keying[MEDIA_KEYING_MAX];
+    uint8_t keying[ESRTP_KEYING_MAX];
     char path[CONFIG_NAME_MAX];
     uint64_t next_frame; /* ring position: sequence number of the next frame to send */
     uint64_t start_ns;   /* media_viewer_start time */
@@ -165,14 +151,14 @@ struct media_viewer_rec {
 };
 
 struct media_path;
-struct media_srtp;
+struct esrtp;
 
 /* The record plus runtime handles rebuilt from it. whep embeds or allocates this and keeps
  * it in place from media_viewer_init to media_viewer_stop. */
 struct media_viewer {
     struct media_viewer_rec rec;
     /* runtime, owned by media: */
-    struct media_srtp *srtp; /* libsrtp2 contexts, NULL until started */
+    struct esrtp *srtp; /* libsrtp2 contexts, NULL until started */
     struct media_path *path;
     struct media_viewer *prev, *next; /* the path's viewer list */
     void *user;                       /* whep's session, untouched by media */

@@ -9,8 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "egress/dtls.h"
-#include "egress/icelite.h"
+#include "rtc/dtlsrv.h"
+#include "rtc/icelite.h"
 #include "egress/media.h"
 
 #define ANSWER_MAX_SECTIONS   16 /* a WHEP offer has one or two; more is refused */

@@ -13,7 +13,7 @@
 #include "codec/codec.h"
 #include "common/log.h"
 #include "egress/media_priv.h"
-#include "egress/srtp.h"
+#include "rtc/esrtp.h"
 
 uint32_t media_viewer_ts(const struct media_viewer *v, unsigned t, const struct ring_frame *f)
 {
@@ -267,7 +267,7 @@ void media_desc_forget(struct media_worker *w, const struct media_path *p)
 
 /* Frame f packetizes into n packets here but the ring numbered it with f->pkt_count: its
  * packets beyond the count would take the next frame's packet numbers, so SRTP indexes that
- * carry other packets (egress/srtp.h). Counted; logged at most every MEDIA_MISMATCH_LOG_NS per
+ * carry other packets (rtc/esrtp.h). Counted; logged at most every MEDIA_MISMATCH_LOG_NS per
  * path (a writer and a worker at different MTUs mismatch on most frames). */
 static void media_describe_mismatch(struct media_worker *w, struct media_path *p,
                                     const struct ring_frame *f, int n)

@@ -12,8 +12,8 @@
 #include <sys/socket.h>
 
 #include "common/config.h"
-#include "egress/dtls.h"
-#include "egress/icelite.h"
+#include "rtc/dtlsrv.h"
+#include "rtc/icelite.h"
 #include "egress/media.h"
 
 #define VIEWER_SESSION_LEN 26 /* 2 hex digits of worker index + 24 random hex digits */

@@ -10,7 +10,7 @@
 #include <uv.h>
 
 #include "common/config.h"
-#include "egress/dtls.h"
+#include "rtc/dtlsrv.h"
 #include "egress/forward.h"
 #include "common/httpd.h"
 #include "egress/media.h"

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "egress/media.h"
-#include "egress/srtp.h"
+#include "rtc/esrtp.h"
 
 static struct esrtp_keys gcm_keys, cm_keys;
 
@@ -26,7 +26,7 @@ static void fuzz_keys(void)
                                    0xeb, 0xb6, 0x96, 0x0b, 0x3a, 0xab, 0xe6};
     memcpy(gcm_keys.key, gk, sizeof(gk));
     memcpy(gcm_keys.salt, gs, sizeof(gs));
-    if (esrtp_derive_keys(NULL, &cm_keys, MEDIA_SRTP_AES128_CM_SHA1_80, mk, ms) < 0)
+    if (esrtp_derive_keys(NULL, &cm_keys, ESRTP_AES128_CM_SHA1_80, mk, ms) < 0)
         abort();
 }
 
@@ -39,9 +39,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     bool cm = data[0] & 1;
     const struct esrtp_keys *k = cm ? &cm_keys : &gcm_keys;
-    struct media_srtp *s = NULL;
-    if (esrtp_create_keyed(&s, cm ? MEDIA_SRTP_AES128_CM_SHA1_80 : MEDIA_SRTP_AEAD_AES_128_GCM, k,
-                           k, k) < 0)
+    struct esrtp *s = NULL;
+    if (esrtp_create_keyed(&s, cm ? ESRTP_AES128_CM_SHA1_80 : ESRTP_AEAD_AES_128_GCM, k, k, k) < 0)
         abort();
     size_t len = size - 1;
     /* Private copies sized exactly: ASan then flags any access past the end. */

@@ -9,7 +9,7 @@
 
 #include <arpa/inet.h>
 
-#include "egress/icelite.h"
+#include "rtc/icelite.h"
 
 static const char pwd[] = "VOkJxbRl1RmTxUk/WvJxBt";
 static int token;

@@ -20,7 +20,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-#include "egress/dtls.h"
+#include "rtc/dtlsrv.h"
 
 struct peer {
     SSL_CTX *cctx;

@@ -14,7 +14,7 @@
 #include <cmocka.h>
 #include <re.h>
 
-#include "egress/icelite.h"
+#include "rtc/icelite.h"
 
 /* RFC 5769 2.1: sample request, username "evtj:h6vY", password "VOkJxbRl1RmTxUk/WvJxBt". */
 static const uint8_t rfc5769_req[] = {

@@ -248,7 +248,7 @@ static void start_viewer(struct fx *f, bool audio)
         .remote = (struct sockaddr *)&f->raddr,
         .remote_len = sizeof(f->raddr),
         .local_addr = htonl(0x7f000002),
-        .srtp_profile = MEDIA_SRTP_AEAD_AES_128_GCM,
+        .srtp_profile = ESRTP_AEAD_AES_128_GCM,
         .keying = f->keying,
         .keying_len = sizeof(f->keying),
     };
@@ -274,7 +274,7 @@ static void start_other_viewer(struct fx *f, struct media_viewer *v, unsigned tr
                                     .remote = (struct sockaddr *)&f->raddr,
                                     .remote_len = sizeof(f->raddr),
                                     .local_addr = htonl(0x7f000002),
-                                    .srtp_profile = MEDIA_SRTP_AEAD_AES_128_GCM,
+                                    .srtp_profile = ESRTP_AEAD_AES_128_GCM,
                                     .keying = f->keying,
                                     .keying_len = sizeof(f->keying)};
     p.tracks[track] = (struct media_track_params){.flags = MEDIA_TRACK_SEND, .pt = pt};

@@ -19,20 +19,20 @@
 #include <srtp2/srtp.h>
 
 #include "egress/media.h"
-#include "egress/srtp.h"
+#include "rtc/esrtp.h"
 
 /* The viewer's side: unprotects what the server key protects, protects with the client key.
  * The layout is spelled out here independently: client key | server key | client salt |
  * server salt. */
 static srtp_t peer_session(uint16_t profile, const uint8_t *km, bool inbound_server)
 {
-    size_t salt = profile == MEDIA_SRTP_AEAD_AES_128_GCM ? 12 : 14;
+    size_t salt = profile == ESRTP_AEAD_AES_128_GCM ? 12 : 14;
     uint8_t key[30];
     memcpy(key, km + (inbound_server ? 16 : 0), 16);
     memcpy(key + 16, km + 32 + (inbound_server ? salt : 0), salt);
     srtp_policy_t p;
     memset(&p, 0, sizeof(p));
-    if (profile == MEDIA_SRTP_AEAD_AES_128_GCM) {
+    if (profile == ESRTP_AEAD_AES_128_GCM) {
         srtp_crypto_policy_set_aes_gcm_128_16_auth(&p.rtp);
         srtp_crypto_policy_set_aes_gcm_128_16_auth(&p.rtcp);
     } else {
@@ -59,7 +59,7 @@ static void rtp_header(uint8_t *b, uint16_t seq)
 }
 
 /* Protects seq (index: roc << 16 | seq) with a 1000-byte payload given in two pieces. */
-static int protect(struct media_srtp *s, uint8_t *b, uint8_t *plain, uint64_t index)
+static int protect(struct esrtp *s, uint8_t *b, uint8_t *plain, uint64_t index)
 {
     static uint8_t payload[1000];
     memset(payload, (uint8_t)index, sizeof(payload));
@@ -73,11 +73,11 @@ static int protect(struct media_srtp *s, uint8_t *b, uint8_t *plain, uint64_t in
 
 static void roundtrip(uint16_t profile)
 {
-    uint8_t km[MEDIA_KEYING_MAX];
-    size_t kl = media_srtp_keying_len(profile);
+    uint8_t km[ESRTP_KEYING_MAX];
+    size_t kl = esrtp_keying_len(profile);
     for (size_t i = 0; i < kl; i++)
         km[i] = (uint8_t)(i * 7 + 3);
-    struct media_srtp *s = NULL;
+    struct esrtp *s = NULL;
     assert_int_equal(esrtp_create(&s, profile, km, kl), 0);
     srtp_t rx = peer_session(profile, km, true);
     srtp_t tx = peer_session(profile, km, false);
@@ -87,7 +87,7 @@ static void roundtrip(uint16_t profile)
     /* Across the 16-bit wrap: the caller's index carries the rollover counter. */
     for (uint64_t index = 65530; index != 65546; index++) {
         int len = protect(s, a, plain, index);
-        assert_int_equal(len, 1012 + (profile == MEDIA_SRTP_AEAD_AES_128_GCM ? 16 : 10));
+        assert_int_equal(len, 1012 + (profile == ESRTP_AEAD_AES_128_GCM ? 16 : 10));
         assert_memory_not_equal(a + 12, plain + 12, 16);
         int l = len;
         assert_int_equal(srtp_unprotect(rx, a, &l), srtp_err_status_ok);
@@ -133,15 +133,15 @@ static void roundtrip(uint16_t profile)
 static void test_gcm(void **state)
 {
     (void)state;
-    assert_int_equal(media_srtp_keying_len(MEDIA_SRTP_AEAD_AES_128_GCM), 56);
-    roundtrip(MEDIA_SRTP_AEAD_AES_128_GCM);
+    assert_int_equal(esrtp_keying_len(ESRTP_AEAD_AES_128_GCM), 56);
+    roundtrip(ESRTP_AEAD_AES_128_GCM);
 }
 
 static void test_cm(void **state)
 {
     (void)state;
-    assert_int_equal(media_srtp_keying_len(MEDIA_SRTP_AES128_CM_SHA1_80), 60);
-    roundtrip(MEDIA_SRTP_AES128_CM_SHA1_80);
+    assert_int_equal(esrtp_keying_len(ESRTP_AES128_CM_SHA1_80), 60);
+    roundtrip(ESRTP_AES128_CM_SHA1_80);
 }
 
 /* Hex to bytes, spaces ignored: the vectors below are written as the RFCs print them. */
@@ -174,8 +174,8 @@ static void test_rfc3711_keystream(void **state)
     (void)state;
     struct esrtp_keys k;
     keys_of(&k, "2B7E151628AED2A6ABF7158809CF4F3C", "F0F1F2F3F4F5F6F7F8F9FAFBFCFD");
-    struct media_srtp *s = NULL;
-    assert_int_equal(esrtp_create_keyed(&s, MEDIA_SRTP_AES128_CM_SHA1_80, &k, &k, &k), 0);
+    struct esrtp *s = NULL;
+    assert_int_equal(esrtp_create_keyed(&s, ESRTP_AES128_CM_SHA1_80, &k, &k, &k), 0);
     size_t len = 0xff02 * 16;
     uint8_t *zeros = calloc(1, len), *pkt = calloc(1, 12 + len + ESRTP_TRAILER_MAX);
     pkt[0] = 0x80;
@@ -207,7 +207,7 @@ static void test_rfc3711_kdf(void **state)
     unhex("E1F97A0D3E018BE0D64FA32C06DE4139", mkey);
     unhex("0EC675AD498AFEEBB6960B3AABE6", msalt);
     struct esrtp_keys rtp, rtcp;
-    assert_int_equal(esrtp_derive_keys(&rtp, &rtcp, MEDIA_SRTP_AES128_CM_SHA1_80, mkey, msalt), 0);
+    assert_int_equal(esrtp_derive_keys(&rtp, &rtcp, ESRTP_AES128_CM_SHA1_80, mkey, msalt), 0);
     unhex("C61E7A93744F39EE10734AFE3FF7A087", b);
     assert_memory_equal(rtp.key, b, 16);
     unhex("30CBBC08863D8C85D49DB34A9AE1", b);
@@ -218,7 +218,7 @@ static void test_rfc3711_kdf(void **state)
 }
 
 /* Protects plain (hdr_len bytes of header, then the payload) at index into out. */
-static int protect_plain(struct media_srtp *s, uint8_t *out, const uint8_t *plain, size_t len,
+static int protect_plain(struct esrtp *s, uint8_t *out, const uint8_t *plain, size_t len,
                          size_t hdr_len, uint64_t index)
 {
     memcpy(out, plain, hdr_len);
@@ -227,7 +227,7 @@ static int protect_plain(struct media_srtp *s, uint8_t *out, const uint8_t *plai
 }
 
 /* Protects plain as SRTCP with the next index, on a copy; the result into out. */
-static int protect_rtcp_copy(struct media_srtp *s, uint8_t *out, const uint8_t *plain, size_t len)
+static int protect_rtcp_copy(struct esrtp *s, uint8_t *out, const uint8_t *plain, size_t len)
 {
     memcpy(out, plain, len);
     return esrtp_protect_rtcp(s, out, len);
@@ -243,9 +243,9 @@ static void test_cm_reference_packets(void **state)
     unhex("E1F97A0D3E018BE0D64FA32C06DE4139", mkey);
     unhex("0EC675AD498AFEEBB6960B3AABE6", msalt);
     struct esrtp_keys rtp, rtcp;
-    assert_int_equal(esrtp_derive_keys(&rtp, &rtcp, MEDIA_SRTP_AES128_CM_SHA1_80, mkey, msalt), 0);
-    struct media_srtp *s = NULL;
-    assert_int_equal(esrtp_create_keyed(&s, MEDIA_SRTP_AES128_CM_SHA1_80, &rtp, &rtcp, &rtcp), 0);
+    assert_int_equal(esrtp_derive_keys(&rtp, &rtcp, ESRTP_AES128_CM_SHA1_80, mkey, msalt), 0);
+    struct esrtp *s = NULL;
+    assert_int_equal(esrtp_create_keyed(&s, ESRTP_AES128_CM_SHA1_80, &rtp, &rtcp, &rtcp), 0);
 
     size_t pl = unhex("800f1234 decafbad cafebabe abababab abababab abababab abababab", plain);
     size_t wl = unhex("800f1234 decafbad cafebabe 4e55dc4c e79978d8 8ca4d215 949d2402 "
@@ -274,8 +274,8 @@ static void test_rfc7714(void **state)
     (void)state;
     struct esrtp_keys k;
     keys_of(&k, "000102030405060708090a0b0c0d0e0f", "517569642070726f2071756f");
-    struct media_srtp *s = NULL;
-    assert_int_equal(esrtp_create_keyed(&s, MEDIA_SRTP_AEAD_AES_128_GCM, &k, &k, &k), 0);
+    struct esrtp *s = NULL;
+    assert_int_equal(esrtp_create_keyed(&s, ESRTP_AEAD_AES_128_GCM, &k, &k, &k), 0);
     uint8_t plain[96], want[128];
     _Alignas(4) uint8_t out[128];
 
@@ -312,7 +312,7 @@ static void test_rfc7714(void **state)
     esrtp_free(s);
 }
 
-/* The packet-index bookkeeping of egress/srtp.h on its own. */
+/* The packet-index bookkeeping of rtc/esrtp.h on its own. */
 static void test_index(void **state)
 {
     (void)state;
@@ -355,10 +355,10 @@ static void test_index(void **state)
 static void test_refused(void **state)
 {
     (void)state;
-    uint8_t km[MEDIA_KEYING_MAX] = {0};
-    struct media_srtp *s = NULL;
+    uint8_t km[ESRTP_KEYING_MAX] = {0};
+    struct esrtp *s = NULL;
     assert_int_equal(esrtp_create(&s, 0x0002, km, 60), -EPROTONOSUPPORT);
-    assert_int_equal(esrtp_create(&s, MEDIA_SRTP_AEAD_AES_128_GCM, km, 60), -EINVAL);
+    assert_int_equal(esrtp_create(&s, ESRTP_AEAD_AES_128_GCM, km, 60), -EINVAL);
     assert_null(s);
     esrtp_free(NULL);
 }

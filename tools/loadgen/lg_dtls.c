@@ -12,7 +12,7 @@
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 
-#include "common/dtls_rtx.h"
+#include "rtc/dtls_rtx.h"
 
 #define LG_DTLS_MTU 1200
 

@@ -7,7 +7,7 @@
  *   mediabench [-n VIEWERS] [-f FRAMES] [-r RECEIVERS] [-p gcm|cm] [-g 0|1 (UDP GSO)]
  *              [-G (UDP_GRO on the receivers: a GSO batch is delivered whole, as across a
  *              real network, instead of being segmented on the sender's CPU)]
- * mediabench -c: the cost of protecting one 1200-byte RTP packet, egress/srtp.c (OpenSSL)
+ * mediabench -c: the cost of protecting one 1200-byte RTP packet, rtc/esrtp.c (OpenSSL)
  * against libsrtp2 (as Debian builds it), both profiles. */
 #include <errno.h>
 #include <malloc.h>
@@ -29,7 +29,7 @@
 
 #include "codec/pack.h"
 #include "common/sockbuf.h"
-#include "egress/srtp.h"
+#include "rtc/esrtp.h"
 #include "egress/media_test.h"
 
 #define MB_MAX_RX 64
@@ -174,11 +174,11 @@ static int mb_crypto(void)
         km[i] = (uint8_t)(i * 3 + 1);
     if (srtp_init() != srtp_err_status_ok)
         return 1;
-    static const uint16_t profiles[] = {MEDIA_SRTP_AEAD_AES_128_GCM, MEDIA_SRTP_AES128_CM_SHA1_80};
+    static const uint16_t profiles[] = {ESRTP_AEAD_AES_128_GCM, ESRTP_AES128_CM_SHA1_80};
     for (int i = 0; i < 2; i++) {
-        bool gcm = profiles[i] == MEDIA_SRTP_AEAD_AES_128_GCM;
-        struct media_srtp *s;
-        if (esrtp_create(&s, profiles[i], km, media_srtp_keying_len(profiles[i])) < 0)
+        bool gcm = profiles[i] == ESRTP_AEAD_AES_128_GCM;
+        struct esrtp *s;
+        if (esrtp_create(&s, profiles[i], km, esrtp_keying_len(profiles[i])) < 0)
             return 1;
         srtp_policy_t pol;
         memset(&pol, 0, sizeof(pol));
@@ -207,7 +207,7 @@ static int mb_crypto(void)
 int main(int argc, char **argv)
 {
     unsigned viewers = 1000, frames = 300;
-    uint16_t profile = MEDIA_SRTP_AEAD_AES_128_GCM;
+    uint16_t profile = ESRTP_AEAD_AES_128_GCM;
     int c, gso = 1;
     while ((c = getopt(argc, argv, "n:f:r:p:g:Gc")) != -1) {
         switch (c) {
@@ -229,8 +229,7 @@ int main(int argc, char **argv)
             mb_nrx = (unsigned)atoi(optarg);
             break;
         case 'p':
-            profile =
-                strcmp(optarg, "cm") ? MEDIA_SRTP_AEAD_AES_128_GCM : MEDIA_SRTP_AES128_CM_SHA1_80;
+            profile = strcmp(optarg, "cm") ? ESRTP_AEAD_AES_128_GCM : ESRTP_AES128_CM_SHA1_80;
             break;
         default:
             fprintf(stderr, "usage: mediabench [-n viewers] [-f frames] [-r receivers] "
@@ -294,7 +293,7 @@ int main(int argc, char **argv)
                                         .remote_len = sizeof(ra[0]),
                                         .srtp_profile = profile,
                                         .keying = keying,
-                                        .keying_len = media_srtp_keying_len(profile)};
+                                        .keying_len = esrtp_keying_len(profile)};
         p.tracks[0] = (struct media_track_params){
             .flags = MEDIA_TRACK_SEND | MEDIA_TRACK_NACK, .pt = 96, .playout_delay_id = 6};
         if (media_viewer_start(w, &v[i], &p) < 0)
@@ -336,7 +335,7 @@ int main(int argc, char **argv)
            "\"gso\":%d,\"receivers_gro\":%s,\"cpu_us_per_pkt\":%.3f,\"wall_s\":%.2f,\"heap_bytes_"
            "per_viewer\":%.0f,"
            "\"record_bytes\":%zu}\n",
-           viewers, profile == MEDIA_SRTP_AEAD_AES_128_GCM ? "gcm" : "cm", frames - 11,
+           viewers, profile == ESRTP_AEAD_AES_128_GCM ? "gcm" : "cm", frames - 11,
            (unsigned long long)pk, (unsigned long long)rx,
            (unsigned long long)ctl_read(&cnt->send_drops),
            (unsigned long long)media_test_batches(w), gso, mb_gro ? "true" : "false",

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* dtls.c: OpenSSL DTLS 1.2 server for DTLS-SRTP. Input arrives through a memory BIO one
+/* dtlsrv.c: OpenSSL DTLS 1.2 server for DTLS-SRTP. Input arrives through a memory BIO one
  * datagram at a time; output leaves through a small BIO whose every write is one datagram
  * (OpenSSL writes DTLS records and flights record-aligned), so nothing is re-framed here. */
-#include "egress/dtls.h"
+#include "rtc/dtlsrv.h"
 
 #include <errno.h>
 #include <malloc.h>
@@ -20,7 +20,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-#include "common/dtls_rtx.h"
+#include "rtc/dtls_rtx.h"
 #include "common/text.h"
 #include "shm/ctl.h"
 

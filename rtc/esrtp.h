@@ -1,15 +1,32 @@
 /* SPDX-License-Identifier: MIT */
-/* srtp.h: a viewer's SRTP/SRTCP state keyed from DTLS-SRTP keying material (RFC 5764 4.2),
- * and which SRTP index each packet sent to it gets (the one place that keeps an index from
- * carrying two different packets). The server protects RTP/RTCP with the server write key and
- * unprotects the viewer's SRTCP with the client write key. AEAD_AES_128_GCM (RFC 7714) and
- * AES_CM_128_HMAC_SHA1_80 (RFC 3711), both on OpenSSL (the HMAC through common/hmac_sha1.h). */
-#ifndef RINGCAST_EGRESS_SRTP_H
-#define RINGCAST_EGRESS_SRTP_H
+/* esrtp.h: the project's own SRTP ("e" keeps it clear of libsrtp2's srtp_ names, which the
+ * tests link as the independent peer): a viewer's SRTP/SRTCP state keyed from DTLS-SRTP keying
+ * material (RFC 5764 4.2), and which SRTP index each packet sent to it gets (the one place that
+ * keeps an index from carrying two different packets). The server protects RTP/RTCP with the server
+ * write key and unprotects the viewer's SRTCP with the client write key. AEAD_AES_128_GCM (RFC
+ * 7714) and AES_CM_128_HMAC_SHA1_80 (RFC 3711), both on OpenSSL (the HMAC through
+ * common/hmac_sha1.h). */
+#ifndef RINGCAST_RTC_ESRTP_H
+#define RINGCAST_RTC_ESRTP_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/uio.h>
+
+/* DTLS-SRTP keying material (RFC 5764 4.2): client key | server key | client salt |
+ * server salt. 2 * (16 + 14) for AES_CM_128_HMAC_SHA1_80, 2 * (16 + 12) for AES-GCM. */
+#define ESRTP_KEYING_MAX 60
+
+/* DTLS-SRTP protection profile ids (IANA), as OpenSSL's SSL_get_selected_srtp_profile()->id
+ * reports them: passed through unchanged. */
+enum esrtp_profile {
+    ESRTP_AES128_CM_SHA1_80 = 0x0001,
+    ESRTP_AEAD_AES_128_GCM = 0x0007,
+};
+
+/* Bytes of keying material to export with SSL_export_keying_material(...,
+ * "EXTRACTOR-dtls_srtp", ...) for a profile; 0 for an unsupported one. */
+size_t esrtp_keying_len(uint16_t profile);
 
 /* ---- packet indexes (RFC 3711 3.3.1: index = ROC << 16 | SEQ, 48 bits) ----
  *
@@ -64,7 +81,7 @@ int esrtp_index_nacked(const struct esrtp_index *x, uint16_t seq, uint32_t max_a
 #define ESRTP_SALT_GCM 12
 #define ESRTP_AUTH_LEN 20 /* HMAC-SHA1 key */
 
-struct media_srtp;
+struct esrtp;
 
 /* One direction's session keys (RFC 3711 4.3): the cipher key, the salt (its first 12 bytes
  * for GCM, 14 for CM) and, for CM, the HMAC-SHA1 key. */
@@ -78,9 +95,9 @@ struct esrtp_keys {
  * 0, -ENOMEM or -EIO. */
 int esrtp_global_init(void);
 
-/* Creates the contexts for profile (enum media_srtp_profile) from keying material of
- * media_srtp_keying_len(profile) bytes. 0 and *out, -EPROTONOSUPPORT, -EINVAL or -ENOMEM. */
-int esrtp_create(struct media_srtp **out, uint16_t profile, const uint8_t *keying, size_t len);
+/* Creates the contexts for profile (enum esrtp_profile) from keying material of
+ * esrtp_keying_len(profile) bytes. 0 and *out, -EPROTONOSUPPORT, -EINVAL or -ENOMEM. */
+int esrtp_create(struct esrtp **out, uint16_t profile, const uint8_t *keying, size_t len);
 /* The KDF of RFC 3711 4.3.1 (key_derivation_rate 0; RFC 7714 11 for GCM): the SRTP (rtp,
  * optional) and SRTCP session keys of one direction from its master key (ESRTP_KEY_LEN bytes)
  * and master salt (ESRTP_SALT_GCM or ESRTP_SALT_CM). 0, -EPROTONOSUPPORT or -EIO. */
@@ -89,23 +106,23 @@ int esrtp_derive_keys(struct esrtp_keys *rtp, struct esrtp_keys *rtcp, uint16_t 
 /* What esrtp_create does after the KDF (the RFC 7714 test vectors give session keys): rtp and
  * rtcp_tx protect what we send, rtcp_rx unprotects what we receive. Copies the keys. 0 and
  * *out, -EPROTONOSUPPORT, -ENOMEM or -EIO. */
-int esrtp_create_keyed(struct media_srtp **out, uint16_t profile, const struct esrtp_keys *rtp,
+int esrtp_create_keyed(struct esrtp **out, uint16_t profile, const struct esrtp_keys *rtp,
                        const struct esrtp_keys *rtcp_tx, const struct esrtp_keys *rtcp_rx);
 /* Tolerates NULL. */
-void esrtp_free(struct media_srtp *s);
+void esrtp_free(struct esrtp *s);
 
 /* Protects one RTP packet: pkt holds its header (hdr_len bytes, 4-byte aligned); the payload
  * is gathered from pl[0..n) and written encrypted after it, then the tag. pkt needs room for
  * hdr_len + payload + ESRTP_TRAILER_MAX. index is the packet index (RFC 3711 3.3.1: ROC << 16
  * | SEQ), the same for a retransmission, which then yields the identical datagram. Returns
  * the protected length or -EIO. */
-int esrtp_protect_rtp(struct media_srtp *s, uint8_t *pkt, size_t hdr_len, const struct iovec *pl,
+int esrtp_protect_rtp(struct esrtp *s, uint8_t *pkt, size_t hdr_len, const struct iovec *pl,
                       unsigned n, uint64_t index);
 /* Protects one RTCP compound packet in place (SRTCP, RFC 3711 3.4, RFC 7714 9). Returns the
  * protected length or -EIO. */
-int esrtp_protect_rtcp(struct media_srtp *s, uint8_t *pkt, size_t len);
+int esrtp_protect_rtcp(struct esrtp *s, uint8_t *pkt, size_t len);
 /* Authenticates and decrypts an SRTCP packet from the viewer in place. Returns the plain
  * length, or -EBADMSG (bad tag, replay, malformed). */
-int esrtp_unprotect_rtcp(struct media_srtp *s, uint8_t *pkt, size_t len);
+int esrtp_unprotect_rtcp(struct esrtp *s, uint8_t *pkt, size_t len);
 
 #endif

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* dtls.h: the DTLS 1.2 server side of DTLS-SRTP (RFC 5763/5764) for one egress worker:
+/* dtlsrv.h: the DTLS 1.2 server side of DTLS-SRTP (RFC 5763/5764) for an egress worker:
  * one self-signed ECDSA P-256 certificate per worker, one connection per viewer over
  * memory/callback BIOs (no sockets), retransmissions on a libuv timer, SRTP keys exported
  * when the handshake completes. Prefix dtlsrv_ (libre owns dtls_). */
-#ifndef RINGCAST_EGRESS_DTLS_H
-#define RINGCAST_EGRESS_DTLS_H
+#ifndef RINGCAST_RTC_DTLSRV_H
+#define RINGCAST_RTC_DTLSRV_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -5,8 +5,8 @@
  * MESSAGE-INTEGRITY and FINGERPRINT; and the one request the agent sends itself, a consent
  * check (RFC 7675) that proves the peer receives at an address before media moves there.
  * No sockets and no libre: bytes in, bytes out. */
-#ifndef RINGCAST_EGRESS_ICELITE_H
-#define RINGCAST_EGRESS_ICELITE_H
+#ifndef RINGCAST_RTC_ICELITE_H
+#define RINGCAST_RTC_ICELITE_H
 
 #include <stddef.h>
 #include <stdint.h>

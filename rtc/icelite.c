@@ -4,7 +4,7 @@
  * 8445 6.1.1): it never sends checks, it answers the peer's, and it learns the peer's address
  * from the checks that authenticate. Nothing here allocates: a consent check every few seconds
  * per viewer adds up to thousands of datagrams a second on a busy worker. */
-#include "egress/icelite.h"
+#include "rtc/icelite.h"
 
 #include <errno.h>
 #include <stdbool.h>

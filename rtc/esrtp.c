@@ -1,16 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* srtp.c: SRTP for the egress on OpenSSL (RFC 3711, RFC 7714). Session keys come from the
- * RFC 3711 4.3 KDF; each viewer keeps one keyed cipher context for its RTP (the hot path: per
- * packet only an IV and one pass from the ring's bytes into the send slot), for the CM
- * profile its RTP auth key's precomputed HMAC state (common/hmac_sha1.h), and plain session
- * keys for RTCP, which a process-wide context is keyed with per packet (about one a second
- * per viewer). Encryption calls the provider's cipher functions directly (see esrtp_impl);
- * decryption and the KDF, which are rare, go through EVP. libsrtp2 stays the independent peer
- * in the tests: this build of it runs on NSS, which sets up a context and allocates on every
- * packet (mediabench -c, 1200 bytes: ~2.2 us GCM, ~10 us CM; 59 KB a viewer) where this
- * costs ~0.7 us GCM, ~1.35 us CM and about 1 KB. Also the packet-index bookkeeping (the
- * invariant it keeps is stated in srtp.h). */
-#include "egress/srtp.h"
+/* esrtp.c: SRTP for the egress and a WHIP ingest on OpenSSL (RFC 3711, RFC 7714). Session keys come
+ * from the RFC 3711 4.3 KDF; each viewer keeps one keyed cipher context for its RTP (the hot path:
+ * per packet only an IV and one pass from the ring's bytes into the send slot), for the CM profile
+ * its RTP auth key's precomputed HMAC state (common/hmac_sha1.h), and plain session keys for RTCP,
+ * which a process-wide context is keyed with per packet (about one a second per viewer). Encryption
+ * calls the provider's cipher functions directly (see esrtp_impl); decryption and the KDF, which
+ * are rare, go through EVP. libsrtp2 stays the independent peer in the tests: this build of it runs
+ * on NSS, which sets up a context and allocates on every packet (mediabench -c, 1200 bytes: ~2.2 us
+ * GCM, ~10 us CM; 59 KB a viewer) where this costs ~0.7 us GCM, ~1.35 us CM and about 1 KB. Also
+ * the packet-index bookkeeping (the invariant it keeps is stated in esrtp.h). */
+#include "rtc/esrtp.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -24,7 +23,6 @@
 #include <openssl/provider.h>
 
 #include "common/hmac_sha1.h"
-#include "egress/media.h"
 
 #define ESRTP_TAG_CM  10 /* HMAC-SHA1 truncated to 80 bits */
 #define ESRTP_TAG_GCM 16
@@ -61,7 +59,7 @@ struct esrtp_impl {
 static struct esrtp_impl esrtp_gcm = {.name = "AES-128-GCM", .iv_len = 12},
                          esrtp_ctr = {.name = "AES-128-CTR", .iv_len = 16};
 
-struct media_srtp {
+struct esrtp {
     uint16_t profile;
     const struct esrtp_impl *impl;
     void *rtp; /* the impl's context, keyed with rtp_keys.key */
@@ -161,12 +159,12 @@ int esrtp_global_init(void)
     return rc ? rc : esrtp_impl_load(&esrtp_ctr);
 }
 
-size_t media_srtp_keying_len(uint16_t profile)
+size_t esrtp_keying_len(uint16_t profile)
 {
     switch (profile) {
-    case MEDIA_SRTP_AES128_CM_SHA1_80:
+    case ESRTP_AES128_CM_SHA1_80:
         return 2 * (ESRTP_KEY_LEN + ESRTP_SALT_CM);
-    case MEDIA_SRTP_AEAD_AES_128_GCM:
+    case ESRTP_AEAD_AES_128_GCM:
         return 2 * (ESRTP_KEY_LEN + ESRTP_SALT_GCM);
     default:
         return 0;
@@ -192,7 +190,7 @@ static int esrtp_kdf(const uint8_t *mkey, const uint8_t *msalt, size_t salt_len,
 static int esrtp_derive(struct esrtp_keys *k, uint16_t profile, const uint8_t *mkey,
                         const uint8_t *msalt, uint8_t base)
 {
-    bool gcm = profile == MEDIA_SRTP_AEAD_AES_128_GCM;
+    bool gcm = profile == ESRTP_AEAD_AES_128_GCM;
     size_t sl = gcm ? ESRTP_SALT_GCM : ESRTP_SALT_CM;
     memset(k, 0, sizeof(*k));
     int rc = esrtp_kdf(mkey, msalt, sl, base, k->key, sizeof(k->key));
@@ -206,7 +204,7 @@ static int esrtp_derive(struct esrtp_keys *k, uint16_t profile, const uint8_t *m
 int esrtp_derive_keys(struct esrtp_keys *rtp, struct esrtp_keys *rtcp, uint16_t profile,
                       const uint8_t *mkey, const uint8_t *msalt)
 {
-    if (!media_srtp_keying_len(profile))
+    if (!esrtp_keying_len(profile))
         return -EPROTONOSUPPORT;
     int rc = esrtp_global_init();
     if (rc == 0 && rtp)
@@ -216,24 +214,24 @@ int esrtp_derive_keys(struct esrtp_keys *rtp, struct esrtp_keys *rtcp, uint16_t 
     return rc;
 }
 
-int esrtp_create_keyed(struct media_srtp **out, uint16_t profile, const struct esrtp_keys *rtp,
+int esrtp_create_keyed(struct esrtp **out, uint16_t profile, const struct esrtp_keys *rtp,
                        const struct esrtp_keys *rtcp_tx, const struct esrtp_keys *rtcp_rx)
 {
-    if (!media_srtp_keying_len(profile))
+    if (!esrtp_keying_len(profile))
         return -EPROTONOSUPPORT;
     int rc = esrtp_global_init();
     if (rc < 0)
         return rc;
-    struct media_srtp *s = calloc(1, sizeof(*s));
+    struct esrtp *s = calloc(1, sizeof(*s));
     if (!s)
         return -ENOMEM;
     s->profile = profile;
     s->rtp_keys = *rtp;
     s->rtcp_tx = *rtcp_tx;
     s->rtcp_rx = *rtcp_rx;
-    if (profile == MEDIA_SRTP_AES128_CM_SHA1_80)
+    if (profile == ESRTP_AES128_CM_SHA1_80)
         hmacsha1_init(&s->rtp_auth, s->rtp_keys.auth, ESRTP_AUTH_LEN);
-    s->impl = profile == MEDIA_SRTP_AEAD_AES_128_GCM ? &esrtp_gcm : &esrtp_ctr;
+    s->impl = profile == ESRTP_AEAD_AES_128_GCM ? &esrtp_gcm : &esrtp_ctr;
     if (!(s->rtp = s->impl->newctx(s->impl->provctx)))
         rc = -ENOMEM;
     /* The key schedule (and GHASH table) are computed once here; per packet only the IV is
@@ -248,9 +246,9 @@ int esrtp_create_keyed(struct media_srtp **out, uint16_t profile, const struct e
     return 0;
 }
 
-int esrtp_create(struct media_srtp **out, uint16_t profile, const uint8_t *keying, size_t len)
+int esrtp_create(struct esrtp **out, uint16_t profile, const uint8_t *keying, size_t len)
 {
-    size_t want = media_srtp_keying_len(profile);
+    size_t want = esrtp_keying_len(profile);
     if (!want)
         return -EPROTONOSUPPORT;
     if (len != want)
@@ -269,7 +267,7 @@ int esrtp_create(struct media_srtp **out, uint16_t profile, const uint8_t *keyin
     return rc;
 }
 
-void esrtp_free(struct media_srtp *s)
+void esrtp_free(struct esrtp *s)
 {
     if (!s)
         return;
@@ -368,10 +366,10 @@ static void esrtp_rtcp_hmac80(const uint8_t k[ESRTP_AUTH_LEN], const uint8_t *p,
     OPENSSL_cleanse(&h, sizeof(h));
 }
 
-int esrtp_protect_rtp(struct media_srtp *s, uint8_t *pkt, size_t hdr_len, const struct iovec *pl,
+int esrtp_protect_rtp(struct esrtp *s, uint8_t *pkt, size_t hdr_len, const struct iovec *pl,
                       unsigned n, uint64_t index)
 {
-    bool gcm = s->profile == MEDIA_SRTP_AEAD_AES_128_GCM;
+    bool gcm = s->profile == ESRTP_AEAD_AES_128_GCM;
     uint8_t iv[16];
     if (gcm)
         esrtp_gcm_iv(iv, s->rtp_keys.salt, pkt + 8, (uint32_t)(index >> 16), (uint16_t)index);
@@ -396,9 +394,9 @@ static EVP_CIPHER_CTX *esrtp_rtcp_rx_key(const struct esrtp_keys *k, bool gcm, c
     return EVP_DecryptInit_ex(c, NULL, NULL, k->key, iv) == 1 ? c : NULL;
 }
 
-int esrtp_protect_rtcp(struct media_srtp *s, uint8_t *pkt, size_t len)
+int esrtp_protect_rtcp(struct esrtp *s, uint8_t *pkt, size_t len)
 {
-    bool gcm = s->profile == MEDIA_SRTP_AEAD_AES_128_GCM;
+    bool gcm = s->profile == ESRTP_AEAD_AES_128_GCM;
     if (len < 8)
         return -EIO;
     /* RFC 3711 3.4 / RFC 7714 9.2: header (8 bytes) | encrypted rest | E=1 + 31-bit index,
@@ -426,7 +424,7 @@ int esrtp_protect_rtcp(struct media_srtp *s, uint8_t *pkt, size_t len)
 }
 
 /* RFC 3711 3.3.2 replay check on the SRTCP index, 64 packets back. */
-static bool esrtp_rtcp_replay_ok(const struct media_srtp *s, uint32_t idx)
+static bool esrtp_rtcp_replay_ok(const struct esrtp *s, uint32_t idx)
 {
     if (!s->rtcp_rx_seen || idx > s->rtcp_rx_max)
         return true;
@@ -434,7 +432,7 @@ static bool esrtp_rtcp_replay_ok(const struct media_srtp *s, uint32_t idx)
     return back < 64 && !(s->rtcp_rx_window & (1ull << back));
 }
 
-static void esrtp_rtcp_replay_add(struct media_srtp *s, uint32_t idx)
+static void esrtp_rtcp_replay_add(struct esrtp *s, uint32_t idx)
 {
     if (!s->rtcp_rx_seen || idx > s->rtcp_rx_max) {
         uint32_t ahead = s->rtcp_rx_seen ? idx - s->rtcp_rx_max : 64;
@@ -447,9 +445,9 @@ static void esrtp_rtcp_replay_add(struct media_srtp *s, uint32_t idx)
     }
 }
 
-int esrtp_unprotect_rtcp(struct media_srtp *s, uint8_t *pkt, size_t len)
+int esrtp_unprotect_rtcp(struct esrtp *s, uint8_t *pkt, size_t len)
 {
-    bool gcm = s->profile == MEDIA_SRTP_AEAD_AES_128_GCM;
+    bool gcm = s->profile == ESRTP_AEAD_AES_128_GCM;
     size_t tag_len = gcm ? ESRTP_TAG_GCM : ESRTP_TAG_CM;
     if (len < 8 + 4 + tag_len || len > 65535)
         return -EBADMSG;
