@@ -117,10 +117,25 @@ static void demux_dtls_failed(void *arg, int err, const char *reason)
     worker_end_session(w, v, why);
 }
 
+/* The viewer retransmitted its Finished: it never got ours, so it dropped the media sent
+ * since; it gets it again from the latest keyframe instead of waiting for the next one. */
+static void demux_dtls_resent(void *arg)
+{
+    struct viewer *v = arg;
+    struct worker *w = v->owner;
+    if (v->state != VIEWER_MEDIA)
+        return;
+    media_viewer_restart(w->media, &v->media);
+    log_debug("whep %s: session %s: our last DTLS flight resent; media restarts at the latest "
+              "keyframe",
+              v->path, v->session);
+}
+
 static const struct dtlsrv_callbacks demux_dtls_cb = {
     .send = demux_dtls_send,
     .connected = demux_dtls_connected,
     .failed = demux_dtls_failed,
+    .resent = demux_dtls_resent,
 };
 
 /* ---- ICE checks, consent and pair moves ---- */

@@ -176,6 +176,11 @@ void media_viewer_init(struct media_viewer *v);
 int media_viewer_start(struct media_worker *w, struct media_viewer *v,
                        const struct media_viewer_params *p);
 
+/* The viewer could not decrypt what it was sent so far (it had not got our last DTLS flight):
+ * starts it again at the latest keyframe, its sequence numbers and timestamps continuing after
+ * the last ones sent (nothing sent before is retransmitted under its old number). */
+void media_viewer_restart(struct media_worker *w, struct media_viewer *v);
+
 /* Sends the viewer's media, retransmissions and reports to remote from now on (the session
  * moved to another candidate pair): local is the source address to use, as in the params. */
 void media_viewer_move(struct media_worker *w, struct media_viewer *v,

@@ -58,6 +58,22 @@ void media_viewer_position(struct media_path *p, struct media_viewer *v)
     v->rec.wait_key = 0;
 }
 
+void media_viewer_restart(struct media_worker *w, struct media_viewer *v)
+{
+    struct media_path *p = v->path;
+    if (!p || p->video < 0 || !(v->rec.tracks[p->video].p.flags & MEDIA_TRACK_SEND))
+        return;
+    if (w->nb) /* queued packets keep the numbers they were given */
+        media_batch_flush(w);
+    struct media_viewer_track *vt = &v->rec.tracks[p->video];
+    /* Frames sent already go out again: under new indexes, with timestamps after the last. */
+    esrtp_index_renumber(&vt->idx);
+    uint32_t out_ts = vt->last_rtp_ts + 1;
+    media_viewer_position(p, v);
+    if (v->rec.state == MEDIA_VIEWER_CATCHUP)
+        vt->cu_out_ts = out_ts;
+}
+
 uint8_t *media_batch_slot(struct media_worker *w)
 {
     if (w->nb == MEDIA_BATCH)

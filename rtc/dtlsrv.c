@@ -47,6 +47,7 @@ struct dtlsrv_conn {
     int busy; /* inside a callback: a free is deferred until it returns */
     int freed;
     enum dtlsrv_state state;
+    unsigned writes; /* datagrams handed to cb.send */
 };
 
 /* ---- the output BIO: each write is one datagram handed to the callback ---- */
@@ -54,8 +55,10 @@ struct dtlsrv_conn {
 static int dtlsrv_bio_write(BIO *b, const char *data, int len)
 {
     struct dtlsrv_conn *c = BIO_get_data(b);
-    if (len > 0 && !c->freed)
+    if (len > 0 && !c->freed) {
+        c->writes++;
         c->cb.send(c->arg, (const uint8_t *)data, (size_t)len);
+    }
     return len;
 }
 
@@ -334,6 +337,7 @@ static void dtlsrv_arm(struct dtlsrv_conn *c)
 static void dtlsrv_read_settled(struct dtlsrv_conn *c)
 {
     uint8_t sink[2048];
+    unsigned writes = c->writes;
     int rc;
     while ((rc = SSL_read(c->ssl, sink, sizeof(sink))) > 0)
         ;
@@ -341,6 +345,8 @@ static void dtlsrv_read_settled(struct dtlsrv_conn *c)
     if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
         c->state = DTLSRV_DEAD;
     ERR_clear_error();
+    if (c->writes != writes && !c->freed && c->cb.resent)
+        c->cb.resent(c->arg);
 }
 
 static void dtlsrv_step(struct dtlsrv_conn *c)

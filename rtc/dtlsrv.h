@@ -46,6 +46,9 @@ struct dtlsrv_callbacks {
     void (*connected)(void *arg, const struct dtlsrv_keys *keys);
     /* The handshake failed (bad fingerprint, alert, timeout); err is -errno. */
     void (*failed)(void *arg, int err, const char *reason);
+    /* After connected: our last flight went out again because the peer retransmitted its own,
+     * so it had not got ours and had no keys for whatever SRTP was sent meanwhile. */
+    void (*resent)(void *arg);
 };
 
 /* Generates the worker's key and certificate. 0 or -errno with a reason in err. */

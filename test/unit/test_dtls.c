@@ -29,7 +29,7 @@ struct peer {
     SSL *ssl;
     BIO *in, *out; /* client side memory BIOs */
     struct dtlsrv_conn *srv;
-    int connected, failed;
+    int connected, failed, resent;
     struct dtlsrv_keys keys;
     char reason[128];
     /* datagrams from the server, queued for the client */
@@ -61,7 +61,13 @@ static void srv_failed(void *arg, int err, const char *reason)
     snprintf(pe->reason, sizeof(pe->reason), "%s", reason);
 }
 
-static const struct dtlsrv_callbacks cbs = {srv_send, srv_connected, srv_failed};
+static void srv_resent(void *arg)
+{
+    struct peer *pe = arg;
+    pe->resent++;
+}
+
+static const struct dtlsrv_callbacks cbs = {srv_send, srv_connected, srv_failed, srv_resent};
 
 static X509 *self_signed(EVP_PKEY **key_out)
 {
@@ -309,8 +315,10 @@ static void final_flight_lost(void **state)
         resent = DTLSv1_handle_timeout(pe.ssl) > 0;
     }
     assert_true(resent);
+    assert_int_equal(pe.resent, 0);
     assert_true(client_flush(&pe) > 0); /* the client's last flight again */
     assert_true(pe.nq > 0);             /* answered by ours */
+    assert_int_equal(pe.resent, 1);     /* and the owner told: its media was undecryptable */
     server_flush(&pe);
     assert_int_equal(SSL_do_handshake(pe.ssl), 1);
     assert_int_equal(pe.connected, 1); /* once: the keys did not change */

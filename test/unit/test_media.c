@@ -735,6 +735,47 @@ static void test_sender_report(void **state)
 
 /* A keyframe, then the (video-only) viewer, then a delta frame sent live: drains what the
  * viewer received into rx (at least one packet) and returns the count. */
+/* A viewer that never got our last DTLS flight dropped everything sent so far: restarted, it
+ * gets the latest keyframe and what followed again, with sequence numbers following the last
+ * ones sent (libsrtp2 accepts them: no index repeats) and timestamps after the last; a NACK
+ * for a packet sent before the restart is not served (its number now names another one). */
+static void test_restart(void **state)
+{
+    struct fx *f = *state;
+    static struct rx_pkt rx[512];
+    write_video(f, true, 5000);
+    write_video(f, false, 2000);
+    media_test_send_run(f->w);
+    start_viewer(f, false);
+    write_video(f, false, 1500);
+    media_test_send_run(f->w);
+    unsigned n1 = drain(f, rx, 512);
+    assert_true(n1 > 0);
+    struct rx_pkt before = rx[n1 - 1];
+    uint16_t old_first = rx[0].h.seq;
+    media_viewer_restart(f->w, &f->v);
+    assert_int_equal(f->v.rec.state, MEDIA_VIEWER_CATCHUP);
+    write_video(f, false, 1000);
+    for (int i = 0; i < 4; i++)
+        media_test_send_run(f->w);
+    unsigned n2 = drain(f, rx, 512);
+    assert_true(n2 > n1); /* the keyframe and its followers again, and the new frame */
+    assert_int_equal(rx[0].h.seq, (uint16_t)(before.h.seq + 1));
+    assert_true((int32_t)(rx[0].h.ts - before.h.ts) > 0);
+    for (unsigned i = 1; i < n2; i++)
+        assert_int_equal(rx[i].h.seq, (uint16_t)(rx[i - 1].h.seq + 1));
+    feed(f, rx, n2);
+    assert_true(f->n_aus >= 4);
+    assert_true(f->aus[0].key);
+    assert_int_equal(f->aus[0].len, f->frame_len[0]);
+    assert_memory_equal(f->aus[0].data, f->frames[0], f->frame_len[0]);
+    uint64_t retx = f->v.rec.retransmits;
+    send_nack(f, old_first, 0);
+    media_test_send_run(f->w);
+    assert_int_equal(drain(f, NULL, 0), 0);
+    assert_int_equal(f->v.rec.retransmits, retx);
+}
+
 static unsigned start_receiving(struct fx *f, struct rx_pkt *rx, unsigned max)
 {
     write_video(f, true, 3000);
@@ -1016,6 +1057,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_lapped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_catchup_lapped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sender_report, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ring_replaced, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ring_replaced_after_rollover, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wakeup_budget, setup, teardown),
