@@ -6,15 +6,7 @@
 // exit 0 when every session passes.
 //   node lossy.js URL [--sessions 10 --seconds 12 --min-frames-pct 95 --max-gap-ms 500]
 "use strict";
-const { chromium } = require("playwright-core");
-const fs = require("fs");
-const os = require("os");
-const path = require("path");
-
-function arg(name, dflt) {
-  const i = process.argv.indexOf("--" + name);
-  return i > 0 ? process.argv[i + 1] : dflt;
-}
+const { arg, withChromium } = require("./browser");
 
 // In the page: the largest interval between two presented frames since arm(), and the
 // selected pair's candidates from getStats.
@@ -84,15 +76,8 @@ async function main() {
   const seconds = Number(arg("seconds", 12));
   const minPct = Number(arg("min-frames-pct", 95));
   const maxGap = Number(arg("max-gap-ms", 500));
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "rct-chromium-"));
-  const ctx = await chromium.launchPersistentContext(profile, {
-    executablePath: "/usr/bin/chromium",
-    headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-           "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
   let passed = 0;
-  try {
+  await withChromium(async (ctx) => {
     for (let i = 0; i < sessions; i++) {
       const r = await session(ctx, url, seconds);
       if (r.ok !== false)
@@ -101,10 +86,7 @@ async function main() {
       passed += r.ok ? 1 : 0;
       console.log(JSON.stringify(r));
     }
-  } finally {
-    await ctx.close();
-    fs.rmSync(profile, { recursive: true, force: true });
-  }
+  });
   console.log(JSON.stringify({ summary: true, sessions, passed }));
   process.exit(passed === sessions ? 0 : 1);
 }

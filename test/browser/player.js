@@ -10,15 +10,7 @@
 //   node player.js URL [--width 1280 --height 720 --seconds 10 --loads 3
 //                       --max-ttff-ms 300 --max-jitter-ms 150]
 "use strict";
-const { chromium } = require("playwright-core");
-const fs = require("fs");
-const os = require("os");
-const path = require("path");
-
-function arg(name, dflt) {
-  const i = process.argv.indexOf("--" + name);
-  return i > 0 ? process.argv[i + 1] : dflt;
-}
+const { arg, withChromium } = require("./browser");
 
 // Opens the player in a new page and waits (bounded, on the page's own state) until it has
 // shown its first frame; throws the page's error if it failed instead.
@@ -42,50 +34,42 @@ async function main() {
   const maxTtff = Number(arg("max-ttff-ms", 300));
   const maxJitter = Number(arg("max-jitter-ms", 150));
   const loads = Number(arg("loads", 3));
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "rct-chromium-"));
-  const ctx = await chromium.launchPersistentContext(profile, {
-    executablePath: "/usr/bin/chromium",
-    headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-           "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
   const result = { ok: false, ttffMs: [] };
-  try {
-    let page = null;
-    for (let i = 0; i < loads; i++) {
-      if (page) await page.close({ runBeforeUnload: true }); // pagehide DELETEs the session
-      page = await loadPlayer(ctx, url);
-      result.ttffMs.push(await page.evaluate(() => window.ringcast.ttffMs));
+  await withChromium(async (ctx) => {
+    try {
+      let page = null;
+      for (let i = 0; i < loads; i++) {
+        if (page) await page.close({ runBeforeUnload: true }); // pagehide DELETEs the session
+        page = await loadPlayer(ctx, url);
+        result.ttffMs.push(await page.evaluate(() => window.ringcast.ttffMs));
+      }
+      const decodedFirst = await page.evaluate(() => window.ringcast.stats.framesDecoded || 0);
+      const target = decodedFirst + 30;
+      await page.waitForFunction((n) => window.ringcast.stats.framesDecoded >= n, target,
+                                 { timeout: 10000 });
+      await page.waitForTimeout(seconds * 1000); // the run length being measured, not a sync
+      const s = await page.evaluate(() => window.ringcast.stats);
+      const sorted = [...result.ttffMs].sort((a, b) => a - b);
+      Object.assign(result, {
+        framesDecodedFirst: decodedFirst, framesDecoded: s.framesDecoded,
+        width: s.frameWidth, height: s.frameHeight, fps: s.framesPerSecond,
+        packetsLost: s.packetsLost, nackCount: s.nackCount,
+        ttffMedianMs: sorted[Math.floor(sorted.length / 2)],
+        jitterBufferMs: s.jitterBufferEmittedCount
+          ? Math.round((1000 * s.jitterBufferDelay) / s.jitterBufferEmittedCount) : null,
+      });
+      const texts = await page.evaluate(() => [document.getElementById("s-res").textContent,
+                                               document.getElementById("s-decoded").textContent]);
+      result.shown = texts;
+      result.ok = s.framesDecoded > decodedFirst && s.frameWidth === width &&
+                  s.frameHeight === height && texts[0] === width + "×" + height &&
+                  result.ttffMedianMs <= maxTtff &&
+                  result.jitterBufferMs !== null && result.jitterBufferMs <= maxJitter;
+      await page.close({ runBeforeUnload: true });
+    } catch (e) {
+      result.error = String(e);
     }
-    const decodedFirst = await page.evaluate(() => window.ringcast.stats.framesDecoded || 0);
-    const target = decodedFirst + 30;
-    await page.waitForFunction((n) => window.ringcast.stats.framesDecoded >= n, target,
-                               { timeout: 10000 });
-    await page.waitForTimeout(seconds * 1000); // the run length being measured, not a sync
-    const s = await page.evaluate(() => window.ringcast.stats);
-    const sorted = [...result.ttffMs].sort((a, b) => a - b);
-    Object.assign(result, {
-      framesDecodedFirst: decodedFirst, framesDecoded: s.framesDecoded,
-      width: s.frameWidth, height: s.frameHeight, fps: s.framesPerSecond,
-      packetsLost: s.packetsLost, nackCount: s.nackCount,
-      ttffMedianMs: sorted[Math.floor(sorted.length / 2)],
-      jitterBufferMs: s.jitterBufferEmittedCount
-        ? Math.round((1000 * s.jitterBufferDelay) / s.jitterBufferEmittedCount) : null,
-    });
-    const texts = await page.evaluate(() => [document.getElementById("s-res").textContent,
-                                             document.getElementById("s-decoded").textContent]);
-    result.shown = texts;
-    result.ok = s.framesDecoded > decodedFirst && s.frameWidth === width &&
-                s.frameHeight === height && texts[0] === width + "×" + height &&
-                result.ttffMedianMs <= maxTtff &&
-                result.jitterBufferMs !== null && result.jitterBufferMs <= maxJitter;
-    await page.close({ runBeforeUnload: true });
-  } catch (e) {
-    result.error = String(e);
-  } finally {
-    await ctx.close();
-    fs.rmSync(profile, { recursive: true, force: true });
-  }
+  });
   console.log(JSON.stringify(result));
   process.exit(result.ok ? 0 : 1);
 }
