@@ -3,6 +3,7 @@
  * reload) and the libinih reader that parses through it. The stream reader counts lines so
  * that every error names FILE:LINE and the key; the first error stops parsing. */
 #include "common/config.h"
+#include "common/iceservers.h"
 #include "common/rtsp_url.h"
 #include "common/text.h"
 
@@ -191,41 +192,82 @@ static int parse_workers(struct config_parser *p, const struct config_key *k, vo
     return 1;
 }
 
-/* A comma-separated list of IPv4/IPv6 addresses; the count is the aux field. */
-static int parse_addresses(struct config_parser *p, const struct config_key *k, void *base,
-                           const char *value)
+/* A comma-separated list into an array of k->max strings of k->size / k->max bytes; the count
+ * is the aux field. check vets each item: 1 = ok, else it has reported why (fail()). */
+static int parse_list(struct config_parser *p, const struct config_key *k, void *base,
+                      const char *value, const char *what,
+                      int (*check)(struct config_parser *p, const struct config_key *k,
+                                   const char *item))
 {
-    char(*out)[64] = field(k, base);
-    size_t *n = (size_t *)((char *)base + k->aux);
+    size_t stride = k->size / k->max, *n = (size_t *)((char *)base + k->aux);
     char buf[1024];
     snprintf(buf, sizeof(buf), "%s", value);
     *n = 0;
     for (char *save, *tok = strtok_r(buf, ", \t", &save); tok;
          tok = strtok_r(NULL, ", \t", &save)) {
-        struct in6_addr a;
-        if (*n == CONFIG_MAX_ADDRESSES)
-            return fail(p, k->name, "at most %d addresses", CONFIG_MAX_ADDRESSES);
-        if (strlen(tok) >= 64 ||
-            (inet_pton(AF_INET, tok, &a) != 1 && inet_pton(AF_INET6, tok, &a) != 1))
-            return fail(p, k->name, "not an IPv4 or IPv6 address: \"%s\"", tok);
-        snprintf(out[(*n)++], 64, "%s", tok);
+        if (*n == k->max)
+            return fail(p, k->name, "at most %lu %s", k->max, what);
+        if (!check(p, k, tok))
+            return 0;
+        snprintf((char *)field(k, base) + stride * (*n)++, stride, "%s", tok);
     }
     return 1;
 }
 
-static int format_addresses(const struct config_key *k, const void *base, char *out, size_t len)
+static int format_list(const struct config_key *k, const void *base, char *out, size_t len)
 {
-    const char(*list)[64] = cfield(k, base);
-    size_t n = *(const size_t *)((const char *)base + k->aux), used = 0;
+    size_t stride = k->size / k->max, n = *(const size_t *)((const char *)base + k->aux);
+    size_t used = 0;
     out[0] = '\0';
     for (size_t i = 0; i < n; i++) {
-        int w =
-            printed(snprintf(out + used, len - used, "%s%s", i ? ", " : "", list[i]), len - used);
+        const char *item = (const char *)cfield(k, base) + stride * i;
+        int w = printed(snprintf(out + used, len - used, "%s%s", i ? ", " : "", item), len - used);
         if (w < 0)
             return w;
         used += (size_t)w;
     }
     return (int)used;
+}
+
+static int check_address(struct config_parser *p, const struct config_key *k, const char *item)
+{
+    struct in6_addr a;
+    if (strlen(item) >= k->size / k->max ||
+        (inet_pton(AF_INET, item, &a) != 1 && inet_pton(AF_INET6, item, &a) != 1))
+        return fail(p, k->name, "not an IPv4 or IPv6 address: \"%s\"", item);
+    return 1;
+}
+
+static int parse_addresses(struct config_parser *p, const struct config_key *k, void *base,
+                           const char *value)
+{
+    return parse_list(p, k, base, value, "addresses", check_address);
+}
+
+/* A bad URL is echoed only up to its scheme: a mistyped one may carry user:password@. */
+static int check_ice_server(struct config_parser *p, const struct config_key *k, const char *item)
+{
+    const char *why;
+    if (iceservers_url_check(item, &why) < 0)
+        return fail(p, k->name, "\"%.*s...\": %s", (int)strcspn(item, ":") + 1, item, why);
+    return 1;
+}
+
+static int parse_ice_servers(struct config_parser *p, const struct config_key *k, void *base,
+                             const char *value)
+{
+    return parse_list(p, k, base, value, "URLs", check_ice_server);
+}
+
+/* A credential that goes into a Link header's quoted-string: no control bytes (a CR would end
+ * the header). Never echoed. */
+static int parse_credential(struct config_parser *p, const struct config_key *k, void *base,
+                            const char *value)
+{
+    for (const char *c = value; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            return fail(p, k->name, "control characters are not allowed");
+    return parse_string(p, k, base, value);
 }
 
 static int parse_log_level(struct config_parser *p, const struct config_key *k, void *base,
@@ -307,11 +349,13 @@ static int parse_source(struct config_parser *p, const struct config_key *k, voi
 #define PATH(f)                                                                                    \
     .section = CONFIG_SECTION_PATH, .offset = offsetof(struct config_path, f),                     \
     .size = SIZE_OF(struct config_path, f)
-#define AUX(f)          .aux = offsetof(struct config, f), .aux_size = SIZE_OF(struct config, f)
-#define LISTEN(port)    .parse = parse_listen, .format = format_listen, AUX(port)
-#define ADDRESSES(n)    .parse = parse_addresses, .format = format_addresses, AUX(n)
+#define AUX(f)       .aux = offsetof(struct config, f), .aux_size = SIZE_OF(struct config, f)
+#define LISTEN(port) .parse = parse_listen, .format = format_listen, AUX(port)
+#define ADDRESSES(n)                                                                               \
+    .parse = parse_addresses, .format = format_list, .max = CONFIG_MAX_ADDRESSES, AUX(n)
 #define UINT(lo, hi, u) .parse = parse_uint, .format = format_uint, .min = lo, .max = hi, .unit = u
 #define STRING(least)   .parse = parse_string, .format = format_string, .min = least
+#define CREDENTIAL      .parse = parse_credential, .format = format_string
 #define HUP             CONFIG_CHANGE_HUP_WORKERS
 #define RESTART_INGESTS CONFIG_CHANGE_RESTART_INGESTS
 #define RESTART_WORKERS CONFIG_CHANGE_RESTART_WORKERS
@@ -382,6 +426,23 @@ static const struct config_key keys[] = {
      .dflt = "info",
      .change = HUP},
     {.name = "api_token", SERVER(api_token), STRING(0), .change = HUP},
+    {.name = "ice_servers",
+     SERVER(ice_servers),
+     .parse = parse_ice_servers,
+     .format = format_list,
+     .max = ICESERVERS_MAX,
+     AUX(n_ice_servers),
+     .change = HUP},
+    {.name = "ice_username", SERVER(ice_username), CREDENTIAL, .change = HUP},
+    {.name = "ice_credential", SERVER(ice_credential), CREDENTIAL, .change = HUP},
+    {.name = "turn_secret", SERVER(turn_secret), CREDENTIAL, .change = HUP},
+    /* RFC 8656 allocations refresh themselves; the credential only has to outlive the set-up,
+     * and a short lifetime limits what a leaked one is worth. */
+    {.name = "turn_ttl",
+     SERVER(turn_ttl),
+     UINT(60, 86400, "seconds "),
+     .dflt = "3600",
+     .change = HUP},
     {.name = "shm_prefix",
      SERVER(shm_prefix),
      .parse = parse_name,
@@ -568,6 +629,23 @@ static char *read_line(char *str, int num, void *stream)
     return s;
 }
 
+/* The TURN credentials come from one source, whole, and a TURN URL has them. */
+static int check_ice_credentials(const struct config *cfg, char *err, size_t errlen)
+{
+    int fixed = cfg->ice_username[0] || cfg->ice_credential[0];
+    const char *why = NULL;
+    if (fixed && cfg->turn_secret[0])
+        why = "turn_secret: set either turn_secret or ice_username and ice_credential, not both";
+    else if (fixed && !(cfg->ice_username[0] && cfg->ice_credential[0]))
+        why = "ice_username: ice_username and ice_credential go together";
+    for (size_t i = 0; !why && !fixed && !cfg->turn_secret[0] && i < cfg->n_ice_servers; i++)
+        if (iceservers_url_is_turn(cfg->ice_servers[i]))
+            why = "ice_servers: a turn: URL needs turn_secret or ice_username and ice_credential";
+    if (why)
+        snprintf(err, errlen, "%s: %s", cfg->file, why);
+    return why ? -EINVAL : 0;
+}
+
 int config_load(struct config *cfg, const char *file, char *err, size_t errlen)
 {
     struct config_parser p = {.cfg = cfg, .err = err, .errlen = errlen};
@@ -606,6 +684,8 @@ int config_load(struct config *cfg, const char *file, char *err, size_t errlen)
         snprintf(err, errlen, "%s: cannot parse (out of memory)", file);
         return -ENOMEM;
     }
+    if (check_ice_credentials(cfg, err, errlen) < 0)
+        return -EINVAL;
     if ((unsigned)cfg->udp_port_base + cfg->workers > 65535) {
         snprintf(err, errlen, "%s: udp_port_base: %u + %u workers exceeds 65535", file,
                  cfg->udp_port_base, cfg->workers);

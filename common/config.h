@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/iceservers.h"
 #include "common/log.h"
 
 #define CONFIG_MAX_PATHS     64
@@ -46,9 +47,15 @@ struct config {
     unsigned mtu;             /* RTP payload bytes per packet */
     unsigned consent_timeout; /* s without an ICE consent check before a session ends */
     enum log_level log_level;
-    char api_token[256]; /* GET /v1/status, /v1/paths require "Authorization: Bearer <token>" */
-    char shm_prefix[32]; /* shm objects are /<prefix>.<path> and /<prefix>.ctl */
-    unsigned ring_mb;    /* payload bytes per path ring, MiB */
+    char api_token[256];  /* GET /v1/status, /v1/paths require "Authorization: Bearer <token>" */
+    size_t n_ice_servers; /* stun:/turn:/turns: URLs handed to viewers in Link headers */
+    char ice_servers[ICESERVERS_MAX][ICESERVERS_URL_MAX];
+    char ice_username[ICESERVERS_CRED_MAX]; /* static TURN credentials, or */
+    char ice_credential[ICESERVERS_CRED_MAX];
+    char turn_secret[ICESERVERS_CRED_MAX]; /* coturn's static-auth-secret: REST credentials */
+    unsigned turn_ttl;                     /* s a REST credential stays valid */
+    char shm_prefix[32];                   /* shm objects are /<prefix>.<path> and /<prefix>.ctl */
+    unsigned ring_mb;                      /* payload bytes per path ring, MiB */
     size_t n_paths;
     struct config_path paths[CONFIG_MAX_PATHS];
 };
@@ -80,7 +87,8 @@ struct config_key {
                  const char *value);
     /* Writes the value as the file spells it; "" when unset. Length, or -ENOSPC. */
     int (*format)(const struct config_key *k, const void *base, char *out, size_t len);
-    unsigned long min, max; /* numbers: the range; strings: min is the least length */
+    unsigned long min, max; /* numbers: the range; strings: min is the least length; lists:
+                               max is the number of items, each of size / max bytes */
     const char *unit;       /* numbers: "expected UNIT MIN..MAX" */
     const char *dflt;       /* the default as README.md documents it; NULL: unset */
     unsigned change;        /* enum config_change bits */

@@ -128,6 +128,7 @@ static int httpd_fill_request(const struct http_msg *msg, struct httpd_request *
         return -EBADMSG;
     if (httpd_path_traverses(req->path))
         return -ENOENT;
+    req->preflight = http_msg_xhdr(msg, "Access-Control-Request-Method") != NULL;
     int v11 = pl_strcmp(&msg->ver, "1.1") == 0;
     if (!v11 && pl_strcmp(&msg->ver, "1.0") != 0)
         return -EBADMSG;
@@ -351,7 +352,7 @@ static void httpd_write_cb(uv_write_t *w, int status)
 
 static void httpd_send(struct httpd_conn *c, const struct httpd_response *r, int keep_alive)
 {
-    char head[2048];
+    char head[sizeof(r->headers) + 1024];
     int n = snprintf(head, sizeof(head),
                      "HTTP/1.1 %d %s\r\nServer: ringcast\r\nAccess-Control-Allow-Origin: *\r\n"
                      "Access-Control-Expose-Headers: Location, ETag, Link\r\n"

@@ -27,6 +27,7 @@ struct httpd_request {
     char authorization[512];
     char if_match[128];
     int keep_alive; /* HTTP/1.1 without "Connection: close", or 1.0 with keep-alive */
+    int preflight;  /* carries Access-Control-Request-Method: a browser's CORS preflight */
     const uint8_t *body;
     size_t body_len;
     char remote[64];    /* "1.2.3.4:5678", filled by the server for log lines */
@@ -42,7 +43,7 @@ struct httpd_request {
 struct httpd_response {
     int status;
     const char *content_type; /* static string, NULL for none */
-    char headers[1024];       /* extra header lines, each ending in \r\n */
+    char headers[4096];       /* extra header lines, each ending in \r\n (ICE server Links) */
     size_t headers_len;
     const void *body; /* static, or owned below: read after the handler returns */
     size_t body_len;

@@ -12,7 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
+#include <time.h>
 
+#include "common/iceservers.h"
 #include "common/log.h"
 #include "egress/worker.h"
 #include "shm/status.h"
@@ -68,15 +71,10 @@ static void whep_refuse(struct httpd_response *res, const struct httpd_request *
     }
 }
 
-/* The one bearer check, for a path's read_token (WHEP offers) and the server's api_token (the
- * JSON reports): passes when token is unset or the request carries "Authorization: Bearer
- * <token>" (RFC 6750), compared without early exit; otherwise answers 401. Returns 1 when the
- * request may proceed. */
-static int whep_check_bearer(struct httpd_response *res, const struct httpd_request *req,
-                             const char *path, const char *token)
+/* True when the request carries "Authorization: Bearer <token>" (RFC 6750), compared without
+ * early exit. */
+static int whep_bearer_ok(const struct httpd_request *req, const char *token)
 {
-    if (!token[0])
-        return 1;
     const char *auth = req->authorization;
     unsigned diff = strncasecmp(auth, "Bearer ", 7) != 0;
     if (!diff) {
@@ -86,7 +84,16 @@ static int whep_check_bearer(struct httpd_response *res, const struct httpd_requ
         for (size_t i = 0; i < wl; i++)
             diff |= (unsigned)(got[i < gl ? i : 0] ^ token[i]);
     }
-    if (diff == 0)
+    return diff == 0;
+}
+
+/* The one bearer check, for a path's read_token (WHEP offers) and the server's api_token (the
+ * JSON reports): passes when token is unset or carried; otherwise answers 401. Returns 1 when
+ * the request may proceed. */
+static int whep_check_bearer(struct httpd_response *res, const struct httpd_request *req,
+                             const char *path, const char *token)
+{
+    if (!token[0] || whep_bearer_ok(req, token))
         return 1;
     httpd_add_header(res, "WWW-Authenticate", "Bearer realm=\"ringcast\"");
     whep_refuse(res, req, path, 401, "missing or wrong bearer token");
@@ -168,6 +175,32 @@ static void whep_limit_setups(struct worker *w, const char *ip)
                        "(max_setups_per_address)");
 }
 
+/* One Link header per ice_servers URL (RFC 9725 4.6): stun: ones bare, turn:/turns: ones with
+ * the fixed credentials or, with turn_secret, one REST credential valid for turn_ttl, minted
+ * for this response. The credentials are never logged. */
+static void whep_ice_links(const struct worker *w, struct httpd_response *res)
+{
+    struct iceservers_cred rest;
+    const char *user = w->cfg.ice_username, *cred = w->cfg.ice_credential;
+    if (w->cfg.turn_secret[0]) {
+        uint8_t rnd[8] = {0};
+        /* The random half only keeps usernames apart; a failed read still yields a
+         * valid credential. */
+        (void)getrandom(rnd, sizeof(rnd), GRND_NONBLOCK);
+        iceservers_rest_cred(&rest, w->cfg.turn_secret, (uint64_t)time(NULL) + w->cfg.turn_ttl,
+                             rnd);
+        user = rest.username;
+        cred = rest.credential;
+    }
+    for (size_t i = 0; i < w->cfg.n_ice_servers; i++) {
+        char link[ICESERVERS_LINK_MAX];
+        const char *url = w->cfg.ice_servers[i];
+        int turn = iceservers_url_is_turn(url);
+        if (iceservers_link(link, sizeof(link), url, turn ? user : NULL, turn ? cred : NULL) > 0)
+            httpd_add_header(res, "Link", "%s", link);
+    }
+}
+
 static void whep_post(struct worker *w, const struct httpd_request *req,
                       const struct config_path *cp, struct httpd_response *res)
 {
@@ -222,6 +255,7 @@ static void whep_post(struct worker *w, const struct httpd_request *req,
     res->owned = ans.sdp;
     httpd_add_header(res, "Location", "/%s/whep/%s", path, v->session);
     httpd_add_header(res, "ETag", "\"%s\"", v->session);
+    whep_ice_links(w, res);
 }
 
 static void whep_delete(struct worker *w, const struct httpd_request *req,
@@ -246,13 +280,25 @@ static void whep_delete(struct worker *w, const struct httpd_request *req,
     httpd_set_text(res, 200, "");
 }
 
-static void whep_options(struct httpd_response *res)
+/* CORS preflight, and Accept-Post (RFC 9725 4.1). On the endpoint the ICE servers too, so that
+ * a client that cannot change them after creating its RTCPeerConnection (the player page)
+ * learns them before its offer; not in a browser's preflight, which is answered for any
+ * origin and cached, nor to a request without the path's read_token. */
+static void whep_options(struct worker *w, const struct httpd_request *req,
+                         struct httpd_response *res)
 {
     res->status = 204;
-    httpd_add_header(res, "Access-Control-Allow-Methods", "GET, POST, DELETE, PATCH, OPTIONS");
+    httpd_add_header(res, "Access-Control-Allow-Methods",
+                     "GET, HEAD, POST, DELETE, PATCH, OPTIONS");
     httpd_add_header(res, "Access-Control-Allow-Headers", "Authorization, Content-Type, If-Match");
     httpd_add_header(res, "Access-Control-Max-Age", "86400");
     httpd_add_header(res, "Accept-Post", "application/sdp");
+    struct whep_target t;
+    const struct config_path *cp = NULL;
+    if (!req->preflight && whep_parse_target(req->path, &t) == 0 && t.is_whep && !t.has_session)
+        cp = config_find_path(&w->cfg, t.path);
+    if (cp && (!cp->read_token[0] || whep_bearer_ok(req, cp->read_token)))
+        whep_ice_links(w, res);
 }
 
 static void whep_json(struct worker *w, const struct httpd_request *req, enum status_view view,
@@ -278,7 +324,7 @@ static void whep_route(struct worker *w, const struct httpd_request *req,
 {
     const char *m = req->method;
     if (strcmp(m, "OPTIONS") == 0)
-        return whep_options(res);
+        return whep_options(w, req, res);
     if (strcmp(m, "GET") == 0 && strcmp(req->path, "/v1/status") == 0)
         return whep_json(w, req, STATUS_VIEW_STATUS, res);
     if (strcmp(m, "GET") == 0 && strcmp(req->path, "/v1/paths") == 0)
@@ -298,6 +344,12 @@ static void whep_route(struct worker *w, const struct httpd_request *req,
     }
     if (t.is_whep && !t.has_session && strcmp(m, "POST") == 0)
         return whep_post(w, req, cp, res);
+    /* HEAD on the endpoint (draft-ietf-wish-whep): it exists and takes SDP. GET stays 405. */
+    if (t.is_whep && !t.has_session && res->head) {
+        res->status = 200;
+        res->content_type = "application/sdp";
+        return;
+    }
     if (t.has_session && strcmp(m, "DELETE") == 0)
         return whep_delete(w, req, &t, res);
     if (t.has_session && strcmp(m, "PATCH") == 0) {
@@ -309,7 +361,7 @@ static void whep_route(struct worker *w, const struct httpd_request *req,
     }
     httpd_add_header(res, "Allow",
                      t.has_session ? "DELETE, PATCH, OPTIONS"
-                     : t.is_whep   ? "POST, OPTIONS"
+                     : t.is_whep   ? "HEAD, POST, OPTIONS"
                                    : "GET, OPTIONS");
     whep_refuse(res, req, t.path, 405, "method not allowed here");
 }

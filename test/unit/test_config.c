@@ -165,7 +165,8 @@ static void test_readme_defaults(void **state)
 
 static const char *const reload_conf =
     "[server]\nmtu = %u\nconsent_timeout = %u\napi_token = %s\ntrusted_proxies = %s\n"
-    "shm_prefix = %s\n[path cam]\nsource = file:clip.h264\nread_token = %s\nfps = %u\n";
+    "shm_prefix = %s\nice_servers = turn:%s\nturn_secret = %s\n[path cam]\nsource = "
+    "file:clip.h264\nread_token = %s\nfps = %u\n";
 
 /* What a reload needs follows from the table's change bits; a worker's SIGHUP copies the
  * reloadable keys and the paths, and keeps what it read at start. */
@@ -174,13 +175,15 @@ static void test_reload_changes(void **state)
     (void)state;
     static struct config a, b, w;
     char text[512], err[256] = "";
-    snprintf(text, sizeof(text), reload_conf, 1200, 30, "t1", "192.0.2.1", "rc", "r1", 25);
+    snprintf(text, sizeof(text), reload_conf, 1200, 30, "t1", "192.0.2.1", "rc", "a", "s1", "r1",
+             25);
     assert_int_equal(config_load(&a, write_conf(text), err, sizeof(err)), 0);
     assert_int_equal(config_load(&b, write_conf(text), err, sizeof(err)), 0);
     assert_int_equal(config_server_changes(&a, &b), 0);
     assert_int_equal(config_path_changes(&a.paths[0], &b.paths[0]), 0);
 
-    snprintf(text, sizeof(text), reload_conf, 1000, 8, "t2", "192.0.2.2", "rc", "r2", 25);
+    snprintf(text, sizeof(text), reload_conf, 1000, 8, "t2", "192.0.2.2", "rc", "b", "s2", "r2",
+             25);
     assert_int_equal(config_load(&b, write_conf(text), err, sizeof(err)), 0);
     assert_int_equal(config_server_changes(&a, &b), CONFIG_CHANGE_HUP_WORKERS |
                                                         CONFIG_CHANGE_RESTART_INGESTS |
@@ -193,9 +196,13 @@ static void test_reload_changes(void **state)
     assert_int_equal(w.n_trusted_proxies, 1);
     assert_string_equal(w.trusted_proxies[0], "192.0.2.2");
     assert_string_equal(w.paths[0].read_token, "r2");
+    assert_int_equal(w.n_ice_servers, 1); /* the TURN server and its secret change by SIGHUP */
+    assert_string_equal(w.ice_servers[0], "turn:b");
+    assert_string_equal(w.turn_secret, "s2");
     assert_int_equal(w.mtu, 1200); /* a worker restart applies it, not SIGHUP */
 
-    snprintf(text, sizeof(text), reload_conf, 1200, 30, "t1", "192.0.2.1", "other", "r1", 30);
+    snprintf(text, sizeof(text), reload_conf, 1200, 30, "t1", "192.0.2.1", "other", "a", "s1", "r1",
+             30);
     assert_int_equal(config_load(&b, write_conf(text), err, sizeof(err)), 0);
     assert_int_equal(config_server_changes(&a, &b), CONFIG_CHANGE_REFUSED);
     assert_int_equal(config_path_changes(&a.paths[0], &b.paths[0]), CONFIG_CHANGE_RESTART_INGESTS);
@@ -275,6 +282,22 @@ static const struct bad_case bad_cases[] = {
      "stream-with-a-very-long-token-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
      "3: line longer than 198 bytes"},
+    /* ice_servers: a mistyped URL is echoed up to its scheme, never its user:password@. */
+    {"[server]\nice_servers = stun:192.0.2.1, turn:admin:secret@turn.example\n",
+     "2: ice_servers: \"turn:...\": no user@ in the URL"},
+    {"[server]\nice_servers = https://turn.example\n",
+     "2: ice_servers: \"https:...\": expected a stun:, turn: or turns: URL"},
+    {"[server]\nice_servers = stun:a, stun:b, stun:c, stun:d, stun:e\n",
+     "2: ice_servers: at most 4 URLs"},
+    {"[server]\nturn_secret = se\001cret\n", "2: turn_secret: control characters are not allowed"},
+    {"[server]\nturn_ttl = 10\n", "2: turn_ttl: expected seconds 60..86400"},
+    /* The TURN credentials come from one source, whole, and a turn: URL needs them. */
+    {"[server]\nice_servers = turn:turn.example\n",
+     " ice_servers: a turn: URL needs turn_secret or ice_username and ice_credential"},
+    {"[server]\nice_servers = turn:turn.example\nice_username = u\n",
+     " ice_username: ice_username and ice_credential go together"},
+    {"[server]\nice_username = u\nice_credential = c\nturn_secret = s\n",
+     " turn_secret: set either turn_secret or ice_username and ice_credential, not both"},
 };
 
 static void test_bad_files(void **state)
@@ -287,9 +310,36 @@ static void test_bad_files(void **state)
         int rc = config_load(&cfg, file, err, sizeof(err));
         char want[512];
         snprintf(want, sizeof(want), "%s:%s", file, bad_cases[i].message);
-        if (rc == 0 || strncmp(err, want, strlen(want)) != 0 || strstr(err, "secret"))
+        if (rc == 0 || strncmp(err, want, strlen(want)) != 0 ||
+            strstr(err, ":secret")) /* the userinfo above */
             fail_msg("case %zu: rc=%d err=\"%s\", want prefix \"%s\"", i, rc, err, want);
     }
+}
+
+/* ice_servers keeps its URLs in order; a stun: URL alone needs no credentials. */
+static void test_ice_servers(void **state)
+{
+    (void)state;
+    static struct config cfg;
+    char err[256] = "";
+    const char *file =
+        write_conf("[server]\n"
+                   "ice_servers = stun:192.0.2.1:3478, turn:[2001:db8::3]?transport=tcp,"
+                   "turns:turn.example:443\n"
+                   "turn_secret = north\n"
+                   "turn_ttl = 600\n");
+    assert_int_equal(config_load(&cfg, file, err, sizeof(err)), 0);
+    assert_int_equal(cfg.n_ice_servers, 3);
+    assert_string_equal(cfg.ice_servers[0], "stun:192.0.2.1:3478");
+    assert_string_equal(cfg.ice_servers[1], "turn:[2001:db8::3]?transport=tcp");
+    assert_string_equal(cfg.ice_servers[2], "turns:turn.example:443");
+    assert_string_equal(cfg.turn_secret, "north");
+    assert_int_equal(cfg.turn_ttl, 600);
+    assert_int_equal(
+        config_load(&cfg, write_conf("[server]\nice_servers = stun:a.example\n"), err, sizeof(err)),
+        0);
+    assert_int_equal(cfg.turn_ttl, 3600);
+    assert_int_equal(cfg.n_ice_servers, 1);
 }
 
 static void test_missing_file(void **state)
@@ -307,7 +357,7 @@ int main(void)
         cmocka_unit_test(test_good_file),        cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_api_token_length), cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_missing_file),     cmocka_unit_test(test_readme_defaults),
-        cmocka_unit_test(test_reload_changes),
+        cmocka_unit_test(test_reload_changes),   cmocka_unit_test(test_ice_servers),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
