@@ -346,6 +346,12 @@ static const struct config_key keys[] = {
      UINT(1, 65535 - 64, "a port "),
      .dflt = "8189",
      .change = RESTART_WORKERS},
+    /* ICE-TCP (RFC 6544) for viewers whose network blocks UDP. */
+    {.name = "tcp_port_base",
+     SERVER(tcp_port_base),
+     UINT(0, 65535 - 64, "a port or 0 (off) "),
+     .dflt = "0",
+     .change = RESTART_WORKERS},
     {.name = "public_addresses",
      SERVER(public_addresses),
      ADDRESSES(n_public_addresses),
@@ -609,6 +615,11 @@ int config_load(struct config *cfg, const char *file, char *err, size_t errlen)
     if ((unsigned)cfg->udp_port_base + cfg->workers > 65535) {
         snprintf(err, errlen, "%s: udp_port_base: %u + %u workers exceeds 65535", file,
                  cfg->udp_port_base, cfg->workers);
+        return -EINVAL;
+    }
+    if (cfg->tcp_port_base && (unsigned)cfg->tcp_port_base + cfg->workers > 65535) {
+        snprintf(err, errlen, "%s: tcp_port_base: %u + %u workers exceeds 65535", file,
+                 cfg->tcp_port_base, cfg->workers);
         return -EINVAL;
     }
     return 0;

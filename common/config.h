@@ -37,6 +37,7 @@ struct config {
     char control_socket[108];
     unsigned workers;          /* "auto" resolves to the number of online CPUs */
     uint16_t udp_port_base;    /* worker i listens on udp_port_base + i */
+    uint16_t tcp_port_base;    /* ICE-TCP: worker i listens on tcp_port_base + i; 0 = off */
     size_t n_public_addresses; /* 0: every address of the up interfaces */
     char public_addresses[CONFIG_MAX_ADDRESSES][64];
     unsigned max_viewers_per_worker;
