@@ -215,7 +215,8 @@ int worker_init(struct worker *w, uv_loop_t *loop, const struct config *cfg, uns
     w->cfg = *cfg;
     w->index = index;
     w->udp_port = (uint16_t)(cfg->udp_port_base + index);
-    w->tcp_port = cfg->tcp_port_base ? (uint16_t)(cfg->tcp_port_base + index) : 0;
+    unsigned tcp_base = config_tcp_port_base(cfg);
+    w->tcp_port = tcp_base ? (uint16_t)(tcp_base + index) : 0;
     w->fwd_fd = -1;
     w->udp_fd = -1;
     w->tcp.fd = -1;
