@@ -14,12 +14,17 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/sockbuf.h"
 #include "egress/demux.h"
 #include "egress/worker.h"
 
-#define ICETCP_BACKLOG      128
-#define ICETCP_ACCEPTS      16 /* connections accepted per wakeup, then yield */
-#define ICETCP_READS        4  /* reads per connection per wakeup */
+#define ICETCP_BACKLOG 128
+#define ICETCP_ACCEPTS 16 /* connections accepted per wakeup, then yield */
+#define ICETCP_READS   4  /* reads per connection per wakeup */
+/* The kernel's share of a connection's backlog (it doubles this): autotuned, it grew to
+ * megabytes on a fast path, seconds of video behind live for a viewer that then slows down,
+ * before our queue noticed anything. */
+#define ICETCP_SNDBUF       (256 << 10)
 #define ICETCP_HANDSHAKE_NS ((uint64_t)ICETCP_HANDSHAKE_MS * 1000000)
 #define ICETCP_IDLE_NS      ((uint64_t)ICETCP_IDLE_MS * 1000000)
 
@@ -200,6 +205,7 @@ static void icetcp_accept_one(struct worker *w, int fd, union viewer_addr *peer)
     int one = 1;
     /* Media packets leave as they are written: Nagle would hold a frame's tail back. */
     (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    (void)sockbuf_set_snd(fd, ICETCP_SNDBUF);
     if (uv_poll_init(w->loop, &c->poll, fd) < 0) {
         close(fd);
         return;
