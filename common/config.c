@@ -192,6 +192,28 @@ static int parse_workers(struct config_parser *p, const struct config_key *k, vo
     return 1;
 }
 
+/* tcp_port_base: a port, 0 (off), or the literal udp_port_base (the same numbers as UDP,
+ * whatever that key says). */
+static int parse_tcp_port(struct config_parser *p, const struct config_key *k, void *base,
+                          const char *value)
+{
+    unsigned long v;
+    if (strcmp(value, "udp_port_base") == 0)
+        v = CONFIG_TCP_PORT_SAME;
+    else if (text_parse_uint(value, k->min, k->max, &v) < 0)
+        return fail(p, k->name, "expected udp_port_base, 0 (off) or a port %lu..%lu, got \"%s\"",
+                    k->min, k->max, value);
+    store_uint(k, base, v);
+    return 1;
+}
+
+static int format_tcp_port(const struct config_key *k, const void *base, char *out, size_t len)
+{
+    if (*(const uint16_t *)cfield(k, base) == CONFIG_TCP_PORT_SAME)
+        return printed(snprintf(out, len, "udp_port_base"), len);
+    return format_uint(k, base, out, len);
+}
+
 /* A comma-separated list into an array of k->max strings of k->size / k->max bytes; the count
  * is the aux field. check vets each item: 1 = ok, else it has reported why (fail()). */
 static int parse_list(struct config_parser *p, const struct config_key *k, void *base,
@@ -389,6 +411,15 @@ static const struct config_key keys[] = {
      SERVER(udp_port_base),
      UINT(1, 65535 - 64, "a port "),
      .dflt = "8189",
+     .change = RESTART_WORKERS},
+    /* ICE-TCP (RFC 6544) for viewers whose network blocks UDP. */
+    {.name = "tcp_port_base",
+     SERVER(tcp_port_base),
+     .parse = parse_tcp_port,
+     .format = format_tcp_port,
+     .min = 0,
+     .max = 65535 - 64,
+     .dflt = "udp_port_base",
      .change = RESTART_WORKERS},
     {.name = "public_addresses",
      SERVER(public_addresses),
@@ -689,6 +720,11 @@ int config_load(struct config *cfg, const char *file, char *err, size_t errlen)
     if ((unsigned)cfg->udp_port_base + cfg->workers > 65535) {
         snprintf(err, errlen, "%s: udp_port_base: %u + %u workers exceeds 65535", file,
                  cfg->udp_port_base, cfg->workers);
+        return -EINVAL;
+    }
+    if (config_tcp_port_base(cfg) + cfg->workers > 65535) {
+        snprintf(err, errlen, "%s: tcp_port_base: %u + %u workers exceeds 65535", file,
+                 config_tcp_port_base(cfg), cfg->workers);
         return -EINVAL;
     }
     return 0;

@@ -38,6 +38,8 @@ struct config {
     char control_socket[108];
     unsigned workers;          /* "auto" resolves to the number of online CPUs */
     uint16_t udp_port_base;    /* worker i listens on udp_port_base + i */
+    uint16_t tcp_port_base;    /* ICE-TCP: worker i listens on tcp_port_base + i; 0 = off,
+                                  CONFIG_TCP_PORT_SAME: udp_port_base (config_tcp_port_base) */
     size_t n_public_addresses; /* 0: every address of the up interfaces */
     char public_addresses[CONFIG_MAX_ADDRESSES][64];
     unsigned max_viewers_per_worker;
@@ -59,6 +61,14 @@ struct config {
     size_t n_paths;
     struct config_path paths[CONFIG_MAX_PATHS];
 };
+
+#define CONFIG_TCP_PORT_SAME 0xffff /* tcp_port_base = udp_port_base, the default */
+
+/* The ICE-TCP port of worker 0, or 0 when ICE-TCP is off. */
+static inline unsigned config_tcp_port_base(const struct config *cfg)
+{
+    return cfg->tcp_port_base == CONFIG_TCP_PORT_SAME ? cfg->udp_port_base : cfg->tcp_port_base;
+}
 
 /* What a running ringcast must do when a key's value changes on reload: bits of
  * config_key.change. No bit: nothing running reads it after start-up, or the supervisor

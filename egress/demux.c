@@ -4,7 +4,9 @@
  * candidate pairs (an address belongs to one live session); DTLS runs only on such a pair and
  * media starts on the pair that completed it, which is then bound: SRTCP and consent count
  * only there. A pair the viewer nominates later gets media once it answers our own consent
- * request (RFC 7675), which proves the viewer receives there. */
+ * request (RFC 7675), which proves the viewer receives there. ICE-TCP connections (icetcp.c)
+ * hand their frames here too: a connection is a pair, found through it rather than by
+ * address. */
 #include "egress/demux.h"
 
 #include <errno.h>
@@ -17,6 +19,7 @@
 #include "common/log.h"
 #include "common/sockbuf.h"
 #include "rtc/icelite.h"
+#include "egress/icetcp.h"
 #include "egress/worker.h"
 
 #define DEMUX_RX_BATCH  32
@@ -63,6 +66,31 @@ static void demux_send_from(struct worker *w, const union viewer_addr *dst, uint
         ctl_count(&w->counters->send_drops, 1);
 }
 
+/* Sends on one of v's pairs: its connection for ICE-TCP, else from the checked address. */
+static void demux_send_pair(struct worker *w, const struct viewer *v, int pair, const uint8_t *p,
+                            size_t len)
+{
+    const struct viewer_pair *vp = &v->pairs[pair];
+    if (vp->tcp)
+        icetcp_send(w, vp->conn, p, len);
+    else
+        demux_send_from(w, &vp->addr, vp->local, p, len);
+}
+
+/* The session one of whose pairs src is, with the pair's index. */
+static struct viewer *demux_find(struct worker *w, const struct demux_src *src, int *pair)
+{
+    if (src->conn >= 0)
+        return viewer_by_conn(&w->viewers, icetcp_owner(w, src->conn), src->conn, pair);
+    return viewer_by_addr(&w->viewers, src->sa, pair);
+}
+
+/* The media record's view of one of v's pairs. */
+static struct tcpq *demux_pair_queue(struct worker *w, const struct viewer_pair *vp)
+{
+    return vp->tcp ? icetcp_queue(w, vp->conn) : NULL;
+}
+
 /* ---- DTLS, on the pair it arrives on ---- */
 
 static void demux_dtls_send(void *arg, const uint8_t *p, size_t len)
@@ -70,7 +98,7 @@ static void demux_dtls_send(void *arg, const uint8_t *p, size_t len)
     struct viewer *v = arg;
     int pair = v->state == VIEWER_MEDIA ? v->bound : v->dtls_pair;
     if (pair >= 0)
-        demux_send_from(v->owner, &v->pairs[pair].addr, v->pairs[pair].local, p, len);
+        demux_send_pair(v->owner, v, pair, p, len);
 }
 
 static void demux_dtls_connected(void *arg, const struct dtlsrv_keys *keys)
@@ -87,6 +115,7 @@ static void demux_dtls_connected(void *arg, const struct dtlsrv_keys *keys)
         .path = v->path,
         .remote = &vp->addr.sa,
         .remote_len = viewer_addr_len(&vp->addr),
+        .tcp = demux_pair_queue(w, vp),
         .local_addr = vp->local,
         .srtp_profile = keys->profile,
         .keying = keys->material,
@@ -102,7 +131,8 @@ static void demux_dtls_connected(void *arg, const struct dtlsrv_keys *keys)
     }
     v->state = VIEWER_MEDIA;
     v->media_ns = v->consent_ns = ctl_now_ns();
-    log_info("whep %s: session %s of %s connected (DTLS-SRTP %s)", v->path, v->session, v->peer,
+    log_info("whep %s: session %s of %s connected (%sDTLS-SRTP %s)", v->path, v->session, v->peer,
+             vp->tcp ? "ICE-TCP, " : "",
              keys->profile == ESRTP_AEAD_AES_128_GCM ? "AEAD_AES_128_GCM"
                                                      : "AES_CM_128_HMAC_SHA1_80");
 }
@@ -164,16 +194,16 @@ static void demux_probe(struct worker *w, struct viewer *v, int pair, uint64_t n
         return;
     v->probe_pair = (int8_t)pair;
     v->probe_ns = now;
-    demux_send_from(w, &v->pairs[pair].addr, v->pairs[pair].local, req, (size_t)n);
+    demux_send_pair(w, v, pair, req, (size_t)n);
 }
 
 /* The answer to a consent request: the session moves to that pair for media, SRTCP and
  * consent alike. */
 static void demux_probe_answer(struct worker *w, const uint8_t *p, size_t len,
-                               const struct sockaddr *sa)
+                               const struct demux_src *src)
 {
     int pair;
-    struct viewer *v = viewer_by_addr(&w->viewers, sa, &pair);
+    struct viewer *v = demux_find(w, src, &pair);
     if (!v || v->state != VIEWER_MEDIA || pair != v->probe_pair ||
         icelite_consent_response(p, len, v->probe_tid, v->remote_pwd) < 0) {
         demux_drop(w);
@@ -183,22 +213,41 @@ static void demux_probe_answer(struct worker *w, const uint8_t *p, size_t len,
     v->probe_pair = -1;
     v->bound = (int8_t)pair;
     v->consent_ns = ctl_now_ns();
-    media_viewer_move(w->media, &v->media, &vp->addr.sa, viewer_addr_len(&vp->addr), vp->local);
+    media_viewer_move(w->media, &v->media, &vp->addr.sa, viewer_addr_len(&vp->addr), vp->local,
+                      demux_pair_queue(w, vp));
     char from[64];
     snprintf(from, sizeof(from), "%s", v->peer);
-    viewer_format_addr(sa, v->peer, sizeof(v->peer));
+    viewer_format_addr(src->sa, v->peer, sizeof(v->peer));
     ctl_count(&w->counters->pair_moves, 1);
     log_info("whep %s: session %s moved from %s to %s (nominated, answered our consent check)",
              v->path, v->session, from, v->peer);
 }
 
-static void demux_stun(struct worker *w, const uint8_t *p, size_t len, const struct sockaddr *sa,
-                       uint32_t local)
+/* Records an authenticated check of v from src as one of its pairs: its index, or -EADDRINUSE
+ * when the address (or connection) is another session's. */
+static int demux_pair_checked(struct worker *w, struct viewer *v, const struct demux_src *src,
+                              uint64_t now)
 {
+    if (src->conn < 0)
+        return viewer_pair_checked(&w->viewers, v, src->sa, src->local, now);
+    int pair;
+    int32_t owner = icetcp_owner(w, src->conn);
+    if (owner >= 0 && owner != viewer_index(&w->viewers, v) &&
+        viewer_by_conn(&w->viewers, owner, src->conn, &pair))
+        return -EADDRINUSE;
+    int err = icetcp_claim(w, src->conn, v);
+    if (err < 0)
+        return err;
+    return viewer_pair_checked_tcp(&w->viewers, v, src->sa, src->conn, now);
+}
+
+static void demux_stun(struct worker *w, const uint8_t *p, size_t len, const struct demux_src *src)
+{
+    const struct sockaddr *sa = src->sa;
     struct icelite_result r;
     int err = icelite_handle(p, len, sa, demux_ice_lookup, w, &r);
     if (err == -ENOTSUP) {
-        demux_probe_answer(w, p, len, sa);
+        demux_probe_answer(w, p, len, src);
         return;
     }
     if (err < 0) {
@@ -207,7 +256,11 @@ static void demux_stun(struct worker *w, const uint8_t *p, size_t len, const str
     }
     struct viewer *v = r.session;
     uint64_t now = ctl_now_ns();
-    int pair = viewer_pair_checked(&w->viewers, v, sa, local, now);
+    int pair = demux_pair_checked(w, v, src, now);
+    if (pair == -ENOMEM) {
+        demux_drop(w);
+        return;
+    }
     if (pair < 0) {
         /* The check authenticates, but its address is another session's: answering would let
          * one session's credentials claim, or probe, another viewer's address. */
@@ -219,7 +272,7 @@ static void demux_stun(struct worker *w, const uint8_t *p, size_t len, const str
                   v->path, v->session, from);
         return;
     }
-    demux_send_from(w, &v->pairs[pair].addr, local, r.response, r.response_len);
+    demux_send_pair(w, v, pair, r.response, r.response_len);
     v->pairs[pair].nominated |= (uint8_t)r.use_candidate;
     if (v->state == VIEWER_MEDIA) {
         if (pair == v->bound)
@@ -243,17 +296,16 @@ static void demux_stun(struct worker *w, const uint8_t *p, size_t len, const str
     }
 }
 
-static void demux_datagram(struct worker *w, const uint8_t *p, size_t len,
-                           const struct sockaddr *sa, uint32_t local)
+void demux_packet(struct worker *w, const uint8_t *p, size_t len, const struct demux_src *src)
 {
     uint8_t b = p[0];
     /* RFC 7983 7: 0..3 STUN, 20..63 DTLS, 128..191 RTP/RTCP; the rest is dropped. */
     if (b <= 3) {
-        demux_stun(w, p, len, sa, local);
+        demux_stun(w, p, len, src);
         return;
     }
     int pair;
-    struct viewer *v = viewer_by_addr(&w->viewers, sa, &pair);
+    struct viewer *v = demux_find(w, src, &pair);
     if (!v) {
         demux_drop(w);
         return;
@@ -302,24 +354,6 @@ static uint32_t demux_rx_local(struct msghdr *mh)
     return 0;
 }
 
-/* The peer's address as the rest of the worker keeps it: an IPv4 peer on the dual-stack
- * socket arrives as ::ffff:a.b.c.d and becomes a plain sockaddr_in (XOR-MAPPED-ADDRESS must
- * show the peer its own IPv4 address; the socket sends to either form). 0, or -1 for a
- * family we do not serve. */
-static int demux_rx_peer(union viewer_addr *from)
-{
-    if (from->sa.sa_family == AF_INET)
-        return 0;
-    if (from->sa.sa_family != AF_INET6)
-        return -1;
-    if (IN6_IS_ADDR_V4MAPPED(&from->in6.sin6_addr)) {
-        struct sockaddr_in in = {.sin_family = AF_INET, .sin_port = from->in6.sin6_port};
-        memcpy(&in.sin_addr, &from->in6.sin6_addr.s6_addr[12], 4);
-        from->in = in;
-    }
-    return 0;
-}
-
 static void demux_readable(uv_poll_t *h, int status, int events)
 {
     struct worker *w = h->data;
@@ -343,11 +377,13 @@ static void demux_readable(uv_poll_t *h, int status, int events)
         for (int i = 0; i < n && !w->stopping; i++) {
             struct msghdr *mh = &rx->msg[i].msg_hdr;
             size_t len = rx->msg[i].msg_len;
-            if (len == 0 || (mh->msg_flags & MSG_TRUNC) || demux_rx_peer(&rx->from[i]) < 0) {
+            /* the socket sends to either form of an IPv4 peer; we keep the plain one */
+            if (len == 0 || (mh->msg_flags & MSG_TRUNC) || viewer_addr_unmap(&rx->from[i]) < 0) {
                 demux_drop(w);
                 continue;
             }
-            demux_datagram(w, rx->data[i], len, &rx->from[i].sa, demux_rx_local(mh));
+            struct demux_src src = {.sa = &rx->from[i].sa, .local = demux_rx_local(mh), .conn = -1};
+            demux_packet(w, rx->data[i], len, &src);
         }
         if (n < DEMUX_RX_BATCH)
             return;

@@ -41,8 +41,7 @@ static void media_flush_cb(uv_check_t *h)
 {
     struct media_worker *w = h->data;
     (void)uv_check_stop(h);
-    if (w->nb)
-        media_batch_flush(w);
+    media_flush(w);
 }
 
 /* A doorbell: frames were written to some ring. Leftovers continue from the idle handle,
@@ -280,6 +279,7 @@ int media_viewer_start(struct media_worker *w, struct media_viewer *v,
     memcpy(r->remote, prm->remote, prm->remote_len);
     r->remote_len = prm->remote_len;
     r->local_addr = prm->local_addr;
+    v->tcp = prm->tcp;
     r->srtp_profile = prm->srtp_profile;
     r->keying_len = (uint8_t)prm->keying_len;
     memcpy(r->keying, prm->keying, prm->keying_len);
@@ -310,17 +310,24 @@ int media_viewer_start(struct media_worker *w, struct media_viewer *v,
     return 0;
 }
 
+void media_flush(struct media_worker *w)
+{
+    if (media_batch_pending(w))
+        media_batch_flush(w);
+}
+
 void media_viewer_move(struct media_worker *w, struct media_viewer *v,
-                       const struct sockaddr *remote, socklen_t remote_len, uint32_t local_addr)
+                       const struct sockaddr *remote, socklen_t remote_len, uint32_t local_addr,
+                       struct tcpq *tcp)
 {
     if (remote_len == 0 || remote_len > sizeof(v->rec.remote))
         return;
     /* A queued datagram points at the old address: let it leave first. */
-    if (w->nb)
-        media_batch_flush(w);
+    media_flush(w);
     memcpy(v->rec.remote, remote, remote_len);
     v->rec.remote_len = remote_len;
     v->rec.local_addr = local_addr;
+    v->tcp = tcp;
 }
 
 void media_viewer_stop(struct media_worker *w, struct media_viewer *v)
@@ -329,8 +336,8 @@ void media_viewer_stop(struct media_worker *w, struct media_viewer *v)
     if (!p)
         return;
     /* A queued datagram may still point at this viewer's address: send it now. */
-    if (w->nb)
-        media_batch_flush(w);
+    media_flush(w);
+    v->tcp = NULL;
     if (v->prev)
         v->prev->next = v->next;
     else
@@ -541,7 +548,7 @@ int media_input(struct media_worker *w, struct media_viewer *v, const uint8_t *p
         .fir = media_keyframe_request,
     };
     int rc = codec_rtcp_parse(buf, (size_t)n, &h, &c);
-    if (w->nb) /* cannot fail: the callback is set */
+    if (media_batch_pending(w)) /* cannot fail: the callback is set */
         (void)uv_check_start(&w->flush, media_flush_cb);
     return rc < 0 ? rc : 0;
 }
@@ -653,8 +660,7 @@ static void media_tick_cb(uv_timer_t *t)
                 v->rec.next_sr_ns = now + MEDIA_SR_INTERVAL_NS;
             media_send_sr(w, v, now);
         }
-    if (w->nb)
-        media_batch_flush(w);
+    media_flush(w);
 }
 
 /* ---- the worker ---- */

@@ -71,6 +71,7 @@ struct media_track_params {
 struct media_viewer_params {
     const char *path;              /* path name (the URL segment) */
     const struct sockaddr *remote; /* validated ICE address; sendto target */
+    struct tcpq *tcp;              /* an ICE-TCP pair: its connection's send queue, else NULL */
     socklen_t remote_len;
     uint32_t local_addr;   /* our IPv4 address its checks arrived at (network order): media
                               leaves from it (IP_PKTINFO), as ICE requires; 0 = kernel's choice */
@@ -152,6 +153,7 @@ struct media_viewer_rec {
 
 struct media_path;
 struct esrtp;
+struct tcpq;
 
 /* The record plus runtime handles rebuilt from it. whep embeds or allocates this and keeps
  * it in place from media_viewer_init to media_viewer_stop. */
@@ -159,6 +161,7 @@ struct media_viewer {
     struct media_viewer_rec rec;
     /* runtime, owned by media: */
     struct esrtp *srtp; /* libsrtp2 contexts, NULL until started */
+    struct tcpq *tcp;   /* ICE-TCP: packets go to this connection's queue (whep's) */
     struct media_path *path;
     struct media_viewer *prev, *next; /* the path's viewer list */
     void *user;                       /* whep's session, untouched by media */
@@ -182,9 +185,15 @@ int media_viewer_start(struct media_worker *w, struct media_viewer *v,
 void media_viewer_restart(struct media_worker *w, struct media_viewer *v);
 
 /* Sends the viewer's media, retransmissions and reports to remote from now on (the session
- * moved to another candidate pair): local is the source address to use, as in the params. */
+ * moved to another candidate pair): local is the source address to use and tcp the pair's
+ * connection queue (NULL for UDP), as in the params. */
 void media_viewer_move(struct media_worker *w, struct media_viewer *v,
-                       const struct sockaddr *remote, socklen_t remote_len, uint32_t local_addr);
+                       const struct sockaddr *remote, socklen_t remote_len, uint32_t local_addr,
+                       struct tcpq *tcp);
+
+/* Writes every queued datagram and ICE-TCP frame now (before a connection the batch may
+ * point at closes). */
+void media_flush(struct media_worker *w);
 
 /* Stops sending and frees the runtime handles; v may then be freed. Idempotent; safe on
  * an initialised but never started viewer. */
@@ -203,9 +212,10 @@ int media_input(struct media_worker *w, struct media_viewer *v, const uint8_t *p
 /* Creates the worker's media state on loop. cfg and ctl are borrowed and must outlive the
  * worker. counters is the worker's slot counters (ctl_slot(...)->counters). udp_fd is the
  * worker's media socket (owned by whep; media sends on it with MSG_DONTWAIT and raises its
- * SO_SNDBUF). Supervised (ctl not private): one doorbell waiter on the control segment's
- * doorbell; standalone: one per open ring on the ring's own doorbell.
- * Returns 0 and *out, or -errno. */
+ * SO_SNDBUF; ICE-TCP viewers' packets go to their queue instead, struct tcpq, whose owner
+ * keeps it alive while a viewer sends to it). Supervised (ctl not private): one doorbell waiter on
+ * the control segment's doorbell; standalone: one per open ring on the ring's own doorbell. Returns
+ * 0 and *out, or -errno. */
 int media_worker_init(struct media_worker **out, uv_loop_t *loop, const struct config *cfg,
                       struct ctl *ctl, struct ctl_counters *counters, int udp_fd);
 

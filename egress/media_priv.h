@@ -10,6 +10,7 @@
 
 #include "codec/pack.h"
 #include "egress/media.h"
+#include "egress/tcpq.h"
 #include "shm/doorbell.h"
 
 #define MEDIA_BATCH             256   /* datagrams per sendmmsg */
@@ -120,7 +121,19 @@ struct media_worker {
         char b[CMSG_SPACE(sizeof(uint16_t)) + CMSG_SPACE(sizeof(struct in_pktinfo))];
     } msg_ctrl[MEDIA_BATCH];
     uint64_t batches; /* sendmmsg calls, for measurements (mediabench) */
+    /* ICE-TCP viewers: a committed packet is framed into its connection's queue (the batch
+     * slot is reused); the queues touched since the last flush, each written once then. */
+    struct tcpq *tcp_dirty;
+    bool last_tcp;         /* the last commit was a TCP viewer's (pushed or dropped) */
+    struct tcpq *tcp_last; /* and was pushed to this queue (uncommit), else NULL */
+    uint32_t tcp_last_len;
 };
+
+/* Something is queued for the next media_batch_flush. */
+static inline bool media_batch_pending(const struct media_worker *w)
+{
+    return w->nb || w->tcp_dirty;
+}
 
 /* send.c */
 /* Called on a doorbell or from the idle handle: live frames, then catch-up, per path.

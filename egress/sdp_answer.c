@@ -478,6 +478,15 @@ static int answer_section_attrs(struct answer_job *j, struct answer_section *s, 
         err |= sdp_media_set_lattr(m, false, "candidate", "%zu 1 udp %u %s %u typ host", c + 1,
                                    (126u << 24) | ((65535u - (unsigned)c) << 8) | 255u,
                                    l->candidates[c], l->port);
+    /* RFC 6544 4.5: TCP candidates below the UDP ones (type preference 90 < 126; a passive
+     * host candidate's direction preference is 4 of 7 in the local preference's top bits), so
+     * a viewer uses TCP only where UDP fails. Foundations differ from the UDP ones (4.8). */
+    for (size_t c = 0; l->tcp_port && c < l->n_candidates; c++)
+        err |= sdp_media_set_lattr(m, false, "candidate",
+                                   "%zu 1 tcp %u %s %u typ host tcptype passive",
+                                   ANSWER_MAX_CANDIDATES + c + 1,
+                                   (90u << 24) | (((4u << 13) | (8191u - (unsigned)c)) << 8) | 255u,
+                                   l->candidates[c], l->tcp_port);
     err |= sdp_media_set_lattr(m, false, "end-of-candidates", NULL);
     return err;
 }

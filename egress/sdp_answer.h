@@ -23,6 +23,7 @@ struct answer_local {
     const char *candidates[ANSWER_MAX_CANDIDATES]; /* IPv4 or IPv6 literals */
     size_t n_candidates;
     uint16_t port;                   /* this worker's UDP port */
+    uint16_t tcp_port;               /* its ICE-TCP port (passive candidates), 0 = none */
     uint32_t ssrc[MEDIA_MAX_TRACKS]; /* per ring track, from media_viewer_init */
 };
 

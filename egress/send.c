@@ -4,8 +4,9 @@
  * sequence and SRTP index from the global packet number, timestamp = ring + offset), copy the
  * payload out of shared memory, protect into a batch slot, and hand the batch to the kernel
  * with one sendmmsg. Also the per-viewer catch-up from the latest keyframe, and single-packet
- * rebuilds for NACKs. Nothing here allocates or makes a syscall per packet; the one log line
- * (a frame numbered at another MTU) is rate-limited per path. */
+ * rebuilds for NACKs. An ICE-TCP viewer's packets are framed into its connection's bounded
+ * queue instead, each queue written once per batch. Nothing here allocates or makes a syscall per
+ * packet; the one log line (a frame numbered at another MTU) is rate-limited per path. */
 #include <errno.h>
 #include <string.h>
 #include <netinet/udp.h>
@@ -63,8 +64,7 @@ void media_viewer_restart(struct media_worker *w, struct media_viewer *v)
     struct media_path *p = v->path;
     if (!p || p->video < 0 || !(v->rec.tracks[p->video].p.flags & MEDIA_TRACK_SEND))
         return;
-    if (w->nb) /* queued packets keep the numbers they were given */
-        media_batch_flush(w);
+    media_flush(w); /* queued packets keep the numbers they were given */
     struct media_viewer_track *vt = &v->rec.tracks[p->video];
     /* Frames sent already go out again: under new indexes, with timestamps after the last. */
     esrtp_index_renumber(&vt->idx);
@@ -81,8 +81,43 @@ uint8_t *media_batch_slot(struct media_worker *w)
     return w->buf + (size_t)w->nb * w->slot;
 }
 
+/* An ICE-TCP viewer's packet, built in the batch's next slot, is framed into its connection's
+ * queue (the slot stays free). A full queue means the viewer reads slower than the stream: the
+ * packet is dropped and its video skips to the next keyframe (counted once per skip), so
+ * its memory stays bounded and no other viewer waits for it. */
+static void media_tcp_commit(struct media_worker *w, struct media_viewer *v, size_t len)
+{
+    struct tcpq *q = v->tcp;
+    w->last_tcp = true;
+    w->tcp_last = NULL;
+    int rc = tcpq_push(q, w->buf + (size_t)w->nb * w->slot, len);
+    if (rc < 0) {
+        ctl_count(&w->cnt->send_drops, 1);
+        v->rec.send_drops++;
+        if (rc == -ENOBUFS && !v->rec.wait_key) {
+            v->rec.wait_key = 1;
+            ctl_count(&w->cnt->tcp_skips, 1);
+        }
+        return;
+    }
+    ctl_count(&w->cnt->pkts_sent, 1);
+    ctl_count(&w->cnt->bytes_sent, len);
+    w->tcp_last = q;
+    w->tcp_last_len = (uint32_t)len;
+    if (!q->dirty) {
+        q->dirty = 1;
+        q->next_dirty = w->tcp_dirty;
+        w->tcp_dirty = q;
+    }
+}
+
 void media_batch_commit(struct media_worker *w, struct media_viewer *v, size_t len)
 {
+    if (v->tcp) {
+        media_tcp_commit(w, v, len);
+        return;
+    }
+    w->last_tcp = false;
     unsigned m = w->nm - 1;
     w->iov[w->nb].iov_len = len;
     if (w->gso && w->nm && w->run_open && w->msg_viewer[m] == v && len <= w->msg_seg[m] &&
@@ -108,6 +143,12 @@ void media_batch_commit(struct media_worker *w, struct media_viewer *v, size_t l
 
 void media_batch_uncommit(struct media_worker *w)
 {
+    if (w->last_tcp) {
+        if (w->tcp_last)
+            tcpq_unpush(w->tcp_last, w->tcp_last_len);
+        w->tcp_last = NULL;
+        return;
+    }
     unsigned m = w->nm - 1;
     w->msg_bytes[m] -= (uint32_t)w->iov[w->nb - 1].iov_len;
     if (--w->msg[m].msg_hdr.msg_iovlen == 0)
@@ -159,6 +200,24 @@ static void media_batch_drop(struct media_worker *w, unsigned i)
     w->msg_viewer[i]->rec.send_drops += n;
 }
 
+/* Writes each ICE-TCP queue touched since the last flush, once. One whose socket takes
+ * less (or failed) is handed to its owner, which writes the rest when it can. */
+static void media_tcp_flush(struct media_worker *w)
+{
+    struct tcpq *q = w->tcp_dirty;
+    w->tcp_dirty = NULL;
+    w->tcp_last = NULL;
+    while (q) {
+        struct tcpq *next = q->next_dirty;
+        q->dirty = 0;
+        q->next_dirty = NULL;
+        w->batches++;
+        if (tcpq_write(q) != 0)
+            q->stalled(q);
+        q = next;
+    }
+}
+
 void media_batch_flush(struct media_worker *w)
 {
     unsigned i = 0;
@@ -195,6 +254,7 @@ void media_batch_flush(struct media_worker *w)
     ctl_count(&w->cnt->bytes_sent, bytes);
     w->nb = 0;
     w->nm = 0;
+    media_tcp_flush(w);
 }
 
 /* Discards what is queued (its frame was overwritten while being copied). */
@@ -202,6 +262,14 @@ static void media_batch_discard(struct media_worker *w)
 {
     w->nb = 0;
     w->nm = 0;
+    for (struct tcpq *q = w->tcp_dirty, *next; q; q = next) {
+        next = q->next_dirty;
+        tcpq_rollback(q);
+        q->dirty = 0;
+        q->next_dirty = NULL;
+    }
+    w->tcp_dirty = NULL;
+    w->tcp_last = NULL;
 }
 
 /* Writes the RTP header (RFC 3550 5.1) and extension block for packet pk, sequence number seq. */
@@ -402,7 +470,7 @@ static bool media_send_live_frame(struct media_worker *w, struct media_path *p,
             continue;
         if (w->budget == 0) {
             p->pending = *f;
-            p->has_pending = !w->nb || media_flush_frame(w, p, f);
+            p->has_pending = !media_batch_pending(w) || media_flush_frame(w, p, f);
             return !p->has_pending;
         }
         v->rec.next_frame = f->seq + 1;
@@ -416,7 +484,7 @@ static bool media_send_live_frame(struct media_worker *w, struct media_path *p,
             return true;
         }
     }
-    if (w->nb)
+    if (media_batch_pending(w))
         media_flush_frame(w, p, f);
     return true;
 }
@@ -543,9 +611,8 @@ bool media_send_run(struct media_worker *w)
 {
     bool backlog = false;
     w->budget = w->wakeup_pkts;
-    if (w->nb) /* RTCP input's retransmissions first: discarding a lapped frame's batch would drop
-                  them */
-        media_batch_flush(w);
+    /* RTCP input's retransmissions first: discarding a lapped frame's batch would drop them. */
+    media_flush(w);
     for (unsigned i = 0; i < w->n_paths; i++) {
         media_send_path(w, w->paths[i]);
         backlog |= w->paths[i]->backlog;

@@ -137,8 +137,10 @@ static uint32_t viewer_addr_bucket(const struct viewer_table *t, const struct so
 static void viewer_pair_unlink(struct viewer_table *t, struct viewer *v, int pair)
 {
     struct viewer_pair *vp = &v->pairs[pair];
-    if (!vp->addr.sa.sa_family)
+    if (!vp->addr.sa.sa_family || vp->tcp) {
+        memset(vp, 0, sizeof(*vp));
         return;
+    }
     int32_t e = (int32_t)(v - t->v) * VIEWER_MAX_PAIRS + pair;
     for (int32_t *p = &t->by_addr[viewer_addr_bucket(t, &vp->addr.sa)]; *p >= 0;
          p = &viewer_pair_at(t, *p)->next) {
@@ -202,6 +204,32 @@ struct viewer *viewer_by_session(const struct viewer_table *t, const char *sessi
     return NULL;
 }
 
+/* A slot for a new pair of v: a free one, else the one checked least recently that is
+ * neither bound nor carrying the handshake. Emptied. */
+static int viewer_pair_take(struct viewer_table *t, struct viewer *v)
+{
+    int pair = -1;
+    for (int i = 0; i < VIEWER_MAX_PAIRS; i++) {
+        if (i == v->bound || i == v->dtls_pair)
+            continue;
+        if (!v->pairs[i].addr.sa.sa_family) {
+            pair = i;
+            break;
+        }
+        if (pair < 0 || v->pairs[i].check_ns < v->pairs[pair].check_ns)
+            pair = i;
+    }
+    if (pair == v->probe_pair)
+        v->probe_pair = -1;
+    viewer_pair_unlink(t, v, pair);
+    return pair;
+}
+
+static void viewer_pair_set_addr(struct viewer_pair *vp, const struct sockaddr *sa)
+{
+    memcpy(&vp->addr, sa, sa->sa_family == AF_INET6 ? sizeof(vp->addr.in6) : sizeof(vp->addr.in));
+}
+
 int viewer_pair_checked(struct viewer_table *t, struct viewer *v, const struct sockaddr *sa,
                         uint32_t local, uint64_t now_ns)
 {
@@ -212,30 +240,72 @@ int viewer_pair_checked(struct viewer_table *t, struct viewer *v, const struct s
     if (!owner) {
         if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)
             return -EAFNOSUPPORT;
-        pair = -1;
-        for (int i = 0; i < VIEWER_MAX_PAIRS; i++) {
-            if (i == v->bound || i == v->dtls_pair)
-                continue;
-            if (!v->pairs[i].addr.sa.sa_family) {
-                pair = i;
-                break;
-            }
-            if (pair < 0 || v->pairs[i].check_ns < v->pairs[pair].check_ns)
-                pair = i;
-        }
-        if (pair == v->probe_pair)
-            v->probe_pair = -1;
-        viewer_pair_unlink(t, v, pair);
+        pair = viewer_pair_take(t, v);
         struct viewer_pair *vp = &v->pairs[pair];
-        memcpy(&vp->addr, sa,
-               sa->sa_family == AF_INET6 ? sizeof(vp->addr.in6) : sizeof(vp->addr.in));
+        viewer_pair_set_addr(vp, sa);
         uint32_t b = viewer_addr_bucket(t, sa);
         vp->next = t->by_addr[b];
-        t->by_addr[b] = (int32_t)(v - t->v) * VIEWER_MAX_PAIRS + pair;
+        t->by_addr[b] = viewer_index(t, v) * VIEWER_MAX_PAIRS + pair;
     }
     v->pairs[pair].local = local;
     v->pairs[pair].check_ns = now_ns;
     return pair;
+}
+
+int viewer_pair_checked_tcp(struct viewer_table *t, struct viewer *v, const struct sockaddr *sa,
+                            int32_t conn, uint64_t now_ns)
+{
+    int pair;
+    if (viewer_by_conn(t, viewer_index(t, v), conn, &pair) != v) {
+        if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)
+            return -EAFNOSUPPORT;
+        pair = viewer_pair_take(t, v);
+        struct viewer_pair *vp = &v->pairs[pair];
+        viewer_pair_set_addr(vp, sa);
+        vp->tcp = 1;
+        vp->conn = conn;
+        vp->next = -1;
+    }
+    v->pairs[pair].check_ns = now_ns;
+    return pair;
+}
+
+struct viewer *viewer_by_conn(const struct viewer_table *t, int32_t idx, int32_t conn, int *pair)
+{
+    if (idx < 0 || (uint32_t)idx >= t->cap || t->v[idx].state == VIEWER_FREE)
+        return NULL;
+    struct viewer *v = &t->v[idx];
+    for (int i = 0; i < VIEWER_MAX_PAIRS; i++)
+        if (v->pairs[i].addr.sa.sa_family && v->pairs[i].tcp && v->pairs[i].conn == conn) {
+            *pair = i;
+            return v;
+        }
+    return NULL;
+}
+
+void viewer_pair_forget(struct viewer_table *t, struct viewer *v, int pair)
+{
+    if (pair == v->bound)
+        return;
+    if (pair == v->dtls_pair)
+        v->dtls_pair = -1;
+    if (pair == v->probe_pair)
+        v->probe_pair = -1;
+    viewer_pair_unlink(t, v, pair);
+}
+
+int viewer_addr_unmap(union viewer_addr *a)
+{
+    if (a->sa.sa_family == AF_INET)
+        return 0;
+    if (a->sa.sa_family != AF_INET6)
+        return -1;
+    if (IN6_IS_ADDR_V4MAPPED(&a->in6.sin6_addr)) {
+        struct sockaddr_in in = {.sin_family = AF_INET, .sin_port = a->in6.sin6_port};
+        memcpy(&in.sin_addr, &a->in6.sin6_addr.s6_addr[12], 4);
+        a->in = in;
+    }
+    return 0;
 }
 
 int viewer_session_worker(const char *session)

@@ -36,14 +36,18 @@ union viewer_addr {
 };
 
 /* A candidate pair the peer has checked with an authenticated Binding request: only such an
- * address may carry DTLS, and only the bound one SRTCP, consent and media. */
+ * address may carry DTLS, and only the bound one SRTCP, consent and media. An ICE-TCP pair
+ * (RFC 6544) is one connection: found through it, not by address (the peer's TCP address may
+ * equal a UDP one of another session). */
 struct viewer_pair {
     union viewer_addr addr; /* sa_family 0: slot unused */
     uint32_t local;         /* our IPv4 address its checks arrived at (network order), 0 = any */
     uint8_t nominated;      /* a check on it carried USE-CANDIDATE */
-    uint8_t pad[3];
+    uint8_t tcp;            /* an ICE-TCP connection: conn below */
+    uint8_t pad[2];
     uint64_t check_ns; /* its latest authenticated check */
-    int32_t next;      /* address hash chain: viewer index * VIEWER_MAX_PAIRS + pair */
+    int32_t next;      /* UDP: address hash chain (viewer index * VIEWER_MAX_PAIRS + pair) */
+    int32_t conn;      /* TCP: the worker's connection index (egress/icetcp.h) */
 };
 
 struct viewer {
@@ -103,6 +107,21 @@ struct viewer *viewer_by_session(const struct viewer_table *t, const char *sessi
  * that is neither bound nor carrying the handshake. */
 int viewer_pair_checked(struct viewer_table *t, struct viewer *v, const struct sockaddr *sa,
                         uint32_t local, uint64_t now_ns);
+/* The same for a check that arrived on ICE-TCP connection conn from sa. The caller has made
+ * sure the connection belongs to no other session (viewer_by_conn). Returns the pair. */
+int viewer_pair_checked_tcp(struct viewer_table *t, struct viewer *v, const struct sockaddr *sa,
+                            int32_t conn, uint64_t now_ns);
+/* The session at table index idx (what the connection recorded) if one of its pairs is
+ * connection conn, with that pair's index in *pair. */
+struct viewer *viewer_by_conn(const struct viewer_table *t, int32_t idx, int32_t conn, int *pair);
+/* Forgets pair (its connection closed); the bound pair is not forgotten this way (the session
+ * ends instead). */
+void viewer_pair_forget(struct viewer_table *t, struct viewer *v, int pair);
+
+static inline int32_t viewer_index(const struct viewer_table *t, const struct viewer *v)
+{
+    return (int32_t)(v - t->v);
+}
 
 static inline socklen_t viewer_addr_len(const union viewer_addr *a)
 {
@@ -111,6 +130,10 @@ static inline socklen_t viewer_addr_len(const union viewer_addr *a)
 
 /* The worker index encoded in a session id, or -1 if it is not one of ours. */
 int viewer_session_worker(const char *session);
+
+/* An IPv4 peer of a dual-stack socket (::ffff:a.b.c.d) as a plain sockaddr_in: XOR-MAPPED-
+ * ADDRESS must show the peer its own IPv4 address. 0, or -1 for a family we do not serve. */
+int viewer_addr_unmap(union viewer_addr *a);
 
 /* "ip:port" for log lines. */
 void viewer_format_addr(const struct sockaddr *sa, char *out, size_t size);

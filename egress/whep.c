@@ -114,6 +114,7 @@ static void whep_answer_local(struct worker *w, struct viewer *v, struct answer_
     l->pwd = v->pwd;
     l->fingerprint = dtlsrv_ctx_fingerprint(w->dtls);
     l->port = w->udp_port;
+    l->tcp_port = w->tcp_port;
     for (size_t i = 0; i < w->n_candidates; i++)
         l->candidates[i] = w->candidates[i];
     l->n_candidates = w->n_candidates;

@@ -2,7 +2,8 @@
 /* worker.c: the egress worker process around its parts (demux.c: the media socket, ICE,
  * DTLS; forward.c: DELETEs between workers; media.h: the data plane; whep.c: HTTP): set-up
  * and shutdown, session teardown (DELETE, set-up or consent expiry, DTLS failure), the
- * heartbeat, signals and reload, and the ICE candidates it offers. */
+ * heartbeat, signals and reload, and the ICE candidates it offers (UDP, and passive TCP on
+ * icetcp.c's listener). */
 #include "egress/worker.h"
 
 #include <errno.h>
@@ -32,6 +33,9 @@ void worker_end_session(struct worker *w, struct viewer *v, const char *reason)
     dtlsrv_conn_free(v->dtls);
     v->dtls = NULL;
     media_viewer_stop(w->media, &v->media);
+    for (int i = 0; i < VIEWER_MAX_PAIRS; i++)
+        if (v->pairs[i].addr.sa.sa_family && v->pairs[i].tcp)
+            icetcp_release(w, v->pairs[i].conn);
     char path[CONFIG_NAME_MAX], session[VIEWER_SESSION_LEN + 1], peer[64];
     snprintf(path, sizeof(path), "%s", v->path);
     snprintf(session, sizeof(session), "%s", v->session);
@@ -53,6 +57,7 @@ static void worker_tick(uv_timer_t *t)
     uint64_t consent_ns = (uint64_t)w->cfg.consent_timeout * 1000000000; /* RFC 7675 5.1 */
     atomic_store_explicit(&w->slot->heartbeat_ns, now, memory_order_relaxed);
     dtlsrv_heap_settle();
+    icetcp_tick(w, now);
     for (uint32_t i = 0; i < w->viewers.cap && !w->stopping; i++) {
         struct viewer *v = &w->viewers.v[i];
         if (v->state == VIEWER_FREE)
@@ -210,8 +215,11 @@ int worker_init(struct worker *w, uv_loop_t *loop, const struct config *cfg, uns
     w->cfg = *cfg;
     w->index = index;
     w->udp_port = (uint16_t)(cfg->udp_port_base + index);
+    unsigned tcp_base = config_tcp_port_base(cfg);
+    w->tcp_port = tcp_base ? (uint16_t)(tcp_base + index) : 0;
     w->fwd_fd = -1;
     w->udp_fd = -1;
+    w->tcp.fd = -1;
     int rc = worker_ctl_open(w, slot);
     if (rc < 0) {
         snprintf(err, errlen, "control segment /%s.ctl slot %d: %s", cfg->shm_prefix, slot,
@@ -242,6 +250,11 @@ int worker_init(struct worker *w, uv_loop_t *loop, const struct config *cfg, uns
         snprintf(err, errlen, "UDP media port %u: %s", w->udp_port, strerror(-rc));
         return rc;
     }
+    rc = icetcp_open(w);
+    if (rc < 0) {
+        snprintf(err, errlen, "TCP media port %u (ICE-TCP): %s", w->tcp_port, strerror(-rc));
+        return rc;
+    }
     worker_candidates(w);
     rc = forward_open(w);
     if (rc < 0) {
@@ -258,8 +271,11 @@ int worker_init(struct worker *w, uv_loop_t *loop, const struct config *cfg, uns
         snprintf(err, errlen, "HTTP %s:%u: %s", cfg->http_host, cfg->http_port, uv_strerror(rc));
         return rc;
     }
-    log_info("serving WHEP on %s:%u, media on UDP %u, %zu candidate address(es)", cfg->http_host,
-             cfg->http_port, w->udp_port, w->n_candidates);
+    char tcp[32] = "";
+    if (w->tcp_port)
+        snprintf(tcp, sizeof(tcp), " and TCP %u", w->tcp_port);
+    log_info("serving WHEP on %s:%u, media on UDP %u%s, %zu candidate address(es)", cfg->http_host,
+             cfg->http_port, w->udp_port, tcp, w->n_candidates);
     return 0;
 }
 
@@ -273,6 +289,7 @@ void worker_shutdown(struct worker *w)
     for (uint32_t i = 0; i < w->viewers.cap; i++)
         if (w->viewers.v && w->viewers.v[i].state != VIEWER_FREE)
             worker_end_session(w, &w->viewers.v[i], "worker stopping");
+    icetcp_shutdown(w);
     httpd_server_stop(&w->http);
     media_worker_free(w->media);
     w->media = NULL;
@@ -286,6 +303,8 @@ void worker_shutdown(struct worker *w)
         uv_close((uv_handle_t *)&w->udp_poll, NULL);
     if (w->open_handles & WORKER_OPEN_FWD)
         uv_close((uv_handle_t *)&w->fwd_poll, NULL);
+    if (w->open_handles & WORKER_OPEN_TCP)
+        uv_close((uv_handle_t *)&w->tcp.poll, NULL);
     w->open_handles = 0;
 }
 
@@ -296,6 +315,7 @@ void worker_free(struct worker *w)
     if (w->udp_fd >= 0)
         close(w->udp_fd);
     w->fwd_fd = w->udp_fd = -1;
+    icetcp_free(w);
     if (w->slot)
         atomic_store(&w->slot->pid, 0);
     dtlsrv_ctx_free(w->dtls);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* worker.h: one egress worker process: its libuv loop, config, control-segment slot and
- * heartbeat, signals, the UDP media socket (demux.h), the session lifecycle (ICE -> DTLS ->
- * media -> end), and the per-worker unix datagram socket through which other workers
- * forward DELETEs for sessions this worker owns (forward.h). */
+ * heartbeat, signals, the UDP media socket (demux.h) and ICE-TCP (icetcp.h), the session lifecycle
+ * (ICE -> DTLS -> media -> end), and the per-worker unix datagram socket through which other
+ * workers forward DELETEs for sessions this worker owns (forward.h). */
 #ifndef RINGCAST_EGRESS_WORKER_H
 #define RINGCAST_EGRESS_WORKER_H
 
@@ -12,6 +12,7 @@
 #include "common/config.h"
 #include "rtc/dtlsrv.h"
 #include "egress/forward.h"
+#include "egress/icetcp.h"
 #include "common/httpd.h"
 #include "egress/media.h"
 #include "egress/sdp_answer.h"
@@ -25,12 +26,14 @@
 #define WORKER_OPEN_BASE 0x1 /* tick timer and the three signals, started together */
 #define WORKER_OPEN_UDP  0x2 /* media socket poll */
 #define WORKER_OPEN_FWD  0x4 /* DELETE forwarding socket poll */
+#define WORKER_OPEN_TCP  0x8 /* ICE-TCP listener poll */
 
 struct worker {
     uv_loop_t *loop;
     struct config cfg;
     unsigned index;
     uint16_t udp_port;
+    uint16_t tcp_port; /* ICE-TCP listener, 0 = off */
     struct ctl ctl;
     struct ctl_child *slot;
     struct ctl_counters *counters;
@@ -39,6 +42,7 @@ struct worker {
     uv_poll_t udp_poll; /* the media socket: recvmmsg with IP_PKTINFO */
     int udp_fd;
     int udp_v6;         /* the media socket is dual-stack IPv6 (else IPv4 only) */
+    struct icetcp tcp;  /* ICE-TCP listener and connections (icetcp.h) */
     uv_poll_t fwd_poll; /* DELETE forwarding socket */
     int fwd_fd;
     struct forward_pending fwd_pending[WORKER_FWD_PENDING];

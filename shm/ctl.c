@@ -145,6 +145,12 @@ const struct ctl_counter_info ctl_counter_info[] = {
                 "Pending set-ups dropped: too many from one address (max_setups_per_address)."),
     CTL_COUNTER(pkt_count_mismatches, CTL_FOR_EGRESS, false,
                 "Frames not sent: packetized into another count than the ring numbered."),
+    CTL_COUNTER(tcp_skips, CTL_FOR_EGRESS, false,
+                "ICE-TCP viewers whose send queue filled: their video skipped to the next "
+                "keyframe."),
+    CTL_COUNTER(tcp_refused, CTL_FOR_EGRESS, false,
+                "ICE-TCP connections refused (over a limit) or closed (bad framing, not an ICE "
+                "check, no check within 5 s, idle)."),
     CTL_COUNTER(frames_written, CTL_FOR_INGEST, false, "Access units written to the ring."),
     CTL_COUNTER(source_reconnects, CTL_FOR_INGEST, false, "Reconnections to the source."),
     CTL_COUNTER(frames_dropped, CTL_FOR_INGEST, false, "Access units damaged by loss."),

@@ -47,7 +47,9 @@ struct ctl_counters {
     /* egress: frames not sent because the worker packetizes them into another number of
      * packets than the ring numbered them with (an MTU that differs from the writer's) */
     _Atomic uint64_t pkt_count_mismatches;
-    _Atomic uint64_t reserved[4]; /* room for counters without moving the slots */
+    _Atomic uint64_t tcp_skips;   /* egress: ICE-TCP viewers' queues full: video skipped to a key */
+    _Atomic uint64_t tcp_refused; /* egress: ICE-TCP connections refused or closed for cause */
+    _Atomic uint64_t reserved[2]; /* room for counters without moving the slots */
 };
 
 /* A slot belongs to one path or worker for as long as the config has it: restarts reuse it,

@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: MIT */
+/* test_tcpq.c: an ICE-TCP connection's send queue (egress/tcpq) over a socketpair: a reader
+ * that stops reading costs at most the queue's capacity (pushes are refused, writes never
+ * block), what the reader gets is the pushed packets in RFC 4571 frames in order (across the
+ * ring's wrap), a roll-back or an unpush never removes a written byte, and a closed peer fails
+ * the queue. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "egress/tcpq.h"
+#include "rtc/tcpframe.h"
+
+#define CAP 8192
+
+struct pair {
+    int fd[2];
+    struct tcpq q;
+};
+
+static int setup(void **state)
+{
+    static struct pair p;
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, p.fd), 0);
+    int small = 4096;
+    (void)setsockopt(p.fd[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+    (void)setsockopt(p.fd[1], SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+    assert_int_equal(tcpq_init(&p.q, p.fd[0], CAP), 0);
+    *state = &p;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct pair *p = *state;
+    tcpq_free(&p->q);
+    close(p->fd[0]);
+    close(p->fd[1]);
+    return 0;
+}
+
+static void packet(uint8_t *b, size_t len, unsigned n)
+{
+    for (size_t i = 0; i < len; i++)
+        b[i] = (uint8_t)(n + i);
+}
+
+/* Reads everything available and checks it is frames of packet(n, ...) for n = *next... */
+static size_t drain(struct pair *p, unsigned *next, size_t len)
+{
+    static struct tcpframe_rx rx;
+    size_t frames = 0;
+    for (;;) {
+        size_t room;
+        uint8_t *space = tcpframe_rx_space(&rx, &room);
+        ssize_t n = read(p->fd[1], space, room);
+        if (n <= 0)
+            break;
+        tcpframe_rx_fill(&rx, (size_t)n);
+        const uint8_t *f;
+        size_t flen;
+        while (tcpframe_rx_next(&rx, &f, &flen) > 0) {
+            uint8_t want[1500];
+            packet(want, len, *next);
+            assert_int_equal(flen, len);
+            assert_memory_equal(f, want, len);
+            (*next)++;
+            frames++;
+        }
+    }
+    return frames;
+}
+
+static void test_stalled_reader_is_bounded(void **state)
+{
+    struct pair *p = *state;
+    uint8_t b[1200];
+    unsigned pushed = 0, refused = 0;
+    /* The reader never reads: the socket's buffers fill, then the queue, then pushes fail. */
+    for (unsigned i = 0; i < 1000; i++) {
+        packet(b, sizeof(b), pushed);
+        int rc = tcpq_push(&p->q, b, sizeof(b));
+        if (rc == -ENOBUFS) {
+            refused++;
+        } else {
+            assert_int_equal(rc, 0);
+            pushed++;
+        }
+        assert_true(tcpq_queued(&p->q) <= CAP);
+        assert_true(tcpq_write(&p->q) >= 0); /* never blocks, never fails */
+    }
+    assert_true(refused > 900);
+    assert_true(tcpq_queued(&p->q) > CAP - sizeof(b) - TCPFRAME_HDR);
+    /* The reader comes back: it gets every accepted packet, in order, framed. */
+    unsigned next = 0;
+    size_t got = 0;
+    for (int round = 0; round < 100 && got < pushed; round++) {
+        got += drain(p, &next, sizeof(b));
+        assert_true(tcpq_write(&p->q) >= 0);
+    }
+    assert_int_equal(got, pushed);
+    assert_int_equal(tcpq_queued(&p->q), 0);
+}
+
+static void test_wraps_in_order(void **state)
+{
+    struct pair *p = *state;
+    uint8_t b[700];
+    unsigned pushed = 0, next = 0;
+    /* Pushes and drains in turns so the ring's head walks round it several times. */
+    for (int round = 0; round < 40; round++) {
+        for (int k = 0; k < 5; k++) {
+            packet(b, sizeof(b), pushed);
+            if (tcpq_push(&p->q, b, sizeof(b)) == 0)
+                pushed++;
+        }
+        assert_true(tcpq_write(&p->q) >= 0);
+        (void)drain(p, &next, sizeof(b));
+    }
+    for (int i = 0; i < 20 && next < pushed; i++) {
+        assert_true(tcpq_write(&p->q) >= 0);
+        (void)drain(p, &next, sizeof(b));
+    }
+    assert_int_equal(next, pushed);
+}
+
+static void test_rollback_keeps_written_bytes(void **state)
+{
+    struct pair *p = *state;
+    uint8_t b[1000];
+    unsigned pushed = 0, next = 0;
+    /* Until a write leaves bytes queued: the socket took part of a frame. */
+    int left = 0;
+    while (left == 0) {
+        packet(b, sizeof(b), pushed);
+        assert_int_equal(tcpq_push(&p->q, b, sizeof(b)), 0);
+        pushed++;
+        left = tcpq_write(&p->q);
+        assert_true(left >= 0);
+    }
+    packet(b, sizeof(b), pushed);
+    assert_int_equal(tcpq_push(&p->q, b, sizeof(b)), 0);
+    assert_int_equal(tcpq_push(&p->q, b, sizeof(b)), 0);
+    tcpq_unpush(&p->q, sizeof(b)); /* the last one taken back */
+    tcpq_rollback(&p->q);          /* and the one before: back to what was queued */
+    assert_int_equal(tcpq_queued(&p->q), (uint32_t)left);
+    for (int i = 0; i < 100 && next < pushed; i++) {
+        (void)drain(p, &next, sizeof(b));
+        assert_true(tcpq_write(&p->q) >= 0);
+    }
+    assert_int_equal(next, pushed); /* every frame whole, none lost or doubled */
+}
+
+static void test_closed_peer_fails(void **state)
+{
+    struct pair *p = *state;
+    uint8_t b[100] = {0};
+    close(p->fd[1]);
+    p->fd[1] = socket(AF_UNIX, SOCK_STREAM, 0); /* for teardown */
+    assert_int_equal(tcpq_push(&p->q, b, sizeof(b)), 0);
+    assert_int_equal(tcpq_write(&p->q), -EPIPE);
+    assert_int_equal(tcpq_push(&p->q, b, sizeof(b)), -EPIPE);
+    assert_int_equal(tcpq_queued(&p->q), 0);
+    assert_int_equal(tcpq_push(&p->q, b, 70000), -EPIPE);
+}
+
+static void test_frame_parse(void **state)
+{
+    (void)state;
+    const uint8_t zero[] = {0, 0, 1}, huge[] = {0x06, 0x41}, part[] = {0, 3, 1, 2},
+                  whole[] = {0, 3, 1, 2, 3, 9};
+    assert_int_equal(tcpframe_parse(zero, sizeof(zero)), -EBADMSG);
+    assert_int_equal(tcpframe_parse(huge, sizeof(huge)), -EBADMSG); /* 1601 */
+    assert_int_equal(tcpframe_parse(part, 1), 0);
+    assert_int_equal(tcpframe_parse(part, sizeof(part)), 0);
+    assert_int_equal(tcpframe_parse(whole, sizeof(whole)), 5);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_stalled_reader_is_bounded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wraps_in_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rollback_keeps_written_bytes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_closed_peer_fails, setup, teardown),
+        cmocka_unit_test(test_frame_parse),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
