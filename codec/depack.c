@@ -30,7 +30,7 @@ struct depack {
     struct depack_stats st;
 };
 
-int rtp_hdr_parse(const uint8_t *p, size_t len, struct rtp_hdr *out)
+int depack_rtp_parse(const uint8_t *p, size_t len, struct depack_rtp *out)
 {
     /* Over TCP (RFC 2326 10.12) or UDP a packet never exceeds 65535 bytes; checking that
      * first keeps every offset below within 16 bits. */
@@ -286,8 +286,8 @@ static bool account_seq(struct depack *d, uint16_t seq)
 
 int depack_push(struct depack *d, const uint8_t *pkt, size_t len)
 {
-    struct rtp_hdr h;
-    if (rtp_hdr_parse(pkt, len, &h) < 0) {
+    struct depack_rtp h;
+    if (depack_rtp_parse(pkt, len, &h) < 0) {
         d->st.bad++;
         if (d->active)
             d->damaged = true;

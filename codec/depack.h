@@ -19,7 +19,7 @@
 #define RTP_SEQ_RESYNC_BACK 1024
 
 /* Fixed RTP header fields (RFC 3550 5.1). */
-struct rtp_hdr {
+struct depack_rtp {
     uint8_t pt;
     bool marker;
     uint16_t seq;
@@ -31,7 +31,7 @@ struct rtp_hdr {
 
 /* Parses an RTP packet's header. Returns 0, or -EBADMSG (version != 2, truncated, padding
  * or extension longer than the packet). */
-int rtp_hdr_parse(const uint8_t *p, size_t len, struct rtp_hdr *out);
+int depack_rtp_parse(const uint8_t *p, size_t len, struct depack_rtp *out);
 
 /* A completed access unit, valid only during the callback. */
 struct depack_au {

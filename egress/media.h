@@ -160,7 +160,7 @@ struct tcpq;
 struct media_viewer {
     struct media_viewer_rec rec;
     /* runtime, owned by media: */
-    struct esrtp *srtp; /* libsrtp2 contexts, NULL until started */
+    struct esrtp *srtp; /* SRTP/SRTCP state (rtc/esrtp.h), NULL until started */
     struct tcpq *tcp;   /* ICE-TCP: packets go to this connection's queue (whep's) */
     struct media_path *path;
     struct media_viewer *prev, *next; /* the path's viewer list */

@@ -9,16 +9,13 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "common/log.h"
+#include "egress/candidates.h"
 #include "egress/demux.h"
 #include "egress/forward.h"
 #include "egress/whep.h"
@@ -129,56 +126,6 @@ static void worker_reload(uv_signal_t *s, int signum)
     log_info("SIGHUP: config re-read, %zu path(s)", w->cfg.n_paths);
 }
 
-/* Whether addr can be a host candidate of this worker's socket: IPv4 always, IPv6 on the
- * dual-stack socket except link-local (it would need a scope the SDP cannot carry). */
-static bool worker_candidate_ok(const struct worker *w, const char *addr)
-{
-    struct in_addr a4;
-    struct in6_addr a6;
-    if (inet_pton(AF_INET, addr, &a4) == 1)
-        return true;
-    return w->udp_v6 && inet_pton(AF_INET6, addr, &a6) == 1 && !IN6_IS_ADDR_LINKLOCAL(&a6);
-}
-
-/* ICE candidates: the configured addresses, else every address of the up interfaces (IPv6
- * ones when the media socket is dual-stack), loopback included (as MediaMTX does). */
-static void worker_candidates(struct worker *w)
-{
-    if (w->cfg.n_public_addresses) {
-        for (size_t i = 0; i < w->cfg.n_public_addresses && i < ANSWER_MAX_CANDIDATES; i++) {
-            if (!worker_candidate_ok(w, w->cfg.public_addresses[i])) {
-                log_warn("public_addresses: %s is not an address the media socket serves "
-                         "(IPv4%s): left out of the candidates",
-                         w->cfg.public_addresses[i], w->udp_v6 ? ", IPv6 but link-local" : "");
-                continue;
-            }
-            snprintf(w->candidates[w->n_candidates++], sizeof(w->candidates[0]), "%s",
-                     w->cfg.public_addresses[i]);
-        }
-        return;
-    }
-    uv_interface_address_t *ifs;
-    int n;
-    if (uv_interface_addresses(&ifs, &n) < 0)
-        return;
-    /* Loopback last, so that it gets the lowest priority: peers then nominate the pair the
-     * kernel routes media over (media leaves without a source-address hint); IPv4 before
-     * IPv6 within each, as the IPv4 pairs get media from the checked address (IP_PKTINFO). */
-    for (int pass = 0; pass < 4; pass++)
-        for (int i = 0; i < n && w->n_candidates < ANSWER_MAX_CANDIDATES; i++) {
-            char *out = w->candidates[w->n_candidates];
-            int family = ifs[i].address.address4.sin_family;
-            if (ifs[i].is_internal != pass / 2 || family != (pass % 2 ? AF_INET6 : AF_INET))
-                continue;
-            if (family == AF_INET)
-                uv_ip4_name(&ifs[i].address.address4, out, sizeof(w->candidates[0]));
-            else
-                uv_ip6_name(&ifs[i].address.address6, out, sizeof(w->candidates[0]));
-            w->n_candidates += worker_candidate_ok(w, out);
-        }
-    uv_free_interface_addresses(ifs, n);
-}
-
 static int worker_ctl_open(struct worker *w, int slot)
 {
     int err;
@@ -235,16 +182,20 @@ int worker_init(struct worker *w, uv_loop_t *loop, const struct config *cfg, uns
                  cfg->max_viewers_per_worker);
         return rc;
     }
-    uv_timer_init(loop, &w->tick);
-    uv_signal_init(loop, &w->sigint);
-    uv_signal_init(loop, &w->sigterm);
-    uv_signal_init(loop, &w->sighup);
+    (void)uv_timer_init(loop, &w->tick);
+    if ((rc = uv_signal_init(loop, &w->sigint)) < 0 ||
+        (rc = uv_signal_init(loop, &w->sigterm)) < 0 ||
+        (rc = uv_signal_init(loop, &w->sighup)) < 0) {
+        snprintf(err, errlen, "signal handlers: %s", uv_strerror(rc));
+        return rc;
+    }
     w->tick.data = w->sigint.data = w->sigterm.data = w->sighup.data = w;
     w->open_handles |= WORKER_OPEN_BASE;
-    uv_timer_start(&w->tick, worker_tick, WORKER_TICK_MS, WORKER_TICK_MS);
-    uv_signal_start(&w->sigint, worker_signal, SIGINT);
-    uv_signal_start(&w->sigterm, worker_signal, SIGTERM);
-    uv_signal_start(&w->sighup, worker_reload, SIGHUP);
+    (void)uv_timer_start(&w->tick, worker_tick, WORKER_TICK_MS, WORKER_TICK_MS);
+    /* With a valid handle and callback these cannot fail. */
+    (void)uv_signal_start(&w->sigint, worker_signal, SIGINT);
+    (void)uv_signal_start(&w->sigterm, worker_signal, SIGTERM);
+    (void)uv_signal_start(&w->sighup, worker_reload, SIGHUP);
     rc = demux_open(w);
     if (rc < 0) {
         snprintf(err, errlen, "UDP media port %u: %s", w->udp_port, strerror(-rc));
@@ -255,7 +206,7 @@ int worker_init(struct worker *w, uv_loop_t *loop, const struct config *cfg, uns
         snprintf(err, errlen, "TCP media port %u (ICE-TCP): %s", w->tcp_port, strerror(-rc));
         return rc;
     }
-    worker_candidates(w);
+    candidates_gather(w);
     rc = forward_open(w);
     if (rc < 0) {
         snprintf(err, errlen, "DELETE forwarding socket: %s", strerror(-rc));

@@ -59,8 +59,8 @@ static void on_reorder_timer(uv_timer_t *h)
 
 static void rtp_in(struct rtsp_source *s, struct rtsp_track *t, const uint8_t *p, size_t len)
 {
-    struct rtp_hdr h;
-    if (t->ingest_idx < 0 || rtp_hdr_parse(p, len, &h) < 0 || h.pt != t->sdp.pt)
+    struct depack_rtp h;
+    if (t->ingest_idx < 0 || depack_rtp_parse(p, len, &h) < 0 || h.pt != t->sdp.pt)
         return; /* not ours: another payload type (FEC, comfort noise) or not RTP */
     uint64_t now = now_ns(s);
     s->last_rtp_ns = now;

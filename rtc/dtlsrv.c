@@ -313,7 +313,7 @@ static int dtlsrv_export_keys(struct dtlsrv_conn *c, struct dtlsrv_keys *k)
 static void dtlsrv_fail(struct dtlsrv_conn *c, int err, const char *reason)
 {
     c->state = DTLSRV_DEAD;
-    uv_timer_stop(c->timer);
+    (void)uv_timer_stop(c->timer);
     c->cb.failed(c->arg, err, reason);
 }
 
@@ -325,7 +325,7 @@ static void dtlsrv_arm(struct dtlsrv_conn *c)
     struct timeval tv;
     if (c->state == DTLSRV_HANDSHAKE && DTLSv1_get_timeout(c->ssl, &tv) == 1) {
         uint64_t ms = (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
-        uv_timer_start(c->timer, dtlsrv_timer_cb, ms ? ms : 1, 0);
+        (void)uv_timer_start(c->timer, dtlsrv_timer_cb, ms ? ms : 1, 0);
     }
 }
 
@@ -359,7 +359,7 @@ static void dtlsrv_step(struct dtlsrv_conn *c)
     if (rc == 1) {
         struct dtlsrv_keys keys;
         c->state = DTLSRV_SETTLED;
-        uv_timer_stop(c->timer);
+        (void)uv_timer_stop(c->timer);
         int err = dtlsrv_check_peer(c);
         if (err < 0) {
             c->state = DTLSRV_DEAD;
@@ -436,10 +436,10 @@ int dtlsrv_conn_new(struct dtlsrv_conn **out, struct dtlsrv_ctx *ctx, uv_loop_t 
         free(c);
         return -ENOMEM;
     }
-    uv_timer_init(loop, c->timer);
+    (void)uv_timer_init(loop, c->timer);
     c->timer->data = c;
     c->deadline = uv_now(loop) + DTLSRV_HANDSHAKE_TIMEOUT;
-    uv_timer_start(c->timer, dtlsrv_timer_cb, DTLSRV_HANDSHAKE_TIMEOUT, 0);
+    (void)uv_timer_start(c->timer, dtlsrv_timer_cb, DTLSRV_HANDSHAKE_TIMEOUT, 0);
     DTLS_set_timer_cb(c->ssl, dtls_rtx_next_us); /* 250 ms, doubling */
     BIO_set_mem_eof_return(rbio, -1);            /* empty means "wait for the next datagram" */
     BIO_set_data(wbio, c);

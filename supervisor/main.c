@@ -53,7 +53,8 @@ static void on_children_stopped(struct procman *pm)
     oneshot_close(&sv->control, sv->cfg->control_socket);
     metrics_close(&sv->metrics);
     for (size_t i = 0; i < sizeof(sv->sig) / sizeof(sv->sig[0]); i++)
-        uv_close((uv_handle_t *)&sv->sig[i], NULL);
+        if (sv->sig[i].data)
+            uv_close((uv_handle_t *)&sv->sig[i], NULL);
     log_info("stopped");
 }
 
@@ -253,9 +254,15 @@ static int sv_start(struct supervisor *sv)
     }
     static const int signums[] = {SIGTERM, SIGINT, SIGHUP};
     for (size_t i = 0; i < sizeof(signums) / sizeof(signums[0]); i++) {
-        uv_signal_init(sv->loop, &sv->sig[i]);
+        /* Fails only when the loop's signal pipe cannot be made (out of descriptors): the
+         * supervisor then runs without that handler, stopped by ringcastctl stop. */
+        err = uv_signal_init(sv->loop, &sv->sig[i]);
+        if (err < 0) {
+            log_error("signal %d: %s", signums[i], uv_strerror(err));
+            continue;
+        }
         sv->sig[i].data = sv;
-        uv_signal_start(&sv->sig[i], on_signal, signums[i]);
+        (void)uv_signal_start(&sv->sig[i], on_signal, signums[i]);
     }
     log_info("control socket %s, metrics on %s:%u, %zu path(s), %u worker(s)", cfg->control_socket,
              cfg->metrics_host, cfg->metrics_port, cfg->n_paths, cfg->workers);
@@ -270,7 +277,7 @@ static void sv_abort(struct supervisor *sv)
     oneshot_close(&sv->control, sv->control.loop ? sv->cfg->control_socket : NULL);
     if (sv->metrics.srv.loop)
         metrics_close(&sv->metrics);
-    uv_run(sv->loop, UV_RUN_DEFAULT);
+    (void)uv_run(sv->loop, UV_RUN_DEFAULT);
 }
 
 int main(int argc, char **argv)
@@ -324,7 +331,7 @@ int main(int argc, char **argv)
     if (rc < 0)
         sv_abort(&sv);
     else
-        uv_run(sv.loop, UV_RUN_DEFAULT);
+        (void)uv_run(sv.loop, UV_RUN_DEFAULT);
     ctl_free(&sv.ctl); /* unlinks /<prefix>.ctl */
     if (sv.snap[0])
         unlink(sv.snap);

@@ -80,13 +80,13 @@ int pm_init(struct procman *pm, uv_loop_t *loop, struct ctl *ctl, const struct c
     pm->loop = loop;
     pm->ctl = ctl;
     pm->cfg = cfg;
-    uv_timer_init(loop, &pm->watchdog);
-    uv_timer_init(loop, &pm->shutdown_timer);
+    (void)uv_timer_init(loop, &pm->watchdog);
+    (void)uv_timer_init(loop, &pm->shutdown_timer);
     for (unsigned i = 0; i < CTL_MAX_CHILDREN; i++) {
         struct pm_child *c = &pm->children[i];
         c->pm = pm;
         c->slot = i;
-        uv_timer_init(loop, &c->timer);
+        (void)uv_timer_init(loop, &c->timer);
         c->timer.data = c;
     }
     return 0;
@@ -116,7 +116,7 @@ static void on_child_exit(uv_process_t *p, int64_t status, int sig)
     atomic_store(&s->pid, 0);
     /* A gauge of a dead process is no longer true; counters stay for the successor. */
     atomic_store(&s->counters.viewers, 0);
-    uv_timer_stop(&c->timer);
+    (void)uv_timer_stop(&c->timer);
 
     uint64_t up_ms = ms_since(c->spawn_ns, now);
     if (c->pm->shutting_down || c->next != PM_NEXT_BACKOFF) {
@@ -169,7 +169,7 @@ static void on_proc_closed(uv_handle_t *h)
         break;
     case PM_NEXT_BACKOFF:
         set_state(c, CTL_STATE_BACKOFF);
-        uv_timer_start(&c->timer, on_child_timer, c->backoff_ms, 0);
+        (void)uv_timer_start(&c->timer, on_child_timer, c->backoff_ms, 0);
         c->backoff_ms =
             c->backoff_ms * 2 > PM_BACKOFF_MAX_MS ? PM_BACKOFF_MAX_MS : c->backoff_ms * 2;
         break;
@@ -315,7 +315,7 @@ void pm_start(struct procman *pm)
     for (unsigned i = 0; i < pm->cfg->workers; i++)
         add_child(pm, CTL_ROLE_EGRESS, i, NULL);
     pm->watchdog.data = pm;
-    uv_timer_start(&pm->watchdog, on_watchdog, 250, 250);
+    (void)uv_timer_start(&pm->watchdog, on_watchdog, 250, 250);
 }
 
 /* ---- deliberate stops ---- */
@@ -341,9 +341,9 @@ static void stop_child(struct pm_child *c, enum pm_next next)
     if (c->alive) {
         set_state(c, CTL_STATE_STOPPING);
         uv_process_kill(&c->proc, SIGTERM);
-        uv_timer_start(&c->timer, on_child_timer, PM_STOP_GRACE_MS, 0);
+        (void)uv_timer_start(&c->timer, on_child_timer, PM_STOP_GRACE_MS, 0);
     } else if (!c->proc_open) {
-        uv_timer_stop(&c->timer);
+        (void)uv_timer_stop(&c->timer);
         if (next == PM_NEXT_REMOVE) {
             release_child(c);
         } else {
@@ -495,16 +495,16 @@ void pm_shutdown(struct procman *pm, void (*on_stopped)(struct procman *))
         return;
     pm->shutting_down = true;
     pm->on_stopped = on_stopped;
-    uv_timer_stop(&pm->watchdog);
+    (void)uv_timer_stop(&pm->watchdog);
     for (unsigned i = 0; i < CTL_MAX_CHILDREN; i++) {
         struct pm_child *c = &pm->children[i];
-        uv_timer_stop(&c->timer);
+        (void)uv_timer_stop(&c->timer);
         if (c->alive) {
             set_state(c, CTL_STATE_STOPPING);
             uv_process_kill(&c->proc, SIGTERM);
         }
     }
     pm->shutdown_timer.data = pm;
-    uv_timer_start(&pm->shutdown_timer, on_shutdown_timer, PM_STOP_GRACE_MS, 0);
+    (void)uv_timer_start(&pm->shutdown_timer, on_shutdown_timer, PM_STOP_GRACE_MS, 0);
     maybe_finish_shutdown(pm);
 }

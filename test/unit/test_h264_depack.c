@@ -248,8 +248,8 @@ static void test_rtp_header_fields(void **state)
     const uint8_t pkt[] = {0xb1, 0xef, 0x12, 0x34, 0xde, 0xad, 0xbe, 0xef, 1, 2,
                            3,    4,    9,    9,    9,    9,    0xbe, 0xde, 0, 1,
                            7,    7,    7,    7,    0xaa, 0xbb, 0,    0,    3};
-    struct rtp_hdr h;
-    assert_int_equal(rtp_hdr_parse(pkt, sizeof(pkt), &h), 0);
+    struct depack_rtp h;
+    assert_int_equal(depack_rtp_parse(pkt, sizeof(pkt), &h), 0);
     assert_true(h.marker);
     assert_int_equal(h.pt, 111);
     assert_int_equal(h.seq, 0x1234);
@@ -260,10 +260,10 @@ static void test_rtp_header_fields(void **state)
     uint8_t bad[sizeof(pkt)];
     memcpy(bad, pkt, sizeof(pkt));
     bad[sizeof(bad) - 1] = 6; /* padding longer than the payload */
-    assert_int_equal(rtp_hdr_parse(bad, sizeof(bad), &h), -EBADMSG);
+    assert_int_equal(depack_rtp_parse(bad, sizeof(bad), &h), -EBADMSG);
     memcpy(bad, pkt, sizeof(pkt));
     bad[19] = 9; /* extension longer than the packet */
-    assert_int_equal(rtp_hdr_parse(bad, sizeof(bad), &h), -EBADMSG);
+    assert_int_equal(depack_rtp_parse(bad, sizeof(bad), &h), -EBADMSG);
 }
 
 static void test_reset_waits_for_keyframe(void **state)

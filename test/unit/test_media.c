@@ -45,7 +45,7 @@ static const uint8_t sps_pps[] = {0,    0,    0,    1,    0x67, 0x42, 0xc0, 0x1f
 struct rx_pkt {
     uint8_t b[1600];
     size_t len;
-    struct rtp_hdr h;
+    struct depack_rtp h;
 };
 
 struct au {
@@ -300,7 +300,7 @@ static unsigned drain(struct fx *f, struct rx_pkt *out, unsigned max)
             continue;
         assert_int_equal(srtp_unprotect(f->srx, p.b, &len), srtp_err_status_ok);
         p.len = (size_t)len;
-        assert_int_equal(rtp_hdr_parse(p.b, p.len, &p.h), 0);
+        assert_int_equal(depack_rtp_parse(p.b, p.len, &p.h), 0);
         if (out && n < max)
             out[n] = p;
         n++;
