@@ -32,7 +32,8 @@ sed -e "s|@CLIP@|$clip|" -e "s|@HTTP_PORT@|8889|" \
     "$top/tools/bench.conf.in" >"$run/ringcast.conf"
 taskset -c 0 "$build/bin/ringcast" -c "$run/ringcast.conf" 2>"$run/server.log" &
 srv=$!
-trap 'kill $srv 2>/dev/null; wait $srv 2>/dev/null; rm -rf "$run"' EXIT
+lg=
+trap 'kill $lg $srv 2>/dev/null; wait $srv 2>/dev/null; rm -rf "$run"' EXIT
 for _ in $(seq 100); do
     curl -sf http://127.0.0.1:8889/v1/status >/dev/null 2>&1 && break
     sleep 0.1
@@ -42,8 +43,8 @@ sample() {
     for p in $(pgrep -g "$(ps -o pgid= $srv | tr -d ' ')" 2>/dev/null || echo $srv); do
         pss=$((pss + $(awk '/^Pss:/ {print $2}' /proc/$p/smaps_rollup 2>/dev/null || echo 0)))
     done
-    p=$(pgrep -f "ringcast-egress --index 0" | head -1)
-    [ -n "$p" ] && anon=$(awk '/^RssAnon:/ {print $2}' /proc/$p/status)
+    p=$(pgrep -f "ringcast-egress .*--index 0" | head -1 || true)
+    [ -z "$p" ] || anon=$(awk '/^RssAnon:/ {print $2}' /proc/$p/status 2>/dev/null || echo 0)
     curl -s http://127.0.0.1:8889/v1/status | python3 -c '
 import json, sys
 w = json.load(sys.stdin)["workers"][0]
@@ -57,7 +58,7 @@ lg=$!
 t0=$SECONDS
 while kill -0 $lg 2>/dev/null; do
     sleep "$SAMPLE"
-    kill -0 $lg 2>/dev/null && sample $((SECONDS - t0))
+    if kill -0 $lg 2>/dev/null; then sample $((SECONDS - t0)) || echo "soak: sample failed"; fi
 done
 wait $lg || echo "soak: loadgen exited $?"
 sample $((SECONDS - t0))
