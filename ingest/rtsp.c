@@ -294,12 +294,13 @@ static void send_setup(struct rtsp_source *s)
 static void __attribute__((format(printf, 2, 3)))
 lower_switched(struct rtsp_source *s, const char *fmt, ...)
 {
-    char why[640];
+    char why[640], clean[640];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(why, sizeof(why), fmt, ap);
     va_end(ap);
-    log_info("rtsp path %s: %s: %s, using %s", s->path, s->url_str, why,
+    rtsp_url_redact(why, clean, sizeof(clean)); /* it may quote the server's Transport */
+    log_info("rtsp path %s: %s: %s, using %s", s->path, s->url_str, clean,
              rtsp_lower_name(s->lower.cur));
     rtsp_media_stop(s);
     if (!s->session[0]) {
