@@ -307,23 +307,25 @@ static int format_log_level(const struct config_key *k, const void *base, char *
     return printed(snprintf(out, len, "%s", levels[l <= LOG_ERROR ? l : LOG_INFO]), len);
 }
 
+static const char *const transports[] = {"auto", "tcp", "udp"}; /* enum config_transport */
+
 static int parse_transport(struct config_parser *p, const struct config_key *k, void *base,
                            const char *value)
 {
     enum config_transport *t = field(k, base);
-    if (strcmp(value, "tcp") == 0)
-        *t = TRANSPORT_TCP;
-    else if (strcmp(value, "udp") == 0)
-        *t = TRANSPORT_UDP;
-    else
-        return fail(p, k->name, "expected tcp or udp, got \"%s\"", value);
-    return 1;
+    for (enum config_transport i = TRANSPORT_AUTO; i <= TRANSPORT_UDP; i++) {
+        if (strcmp(value, transports[i]) == 0) {
+            *t = i;
+            return 1;
+        }
+    }
+    return fail(p, k->name, "expected auto, tcp or udp, got \"%s\"", value);
 }
 
 static int format_transport(const struct config_key *k, const void *base, char *out, size_t len)
 {
     enum config_transport t = *(const enum config_transport *)cfield(k, base);
-    return printed(snprintf(out, len, "%s", t == TRANSPORT_UDP ? "udp" : "tcp"), len);
+    return printed(snprintf(out, len, "%s", transports[t <= TRANSPORT_UDP ? t : 0]), len);
 }
 
 /* source: rtsp://..., or file:PATH made absolute against the config file's folder. */
@@ -495,7 +497,7 @@ static const struct config_key keys[] = {
      PATH(transport),
      .parse = parse_transport,
      .format = format_transport,
-     .dflt = "tcp",
+     .dflt = "auto",
      .change = RESTART_INGESTS},
     {.name = "username", PATH(username), STRING(0), .change = RESTART_INGESTS},
     {.name = "password", PATH(password), STRING(0), .change = RESTART_INGESTS},

@@ -15,7 +15,8 @@
 #define CONFIG_MAX_ADDRESSES 16
 #define CONFIG_NAME_MAX      64
 
-enum config_transport { TRANSPORT_TCP = 0, TRANSPORT_UDP };
+/* RTSP lower transport: auto tries TCP-interleaved, then UDP (ingest/rtsp_lower.h). */
+enum config_transport { TRANSPORT_AUTO = 0, TRANSPORT_TCP, TRANSPORT_UDP };
 
 struct config_path {
     char name[CONFIG_NAME_MAX]; /* [path NAME]: URL segment and shm name, [A-Za-z0-9_-] */

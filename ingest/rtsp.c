@@ -18,6 +18,7 @@
 
 static void connect_start(struct rtsp_source *s);
 static void shutdown_all(struct rtsp_source *s);
+static void teardown_done(struct rtsp_source *s);
 
 static uint64_t now_ns(const struct rtsp_source *s)
 {
@@ -100,6 +101,7 @@ static void on_backoff_done(uv_timer_t *t)
     struct rtsp_source *s = t->data;
     s->url = s->origin;
     s->redirects = 0;
+    rtsp_lower_attempt(&s->lower);
     connect_start(s);
 }
 
@@ -132,7 +134,7 @@ static void on_deadline(uv_timer_t *t)
 {
     struct rtsp_source *s = t->data;
     if (s->state == RTSP_TEARDOWN) {
-        shutdown_all(s);
+        teardown_done(s);
         return;
     }
     if (s->state == RTSP_CONNECTING)
@@ -158,7 +160,7 @@ static void on_written(uv_write_t *req, int status)
     if (status == UV_ECANCELED)
         return; /* the connection was closed under it */
     if (s->state == RTSP_TEARDOWN)
-        shutdown_all(s);
+        teardown_done(s);
 }
 
 int rtsp_conn_write(struct rtsp_source *s, const uint8_t *p, size_t len)
@@ -229,14 +231,46 @@ static void request_or_fail(struct rtsp_source *s, const char *method, const cha
         rtsp_fail(s, "cannot send %s: %s", method, uv_strerror(err));
 }
 
+/* TEARDOWN (RFC 2326 10.7) frees the server's session now rather than at its timeout;
+ * teardown_done follows once it is written, answered, or after TEARDOWN_WAIT_MS. False when
+ * there is no session to tear down or the request could not be sent. */
+static bool teardown_start(struct rtsp_source *s)
+{
+    if (!s->conn || !s->session[0])
+        return false;
+    rtsp_media_stop(s);
+    (void)uv_timer_stop(&s->tick);
+    s->state = RTSP_TEARDOWN;
+    if (send_request(s, "TEARDOWN", s->sdp.control, "") < 0)
+        return false;
+    (void)uv_timer_start(&s->timer, on_deadline, TEARDOWN_WAIT_MS, 0);
+    return true;
+}
+
+/* The TEARDOWN is out: leave when closing, else connect again (the transport changed). */
+static void teardown_done(struct rtsp_source *s)
+{
+    if (s->closing) {
+        shutdown_all(s);
+        return;
+    }
+    session_reset(s);
+    connect_start(s);
+}
+
 /* ---- the request sequence ---- */
 
 static void send_setup(struct rtsp_source *s)
 {
     struct rtsp_track *t = &s->tracks[s->setup_next];
     char transport[160];
-    if (s->udp) {
-        int err = rtsp_media_udp_open(s, s->setup_next);
+    if (rtsp_udp(s)) {
+        int err = rtsp_media_udp_alloc(s);
+        if (err < 0) {
+            rtsp_fail(s, "no memory for UDP buffers");
+            return;
+        }
+        err = rtsp_media_udp_open(s, s->setup_next);
         if (err < 0) {
             rtsp_fail(s, "no UDP port pair for track %u: %s", s->setup_next, uv_strerror(err));
             return;
@@ -250,6 +284,59 @@ static void send_setup(struct rtsp_source *s)
     }
     s->state = RTSP_SETUP;
     request_or_fail(s, "SETUP", t->sdp.control, transport);
+}
+
+/* ---- choosing the lower transport (rtsp_lower.h decides) ---- */
+
+/* s->lower.cur has just changed: logs why (once per change) and sets up again, on this
+ * connection while the server holds no session, else after TEARDOWN on a new connection
+ * (RFC 2326 has no portable way to change a session's transport). */
+static void __attribute__((format(printf, 2, 3)))
+lower_switched(struct rtsp_source *s, const char *fmt, ...)
+{
+    char why[640], clean[640];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof(why), fmt, ap);
+    va_end(ap);
+    rtsp_url_redact(why, clean, sizeof(clean)); /* it may quote the server's Transport */
+    log_info("rtsp path %s: %s: %s, using %s", s->path, s->url_str, clean,
+             rtsp_lower_name(s->lower.cur));
+    rtsp_media_stop(s);
+    if (!s->session[0]) {
+        s->setup_next = 0;
+        send_setup(s);
+        return;
+    }
+    if (!teardown_start(s))
+        teardown_done(s);
+}
+
+/* SETUP refused the current transport (why: for the log): the other one next if the
+ * configuration and this attempt allow, else the attempt fails. */
+static void __attribute__((format(printf, 2, 3)))
+lower_refused(struct rtsp_source *s, const char *fmt, ...)
+{
+    char why[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof(why), fmt, ap);
+    va_end(ap);
+    const char *tried = rtsp_lower_name(s->lower.cur);
+    if (rtsp_lower_next(&s->lower, RTSP_LOWER_REFUSED))
+        lower_switched(s, "%s %s", tried, why);
+    else
+        rtsp_fail(s, "SETUP: %s %s", tried, why);
+}
+
+/* Whether any track has had RTP since PLAY (on_play restarts the statistics). */
+static bool any_rtp(const struct rtsp_source *s)
+{
+    for (unsigned i = 0; i < s->n_tracks; i++) {
+        if (s->tracks[i].ingest_idx >= 0 && s->tracks[i].rx.received > 0)
+            return true;
+    }
+    return false;
 }
 
 static void on_describe(struct rtsp_source *s, const struct rtsp_response *r)
@@ -309,9 +396,9 @@ static void on_setup(struct rtsp_source *s, const struct rtsp_response *r)
     }
     struct rtsp_transport tr;
     rtsp_transport_parse(&tr, r->transport);
-    if (s->udp) {
+    if (rtsp_udp(s)) {
         if (tr.tcp) {
-            rtsp_fail(s, "SETUP: server refused UDP transport (%s)", r->transport);
+            lower_refused(s, "refused (answered %s)", r->transport);
             return;
         }
         t->has_server_rtcp = tr.server_port[1] > 0;
@@ -326,7 +413,7 @@ static void on_setup(struct rtsp_source *s, const struct rtsp_response *r)
         }
     } else {
         if (r->transport[0] && !tr.tcp) {
-            rtsp_fail(s, "SETUP: server refused TCP transport (%s)", r->transport);
+            lower_refused(s, "refused (answered %s)", r->transport);
             return;
         }
         /* The server may pick other channels than asked (RFC 2326 12.39). */
@@ -367,7 +454,7 @@ static void on_play(struct rtsp_source *s)
         rtsp_rx_init(&t->rx, t->sdp.clock_rate);
         if (t->reorder)
             rtsp_reorder_reset(t->reorder);
-        if (s->udp) {
+        if (rtsp_udp(s)) {
             int err = rtsp_media_udp_start(s, i);
             if (err < 0) {
                 rtsp_fail(s, "cannot receive UDP for track %u: %s", i, uv_strerror(err));
@@ -393,7 +480,7 @@ static void on_play(struct rtsp_source *s)
     (void)uv_timer_stop(&s->timer);
     (void)uv_timer_start(&s->tick, on_tick, 1000, 1000);
     log_info("rtsp path %s: %s: playing %s over %s", s->path, s->url_str, desc,
-             s->udp ? "UDP" : "TCP");
+             rtsp_lower_name(s->lower.cur));
 }
 
 static void on_unauthorized(struct rtsp_source *s, const struct rtsp_response *r,
@@ -458,7 +545,7 @@ static void on_response(struct rtsp_source *s, const struct rtsp_response *r)
     snprintf(method, sizeof(method), "%s", s->pending);
     s->pending[0] = '\0';
     if (s->state == RTSP_TEARDOWN) {
-        shutdown_all(s); /* answered before our write callback: leave all the same */
+        teardown_done(s); /* answered before our write callback: go on all the same */
         return;
     }
     if (s->state == RTSP_PLAYING) {
@@ -475,6 +562,10 @@ static void on_response(struct rtsp_source *s, const struct rtsp_response *r)
     }
     if (r->status >= 300 && r->status < 400) {
         on_redirect(s, r, method);
+        return;
+    }
+    if (r->status >= 400 && s->state == RTSP_SETUP) {
+        lower_refused(s, "refused (%d %s)", r->status, r->reason);
         return;
     }
     if (r->status < 200 || r->status >= 300) {
@@ -539,7 +630,9 @@ static void on_read(uv_stream_t *h, ssize_t nread, const uv_buf_t *buf)
     struct rtsp_source *s = c->src;
     (void)buf;
     if (nread < 0) {
-        if (nread == UV_EOF)
+        if (s->state == RTSP_TEARDOWN)
+            teardown_done(s); /* the server may close as it answers (RFC 2326 10.7) */
+        else if (nread == UV_EOF)
             rtsp_fail(s, "server closed the connection");
         else
             rtsp_fail(s, "read: %s", uv_strerror((int)nread));
@@ -674,6 +767,11 @@ static void on_tick(uv_timer_t *t)
 {
     struct rtsp_source *s = t->data;
     uint64_t now = now_ns(s);
+    if (rtsp_udp(s) && !any_rtp(s) && now - s->play_ns >= RTSP_UDP_PROBE_MS * 1000000ull &&
+        rtsp_lower_next(&s->lower, RTSP_LOWER_NO_RTP)) {
+        lower_switched(s, "UDP delivered no RTP within %u s", RTSP_UDP_PROBE_MS / 1000);
+        return;
+    }
     if (now - s->last_rtp_ns >= RTSP_RTP_TIMEOUT_MS * 1000000ull) {
         rtsp_fail(s, "no RTP for %u s", RTSP_RTP_TIMEOUT_MS / 1000);
         return;
@@ -720,18 +818,8 @@ static void rtsp_close(struct source *base, void (*done)(void *arg), void *arg)
     s->closing = true;
     s->done = done;
     s->done_arg = arg;
-    if (s->conn && s->session[0]) {
-        /* TEARDOWN (RFC 2326 10.7) frees the server's session now rather than at its
-         * timeout; we leave once it is written, or after TEARDOWN_WAIT_MS. */
-        rtsp_media_stop(s);
-        (void)uv_timer_stop(&s->tick);
-        s->state = RTSP_TEARDOWN;
-        if (send_request(s, "TEARDOWN", s->sdp.control, "") == 0) {
-            (void)uv_timer_start(&s->timer, on_deadline, TEARDOWN_WAIT_MS, 0);
-            return;
-        }
-    }
-    shutdown_all(s);
+    if (!teardown_start(s))
+        shutdown_all(s);
 }
 
 static const struct source_ops rtsp_ops = {
@@ -753,7 +841,7 @@ int rtsp_source_create(struct source **out, uv_loop_t *loop, struct ingest *ing,
     s->loop = loop;
     s->ing = ing;
     snprintf(s->path, sizeof(s->path), "%s", path->name);
-    s->udp = path->transport == TRANSPORT_UDP;
+    rtsp_lower_init(&s->lower, path->transport);
     snprintf(s->cfg_user, sizeof(s->cfg_user), "%s", path->username);
     snprintf(s->cfg_pass, sizeof(s->cfg_pass), "%s", path->password);
     s->origin = s->url = u;
@@ -761,16 +849,9 @@ int rtsp_source_create(struct source **out, uv_loop_t *loop, struct ingest *ing,
         s->tracks[i].src = s;
     rtsp_url_format(&u, s->url_str, sizeof(s->url_str));
     s->rbuf = malloc(RTSP_RBUF_SIZE);
-    int err = s->rbuf ? 0 : -ENOMEM;
-    if (!err && s->udp)
-        err = rtsp_media_udp_alloc(s);
-    if (err < 0) {
-        for (unsigned i = 0; i < RING_MAX_TRACKS; i++)
-            free(s->tracks[i].reorder);
-        free(s->udp_buf);
-        free(s->rbuf);
+    if (!s->rbuf) {
         free(s);
-        return err;
+        return -ENOMEM;
     }
     if (uv_random(NULL, NULL, &s->own_ssrc, sizeof(s->own_ssrc), 0, NULL) < 0)
         s->own_ssrc = (uint32_t)(uintptr_t)s;

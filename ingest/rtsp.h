@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* rtsp.h: the rtsp:// pull source (RFC 2326 client) on the ingest's uv loop: OPTIONS,
  * DESCRIBE, SETUP of every supported track, PLAY, keep-alive, TEARDOWN; RTP over
- * TCP-interleaved (default) or UDP with receiver reports and a reorder buffer; Basic and
- * Digest authentication; 3xx redirects. Failures are logged once, naming the path and the
- * reason, and retried with exponential backoff forever. */
+ * TCP-interleaved or UDP (with receiver reports and a reorder buffer), forced or the one
+ * that works (rtsp_lower.h); Basic and Digest authentication; 3xx redirects. Failures are
+ * logged once, naming the path and the reason, and retried with exponential backoff forever. */
 #ifndef RINGCAST_RTSP_H
 #define RINGCAST_RTSP_H
 
@@ -23,7 +23,7 @@
 #define RTSP_UDP_PORTS_ENV "RINGCAST_RTSP_UDP_PORTS"
 
 /* path->source is an rtsp:// URL; credentials come from its userinfo, else path->username
- * and path->password; path->transport picks TCP or UDP. Borrows loop and ing; copies what
+ * and path->password; path->transport is auto, TCP or UDP. Borrows loop and ing; copies what
  * it needs from path. Returns 0, or -EINVAL for a URL that cannot work. */
 int rtsp_source_create(struct source **out, uv_loop_t *loop, struct ingest *ing,
                        const struct config_path *path);

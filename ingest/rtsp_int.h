@@ -12,6 +12,7 @@
 #include "common/config.h"
 #include "ingest/ingest.h"
 #include "ingest/rtsp.h"
+#include "ingest/rtsp_lower.h"
 #include "rtsp/auth.h"
 #include "rtsp/msg.h"
 #include "ingest/rtsp_reorder.h"
@@ -69,7 +70,7 @@ struct rtsp_source {
     uv_loop_t *loop;
     struct ingest *ing;
     char path[CONFIG_NAME_MAX];
-    bool udp;
+    struct rtsp_lower lower;  /* TCP or UDP, and under auto what to try next */
     char user[RTSP_CRED_MAX]; /* the credentials of the current attempt */
     char pass[RTSP_CRED_MAX];
     char cfg_user[RTSP_CRED_MAX]; /* path's username/password, for the configured host */
@@ -120,6 +121,11 @@ struct rtsp_source {
     uint64_t next_rr_ns;
 };
 
+static inline bool rtsp_udp(const struct rtsp_source *s)
+{
+    return s->lower.cur == TRANSPORT_UDP;
+}
+
 /* rtsp.c */
 /* Ends the attempt: logs "reason" once (naming path and URL), closes the connection and
  * media sockets, and schedules the next attempt after the backoff. */
@@ -133,8 +139,8 @@ void rtsp_close_handle(uv_handle_t *h, uv_close_cb cb);
 void rtsp_handle_gone(struct rtsp_source *s);
 
 /* rtsp_media.c */
-/* UDP mode, at create: the receive buffer and a reorder buffer per possible track, once.
- * 0 or -ENOMEM; rtsp.c frees them. */
+/* The first UDP SETUP: the receive buffer and a reorder buffer per possible track, once
+ * (later calls find them). 0 or -ENOMEM; rtsp.c frees them. */
 int rtsp_media_udp_alloc(struct rtsp_source *s);
 /* Opens the RTP/RTCP socket pair of track i for UDP transport. 0 or -errno. */
 int rtsp_media_udp_open(struct rtsp_source *s, unsigned i);

@@ -65,7 +65,7 @@ static void rtp_in(struct rtsp_source *s, struct rtsp_track *t, const uint8_t *p
     uint64_t now = now_ns(s);
     s->last_rtp_ns = now;
     rtsp_rx_packet(&t->rx, h.seq, h.ts, h.ssrc, now);
-    if (!s->udp) {
+    if (!rtsp_udp(s)) {
         to_ingest(t, p, len); /* TCP keeps order */
         return;
     }
@@ -252,11 +252,12 @@ void rtsp_media_stop(struct rtsp_source *s)
 
 int rtsp_media_udp_alloc(struct rtsp_source *s)
 {
-    s->udp_buf = malloc(RTSP_UDP_BUF);
-    if (!s->udp_buf)
+    if (!s->udp_buf && !(s->udp_buf = malloc(RTSP_UDP_BUF)))
         return -ENOMEM;
     for (unsigned i = 0; i < RING_MAX_TRACKS; i++) {
         struct rtsp_track *t = &s->tracks[i];
+        if (t->reorder)
+            continue;
         t->reorder = malloc(sizeof(*t->reorder));
         if (!t->reorder)
             return -ENOMEM;
@@ -277,7 +278,7 @@ void rtsp_media_send_reports(struct rtsp_source *s, uint64_t now_ns)
         int n = rtsp_rr_build(&t->rx, s->own_ssrc, "ringcast", buf + 4, sizeof(buf) - 4, now_ns);
         if (n < 0)
             continue;
-        if (s->udp) {
+        if (rtsp_udp(s)) {
             if (!t->has_server_rtcp || !t->udp[1])
                 continue;
             uv_buf_t b = uv_buf_init((char *)buf + 4, (unsigned)n);

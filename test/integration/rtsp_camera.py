@@ -4,7 +4,10 @@ via python3-gi) serving a Matroska clip made with ffmpeg, demuxed, parsed and re
 without re-encoding. Each client gets its own pipeline from the clip's start.
 
   rtsp_camera.py --port P --clip FILE.mkv --kind h264|h265|h264-opus [--mount /clip]
-                 [--server-ports LO-HI]
+                 [--server-ports LO-HI] [--protocols tcp|udp|all]
+
+--protocols limits the lower transports the camera accepts (the media factory's protocols):
+SETUP asking for another is answered 461 Unsupported Transport.
 
 Prints "READY <port>" on stdout once listening; runs until SIGTERM/SIGINT.
 """
@@ -15,8 +18,9 @@ import sys
 import gi
 
 gi.require_version("Gst", "1.0")
+gi.require_version("GstRtsp", "1.0")
 gi.require_version("GstRtspServer", "1.0")
-from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
+from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
 
 VIDEO = {
     # config-interval=-1: the payloader repeats SPS/PPS (VPS) in band before every IDR, as
@@ -42,6 +46,7 @@ def main():
     ap.add_argument("--kind", default="h264", choices=["h264", "h265", "h264-opus"])
     ap.add_argument("--mount", default="/clip")
     ap.add_argument("--server-ports", default="")
+    ap.add_argument("--protocols", default="all", choices=["tcp", "udp", "all"])
     args = ap.parse_args()
 
     Gst.init(None)
@@ -51,6 +56,9 @@ def main():
     factory = GstRtspServer.RTSPMediaFactory()
     factory.set_launch(launch_line(args.clip, args.kind))
     factory.set_shared(False)
+    if args.protocols != "all":
+        lower = GstRtsp.RTSPLowerTrans
+        factory.set_protocols(lower.TCP if args.protocols == "tcp" else lower.UDP)
     if args.server_ports:
         # Keep the server's UDP ports inside the range the test owns.
         lo, hi = (int(x) for x in args.server_ports.split("-"))

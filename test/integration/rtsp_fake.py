@@ -20,6 +20,10 @@ the URL path of the client's first request:
   /kaopt     like /ok with a 2 s session timeout and no GET_PARAMETER
   /udp       like /ok over UDP (from --udp-ports), packets swapped in pairs, every 7th
              sent twice, packet 1000 + LOST_PKT never sent, a sender report every second
+  /notcp     answers 461 to an interleaved SETUP; over UDP like /ok
+  /udpgone   the first connection like /notcp, hanging up after 50 frames; later ones take
+             both transports, but over UDP never send a packet (a firewall): TCP plays
+Every SETUP is recorded as a "setup" event (transport asked, status, connection number).
 The client's interleaved RTCP is recorded as "rtcp" events (packet type, reportee SSRC).
 
   rtsp_fake.py --port P --events FILE [--host H] [--away-host H2]
@@ -72,6 +76,8 @@ def auth_params(value):
 class Session(socketserver.BaseRequestHandler):
     def setup(self):
         self.scenario = None
+        self.nth = 0  # this connection's number among its scenario's
+        self.udp_mode = self.udp_silent = False
         self.buf = b""
         self.streaming = None
 
@@ -147,6 +153,9 @@ class Session(socketserver.BaseRequestHandler):
                 cseq = hdrs.get("cseq", "0")
                 if self.scenario is None:
                     self.scenario = uri.split("://", 1)[-1].split("/", 1)[-1].split("/")[0]
+                    with lock:
+                        counts = self.server.connections
+                        counts[self.scenario] = self.nth = counts.get(self.scenario, 0) + 1
                 event(ev="request", method=method, scenario=self.scenario,
                       host=self.server.server_address[0],
                       auth=hdrs.get("authorization", "").split(" ")[0])
@@ -159,6 +168,12 @@ class Session(socketserver.BaseRequestHandler):
                 self.streaming.set()
             for sock in (getattr(self, "rtp", None), getattr(self, "rtcp", None)):
                 if sock:
+                    # close() alone leaves the port bound while rtcp_reader sits in recv;
+                    # shutdown wakes it (Linux does so even for unconnected UDP).
+                    try:
+                        sock.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
                     sock.close()
             event(ev="close", scenario=self.scenario)
 
@@ -199,9 +214,18 @@ class Session(socketserver.BaseRequestHandler):
                                           "Content-Base: " + base], body=SDP.encode())
         elif method == "SETUP":
             timeout = 2 if sc in ("ka", "kaopt") else 60
+            asked = hdrs.get("transport", "")
+            lower = "tcp" if asked.startswith("RTP/AVP/TCP") else "udp"
+            refuse = lower == "tcp" and (sc == "notcp" or (sc == "udpgone" and self.nth == 1))
+            event(ev="setup", scenario=sc, lower=lower, conn=self.nth,
+                  status=461 if refuse else 200)
+            if refuse:
+                self.reply(cseq, "461 Unsupported Transport")
+                return True
             transport = "RTP/AVP/TCP;unicast;interleaved=0-1"
-            if sc == "udp":
-                transport = self.setup_udp(hdrs.get("transport", ""))
+            if sc in ("udp", "notcp", "udpgone") and lower == "udp":
+                transport = self.setup_udp(asked)
+                self.udp_silent = sc == "udpgone" and self.nth > 1
             self.reply(cseq, headers=["Transport: " + transport,
                                       "Session: 12345678;timeout=%d" % timeout])
         elif method == "PLAY":
@@ -228,6 +252,7 @@ class Session(socketserver.BaseRequestHandler):
         self.client_rtp = (self.client_address[0], a)
         self.client_rtcp = (self.client_address[0], b)
         threading.Thread(target=self.rtcp_reader, daemon=True).start()
+        self.udp_mode = True
         event(ev="udp_setup", client_port=a)
         return "RTP/AVP;unicast;client_port=%d-%d;server_port=%d-%d;ssrc=00001234" % (
             a, b, lo, lo + 1)
@@ -238,6 +263,8 @@ class Session(socketserver.BaseRequestHandler):
                 pkt = self.rtcp.recv(2048)
             except OSError:
                 return
+            if not pkt:
+                return  # shut down
             if len(pkt) >= 32:
                 reportee, lsr = struct.unpack(">I", pkt[8:12])[0], \
                     struct.unpack(">I", pkt[24:28])[0]
@@ -270,6 +297,10 @@ class Session(socketserver.BaseRequestHandler):
                     self.request.sendall(b"$\x00\x00\x02xx")
                     event(ev="sent_badlen")
                     return
+                if self.scenario == "udpgone" and self.nth == 1 and n == 50:
+                    event(ev="hangup", scenario=self.scenario)
+                    self.request.shutdown(socket.SHUT_RDWR)
+                    return
                 nal_list = [SPS, PPS, b"\x65\x88" + bytes(range(200))] if n % 25 == 0 else \
                     [b"\x41\x9a" + bytes([n & 0xFF]) * 100]
                 for i, nal in enumerate(nal_list):
@@ -278,6 +309,9 @@ class Session(socketserver.BaseRequestHandler):
                                       0x1234) + nal
                     if self.scenario == "udp":
                         held.append(pkt)
+                    elif self.udp_mode:
+                        if not self.udp_silent:
+                            self.rtp.sendto(pkt, self.client_rtp)
                     else:
                         self.request.sendall(b"$\x00" + struct.pack(">H", len(pkt)) + pkt)
                     seq += 1
@@ -309,6 +343,7 @@ def main():
     srv = Server((args.host, args.port), Session)
     srv.away_host = args.away_host
     srv.udp_ports = args.udp_ports
+    srv.connections = {}
     print("READY %d" % args.port, flush=True)
     try:
         srv.serve_forever()

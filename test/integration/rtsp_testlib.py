@@ -191,20 +191,22 @@ class Harness:
         self.procs.append(p)
         return p
 
-    def camera(self, port, mkv, kind, server_ports=""):
+    def camera(self, port, mkv, kind, server_ports="", protocols="all"):
+        """GStreamer's RTSP server; protocols tcp or udp: it answers 461 to the other."""
         cmd = ["/usr/bin/python3", os.path.join(HERE, "rtsp_camera.py"), "--port", str(port),
-               "--clip", mkv, "--kind", kind]
+               "--clip", mkv, "--kind", kind, "--protocols", protocols]
         if server_ports:
             cmd += ["--server-ports", server_ports]
         return self.server(cmd)
 
-    def fake(self, port, host="127.0.0.1"):
-        """The scripted misbehaving peer on host:port; events() returns what all the fake
-        peers of this test saw."""
+    def fake(self, port, host="127.0.0.1", udp_port=None):
+        """The scripted misbehaving peer on host:port (its UDP scenarios on udp_port and the
+        next); events() returns what all the fake peers of this test saw."""
         path = os.path.join(self.tmp, "fake-events-%s.jsonl" % host)
         self.events_paths = getattr(self, "events_paths", []) + [path]
-        return self.server(["/usr/bin/python3", os.path.join(HERE, "rtsp_fake.py"), "--port",
-                            str(port), "--events", path, "--host", host])
+        cmd = ["/usr/bin/python3", os.path.join(HERE, "rtsp_fake.py"), "--port", str(port),
+               "--events", path, "--host", host]
+        return self.server(cmd + (["--udp-ports", str(udp_port)] if udp_port else []))
 
     def events(self):
         out = []
@@ -231,10 +233,12 @@ class Harness:
         return p
 
     def config(self, source, transport="tcp", extra="", prefix=None, name="ringcast.conf"):
+        """transport None: the key is left out (its default)."""
         path = os.path.join(self.tmp, name)
         with open(path, "w") as f:
             f.write("[server]\nshm_prefix = %s\nlog_level = info\n\n[path cam]\nsource = %s\n"
-                    "transport = %s\n%s" % (prefix or self.prefix, source, transport, extra))
+                    "%s%s" % (prefix or self.prefix, source,
+                              "transport = %s\n" % transport if transport else "", extra))
         return path
 
     def ingest(self, conf, ctl_slot=None, env=None):

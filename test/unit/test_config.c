@@ -68,7 +68,10 @@ static void test_good_file(void **state)
                                   "transport = udp\n"
                                   "read_token = s3cret\n"
                                   "[path demo]\n"
-                                  "source = file:clip.h264\n");
+                                  "source = file:clip.h264\n"
+                                  "transport = tcp\n"
+                                  "[path cam-2]\n"
+                                  "source = rtsp://10.0.0.2/stream\n");
     assert_int_equal(config_load(&cfg, file, err, sizeof(err)), 0);
     assert_string_equal(cfg.http_host, "127.0.0.1");
     assert_int_equal(cfg.http_port, 18889);
@@ -79,7 +82,7 @@ static void test_good_file(void **state)
     assert_int_equal(cfg.mtu, 1100);
     assert_int_equal(cfg.log_level, LOG_DEBUG);
     assert_string_equal(cfg.api_token, "ops-t0ken");
-    assert_int_equal(cfg.n_paths, 2);
+    assert_int_equal(cfg.n_paths, 3);
     const struct config_path *cam = config_find_path(&cfg, "cam-1");
     assert_non_null(cam);
     assert_int_equal(cam->transport, TRANSPORT_UDP);
@@ -91,6 +94,9 @@ static void test_good_file(void **state)
     snprintf(want, sizeof(want), "file:%s/clip.h264", tmpdir);
     assert_string_equal(demo->source, want);
     assert_string_equal(demo->source_redacted, want);
+    assert_int_equal(demo->transport, TRANSPORT_TCP);
+    /* auto by default: TCP-interleaved, UDP when the camera refuses it (ingest/rtsp_lower.h) */
+    assert_int_equal(config_find_path(&cfg, "cam-2")->transport, TRANSPORT_AUTO);
     assert_null(config_find_path(&cfg, "nope"));
 }
 
@@ -254,7 +260,7 @@ static const struct bad_case bad_cases[] = {
     {"[path x]\nsource = RTSPS://admin:secret@cam/live\n",
      "2: source: expected file:PATH or rtsp://HOST/PATH, got \"RTSPS://...\""},
     {"[path x]\nsource = file:missing.h264\n", "2: source: cannot read"},
-    {"[path x]\ntransport = sctp\n", "2: transport: expected tcp or udp"},
+    {"[path x]\ntransport = sctp\n", "2: transport: expected auto, tcp or udp, got \"sctp\""},
     /* api_token guards the server's JSON reports; per path there is read_token. */
     {"[path x]\nsource = file:clip.h264\napi_token = t\n", "3: api_token: unknown key in [path]"},
     {"[server]\nread_token = t\n", "2: read_token: unknown key in [server]"},
