@@ -537,6 +537,12 @@ static void media_catchup(struct media_worker *w, struct media_path *p, struct m
             v->rec.next_frame = p->next_frame;
             break;
         }
+        if (v->rec.wait_key) {
+            /* A TCP viewer's queue overflowed mid-frame: the rest of the catch-up would decode
+             * broken; it waits at the live edge for the next keyframe instead. */
+            v->rec.next_frame = p->next_frame;
+            break;
+        }
         budget--;
     }
     if (v->rec.next_frame >= p->next_frame)

@@ -6,6 +6,7 @@
  * ring continues every viewer's numbering (also after the SRTP rollover counter moved on),
  * frames numbered at another MTU are not sent, the per-wakeup budget, a codec change on a
  * track, and a track declared after the viewer started. */
+#include "egress/tcpq.h"
 #include "test/unit/test_media.h"
 
 static void catchup_then_live(struct fx *f);
@@ -432,6 +433,53 @@ static void test_track_declared_later(void **state)
     media_viewer_stop(f->w, &late);
 }
 
+static void tcp_stalled(struct tcpq *q)
+{
+    (void)q; /* the peer never reads: what stays queued is the point */
+}
+
+/* An ICE-TCP viewer whose queue overflows while it catches up (a keyframe larger than the
+ * queue; its peer reads nothing): it stops the catch-up and waits at the live edge for the next
+ * keyframe (counted in tcp_skips) instead of being sent the rest of the GOP broken. */
+static void test_tcp_catchup_overflow(void **state)
+{
+    struct fx *f = *state;
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+    struct tcpq q = {0};
+    assert_int_equal(tcpq_init(&q, sv[0], 16 << 10), 0);
+    q.stalled = tcp_stalled;
+    write_video(f, true, 60000); /* about 50 packets: more than the 16 KiB queue holds */
+    for (int i = 0; i < 4; i++)
+        write_video(f, false, 2000);
+    media_test_send_run(f->w);
+    media_viewer_init(&f->v);
+    struct media_viewer_params p = {.path = "cam",
+                                    .remote = (struct sockaddr *)&f->raddr,
+                                    .remote_len = sizeof(f->raddr),
+                                    .tcp = &q,
+                                    .srtp_profile = ESRTP_AEAD_AES_128_GCM,
+                                    .keying = f->keying,
+                                    .keying_len = sizeof(f->keying)};
+    p.tracks[0] = (struct media_track_params){.flags = MEDIA_TRACK_SEND, .pt = VPT};
+    assert_int_equal(media_viewer_start(f->w, &f->v, &p), 0);
+    assert_int_equal(f->v.rec.state, MEDIA_VIEWER_CATCHUP);
+    uint64_t skips = ctl_read(&f->cnt->tcp_skips);
+    media_test_send_run(f->w);
+    assert_int_equal(ctl_read(&f->cnt->tcp_skips), skips + 1);
+    assert_int_equal(f->v.rec.state, MEDIA_VIEWER_LIVE);
+    assert_int_equal(f->v.rec.wait_key, 1);
+    /* Delta frames at live are not queued while it waits for the keyframe. */
+    uint32_t queued = q.len;
+    write_video(f, false, 2000);
+    media_test_send_run(f->w);
+    assert_int_equal(q.len, queued);
+    media_viewer_stop(f->w, &f->v);
+    tcpq_free(&q);
+    close(sv[0]);
+    close(sv[1]);
+}
+
 int main(void)
 {
     if (srtp_init() != srtp_err_status_ok) /* libsrtp2 is the viewer's side only */
@@ -448,6 +496,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pkt_count_mismatch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_codec_changed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_track_declared_later, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tcp_catchup_overflow, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
