@@ -19,7 +19,7 @@ DEB_BUILD = build-essential pkg-config clang clang-format libclang-rt-14-dev lib
 DEB_TEST  = ffmpeg gstreamer1.0-rtsp gir1.2-gst-rtsp-server-1.0 python3-gi \
             gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad \
             python3-aiortc python3-prometheus-client chromium curl procps \
-            iproute2 util-linux linux-perf nftables coturn
+            iproute2 util-linux linux-perf nftables coturn haproxy
 DEB_ALL   = $(DEB_BUILD) $(DEB_TEST)
 
 LIBRE_DEFS = -DHAVE_INTTYPES_H -DHAVE_STDBOOL_H -DHAVE_INET6 -DUSE_OPENSSL -DUSE_ZLIB

@@ -112,10 +112,15 @@ static int parse_listen(struct config_parser *p, const struct config_key *k, voi
     return 1;
 }
 
+/* Port 0 is an optional listener left off (agent_listen): printed as unset. */
 static int format_listen(const struct config_key *k, const void *base, char *out, size_t len)
 {
     const char *host = cfield(k, base);
     unsigned port = *(const uint16_t *)((const char *)base + k->aux);
+    if (port == 0) {
+        out[0] = '\0';
+        return 0;
+    }
     /* An IPv6 literal needs brackets to keep its colons apart from the port's. */
     return printed(snprintf(out, len, strchr(host, ':') ? "[%s]:%u" : "%s:%u", host, port), len);
 }
@@ -281,6 +286,52 @@ static int parse_ice_servers(struct config_parser *p, const struct config_key *k
     return parse_list(p, k, base, value, "URLs", check_ice_server);
 }
 
+/* public_url: http[s]://HOST[:PORT][/PREFIX], where HOST is a DNS name, an IPv4 address or a
+ * bracketed IPv6 one, and PREFIX a path a balancer routes on (unreserved characters, '/' and
+ * %XX). It becomes a Location header, so nothing else passes: no userinfo, query, fragment,
+ * space or control byte. Stored without a trailing slash. */
+static int parse_public_url(struct config_parser *p, const struct config_key *k, void *base,
+                            const char *value)
+{
+    const char *s = value;
+    if (strncmp(s, "http://", 7) == 0)
+        s += 7;
+    else if (strncmp(s, "https://", 8) == 0)
+        s += 8;
+    else
+        return fail(p, k->name, "expected http://HOST[:PORT][/PREFIX] or https://..., got \"%s\"",
+                    value);
+    size_t host = s[0] == '[' ? strspn(s + 1, "0123456789abcdefABCDEF:.") + 2
+                              : strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                          "0123456789.-");
+    if (host == 0 || (s[0] == '[' && (host == 2 || s[host - 1] != ']')))
+        return fail(p, k->name, "no host in \"%s\"", value);
+    s += host;
+    if (*s == ':') {
+        unsigned long port;
+        char digits[8];
+        size_t n = strspn(s + 1, "0123456789");
+        snprintf(digits, sizeof(digits), "%.*s", (int)(n < 7 ? n : 7), s + 1);
+        if (n == 0 || n > 5 || text_parse_uint(digits, 1, 65535, &port) < 0)
+            return fail(p, k->name, "bad port in \"%s\"", value);
+        s += 1 + n;
+    }
+    for (const char *c = s; *c; c++) {
+        if (c == s && *c != '/')
+            return fail(p, k->name, "expected a path after the host, got \"%s\"", s);
+        if (*c == '%' && isxdigit((unsigned char)c[1]) && isxdigit((unsigned char)c[2]))
+            c += 2;
+        else if (!isalnum((unsigned char)*c) && !strchr("-._~/", *c))
+            return fail(p, k->name, "'%c' in \"%s\" (no query, fragment or userinfo)", *c, value);
+    }
+    if (parse_string(p, k, base, value) == 0)
+        return 0;
+    char *stored = field(k, base);
+    for (size_t n = strlen(stored); n && stored[n - 1] == '/'; n--)
+        stored[n - 1] = '\0';
+    return 1;
+}
+
 /* A credential that goes into a Link header's quoted-string: no control bytes (a CR would end
  * the header). Never echoed. */
 static int parse_credential(struct config_parser *p, const struct config_key *k, void *base,
@@ -431,6 +482,14 @@ static const struct config_key keys[] = {
      SERVER(trusted_proxies),
      ADDRESSES(n_trusted_proxies),
      .change = HUP},
+    /* Behind a load balancer: the node that owns a session must get its DELETE and PATCH. */
+    {.name = "public_url",
+     SERVER(public_url),
+     .parse = parse_public_url,
+     .format = format_string,
+     .change = HUP},
+    /* HAProxy's agent-check; off unless set. The supervisor holds it open, like metrics. */
+    {.name = "agent_listen", SERVER(agent_host), LISTEN(agent_port), .change = REFUSED},
     {.name = "max_viewers_per_worker",
      SERVER(max_viewers_per_worker),
      UINT(1, 100000, ""),

@@ -47,6 +47,10 @@ struct config {
     unsigned max_setups_per_address; /* sessions in set-up per HTTP client address */
     size_t n_trusted_proxies;        /* addresses exempt from that limit (TURN, balancers) */
     char trusted_proxies[CONFIG_MAX_ADDRESSES][64];
+    char public_url[256];     /* "https://edge3.example.net[:port][/prefix]": WHEP Locations are
+                                 absolute on it (no trailing slash); "" = relative Locations */
+    char agent_host[64];      /* agent_listen, split: HAProxy agent-check served by the */
+    uint16_t agent_port;      /* supervisor; 0 = off */
     unsigned mtu;             /* RTP payload bytes per packet */
     unsigned consent_timeout; /* s without an ICE consent check before a session ends */
     enum log_level log_level;

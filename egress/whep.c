@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* whep.c: HTTP routes of an egress worker. POST turns an offer into a session (viewer
- * record + answer); DELETE ends one here or forwards it to the owning worker; everything
- * else is the player page, CORS preflight and the JSON reports (behind api_token when set).
+ * record + answer) unless the node drains; DELETE ends one here or forwards it to the owning
+ * worker; everything else is the player page, CORS preflight, the load balancer's health check
+ * and the JSON reports (behind api_token when set).
  * Each refusal is one log line naming the client and path, and a one-line reason in the body. */
 #include "egress/whep.h"
 
@@ -18,6 +19,7 @@
 #include "common/iceservers.h"
 #include "common/log.h"
 #include "egress/worker.h"
+#include "shm/health.h"
 #include "shm/status.h"
 
 #define WHEP_STATUS_MAX (128u * 1024)
@@ -206,6 +208,12 @@ static void whep_post(struct worker *w, const struct httpd_request *req,
                       const struct config_path *cp, struct httpd_response *res)
 {
     const char *path = cp->name;
+    if (atomic_load_explicit(&w->ctl.hdr->draining, memory_order_relaxed)) {
+        httpd_add_header(res, "Retry-After", "2");
+        return whep_refuse(res, req, path, 503,
+                           "this node is draining: its viewers keep playing, new ones go to "
+                           "another node");
+    }
     if (!whep_is_sdp(req->content_type))
         return whep_refuse(res, req, path, 415, "expected Content-Type: application/sdp");
     if (!whep_check_bearer(res, req, path, cp->read_token))
@@ -254,7 +262,9 @@ static void whep_post(struct worker *w, const struct httpd_request *req,
     res->body = ans.sdp;
     res->body_len = ans.sdp_len;
     res->owned = ans.sdp;
-    httpd_add_header(res, "Location", "/%s/whep/%s", path, v->session);
+    /* Behind a load balancer the Location names this node, so that the session's DELETE and
+     * PATCH reach it whichever node the balancer would pick. */
+    httpd_add_header(res, "Location", "%s/%s/whep/%s", w->cfg.public_url, path, v->session);
     httpd_add_header(res, "ETag", "\"%s\"", v->session);
     whep_ice_links(w, res);
 }
@@ -320,12 +330,36 @@ static void whep_json(struct worker *w, const struct httpd_request *req, enum st
     res->owned = buf;
 }
 
+/* GET /v1/health, for load balancers (HAProxy's option httpchk): 200 while this node takes
+ * viewers, 503 while every worker is full or it drains; open like the player page. A node
+ * with no worker up answers nothing at all. */
+static void whep_health(struct worker *w, const struct httpd_request *req,
+                        struct httpd_response *res)
+{
+    struct health_capacity c;
+    health_capacity(w->ctl.hdr, w->cfg.max_viewers_per_worker, w->slot, w->viewers.count, &c);
+    char *buf = malloc(256);
+    int n = buf ? health_json(buf, 256, &c) : -ENOMEM;
+    if (n < 0) {
+        free(buf);
+        return whep_refuse(res, req, "", 503, "health report unavailable");
+    }
+    res->status = health_state(&c) == HEALTH_OK ? 200 : 503;
+    res->content_type = "application/json";
+    res->body = buf;
+    res->body_len = (size_t)n;
+    res->owned = buf;
+    httpd_add_header(res, "Cache-Control", "no-store");
+}
+
 static void whep_route(struct worker *w, const struct httpd_request *req,
                        struct httpd_response *res)
 {
     const char *m = req->method;
     if (strcmp(m, "OPTIONS") == 0)
         return whep_options(w, req, res);
+    if (strcmp(m, "GET") == 0 && strcmp(req->path, "/v1/health") == 0)
+        return whep_health(w, req, res);
     if (strcmp(m, "GET") == 0 && strcmp(req->path, "/v1/status") == 0)
         return whep_json(w, req, STATUS_VIEW_STATUS, res);
     if (strcmp(m, "GET") == 0 && strcmp(req->path, "/v1/paths") == 0)

@@ -76,13 +76,17 @@ struct ctl_hdr {
     _Atomic int32_t supervisor_pid;
     uint32_t n_children;       /* CTL_MAX_CHILDREN */
     _Atomic uint64_t start_ns; /* supervisor start, CLOCK_MONOTONIC */
-    uint8_t pad0[32];
+    /* Written by the supervisor (ringcastctl drain, shutdown), read by each worker on every
+     * WHEP offer: nonzero refuses new viewers while the current ones keep playing. */
+    _Atomic uint32_t draining;
+    uint8_t pad0[28];
     _Atomic uint32_t doorbell __attribute__((aligned(64))); /* rung on every ring write */
     uint8_t pad1[60];
     struct ctl_child children[CTL_MAX_CHILDREN];
 };
 
 _Static_assert(sizeof(struct ctl_child) % 64 == 0, "ctl_child is whole cache lines");
+_Static_assert(offsetof(struct ctl_hdr, draining) == 32, "layout");
 _Static_assert(offsetof(struct ctl_hdr, doorbell) == 64, "layout");
 
 /* Which counters a role uses, for reports (status, /metrics). */

@@ -132,9 +132,11 @@ int status_json(char *buf, size_t len, const struct ctl_hdr *ctl, const struct c
     sbuf_printf(&b, "{");
     if (view == STATUS_VIEW_STATUS) {
         uint64_t start = atomic_load(&ctl->start_ns);
-        sbuf_printf(&b, "\"supervisor_pid\":%d,\"uptime_s\":%" PRIu64 ",\"config\":\"",
+        sbuf_printf(&b,
+                    "\"supervisor_pid\":%d,\"uptime_s\":%" PRIu64 ",\"draining\":%s,\"config\":\"",
                     (int)atomic_load(&ctl->supervisor_pid),
-                    start && start <= now ? (now - start) / NS_PER_S : 0);
+                    start && start <= now ? (now - start) / NS_PER_S : 0,
+                    atomic_load(&ctl->draining) ? "true" : "false");
         sbuf_json_str(&b, cfg->file);
         sbuf_printf(&b, "\",\"shm_prefix\":\"%s\",\"http_port\":%u,\"workers_configured\":%u,",
                     cfg->shm_prefix, (unsigned)cfg->http_port, cfg->workers);
@@ -225,11 +227,14 @@ int status_text(char *buf, size_t len, const struct ctl_hdr *ctl, const struct c
             if (atomic_load(&ctl->children[k].state) != CTL_STATE_EMPTY)
                 viewers += counter(&ctl->children[k], "viewers");
         sbuf_printf(&b,
-                    "ringcast: supervisor pid %d, up %" PRIu64 "s, config %s\n"
+                    "ringcast: supervisor pid %d, up %" PRIu64 "s, config %s%s\n"
                     "%zu path(s), %u worker(s), %" PRIu64 " viewer(s), HTTP port %u\n\n",
                     (int)atomic_load(&ctl->supervisor_pid),
-                    start && start <= now ? (now - start) / NS_PER_S : 0, cfg->file, cfg->n_paths,
-                    cfg->workers, viewers, (unsigned)cfg->http_port);
+                    start && start <= now ? (now - start) / NS_PER_S : 0, cfg->file,
+                    atomic_load(&ctl->draining)
+                        ? "\ndraining: new viewers are refused, current ones keep playing"
+                        : "",
+                    cfg->n_paths, cfg->workers, viewers, (unsigned)cfg->http_port);
     }
     if (view != STATUS_VIEW_WORKERS)
         text_paths(&b, ctl, cfg, now);

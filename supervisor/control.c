@@ -31,11 +31,10 @@ static int parse_words(char **w, int n, struct control_cmd *out, char *err, size
     static const struct {
         const char *word;
         enum control_verb verb;
-    } simple[] = {{"status", CONTROL_STATUS},
-                  {"paths", CONTROL_PATHS},
-                  {"workers", CONTROL_WORKERS},
-                  {"reload", CONTROL_RELOAD},
-                  {"stop", CONTROL_STOP}};
+    } simple[] = {{"status", CONTROL_STATUS},   {"paths", CONTROL_PATHS},
+                  {"workers", CONTROL_WORKERS}, {"reload", CONTROL_RELOAD},
+                  {"stop", CONTROL_STOP},       {"drain", CONTROL_DRAIN},
+                  {"undrain", CONTROL_UNDRAIN}};
 
     if (n == 0)
         return bad(err, errlen, "empty command%s", "");

@@ -21,6 +21,8 @@ enum control_verb {
     CONTROL_RESTART_PATH,
     CONTROL_RELOAD,
     CONTROL_STOP,
+    CONTROL_DRAIN,   /* refuse new viewers, keep the current ones (the balancer moves on) */
+    CONTROL_UNDRAIN, /* take new viewers again */
 };
 
 struct control_cmd {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* main.c: `ringcast [-c FILE] [--check]`, the supervisor. Creates the control segment,
- * serves the control socket and /metrics, runs the children through procman, reloads on
- * SIGHUP or `ringcastctl reload`, and on SIGTERM/SIGINT stops everything and exits 0. */
+ * serves the control socket, /metrics and the load balancer's agent check, runs the children
+ * through procman, reloads on SIGHUP or `ringcastctl reload`, drains on `ringcastctl drain`,
+ * and on SIGTERM/SIGINT stops everything and exits 0. */
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -15,6 +16,7 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "shm/ctl.h"
+#include "shm/health.h"
 #include "supervisor/cfgsnap.h"
 #include "supervisor/control.h"
 #include "supervisor/metrics.h"
@@ -35,6 +37,7 @@ struct supervisor {
     struct ctl ctl;
     struct procman pm;
     struct oneshot_server control;
+    struct oneshot_server agent; /* agent_listen; loop NULL while off */
     struct metrics_server metrics;
     uv_signal_t sig[3]; /* SIGTERM, SIGINT, SIGHUP */
     bool stopping;
@@ -51,6 +54,8 @@ static void on_children_stopped(struct procman *pm)
 {
     struct supervisor *sv = (struct supervisor *)((char *)pm - offsetof(struct supervisor, pm));
     oneshot_close(&sv->control, sv->cfg->control_socket);
+    if (sv->agent.loop)
+        oneshot_close(&sv->agent, NULL);
     metrics_close(&sv->metrics);
     for (size_t i = 0; i < sizeof(sv->sig) / sizeof(sv->sig[0]); i++)
         if (sv->sig[i].data)
@@ -63,6 +68,7 @@ static void sv_stop(struct supervisor *sv, const char *why)
     if (sv->stopping)
         return;
     sv->stopping = true;
+    atomic_store(&sv->ctl.hdr->draining, 1); /* the balancer moves on while workers stop */
     log_info("%s: stopping children", why);
     pm_shutdown(&sv->pm, on_children_stopped);
 }
@@ -124,6 +130,52 @@ static int sv_reload(struct supervisor *sv, char *err, size_t errlen)
     return 0;
 }
 
+/* ringcastctl drain: the workers refuse new offers (they read the flag on each one), GET
+ * /v1/health says 503 and the agent check "drain", while the current viewers keep playing.
+ * undrain takes viewers again; a drain ends with the supervisor (stop, restart). */
+static int sv_drain(struct supervisor *sv, bool on, char *buf, size_t len)
+{
+    if (sv->stopping) {
+        snprintf(buf, len, "shutting down");
+        return -ESHUTDOWN;
+    }
+    uint32_t was = atomic_exchange(&sv->ctl.hdr->draining, on);
+    uint64_t viewers = 0;
+    for (unsigned i = 0; i < CTL_MAX_CHILDREN; i++) {
+        const struct ctl_child *c = &sv->ctl.hdr->children[i];
+        if (atomic_load(&c->state) != CTL_STATE_EMPTY && c->role == CTL_ROLE_EGRESS)
+            viewers += atomic_load_explicit(&c->counters.viewers, memory_order_relaxed);
+    }
+    char msg[128];
+    if (on)
+        snprintf(msg, sizeof(msg),
+                 "%s: new viewers are refused, %llu current viewer(s) keep playing",
+                 was ? "already draining" : "draining", (unsigned long long)viewers);
+    else
+        snprintf(msg, sizeof(msg), "%s", was ? "taking new viewers again" : "was not draining");
+    if (!was != !on)
+        log_info("ringcastctl %s: %s", on ? "drain" : "undrain", msg);
+    snprintf(buf, len, "%s\n", msg);
+    return 0;
+}
+
+/* The agent check (HAProxy agent-check): one line as the connection opens, nothing read. */
+static int agent_respond(void *arg, const uint8_t *req, size_t len, char **out, size_t *outlen)
+{
+    struct supervisor *sv = arg;
+    (void)req;
+    (void)len;
+    struct health_capacity c;
+    health_capacity(sv->ctl.hdr, sv->cfg->max_viewers_per_worker, NULL, 0, &c);
+    char line[64];
+    int n = health_agent_line(line, sizeof(line), &c);
+    if (n < 0 || !(*out = malloc((size_t)n)))
+        return -ENOMEM;
+    memcpy(*out, line, (size_t)n);
+    *outlen = (size_t)n;
+    return 1;
+}
+
 /* Runs one command; writes the reply body after "ok\n", or the reason after "error: ". */
 static int sv_command(struct supervisor *sv, const struct control_cmd *cmd, char *buf, size_t len)
 {
@@ -164,6 +216,9 @@ static int sv_command(struct supervisor *sv, const struct control_cmd *cmd, char
         snprintf(buf, len, "stopping\n");
         sv_stop(sv, "ringcastctl stop");
         return 0;
+    case CONTROL_DRAIN:
+    case CONTROL_UNDRAIN:
+        return sv_drain(sv, cmd->verb == CONTROL_DRAIN, buf, len);
     }
     snprintf(buf, len, "unknown command");
     return -EINVAL;
@@ -238,6 +293,16 @@ static int sv_start(struct supervisor *sv)
                   uv_strerror(err));
         return err;
     }
+    if (cfg->agent_port) {
+        sv->agent.name = "agent";
+        sv->agent.respond = agent_respond;
+        sv->agent.arg = sv;
+        err = oneshot_listen_tcp(&sv->agent, sv->loop, cfg->agent_host, cfg->agent_port);
+        if (err < 0) {
+            log_error("agent_listen %s:%u: %s", cfg->agent_host, cfg->agent_port, uv_strerror(err));
+            return err;
+        }
+    }
     if (sv->cfg_file) {
         err = cfgsnap_path(sv->snap, sizeof(sv->snap), cfg);
         if (err == 0)
@@ -264,8 +329,12 @@ static int sv_start(struct supervisor *sv)
         sv->sig[i].data = sv;
         (void)uv_signal_start(&sv->sig[i], on_signal, signums[i]);
     }
-    log_info("control socket %s, metrics on %s:%u, %zu path(s), %u worker(s)", cfg->control_socket,
-             cfg->metrics_host, cfg->metrics_port, cfg->n_paths, cfg->workers);
+    char agent[96] = "";
+    if (cfg->agent_port)
+        snprintf(agent, sizeof(agent), ", agent check on %s:%u", cfg->agent_host, cfg->agent_port);
+    log_info("control socket %s, metrics on %s:%u%s, %zu path(s), %u worker(s)",
+             cfg->control_socket, cfg->metrics_host, cfg->metrics_port, agent, cfg->n_paths,
+             cfg->workers);
     pm_start(&sv->pm);
     return 0;
 }
@@ -275,6 +344,8 @@ static int sv_start(struct supervisor *sv)
 static void sv_abort(struct supervisor *sv)
 {
     oneshot_close(&sv->control, sv->control.loop ? sv->cfg->control_socket : NULL);
+    if (sv->agent.loop)
+        oneshot_close(&sv->agent, NULL);
     if (sv->metrics.srv.loop)
         metrics_close(&sv->metrics);
     (void)uv_run(sv->loop, UV_RUN_DEFAULT);

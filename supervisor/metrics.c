@@ -48,6 +48,10 @@ int metrics_text(char *buf, size_t len, const struct ctl_hdr *ctl)
     sbuf_printf(&b, "ringcast_supervisor_uptime_seconds %.3f\n",
                 start && start <= now ? (double)(now - start) / 1e9 : 0.0);
 
+    family(&b, "draining", "gauge",
+           "1 while new viewers are refused (ringcastctl drain, shutdown).");
+    sbuf_printf(&b, "ringcast_draining %d\n", atomic_load(&ctl->draining) != 0);
+
     family(&b, "up", "gauge", "1 if the child process is running and heartbeating.");
     for (unsigned k = 0; k < CTL_MAX_CHILDREN; k++) {
         const struct ctl_child *s = &ctl->children[k];

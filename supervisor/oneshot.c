@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* oneshot.c: accept, read until the respond callback has a full request, write, close.
- * One allocation per connection (not a hot path: operators and scrapers). */
+/* oneshot.c: accept, read until the respond callback has a full request (or answer at once, for
+ * a protocol where the server speaks first), write, close. One allocation per connection (not
+ * a hot path: operators, scrapers and a load balancer's agent checks). */
 #include "supervisor/oneshot.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -18,9 +20,11 @@ struct oneshot_conn {
         uv_handle_t handle;
         uv_stream_t stream;
         uv_pipe_t pipe;
+        uv_tcp_t tcp;
     } h;
     uv_timer_t deadline;
     uv_write_t wr;
+    uv_shutdown_t sd;
     struct oneshot_server *srv;
     struct oneshot_conn *next;
     char *out;
@@ -64,18 +68,14 @@ static void on_deadline(uv_timer_t *t)
     conn_close(t->data);
 }
 
-static void on_written(uv_write_t *wr, int status)
-{
-    (void)status; /* the client went away: nothing left to do either way */
-    conn_close(wr->data);
-}
-
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     struct oneshot_conn *c = h->data;
     (void)suggested;
     *buf = uv_buf_init((char *)c->req + c->len, (unsigned)(sizeof(c->req) - c->len));
 }
+
+static void answer(struct oneshot_conn *c, size_t outlen);
 
 static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 {
@@ -85,20 +85,58 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
         conn_close(c);
         return;
     }
+    if (c->out) { /* answered: what the peer still sends is read only to be dropped */
+        c->len = 0;
+        return;
+    }
     c->len += (size_t)n;
     size_t outlen = 0;
     int rc = c->srv->respond(c->srv->arg, c->req, c->len, &c->out, &outlen);
     if (rc == 0 && c->len < sizeof(c->req))
         return;
-    (void)uv_read_stop(st);
     if (rc <= 0) {
+        (void)uv_read_stop(st);
         log_debug("%s: dropping a client: bad or oversized request", c->srv->name);
         conn_close(c);
         return;
     }
+    answer(c, outlen);
+}
+
+static bool is_tcp(const struct oneshot_server *s)
+{
+    return s->h.handle.type == UV_TCP;
+}
+
+static void on_shutdown(uv_shutdown_t *sd, int status)
+{
+    if (status < 0)
+        conn_close(sd->data);
+}
+
+/* A unix client (ringcastctl) has said all it will: close. A TCP peer may still send (HAProxy's
+ * agent-send string), and closing with unread bytes would reset the connection and could
+ * destroy the answer in flight: send FIN, then read until the peer closes or the deadline. */
+static void on_written(uv_write_t *wr, int status)
+{
+    struct oneshot_conn *c = wr->data;
+    if (status < 0 || !is_tcp(c->srv)) {
+        conn_close(c);
+        return;
+    }
+    c->sd.data = c;
+    c->len = 0;
+    if (uv_shutdown(&c->sd, &c->h.stream, on_shutdown) < 0 ||
+        uv_read_start(&c->h.stream, on_alloc, on_read) < 0)
+        conn_close(c);
+}
+
+static void answer(struct oneshot_conn *c, size_t outlen)
+{
+    (void)uv_read_stop(&c->h.stream);
     uv_buf_t out = uv_buf_init(c->out, (unsigned)outlen);
     c->wr.data = c;
-    if (uv_write(&c->wr, st, &out, 1, on_written) < 0)
+    if (uv_write(&c->wr, &c->h.stream, &out, 1, on_written) < 0)
         conn_close(c);
 }
 
@@ -111,7 +149,10 @@ static void on_connection(uv_stream_t *server, int status)
     if (!c)
         return; /* the pending connection stays in the backlog until memory returns */
     c->srv = s;
-    (void)uv_pipe_init(s->loop, &c->h.pipe, 0);
+    if (is_tcp(s))
+        (void)uv_tcp_init(s->loop, &c->h.tcp);
+    else
+        (void)uv_pipe_init(s->loop, &c->h.pipe, 0);
     (void)uv_timer_init(s->loop, &c->deadline);
     c->h.handle.data = c;
     c->deadline.data = c;
@@ -123,6 +164,9 @@ static void on_connection(uv_stream_t *server, int status)
         return;
     }
     (void)uv_timer_start(&c->deadline, on_deadline, ONESHOT_TIMEOUT_MS, 0);
+    size_t outlen = 0;
+    if (s->respond(s->arg, c->req, 0, &c->out, &outlen) == 1) /* the server speaks first */
+        answer(c, outlen);
 }
 
 /* 1 if something accepts connections at path (another supervisor), else 0. */
@@ -154,13 +198,31 @@ int oneshot_listen_unix(struct oneshot_server *s, uv_loop_t *loop, const char *p
     return err;
 }
 
+int oneshot_listen_tcp(struct oneshot_server *s, uv_loop_t *loop, const char *host, uint16_t port)
+{
+    struct sockaddr_storage sa;
+    int err = uv_ip4_addr(host, port, (struct sockaddr_in *)&sa);
+    if (err < 0)
+        err = uv_ip6_addr(host, port, (struct sockaddr_in6 *)&sa);
+    if (err < 0)
+        return err;
+    s->loop = loop;
+    (void)uv_tcp_init(loop, &s->h.tcp);
+    s->h.handle.data = s;
+    err = uv_tcp_bind(&s->h.tcp, (const struct sockaddr *)&sa, 0);
+    if (err == 0)
+        err = uv_listen(&s->h.stream, 64, on_connection);
+    return err;
+}
+
 void oneshot_close(struct oneshot_server *s, const char *unlink_path)
 {
-    /* A connection with a reply in flight (ringcastctl stop) closes when it is written. */
+    /* A connection with a reply in flight (ringcastctl stop) closes when it is written; an agent
+     * check's answer is worth nothing once the supervisor stops. */
     struct oneshot_conn *c = s->conns, *next;
     for (; c; c = next) {
         next = c->next;
-        if (!c->out)
+        if (!c->out || is_tcp(s))
             conn_close(c);
     }
     if (s->loop && !uv_is_closing(&s->h.handle))

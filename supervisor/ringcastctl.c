@@ -28,6 +28,8 @@ static void usage(FILE *f)
                "  restart worker N     restart egress worker N\n"
                "  restart path NAME    restart the ingest of path NAME\n"
                "  reload               re-read the config file (like SIGHUP)\n"
+               "  drain                refuse new viewers, keep the current ones playing\n"
+               "  undrain              take new viewers again\n"
                "  stop                 stop every child and the supervisor\n"
                "  --json               machine-readable output (status, paths, workers)\n"
                "the socket is control_socket from -c FILE, else " DEFAULT_SOCKET

@@ -297,6 +297,18 @@ static const struct bad_case bad_cases[] = {
      "2: ice_servers: at most 4 URLs"},
     {"[server]\nturn_secret = se\001cret\n", "2: turn_secret: control characters are not allowed"},
     {"[server]\nturn_ttl = 10\n", "2: turn_ttl: expected seconds 60..86400"},
+    /* public_url becomes a Location header: a scheme, a host, a port and a path, nothing else. */
+    {"[server]\npublic_url = edge3.example.net\n", "2: public_url: expected http://HOST"},
+    {"[server]\npublic_url = ftp://edge3.example.net\n", "2: public_url: expected http://HOST"},
+    {"[server]\npublic_url = https://\n", "2: public_url: no host"},
+    {"[server]\npublic_url = http://[::1\n", "2: public_url: no host"},
+    {"[server]\npublic_url = http://edge3:0\n", "2: public_url: bad port"},
+    {"[server]\npublic_url = http://edge3:65536/\n", "2: public_url: bad port"},
+    {"[server]\npublic_url = http://user@edge3\n", "2: public_url: expected a path after the "},
+    {"[server]\npublic_url = https://edge3/a?b=c\n", "2: public_url: '?' in "},
+    {"[server]\npublic_url = https://edge3/a#top\n", "2: public_url: '#' in "},
+    {"[server]\npublic_url = https://edge3/a%2\n", "2: public_url: '%' in "},
+    {"[server]\nagent_listen = 9999\n", "2: agent_listen: expected HOST:PORT"},
     /* The TURN credentials come from one source, whole, and a turn: URL needs them. */
     {"[server]\nice_servers = turn:turn.example\n",
      " ice_servers: a turn: URL needs turn_secret or ice_username and ice_credential"},
@@ -348,6 +360,42 @@ static void test_ice_servers(void **state)
     assert_int_equal(cfg.n_ice_servers, 1);
 }
 
+/* public_url keeps its scheme, host, port and prefix, without a trailing slash, and changes by
+ * SIGHUP; agent_listen is off unless set, and the supervisor holds it (a change is refused). */
+static void test_public_url(void **state)
+{
+    (void)state;
+    static struct config a, b;
+    char err[256] = "";
+    static const char *const good[][2] = {
+        {"https://edge3.example.net", "https://edge3.example.net"},
+        {"http://127.0.0.11:8889/", "http://127.0.0.11:8889"},
+        {"https://[2001:db8::3]:443/eu/edge-3%20a//", "https://[2001:db8::3]:443/eu/edge-3%20a"},
+    };
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        char text[256];
+        snprintf(text, sizeof(text), "[server]\npublic_url = %s\n", good[i][0]);
+        if (config_load(&a, write_conf(text), err, sizeof(err)) != 0)
+            fail_msg("%s refused: %s", good[i][0], err);
+        assert_string_equal(a.public_url, good[i][1]);
+    }
+    assert_int_equal(config_load(&a, write_conf("[server]\n"), err, sizeof(err)), 0);
+    assert_string_equal(a.public_url, "");
+    assert_int_equal(a.agent_port, 0);
+    assert_int_equal(
+        config_load(&b, write_conf("[server]\npublic_url = http://e1\n"), err, sizeof(err)), 0);
+    assert_int_equal(config_server_changes(&a, &b), CONFIG_CHANGE_HUP_WORKERS);
+    config_apply_reloadable(&a, &b);
+    assert_string_equal(a.public_url, "http://e1");
+    assert_int_equal(
+        config_load(&b, write_conf("[server]\nagent_listen = 127.0.0.1:9999\n"), err, sizeof(err)),
+        0);
+    assert_string_equal(b.agent_host, "127.0.0.1");
+    assert_int_equal(b.agent_port, 9999);
+    assert_int_equal(config_load(&a, write_conf("[server]\n"), err, sizeof(err)), 0);
+    assert_int_equal(config_server_changes(&a, &b), CONFIG_CHANGE_REFUSED);
+}
+
 static void test_missing_file(void **state)
 {
     (void)state;
@@ -364,6 +412,7 @@ int main(void)
         cmocka_unit_test(test_api_token_length), cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_missing_file),     cmocka_unit_test(test_readme_defaults),
         cmocka_unit_test(test_reload_changes),   cmocka_unit_test(test_ice_servers),
+        cmocka_unit_test(test_public_url),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

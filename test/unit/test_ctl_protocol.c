@@ -41,6 +41,11 @@ static void test_commands(void **state)
     assert_int_equal(c.verb, CONTROL_RELOAD);
     assert_true(parse("stop\nstatus\n", &c, err, sizeof(err)) == 5); /* one line at a time */
     assert_int_equal(c.verb, CONTROL_STOP);
+    assert_true(parse("drain\n", &c, err, sizeof(err)) > 0);
+    assert_int_equal(c.verb, CONTROL_DRAIN);
+    assert_true(parse("undrain --json\n", &c, err, sizeof(err)) > 0);
+    assert_int_equal(c.verb, CONTROL_UNDRAIN);
+    assert_true(parse("drain now\n", &c, err, sizeof(err)) < 0);
 }
 
 static void test_partial(void **state)

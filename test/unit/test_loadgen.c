@@ -67,17 +67,34 @@ static void test_http_rejects(void **st)
                      -EBADMSG);
 }
 
-static void test_http_location_path(void **st)
+/* A WHEP server behind a load balancer answers with an absolute Location on itself: the DELETE
+ * goes there, not to the balancer. */
+static void test_http_url_split(void **st)
 {
     (void)st;
-    char p[64];
-    assert_int_equal(lg_http_location_path("http://127.0.0.1:8889/a/whep/1", p, sizeof(p)), 0);
-    assert_string_equal(p, "/a/whep/1");
-    assert_int_equal(lg_http_location_path("/whep/1", p, sizeof(p)), 0);
-    assert_string_equal(p, "/whep/1");
-    assert_int_equal(lg_http_location_path("whep/1", p, sizeof(p)), -EINVAL);
-    assert_int_equal(lg_http_location_path("http://host", p, sizeof(p)), -EINVAL);
-    assert_int_equal(lg_http_location_path("/0123456789", p, 5), -EINVAL);
+    struct lg_http_url u;
+    assert_int_equal(lg_http_url_split("http://127.0.0.12:8889/a/whep/1", &u), 0);
+    assert_string_equal(u.host, "127.0.0.12");
+    assert_int_equal(u.port, 8889);
+    assert_string_equal(u.path, "/a/whep/1");
+    assert_int_equal(lg_http_url_split("http://edge3/x", &u), 0);
+    assert_string_equal(u.host, "edge3");
+    assert_int_equal(u.port, 80);
+    assert_int_equal(lg_http_url_split("/whep/1", &u), 0);
+    assert_string_equal(u.host, "");
+    assert_string_equal(u.path, "/whep/1");
+    assert_int_equal(lg_http_url_split("https://edge3/x", &u), -EPROTONOSUPPORT);
+    assert_int_equal(lg_http_url_split("whep/1", &u), -EINVAL);
+    assert_int_equal(lg_http_url_split("http://host", &u), -EINVAL);
+    assert_int_equal(lg_http_url_split("http://:80/x", &u), -EINVAL);
+    assert_int_equal(lg_http_url_split("http://h:/x", &u), -EINVAL);
+    assert_int_equal(lg_http_url_split("http://h:65536/x", &u), -EINVAL);
+    assert_int_equal(lg_http_url_split("http://h:8o/x", &u), -EINVAL);
+    char long_path[LG_HTTP_LOCATION_MAX + 2];
+    memset(long_path, 'a', sizeof(long_path) - 1);
+    long_path[0] = '/';
+    long_path[sizeof(long_path) - 1] = '\0';
+    assert_int_equal(lg_http_url_split(long_path, &u), -EINVAL);
 }
 
 /* An answer as pion v3.1.56 (../shared/bench whepsrv) produced it for our offer. */
@@ -405,7 +422,7 @@ int main(void)
         cmocka_unit_test(test_slot_due),
         cmocka_unit_test(test_http_complete_and_partial),
         cmocka_unit_test(test_http_rejects),
-        cmocka_unit_test(test_http_location_path),
+        cmocka_unit_test(test_http_url_split),
         cmocka_unit_test(test_sdp_pion_answer),
         cmocka_unit_test(test_sdp_answer_rejects),
         cmocka_unit_test(test_sdp_answer_connection_fallback),

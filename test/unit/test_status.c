@@ -173,12 +173,31 @@ static void test_metrics_text(void **state)
     assert_int_equal(metrics_text(buf, 100, ctl.hdr), -ENOSPC);
 }
 
+/* ringcastctl drain: status, its table and /metrics say so. */
+static void test_draining(void **state)
+{
+    (void)state;
+    assert_true(status_json(buf, sizeof(buf), ctl.hdr, &cfg, STATUS_VIEW_STATUS) > 0);
+    assert_non_null(strstr(buf, "\"draining\":false,"));
+    assert_true(metrics_text(buf, sizeof(buf), ctl.hdr) > 0);
+    assert_non_null(strstr(buf, "# TYPE ringcast_draining gauge\nringcast_draining 0\n"));
+    atomic_store(&ctl.hdr->draining, 1);
+    assert_true(status_json(buf, sizeof(buf), ctl.hdr, &cfg, STATUS_VIEW_STATUS) > 0);
+    assert_non_null(strstr(buf, "\"draining\":true,"));
+    assert_true(status_text(buf, sizeof(buf), ctl.hdr, &cfg, STATUS_VIEW_STATUS) > 0);
+    assert_non_null(strstr(buf, "\ndraining: new viewers are refused"));
+    assert_true(metrics_text(buf, sizeof(buf), ctl.hdr) > 0);
+    assert_non_null(strstr(buf, "ringcast_draining 1\n"));
+    atomic_store(&ctl.hdr->draining, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_json_status), cmocka_unit_test(test_credentials_with_at_sign),
         cmocka_unit_test(test_json_views),  cmocka_unit_test(test_too_small),
         cmocka_unit_test(test_text),        cmocka_unit_test(test_metrics_text),
+        cmocka_unit_test(test_draining),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -79,8 +79,10 @@ struct lg_viewer {
     char ufrag[9], pwd[25];
     char rufrag[LG_ICE_STR_MAX], rpwd[LG_ICE_STR_MAX];
     uint8_t rfp[LG_FP_LEN];
-    char location[LG_HTTP_LOCATION_MAX];
-    struct lg_setup *setup; /* while setting up */
+    char location[LG_HTTP_LOCATION_MAX]; /* the session's path, "" for none: no DELETE */
+    struct sockaddr_in loc_addr;         /* and its server: public_url behind a balancer */
+    char loc_host[80];                   /* Host header of the DELETE */
+    struct lg_setup *setup;              /* while setting up */
 
     srtp_t srtp;
     int tag_len;
@@ -217,6 +219,9 @@ int lg_whep_post(struct lg *lg, struct lg_setup *s, struct lg_viewer *v);
 int lg_whep_delete(struct lg *lg, struct lg_setup *s, struct lg_viewer *v);
 void lg_setup_release(struct lg_setup *s);
 
+/* main.c: host:port into addr (an IPv4 literal or localhost) and host (the Host header).
+ * 0 or -EINVAL. */
+int lg_resolve(const struct lg_http_url *u, struct sockaddr_in *addr, char *host, size_t hostlen);
 /* main.c: a viewer's set-up ended (connected or failed); starts the next one. */
 void lg_setup_finished(struct lg *lg, struct lg_viewer *v, int err, const char *what);
 void lg_delete_finished(struct lg *lg);

@@ -127,20 +127,39 @@ int lg_http_parse_response(const uint8_t *p, size_t len, struct lg_http_resp *ou
     return len - hlen >= out->clen ? 1 : 0;
 }
 
-int lg_http_location_path(const char *location, char *out, size_t outlen)
+int lg_http_url_split(const char *url, struct lg_http_url *out)
 {
-    const char *path = location;
-    const char *scheme = strstr(location, "://");
-    if (scheme) {
-        path = strchr(scheme + 3, '/');
+    memset(out, 0, sizeof(*out));
+    const char *path = url;
+    if (strncmp(url, "https://", 8) == 0)
+        return -EPROTONOSUPPORT;
+    if (strncmp(url, "http://", 7) == 0) {
+        const char *host = url + 7;
+        path = strchr(host, '/');
         if (!path)
             return -EINVAL;
+        const char *colon = memchr(host, ':', (size_t)(path - host));
+        const char *end = colon ? colon : path;
+        if (end == host || (size_t)(end - host) >= sizeof(out->host))
+            return -EINVAL;
+        memcpy(out->host, host, (size_t)(end - host));
+        unsigned port = 80;
+        if (colon) {
+            port = 0;
+            if (colon + 1 == path || path - colon > 6)
+                return -EINVAL;
+            for (const char *d = colon + 1; d < path; d++) {
+                if (*d < '0' || *d > '9')
+                    return -EINVAL;
+                port = port * 10 + (unsigned)(*d - '0');
+            }
+            if (port == 0 || port > 65535)
+                return -EINVAL;
+        }
+        out->port = (uint16_t)port;
     }
-    if (path[0] != '/')
+    if (path[0] != '/' || strlen(path) >= sizeof(out->path))
         return -EINVAL;
-    size_t n = strlen(path);
-    if (n >= outlen)
-        return -EINVAL;
-    memcpy(out, path, n + 1);
+    memcpy(out->path, path, strlen(path) + 1);
     return 0;
 }

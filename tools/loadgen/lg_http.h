@@ -25,8 +25,16 @@ struct lg_http_resp {
  * caller decides (returns 1 once the headers are complete, has_clen = 0). */
 int lg_http_parse_response(const uint8_t *p, size_t len, struct lg_http_resp *out);
 
-/* The path part of a Location value ("/a/b" from "http://h:1/a/b" or "/a/b"), written
- * to out (NUL-terminated). Returns 0, or -EINVAL if there is none or it does not fit. */
-int lg_http_location_path(const char *location, char *out, size_t outlen);
+/* A URL split for a request: "http://HOST[:PORT]/PATH" (port 80 unless given), or a path
+ * alone ("/PATH": host "" means the server the request went to). */
+struct lg_http_url {
+    char host[64];
+    uint16_t port;
+    char path[LG_HTTP_LOCATION_MAX];
+};
+
+/* Splits url into out. Returns 0, -EPROTONOSUPPORT for https (no TLS here), or -EINVAL if it is
+ * neither form or a part does not fit. */
+int lg_http_url_split(const char *url, struct lg_http_url *out);
 
 #endif

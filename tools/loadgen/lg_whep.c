@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* lg_whep.c: the load generator's WHEP signalling (draft-ietf-wish-whep): one HTTP/1.1
  * request per TCP connection from a set-up slot: POST of the offer, DELETE of the
- * session at the end. */
+ * session at the end, sent where its Location points (behind a load balancer, the node). */
 #include "tools/loadgen/lg.h"
 
 #include <errno.h>
@@ -60,6 +60,24 @@ static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
     *buf = uv_buf_init((char *)s->resp + s->resp_len, (unsigned)room);
 }
 
+/* Where the session's DELETE goes: a path on the server the POST went to, or an absolute URL
+ * (a node's public_url behind a balancer). 0 or -errno. */
+static int whep_location(struct lg *lg, struct lg_viewer *v, const char *location)
+{
+    struct lg_http_url u;
+    int err = lg_http_url_split(location, &u);
+    if (err == 0 && u.host[0])
+        err = lg_resolve(&u, &v->loc_addr, v->loc_host, sizeof(v->loc_host));
+    if (err)
+        return err;
+    if (!u.host[0]) {
+        v->loc_addr = lg->http_addr;
+        snprintf(v->loc_host, sizeof(v->loc_host), "%s", lg->http_host);
+    }
+    snprintf(v->location, sizeof(v->location), "%s", u.path);
+    return 0;
+}
+
 static void handle_response(struct lg_setup *s, int at_eof)
 {
     struct lg_http_resp r;
@@ -86,8 +104,12 @@ static void handle_response(struct lg_setup *s, int at_eof)
         request_done(s, -EPROTO, what);
         return;
     }
-    if (lg_http_location_path(r.location, v->location, sizeof(v->location)) != 0)
-        v->location[0] = '\0'; /* no DELETE then; the session times out on the server */
+    if (whep_location(s->lg, v, r.location) != 0) {
+        log_warn("viewer %u: cannot DELETE at Location \"%s\" (http:// and an IPv4 host only); "
+                 "its session times out on the server",
+                 v->idx, r.location);
+        v->location[0] = '\0';
+    }
     tcp_close(s);
     int err = lg_viewer_answer(s->lg, v, s->resp + r.hdr_len, body);
     if (err)
@@ -137,7 +159,7 @@ static void on_connect(uv_connect_t *c, int status)
         request_done(s, err, "HTTP start");
 }
 
-static int request_start(struct lg *lg, struct lg_setup *s)
+static int request_start(struct lg *lg, struct lg_setup *s, const struct sockaddr_in *to)
 {
     s->resp_len = 0;
     int err = uv_tcp_init(lg->loop, &s->tcp);
@@ -148,7 +170,7 @@ static int request_start(struct lg *lg, struct lg_setup *s)
     s->wr.data = s;
     s->tcp_open = 1;
     (void)uv_tcp_nodelay(&s->tcp, 1);
-    err = uv_tcp_connect(&s->conn, &s->tcp, (const struct sockaddr *)&lg->http_addr, on_connect);
+    err = uv_tcp_connect(&s->conn, &s->tcp, (const struct sockaddr *)to, on_connect);
     if (err)
         tcp_close(s);
     return err;
@@ -182,7 +204,7 @@ int lg_whep_post(struct lg *lg, struct lg_setup *s, struct lg_viewer *v)
         return -ENOSPC;
     s->req_len = (size_t)n;
     s->kind = LG_REQ_POST;
-    return request_start(lg, s);
+    return request_start(lg, s, &lg->http_addr);
 }
 
 int lg_whep_delete(struct lg *lg, struct lg_setup *s, struct lg_viewer *v)
@@ -192,11 +214,11 @@ int lg_whep_delete(struct lg *lg, struct lg_setup *s, struct lg_viewer *v)
     int n = snprintf(s->req, sizeof(s->req),
                      "DELETE %s HTTP/1.1\r\nHost: %s\r\n%sContent-Length: 0\r\n"
                      "Connection: close\r\n\r\n",
-                     v->location, lg->http_host, auth);
+                     v->location, v->loc_host, auth);
     if (n < 0 || (size_t)n >= sizeof(s->req))
         return -ENOSPC;
     s->req_len = (size_t)n;
     s->kind = LG_REQ_DELETE;
     s->v = v;
-    return request_start(lg, s);
+    return request_start(lg, s, &v->loc_addr);
 }

@@ -71,29 +71,21 @@ void lg_rand_str(struct lg *lg, char *out, size_t n)
     out[n - 1] = '\0';
 }
 
+/* The server's address: an IPv4 literal, or localhost. */
+int lg_resolve(const struct lg_http_url *u, struct sockaddr_in *addr, char *host, size_t hostlen)
+{
+    snprintf(host, hostlen, "%s:%u", u->host, u->port);
+    const char *ip = strcmp(u->host, "localhost") == 0 ? "127.0.0.1" : u->host;
+    return uv_ip4_addr(ip, u->port, addr) == 0 ? 0 : -EINVAL;
+}
+
 static int parse_url(struct lg *lg, const char *url)
 {
-    char host[64];
-    unsigned port = 80;
-    int off = 0;
-    if (strncmp(url, "http://", 7) != 0)
+    struct lg_http_url u;
+    if (lg_http_url_split(url, &u) != 0 || !u.host[0] || strlen(u.path) >= sizeof(lg->path))
         return -EINVAL;
-    url += 7;
-    if (sscanf(url, "%63[^:/]%n", host, &off) != 1)
-        return -EINVAL;
-    url += off;
-    if (*url == ':') {
-        if (sscanf(url + 1, "%u%n", &port, &off) != 1 || port == 0 || port > 65535)
-            return -EINVAL;
-        url += 1 + off;
-    }
-    if (*url != '/' || strlen(url) >= sizeof(lg->path))
-        return -EINVAL;
-    snprintf(lg->path, sizeof(lg->path), "%s", url);
-    snprintf(lg->http_host, sizeof(lg->http_host), "%s:%u", host, port);
-    if (strcmp(host, "localhost") == 0)
-        snprintf(host, sizeof(host), "127.0.0.1");
-    return uv_ip4_addr(host, (int)port, &lg->http_addr) == 0 ? 0 : -EINVAL;
+    snprintf(lg->path, sizeof(lg->path), "%s", u.path);
+    return lg_resolve(&u, &lg->http_addr, lg->http_host, sizeof(lg->http_host));
 }
 
 static void start_setups(struct lg *lg);
