@@ -15,15 +15,19 @@
 #include "codec/codec.h"
 #include "rtsp/describe.h"
 
-static const uint8_t h264_params[] = {0, 0, 0, 1, 0x67, 0x42, 0xc0, 0x1f, 0xda, 0x01,
-                                      0, 0, 0, 1, 0x68, 0xce, 0x3c, 0x80};
+static const uint8_t h264_params[] = {0,    0, 0, 1, 0x67, 0x42, 0xc0, 0x1f, 0xda,
+                                      0x01, 0, 0, 0, 1,    0x68, 0xce, 0x3c, 0x80};
 
 static void test_h264_opus(void **state)
 {
     (void)state;
     struct rtsp_sdp_track t[2] = {
-        {.index = 0, .codec = RING_CODEC_H264, .clock_rate = 90000, .channels = 1,
-         .params = h264_params, .params_len = sizeof(h264_params)},
+        {.index = 0,
+         .codec = RING_CODEC_H264,
+         .clock_rate = 90000,
+         .channels = 1,
+         .params = h264_params,
+         .params_len = sizeof(h264_params)},
         {.index = 1, .codec = RING_CODEC_OPUS, .clock_rate = 48000, .channels = 2},
     };
     char sdp[RTSP_SDP_MAX];
@@ -50,10 +54,13 @@ static void test_h264_opus(void **state)
 static void test_h265_g711(void **state)
 {
     (void)state;
-    static const uint8_t p[] = {0, 0, 0, 1, 0x40, 0x01, 0xaa, 0, 0, 0, 1, 0x42, 0x01, 0xbb,
-                                0, 0, 0, 1, 0x44, 0x01, 0xcc};
+    static const uint8_t p[] = {0,    0,    0,    1, 0x40, 0x01, 0xaa, 0,    0,    0,   1,
+                                0x42, 0x01, 0xbb, 0, 0,    0,    1,    0x44, 0x01, 0xcc};
     struct rtsp_sdp_track t[3] = {
-        {.index = 2, .codec = RING_CODEC_H265, .clock_rate = 90000, .params = p,
+        {.index = 2,
+         .codec = RING_CODEC_H265,
+         .clock_rate = 90000,
+         .params = p,
          .params_len = sizeof(p)},
         {.index = 0, .codec = RING_CODEC_PCMU, .clock_rate = 8000, .channels = 1},
         {.index = 3, .codec = RING_CODEC_PCMA, .clock_rate = 16000, .channels = 2},
@@ -75,14 +82,18 @@ static void test_base64(void **state)
 {
     (void)state;
     /* RFC 4648 10 vectors. */
-    static const char *const v[][2] = {{"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},
-                                       {"foo", "Zm9v"},  {"foob", "Zm9vYg=="},  {"fooba", "Zm9vYmE="},
+    static const char *const v[][2] = {{"", ""},
+                                       {"f", "Zg=="},
+                                       {"fo", "Zm8="},
+                                       {"foo", "Zm9v"},
+                                       {"foob", "Zm9vYg=="},
+                                       {"fooba", "Zm9vYmE="},
                                        {"foobar", "Zm9vYmFy"}};
     char out[16];
     for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
-        assert_int_equal(codec_base64_encode((const uint8_t *)v[i][0], strlen(v[i][0]), out,
-                                             sizeof(out)),
-                         (int)strlen(v[i][1]));
+        assert_int_equal(
+            codec_base64_encode((const uint8_t *)v[i][0], strlen(v[i][0]), out, sizeof(out)),
+            (int)strlen(v[i][1]));
         assert_string_equal(out, v[i][1]);
     }
     assert_int_equal(codec_base64_encode((const uint8_t *)"foo", 3, out, 4), -ENOSPC);
