@@ -177,6 +177,8 @@ static void media_track_info_fill(const struct ring_track *t, unsigned idx,
     o->channels = t->channels;
     memcpy(o->fmtp, t->fmtp, sizeof(o->fmtp));
     o->fmtp[sizeof(o->fmtp) - 1] = 0;
+    o->params_len = t->params_len <= RING_PARAMS_MAX ? t->params_len : 0;
+    memcpy(o->params, t->params, o->params_len);
     if (t->codec != RING_CODEC_H264)
         return;
     size_t pos = 0, nal_len, plen = t->params_len < RING_PARAMS_MAX ? t->params_len : 0;

@@ -39,6 +39,8 @@ struct media_track_info {
     uint32_t channels;
     char profile_level_id[7]; /* H.264: from the current SPS ("42e01f"), else "" */
     char fmtp[RING_FMTP_MAX]; /* the source's fmtp, informational */
+    uint32_t params_len;      /* current parameter sets, Annex-B (an RTSP DESCRIBE's sprop-*) */
+    uint8_t params[RING_PARAMS_MAX];
 };
 
 struct media_worker;
