@@ -25,9 +25,10 @@
 #include "rtsp/describe.h"
 
 #define RTSPD_BACKLOG 256
-#define RTSPD_ACCEPTS 16 /* connections accepted per wakeup, then yield */
-#define RTSPD_READS   4  /* reads per connection per wakeup */
-#define RTSPD_SNDBUF  (256 << 10) /* as ICE-TCP: the queue, not the kernel, notices a slow reader */
+#define RTSPD_ACCEPTS 16          /* connections accepted per wakeup, then yield */
+#define RTSPD_READS   4           /* reads per connection per wakeup */
+#define RTSPD_SNDBUF  (256 << 10) /* as ICE-TCP: the queue, not the kernel, notices a slow reader  \
+                                   */
 #define RTSPD_PLAY_NS ((uint64_t)RTSPD_PLAY_MS * 1000000)
 #define RTSPD_PUBLIC  "Public: OPTIONS, DESCRIBE, SETUP, PLAY, GET_PARAMETER, TEARDOWN\r\n"
 
@@ -181,7 +182,7 @@ static void rtspd_describe(struct worker *w, struct rtspd_conn *c, const struct 
     }
     struct rtsp_sdp_track st[MEDIA_MAX_TRACKS];
     for (int i = 0; i < n; i++)
-        st[i] = (struct rtsp_sdp_track){info[i].index,   info[i].codec,  info[i].clock_rate,
+        st[i] = (struct rtsp_sdp_track){info[i].index,    info[i].codec,  info[i].clock_rate,
                                         info[i].channels, info[i].params, info[i].params_len};
     /* o= names the address the client reached us at. */
     union viewer_addr local;
@@ -208,8 +209,8 @@ static void rtspd_describe(struct worker *w, struct rtspd_conn *c, const struct 
     size_t ul = strcspn(q->uri, "?");
     while (ul > 0 && q->uri[ul - 1] == '/')
         ul--;
-    snprintf(hdr, sizeof(hdr), "Content-Base: %.*s/\r\nContent-Type: application/sdp\r\n",
-             (int)ul, q->uri);
+    snprintf(hdr, sizeof(hdr), "Content-Base: %.*s/\r\nContent-Type: application/sdp\r\n", (int)ul,
+             q->uri);
     rtspd_respond(w, c, 200, q, hdr, sdp, (size_t)len);
 }
 
@@ -267,9 +268,8 @@ static void rtspd_setup(struct worker *w, struct rtspd_conn *c, const struct rts
                                 .clock_rate = info[k].clock_rate,
                                 .channels = info[k].channels};
     struct media_track_params *p = &c->tracks[t.track];
-    *p = (struct media_track_params){.flags = MEDIA_TRACK_SEND,
-                                     .pt = rtsp_sdp_pt(&st),
-                                     .channel = (uint8_t)tr.interleaved[0]};
+    *p = (struct media_track_params){
+        .flags = MEDIA_TRACK_SEND, .pt = rtsp_sdp_pt(&st), .channel = (uint8_t)tr.interleaved[0]};
     tr.has_ssrc = true;
     tr.ssrc = c->v.rec.tracks[t.track].ssrc;
     char hdr[768], trs[600];
@@ -282,9 +282,10 @@ static void rtspd_setup(struct worker *w, struct rtspd_conn *c, const struct rts
 
 static void rtspd_play(struct worker *w, struct rtspd_conn *c, const struct rtsp_request *q)
 {
-    if (!c->session[0] || !rtspd_session_match(w, c, q)) {
-        if (!c->session[0])
-            rtspd_respond(w, c, 455, q, "", NULL, 0); /* PLAY before SETUP */
+    if (!rtspd_session_match(w, c, q))
+        return;
+    if (!c->session[0]) {
+        rtspd_respond(w, c, 455, q, "", NULL, 0); /* PLAY before SETUP */
         return;
     }
     char hdr[128];
@@ -357,8 +358,9 @@ static bool rtspd_malformed(struct worker *w, struct rtspd_conn *c, int err)
 {
     const uint8_t *end = NULL;
     for (size_t i = 0; err == -EBADMSG && i + 1 < c->rx_len && !end; i++)
-        if (c->rx[i] == '\n' && (c->rx[i + 1] == '\n' ||
-                                 (c->rx[i + 1] == '\r' && i + 2 < c->rx_len && c->rx[i + 2] == '\n')))
+        if (c->rx[i] == '\n' &&
+            (c->rx[i + 1] == '\n' ||
+             (c->rx[i + 1] == '\r' && i + 2 < c->rx_len && c->rx[i + 2] == '\n')))
             end = c->rx + i + (c->rx[i + 1] == '\n' ? 2 : 3);
     if (!end && err == -EBADMSG && c->rx_len < sizeof(c->rx))
         return true; /* wait for the head's end (or the PLAY deadline) */
@@ -366,8 +368,9 @@ static bool rtspd_malformed(struct worker *w, struct rtspd_conn *c, int err)
     if (++c->bad >= RTSPD_BAD_MAX || !end) {
         (void)tcpq_write(&c->q);
         rtspd_close(w, c,
-                    end ? "too many malformed requests" : "a request head beyond 8 KiB or body "
-                                                          "beyond 4 KiB",
+                    end ? "too many malformed requests"
+                        : "a request head beyond 8 KiB or body "
+                          "beyond 4 KiB",
                     true);
         return false;
     }
