@@ -25,10 +25,11 @@
 #include "rtsp/describe.h"
 
 #define RTSPD_BACKLOG 256
-#define RTSPD_ACCEPTS 16          /* connections accepted per wakeup, then yield */
-#define RTSPD_READS   4           /* reads per connection per wakeup */
-#define RTSPD_SNDBUF  (256 << 10) /* as ICE-TCP: the queue, not the kernel, notices a slow reader  \
-                                   */
+#define RTSPD_ACCEPTS 16 /* connections accepted per wakeup, then yield */
+#define RTSPD_READS   4  /* reads per connection per wakeup */
+#define RTSPD_SNDBUF                                                                               \
+    (256 << 10) /* as ICE-TCP: the queue, not the kernel, notices a slow reader                    \
+                 */
 #define RTSPD_PLAY_NS ((uint64_t)RTSPD_PLAY_MS * 1000000)
 #define RTSPD_PUBLIC  "Public: OPTIONS, DESCRIBE, SETUP, PLAY, GET_PARAMETER, TEARDOWN\r\n"
 
