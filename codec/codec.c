@@ -205,6 +205,25 @@ int codec_base64_decode(const char *in, size_t in_len, uint8_t *out, size_t cap)
     return (int)n;
 }
 
+int codec_base64_encode(const uint8_t *in, size_t len, char *out, size_t cap)
+{
+    static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t need = (len + 2) / 3 * 4;
+    if (need >= cap)
+        return -ENOSPC;
+    size_t o = 0;
+    for (size_t i = 0; i < len; i += 3) {
+        uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < len ? (uint32_t)in[i + 1] << 8 : 0) |
+                     (i + 2 < len ? in[i + 2] : 0);
+        out[o++] = abc[v >> 18 & 63];
+        out[o++] = abc[v >> 12 & 63];
+        out[o++] = i + 1 < len ? abc[v >> 6 & 63] : '=';
+        out[o++] = i + 2 < len ? abc[v & 63] : '=';
+    }
+    out[o] = '\0';
+    return (int)o;
+}
+
 /* Finds key's value in "k1=v1; k2=v2" (RFC 4566 fmtp, ';'-separated). */
 static bool fmtp_find(const char *f, size_t len, const char *key, const char **val, size_t *vlen)
 {

@@ -51,5 +51,8 @@ int codec_params_from_fmtp(uint32_t codec, const char *fmtp, size_t fmtp_len, ui
 /* Standard base64 (RFC 4648, padding optional) decoder that rejects invalid characters
  * (libre's accepts them). Returns bytes written, -EBADMSG or -ENOSPC. */
 int codec_base64_decode(const char *in, size_t in_len, uint8_t *out, size_t cap);
+/* Standard base64 with padding (RFC 4648 4) of in[0..len) into out, NUL-terminated. Returns the
+ * characters written, or -ENOSPC if out cannot hold them and the NUL. */
+int codec_base64_encode(const uint8_t *in, size_t len, char *out, size_t cap);
 
 #endif

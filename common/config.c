@@ -125,6 +125,24 @@ static int format_listen(const struct config_key *k, const void *base, char *out
     return printed(snprintf(out, len, strchr(host, ':') ? "[%s]:%u" : "%s:%u", host, port), len);
 }
 
+/* rtsp_listen: a listen address, or off (or empty) for none: port 0. */
+static int parse_listen_or_off(struct config_parser *p, const struct config_key *k, void *base,
+                               const char *value)
+{
+    if (value[0] && strcmp(value, "off") != 0)
+        return parse_listen(p, k, base, value);
+    *(char *)field(k, base) = '\0';
+    *(uint16_t *)((char *)base + k->aux) = 0;
+    return 1;
+}
+
+static int format_listen_or_off(const struct config_key *k, const void *base, char *out, size_t len)
+{
+    if (*(const uint16_t *)((const char *)base + k->aux) == 0)
+        return printed(snprintf(out, len, "off"), len);
+    return format_listen(k, base, out, len);
+}
+
 static int parse_string(struct config_parser *p, const struct config_key *k, void *base,
                         const char *value)
 {
@@ -441,6 +459,14 @@ static const struct config_key keys[] = {
      SERVER(http_host),
      LISTEN(http_port),
      .dflt = "0.0.0.0:8889",
+     .change = RESTART_WORKERS},
+    /* The node's RTSP server (egress/rtspd.c): readers of every path, as MediaMTX serves. */
+    {.name = "rtsp_listen",
+     SERVER(rtsp_host),
+     .parse = parse_listen_or_off,
+     .format = format_listen_or_off,
+     AUX(rtsp_port),
+     .dflt = "0.0.0.0:8554",
      .change = RESTART_WORKERS},
     {.name = "metrics_listen",
      SERVER(metrics_host),

@@ -34,6 +34,8 @@ struct config {
     char file[512];     /* as given */
     char http_host[64]; /* http_listen, split */
     uint16_t http_port;
+    char rtsp_host[64]; /* rtsp_listen, split; port 0: off */
+    uint16_t rtsp_port;
     char metrics_host[64]; /* metrics_listen, split */
     uint16_t metrics_port;
     char control_socket[108];

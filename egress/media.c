@@ -177,6 +177,8 @@ static void media_track_info_fill(const struct ring_track *t, unsigned idx,
     o->channels = t->channels;
     memcpy(o->fmtp, t->fmtp, sizeof(o->fmtp));
     o->fmtp[sizeof(o->fmtp) - 1] = 0;
+    o->params_len = t->params_len <= RING_PARAMS_MAX ? t->params_len : 0;
+    memcpy(o->params, t->params, o->params_len);
     if (t->codec != RING_CODEC_H264)
         return;
     size_t pos = 0, nal_len, plen = t->params_len < RING_PARAMS_MAX ? t->params_len : 0;
@@ -271,9 +273,9 @@ int media_viewer_start(struct media_worker *w, struct media_viewer *v,
     int rc = media_path_get(w, prm->path, &p);
     if (rc < 0)
         return rc;
-    struct esrtp *srtp;
-    rc = esrtp_create(&srtp, prm->srtp_profile, prm->keying, prm->keying_len);
-    if (rc < 0)
+    struct esrtp *srtp = NULL;
+    if (prm->srtp_profile &&
+        (rc = esrtp_create(&srtp, prm->srtp_profile, prm->keying, prm->keying_len)) < 0)
         return rc;
     struct media_viewer_rec *r = &v->rec;
     memcpy(r->remote, prm->remote, prm->remote_len);
@@ -537,7 +539,7 @@ int media_input(struct media_worker *w, struct media_viewer *v, const uint8_t *p
     if (!codec_rtcp_is_rtcp(pkt, len))
         return 0;
     memcpy(buf, pkt, len);
-    int n = esrtp_unprotect_rtcp(v->srtp, buf, len);
+    int n = v->srtp ? esrtp_unprotect_rtcp(v->srtp, buf, len) : (int)len;
     if (n < 0)
         return n;
     struct media_input_ctx c = {w, v, MEDIA_NACKS_PER_INPUT, ctl_now_ns()};
@@ -571,6 +573,20 @@ static int media_sr_compound(uint8_t *b, size_t cap, const struct codec_rtcp_sr 
     return k < 0 ? k : (int)len + k;
 }
 
+/* Queues one compound of srs[0..n) for v: SRTCP for a WebRTC viewer (every track's in one,
+ * RFC 8108), plain on the RTCP channel of the track for an RTSP reader (called per track). */
+static void media_sr_queue(struct media_worker *w, struct media_viewer *v,
+                           const struct codec_rtcp_sr *srs, const uint32_t *ssrcs, unsigned n,
+                           uint8_t channel)
+{
+    uint8_t *b = media_batch_slot(w);
+    int len = media_sr_compound(b, w->slot - ESRTP_TRAILER_MAX, srs, ssrcs, n, w->cname);
+    if (len > 0 && v->srtp)
+        len = esrtp_protect_rtcp(v->srtp, b, (size_t)len);
+    if (len > 0)
+        media_batch_commit(w, v, channel, (size_t)len);
+}
+
 static void media_send_sr(struct media_worker *w, struct media_viewer *v, uint64_t now)
 {
     struct codec_rtcp_sr srs[MEDIA_MAX_TRACKS];
@@ -592,17 +608,16 @@ static void media_send_sr(struct media_worker *w, struct media_viewer *v, uint64
                                         vt->last_rtp_ts + adv,
                                         (uint32_t)vt->pkts_sent,
                                         (uint32_t)vt->octets_sent};
-        ssrcs[n++] = vt->ssrc;
+        ssrcs[n] = vt->ssrc;
         vt->last_sr_ntp_mid = codec_rtcp_ntp_mid(sec, frac);
+        /* RFC 2326 10.12: each track's RTCP has its own channel. */
+        if (!v->srtp)
+            media_sr_queue(w, v, &srs[n], &ssrcs[n], 1, (uint8_t)(vt->p.channel + 1));
+        else
+            n++;
     }
-    if (!n)
-        return;
-    uint8_t *b = media_batch_slot(w);
-    int len = media_sr_compound(b, w->slot - ESRTP_TRAILER_MAX, srs, ssrcs, n, w->cname);
-    if (len > 0)
-        len = esrtp_protect_rtcp(v->srtp, b, (size_t)len);
-    if (len > 0)
-        media_batch_commit(w, v, (size_t)len);
+    if (n)
+        media_sr_queue(w, v, srs, ssrcs, n, 0);
 }
 
 /* A ring whose writer went silent may have been replaced by a new object under the same name

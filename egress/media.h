@@ -39,6 +39,8 @@ struct media_track_info {
     uint32_t channels;
     char profile_level_id[7]; /* H.264: from the current SPS ("42e01f"), else "" */
     char fmtp[RING_FMTP_MAX]; /* the source's fmtp, informational */
+    uint32_t params_len;      /* current parameter sets, Annex-B (an RTSP DESCRIBE's sprop-*) */
+    uint8_t params[RING_PARAMS_MAX];
 };
 
 struct media_worker;
@@ -65,17 +67,19 @@ struct media_track_params {
                                  rtp-hdrext/playout-delay, 0 = not offered */
     uint8_t mid_id;           /* id of urn:ietf:params:rtp-hdrext:sdes:mid, 0 = not offered */
     char mid[MEDIA_MID_MAX];  /* the m-section's mid (sent in the extension when mid_id) */
+    uint8_t channel;          /* RTSP over TCP: RTP's interleaved channel, RTCP's is the next */
 };
 
 /* Everything whep knows once DTLS has completed. Copied by media_viewer_start. */
 struct media_viewer_params {
     const char *path;              /* path name (the URL segment) */
     const struct sockaddr *remote; /* validated ICE address; sendto target */
-    struct tcpq *tcp;              /* an ICE-TCP pair: its connection's send queue, else NULL */
+    struct tcpq *tcp; /* an ICE-TCP pair: its connection's send queue (RFC 4571 frames); an RTSP
+                         reader's connection (plain RTP: interleaved frames); else NULL */
     socklen_t remote_len;
     uint32_t local_addr;   /* our IPv4 address its checks arrived at (network order): media
                               leaves from it (IP_PKTINFO), as ICE requires; 0 = kernel's choice */
-    uint16_t srtp_profile; /* enum esrtp_profile */
+    uint16_t srtp_profile; /* enum esrtp_profile; 0: plain RTP (an RTSP reader) */
     const uint8_t *keying; /* exported keying material, RFC 5764 4.2 layout */
     size_t keying_len;     /* esrtp_keying_len(srtp_profile) */
     struct media_track_params tracks[MEDIA_MAX_TRACKS];
@@ -172,10 +176,10 @@ struct media_viewer {
 void media_viewer_init(struct media_viewer *v);
 
 /* Starts sending path's media to the viewer (after DTLS): copies params into the record,
- * creates the SRTP contexts, attaches to the path's ring (opened lazily), and positions at
- * the latest keyframe. Returns 0, -ENOENT (no ring for the path), -EPROTONOSUPPORT (SRTP
- * profile), -EINVAL (bad keying length or address) or -ENOMEM. Logs nothing: the caller
- * logs with the peer's address. */
+ * creates the SRTP contexts (none for srtp_profile 0: an RTSP reader), attaches to the path's ring
+ * (opened lazily), and positions at the latest keyframe. Returns 0, -ENOENT (no ring for the path),
+ * -EPROTONOSUPPORT (SRTP profile), -EINVAL (bad keying length or address) or -ENOMEM. Logs nothing:
+ * the caller logs with the peer's address. */
 int media_viewer_start(struct media_worker *w, struct media_viewer *v,
                        const struct media_viewer_params *p);
 
@@ -200,9 +204,10 @@ void media_flush(struct media_worker *w);
 void media_viewer_stop(struct media_worker *w, struct media_viewer *v);
 
 /* One RTP/RTCP datagram (first byte 128..191, RFC 7983) from the viewer's validated address:
- * SRTCP unprotect, then RR -> loss/jitter/RTT, generic NACK -> packets rebuilt from the ring
- * and resent (sent once the loop's I/O phase is over, together with those of the other
- * datagrams read meanwhile), PLI/FIR -> keyframe request to the ingest. Returns 0 or -errno
+ * SRTCP unprotect (plain RTCP from an RTSP reader), then RR -> loss/jitter/RTT, generic NACK ->
+ * packets rebuilt from the ring and resent (sent once the loop's I/O phase is over, together with
+ * those of the other datagrams read meanwhile), PLI/FIR -> keyframe request to the ingest. Returns
+ * 0 or -errno
  * (-EBADMSG for undecryptable or malformed input; counted, the caller need not log). pkt is not
  * kept. */
 int media_input(struct media_worker *w, struct media_viewer *v, const uint8_t *pkt, size_t len);

@@ -147,7 +147,9 @@ int media_send_packet(struct media_worker *w, struct media_viewer *v, unsigned t
 /* The next free batch slot (flushing a full batch first): the caller builds and protects a
  * datagram of at most w->slot bytes there, then commits it for v. */
 uint8_t *media_batch_slot(struct media_worker *w);
-void media_batch_commit(struct media_worker *w, struct media_viewer *v, size_t len);
+/* channel: an RTSP reader's interleaved channel for the packet (ignored for the others). */
+void media_batch_commit(struct media_worker *w, struct media_viewer *v, uint8_t channel,
+                        size_t len);
 /* Takes back the datagram committed last. */
 void media_batch_uncommit(struct media_worker *w);
 /* Sends what is queued; counts drops; never blocks. */

@@ -5,7 +5,8 @@
  * payload out of shared memory, protect into a batch slot, and hand the batch to the kernel
  * with one sendmmsg. Also the per-viewer catch-up from the latest keyframe, and single-packet
  * rebuilds for NACKs. An ICE-TCP viewer's packets are framed into its connection's bounded
- * queue instead, each queue written once per batch. Nothing here allocates or makes a syscall per
+ * queue instead, each queue written once per batch; an RTSP reader's likewise, unprotected, as
+ * interleaved frames. Nothing here allocates or makes a syscall per
  * packet; the one log line (a frame numbered at another MTU) is rate-limited per path. */
 #include <errno.h>
 #include <string.h>
@@ -85,18 +86,20 @@ uint8_t *media_batch_slot(struct media_worker *w)
  * queue (the slot stays free). A full queue means the viewer reads slower than the stream: the
  * packet is dropped and its video skips to the next keyframe (counted once per skip), so
  * its memory stays bounded and no other viewer waits for it. */
-static void media_tcp_commit(struct media_worker *w, struct media_viewer *v, size_t len)
+static void media_tcp_commit(struct media_worker *w, struct media_viewer *v, uint8_t channel,
+                             size_t len)
 {
     struct tcpq *q = v->tcp;
+    const uint8_t *pkt = w->buf + (size_t)w->nb * w->slot;
     w->last_tcp = true;
     w->tcp_last = NULL;
-    int rc = tcpq_push(q, w->buf + (size_t)w->nb * w->slot, len);
+    int rc = v->srtp ? tcpq_push(q, pkt, len) : tcpq_push_interleaved(q, channel, pkt, len);
     if (rc < 0) {
         ctl_count(&w->cnt->send_drops, 1);
         v->rec.send_drops++;
         if (rc == -ENOBUFS && !v->rec.wait_key) {
             v->rec.wait_key = 1;
-            ctl_count(&w->cnt->tcp_skips, 1);
+            ctl_count(v->srtp ? &w->cnt->tcp_skips : &w->cnt->rtsp_skips, 1);
         }
         return;
     }
@@ -111,10 +114,10 @@ static void media_tcp_commit(struct media_worker *w, struct media_viewer *v, siz
     }
 }
 
-void media_batch_commit(struct media_worker *w, struct media_viewer *v, size_t len)
+void media_batch_commit(struct media_worker *w, struct media_viewer *v, uint8_t channel, size_t len)
 {
     if (v->tcp) {
-        media_tcp_commit(w, v, len);
+        media_tcp_commit(w, v, channel, len);
         return;
     }
     w->last_tcp = false;
@@ -292,6 +295,18 @@ static size_t media_rtp_header(uint8_t *b, const struct media_viewer_track *vt,
     return 12 + (size_t)vt->ext_len;
 }
 
+/* An RTSP reader's packet: the payload copied from the ring after the header, unprotected.
+ * Returns the packet's length. */
+static int media_copy_plain(uint8_t *b, size_t hdr_len, const struct iovec *iov, unsigned n)
+{
+    size_t len = hdr_len;
+    for (unsigned i = 0; i < n; i++) {
+        memcpy(b + len, iov[i].iov_base, iov[i].iov_len);
+        len += iov[i].iov_len;
+    }
+    return (int)len;
+}
+
 /* Builds, protects and queues one packet for v: header here, payload encrypted straight
  * from the ring into the batch slot. Returns the payload length queued, or -EMSGSIZE (cannot
  * happen with a sane ring: the slot holds the ring's MTU), -ERANGE (a packet from before the
@@ -311,10 +326,11 @@ static int media_queue_packet(struct media_worker *w, struct media_viewer *v, un
     int n_iov = pack_iov(pk, f->data, iov, PACK_SEGS_MAX);
     if (n_iov < 0)
         return -EMSGSIZE;
-    int len = esrtp_protect_rtp(v->srtp, b, n, iov, (unsigned)n_iov, index);
+    int len = v->srtp ? esrtp_protect_rtp(v->srtp, b, n, iov, (unsigned)n_iov, index)
+                      : media_copy_plain(b, n, iov, (unsigned)n_iov);
     if (len < 0)
         return len;
-    media_batch_commit(w, v, (size_t)len);
+    media_batch_commit(w, v, vt->p.channel, (size_t)len);
     return (int)pk->len;
 }
 

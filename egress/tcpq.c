@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* tcpq.c: an ICE-TCP connection's bounded send queue: a byte ring of RFC 4571 frames, copied
- * in once per packet and written in one sendmsg per flush (two pieces when it wraps). */
+/* tcpq.c: a media TCP connection's bounded send queue: a byte ring of RFC 4571 or RTSP
+ * interleaved frames, copied in once per packet and written in one sendmsg per flush (two pieces
+ * when it wraps). */
 #include "egress/tcpq.h"
 
 #include <errno.h>
@@ -39,25 +40,44 @@ static void tcpq_copy_in(struct tcpq *q, uint32_t at, const uint8_t *p, size_t n
     memcpy(q->buf, p + first, n - first);
 }
 
-int tcpq_push(struct tcpq *q, const uint8_t *p, size_t len)
+/* Appends hdr[0..hl) then p[0..len), or nothing. A framed packet (hl > 0) has a 16-bit length. */
+static int tcpq_put(struct tcpq *q, const uint8_t *hdr, size_t hl, const uint8_t *p, size_t len)
 {
     if (q->failed || !q->buf)
         return -EPIPE;
-    if (len > 0xffff)
+    if (hl && len > 0xffff)
         return -EMSGSIZE;
-    if (q->cap - q->len < TCPFRAME_HDR + len)
+    if (q->cap - q->len < hl + len)
         return -ENOBUFS;
+    if (hl)
+        tcpq_copy_in(q, q->len, hdr, hl);
+    tcpq_copy_in(q, q->len + (uint32_t)hl, p, len);
+    q->len += (uint32_t)(hl + len);
+    q->last_hdr = (uint8_t)hl;
+    return 0;
+}
+
+int tcpq_push(struct tcpq *q, const uint8_t *p, size_t len)
+{
     uint8_t hdr[TCPFRAME_HDR];
     tcpframe_header(hdr, len);
-    tcpq_copy_in(q, q->len, hdr, sizeof(hdr));
-    tcpq_copy_in(q, q->len + TCPFRAME_HDR, p, len);
-    q->len += (uint32_t)(TCPFRAME_HDR + len);
-    return 0;
+    return tcpq_put(q, hdr, sizeof(hdr), p, len);
+}
+
+int tcpq_push_interleaved(struct tcpq *q, uint8_t channel, const uint8_t *p, size_t len)
+{
+    uint8_t hdr[4] = {'$', channel, (uint8_t)(len >> 8), (uint8_t)len};
+    return tcpq_put(q, hdr, sizeof(hdr), p, len);
+}
+
+int tcpq_push_raw(struct tcpq *q, const uint8_t *p, size_t len)
+{
+    return tcpq_put(q, NULL, 0, p, len);
 }
 
 void tcpq_unpush(struct tcpq *q, size_t len)
 {
-    q->len -= (uint32_t)(TCPFRAME_HDR + len);
+    q->len -= (uint32_t)(q->last_hdr + len);
     if (q->mark > q->len)
         q->mark = q->len;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* tcpq.h: the bounded send queue of one ICE-TCP connection: RFC 4571 frames in a ring of a
- * fixed size, written with one sendmsg of at most two pieces, never blocking. A packet that
- * does not fit is refused, so a viewer that stops reading costs at most the queue. */
+/* tcpq.h: the bounded send queue of one TCP connection carrying media: RFC 4571 frames (ICE-TCP)
+ * or RTSP interleaved frames and messages (RFC 2326 10.12), in a ring of a fixed size, written
+ * with one sendmsg of at most two pieces, never blocking. A packet that does not fit is refused,
+ * so a viewer that stops reading costs at most the queue. */
 #ifndef RINGCAST_EGRESS_TCPQ_H
 #define RINGCAST_EGRESS_TCPQ_H
 
@@ -18,9 +19,10 @@ struct tcpq {
     uint32_t len;  /* bytes queued */
     uint32_t mark; /* len at the batch's start or the last write: a roll-back stops there */
     int fd;
-    uint8_t dirty;  /* on the media worker's list of queues to write at the batch's end */
-    uint8_t failed; /* the socket reported an error: nothing more is written */
-    uint8_t pad[2];
+    uint8_t dirty;    /* on the media worker's list of queues to write at the batch's end */
+    uint8_t failed;   /* the socket reported an error: nothing more is written */
+    uint8_t last_hdr; /* framing bytes of the packet pushed last (tcpq_unpush) */
+    uint8_t pad;
     struct tcpq *next_dirty;
     /* Called when bytes remain after a write (the socket's buffer is full): the owner then
      * watches the socket for writability and calls tcpq_write again. */
@@ -36,6 +38,12 @@ void tcpq_free(struct tcpq *q);
 /* Appends one framed packet. 0, -ENOBUFS when it does not fit (nothing appended), -EMSGSIZE
  * above 65535 bytes, -EPIPE once the queue failed or was freed. */
 int tcpq_push(struct tcpq *q, const uint8_t *p, size_t len);
+/* Appends one RTSP interleaved frame: '$', channel, 16-bit length, packet (RFC 2326 10.12).
+ * Returns as tcpq_push. */
+int tcpq_push_interleaved(struct tcpq *q, uint8_t channel, const uint8_t *p, size_t len);
+/* Appends bytes as they are (an RTSP response, which must not split an interleaved frame).
+ * 0, -ENOBUFS or -EPIPE. */
+int tcpq_push_raw(struct tcpq *q, const uint8_t *p, size_t len);
 /* Takes back the packet of len bytes pushed last (not written yet). */
 void tcpq_unpush(struct tcpq *q, size_t len);
 /* Writes as much as the socket takes. Returns the bytes still queued (>= 0), or -errno for a

@@ -55,6 +55,7 @@ static void worker_tick(uv_timer_t *t)
     atomic_store_explicit(&w->slot->heartbeat_ns, now, memory_order_relaxed);
     dtlsrv_heap_settle();
     icetcp_tick(w, now);
+    rtspd_tick(w, now);
     for (uint32_t i = 0; i < w->viewers.cap && !w->stopping; i++) {
         struct viewer *v = &w->viewers.v[i];
         if (v->state == VIEWER_FREE)
@@ -167,6 +168,7 @@ int worker_init(struct worker *w, uv_loop_t *loop, const struct config *cfg, uns
     w->fwd_fd = -1;
     w->udp_fd = -1;
     w->tcp.fd = -1;
+    w->rtsp.fd = -1;
     int rc = worker_ctl_open(w, slot);
     if (rc < 0) {
         snprintf(err, errlen, "control segment /%s.ctl slot %d: %s", cfg->shm_prefix, slot,
@@ -217,16 +219,23 @@ int worker_init(struct worker *w, uv_loop_t *loop, const struct config *cfg, uns
         snprintf(err, errlen, "media: %s", strerror(-rc));
         return rc;
     }
+    rc = rtspd_open(w);
+    if (rc < 0) {
+        snprintf(err, errlen, "RTSP %s:%u: %s", cfg->rtsp_host, cfg->rtsp_port, strerror(-rc));
+        return rc;
+    }
     rc = httpd_server_start(&w->http, loop, cfg->http_host, cfg->http_port, whep_handle, w);
     if (rc < 0) {
         snprintf(err, errlen, "HTTP %s:%u: %s", cfg->http_host, cfg->http_port, uv_strerror(rc));
         return rc;
     }
-    char tcp[32] = "";
+    char tcp[32] = "", rtsp[96] = "";
     if (w->tcp_port)
         snprintf(tcp, sizeof(tcp), " and TCP %u", w->tcp_port);
-    log_info("serving WHEP on %s:%u, media on UDP %u%s, %zu candidate address(es)", cfg->http_host,
-             cfg->http_port, w->udp_port, tcp, w->n_candidates);
+    if (cfg->rtsp_port)
+        snprintf(rtsp, sizeof(rtsp), ", RTSP on %s:%u", cfg->rtsp_host, cfg->rtsp_port);
+    log_info("serving WHEP on %s:%u, media on UDP %u%s, %zu candidate address(es)%s",
+             cfg->http_host, cfg->http_port, w->udp_port, tcp, w->n_candidates, rtsp);
     return 0;
 }
 
@@ -241,6 +250,7 @@ void worker_shutdown(struct worker *w)
         if (w->viewers.v && w->viewers.v[i].state != VIEWER_FREE)
             worker_end_session(w, &w->viewers.v[i], "worker stopping");
     icetcp_shutdown(w);
+    rtspd_shutdown(w);
     httpd_server_stop(&w->http);
     media_worker_free(w->media);
     w->media = NULL;
@@ -256,6 +266,8 @@ void worker_shutdown(struct worker *w)
         uv_close((uv_handle_t *)&w->fwd_poll, NULL);
     if (w->open_handles & WORKER_OPEN_TCP)
         uv_close((uv_handle_t *)&w->tcp.poll, NULL);
+    if (w->open_handles & WORKER_OPEN_RTSP)
+        uv_close((uv_handle_t *)&w->rtsp.poll, NULL);
     w->open_handles = 0;
 }
 
@@ -267,6 +279,7 @@ void worker_free(struct worker *w)
         close(w->udp_fd);
     w->fwd_fd = w->udp_fd = -1;
     icetcp_free(w);
+    rtspd_free(w);
     if (w->slot)
         atomic_store(&w->slot->pid, 0);
     dtlsrv_ctx_free(w->dtls);

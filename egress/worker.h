@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* worker.h: one egress worker process: its libuv loop, config, control-segment slot and
- * heartbeat, signals, the UDP media socket (demux.h) and ICE-TCP (icetcp.h), the session lifecycle
+ * heartbeat, signals, the UDP media socket (demux.h), ICE-TCP (icetcp.h), the RTSP server
+ * (rtspd.h), the WHEP session lifecycle
  * (ICE -> DTLS -> media -> end), and the per-worker unix datagram socket through which other
  * workers forward DELETEs for sessions this worker owns (forward.h). */
 #ifndef RINGCAST_EGRESS_WORKER_H
@@ -13,6 +14,7 @@
 #include "rtc/dtlsrv.h"
 #include "egress/forward.h"
 #include "egress/icetcp.h"
+#include "egress/rtspd.h"
 #include "common/httpd.h"
 #include "egress/media.h"
 #include "egress/sdp_answer.h"
@@ -23,10 +25,11 @@
 #define WORKER_FWD_PENDING      64    /* forwarded DELETEs awaiting their owner's answer */
 
 /* Bits of worker.open_handles: which handles worker_shutdown must close. */
-#define WORKER_OPEN_BASE 0x1 /* tick timer and the three signals, started together */
-#define WORKER_OPEN_UDP  0x2 /* media socket poll */
-#define WORKER_OPEN_FWD  0x4 /* DELETE forwarding socket poll */
-#define WORKER_OPEN_TCP  0x8 /* ICE-TCP listener poll */
+#define WORKER_OPEN_BASE 0x1  /* tick timer and the three signals, started together */
+#define WORKER_OPEN_UDP  0x2  /* media socket poll */
+#define WORKER_OPEN_FWD  0x4  /* DELETE forwarding socket poll */
+#define WORKER_OPEN_TCP  0x8  /* ICE-TCP listener poll */
+#define WORKER_OPEN_RTSP 0x10 /* RTSP listener poll */
 
 struct worker {
     uv_loop_t *loop;
@@ -43,6 +46,7 @@ struct worker {
     int udp_fd;
     int udp_v6;         /* the media socket is dual-stack IPv6 (else IPv4 only) */
     struct icetcp tcp;  /* ICE-TCP listener and connections (icetcp.h) */
+    struct rtspd rtsp;  /* RTSP server: listener, connections, readers (rtspd.h) */
     uv_poll_t fwd_poll; /* DELETE forwarding socket */
     int fwd_fd;
     struct forward_pending fwd_pending[WORKER_FWD_PENDING];

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "codec/codec.h"
 #include "common/text.h"
 
 /* ---- control URLs ---- */
@@ -32,10 +33,10 @@ int rtsp_url_resolve(const char *base, const char *control, char *out, size_t ou
 /* ---- message heads ---- */
 
 /* Finds the end of the head (blank line, CRLF or bare LF). Returns the head length including
- * the blank line, 0 if not yet complete, -EMSGSIZE past RTSP_HEAD_MAX. */
-static long head_end(const uint8_t *p, size_t len)
+ * the blank line, 0 if not yet complete, -EMSGSIZE past max. */
+static long head_end(const uint8_t *p, size_t len, size_t max)
 {
-    size_t lim = len < RTSP_HEAD_MAX ? len : RTSP_HEAD_MAX;
+    size_t lim = len < max ? len : max;
     for (size_t i = 0; i < lim; i++) {
         if (p[i] != '\n')
             continue;
@@ -44,7 +45,7 @@ static long head_end(const uint8_t *p, size_t len)
         if (i + 2 < lim && p[i + 1] == '\r' && p[i + 2] == '\n')
             return (long)(i + 3);
     }
-    return len >= RTSP_HEAD_MAX ? -EMSGSIZE : 0;
+    return len >= max ? -EMSGSIZE : 0;
 }
 
 struct span {
@@ -217,7 +218,7 @@ int rtsp_response_parse(struct rtsp_response *r, const uint8_t *p, size_t len)
     size_t k = len < 5 ? len : 5;
     if (memcmp(p, magic, k) != 0)
         return -EBADMSG; /* fail early: garbage never grows into a response */
-    long hl = head_end(p, len);
+    long hl = head_end(p, len, RTSP_HEAD_MAX);
     if (hl <= 0)
         return (int)hl;
     memset(r, 0, sizeof(*r));
@@ -252,7 +253,7 @@ int rtsp_response_parse(struct rtsp_response *r, const uint8_t *p, size_t len)
  * length to skip it. */
 static int request_parse(struct rtsp_request_in *q, const uint8_t *p, size_t len)
 {
-    long hl = head_end(p, len);
+    long hl = head_end(p, len, RTSP_HEAD_MAX);
     if (hl <= 0)
         return (int)hl;
     memset(q, 0, sizeof(*q));
@@ -359,8 +360,15 @@ int rtsp_transport_parse(struct rtsp_transport *t, const char *value)
         if (n < sizeof(field)) {
             memcpy(field, s, n);
             field[n] = '\0';
-            if (strncasecmp(field, "RTP/AVP/TCP", 11) == 0)
-                t->tcp = true;
+            if (strncasecmp(field, "RTP/AVP", 7) == 0) {
+                t->rtp_avp = field[7] == '\0' || !strcasecmp(field + 7, "/TCP") ||
+                             !strcasecmp(field + 7, "/UDP");
+                t->tcp = !strcasecmp(field + 7, "/TCP");
+            } else if (strcasecmp(field, "multicast") == 0)
+                t->multicast = true;
+            else if (strcasecmp(field, "mode=record") == 0 ||
+                     strcasecmp(field, "mode=\"record\"") == 0)
+                t->record = true;
             else if (strncasecmp(field, "interleaved=", 12) == 0)
                 parse_pair(field + 12, t->interleaved);
             else if (strncasecmp(field, "server_port=", 12) == 0)
@@ -383,6 +391,20 @@ int rtsp_transport_parse(struct rtsp_transport *t, const char *value)
     return 0;
 }
 
+int rtsp_transport_format(const struct rtsp_transport *t, char *out, size_t cap)
+{
+    int n;
+    if (t->tcp)
+        n = snprintf(out, cap, "RTP/AVP/TCP;unicast;interleaved=%d-%d", t->interleaved[0],
+                     t->interleaved[1]);
+    else
+        n = snprintf(out, cap, "RTP/AVP;unicast;client_port=%d-%d;server_port=%d-%d",
+                     t->client_port[0], t->client_port[1], t->server_port[0], t->server_port[1]);
+    if (n >= 0 && (size_t)n < cap && t->has_ssrc)
+        n += snprintf(out + n, cap - (size_t)n, ";ssrc=%08X", (unsigned)t->ssrc);
+    return n < 0 || (size_t)n >= cap ? -ENOSPC : n;
+}
+
 bool rtsp_list_has(const char *list, const char *token)
 {
     size_t tl = strlen(token);
@@ -396,4 +418,256 @@ bool rtsp_list_has(const char *list, const char *token)
         s += n;
     }
     return false;
+}
+
+/* ---- server side ---- */
+
+static int request_header(struct rtsp_request *q, struct span name, struct span v,
+                          unsigned long *clen)
+{
+    unsigned long x;
+    int err;
+    if (span_is(name, "CSeq")) {
+        if (parse_uint(v, 0xffffffffUL, &x) < 0)
+            return -EBADMSG;
+        q->cseq = (uint32_t)x;
+        q->has_cseq = true;
+        return 0;
+    }
+    if (span_is(name, "Content-Length")) {
+        if ((err = parse_uint(v, RTSP_REQ_BODY_MAX, &x)) < 0)
+            return err;
+        if (*clen != (unsigned long)-1 && *clen != x)
+            return -EBADMSG;
+        *clen = x;
+        return 0;
+    }
+    if (span_is(name, "Session")) {
+        const char *semi = memchr(v.p, ';', v.n);
+        struct span id = {v.p, semi ? (size_t)(semi - v.p) : v.n};
+        return copy_value(q->session, sizeof(q->session), trim(id));
+    }
+    if (span_is(name, "Transport"))
+        return copy_value(q->transport, sizeof(q->transport), v);
+    if (span_is(name, "Authorization"))
+        return copy_value(q->authorization, sizeof(q->authorization), v);
+    return 0;
+}
+
+/* "METHOD SP URI SP RTSP/1.0": a method token (RFC 2326 15.1), a URI without spaces or
+ * control bytes. */
+static int request_line(struct rtsp_request *q, struct span line)
+{
+    const char *sp1 = memchr(line.p, ' ', line.n);
+    if (!sp1 || sp1 == line.p || (size_t)(sp1 - line.p) >= sizeof(q->method))
+        return -EBADMSG;
+    size_t ml = (size_t)(sp1 - line.p);
+    for (size_t i = 0; i < ml; i++)
+        if (!((line.p[i] >= 'A' && line.p[i] <= 'Z') || line.p[i] == '_' || line.p[i] == '-'))
+            return -EBADMSG;
+    static const char ver[] = " RTSP/1.0";
+    size_t vl = sizeof(ver) - 1;
+    if (line.n < ml + 2 + vl || memcmp(line.p + line.n - vl, ver, vl) != 0)
+        return -EBADMSG;
+    struct span uri = {sp1 + 1, line.n - ml - 1 - vl};
+    if (uri.n == 0 || uri.n >= sizeof(q->uri))
+        return -EBADMSG;
+    for (size_t i = 0; i < uri.n; i++)
+        if ((unsigned char)uri.p[i] <= ' ' || uri.p[i] == 0x7f)
+            return -EBADMSG;
+    memcpy(q->method, line.p, ml);
+    q->method[ml] = '\0';
+    memcpy(q->uri, uri.p, uri.n);
+    q->uri[uri.n] = '\0';
+    return 0;
+}
+
+int rtsp_request_parse(struct rtsp_request *q, const uint8_t *p, size_t len)
+{
+    if (len > 0 && !((p[0] >= 'A' && p[0] <= 'Z') || p[0] == '_'))
+        return -EBADMSG; /* fail early: garbage never grows into a request */
+    long hl = head_end(p, len, RTSP_REQ_HEAD_MAX);
+    if (hl <= 0)
+        return (int)hl;
+    memset(q, 0, sizeof(*q));
+    size_t pos = 0;
+    struct span line;
+    next_line(p, (size_t)hl, &pos, &line);
+    int err = request_line(q, line);
+    if (err < 0)
+        return err;
+    unsigned long clen = (unsigned long)-1;
+    while (next_line(p, (size_t)hl, &pos, &line)) {
+        if (line.n == 0)
+            break;
+        if (line.p[0] == ' ' || line.p[0] == '\t')
+            continue; /* obsolete line folding: the headers we read never need it */
+        struct span name, value;
+        if (!split_header(line, &name, &value))
+            return -EBADMSG;
+        if ((err = request_header(q, name, value, &clen)) < 0)
+            return err;
+    }
+    if (clen == (unsigned long)-1)
+        clen = 0;
+    if ((size_t)hl + clen > len)
+        return 0;
+    q->body_len = clen;
+    return (int)((size_t)hl + clen);
+}
+
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* The query's token= value, percent-decoded into out. */
+static int target_token(const char *q, char *out, size_t cap)
+{
+    while (*q) {
+        size_t n = strcspn(q, "&");
+        if (n > 6 && strncmp(q, "token=", 6) == 0) {
+            size_t o = 0;
+            for (size_t i = 6; i < n; i++) {
+                int c = (unsigned char)q[i];
+                if (c == '%') {
+                    int hi = i + 2 < n ? hex_digit(q[i + 1]) : -1;
+                    int lo = hi >= 0 ? hex_digit(q[i + 2]) : -1;
+                    if (lo < 0 || (hi == 0 && lo == 0))
+                        return -EINVAL;
+                    c = hi << 4 | lo;
+                    i += 2;
+                }
+                if (o + 1 >= cap)
+                    return -EINVAL;
+                out[o++] = (char)c;
+            }
+            out[o] = '\0';
+            return 0;
+        }
+        q += n;
+        if (*q)
+            q++;
+    }
+    return 0;
+}
+
+int rtsp_target_parse(struct rtsp_target *t, const char *uri)
+{
+    memset(t, 0, sizeof(*t));
+    t->track = -1;
+    const char *s = uri;
+    if (strncasecmp(s, "rtsp://", 7) == 0) {
+        s = strchr(s + 7, '/');
+        if (!s)
+            return -EINVAL; /* "rtsp://host": no path */
+    } else if (s[0] != '/') {
+        return -EINVAL;
+    }
+    s++;
+    size_t plen = strcspn(s, "?");
+    const char *query = s[plen] == '?' ? s + plen + 1 : "";
+    size_t seg = strcspn(s, "/?");
+    if (seg == 0 || seg >= sizeof(t->path))
+        return -EINVAL;
+    memcpy(t->path, s, seg);
+    t->path[seg] = '\0';
+    const char *rest = s + seg;
+    size_t rl = plen - seg;
+    if (rl > 0) /* the '/' after the path */
+        rest++, rl--;
+    if (rl > 0 && rest[rl - 1] == '/')
+        rl--;
+    if (rl > 8 && strncmp(rest, "trackID=", 8) == 0) {
+        unsigned long x;
+        if (parse_uint((struct span){rest + 8, rl - 8}, 255, &x) < 0)
+            return -EINVAL;
+        t->track = (int)x;
+    } else if (rl > 0) {
+        return -EINVAL;
+    }
+    return target_token(query, t->token, sizeof(t->token));
+}
+
+const char *rtsp_reason(int status)
+{
+    switch (status) {
+    case 200:
+        return "OK";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 454:
+        return "Session Not Found";
+    case 455:
+        return "Method Not Valid in This State";
+    case 459:
+        return "Aggregate Operation Not Allowed";
+    case 461:
+        return "Unsupported Transport";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 503:
+        return "Service Unavailable";
+    case 505:
+        return "RTSP Version Not Supported";
+    default:
+        return "Error";
+    }
+}
+
+int rtsp_response_write(char *out, size_t cap, int status, const struct rtsp_request *q,
+                        const char *headers, const char *body, size_t body_len)
+{
+    int n = snprintf(out, cap, "RTSP/1.0 %d %s\r\n", status, rtsp_reason(status));
+    size_t used = n < 0 ? cap : (size_t)n;
+    if (used < cap && q && q->has_cseq)
+        used += (size_t)snprintf(out + used, cap - used, "CSeq: %u\r\n", (unsigned)q->cseq);
+    if (used < cap)
+        used += (size_t)snprintf(out + used, cap - used, "Server: ringcast\r\n%s", headers);
+    if (used < cap && body_len)
+        used += (size_t)snprintf(out + used, cap - used, "Content-Length: %zu\r\n", body_len);
+    if (used < cap)
+        used += (size_t)snprintf(out + used, cap - used, "\r\n");
+    if (used >= cap || body_len >= cap - used)
+        return -ENOSPC;
+    if (body_len)
+        memcpy(out + used, body, body_len);
+    return (int)(used + body_len);
+}
+
+int rtsp_basic_password(const char *authorization, char *out, size_t cap)
+{
+    if (strncasecmp(authorization, "Basic ", 6) != 0)
+        return -ENOENT;
+    const char *b = authorization + 6;
+    while (*b == ' ')
+        b++;
+    size_t bl = strcspn(b, " ");
+    uint8_t dec[512];
+    int n = codec_base64_decode(b, bl, dec, sizeof(dec) - 1);
+    if (n < 0)
+        return -EBADMSG;
+    const uint8_t *colon = memchr(dec, ':', (size_t)n);
+    if (!colon)
+        return -EBADMSG;
+    size_t pl = (size_t)(dec + n - colon - 1);
+    if (pl >= cap)
+        return -ENOSPC;
+    memcpy(out, colon + 1, pl);
+    out[pl] = '\0';
+    return memchr(out, '\0', pl) ? -EBADMSG : 0;
 }

@@ -76,16 +76,72 @@ struct rtsp_item {
  * for an oversized message. */
 int rtsp_stream_next(struct rtsp_item *it, const uint8_t *p, size_t len);
 
-/* Parses a Transport response header's fields we use. Missing fields are left at -1. */
+/* Parses a Transport header's fields we use (a server's answer, or a client's first offered
+ * spec). Missing numbers are left at -1. */
 struct rtsp_transport {
     int interleaved[2]; /* channels */
     int server_port[2];
     int client_port[2];
     uint32_t ssrc;
     bool has_ssrc;
-    bool tcp; /* RTP/AVP/TCP */
+    bool tcp;       /* RTP/AVP/TCP */
+    bool rtp_avp;   /* the profile is RTP/AVP (over UDP or TCP) */
+    bool multicast; /* a client asks for multicast (we serve unicast only) */
+    bool record;    /* mode=record: a publisher, not a reader */
 };
 int rtsp_transport_parse(struct rtsp_transport *t, const char *value);
+/* Writes a server's Transport answer for t: "RTP/AVP/TCP;unicast;interleaved=a-b" or
+ * "RTP/AVP;unicast;client_port=a-b;server_port=c-d", then ";ssrc=X" when has_ssrc. Returns
+ * the length, or -ENOSPC. */
+int rtsp_transport_format(const struct rtsp_transport *t, char *out, size_t cap);
+
+/* ---- server side: a client's requests, our responses ---- */
+
+#define RTSP_REQ_HEAD_MAX 8192 /* a client's request line and headers */
+#define RTSP_REQ_BODY_MAX 4096 /* a reader's requests carry at most a small parameter body */
+
+struct rtsp_request {
+    char method[32];
+    char uri[RTSP_URL_MAX];
+    uint32_t cseq;
+    bool has_cseq;
+    char session[128]; /* Session id, without ";timeout=" */
+    char transport[512];
+    char authorization[512];
+    size_t body_len; /* spanned, not kept */
+};
+
+/* Parses one client request at the start of p: "METHOD URI RTSP/1.0", headers, a body of
+ * Content-Length bytes. Returns the bytes it spans with *q filled, 0 when more bytes are
+ * needed, -EBADMSG for a garbled request (bad request line, a header without a colon, a value
+ * longer than its field or holding a NUL, two Content-Lengths), -EMSGSIZE for a head beyond
+ * RTSP_REQ_HEAD_MAX or a body beyond RTSP_REQ_BODY_MAX. */
+int rtsp_request_parse(struct rtsp_request *q, const uint8_t *p, size_t len);
+
+/* What a request URI names on our server: rtsp://HOST[:PORT]/PATH[/trackID=N][/][?QUERY] (or the
+ * same without scheme and host). path is the first segment, track N or -1, token the query's
+ * token= value (percent-decoded), "" when absent. Returns 0, or -EINVAL for "*", another
+ * scheme, a path of more segments or one longer than its field. */
+struct rtsp_target {
+    char path[64];
+    int track;
+    char token[256];
+};
+int rtsp_target_parse(struct rtsp_target *t, const char *uri);
+
+/* The reason phrase of a status code we send ("Bad Request"); "Error" for others. */
+const char *rtsp_reason(int status);
+
+/* Writes a response: status line, CSeq when the request had one, headers (each line ending in
+ * CRLF, may be ""), Content-Length when body_len > 0, the blank line and the body. Returns its
+ * length, or -ENOSPC. */
+int rtsp_response_write(char *out, size_t cap, int status, const struct rtsp_request *q,
+                        const char *headers, const char *body, size_t body_len);
+
+/* The password of an "Authorization: Basic base64(user:password)" value into out (the user
+ * name is ignored). 0, -ENOENT when the value is no Basic credential, -EBADMSG for bad base64
+ * or no colon, -ENOSPC when out is too small. */
+int rtsp_basic_password(const char *authorization, char *out, size_t cap);
 
 /* True if the comma-separated token list (a Public header's methods, a Digest qop value)
  * holds token, compared case-insensitively. */

@@ -151,6 +151,11 @@ const struct ctl_counter_info ctl_counter_info[] = {
     CTL_COUNTER(tcp_refused, CTL_FOR_EGRESS, false,
                 "ICE-TCP connections refused (over a limit) or closed (bad framing, not an ICE "
                 "check, no check within 5 s, idle)."),
+    CTL_COUNTER(rtsp_skips, CTL_FOR_EGRESS, false,
+                "RTSP readers whose send queue filled: their video skipped to the next keyframe."),
+    CTL_COUNTER(rtsp_refused, CTL_FOR_EGRESS, false,
+                "RTSP connections refused (over a limit) or closed (malformed requests, no PLAY "
+                "within 10 s, a session timeout)."),
     CTL_COUNTER(frames_written, CTL_FOR_INGEST, false, "Access units written to the ring."),
     CTL_COUNTER(source_reconnects, CTL_FOR_INGEST, false, "Reconnections to the source."),
     CTL_COUNTER(frames_dropped, CTL_FOR_INGEST, false, "Access units damaged by loss."),

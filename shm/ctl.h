@@ -49,7 +49,8 @@ struct ctl_counters {
     _Atomic uint64_t pkt_count_mismatches;
     _Atomic uint64_t tcp_skips;   /* egress: ICE-TCP viewers' queues full: video skipped to a key */
     _Atomic uint64_t tcp_refused; /* egress: ICE-TCP connections refused or closed for cause */
-    _Atomic uint64_t reserved[2]; /* room for counters without moving the slots */
+    _Atomic uint64_t rtsp_skips;  /* egress: RTSP readers' queues full: video skipped to a key */
+    _Atomic uint64_t rtsp_refused; /* egress: RTSP connections refused or closed for cause */
 };
 
 /* A slot belongs to one path or worker for as long as the config has it: restarts reuse it,

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* test_rtsp_msg.c: RTSP wire parsing (ingest/rtsp_msg.c): URLs with credentials, redaction,
- * control URL resolution, responses split anywhere, caps on heads and bodies, the
- * interleaved demux and its bad lengths, Transport and Public headers. */
+/* test_rtsp_msg.c: RTSP wire parsing (rtsp/msg.c): requests a server reads, responses it writes,
+ * URLs with credentials, redaction, control URL resolution, responses split anywhere, caps on heads
+ * and bodies, the interleaved demux and its bad lengths, Transport and Public headers. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -224,13 +224,169 @@ static void test_transport_public(void **state)
     assert_false(rtsp_list_has("", "PLAY"));
 }
 
+/* What ffmpeg sends, whole and cut anywhere: a prefix is "need more", never an error. */
+static void test_request_whole_and_split(void **state)
+{
+    (void)state;
+    static const char req[] = "SETUP rtsp://127.0.0.1:8554/demo/trackID=0 RTSP/1.0\r\n"
+                              "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n"
+                              "CSeq: 3\r\n"
+                              "User-Agent: Lavf60.16.100\r\n"
+                              "Session: 0123abcd;timeout=60\r\n"
+                              "Authorization: Basic dTpzM2NyZXQ=\r\n"
+                              "Content-Length: 4\r\n"
+                              "\r\nbodyOPTIONS";
+    size_t whole = sizeof(req) - 1 - strlen("OPTIONS");
+    struct rtsp_request q;
+    for (size_t cut = 0; cut < whole; cut++)
+        assert_int_equal(rtsp_request_parse(&q, (const uint8_t *)req, cut), 0);
+    assert_int_equal(rtsp_request_parse(&q, (const uint8_t *)req, sizeof(req) - 1), (int)whole);
+    assert_string_equal(q.method, "SETUP");
+    assert_string_equal(q.uri, "rtsp://127.0.0.1:8554/demo/trackID=0");
+    assert_true(q.has_cseq);
+    assert_int_equal(q.cseq, 3);
+    assert_string_equal(q.session, "0123abcd");
+    assert_string_equal(q.transport, "RTP/AVP/TCP;unicast;interleaved=0-1");
+    assert_int_equal(q.body_len, 4);
+    char pass[64];
+    assert_int_equal(rtsp_basic_password(q.authorization, pass, sizeof(pass)), 0);
+    assert_string_equal(pass, "s3cret");
+    assert_int_equal(rtsp_basic_password("Digest username=\"u\"", pass, sizeof(pass)), -ENOENT);
+    assert_int_equal(rtsp_basic_password("Basic dXNlcg==", pass, sizeof(pass)), -EBADMSG);
+    assert_int_equal(rtsp_basic_password("Basic !!!", pass, sizeof(pass)), -EBADMSG);
+
+    /* Bare LF line ends, no CSeq. */
+    static const char lf[] = "OPTIONS * RTSP/1.0\n\n";
+    assert_int_equal(rtsp_request_parse(&q, (const uint8_t *)lf, sizeof(lf) - 1),
+                     (int)sizeof(lf) - 1);
+    assert_false(q.has_cseq);
+}
+
+static void test_request_bad(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "hello world\r\n\r\n",
+        "\x16\x03\x01\x02\x00",
+        "DESCRIBE rtsp://h/x HTTP/1.1\r\n\r\n",
+        "DESCRIBE  RTSP/1.0\r\n\r\n",
+        "DESCRIBE rtsp://h/x\r\n\r\n",
+        "DEscribe rtsp://h/x RTSP/1.0\r\n\r\n",
+        "DESCRIBE rtsp://h/x RTSP/1.0\r\nno colon here\r\n\r\n",
+        "DESCRIBE rtsp://h/x RTSP/1.0\r\nCSeq: x\r\n\r\n",
+        "DESCRIBE rtsp://h/x RTSP/1.0\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+        "DESCRIBE rtsp://h/\x01x RTSP/1.0\r\n\r\n",
+    };
+    struct rtsp_request q;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_int_equal(rtsp_request_parse(&q, (const uint8_t *)bad[i], strlen(bad[i])), -EBADMSG);
+    /* A NUL in a kept value. */
+    static const char nul[] = "PLAY rtsp://h/x RTSP/1.0\r\nSession: a\0b\r\n\r\n";
+    assert_int_equal(rtsp_request_parse(&q, (const uint8_t *)nul, sizeof(nul) - 1), -EBADMSG);
+
+    /* Caps: a head that never ends at 8 KiB, a body over 4 KiB. */
+    size_t big = RTSP_REQ_HEAD_MAX + 16;
+    char *p = malloc(big);
+    assert_non_null(p);
+    memset(p, 'a', big);
+    memcpy(p, "OPTIONS * RTSP/1.0\r\nX-Pad: ", 27);
+    assert_int_equal(rtsp_request_parse(&q, (const uint8_t *)p, big), -EMSGSIZE);
+    assert_int_equal(rtsp_request_parse(&q, (const uint8_t *)p, RTSP_REQ_HEAD_MAX - 1), 0);
+    free(p);
+    static const char body[] = "SET_PARAMETER * RTSP/1.0\r\nContent-Length: 4097\r\n\r\n";
+    assert_int_equal(rtsp_request_parse(&q, (const uint8_t *)body, sizeof(body) - 1), -EMSGSIZE);
+}
+
+static void test_target(void **state)
+{
+    (void)state;
+    struct rtsp_target t;
+    assert_int_equal(rtsp_target_parse(&t, "rtsp://127.0.0.1:8554/demo"), 0);
+    assert_string_equal(t.path, "demo");
+    assert_int_equal(t.track, -1);
+    assert_string_equal(t.token, "");
+    assert_int_equal(rtsp_target_parse(&t, "rtsp://h/demo/"), 0);
+    assert_string_equal(t.path, "demo");
+    assert_int_equal(rtsp_target_parse(&t, "rtsp://[::1]:8554/cam-2/trackID=3"), 0);
+    assert_string_equal(t.path, "cam-2");
+    assert_int_equal(t.track, 3);
+    assert_int_equal(rtsp_target_parse(&t, "/demo/trackID=1/?a=b&token=s%40cr%2Bt"), 0);
+    assert_int_equal(t.track, 1);
+    assert_string_equal(t.token, "s@cr+t");
+    assert_int_equal(rtsp_target_parse(&t, "rtsp://h/demo?token=abc"), 0);
+    assert_string_equal(t.token, "abc");
+    static const char *const bad[] = {
+        "*",
+        "rtsp://h",
+        "rtsp://h/",
+        "http://h/demo",
+        "rtsp://h/a/b",
+        "rtsp://h/a/trackID=x",
+        "rtsp://h/a/trackID=256",
+        "rtsp://h/a?token=%00",
+        "rtsp://h/a?token=%4",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_int_equal(rtsp_target_parse(&t, bad[i]), -EINVAL);
+}
+
+static void test_response_write_transport(void **state)
+{
+    (void)state;
+    struct rtsp_request q = {.cseq = 7, .has_cseq = true};
+    char out[256];
+    int n =
+        rtsp_response_write(out, sizeof(out), 200, &q, "Session: ab;timeout=60\r\n", "v=0\r\n", 5);
+    static const char want[] = "RTSP/1.0 200 OK\r\nCSeq: 7\r\nServer: ringcast\r\n"
+                               "Session: ab;timeout=60\r\nContent-Length: 5\r\n\r\nv=0\r\n";
+    assert_int_equal(n, (int)sizeof(want) - 1);
+    assert_memory_equal(out, want, sizeof(want) - 1);
+    /* Our own parser reads it back. */
+    struct rtsp_response r;
+    assert_int_equal(rtsp_response_parse(&r, (const uint8_t *)out, (size_t)n), n);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.session_timeout, 60);
+    assert_int_equal(rtsp_response_write(out, 40, 200, &q, "", "v=0\r\n", 5), -ENOSPC);
+    n = rtsp_response_write(out, sizeof(out), 454, NULL, "", "", 0);
+    assert_true(n > 0);
+    assert_memory_equal(out, "RTSP/1.0 454 Session Not Found\r\nServer", 38);
+
+    struct rtsp_transport t;
+    rtsp_transport_parse(&t, "RTP/AVP/TCP;unicast;interleaved=2-3,RTP/AVP;unicast");
+    assert_true(t.tcp && t.rtp_avp && !t.multicast && !t.record);
+    t.has_ssrc = true;
+    t.ssrc = 0xdeadbeef;
+    assert_true(rtsp_transport_format(&t, out, sizeof(out)) > 0);
+    assert_string_equal(out, "RTP/AVP/TCP;unicast;interleaved=2-3;ssrc=DEADBEEF");
+    rtsp_transport_parse(&t, "RTP/AVP;unicast;client_port=5000-5001");
+    assert_true(!t.tcp && t.rtp_avp);
+    t.server_port[0] = 6000;
+    t.server_port[1] = 6001;
+    assert_true(rtsp_transport_format(&t, out, sizeof(out)) > 0);
+    assert_string_equal(out, "RTP/AVP;unicast;client_port=5000-5001;server_port=6000-6001");
+    assert_int_equal(rtsp_transport_format(&t, out, 20), -ENOSPC);
+    rtsp_transport_parse(&t, "RTP/AVP;multicast;destination=224.1.1.1");
+    assert_true(t.multicast);
+    rtsp_transport_parse(&t, "RTP/AVP/TCP;unicast;interleaved=0-1;mode=record");
+    assert_true(t.record);
+    rtsp_transport_parse(&t, "RTP/SAVP;unicast");
+    assert_false(t.rtp_avp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_url_parse),        cmocka_unit_test(test_redact),
-        cmocka_unit_test(test_resolve),          cmocka_unit_test(test_response_whole_and_split),
-        cmocka_unit_test(test_response_bad),     cmocka_unit_test(test_stream_demux),
+        cmocka_unit_test(test_url_parse),
+        cmocka_unit_test(test_redact),
+        cmocka_unit_test(test_resolve),
+        cmocka_unit_test(test_response_whole_and_split),
+        cmocka_unit_test(test_response_bad),
+        cmocka_unit_test(test_stream_demux),
         cmocka_unit_test(test_transport_public),
+        cmocka_unit_test(test_request_whole_and_split),
+        cmocka_unit_test(test_request_bad),
+        cmocka_unit_test(test_target),
+        cmocka_unit_test(test_response_write_transport),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -170,6 +170,33 @@ static void test_closed_peer_fails(void **state)
     assert_int_equal(tcpq_push(&p->q, b, 70000), -EPIPE);
 }
 
+/* RTSP: a response as it is, interleaved frames ('$', channel, length), and an unpush that
+ * takes back a whole interleaved frame (its 4-byte header, not RFC 4571's 2). */
+static void test_interleaved_and_raw(void **state)
+{
+    struct pair *p = *state;
+    uint8_t b[300];
+    packet(b, sizeof(b), 7);
+    static const char resp[] = "RTSP/1.0 200 OK\r\nCSeq: 5\r\n\r\n";
+    assert_int_equal(tcpq_push_raw(&p->q, (const uint8_t *)resp, sizeof(resp) - 1), 0);
+    assert_int_equal(tcpq_push_interleaved(&p->q, 2, b, sizeof(b)), 0);
+    assert_int_equal(tcpq_push_interleaved(&p->q, 3, b, 100), 0);
+    tcpq_unpush(&p->q, 100);
+    assert_int_equal(tcpq_push_interleaved(&p->q, 3, b, 20), 0);
+    assert_int_equal(tcpq_push_interleaved(&p->q, 0, b, 70000), -EMSGSIZE);
+    assert_int_equal(tcpq_write(&p->q), 0);
+    uint8_t got[1024];
+    ssize_t n = read(p->fd[1], got, sizeof(got));
+    size_t want = sizeof(resp) - 1 + 4 + sizeof(b) + 4 + 20;
+    assert_int_equal(n, (ssize_t)want);
+    assert_memory_equal(got, resp, sizeof(resp) - 1);
+    const uint8_t *f = got + sizeof(resp) - 1;
+    assert_memory_equal(f, "$\x02\x01\x2c", 4);
+    assert_memory_equal(f + 4, b, sizeof(b));
+    assert_memory_equal(f + 4 + sizeof(b), "$\x03\x00\x14", 4);
+    assert_memory_equal(f + 8 + sizeof(b), b, 20);
+}
+
 static void test_frame_parse(void **state)
 {
     (void)state;
@@ -189,6 +216,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_wraps_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rollback_keeps_written_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_closed_peer_fails, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_interleaved_and_raw, setup, teardown),
         cmocka_unit_test(test_frame_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

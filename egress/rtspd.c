@@ -1,0 +1,606 @@
+/* SPDX-License-Identifier: MIT */
+/* rtspd.c: the RTSP server's sessions (RFC 2326) for readers: the listener, a fixed table of
+ * connections, the methods (OPTIONS, DESCRIBE, SETUP, PLAY, GET_PARAMETER, TEARDOWN), read
+ * authorization by the path's read_token, and the limits that keep a hostile client to its own
+ * connection. Media goes out through the send path as for a WHEP viewer, unprotected, framed
+ * into the connection's queue; so do our responses, which must never split a frame. */
+#include "egress/rtspd.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/sockbuf.h"
+#include "egress/worker.h"
+#include "rtsp/describe.h"
+
+#define RTSPD_BACKLOG 256
+#define RTSPD_ACCEPTS 16 /* connections accepted per wakeup, then yield */
+#define RTSPD_READS   4  /* reads per connection per wakeup */
+#define RTSPD_SNDBUF                                                                               \
+    (256 << 10) /* as ICE-TCP: the queue, not the kernel, notices a slow reader                    \
+                 */
+#define RTSPD_PLAY_NS ((uint64_t)RTSPD_PLAY_MS * 1000000)
+#define RTSPD_PUBLIC  "Public: OPTIONS, DESCRIBE, SETUP, PLAY, GET_PARAMETER, TEARDOWN\r\n"
+
+static void rtspd_conn_cb(uv_poll_t *h, int status, int events);
+
+static int32_t rtspd_index(const struct worker *w, const struct rtspd_conn *c)
+{
+    return (int32_t)(c - w->rtsp.c);
+}
+
+static void rtspd_closed_cb(uv_handle_t *h)
+{
+    struct rtspd_conn *c = h->data;
+    struct worker *w = c->w;
+    c->state = RTSPD_FREE;
+    c->next_free = w->rtsp.free_head;
+    w->rtsp.free_head = rtspd_index(w, c);
+}
+
+/* Ends c's session, if any: its reader stops. */
+static void rtspd_session_end(struct worker *w, struct rtspd_conn *c)
+{
+    if (c->playing)
+        media_viewer_stop(w->media, &c->v);
+    c->playing = 0;
+    c->session[0] = '\0';
+    memset(c->tracks, 0, sizeof(c->tracks));
+}
+
+/* Closes c; counted in rtsp_refused and logged at info when only a broken or hostile client
+ * causes it (why), else at debug. */
+static void rtspd_close(struct worker *w, struct rtspd_conn *c, const char *why, bool refused)
+{
+    if (c->state != RTSPD_OPEN)
+        return;
+    char peer[64];
+    viewer_format_addr(&c->peer.sa, peer, sizeof(peer));
+    if (refused) {
+        ctl_count(&w->counters->rtsp_refused, 1);
+        log_info("rtsp: connection from %s closed: %s", peer, why);
+    } else if (c->playing) {
+        log_info("rtsp %s: session %s of %s ended: %s (%" PRIu64 " packets dropped)", c->path,
+                 c->session, peer, why, c->v.rec.send_drops);
+    } else {
+        log_debug("rtsp: connection from %s closed: %s", peer, why);
+    }
+    rtspd_session_end(w, c);
+    c->state = RTSPD_CLOSING;
+    uv_close((uv_handle_t *)&c->poll, rtspd_closed_cb);
+    close(c->fd);
+    c->fd = -1;
+    tcpq_free(&c->q);
+    w->rtsp.n_open--;
+}
+
+static void rtspd_watch(struct rtspd_conn *c, bool writing)
+{
+    if (c->writing == writing)
+        return;
+    c->writing = writing;
+    (void)uv_poll_start(&c->poll, UV_READABLE | (writing ? UV_WRITABLE : 0), rtspd_conn_cb);
+}
+
+/* The queue kept bytes the socket did not take: wait for writability. Never closes here:
+ * media may be iterating its viewers. */
+static void rtspd_stalled(struct tcpq *q)
+{
+    rtspd_watch(q->owner, true);
+}
+
+/* ---- responses ---- */
+
+/* Queues a response behind any media already queued, and writes. */
+static void rtspd_respond(struct worker *w, struct rtspd_conn *c, int status,
+                          const struct rtsp_request *q, const char *headers, const char *body,
+                          size_t body_len)
+{
+    char out[RTSP_SDP_MAX + 2048];
+    int n = rtsp_response_write(out, sizeof(out), status, q, headers, body, body_len);
+    if (n < 0 || tcpq_push_raw(&c->q, (const uint8_t *)out, (size_t)n) < 0) {
+        ctl_count(&w->counters->send_drops, 1);
+        return;
+    }
+    if (tcpq_write(&c->q) != 0)
+        rtspd_watch(c, true);
+}
+
+/* The session header of c's answers: "Session: ID;timeout=60". */
+static void rtspd_session_hdr(const struct rtspd_conn *c, char *out, size_t len)
+{
+    snprintf(out, len, "Session: %s;timeout=%u\r\n", c->session, RTSPD_TIMEOUT_S);
+}
+
+/* ---- authorization ---- */
+
+static bool rtspd_token_equal(const char *got, const char *want)
+{
+    size_t gl = strlen(got), wl = strlen(want);
+    return gl == wl && CRYPTO_memcmp(got, want, wl) == 0;
+}
+
+/* A request for path may proceed: it has no read_token, or the request carries it (Basic
+ * password, any user name; or ?token= in the URI), or an earlier request on this connection
+ * did (a client resolves SETUP's URI against Content-Base, which has no query). Otherwise
+ * answers 401 and returns false. */
+static bool rtspd_authorize(struct worker *w, struct rtspd_conn *c, const struct rtsp_request *q,
+                            const struct rtsp_target *t, const struct config_path *cp)
+{
+    char pass[256];
+    if (!cp->read_token[0] || !strcmp(c->authorized, cp->name) ||
+        (t->token[0] && rtspd_token_equal(t->token, cp->read_token)) ||
+        (rtsp_basic_password(q->authorization, pass, sizeof(pass)) == 0 &&
+         rtspd_token_equal(pass, cp->read_token))) {
+        snprintf(c->authorized, sizeof(c->authorized), "%s", cp->name);
+        return true;
+    }
+    OPENSSL_cleanse(pass, sizeof(pass));
+    rtspd_respond(w, c, 401, q, "WWW-Authenticate: Basic realm=\"ringcast\"\r\n", NULL, 0);
+    return false;
+}
+
+/* The configured path q names, authorized; else answers 400, 404 or 401 and returns NULL. */
+static const struct config_path *rtspd_path(struct worker *w, struct rtspd_conn *c,
+                                            const struct rtsp_request *q, struct rtsp_target *t)
+{
+    if (rtsp_target_parse(t, q->uri) < 0) {
+        rtspd_respond(w, c, 400, q, "", NULL, 0);
+        return NULL;
+    }
+    const struct config_path *cp = config_find_path(&w->cfg, t->path);
+    if (!cp) {
+        rtspd_respond(w, c, 404, q, "", NULL, 0);
+        return NULL;
+    }
+    return rtspd_authorize(w, c, q, t, cp) ? cp : NULL;
+}
+
+/* ---- methods ---- */
+
+static void rtspd_describe(struct worker *w, struct rtspd_conn *c, const struct rtsp_request *q)
+{
+    struct rtsp_target t;
+    const struct config_path *cp = rtspd_path(w, c, q, &t);
+    if (!cp)
+        return;
+    static struct media_track_info info[MEDIA_MAX_TRACKS]; /* 5 KB: one request at a time */
+    int n = media_path_tracks(w->media, cp->name, info);
+    if (n < 0) { /* no ingest running, or no track declared yet */
+        rtspd_respond(w, c, 404, q, "", NULL, 0);
+        return;
+    }
+    struct rtsp_sdp_track st[MEDIA_MAX_TRACKS];
+    for (int i = 0; i < n; i++)
+        st[i] = (struct rtsp_sdp_track){info[i].index,    info[i].codec,  info[i].clock_rate,
+                                        info[i].channels, info[i].params, info[i].params_len};
+    /* o= names the address the client reached us at. */
+    union viewer_addr local;
+    socklen_t ll = sizeof(local);
+    char ip[INET6_ADDRSTRLEN] = "0.0.0.0";
+    if (getsockname(c->fd, &local.sa, &ll) == 0 && viewer_addr_unmap(&local) == 0)
+        (void)inet_ntop(local.sa.sa_family,
+                        local.sa.sa_family == AF_INET ? (void *)&local.in.sin_addr
+                                                      : (void *)&local.in6.sin6_addr,
+                        ip, sizeof(ip));
+    char sdp[RTSP_SDP_MAX];
+    uint64_t sid;
+    if (getrandom(&sid, sizeof(sid), 0) != sizeof(sid))
+        sid = ctl_now_ns();
+    int len = rtsp_sdp_build(sdp, sizeof(sdp), cp->name, ip, sid >> 1, st, (unsigned)n);
+    if (len < 0) {
+        log_warn("rtsp %s: no SDP for its tracks: %s", cp->name, strerror(-len));
+        rtspd_respond(w, c, 500, q, "", NULL, 0);
+        return;
+    }
+    /* Content-Base: the aggregate URI with a '/', so that a=control:trackID=N resolves under
+     * it (without the query: the connection is authorized already). */
+    char hdr[RTSP_URL_MAX + 96];
+    size_t ul = strcspn(q->uri, "?");
+    while (ul > 0 && q->uri[ul - 1] == '/')
+        ul--;
+    snprintf(hdr, sizeof(hdr), "Content-Base: %.*s/\r\nContent-Type: application/sdp\r\n", (int)ul,
+             q->uri);
+    rtspd_respond(w, c, 200, q, hdr, sdp, (size_t)len);
+}
+
+/* True if q names c's session (or c has none and q names none); else answers 454. */
+static bool rtspd_session_match(struct worker *w, struct rtspd_conn *c,
+                                const struct rtsp_request *q)
+{
+    if (!strcmp(q->session, c->session))
+        return true;
+    rtspd_respond(w, c, 454, q, "", NULL, 0);
+    return false;
+}
+
+static void rtspd_setup(struct worker *w, struct rtspd_conn *c, const struct rtsp_request *q)
+{
+    struct rtsp_target t;
+    const struct config_path *cp = rtspd_path(w, c, q, &t);
+    if (!cp || (q->session[0] && !rtspd_session_match(w, c, q)))
+        return;
+    if (c->playing || (c->session[0] && strcmp(c->path, cp->name))) {
+        rtspd_respond(w, c, 455, q, "", NULL, 0); /* one path per session, set up before PLAY */
+        return;
+    }
+    static struct media_track_info info[MEDIA_MAX_TRACKS];
+    int n = media_path_tracks(w->media, cp->name, info), k = -1;
+    for (int i = 0; i < n; i++)
+        if (info[i].index == t.track)
+            k = i;
+    if (k < 0) {
+        rtspd_respond(w, c, t.track < 0 ? 459 : 404, q, "", NULL, 0);
+        return;
+    }
+    struct rtsp_transport tr;
+    rtsp_transport_parse(&tr, q->transport);
+    if (!tr.rtp_avp || tr.multicast || tr.record || !tr.tcp) {
+        /* UDP is not served yet: a client then retries over TCP (ffmpeg, GStreamer). */
+        rtspd_respond(w, c, 461, q, "", NULL, 0);
+        return;
+    }
+    if (tr.interleaved[0] < 0 || tr.interleaved[0] > 254) {
+        tr.interleaved[0] = 2 * t.track;
+        tr.interleaved[1] = tr.interleaved[0] + 1;
+    }
+    tr.interleaved[1] = tr.interleaved[0] + 1; /* RTCP: the next channel, whatever it asked */
+    if (!c->session[0]) {
+        uint64_t id;
+        if (getrandom(&id, sizeof(id), 0) != sizeof(id))
+            id = ctl_now_ns() ^ (uint64_t)rtspd_index(w, c) << 48;
+        snprintf(c->session, sizeof(c->session), "%016" PRIx64, id);
+        snprintf(c->path, sizeof(c->path), "%s", cp->name);
+        media_viewer_init(&c->v);
+    }
+    struct rtsp_sdp_track st = {.index = info[k].index,
+                                .codec = info[k].codec,
+                                .clock_rate = info[k].clock_rate,
+                                .channels = info[k].channels};
+    struct media_track_params *p = &c->tracks[t.track];
+    *p = (struct media_track_params){
+        .flags = MEDIA_TRACK_SEND, .pt = rtsp_sdp_pt(&st), .channel = (uint8_t)tr.interleaved[0]};
+    tr.has_ssrc = true;
+    tr.ssrc = c->v.rec.tracks[t.track].ssrc;
+    char hdr[768], trs[600];
+    rtspd_session_hdr(c, hdr, sizeof(hdr));
+    size_t hl = strlen(hdr);
+    if (rtsp_transport_format(&tr, trs, sizeof(trs)) > 0)
+        snprintf(hdr + hl, sizeof(hdr) - hl, "Transport: %s\r\n", trs);
+    rtspd_respond(w, c, 200, q, hdr, NULL, 0);
+}
+
+static void rtspd_play(struct worker *w, struct rtspd_conn *c, const struct rtsp_request *q)
+{
+    if (!rtspd_session_match(w, c, q))
+        return;
+    if (!c->session[0]) {
+        rtspd_respond(w, c, 455, q, "", NULL, 0); /* PLAY before SETUP */
+        return;
+    }
+    char hdr[128];
+    rtspd_session_hdr(c, hdr, sizeof(hdr));
+    if (c->playing) {
+        rtspd_respond(w, c, 200, q, hdr, NULL, 0);
+        return;
+    }
+    struct media_viewer_params prm = {
+        .path = c->path,
+        .remote = &c->peer.sa,
+        .remote_len = viewer_addr_len(&c->peer),
+        .tcp = &c->q,
+    };
+    memcpy(prm.tracks, c->tracks, sizeof(prm.tracks));
+    /* The answer goes into the queue first: media follows it. */
+    strncat(hdr, "Range: npt=0.000-\r\n", sizeof(hdr) - strlen(hdr) - 1);
+    int rc = media_viewer_start(w->media, &c->v, &prm);
+    if (rc < 0) {
+        char peer[64];
+        viewer_format_addr(&c->peer.sa, peer, sizeof(peer));
+        log_warn("rtsp %s: cannot serve %s: %s", c->path, peer, strerror(-rc));
+        rtspd_respond(w, c, rc == -ENOENT ? 404 : 503, q, "", NULL, 0);
+        return;
+    }
+    rtspd_respond(w, c, 200, q, hdr, NULL, 0);
+    c->playing = 1;
+    ctl_count(&w->counters->sessions_total, 1);
+    char peer[64];
+    viewer_format_addr(&c->peer.sa, peer, sizeof(peer));
+    log_info("rtsp %s: session %s of %s plays over TCP (viewers %u)", c->path, c->session, peer,
+             media_worker_viewers(w->media));
+}
+
+static void rtspd_request(struct worker *w, struct rtspd_conn *c, const struct rtsp_request *q)
+{
+    char hdr[128];
+    if (!strcmp(q->method, "OPTIONS")) {
+        rtspd_respond(w, c, 200, q, RTSPD_PUBLIC, NULL, 0);
+    } else if (!strcmp(q->method, "DESCRIBE")) {
+        rtspd_describe(w, c, q);
+    } else if (!strcmp(q->method, "SETUP")) {
+        rtspd_setup(w, c, q);
+    } else if (!strcmp(q->method, "PLAY")) {
+        rtspd_play(w, c, q);
+    } else if (!strcmp(q->method, "GET_PARAMETER")) { /* a keep-alive */
+        if (!q->session[0] || rtspd_session_match(w, c, q))
+            rtspd_respond(w, c, 200, q, "", NULL, 0);
+    } else if (!strcmp(q->method, "TEARDOWN")) {
+        if (rtspd_session_match(w, c, q)) {
+            rtspd_session_end(w, c);
+            rtspd_respond(w, c, 200, q, "", NULL, 0);
+            (void)tcpq_write(&c->q);
+            rtspd_close(w, c, "TEARDOWN", false);
+        }
+    } else if (!strcmp(q->method, "ANNOUNCE") || !strcmp(q->method, "RECORD") ||
+               !strcmp(q->method, "PAUSE") || !strcmp(q->method, "SET_PARAMETER")) {
+        snprintf(hdr, sizeof(hdr), "Allow: %s", RTSPD_PUBLIC + strlen("Public: "));
+        rtspd_respond(w, c, 405, q, hdr, NULL, 0);
+    } else {
+        rtspd_respond(w, c, 501, q, "", NULL, 0);
+    }
+}
+
+/* ---- reading ---- */
+
+/* A malformed request: 400, then skip to the end of its head when there is one (-EBADMSG), or
+ * close (too many, or a head that cannot end within the cap). Returns false when closed. */
+static bool rtspd_malformed(struct worker *w, struct rtspd_conn *c, int err)
+{
+    const uint8_t *end = NULL;
+    for (size_t i = 0; err == -EBADMSG && i + 1 < c->rx_len && !end; i++)
+        if (c->rx[i] == '\n' &&
+            (c->rx[i + 1] == '\n' ||
+             (c->rx[i + 1] == '\r' && i + 2 < c->rx_len && c->rx[i + 2] == '\n')))
+            end = c->rx + i + (c->rx[i + 1] == '\n' ? 2 : 3);
+    if (!end && err == -EBADMSG && c->rx_len < sizeof(c->rx))
+        return true; /* wait for the head's end (or the PLAY deadline) */
+    rtspd_respond(w, c, 400, NULL, "", NULL, 0);
+    if (++c->bad >= RTSPD_BAD_MAX || !end) {
+        (void)tcpq_write(&c->q);
+        rtspd_close(w, c,
+                    end ? "too many malformed requests"
+                        : "a request head beyond 8 KiB or body "
+                          "beyond 4 KiB",
+                    true);
+        return false;
+    }
+    size_t used = (size_t)(end - c->rx);
+    memmove(c->rx, end, c->rx_len - used);
+    c->rx_len -= used;
+    return true;
+}
+
+/* Handles what is in c->rx: requests and the client's interleaved RTCP. */
+static void rtspd_parse(struct worker *w, struct rtspd_conn *c)
+{
+    static struct rtsp_request q; /* 2 KB: one request at a time */
+    size_t off = 0;
+    while (c->state == RTSPD_OPEN && off < c->rx_len) {
+        const uint8_t *p = c->rx + off;
+        size_t len = c->rx_len - off;
+        int n;
+        if (p[0] == '$') { /* RFC 2326 10.12: the client's RTCP (receiver reports) */
+            if (len < 4)
+                break;
+            size_t fl = (size_t)p[2] << 8 | p[3];
+            if (4 + fl > sizeof(c->rx)) {
+                rtspd_close(w, c, "an interleaved frame beyond 12 KiB", true);
+                return;
+            }
+            if (len < 4 + fl)
+                break;
+            if (c->playing && (p[1] & 1))
+                (void)media_input(w->media, &c->v, p + 4, fl); /* malformed: counted there */
+            n = (int)(4 + fl);
+        } else {
+            n = rtsp_request_parse(&q, p, len);
+            if (n == 0)
+                break;
+            if (n < 0) {
+                memmove(c->rx, p, len);
+                c->rx_len = len;
+                off = 0;
+                if (!rtspd_malformed(w, c, n) || c->rx_len == len)
+                    return;
+                continue;
+            }
+            rtspd_request(w, c, &q);
+        }
+        off += (size_t)n;
+    }
+    if (c->state != RTSPD_OPEN)
+        return;
+    memmove(c->rx, c->rx + off, c->rx_len - off);
+    c->rx_len -= off;
+}
+
+static void rtspd_readable(struct worker *w, struct rtspd_conn *c)
+{
+    for (int r = 0; r < RTSPD_READS && c->state == RTSPD_OPEN; r++) {
+        size_t room = sizeof(c->rx) - c->rx_len;
+        ssize_t n = read(c->fd, c->rx + c->rx_len, room);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+            return;
+        if (n <= 0) {
+            rtspd_close(w, c, n == 0 ? "closed by the peer" : strerror(errno), false);
+            return;
+        }
+        c->rx_len += (size_t)n;
+        c->rx_ns = ctl_now_ns();
+        rtspd_parse(w, c);
+        if ((size_t)n < room)
+            return;
+    }
+}
+
+static void rtspd_conn_cb(uv_poll_t *h, int status, int events)
+{
+    struct rtspd_conn *c = h->data;
+    struct worker *w = c->w;
+    if (c->state != RTSPD_OPEN)
+        return;
+    if (status < 0) {
+        rtspd_close(w, c, uv_strerror(status), false);
+        return;
+    }
+    if (events & UV_WRITABLE) {
+        int left = tcpq_write(&c->q);
+        if (left < 0 || c->q.failed) {
+            rtspd_close(w, c, left < 0 ? strerror(-left) : "a write failed", false);
+            return;
+        }
+        rtspd_watch(c, left > 0);
+    }
+    if (events & UV_READABLE)
+        rtspd_readable(w, c);
+}
+
+/* ---- accepting ---- */
+
+static unsigned rtspd_count_from(const struct worker *w, const union viewer_addr *peer)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < RTSPD_CONNS; i++) {
+        const struct rtspd_conn *c = &w->rtsp.c[i];
+        if (c->state != RTSPD_OPEN || c->peer.sa.sa_family != peer->sa.sa_family)
+            continue;
+        if (peer->sa.sa_family == AF_INET)
+            n += c->peer.in.sin_addr.s_addr == peer->in.sin_addr.s_addr;
+        else
+            n += memcmp(&c->peer.in6.sin6_addr, &peer->in6.sin6_addr, 16) == 0;
+    }
+    return n;
+}
+
+static void rtspd_accept_one(struct worker *w, int fd, union viewer_addr *peer)
+{
+    const char *refuse = NULL;
+    if (viewer_addr_unmap(peer) < 0)
+        refuse = "an address family not served";
+    else if (w->rtsp.free_head < 0)
+        refuse = "the worker's RTSP connections are all in use";
+    else if (rtspd_count_from(w, peer) >= RTSPD_PER_ADDRESS)
+        refuse = "too many RTSP connections from its address";
+    int32_t i = w->rtsp.free_head;
+    struct rtspd_conn *c = refuse ? NULL : &w->rtsp.c[i];
+    if (c) {
+        int32_t next_free = c->next_free;
+        memset(c, 0, offsetof(struct rtspd_conn, rx)); /* rx is overwritten as it is read */
+        if (tcpq_init(&c->q, fd, TCPQ_CAP) < 0 || uv_poll_init(w->loop, &c->poll, fd) < 0) {
+            tcpq_free(&c->q);
+            c->next_free = next_free;
+            refuse = "out of memory";
+        } else {
+            w->rtsp.free_head = next_free;
+        }
+    }
+    if (refuse) {
+        char from[64];
+        viewer_format_addr(&peer->sa, from, sizeof(from));
+        ctl_count(&w->counters->rtsp_refused, 1);
+        log_debug("rtsp: connection from %s refused: %s", from, refuse);
+        close(fd);
+        return;
+    }
+    int one = 1;
+    /* Media leaves as it is written: Nagle would hold a frame's tail back. */
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    (void)sockbuf_set_snd(fd, RTSPD_SNDBUF);
+    c->fd = fd;
+    c->w = w;
+    c->poll.data = c;
+    c->q.stalled = rtspd_stalled;
+    c->q.owner = c;
+    c->state = RTSPD_OPEN;
+    c->peer = *peer;
+    c->open_ns = c->rx_ns = ctl_now_ns();
+    w->rtsp.n_open++;
+    (void)uv_poll_start(&c->poll, UV_READABLE, rtspd_conn_cb);
+}
+
+static void rtspd_listen_cb(uv_poll_t *h, int status, int events)
+{
+    struct worker *w = h->data;
+    if (status < 0 || !(events & UV_READABLE))
+        return;
+    for (int i = 0; i < RTSPD_ACCEPTS && !w->stopping; i++) {
+        union viewer_addr peer;
+        socklen_t plen = sizeof(peer);
+        memset(&peer, 0, sizeof(peer));
+        int fd = accept4(w->rtsp.fd, &peer.sa, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0)
+            return; /* EAGAIN, or a connection reset before it was accepted */
+        rtspd_accept_one(w, fd, &peer);
+    }
+}
+
+int rtspd_open(struct worker *w)
+{
+    w->rtsp.fd = -1;
+    if (!w->cfg.rtsp_port)
+        return 0;
+    union viewer_addr a;
+    memset(&a, 0, sizeof(a));
+    int err = uv_ip4_addr(w->cfg.rtsp_host, w->cfg.rtsp_port, &a.in);
+    if (err < 0 && (err = uv_ip6_addr(w->cfg.rtsp_host, w->cfg.rtsp_port, &a.in6)) < 0)
+        return -EINVAL;
+    w->rtsp.c = calloc(RTSPD_CONNS, sizeof(*w->rtsp.c));
+    if (!w->rtsp.c)
+        return -ENOMEM;
+    for (int32_t i = 0; i < RTSPD_CONNS; i++)
+        w->rtsp.c[i].next_free = i + 1 < RTSPD_CONNS ? i + 1 : -1;
+    w->rtsp.free_head = 0;
+    int fd = socket(a.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
+    if (fd < 0)
+        return -errno;
+    w->rtsp.fd = fd;
+    /* Every worker binds the same port, as the HTTP one: the kernel spreads the readers. */
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
+        bind(fd, &a.sa, viewer_addr_len(&a)) < 0 || listen(fd, RTSPD_BACKLOG) < 0)
+        return -errno;
+    return worker_poll_readable(w, &w->rtsp.poll, fd, WORKER_OPEN_RTSP, rtspd_listen_cb);
+}
+
+void rtspd_shutdown(struct worker *w)
+{
+    if (!w->rtsp.c)
+        return;
+    for (int32_t i = 0; i < RTSPD_CONNS; i++)
+        rtspd_close(w, &w->rtsp.c[i], "worker stopping", false);
+}
+
+void rtspd_free(struct worker *w)
+{
+    if (w->rtsp.fd >= 0)
+        close(w->rtsp.fd);
+    w->rtsp.fd = -1;
+    free(w->rtsp.c);
+    w->rtsp.c = NULL;
+}
+
+void rtspd_tick(struct worker *w, uint64_t now)
+{
+    if (!w->rtsp.c || !w->rtsp.n_open)
+        return;
+    for (int32_t i = 0; i < RTSPD_CONNS && !w->stopping; i++) {
+        struct rtspd_conn *c = &w->rtsp.c[i];
+        if (c->state != RTSPD_OPEN)
+            continue;
+        if (!c->playing && now - c->open_ns > RTSPD_PLAY_NS)
+            rtspd_close(w, c, "no PLAY within 10 s", true);
+        else if (now - c->rx_ns > (uint64_t)RTSPD_TIMEOUT_S * 1000000000)
+            rtspd_close(w, c, "session timeout (nothing received for 60 s)", true);
+    }
+}
