@@ -5,7 +5,8 @@
 # WHEP_LOG_LEVEL, default debug), waits
 # (bounded) until all are ready, and arranges for everything to be stopped and removed on
 # exit. Worker 0 logs to $work/egress.log, worker i > 0 to $work/egress$i.log.
-# WHEP_HTTP_HOST (default 127.0.0.1) is the address the workers' HTTP port binds.
+# WHEP_HTTP_HOST (default 127.0.0.1) is the address the workers' HTTP port binds;
+# WHEP_RTSP_LISTEN (default off) their RTSP server's HOST:PORT.
 # WHEP_NETNS=1 (set before sourcing) first re-runs the test in a private network namespace
 # with loopback up: any port is then free, and the test may add addresses of its own.
 set -euo pipefail
@@ -55,6 +56,7 @@ whep_start() {
         echo "workers = ${WHEP_WORKERS:-1}"
         echo "shm_prefix = $prefix"
         echo "log_level = ${WHEP_LOG_LEVEL:-debug}"
+        echo "rtsp_listen = ${WHEP_RTSP_LISTEN:-off}"
         for line in "$@"; do echo "$line"; done
         echo "[path demo]"
         echo "source = file:$top/etc/demo.h264"
