@@ -55,6 +55,7 @@ static void worker_tick(uv_timer_t *t)
     atomic_store_explicit(&w->slot->heartbeat_ns, now, memory_order_relaxed);
     dtlsrv_heap_settle();
     icetcp_tick(w, now);
+    ondemand_publish(w, now);
     for (uint32_t i = 0; i < w->viewers.cap && !w->stopping; i++) {
         struct viewer *v = &w->viewers.v[i];
         if (v->state == VIEWER_FREE)
@@ -183,6 +184,7 @@ int worker_init(struct worker *w, uv_loop_t *loop, const struct config *cfg, uns
         return rc;
     }
     (void)uv_timer_init(loop, &w->tick);
+    ondemand_init(w);
     if ((rc = uv_signal_init(loop, &w->sigint)) < 0 ||
         (rc = uv_signal_init(loop, &w->sigterm)) < 0 ||
         (rc = uv_signal_init(loop, &w->sighup)) < 0) {
@@ -246,6 +248,7 @@ void worker_shutdown(struct worker *w)
     w->media = NULL;
     if (w->open_handles & WORKER_OPEN_BASE) {
         uv_close((uv_handle_t *)&w->tick, NULL);
+        ondemand_shutdown(w);
         uv_close((uv_handle_t *)&w->sigint, NULL);
         uv_close((uv_handle_t *)&w->sigterm, NULL);
         uv_close((uv_handle_t *)&w->sighup, NULL);
