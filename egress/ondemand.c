@@ -164,6 +164,13 @@ void ondemand_publish(struct worker *w, uint64_t now_ns)
     }
 }
 
+void ondemand_left(struct worker *w, const char *path)
+{
+    const struct config_path *cp = config_find_path(&w->cfg, path);
+    if (cp && cp->on_demand && !w->ctl.private_copy)
+        (void)ondemand_bump(w, path, ctl_now_ns());
+}
+
 void ondemand_init(struct worker *w)
 {
     (void)uv_timer_init(w->loop, &w->od.timer); /* cannot fail for a valid loop */

@@ -68,5 +68,8 @@ int ondemand_admit(struct worker *w, const struct httpd_request *req, const stru
 
 /* The worker's tick: publishes the demand of every on-demand path with a session here. */
 void ondemand_publish(struct worker *w, uint64_t now_ns);
+/* A session of path ended: its demand lasts until now, so that the ingest stops
+ * on_demand_close_after from here, not from the last tick. */
+void ondemand_left(struct worker *w, const char *path);
 
 #endif

@@ -39,6 +39,7 @@ void worker_end_session(struct worker *w, struct viewer *v, const char *reason)
     snprintf(peer, sizeof(peer), "%s", v->peer);
     uint64_t nacks = v->media.rec.nacks, retransmits = v->media.rec.retransmits;
     viewer_release(&w->viewers, v);
+    ondemand_left(w, path);
     log_info("whep %s: session %s of %s ended: %s (NACKed %" PRIu64 ", retransmitted %" PRIu64
              "; sessions %u, viewers %u)",
              path, session, peer, reason, nacks, retransmits, w->viewers.count,
