@@ -486,6 +486,10 @@ void pm_apply_config(struct procman *pm, const struct config *newcfg)
         if (c->role == CTL_ROLE_INGEST) {
             const struct config_path *np = config_find_path(newcfg, c->path);
             const struct config_path *op = config_find_path(old, c->path);
+            /* A path turned on demand keeps its ingest for close_after: its viewers' workers
+             * publish their demand only once they have re-read the file. */
+            if (np && np->on_demand && op && !op->on_demand)
+                ctl_demand_bump(slot_of(c), ctl_now_ns());
             if (!np) {
                 log_info("reload: path %s removed", c->path);
                 stop_child(c, PM_NEXT_REMOVE);
