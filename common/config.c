@@ -376,6 +376,27 @@ static int format_log_level(const struct config_key *k, const void *base, char *
     return printed(snprintf(out, len, "%s", levels[l <= LOG_ERROR ? l : LOG_INFO]), len);
 }
 
+/* yes/no (and true/false, on/off, 1/0) into an unsigned 1/0. */
+static int parse_bool(struct config_parser *p, const struct config_key *k, void *base,
+                      const char *value)
+{
+    static const char *const yes[] = {"yes", "true", "on", "1"}, *const no[] = {"no", "false",
+                                                                                "off", "0"};
+    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+        if (strcmp(value, yes[i]) == 0 || strcmp(value, no[i]) == 0) {
+            *(unsigned *)field(k, base) = strcmp(value, yes[i]) == 0;
+            return 1;
+        }
+    }
+    return fail(p, k->name, "expected yes or no, got \"%s\"", value);
+}
+
+static int format_bool(const struct config_key *k, const void *base, char *out, size_t len)
+{
+    return printed(snprintf(out, len, "%s", *(const unsigned *)cfield(k, base) ? "yes" : "no"),
+                   len);
+}
+
 static const char *const transports[] = {"auto", "tcp", "udp"}; /* enum config_transport */
 
 static int parse_transport(struct config_parser *p, const struct config_key *k, void *base,
@@ -588,6 +609,24 @@ static const struct config_key keys[] = {
     {.name = "password", PATH(password), STRING(0), .change = RESTART_INGESTS},
     {.name = "read_token", PATH(read_token), STRING(0), .change = HUP},
     {.name = "fps", PATH(fps), UINT(1, 240, ""), .change = RESTART_INGESTS},
+    /* The supervisor starts and stops the ingest on the workers' demand (shm/ctl.h); workers
+     * hold a new viewer's offer until the source delivers. */
+    {.name = "source_on_demand",
+     PATH(on_demand),
+     .parse = parse_bool,
+     .format = format_bool,
+     .dflt = "no",
+     .change = HUP},
+    {.name = "on_demand_start_timeout",
+     PATH(on_demand_start_timeout),
+     UINT(1, 60, "seconds "),
+     .dflt = "10",
+     .change = HUP},
+    {.name = "on_demand_close_after",
+     PATH(on_demand_close_after),
+     UINT(1, 86400, "seconds "),
+     .dflt = "10",
+     .change = HUP},
 };
 
 const struct config_key *config_keys(size_t *n)

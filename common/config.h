@@ -28,6 +28,12 @@ struct config_path {
     char read_token[256]; /* WHEP requires "Authorization: Bearer <token>" if set */
     unsigned fps;         /* file sources: frame rate; 0 = from the SPS, else 30 */
     int line;             /* where the section starts, for messages */
+
+    /* source_on_demand: no ingest runs while nobody watches; an offer waits start_timeout s
+     * for the first keyframe, the ingest stops close_after s after the last viewer left. */
+    unsigned on_demand;
+    unsigned on_demand_start_timeout;
+    unsigned on_demand_close_after;
 };
 
 struct config {

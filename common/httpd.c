@@ -288,6 +288,7 @@ struct httpd_conn {
     int handles_open;
     uint64_t deferred; /* token of the request awaiting httpd_complete, 0 = none */
     int deferred_keep_alive;
+    unsigned defer_ms; /* the deferred request's deadline */
     char remote[64];
     char remote_ip[48];
 };
@@ -328,8 +329,7 @@ static void httpd_timeout_cb(uv_timer_t *t)
     struct httpd_conn *c = t->data;
     if (c->deferred) {
         struct httpd_response res = {0};
-        log_info("http %s: no answer within %d ms for a deferred request", c->remote,
-                 HTTPD_DEFER_TIMEOUT);
+        log_info("http %s: no answer within %u ms for a deferred request", c->remote, c->defer_ms);
         httpd_set_text(&res, 503, "no answer from the worker owning the session\n");
         httpd_complete(c->server, c->deferred, &res);
         return;
@@ -413,6 +413,7 @@ static int httpd_process(struct httpd_conn *c)
         if (res.status == HTTPD_DEFERRED) {
             c->deferred = req.token;
             c->deferred_keep_alive = req.keep_alive;
+            c->defer_ms = res.defer_ms ? res.defer_ms : HTTPD_DEFER_TIMEOUT;
             break;
         }
         httpd_send(c, &res, req.keep_alive);
@@ -448,7 +449,7 @@ static void httpd_advance(struct httpd_conn *c, int was_idle)
     if (httpd_process(c) < 0)
         httpd_finish(c);
     else if (c->deferred)
-        (void)uv_timer_start(&c->timer, httpd_timeout_cb, HTTPD_DEFER_TIMEOUT, 0);
+        (void)uv_timer_start(&c->timer, httpd_timeout_cb, c->defer_ms, 0);
     else if (c->len == 0)
         (void)uv_timer_start(&c->timer, httpd_timeout_cb, HTTPD_IDLE_TIMEOUT, 0);
     else if (was_idle)
@@ -470,6 +471,14 @@ int httpd_complete(struct httpd_server *s, uint64_t token, const struct httpd_re
         httpd_finish(c);
     else
         httpd_advance(c, 1);
+    return 0;
+}
+
+int httpd_is_deferred(const struct httpd_server *s, uint64_t token)
+{
+    for (const struct httpd_conn *c = s->conns; c; c = c->next)
+        if (token && c->deferred == token && !c->closing)
+            return 1;
     return 0;
 }
 

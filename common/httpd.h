@@ -14,7 +14,7 @@
 #define HTTPD_MAX_BODY       (64u * 1024)
 #define HTTPD_HEADER_TIMEOUT 10000 /* ms from a request's first byte to its last header */
 #define HTTPD_IDLE_TIMEOUT   30000 /* ms a keep-alive connection may sit idle */
-#define HTTPD_DEFER_TIMEOUT  2000  /* ms a deferred request may wait for httpd_complete */
+#define HTTPD_DEFER_TIMEOUT  2000  /* ms a deferred request may wait by default (defer_ms) */
 #define HTTPD_DEFERRED       0     /* response status meaning "answered later" */
 #define HTTPD_MAX_CONNS      4096  /* open connections per worker; more are closed at once */
 
@@ -39,7 +39,7 @@ struct httpd_request {
  * as GET (RFC 9110 9.3.2: the same answer without content), so routers only know GET. A
  * handler that leaves
  * status at HTTPD_DEFERRED answers later with httpd_complete(req->token); the connection
- * handles no further request meanwhile, and gets a 503 after HTTPD_DEFER_TIMEOUT. */
+ * handles no further request meanwhile, and gets a 503 after defer_ms. */
 struct httpd_response {
     int status;
     const char *content_type; /* static string, NULL for none */
@@ -49,6 +49,8 @@ struct httpd_response {
     size_t body_len;
     void *owned; /* heap memory behind body, free()d by the server once sent */
     int head;    /* set by the server for HEAD: Content-Length of the body, no body */
+    unsigned
+        defer_ms; /* HTTPD_DEFERRED: the server's own 503 after this; 0 = HTTPD_DEFER_TIMEOUT */
 };
 
 /* Parses one request from p (len bytes buffered so far). Returns the bytes it spans (> 0)
@@ -92,6 +94,8 @@ int httpd_server_start_exclusive(struct httpd_server *s, uv_loop_t *loop, const 
 /* Answers the deferred request token. 0, or -ENOENT when its connection is gone or it was
  * already answered (timed out): the response is then dropped. */
 int httpd_complete(struct httpd_server *s, uint64_t token, const struct httpd_response *res);
+/* Whether the deferred request token still waits for its answer (its client is connected). */
+int httpd_is_deferred(const struct httpd_server *s, uint64_t token);
 /* Closes the listener and every connection; their memory goes in the close callbacks. */
 void httpd_server_stop(struct httpd_server *s);
 

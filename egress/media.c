@@ -209,6 +209,22 @@ int media_path_tracks(struct media_worker *w, const char *path,
     return n ? n : -ENOENT;
 }
 
+int media_path_key_arrival(struct media_worker *w, const char *path, uint64_t *arrival_ns)
+{
+    struct media_path *p;
+    int rc = media_path_get(w, path, &p);
+    if (rc < 0)
+        return rc;
+    media_path_load_tracks(p); /* a new writer may have declared its tracks since */
+    uint64_t seq = p->video >= 0 ? ring_reader_latest_keyframe(p->r, (unsigned)p->video)
+                                 : ring_reader_head(p->r) - 1;
+    struct ring_frame f;
+    if (!seq || ring_reader_get(p->r, seq, &f) != 1)
+        return -ENOENT;
+    *arrival_ns = f.arrival_ns;
+    return 0;
+}
+
 /* ---- viewers ---- */
 
 void media_viewer_init(struct media_viewer *v)

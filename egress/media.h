@@ -51,6 +51,11 @@ struct media_worker;
 int media_path_tracks(struct media_worker *w, const char *path,
                       struct media_track_info out[MEDIA_MAX_TRACKS]);
 
+/* When the latest keyframe of path's first video track (of an audio-only path: its latest
+ * frame) reached the ring, CLOCK_MONOTONIC, into *arrival_ns. 0, or -ENOENT when the path has
+ * no ring or no such frame yet, or another -errno. */
+int media_path_key_arrival(struct media_worker *w, const char *path, uint64_t *arrival_ns);
+
 /* ---- per viewer ---- */
 
 enum media_track_flags {

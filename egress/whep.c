@@ -204,20 +204,10 @@ static void whep_ice_links(const struct worker *w, struct httpd_response *res)
     }
 }
 
-static void whep_post(struct worker *w, const struct httpd_request *req,
-                      const struct config_path *cp, struct httpd_response *res)
+void whep_offer(struct worker *w, const struct httpd_request *req, const struct config_path *cp,
+                struct httpd_response *res)
 {
     const char *path = cp->name;
-    if (atomic_load_explicit(&w->ctl.hdr->draining, memory_order_relaxed)) {
-        httpd_add_header(res, "Retry-After", "2");
-        return whep_refuse(res, req, path, 503,
-                           "this node is draining: its viewers keep playing, new ones go to "
-                           "another node");
-    }
-    if (!whep_is_sdp(req->content_type))
-        return whep_refuse(res, req, path, 415, "expected Content-Type: application/sdp");
-    if (!whep_check_bearer(res, req, path, cp->read_token))
-        return;
     whep_limit_setups(w, req->remote_ip);
     if (w->viewers.count >= w->viewers.cap) {
         httpd_add_header(res, "Retry-After", "5");
@@ -267,6 +257,27 @@ static void whep_post(struct worker *w, const struct httpd_request *req,
     httpd_add_header(res, "Location", "%s/%s/whep/%s", w->cfg.public_url, path, v->session);
     httpd_add_header(res, "ETag", "\"%s\"", v->session);
     whep_ice_links(w, res);
+}
+
+/* The offer's checks; an on-demand path's offer may then wait for its source (ondemand.h). */
+static void whep_post(struct worker *w, const struct httpd_request *req,
+                      const struct config_path *cp, struct httpd_response *res)
+{
+    const char *path = cp->name;
+    if (atomic_load_explicit(&w->ctl.hdr->draining, memory_order_relaxed)) {
+        httpd_add_header(res, "Retry-After", "2");
+        return whep_refuse(res, req, path, 503,
+                           "this node is draining: its viewers keep playing, new ones go to "
+                           "another node");
+    }
+    if (!whep_is_sdp(req->content_type))
+        return whep_refuse(res, req, path, 415, "expected Content-Type: application/sdp");
+    if (!whep_check_bearer(res, req, path, cp->read_token))
+        return;
+    /* Standalone, no supervisor starts ingests: the path is served like any other. */
+    if (cp->on_demand && !w->ctl.private_copy && !ondemand_admit(w, req, cp, res))
+        return;
+    whep_offer(w, req, cp, res);
 }
 
 static void whep_delete(struct worker *w, const struct httpd_request *req,

@@ -8,8 +8,17 @@
 
 #include "common/httpd.h"
 
+struct worker;
+struct config_path;
+
 /* httpd_handler_fn for the worker: arg is the struct worker. */
 void whep_handle(void *arg, const struct httpd_request *req, struct httpd_response *res);
+
+/* Answers an offer to cp that passed whep's checks (and, on demand, found its source
+ * delivering): a session and 201 with the SDP answer, or the refusal (full, no stream, bad
+ * offer). */
+void whep_offer(struct worker *w, const struct httpd_request *req, const struct config_path *cp,
+                struct httpd_response *res);
 
 /* The embedded player page (egress/player.html, see egress/player.c). */
 extern const char player_html[];

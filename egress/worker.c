@@ -39,6 +39,7 @@ void worker_end_session(struct worker *w, struct viewer *v, const char *reason)
     snprintf(peer, sizeof(peer), "%s", v->peer);
     uint64_t nacks = v->media.rec.nacks, retransmits = v->media.rec.retransmits;
     viewer_release(&w->viewers, v);
+    ondemand_left(w, path);
     log_info("whep %s: session %s of %s ended: %s (NACKed %" PRIu64 ", retransmitted %" PRIu64
              "; sessions %u, viewers %u)",
              path, session, peer, reason, nacks, retransmits, w->viewers.count,
@@ -56,6 +57,7 @@ static void worker_tick(uv_timer_t *t)
     dtlsrv_heap_settle();
     icetcp_tick(w, now);
     rtspd_tick(w, now);
+    ondemand_publish(w, now);
     for (uint32_t i = 0; i < w->viewers.cap && !w->stopping; i++) {
         struct viewer *v = &w->viewers.v[i];
         if (v->state == VIEWER_FREE)
@@ -185,6 +187,7 @@ int worker_init(struct worker *w, uv_loop_t *loop, const struct config *cfg, uns
         return rc;
     }
     (void)uv_timer_init(loop, &w->tick);
+    ondemand_init(w);
     if ((rc = uv_signal_init(loop, &w->sigint)) < 0 ||
         (rc = uv_signal_init(loop, &w->sigterm)) < 0 ||
         (rc = uv_signal_init(loop, &w->sighup)) < 0) {
@@ -256,6 +259,7 @@ void worker_shutdown(struct worker *w)
     w->media = NULL;
     if (w->open_handles & WORKER_OPEN_BASE) {
         uv_close((uv_handle_t *)&w->tick, NULL);
+        ondemand_shutdown(w);
         uv_close((uv_handle_t *)&w->sigint, NULL);
         uv_close((uv_handle_t *)&w->sigterm, NULL);
         uv_close((uv_handle_t *)&w->sighup, NULL);

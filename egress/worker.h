@@ -17,6 +17,7 @@
 #include "egress/rtspd.h"
 #include "common/httpd.h"
 #include "egress/media.h"
+#include "egress/ondemand.h"
 #include "egress/sdp_answer.h"
 #include "egress/viewer.h"
 #include "shm/ctl.h"
@@ -25,7 +26,7 @@
 #define WORKER_FWD_PENDING      64    /* forwarded DELETEs awaiting their owner's answer */
 
 /* Bits of worker.open_handles: which handles worker_shutdown must close. */
-#define WORKER_OPEN_BASE 0x1  /* tick timer and the three signals, started together */
+#define WORKER_OPEN_BASE 0x1  /* tick timers and the three signals, started together */
 #define WORKER_OPEN_UDP  0x2  /* media socket poll */
 #define WORKER_OPEN_FWD  0x4  /* DELETE forwarding socket poll */
 #define WORKER_OPEN_TCP  0x8  /* ICE-TCP listener poll */
@@ -53,6 +54,7 @@ struct worker {
     unsigned fwd_next;    /* the next fwd_pending slot to use (oldest first) */
     uint64_t fwd_refused; /* forwarding messages refused (credentials, syntax) */
     uint64_t fwd_refused_log_ns;
+    struct ondemand od; /* offers held for on-demand sources */
     struct httpd_server http;
     struct dtlsrv_ctx *dtls;
     struct media_worker *media;

@@ -116,6 +116,17 @@ struct ctl_child *ctl_slot(struct ctl *c, unsigned slot)
     return &c->hdr->children[slot];
 }
 
+struct ctl_child *ctl_find_ingest(struct ctl_hdr *h, const char *path)
+{
+    for (unsigned i = 0; i < CTL_MAX_CHILDREN; i++) {
+        struct ctl_child *s = &h->children[i];
+        if (atomic_load(&s->state) != CTL_STATE_EMPTY && s->role == CTL_ROLE_INGEST &&
+            strncmp(s->name, path, sizeof(s->name)) == 0)
+            return s;
+    }
+    return NULL;
+}
+
 #define CTL_COUNTER(field, roles, gauge, help)                                                     \
     {                                                                                              \
 #field, help, offsetof(struct ctl_counters, field), roles, gauge                           \
@@ -172,6 +183,7 @@ void ctl_slot_assign(struct ctl_child *s, enum ctl_role role, unsigned index, co
     atomic_store(&s->start_ns, 0);
     atomic_store(&s->restarts, 0);
     atomic_store(&s->last_exit, 0);
+    atomic_store(&s->wanted_ns, 0);
     s->role = (uint32_t)role;
     s->index = index;
     snprintf(s->name, sizeof(s->name), "%s", name);
@@ -192,7 +204,8 @@ const char *ctl_role_name(uint32_t role)
 
 const char *ctl_state_name(uint32_t state)
 {
-    static const char *const names[] = {"empty", "starting", "running", "stopping", "backoff"};
+    static const char *const names[] = {"empty",    "starting", "running",
+                                        "stopping", "backoff",  "idle"};
     return state < sizeof(names) / sizeof(names[0]) ? names[state] : "unknown";
 }
 

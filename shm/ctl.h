@@ -20,7 +20,8 @@ enum ctl_state {
     CTL_STATE_STARTING,
     CTL_STATE_RUNNING,
     CTL_STATE_STOPPING,
-    CTL_STATE_BACKOFF
+    CTL_STATE_BACKOFF,
+    CTL_STATE_IDLE /* an on-demand path nobody watches: no ingest runs */
 };
 
 /* Counters a child bumps (relaxed atomics; only its own process writes them). */
@@ -56,7 +57,10 @@ struct ctl_counters {
 /* A slot belongs to one path or worker for as long as the config has it: restarts reuse it,
  * so counters keep counting across crashes (at a child's exit the supervisor zeroes only the
  * viewers gauge). The supervisor writes state, role, index, name, start_ns, restarts and
- * last_exit; the child writes pid (the supervisor too), heartbeat_ns and its counters. */
+ * last_exit; the child writes pid (the supervisor too), heartbeat_ns and its counters.
+ * An ingest's slot also carries its path's demand: every worker with a session (or an offer
+ * waiting) on a source_on_demand path stores the time in wanted_ns, and the supervisor runs
+ * the path's ingest while the latest such time is recent (ctl_demand_wanted). */
 struct ctl_child {
     _Atomic uint32_t state; /* enum ctl_state, written by the supervisor */
     uint32_t role;          /* enum ctl_role */
@@ -68,6 +72,7 @@ struct ctl_child {
     _Atomic int32_t last_exit;     /* previous instance: exit code, or -signal */
     _Atomic uint64_t heartbeat_ns; /* written by the child about every 500 ms */
     struct ctl_counters counters;
+    _Atomic uint64_t wanted_ns; /* ingest: the last time a worker had demand for the path */
 } __attribute__((aligned(64)));
 
 struct ctl_hdr {
@@ -87,6 +92,7 @@ struct ctl_hdr {
 };
 
 _Static_assert(sizeof(struct ctl_child) % 64 == 0, "ctl_child is whole cache lines");
+_Static_assert(sizeof(struct ctl_child) == 320, "layout: wanted_ns took padding");
 _Static_assert(offsetof(struct ctl_hdr, draining) == 32, "layout");
 _Static_assert(offsetof(struct ctl_hdr, doorbell) == 64, "layout");
 
@@ -127,6 +133,8 @@ int ctl_attach(struct ctl *c, const char *prefix);
 int ctl_init_private(struct ctl *c);
 /* The slot a child owns: slot from --ctl-slot (must be < CTL_MAX_CHILDREN). */
 struct ctl_child *ctl_slot(struct ctl *c, unsigned slot);
+/* The slot of path's ingest (role ingest, not EMPTY), or NULL. */
+struct ctl_child *ctl_find_ingest(struct ctl_hdr *h, const char *path);
 /* Supervisor: hands slot to a new child (zeroes counters and heartbeat), state STARTING. */
 void ctl_slot_assign(struct ctl_child *s, enum ctl_role role, unsigned index, const char *name);
 /* Supervisor: the slot's child is gone for good; readers see it EMPTY. */
@@ -147,6 +155,18 @@ static inline void ctl_count(_Atomic uint64_t *c, uint64_t n)
 static inline uint64_t ctl_read(_Atomic uint64_t *c)
 {
     return atomic_load_explicit(c, memory_order_relaxed);
+}
+/* A worker's demand for a path, stored in the path's ingest slot (any number of workers
+ * write it; the latest store wins, and they all store a recent time). */
+static inline void ctl_demand_bump(struct ctl_child *ingest, uint64_t now_ns)
+{
+    atomic_store_explicit(&ingest->wanted_ns, now_ns, memory_order_relaxed);
+}
+/* Whether an on-demand ingest should run at now: some worker had demand within close_after.
+ * A time ahead of now (another process read the clock later) is demand now. */
+static inline bool ctl_demand_wanted(uint64_t wanted_ns, uint64_t now_ns, uint64_t close_after_ns)
+{
+    return wanted_ns && (wanted_ns >= now_ns || now_ns - wanted_ns <= close_after_ns);
 }
 /* Child: call at start and about every 500 ms; 5 s without one gets the child killed. */
 static inline void ctl_heartbeat(struct ctl_child *s)

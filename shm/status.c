@@ -14,13 +14,7 @@ static const uint64_t NS_PER_S = 1000000000, NS_PER_MS = 1000000;
 
 static const struct ctl_child *find_ingest(const struct ctl_hdr *ctl, const char *path)
 {
-    for (unsigned i = 0; i < CTL_MAX_CHILDREN; i++) {
-        const struct ctl_child *s = &ctl->children[i];
-        if (atomic_load(&s->state) != CTL_STATE_EMPTY && s->role == CTL_ROLE_INGEST &&
-            strncmp(s->name, path, sizeof(s->name)) == 0)
-            return s;
-    }
-    return NULL;
+    return ctl_find_ingest((struct ctl_hdr *)ctl, path); /* only read here */
 }
 
 static const struct ctl_child *find_worker(const struct ctl_hdr *ctl, unsigned index)

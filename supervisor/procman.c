@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* procman.c: spawning, reaping and restarting the supervisor's children. A child's pool
  * entry, its control-segment slot and its libuv handles live as long as its path or worker
- * is configured; each restart reuses them, so counters survive crashes. */
+ * is configured; each restart reuses them, so counters survive crashes. The ingest of a
+ * source_on_demand path runs only while the workers' demand in its slot is recent. */
 #include "supervisor/procman.h"
 
 #include <errno.h>
@@ -19,6 +20,7 @@
 
 static void spawn_child(struct pm_child *c);
 static void on_proc_closed(uv_handle_t *h);
+static void go_idle(struct pm_child *c);
 
 static uint64_t ms_since(uint64_t then_ns, uint64_t now_ns)
 {
@@ -163,6 +165,9 @@ static void on_proc_closed(uv_handle_t *h)
     case PM_NEXT_REMOVE:
         release_child(c);
         break;
+    case PM_NEXT_IDLE:
+        go_idle(c);
+        break;
     case PM_NEXT_NOW:
         c->next = PM_NEXT_BACKOFF;
         spawn_child(c);
@@ -264,10 +269,66 @@ static struct pm_child *new_child(struct procman *pm, enum ctl_role role, unsign
     return NULL;
 }
 
+/* ---- sources on demand ---- */
+
+/* The path of an ingest, if it is configured on demand. */
+static const struct config_path *on_demand_path(const struct pm_child *c)
+{
+    const struct config_path *p =
+        c->role == CTL_ROLE_INGEST ? config_find_path(c->pm->cfg, c->path) : NULL;
+    return p && p->on_demand ? p : NULL;
+}
+
+static bool is_idle(const struct pm_child *c)
+{
+    return c->next == PM_NEXT_IDLE && !c->proc_open;
+}
+
+static bool demand_now(const struct pm_child *c, const struct config_path *p, uint64_t now)
+{
+    uint64_t wanted = atomic_load_explicit(&slot_of(c)->wanted_ns, memory_order_relaxed);
+    return ctl_demand_wanted(wanted, now, (uint64_t)p->on_demand_close_after * 1000000000ull);
+}
+
+/* No process, state idle: the ring stays, so that the next ingest continues it and workers
+ * keep their mapping. The next start is a first start, not a restart. */
+static void go_idle(struct pm_child *c)
+{
+    c->next = PM_NEXT_IDLE;
+    c->exit_ns = 0;
+    c->backoff_ms = PM_BACKOFF_MIN_MS;
+    atomic_store(&slot_of(c)->pid, 0);
+    set_state(c, CTL_STATE_IDLE);
+    log_info("%s idle (source on demand, no viewer)", c->label);
+}
+
+static void stop_child(struct pm_child *c, enum pm_next next);
+
+/* Starts an idle ingest that workers want (or whose path is no longer on demand), and stops
+ * a running or restarting one nobody wanted for on_demand_close_after. */
+static void check_demand(struct pm_child *c, uint64_t now)
+{
+    const struct config_path *p = on_demand_path(c);
+    bool want = !p || demand_now(c, p, now);
+    if (want && is_idle(c)) {
+        log_info("%s: %s; starting it", c->label,
+                 p ? "a viewer asked for the source" : "no longer on demand");
+        c->next = PM_NEXT_BACKOFF;
+        spawn_child(c);
+    } else if (!want && c->next == PM_NEXT_BACKOFF) {
+        log_info("%s: no viewer for %u s; stopping the source", c->label, p->on_demand_close_after);
+        stop_child(c, PM_NEXT_IDLE);
+    }
+}
+
+/* A new child: an on-demand ingest nobody wants yet stays idle, anything else starts. */
 static void add_child(struct procman *pm, enum ctl_role role, unsigned index, const char *path)
 {
     struct pm_child *c = new_child(pm, role, index, path);
-    if (c)
+    const struct config_path *p = c ? on_demand_path(c) : NULL;
+    if (p && !demand_now(c, p, ctl_now_ns()))
+        go_idle(c);
+    else if (c)
         spawn_child(c);
 }
 
@@ -305,6 +366,8 @@ static void on_watchdog(uv_timer_t *t)
         struct pm_child *c = &pm->children[i];
         if (c->role != CTL_ROLE_NONE && c->alive && c->next == PM_NEXT_BACKOFF)
             check_child(c, now);
+        if (c->role == CTL_ROLE_INGEST)
+            check_demand(c, now);
     }
 }
 
@@ -346,6 +409,8 @@ static void stop_child(struct pm_child *c, enum pm_next next)
         (void)uv_timer_stop(&c->timer);
         if (next == PM_NEXT_REMOVE) {
             release_child(c);
+        } else if (next == PM_NEXT_IDLE) {
+            go_idle(c);
         } else {
             c->next = PM_NEXT_BACKOFF;
             spawn_child(c);
@@ -381,6 +446,10 @@ int pm_restart_path(struct procman *pm, const char *path)
     struct pm_child *c = find_child(pm, CTL_ROLE_INGEST, 0, path);
     if (!c || pm->shutting_down)
         return -ENOENT;
+    if (is_idle(c)) { /* its next start reads the config anew */
+        log_info("%s: restart requested; idle, nothing to restart", c->label);
+        return 0;
+    }
     log_info("%s: restart requested", c->label);
     stop_child(c, PM_NEXT_NOW);
     return 0;
@@ -417,11 +486,16 @@ void pm_apply_config(struct procman *pm, const struct config *newcfg)
         if (c->role == CTL_ROLE_INGEST) {
             const struct config_path *np = config_find_path(newcfg, c->path);
             const struct config_path *op = config_find_path(old, c->path);
+            /* A path turned on demand keeps its ingest for close_after: its viewers' workers
+             * publish their demand only once they have re-read the file. */
+            if (np && np->on_demand && op && !op->on_demand)
+                ctl_demand_bump(slot_of(c), ctl_now_ns());
             if (!np) {
                 log_info("reload: path %s removed", c->path);
                 stop_child(c, PM_NEXT_REMOVE);
-            } else if (restart_ingests ||
-                       (op && (config_path_changes(op, np) & CONFIG_CHANGE_RESTART_INGESTS))) {
+            } else if (!is_idle(c) &&
+                       (restart_ingests ||
+                        (op && (config_path_changes(op, np) & CONFIG_CHANGE_RESTART_INGESTS)))) {
                 log_info("reload: path %s changed; restarting its ingest", c->path);
                 stop_child(c, PM_NEXT_NOW);
             }

@@ -24,6 +24,7 @@ enum pm_next {
     PM_NEXT_BACKOFF = 0, /* it crashed or was killed: restart after the backoff delay */
     PM_NEXT_NOW,         /* asked to restart (ringcastctl, changed source): restart at once */
     PM_NEXT_REMOVE,      /* its path or worker is gone from the config */
+    PM_NEXT_IDLE,        /* an on-demand path nobody watches: stay down until wanted */
 };
 
 struct procman;
@@ -66,7 +67,8 @@ struct procman {
  * no handle left open. After 0, only pm_shutdown releases pm. */
 int pm_init(struct procman *pm, uv_loop_t *loop, struct ctl *ctl, const struct config *cfg,
             const char *cfg_file);
-/* Spawns the ingest of every path and every worker. */
+/* Spawns the ingest of every path (an on-demand one waits idle for its first viewer) and
+ * every worker. */
 void pm_start(struct procman *pm);
 /* Moves to newcfg (already validated; borrowed from now on): starts added paths and
  * workers, stops removed ones (unlinking their rings), and for changed keys does what their

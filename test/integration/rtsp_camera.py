@@ -9,7 +9,8 @@ without re-encoding. Each client gets its own pipeline from the clip's start.
 --protocols limits the lower transports the camera accepts (the media factory's protocols):
 SETUP asking for another is answered 461 Unsupported Transport.
 
-Prints "READY <port>" on stdout once listening; runs until SIGTERM/SIGINT.
+Prints "READY <port>" on stdout once listening, and "client connected" on stderr for every
+RTSP connection (the on-demand test counts them); runs until SIGTERM/SIGINT.
 """
 import argparse
 import signal
@@ -67,6 +68,8 @@ def main():
             sys.exit("rtsp_camera: bad --server-ports")
         factory.set_address_pool(pool)
     server.get_mount_points().add_factory(args.mount, factory)
+    server.connect("client-connected",
+                   lambda srv, client: print("client connected", file=sys.stderr, flush=True))
     if server.attach(None) == 0:
         sys.exit("rtsp_camera: cannot listen on 127.0.0.1:%d" % args.port)
 

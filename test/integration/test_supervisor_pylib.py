@@ -51,12 +51,14 @@ class Supervisor:
             self.env["RINGCAST_CHILD_DIR"] = os.path.join(self.tmp, "children")
 
     def write_conf(self, server, paths):
-        """server: dict of [server] keys (socket and prefix added); paths: {name: source}."""
+        """server: dict of [server] keys (socket and prefix added); paths: {name: source}, or
+        {name: {key: value}} for more keys of a path than its source."""
         keys = dict(server, control_socket=self.sock, shm_prefix=self.prefix)
         with open(self.conf, "w") as f:
             f.write("[server]\n" + "".join("%s = %s\n" % kv for kv in keys.items()))
-            for name, source in paths.items():
-                f.write("[path %s]\nsource = %s\n" % (name, source))
+            for name, keys in paths.items():
+                keys = keys if isinstance(keys, dict) else {"source": keys}
+                f.write("[path %s]\n" % name + "".join("%s = %s\n" % kv for kv in keys.items()))
 
     def start(self):
         self.log = open(self.log_path, "a")

@@ -87,9 +87,11 @@ async def run(args):
     if args.token:
         headers["Authorization"] = "Bearer " + args.token
     loop = asyncio.get_running_loop()
+    t_post = time.monotonic()
     status, hdrs, body = await loop.run_in_executor(
         None, http, "POST", args.url, pc.localDescription.sdp.encode(), headers)
     result["post_status"] = status
+    result["post_ms"] = round((time.monotonic() - t_post) * 1000)
     if status != 201:
         result["error"] = body.decode(errors="replace").strip()
         await pc.close()

@@ -71,7 +71,10 @@ static void test_good_file(void **state)
                                   "source = file:clip.h264\n"
                                   "transport = tcp\n"
                                   "[path cam-2]\n"
-                                  "source = rtsp://10.0.0.2/stream\n");
+                                  "source = rtsp://10.0.0.2/stream\n"
+                                  "source_on_demand = yes\n"
+                                  "on_demand_start_timeout = 4\n"
+                                  "on_demand_close_after = 30\n");
     assert_int_equal(config_load(&cfg, file, err, sizeof(err)), 0);
     assert_string_equal(cfg.http_host, "127.0.0.1");
     assert_int_equal(cfg.http_port, 18889);
@@ -96,7 +99,15 @@ static void test_good_file(void **state)
     assert_string_equal(demo->source_redacted, want);
     assert_int_equal(demo->transport, TRANSPORT_TCP);
     /* auto by default: TCP-interleaved, UDP when the camera refuses it (ingest/rtsp_lower.h) */
-    assert_int_equal(config_find_path(&cfg, "cam-2")->transport, TRANSPORT_AUTO);
+    const struct config_path *cam2 = config_find_path(&cfg, "cam-2");
+    assert_int_equal(cam2->transport, TRANSPORT_AUTO);
+    assert_int_equal(cam2->on_demand, 1);
+    assert_int_equal(cam2->on_demand_start_timeout, 4);
+    assert_int_equal(cam2->on_demand_close_after, 30);
+    /* always pulling by default; the on-demand timeouts as MediaMTX's */
+    assert_int_equal(cam->on_demand, 0);
+    assert_int_equal(cam->on_demand_start_timeout, 10);
+    assert_int_equal(cam->on_demand_close_after, 10);
     assert_null(config_find_path(&cfg, "nope"));
 }
 
@@ -246,6 +257,12 @@ struct bad_case {
 
 static const struct bad_case bad_cases[] = {
     {"[server]\nhttp_listen = 8889\n", "2: http_listen: expected HOST:PORT"},
+    {"[path x]\nsource = file:clip.h264\nsource_on_demand = maybe\n",
+     "3: source_on_demand: expected yes or no, got \"maybe\""},
+    {"[path x]\nsource = file:clip.h264\non_demand_start_timeout = 0\n",
+     "3: on_demand_start_timeout: expected seconds 1..60"},
+    {"[path x]\nsource = file:clip.h264\non_demand_close_after = 0\n",
+     "3: on_demand_close_after: expected seconds 1..86400"},
     {"[server]\nworkers = 0\n", "2: workers: expected auto or 1..64"},
     {"[server]\nworkers = many\n", "2: workers: expected auto or 1..64"},
     {"[server]\nmtu = 99999\n", "2: mtu: expected RTP payload bytes"},

@@ -78,6 +78,7 @@ static void test_slot_reuse(void **state)
     ctl_count(&s->counters.viewers, 9);
     atomic_store(&s->restarts, 4);
     atomic_store(&s->heartbeat_ns, 123);
+    ctl_demand_bump(s, 456);
     ctl_slot_release(s);
     assert_int_equal(atomic_load(&s->state), CTL_STATE_EMPTY);
 
@@ -87,7 +88,26 @@ static void test_slot_reuse(void **state)
     assert_int_equal(ctl_read(&s->counters.viewers), 0);
     assert_int_equal(atomic_load(&s->restarts), 0);
     assert_int_equal(atomic_load(&s->heartbeat_ns), 0);
+    assert_int_equal(atomic_load(&s->wanted_ns), 0); /* a new path starts without demand */
+    assert_ptr_equal(ctl_find_ingest(c.hdr, "cam"), s);
+    assert_null(ctl_find_ingest(c.hdr, "ca"));
+    ctl_slot_release(s);
+    assert_null(ctl_find_ingest(c.hdr, "cam")); /* an EMPTY slot is nobody's */
     ctl_free(&c);
+}
+
+/* An on-demand ingest runs while the latest demand is at most close_after old. */
+static void test_demand(void **state)
+{
+    (void)state;
+    const uint64_t s = 1000000000ull, close = 10 * s, now = 100 * s;
+    assert_false(ctl_demand_wanted(0, now, close)); /* nobody ever asked */
+    assert_true(ctl_demand_wanted(now, now, close));
+    assert_true(ctl_demand_wanted(now - close, now, close));
+    assert_false(ctl_demand_wanted(now - close - 1, now, close));
+    /* A worker read the clock after the supervisor did: demand now, not 584 years ago. */
+    assert_true(ctl_demand_wanted(now + 5, now, close));
+    assert_string_equal(ctl_state_name(CTL_STATE_IDLE), "idle");
 }
 
 /* The Python test library (test/integration/rtsp_testlib.py, make_ctl) writes a control
@@ -133,11 +153,9 @@ static void test_counter_table(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_create_attach),
-        cmocka_unit_test(test_attach_refuses_foreign),
-        cmocka_unit_test(test_slot_reuse),
-        cmocka_unit_test(test_counter_table),
-        cmocka_unit_test(test_layout_known_to_tests),
+        cmocka_unit_test(test_create_attach), cmocka_unit_test(test_attach_refuses_foreign),
+        cmocka_unit_test(test_slot_reuse),    cmocka_unit_test(test_demand),
+        cmocka_unit_test(test_counter_table), cmocka_unit_test(test_layout_known_to_tests),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
