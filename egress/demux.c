@@ -18,6 +18,7 @@
 
 #include "common/log.h"
 #include "common/sockbuf.h"
+#include "egress/adopt.h"
 #include "rtc/icelite.h"
 #include "egress/icetcp.h"
 #include "egress/worker.h"
@@ -131,6 +132,7 @@ static void demux_dtls_connected(void *arg, const struct dtlsrv_keys *keys)
     }
     v->state = VIEWER_MEDIA;
     v->media_ns = v->consent_ns = ctl_now_ns();
+    adopt_save(w, v);
     log_info("whep %s: session %s of %s connected (%sDTLS-SRTP %s)", v->path, v->session, v->peer,
              vp->tcp ? "ICE-TCP, " : "",
              keys->profile == ESRTP_AEAD_AES_128_GCM ? "AEAD_AES_128_GCM"
@@ -215,6 +217,7 @@ static void demux_probe_answer(struct worker *w, const uint8_t *p, size_t len,
     v->consent_ns = ctl_now_ns();
     media_viewer_move(w->media, &v->media, &vp->addr.sa, viewer_addr_len(&vp->addr), vp->local,
                       demux_pair_queue(w, vp));
+    adopt_save(w, v);
     char from[64];
     snprintf(from, sizeof(from), "%s", v->peer);
     viewer_format_addr(src->sa, v->peer, sizeof(v->peer));

@@ -277,19 +277,25 @@ static void media_track_build_ext(struct media_viewer_track *vt)
     vt->ext_len = (uint8_t)(4 + body);
 }
 
-int media_viewer_start(struct media_worker *w, struct media_viewer *v,
-                       const struct media_viewer_params *prm)
+/* What media_viewer_start and media_viewer_resume share: checks prm, opens the path's ring. */
+static int media_viewer_path(struct media_worker *w, struct media_viewer *v,
+                             const struct media_viewer_params *prm, struct media_path **p)
 {
     if (v->path)
         return -EALREADY;
     if (!prm->remote || prm->remote_len == 0 || prm->remote_len > sizeof(v->rec.remote) ||
         !prm->path || prm->keying_len > ESRTP_KEYING_MAX)
         return -EINVAL;
-    struct media_path *p;
-    int rc = media_path_get(w, prm->path, &p);
-    if (rc < 0)
-        return rc;
+    return media_path_get(w, prm->path, p);
+}
+
+/* Keys v from prm (a plain-RTP viewer, srtp_profile 0, has no SRTP) and links it to p's
+ * viewers; the tracks' send state is the caller's. */
+static int media_viewer_attach(struct media_worker *w, struct media_viewer *v, struct media_path *p,
+                               const struct media_viewer_params *prm)
+{
     struct esrtp *srtp = NULL;
+    int rc;
     if (prm->srtp_profile &&
         (rc = esrtp_create(&srtp, prm->srtp_profile, prm->keying, prm->keying_len)) < 0)
         return rc;
@@ -305,9 +311,6 @@ int media_viewer_start(struct media_worker *w, struct media_viewer *v,
     for (unsigned i = 0; i < MEDIA_MAX_TRACKS; i++) {
         r->tracks[i].p = prm->tracks[i];
         r->tracks[i].p.mid[MEDIA_MID_MAX - 1] = 0;
-        r->tracks[i].codec = p->codec[i];
-        if (p->codec[i] == RING_CODEC_NONE)
-            r->tracks[i].p.flags = 0;
         media_track_build_ext(&r->tracks[i]);
     }
     uint32_t spread;
@@ -324,7 +327,98 @@ int media_viewer_start(struct media_worker *w, struct media_viewer *v,
     p->n_viewers++;
     w->n_viewers++;
     ctl_count(&w->cnt->viewers, 1);
+    return 0;
+}
+
+int media_viewer_start(struct media_worker *w, struct media_viewer *v,
+                       const struct media_viewer_params *prm)
+{
+    struct media_path *p;
+    int rc = media_viewer_path(w, v, prm, &p);
+    if (rc < 0 || (rc = media_viewer_attach(w, v, p, prm)) < 0)
+        return rc;
+    for (unsigned i = 0; i < MEDIA_MAX_TRACKS; i++) {
+        v->rec.tracks[i].codec = p->codec[i];
+        if (p->codec[i] == RING_CODEC_NONE)
+            v->rec.tracks[i].p.flags = 0;
+    }
     media_viewer_position(p, v);
+    return 0;
+}
+
+/* The global packet number track t's first frame at or after frame seq starts at (frames
+ * overwritten since are skipped), or the track's next one when it has none up to the live
+ * edge. -ERANGE when seq lies too far behind the live edge to look. */
+static int media_track_pkt_at(const struct media_path *p, unsigned t, uint64_t seq, uint64_t *g)
+{
+    uint64_t head = ring_reader_head(p->r);
+    if (seq > head || head - seq > MEDIA_RESUME_SCAN)
+        return -ERANGE;
+    for (struct ring_frame f; seq < head; seq++)
+        if (ring_reader_get(p->r, seq, &f) && f.track == t) {
+            *g = f.first_pkt;
+            return 0;
+        }
+    *g = ring_reader_next_pkt(p->r, t);
+    return 0;
+}
+
+void media_viewer_resume_info(const struct media_viewer *v, struct media_resume *rs)
+{
+    memset(rs, 0, sizeof(*rs));
+    if (!v->path)
+        return;
+    rs->ring_ident = ring_reader_ident(v->path->r);
+    for (unsigned t = 0; t < MEDIA_MAX_TRACKS; t++)
+        if (media_track_pkt_at(v->path, t, v->rec.next_frame, &rs->pkt_floor[t]) < 0)
+            rs->pkt_floor[t] = 0; /* a bound below anything: refused if ever needed */
+}
+
+int media_viewer_resume(struct media_worker *w, struct media_viewer *v,
+                        const struct media_viewer_params *prm, const struct media_resume *rs)
+{
+    struct media_path *p;
+    int rc = media_viewer_path(w, v, prm, &p);
+    if (rc < 0)
+        return rc;
+    if (ring_reader_ident(p->r) != rs->ring_ident)
+        return -ESTALE;
+    struct media_viewer_rec *r = &v->rec;
+    uint64_t at = r->next_frame, head = ring_reader_head(p->r);
+    if (at == 0 || at > head)
+        return -ERANGE;
+    /* rtc/esrtp.h: every packet the predecessor numbered after the record lies below the ring
+     * position it stored before numbering it. */
+    for (unsigned t = 0; t < MEDIA_MAX_TRACKS; t++) {
+        struct media_viewer_track *vt = &r->tracks[t];
+        uint64_t g_hi, above;
+        if (!(vt->p.flags & MEDIA_TRACK_SEND))
+            continue;
+        if (vt->codec != p->codec[t])
+            return -ERANGE;
+        if (media_track_pkt_at(p, t, at, &g_hi) < 0)
+            g_hi = ring_reader_next_pkt(p->r, t); /* lapped: later is a safe bound */
+        if (esrtp_index_bound(&vt->idx, rs->pkt_floor[t], g_hi, &above) < 0)
+            return -ERANGE;
+        esrtp_index_resume(&vt->idx, above);
+        vt->last_ring_ts_ns = ctl_now_ns(); /* sender reports extrapolate from here */
+    }
+    if ((rc = media_viewer_attach(w, v, p, prm)) < 0)
+        return rc;
+    struct ring_frame f;
+    if (at < head && !ring_reader_get(p->r, at, &f)) {
+        /* What followed its last frame is gone: the next keyframe, timestamps continuing. */
+        media_viewer_at(v, p->next_frame);
+        if (r->state == MEDIA_VIEWER_CATCHUP && p->video >= 0)
+            r->tracks[p->video].cu_end = p->next_frame;
+        r->state = MEDIA_VIEWER_LIVE;
+        r->wait_key = 1;
+    } else if (at < p->next_frame && r->state == MEDIA_VIEWER_LIVE && !p->sent &&
+               ring_reader_seek(p->r, at)) {
+        /* A path opened for adoption goes back to the frames sent to no one while no worker
+         * ran; viewers adopted further on skip those they had. */
+        p->next_frame = at;
+    }
     return 0;
 }
 
@@ -368,6 +462,10 @@ void media_viewer_stop(struct media_worker *w, struct media_viewer *v)
     esrtp_free(v->srtp);
     v->srtp = NULL;
     v->path = NULL;
+    v->progress = NULL;
+    if (v->dirty)
+        w->n_dirty--;
+    v->dirty = false;
     v->prev = v->next = NULL;
     v->rec.state = MEDIA_VIEWER_IDLE;
 }
@@ -674,6 +772,24 @@ static void media_path_check(struct media_worker *w, struct media_path *p, uint6
     p->next_frame = ring_reader_head(nr);
     media_path_load_tracks(p);
     media_path_viewers_rebase(p);
+}
+
+void media_viewers_note(struct media_worker *w)
+{
+    for (unsigned i = 0; i < w->n_paths && w->n_dirty; i++)
+        for (struct media_viewer *v = w->paths[i]->viewers; v && w->n_dirty; v = v->next)
+            if (v->dirty) {
+                v->dirty = false;
+                w->n_dirty--;
+                w->changed(w->changed_arg, v);
+            }
+}
+
+void media_worker_on_change(struct media_worker *w, void (*fn)(void *arg, struct media_viewer *v),
+                            void *arg)
+{
+    w->changed = fn;
+    w->changed_arg = arg;
 }
 
 static void media_tick_cb(uv_timer_t *t)

@@ -5,6 +5,7 @@
 #ifndef RINGCAST_MEDIA_H
 #define RINGCAST_MEDIA_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -174,6 +175,10 @@ struct media_viewer {
     struct media_path *path;
     struct media_viewer *prev, *next; /* the path's viewer list */
     void *user;                       /* whep's session, untouched by media */
+    /* The session table's progress word for this viewer (shm/sessions.h), or NULL: media
+     * stores rec.next_frame there before it numbers a frame's packets. */
+    _Atomic uint64_t *progress;
+    bool dirty; /* the record changed: media_worker's hook is due */
 };
 
 /* Zeroes v and draws random SSRCs, sequence and timestamp offsets per track. Call when the
@@ -217,7 +222,34 @@ void media_viewer_stop(struct media_worker *w, struct media_viewer *v);
  * kept. */
 int media_input(struct media_worker *w, struct media_viewer *v, const uint8_t *pkt, size_t len);
 
+/* What a restarted worker knows of a viewer its predecessor served, beyond the params: v->rec
+ * holds the recorded per-track state (SSRCs, offsets, SRTP indexes, catch-up) and next_frame its
+ * predecessor's last ring position (the progress word); pkt_floor[t] the lowest global packet
+ * number of track t it could still number when the record was taken (rtc/esrtp.h). */
+struct media_resume {
+    uint64_t ring_ident; /* ring_reader_ident of the ring the record was taken on */
+    uint64_t pkt_floor[MEDIA_MAX_TRACKS];
+};
+
+/* Adopts such a viewer: SRTP from the recorded keys (no DTLS), each sent track's indexes
+ * continuing above all its predecessor may have used (esrtp_index_bound), media resuming
+ * with the frame after the last one it was sent, or at the next keyframe when that has left the
+ * ring. 0, -ESTALE (the ring was replaced), -ERANGE (the record does not match the ring), or
+ * media_viewer_start's errors. */
+int media_viewer_resume(struct media_worker *w, struct media_viewer *v,
+                        const struct media_viewer_params *p, const struct media_resume *rs);
+
+/* What a record of v needs that is the ring's: the ring's identity and each track's lowest
+ * global packet number v may still number (0 if unknown). */
+void media_viewer_resume_info(const struct media_viewer *v, struct media_resume *rs);
+
 /* ---- per worker ---- */
+
+/* fn(arg, v) is called whenever a started viewer's record changed in a way a successor must
+ * know (a ring replaced, a restart, the catch-up ending, ...): at once when it changes the
+ * SRTP numbering, else once the wakeup's sending is done. */
+void media_worker_on_change(struct media_worker *w, void (*fn)(void *arg, struct media_viewer *v),
+                            void *arg);
 
 /* Creates the worker's media state on loop. cfg and ctl are borrowed and must outlive the
  * worker. counters is the worker's slot counters (ctl_slot(...)->counters). udp_fd is the

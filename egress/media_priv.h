@@ -29,6 +29,7 @@
 #define MEDIA_RING_STALE_NS     3000000000ull /* a writer silent this long: look for a new ring */
 #define MEDIA_RING_CHECK_NS     1000000000ull
 #define MEDIA_MISMATCH_LOG_NS   10000000000ull /* a packet-count mismatch is logged this rarely */
+#define MEDIA_RESUME_SCAN       1024 /* frames a resumed viewer's position may lie behind live */
 
 /* Retransmission budget (its floors are in media.h). */
 #define MEDIA_RTX_MEASURE_NS  1000000000ull
@@ -56,6 +57,7 @@ struct media_path {
     unsigned n_viewers;
     bool backlog;     /* frames left after the wakeup's budget */
     bool has_pending; /* pending: a live frame not yet sent to every viewer */
+    bool sent;        /* a live frame was read: adopted viewers can no longer move the cursor */
     struct ring_frame pending;
     uint64_t rtx_next_ns; /* when to measure rtx_rate and rtx_burst again */
     uint32_t rtx_rate;    /* payload bytes per second over the last second, floored */
@@ -127,7 +129,40 @@ struct media_worker {
     bool last_tcp;         /* the last commit was a TCP viewer's (pushed or dropped) */
     struct tcpq *tcp_last; /* and was pushed to this queue (uncommit), else NULL */
     uint32_t tcp_last_len;
+    /* The control plane's record keeping (media_worker_on_change) and how many viewers wait
+     * for it. */
+    void (*changed)(void *arg, struct media_viewer *v);
+    void *changed_arg;
+    unsigned n_dirty;
 };
+
+/* v's ring position: stored to its progress word too, before any packet of frame seq and
+ * later is numbered (a successor's SRTP index bound relies on it). */
+static inline void media_viewer_at(struct media_viewer *v, uint64_t seq)
+{
+    v->rec.next_frame = seq;
+    if (v->progress)
+        atomic_store_explicit(v->progress, seq, memory_order_relaxed);
+}
+
+/* v's record changed in a way that does not touch its SRTP numbering: rewritten after the
+ * wakeup (media_viewers_note). */
+/* Only SRTP viewers (WHEP sessions) have a record to keep: plain-RTP readers (RTSP) reconnect
+ * after a restart. */
+static inline void media_viewer_dirty(struct media_worker *w, struct media_viewer *v)
+{
+    if (!v->dirty && w->changed && v->srtp) {
+        v->dirty = true;
+        w->n_dirty++;
+    }
+}
+
+/* v's record changed its SRTP numbering (a renumber): rewritten now, before a packet is. */
+static inline void media_viewer_note(struct media_worker *w, struct media_viewer *v)
+{
+    if (w->changed && v->srtp)
+        w->changed(w->changed_arg, v);
+}
 
 /* Something is queued for the next media_batch_flush. */
 static inline bool media_batch_pending(const struct media_worker *w)
@@ -162,6 +197,8 @@ void media_path_viewers_rebase(struct media_path *p);
 /* Drops the packet descriptors kept for p's frames (its ring is replaced or closed); p NULL:
  * all of them (the descriptor buffer was reallocated). */
 void media_desc_forget(struct media_worker *w, const struct media_path *p);
+/* media.c: calls the change hook for each viewer marked dirty. */
+void media_viewers_note(struct media_worker *w);
 /* Re-reads the codecs and clock rates of the path's tracks from its ring. */
 void media_path_load_tracks(struct media_path *p);
 /* The RTP timestamp viewer v gives frame f of track t (catch-up compressed or live). */

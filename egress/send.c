@@ -28,20 +28,22 @@ uint32_t media_viewer_ts(const struct media_viewer *v, unsigned t, const struct 
 /* Leaves catch-up (or a broken catch-up) for the live edge at frame seq. The live offset
  * continues the timestamps sent so far at real-time spacing: the next frame's timestamp is
  * the last one sent plus the ring time elapsed since, so the viewer sees no jump. */
-static void media_viewer_go_live(struct media_viewer *v, unsigned t, uint64_t seq)
+static void media_viewer_go_live(struct media_worker *w, struct media_viewer *v, unsigned t,
+                                 uint64_t seq)
 {
     struct media_viewer_track *vt = &v->rec.tracks[t];
     if (vt->cu_start && !vt->cu_end) {
         vt->cu_end = seq;
         if (vt->pkts_sent) /* else keep the random offset */
             vt->ts_offset = vt->last_rtp_ts - vt->last_ring_ts;
+        media_viewer_dirty(w, v);
     }
     v->rec.state = MEDIA_VIEWER_LIVE;
 }
 
 void media_viewer_position(struct media_path *p, struct media_viewer *v)
 {
-    v->rec.next_frame = p->next_frame;
+    media_viewer_at(v, p->next_frame);
     v->rec.state = MEDIA_VIEWER_LIVE;
     if (p->video < 0 || !(v->rec.tracks[p->video].p.flags & MEDIA_TRACK_SEND))
         return;
@@ -55,7 +57,7 @@ void media_viewer_position(struct media_path *p, struct media_viewer *v)
     vt->cu_end = 0;
     vt->cu_ring_ts = f.rtp_ts;
     vt->cu_out_ts = f.rtp_ts + vt->ts_offset;
-    v->rec.next_frame = k;
+    media_viewer_at(v, k);
     v->rec.state = MEDIA_VIEWER_CATCHUP;
     v->rec.wait_key = 0;
 }
@@ -73,6 +75,7 @@ void media_viewer_restart(struct media_worker *w, struct media_viewer *v)
     media_viewer_position(p, v);
     if (v->rec.state == MEDIA_VIEWER_CATCHUP)
         vt->cu_out_ts = out_ts;
+    media_viewer_note(w, v);
 }
 
 uint8_t *media_batch_slot(struct media_worker *w)
@@ -99,6 +102,7 @@ static void media_tcp_commit(struct media_worker *w, struct media_viewer *v, uin
         v->rec.send_drops++;
         if (rc == -ENOBUFS && !v->rec.wait_key) {
             v->rec.wait_key = 1;
+            media_viewer_dirty(w, v);
             ctl_count(v->srtp ? &w->cnt->tcp_skips : &w->cnt->rtsp_skips, 1);
         }
         return;
@@ -336,13 +340,15 @@ static int media_queue_packet(struct media_worker *w, struct media_viewer *v, un
 
 /* First frame from a replaced ring: its timestamps follow the last one sent + 20 ms (its
  * first packet's index and sequence number follow the last one's: esrtp_index_renumber). */
-static void media_track_rebase(struct media_viewer_track *vt, const struct ring_frame *f,
+static void media_track_rebase(struct media_worker *w, struct media_viewer *v,
+                               struct media_viewer_track *vt, const struct ring_frame *f,
                                uint32_t clock)
 {
     vt->rebase = 0;
     vt->cu_start = vt->cu_end = 0;
     if (vt->pkts_sent) /* else keep the random offset */
         vt->ts_offset = vt->last_rtp_ts + clock / 50 - f->rtp_ts;
+    media_viewer_dirty(w, v);
 }
 
 void media_path_viewers_rebase(struct media_path *p)
@@ -353,8 +359,9 @@ void media_path_viewers_rebase(struct media_path *p)
             esrtp_index_renumber(&v->rec.tracks[t].idx);
         }
         v->rec.state = MEDIA_VIEWER_LIVE;
-        v->rec.next_frame = p->next_frame;
+        media_viewer_at(v, p->next_frame);
         v->rec.wait_key = 1;
+        media_viewer_note(p->w, v);
     }
 }
 
@@ -425,7 +432,7 @@ static bool media_queue_frame(struct media_worker *w, struct media_path *p, stru
     if (vt->codec != p->codec[t])
         return true; /* the source changed codec under this session (media_path_load_tracks) */
     if (vt->rebase)
-        media_track_rebase(vt, f, p->clock[t]);
+        media_track_rebase(w, v, vt, f, p->clock[t]);
     uint32_t ts = media_viewer_ts(v, t, f);
     for (int k = 0; k < n; k++) {
         if (w->nb == MEDIA_BATCH && !ring_frame_still_valid(p->r, f))
@@ -459,7 +466,7 @@ static bool media_flush_frame(struct media_worker *w, struct media_path *p,
 }
 
 /* True if v takes frame f of its track now (video waits for a keyframe after a gap). */
-static bool media_viewer_wants(struct media_path *p, struct media_viewer *v,
+static bool media_viewer_wants(struct media_worker *w, struct media_path *p, struct media_viewer *v,
                                const struct ring_frame *f)
 {
     if (!(v->rec.tracks[f->track].p.flags & MEDIA_TRACK_SEND))
@@ -469,6 +476,7 @@ static bool media_viewer_wants(struct media_path *p, struct media_viewer *v,
     if (!(f->flags & RING_FRAME_KEY))
         return false;
     v->rec.wait_key = 0;
+    media_viewer_dirty(w, v);
     return true;
 }
 
@@ -489,8 +497,8 @@ static bool media_send_live_frame(struct media_worker *w, struct media_path *p,
             p->has_pending = !media_batch_pending(w) || media_flush_frame(w, p, f);
             return !p->has_pending;
         }
-        v->rec.next_frame = f->seq + 1;
-        if (!media_viewer_wants(p, v, f))
+        media_viewer_at(v, f->seq + 1);
+        if (!media_viewer_wants(w, p, v, f))
             continue;
         if (n == 0 && (n = media_describe(w, p, f, &pk)) <= 0)
             return true; /* unpacketizable: skip the frame for everyone */
@@ -507,20 +515,22 @@ static bool media_send_live_frame(struct media_worker *w, struct media_path *p,
 
 /* Re-anchors a lapped catch-up at the latest keyframe. Returns false (and joins live at the
  * next keyframe) when there is none to go back to. */
-static bool media_catchup_restart(struct media_path *p, struct media_viewer *v)
+static bool media_catchup_restart(struct media_worker *w, struct media_path *p,
+                                  struct media_viewer *v)
 {
     struct media_viewer_track *vt = &v->rec.tracks[p->video];
     uint64_t k = ring_reader_latest_keyframe(p->r, (unsigned)p->video);
     struct ring_frame f;
+    media_viewer_dirty(w, v);
     if (k <= v->rec.next_frame || k >= p->next_frame || !ring_reader_get(p->r, k, &f)) {
         v->rec.wait_key = 1;
-        v->rec.next_frame = p->next_frame;
+        media_viewer_at(v, p->next_frame);
         return false;
     }
     vt->cu_start = k;
     vt->cu_ring_ts = f.rtp_ts;
     vt->cu_out_ts = vt->last_rtp_ts + 1;
-    v->rec.next_frame = k;
+    media_viewer_at(v, k);
     return true;
 }
 
@@ -536,11 +546,11 @@ static void media_catchup(struct media_worker *w, struct media_path *p, struct m
         if (!ring_reader_get(p->r, v->rec.next_frame, &f)) {
             /* Overwritten before we got there (lapped): start over from the latest keyframe,
              * its timestamps compressed from just after the last one sent. */
-            if (!media_catchup_restart(p, v))
+            if (!media_catchup_restart(w, p, v))
                 break;
             continue;
         }
-        v->rec.next_frame++;
+        media_viewer_at(v, v->rec.next_frame + 1);
         if (f.track != t)
             continue; /* audio joins at the live edge */
         const struct pack_pkt *pk;
@@ -550,19 +560,20 @@ static void media_catchup(struct media_worker *w, struct media_path *p, struct m
         if (!media_queue_frame(w, p, v, &f, pk, n) || !media_flush_frame(w, p, &f)) {
             media_batch_discard(w);
             v->rec.wait_key = 1;
-            v->rec.next_frame = p->next_frame;
+            media_viewer_at(v, p->next_frame);
+            media_viewer_dirty(w, v);
             break;
         }
         if (v->rec.wait_key) {
             /* A TCP viewer's queue overflowed mid-frame: the rest of the catch-up would decode
              * broken; it waits at the live edge for the next keyframe instead. */
-            v->rec.next_frame = p->next_frame;
+            media_viewer_at(v, p->next_frame);
             break;
         }
         budget--;
     }
     if (v->rec.next_frame >= p->next_frame)
-        media_viewer_go_live(v, t, v->rec.next_frame);
+        media_viewer_go_live(w, v, t, v->rec.next_frame);
 }
 
 int media_send_packet(struct media_worker *w, struct media_viewer *v, unsigned track,
@@ -609,6 +620,7 @@ static void media_send_path(struct media_worker *w, struct media_path *p)
         if (rc < 0)
             break;
         p->next_frame = f.seq + 1;
+        p->sent = true;
         if (f.track < MEDIA_MAX_TRACKS &&
             ring_reader_track_version(p->r, f.track) != p->track_version[f.track])
             media_path_load_tracks(p); /* re-declared: a source reconnected */
@@ -639,5 +651,6 @@ bool media_send_run(struct media_worker *w)
         media_send_path(w, w->paths[i]);
         backlog |= w->paths[i]->backlog;
     }
+    media_viewers_note(w);
     return backlog;
 }

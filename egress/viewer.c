@@ -90,6 +90,18 @@ static void viewer_unlink(int32_t *head, struct viewer *base, int32_t idx, size_
     }
 }
 
+/* A slot just taken off the free list, its ids set: a session in set-up, findable by ufrag. */
+static void viewer_link(struct viewer_table *t, struct viewer *v)
+{
+    v->state = VIEWER_ICE;
+    v->media.user = v;
+    v->bound = v->dtls_pair = v->probe_pair = -1;
+    uint32_t b = viewer_hash_bytes(v->ufrag, strlen(v->ufrag)) & t->mask;
+    v->next_ufrag = t->by_ufrag[b];
+    t->by_ufrag[b] = viewer_index(t, v);
+    t->count++;
+}
+
 struct viewer *viewer_alloc(struct viewer_table *t, unsigned worker_index)
 {
     if (t->free_head < 0)
@@ -111,13 +123,28 @@ struct viewer *viewer_alloc(struct viewer_table *t, unsigned worker_index)
     if (icelite_random_string(v->pwd, VIEWER_PWD_LEN) < 0)
         return NULL;
     t->free_head = next_free;
-    v->state = VIEWER_ICE;
-    v->media.user = v;
-    v->bound = v->dtls_pair = v->probe_pair = -1;
-    uint32_t b = viewer_hash_bytes(v->ufrag, strlen(v->ufrag)) & t->mask;
-    v->next_ufrag = t->by_ufrag[b];
-    t->by_ufrag[b] = idx;
-    t->count++;
+    viewer_link(t, v);
+    return v;
+}
+
+struct viewer *viewer_claim(struct viewer_table *t, uint32_t idx, const char *session,
+                            const char *ufrag)
+{
+    if (idx >= t->cap || t->v[idx].state != VIEWER_FREE || viewer_by_ufrag(t, ufrag) ||
+        viewer_by_session(t, session))
+        return NULL;
+    /* Adoption claims slots in increasing order: the walk passes only slots refused so far. */
+    int32_t *link = &t->free_head;
+    while (*link >= 0 && *link != (int32_t)idx)
+        link = &t->v[*link].next_ufrag;
+    if (*link < 0)
+        return NULL;
+    struct viewer *v = &t->v[idx];
+    *link = v->next_ufrag;
+    memset(v, 0, sizeof(*v));
+    snprintf(v->session, sizeof(v->session), "%s", session);
+    snprintf(v->ufrag, sizeof(v->ufrag), "%s", ufrag);
+    viewer_link(t, v);
     return v;
 }
 

@@ -94,6 +94,11 @@ void viewer_table_free(struct viewer_table *t);
  * VIEWER_ICE state and findable by ufrag; NULL when the table is full (-> 503) or the
  * random source failed. */
 struct viewer *viewer_alloc(struct viewer_table *t, unsigned worker_index);
+/* The free slot idx for a session a predecessor left (egress/adopt.c), in VIEWER_ICE state
+ * with these identifiers and findable by ufrag; NULL when the slot is taken or the ufrag or
+ * session id is another session's. */
+struct viewer *viewer_claim(struct viewer_table *t, uint32_t idx, const char *session,
+                            const char *ufrag);
 /* Unlinks and frees the slot. The caller has stopped media and freed dtls. */
 void viewer_release(struct viewer_table *t, struct viewer *v);
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "egress/adopt.h"
 #include "egress/candidates.h"
 #include "egress/demux.h"
 #include "egress/forward.h"
@@ -38,6 +39,7 @@ void worker_end_session(struct worker *w, struct viewer *v, const char *reason)
     snprintf(session, sizeof(session), "%s", v->session);
     snprintf(peer, sizeof(peer), "%s", v->peer);
     uint64_t nacks = v->media.rec.nacks, retransmits = v->media.rec.retransmits;
+    adopt_wipe(w, v);
     viewer_release(&w->viewers, v);
     ondemand_left(w, path);
     log_info("whep %s: session %s of %s ended: %s (NACKed %" PRIu64 ", retransmitted %" PRIu64
@@ -54,6 +56,7 @@ static void worker_tick(uv_timer_t *t)
     uint64_t now = ctl_now_ns();
     uint64_t consent_ns = (uint64_t)w->cfg.consent_timeout * 1000000000; /* RFC 7675 5.1 */
     atomic_store_explicit(&w->slot->heartbeat_ns, now, memory_order_relaxed);
+    adopt_tick(w, now);
     dtlsrv_heap_settle();
     icetcp_tick(w, now);
     rtspd_tick(w, now);
@@ -222,6 +225,12 @@ int worker_init(struct worker *w, uv_loop_t *loop, const struct config *cfg, uns
         snprintf(err, errlen, "media: %s", strerror(-rc));
         return rc;
     }
+    /* Before the first offer: adopted sessions keep their slots. Without a table, sessions
+     * still run; they just would not outlive this process. */
+    rc = adopt_start(w);
+    if (rc < 0 && rc != -EBUSY)
+        log_warn("session table /%s.sessions.%u: %s: sessions will not be adopted after a restart",
+                 cfg->shm_prefix, index, strerror(-rc));
     rc = rtspd_open(w);
     if (rc < 0) {
         snprintf(err, errlen, "RTSP %s:%u: %s", cfg->rtsp_host, cfg->rtsp_port, strerror(-rc));
@@ -289,5 +298,6 @@ void worker_free(struct worker *w)
     dtlsrv_ctx_free(w->dtls);
     w->dtls = NULL;
     viewer_table_free(&w->viewers);
+    adopt_close(w, 1);
     ctl_free(&w->ctl);
 }

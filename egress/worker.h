@@ -21,6 +21,7 @@
 #include "egress/sdp_answer.h"
 #include "egress/viewer.h"
 #include "shm/ctl.h"
+#include "shm/sessions.h"
 
 #define WORKER_SETUP_TIMEOUT_MS 10000 /* a set-up with no ICE check for this long is dropped */
 #define WORKER_FWD_PENDING      64    /* forwarded DELETEs awaiting their owner's answer */
@@ -59,6 +60,7 @@ struct worker {
     struct dtlsrv_ctx *dtls;
     struct media_worker *media;
     struct viewer_table viewers;
+    struct sessions sessions; /* the settled sessions a successor adopts (egress/adopt.h) */
     char candidates[ANSWER_MAX_CANDIDATES][64];
     size_t n_candidates;
     uint64_t drops_unknown; /* datagrams from no session's pair or of no known kind */

@@ -531,6 +531,34 @@ void esrtp_index_renumber(struct esrtp_index *x)
         x->renumber = 1;
 }
 
+int esrtp_index_bound(const struct esrtp_index *x, uint64_t g_lo, uint64_t g_hi, uint64_t *above)
+{
+    uint64_t span = g_hi - g_lo;
+    if (g_hi < g_lo || span > ESRTP_RESUME_MAX)
+        return -ERANGE;
+    if (x->started && !x->renumber) {
+        uint64_t hi = (g_hi - 1 + x->delta) & ESRTP_INDEX_MASK;
+        uint64_t ahead = esrtp_index_behind(x->last, hi);
+        if (ahead < (1ull << 47) && ahead > ESRTP_RESUME_MAX)
+            return -ERANGE;
+        *above = ahead < (1ull << 47) ? hi : x->last;
+        return 0;
+    }
+    /* The first index of the new numbering, then one per global number: a first packet
+     * after g_lo gets at most (uint16_t)(g_lo + seq0) plus its distance from g_lo. */
+    uint64_t first = x->started ? x->last + 1 : (uint16_t)(g_lo + x->seq0);
+    *above = (first + span - 1) & ESRTP_INDEX_MASK;
+    return 0;
+}
+
+void esrtp_index_resume(struct esrtp_index *x, uint64_t above)
+{
+    x->last = above & ESRTP_INDEX_MASK;
+    x->floor = x->last;
+    x->started = 1;
+    x->renumber = 1;
+}
+
 int esrtp_index_nacked(const struct esrtp_index *x, uint16_t seq, uint32_t max_age,
                        uint16_t *global16)
 {

@@ -72,6 +72,26 @@ void esrtp_index_renumber(struct esrtp_index *x);
 int esrtp_index_nacked(const struct esrtp_index *x, uint16_t seq, uint32_t max_age,
                        uint16_t *global16);
 
+/* ---- a successor resuming a dead sender's indexes (a restarted worker adopting a viewer) ----
+ * The successor has the predecessor's struct esrtp_index as recorded at some moment, and
+ * learns from the ring the global numbers the predecessor may have numbered since: all of them
+ * lie in [g_lo, g_hi), where g_lo is no newer than any packet it could still number when the
+ * record was taken, and g_hi the first global number its ring position had not reached.
+ * Within one numbering the indexes it used are then at most g_hi - 1 + delta; after a pending
+ * renumber (or before its first packet) they are at most the span above the first one. The
+ * successor continues strictly above that bound with a new numbering (nothing at or below it
+ * is ever served again), so no index carries two packets across the restart either. The
+ * jump the viewer sees must stay below 2^15 for its rollover-counter estimate (RFC 3711
+ * 3.3.1): a larger one refuses the record. */
+#define ESRTP_RESUME_MAX (1u << 15)
+
+/* The highest index the predecessor may have used: 0 and *above, or -ERANGE when the ring
+ * does not match the record (a span that is negative or too wide). */
+int esrtp_index_bound(const struct esrtp_index *x, uint64_t g_lo, uint64_t g_hi, uint64_t *above);
+/* Continues a numbering above index above: the next packet gets above + 1 and becomes the
+ * retransmission floor. */
+void esrtp_index_resume(struct esrtp_index *x, uint64_t above);
+
 /* Bytes protect may append after the packet: a tag of at most 16 bytes and the SRTCP
  * index word (no MKI is ever negotiated by WebRTC). */
 #define ESRTP_TRAILER_MAX 32

@@ -674,6 +674,27 @@ uint64_t ring_reader_seek_keyframe(struct ring_reader *r, unsigned track)
     return key;
 }
 
+bool ring_reader_seek(struct ring_reader *r, uint64_t seq)
+{
+    struct ring_frame f;
+    if (seq != ring_reader_head(r) && !ring_reader_get(r, seq, &f))
+        return false;
+    r->next = seq;
+    return true;
+}
+
+uint64_t ring_reader_next_pkt(const struct ring_reader *r, unsigned track)
+{
+    if (track >= RING_MAX_TRACKS)
+        return 0;
+    return atomic_load_explicit(&r->m.hdr->track_state[track].next_pkt, memory_order_acquire);
+}
+
+uint64_t ring_reader_ident(const struct ring_reader *r)
+{
+    return (uint64_t)r->dev << 40 ^ (uint64_t)r->ino;
+}
+
 /* The track a lapped reader resynchronizes on: the first video track, else none. */
 static int ring_first_video_track(const struct ring_reader *r)
 {

@@ -200,11 +200,18 @@ int ring_reader_get(const struct ring_reader *r, uint64_t seq, struct ring_frame
 /* Positions the reader so that the next frame returned is the latest keyframe of track
  * (video), or the live edge if none. Returns that frame's sequence number (0 = live edge). */
 uint64_t ring_reader_seek_keyframe(struct ring_reader *r, unsigned track);
+/* Positions the reader so that the next frame returned is seq, if that frame is still in the
+ * ring or is the live edge (a restarted worker resuming where its predecessor stopped). */
+bool ring_reader_seek(struct ring_reader *r, uint64_t seq);
 /* Sequence number of the latest keyframe of track, 0 if none in the ring. */
 uint64_t ring_reader_latest_keyframe(const struct ring_reader *r, unsigned track);
 /* Next sequence number the writer will publish (the live edge). */
 uint64_t ring_reader_head(const struct ring_reader *r);
 
+/* The global packet number track's next frame will start at (what no packet sent has reached). */
+uint64_t ring_reader_next_pkt(const struct ring_reader *r, unsigned track);
+/* Identifies the object mapped (its inode): a ring replaced under the same name differs. */
+uint64_t ring_reader_ident(const struct ring_reader *r);
 /* The frame of track holding global packet number pkt16 (a 16-bit RTP sequence number in
  * the ring's numbering, extended against the track's latest packet). Returns 1 with *f and
  * *index (the packet's index within the frame), or 0 if no longer (or not yet) in the ring.

@@ -134,6 +134,9 @@ async def run(args):
             result["frames"] = len(steady)
             result["wall_s"] = round(wall, 2)
         result["last_frame_s"] = round(frames[-1][3] - t_answer[0], 2)
+        # The longest time between two decoded frames after the first (a server restart).
+        result["max_gap_ms"] = round(max([(b[3] - a[3]) * 1000 for a, b in zip(frames, frames[1:])]
+                                         or [0]))
     result["dropped"] = dropped[0]
     for t in pc.getTransceivers():
         if t.kind == "video":

@@ -91,6 +91,9 @@ struct lg_viewer {
     uint32_t media_ssrc; /* the sender's, from the first packet */
     uint64_t t_answer_ms;
     int64_t first_frame_ms; /* answer -> first complete keyframe; -1 until then */
+    /* The newest media packet's arrival, and the longest time within the window without one
+     * (a server restart or stall shows here, loss of single packets does not). */
+    uint64_t last_rx_ms, gap_ms_max;
     struct lg_seq seq;
     struct lg_keyframe kf;
     unsigned k_ctr;
@@ -197,6 +200,8 @@ void lg_rand_str(struct lg *lg, char *out, size_t n);
 int lg_viewers_start(struct lg *lg);
 int lg_viewer_open(struct lg *lg, struct lg_viewer *v);
 void lg_viewer_close(struct lg_viewer *v);
+/* A media packet reached v at now_ms: updates its longest gap within the window. */
+void lg_viewer_gap(const struct lg *lg, struct lg_viewer *v, uint64_t now_ms);
 int lg_viewer_answer(struct lg *lg, struct lg_viewer *v, const uint8_t *sdp, size_t len);
 void lg_viewer_setup_tick(struct lg *lg, struct lg_viewer *v, uint64_t now_ms);
 void lg_viewer_slow_tick(struct lg *lg, struct lg_viewer *v, uint64_t now_ms, int rr, int consent);

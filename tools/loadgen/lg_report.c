@@ -107,6 +107,23 @@ void lg_report_print(struct lg *lg, FILE *f)
     double ff50 = ff ? lg_percentile(ff, nff, 50) : 0, ff95 = ff ? lg_percentile(ff, nff, 95) : 0;
     double ffmax = nff ? ff[nff - 1] : 0;
     free(ff);
+    /* Each viewer's longest time without media in the window, its end included. */
+    double *gap = malloc(sizeof(double) * (lg->opt.n ? lg->opt.n : 1));
+    size_t ngap = 0;
+    for (unsigned i = 0; gap && i < lg->opt.n; i++) {
+        const struct lg_viewer *v = &lg->v[i];
+        if (v->state != LG_V_MEDIA)
+            continue;
+        uint64_t from = v->last_rx_ms > lg->win_start_ms ? v->last_rx_ms : lg->win_start_ms;
+        uint64_t tail = lg->win_end_ms > from ? lg->win_end_ms - from : 0;
+        gap[ngap++] = (double)(tail > v->gap_ms_max ? tail : v->gap_ms_max);
+    }
+    double *gap_each = malloc(sizeof(double) * (ngap ? ngap : 1)); /* by viewer, unsorted */
+    if (gap_each && gap)
+        memcpy(gap_each, gap, sizeof(double) * ngap);
+    double gap50 = gap ? lg_percentile(gap, ngap, 50) : 0,
+           gap95 = gap ? lg_percentile(gap, ngap, 95) : 0;
+    double gapmax = gap && ngap ? gap[ngap - 1] : 0;
 
     /* Lost = packets expected from the sequence numbers minus distinct ones received:
      * deliberate drops count as lost unless their retransmission arrived. */
@@ -176,10 +193,16 @@ void lg_report_print(struct lg *lg, FILE *f)
             ",\"first_frame_ms_max\":%.0f,\"client_cpu_pct\":%.1f,\"client_saturated\":%s"
             ",\"media_realtime\":%.3f",
             nff, ff50, ff95, ffmax, cpu_pct, saturated ? "true" : "false", realtime);
+    fprintf(f, ",\"gap_ms_p50\":%.0f,\"gap_ms_p95\":%.0f,\"gap_ms_max\":%.0f", gap50, gap95,
+            gapmax);
     if (lg->opt.per_viewer) {
         fprintf(f, ",\"first_frame_ms_each\":[");
         for (unsigned i = 0; i < lg->opt.n; i++)
             fprintf(f, "%s%lld", i ? "," : "", (long long)lg->v[i].first_frame_ms);
+        fputc(']', f);
+        fprintf(f, ",\"gap_ms_each\":[");
+        for (size_t i = 0; gap_each && i < ngap; i++)
+            fprintf(f, "%s%.0f", i ? "," : "", gap_each[i]);
         fputc(']', f);
     }
     if (lg->rcvbuf_err0 >= 0 && lg->rcvbuf_err1 >= 0)
@@ -195,6 +218,8 @@ void lg_report_print(struct lg *lg, FILE *f)
                 t.d.pkts ? cpu_s * 1e6 / (double)t.d.pkts : 0, lg->srv1.pss_mib,
                 lg->srv1.shm_pss_mib, lg->srv1.rss_mib, lg->srv0.pss_mib, lg->srv0.shm_pss_mib);
     }
+    free(gap);
+    free(gap_each);
     fprintf(f, ",\"ok\":%s,\"why\":", why ? "false" : "true");
     json_str(f, why ? why : "");
     fprintf(f, "}\n");

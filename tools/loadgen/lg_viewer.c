@@ -303,6 +303,17 @@ static void on_sr(void *arg, const struct codec_rtcp_sr *sr)
     c->v->sr_at_ms = c->now_ms;
 }
 
+void lg_viewer_gap(const struct lg *lg, struct lg_viewer *v, uint64_t now_ms)
+{
+    if (lg->win_start_ms && now_ms >= lg->win_start_ms &&
+        (!lg->win_end_ms || now_ms <= lg->win_end_ms)) {
+        uint64_t from = v->last_rx_ms > lg->win_start_ms ? v->last_rx_ms : lg->win_start_ms;
+        if (now_ms - from > v->gap_ms_max)
+            v->gap_ms_max = now_ms - from;
+    }
+    v->last_rx_ms = now_ms;
+}
+
 static void on_rtcp(struct lg_viewer *v, uint8_t *p, size_t len, uint64_t now_ms)
 {
     static const struct codec_rtcp_handler h = {.sr = on_sr};
@@ -356,6 +367,7 @@ static void on_rtp(struct lg *lg, struct lg_viewer *v, uint8_t *p, size_t len, s
         nack_recovered(lg, v, pending, now_ns / 1000000);
     v->c.pkts++;
     v->c.bytes += plain;
+    lg_viewer_gap(lg, v, now_ns / 1000000);
 
     /* RFC 3550 A.8: jitter from arrival time in timestamp units (90 kHz video clock). */
     int64_t arrival = (int64_t)(now_ns / 1000 * 9 / 100);
