@@ -25,12 +25,12 @@ struct config_path {
     enum config_transport transport;
     char username[128]; /* RTSP credentials, when not in the URL */
     char password[128];
-    char read_token[256]; /* WHEP requires "Authorization: Bearer <token>" if set */
-    unsigned fps;         /* file sources: frame rate; 0 = from the SPS, else 30 */
-    char publish_user[128]; /* source = publish: RTSP Basic/Digest credentials of publishers; */
+    char read_token[256];       /* WHEP requires "Authorization: Bearer <token>" if set */
+    unsigned fps;               /* file sources: frame rate; 0 = from the SPS, else 30 */
+    char publish_user[128];     /* source = publish: RTSP Basic/Digest credentials of publishers; */
     char publish_password[128]; /* both empty: publishing from loopback only */
     unsigned override_publisher; /* 1: a new publisher takes the path over from the live one */
-    int line;             /* where the section starts, for messages */
+    int line;                    /* where the section starts, for messages */
 };
 
 struct config {

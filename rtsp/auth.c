@@ -257,8 +257,8 @@ static int check_basic(const char *b, const char *user, const char *pass)
 
 /* A Digest answer's fields (RFC 2617 3.2.2). */
 struct digest_answer {
-    char username[128], realm[128], nonce[128], uri[RTSP_URL_MAX], response[33], qop[16],
-        nc[9], cnonce[128];
+    char username[128], realm[128], nonce[128], uri[RTSP_URL_MAX], response[33], qop[16], nc[9],
+        cnonce[128];
 };
 
 static int parse_answer(struct digest_answer *d, const char *params)

@@ -197,9 +197,9 @@ static void test_check_malformed(void **state)
     assert_int_equal(rtsp_auth_check("Basic !!!", "ANNOUNCE", r, n, "u", "p"), -EBADMSG);
     assert_int_equal(rtsp_auth_check("Basic dXNlcg==", "ANNOUNCE", r, n, "u", "p"), -EBADMSG);
     assert_int_equal(rtsp_auth_check("Basic dTpw", "ANNOUNCE", r, n, "u", "p"), 0); /* u:p */
-    assert_int_equal(rtsp_auth_check("Digest username=\"u\", nonce=\"00\"", "ANNOUNCE", r, n, "u",
-                                     "p"),
-                     -EBADMSG); /* no uri, no response */
+    assert_int_equal(
+        rtsp_auth_check("Digest username=\"u\", nonce=\"00\"", "ANNOUNCE", r, n, "u", "p"),
+        -EBADMSG); /* no uri, no response */
     assert_int_equal(rtsp_auth_check("Digest username=\"u\", realm=\"ringcast\", nonce=\"00\", "
                                      "uri=\"/\", response=\"0123\", algorithm=SHA-256",
                                      "ANNOUNCE", r, n, "u", "p"),
