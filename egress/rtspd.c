@@ -416,7 +416,9 @@ static void rtspd_announce(struct worker *w, struct rtspd_conn *c, const struct 
         rtspd_respond(w, c, 503, q, "", NULL, 0);
         return;
     }
-    log_info("rtsp %s: publisher %s handed to the path's ingest", cp->name, peer);
+    log_info("rtsp %s: publisher %s (%.*s) handed to the path's ingest", cp->name, peer,
+             q->authorization[0] ? (int)strcspn(q->authorization, " ") : 8,
+             q->authorization[0] ? q->authorization : "loopback");
     rtspd_close(w, c, "handed to the ingest", false);
 }
 
