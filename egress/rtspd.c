@@ -449,7 +449,7 @@ static void rtspd_request(struct worker *w, struct rtspd_conn *c, const struct r
     } else if (!strcmp(q->method, "RECORD")) {
         rtspd_respond(w, c, 455, q, "", NULL, 0); /* the ingest answers a publisher's RECORD */
     } else if (!strcmp(q->method, "PAUSE") || !strcmp(q->method, "SET_PARAMETER")) {
-        snprintf(hdr, sizeof(hdr), "Allow: %s", RTSPD_PUBLIC + strlen("Public: "));
+        snprintf(hdr, sizeof(hdr), "Allow: %s", &RTSPD_PUBLIC[sizeof("Public: ") - 1]);
         rtspd_respond(w, c, 405, q, hdr, NULL, 0);
     } else {
         rtspd_respond(w, c, 501, q, "", NULL, 0);

@@ -376,7 +376,7 @@ static void on_request(struct pub_conn *c, const struct rtsp_request *q, const u
     } else if (!strcmp(q->method, "DESCRIBE") || !strcmp(q->method, "PLAY") ||
                !strcmp(q->method, "PAUSE")) {
         char hdr[128];
-        snprintf(hdr, sizeof(hdr), "Allow: %s", PUB_PUBLIC + strlen("Public: "));
+        snprintf(hdr, sizeof(hdr), "Allow: %s", &PUB_PUBLIC[sizeof("Public: ") - 1]);
         conn_respond(c, 405, q, hdr);
     } else {
         conn_respond(c, 501, q, "");

@@ -250,7 +250,8 @@ static int check_basic(const char *b, const char *user, const char *pass)
         return -EBADMSG;
     *colon = '\0';
     /* Both compared whatever the first gives: no early exit tells which one was wrong. */
-    bool ok = secret_equal((const char *)dec, user) & secret_equal(colon + 1, pass);
+    bool user_ok = secret_equal((const char *)dec, user), pass_ok = secret_equal(colon + 1, pass);
+    bool ok = user_ok && pass_ok;
     OPENSSL_cleanse(dec, sizeof(dec));
     return ok ? 0 : -EACCES;
 }
@@ -318,7 +319,9 @@ static int check_digest(const char *params, const char *method, const char *real
     }
     for (char *c = d.response; *c; c++)
         *c = (char)tolower((unsigned char)*c);
-    bool ok = secret_equal(d.username, user) & secret_equal(d.response, want);
+    /* Both compared whatever the first gives, as for Basic. */
+    bool user_ok = secret_equal(d.username, user), resp_ok = secret_equal(d.response, want);
+    bool ok = user_ok && resp_ok;
     OPENSSL_cleanse(ha1, sizeof(ha1));
     return ok ? 0 : -EACCES;
 }
