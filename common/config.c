@@ -44,6 +44,11 @@ int config_path_name_valid(const char *name)
     return 1;
 }
 
+int config_path_is_publish(const struct config_path *p)
+{
+    return strcmp(p->source, "publish") == 0;
+}
+
 const struct config_path *config_find_path(const struct config *cfg, const char *name)
 {
     for (size_t i = 0; i < cfg->n_paths; i++)
@@ -418,11 +423,14 @@ static int format_transport(const struct config_key *k, const void *base, char *
     return printed(snprintf(out, len, "%s", transports[t <= TRANSPORT_UDP ? t : 0]), len);
 }
 
-/* source: rtsp://..., or file:PATH made absolute against the config file's folder. */
+/* source: rtsp://..., publish (RTSP publishers hand their stream over), or file:PATH made
+ * absolute against the config file's folder. */
 static int parse_source(struct config_parser *p, const struct config_key *k, void *base,
                         const char *value)
 {
     char *source = field(k, base);
+    if (strcmp(value, "publish") == 0)
+        return parse_string(p, k, base, value);
     if (strncmp(value, "rtsp://", 7) == 0) {
         if (value[7] == '\0')
             return fail(p, k->name, "rtsp:// URL without a host");
@@ -434,7 +442,7 @@ static int parse_source(struct config_parser *p, const struct config_key *k, voi
         char shown[64];
         if (sep)
             snprintf(shown, sizeof(shown), "%.*s://...", (int)(sep - value), value);
-        return fail(p, k->name, "expected file:PATH or rtsp://HOST/PATH, got \"%s\"",
+        return fail(p, k->name, "expected file:PATH, rtsp://HOST/PATH or publish, got \"%s\"",
                     sep ? shown : value);
     }
     const char *file = value + 5;
@@ -627,6 +635,15 @@ static const struct config_key keys[] = {
      UINT(1, 86400, "seconds "),
      .dflt = "10",
      .change = HUP},
+    /* source = publish: the workers check a publisher's credentials at its ANNOUNCE. */
+    {.name = "publish_user", PATH(publish_user), CREDENTIAL, .change = HUP},
+    {.name = "publish_password", PATH(publish_password), CREDENTIAL, .change = HUP},
+    {.name = "override_publisher",
+     PATH(override_publisher),
+     .parse = parse_bool,
+     .format = format_bool,
+     .dflt = "no",
+     .change = RESTART_INGESTS},
 };
 
 const struct config_key *config_keys(size_t *n)

@@ -20,14 +20,17 @@ enum config_transport { TRANSPORT_AUTO = 0, TRANSPORT_TCP, TRANSPORT_UDP };
 
 struct config_path {
     char name[CONFIG_NAME_MAX]; /* [path NAME]: URL segment and shm name, [A-Za-z0-9_-] */
-    char source[1024];          /* "file:/abs/path" (resolved) or "rtsp://..." */
+    char source[1024];          /* "file:/abs/path" (resolved), "rtsp://..." or "publish" */
     char source_redacted[1024]; /* source without credentials, for reports (config_load) */
     enum config_transport transport;
     char username[128]; /* RTSP credentials, when not in the URL */
     char password[128];
-    char read_token[256]; /* WHEP requires "Authorization: Bearer <token>" if set */
-    unsigned fps;         /* file sources: frame rate; 0 = from the SPS, else 30 */
-    int line;             /* where the section starts, for messages */
+    char read_token[256];       /* WHEP requires "Authorization: Bearer <token>" if set */
+    unsigned fps;               /* file sources: frame rate; 0 = from the SPS, else 30 */
+    char publish_user[128];     /* source = publish: RTSP Basic/Digest credentials of publishers; */
+    char publish_password[128]; /* both empty: publishing from loopback only */
+    unsigned override_publisher; /* 1: a new publisher takes the path over from the live one */
+    int line;                    /* where the section starts, for messages */
 
     /* source_on_demand: no ingest runs while nobody watches; an offer waits start_timeout s
      * for the first keyframe, the ingest stops close_after s after the last viewer left. */
@@ -140,6 +143,9 @@ int config_load(struct config *cfg, const char *file, char *err, size_t errlen);
 
 /* The path named name, or NULL. */
 const struct config_path *config_find_path(const struct config *cfg, const char *name);
+
+/* True if the path's ingest waits for RTSP publishers (source = publish). */
+int config_path_is_publish(const struct config_path *p);
 
 /* True if name is a valid path name (also used to validate URL segments). */
 int config_path_name_valid(const char *name);

@@ -19,9 +19,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/handover.h"
 #include "common/log.h"
 #include "common/sockbuf.h"
 #include "egress/worker.h"
+#include "rtsp/auth.h"
 #include "rtsp/describe.h"
 
 #define RTSPD_BACKLOG 256
@@ -31,7 +33,9 @@
     (256 << 10) /* as ICE-TCP: the queue, not the kernel, notices a slow reader                    \
                  */
 #define RTSPD_PLAY_NS ((uint64_t)RTSPD_PLAY_MS * 1000000)
-#define RTSPD_PUBLIC  "Public: OPTIONS, DESCRIBE, SETUP, PLAY, GET_PARAMETER, TEARDOWN\r\n"
+#define RTSPD_PUBLIC                                                                               \
+    "Public: OPTIONS, DESCRIBE, ANNOUNCE, SETUP, PLAY, RECORD, GET_PARAMETER, TEARDOWN\r\n"
+#define RTSPD_REALM "ringcast"
 
 static void rtspd_conn_cb(uv_poll_t *h, int status, int events);
 
@@ -177,8 +181,8 @@ static void rtspd_describe(struct worker *w, struct rtspd_conn *c, const struct 
         return;
     static struct media_track_info info[MEDIA_MAX_TRACKS]; /* 5 KB: one request at a time */
     int n = media_path_tracks(w->media, cp->name, info);
-    if (n < 0) { /* no ingest running, or no track declared yet */
-        rtspd_respond(w, c, 404, q, "", NULL, 0);
+    if (n < 0) { /* no ingest running, or no track declared yet (no publisher so far) */
+        rtspd_respond(w, c, config_path_is_publish(cp) ? 503 : 404, q, "", NULL, 0);
         return;
     }
     struct rtsp_sdp_track st[MEDIA_MAX_TRACKS];
@@ -241,7 +245,11 @@ static void rtspd_setup(struct worker *w, struct rtspd_conn *c, const struct rts
         if (info[i].index == t.track)
             k = i;
     if (k < 0) {
-        rtspd_respond(w, c, t.track < 0 ? 459 : 404, q, "", NULL, 0);
+        rtspd_respond(w, c,
+                      n < 0 && config_path_is_publish(cp) ? 503
+                      : t.track < 0                       ? 459
+                                                          : 404,
+                      q, "", NULL, 0);
         return;
     }
     struct rtsp_transport tr;
@@ -321,7 +329,101 @@ static void rtspd_play(struct worker *w, struct rtspd_conn *c, const struct rtsp
              media_worker_viewers(w->media));
 }
 
-static void rtspd_request(struct worker *w, struct rtspd_conn *c, const struct rtsp_request *q)
+/* ---- publishers ---- */
+
+static bool rtspd_loopback(const union viewer_addr *a)
+{
+    if (a->sa.sa_family == AF_INET)
+        return (ntohl(a->in.sin_addr.s_addr) >> 24) == 127;
+    return a->sa.sa_family == AF_INET6 && IN6_IS_ADDR_LOOPBACK(&a->in6.sin6_addr);
+}
+
+/* A publisher may proceed: the path's publish_user/publish_password are proven (Basic, or
+ * Digest answering this connection's nonce), or none is set and it connects from loopback.
+ * Otherwise answers 401 with the challenges, or 403, and returns false. */
+static bool rtspd_publisher_ok(struct worker *w, struct rtspd_conn *c, const struct rtsp_request *q,
+                               const struct config_path *cp, const char *peer)
+{
+    if (!cp->publish_user[0] && !cp->publish_password[0]) {
+        if (rtspd_loopback(&c->peer))
+            return true;
+        log_info("rtsp %s: publisher %s refused: no publish_user set, loopback only", cp->name,
+                 peer);
+        rtspd_respond(w, c, 403, q, "", NULL, 0);
+        return false;
+    }
+    if (!c->nonce[0]) {
+        uint8_t r[16];
+        if (getrandom(r, sizeof(r), 0) != sizeof(r)) {
+            rtspd_respond(w, c, 503, q, "", NULL, 0);
+            return false;
+        }
+        for (unsigned i = 0; i < sizeof(r); i++)
+            snprintf(c->nonce + 2 * i, 3, "%02x", r[i]);
+    }
+    int rc = rtsp_auth_check(q->authorization, q->method, RTSPD_REALM, c->nonce, cp->publish_user,
+                             cp->publish_password);
+    if (rc == 0)
+        return true;
+    char hdr[256];
+    if (rc != -ENOENT) {
+        log_info("rtsp %s: publisher %s refused: %s", cp->name, peer,
+                 rc == -EACCES ? "wrong credentials" : "unusable Authorization");
+        if (++c->bad >= RTSPD_BAD_MAX) { /* no endless guessing on one connection */
+            rtspd_respond(w, c, 403, q, "", NULL, 0);
+            (void)tcpq_write(&c->q);
+            rtspd_close(w, c, "too many failed publisher authorizations", true);
+            return false;
+        }
+    }
+    if (rtsp_auth_challenge_write(hdr, sizeof(hdr), RTSPD_REALM, c->nonce) < 0)
+        hdr[0] = '\0';
+    rtspd_respond(w, c, 401, q, hdr, NULL, 0);
+    return false;
+}
+
+/* ANNOUNCE: a publisher for a `source = publish` path, once authorized, is handed over with
+ * the bytes from its ANNOUNCE on (raw) to the path's ingest, which answers it; the worker
+ * closes its copy of the connection. */
+static void rtspd_announce(struct worker *w, struct rtspd_conn *c, const struct rtsp_request *q,
+                           const uint8_t *raw, size_t raw_len)
+{
+    struct rtsp_target t;
+    if (rtsp_target_parse(&t, q->uri) < 0) {
+        rtspd_respond(w, c, 400, q, "", NULL, 0);
+        return;
+    }
+    const struct config_path *cp = config_find_path(&w->cfg, t.path);
+    if (!cp) {
+        rtspd_respond(w, c, 404, q, "", NULL, 0);
+        return;
+    }
+    if (!config_path_is_publish(cp) || c->session[0]) {
+        rtspd_respond(w, c, c->session[0] ? 455 : 405, q, "", NULL, 0);
+        return;
+    }
+    char peer[64];
+    viewer_format_addr(&c->peer.sa, peer, sizeof(peer));
+    if (!rtspd_publisher_ok(w, c, q, cp, peer))
+        return;
+    /* Our earlier answers must be out before the ingest writes on the same connection. */
+    int e = tcpq_write(&c->q) != 0
+                ? -EAGAIN
+                : handover_send(w->cfg.shm_prefix, cp->name, c->fd, raw, raw_len);
+    if (e < 0) {
+        log_warn("rtsp %s: publisher %s: the path's ingest is not reachable: %s", cp->name, peer,
+                 strerror(-e));
+        rtspd_respond(w, c, 503, q, "", NULL, 0);
+        return;
+    }
+    log_info("rtsp %s: publisher %s (%.*s) handed to the path's ingest", cp->name, peer,
+             q->authorization[0] ? (int)strcspn(q->authorization, " ") : 8,
+             q->authorization[0] ? q->authorization : "loopback");
+    rtspd_close(w, c, "handed to the ingest", false);
+}
+
+static void rtspd_request(struct worker *w, struct rtspd_conn *c, const struct rtsp_request *q,
+                          const uint8_t *raw, size_t raw_len)
 {
     char hdr[128];
     if (!strcmp(q->method, "OPTIONS")) {
@@ -342,9 +444,12 @@ static void rtspd_request(struct worker *w, struct rtspd_conn *c, const struct r
             (void)tcpq_write(&c->q);
             rtspd_close(w, c, "TEARDOWN", false);
         }
-    } else if (!strcmp(q->method, "ANNOUNCE") || !strcmp(q->method, "RECORD") ||
-               !strcmp(q->method, "PAUSE") || !strcmp(q->method, "SET_PARAMETER")) {
-        snprintf(hdr, sizeof(hdr), "Allow: %s", RTSPD_PUBLIC + strlen("Public: "));
+    } else if (!strcmp(q->method, "ANNOUNCE")) {
+        rtspd_announce(w, c, q, raw, raw_len);
+    } else if (!strcmp(q->method, "RECORD")) {
+        rtspd_respond(w, c, 455, q, "", NULL, 0); /* the ingest answers a publisher's RECORD */
+    } else if (!strcmp(q->method, "PAUSE") || !strcmp(q->method, "SET_PARAMETER")) {
+        snprintf(hdr, sizeof(hdr), "Allow: %s", &RTSPD_PUBLIC[sizeof("Public: ") - 1]);
         rtspd_respond(w, c, 405, q, hdr, NULL, 0);
     } else {
         rtspd_respond(w, c, 501, q, "", NULL, 0);
@@ -415,7 +520,7 @@ static void rtspd_parse(struct worker *w, struct rtspd_conn *c)
                     return;
                 continue;
             }
-            rtspd_request(w, c, &q);
+            rtspd_request(w, c, &q, p, len);
         }
         off += (size_t)n;
     }

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* rtspd.h: the worker's RTSP server, read side (DESIGN.md "RTSP server"): rtsp_listen bound
- * with SO_REUSEPORT by every worker, a fixed table of connections, each at most one session
+/* rtspd.h: the worker's RTSP server (DESIGN.md "RTSP server"): rtsp_listen bound with
+ * SO_REUSEPORT by every worker, a fixed table of connections, each at most one session
  * (DESCRIBE, SETUP, PLAY, keep-alives, TEARDOWN) whose reader is a plain-RTP media viewer
- * sending interleaved frames into the connection's bounded queue (tcpq.h). Limits: connections
- * in total and per address, a PLAY within RTSPD_PLAY_MS, the session timeout, malformed
- * requests. */
+ * sending interleaved frames into the connection's bounded queue (tcpq.h). A publisher's
+ * ANNOUNCE to a `source = publish` path is authorized here and its connection handed to the
+ * path's ingest (common/handover.h). Limits: connections in total and per address, a PLAY
+ * within RTSPD_PLAY_MS, the session timeout, malformed requests. */
 #ifndef RINGCAST_EGRESS_RTSPD_H
 #define RINGCAST_EGRESS_RTSPD_H
 
@@ -42,6 +43,7 @@ struct rtspd_conn {
     char session[17];
     char path[64];
     char authorized[64]; /* the path whose read_token this connection presented */
+    char nonce[33];      /* Digest nonce of this connection's 401s to a publisher, "" until then */
     struct media_track_params tracks[MEDIA_MAX_TRACKS];
     struct media_viewer v;
     size_t rx_len;

@@ -17,6 +17,7 @@
 #include "common/text.h"
 #include "ingest/file.h"
 #include "ingest/ingest.h"
+#include "ingest/publish.h"
 #include "ingest/rtsp.h"
 #include "ingest/source.h"
 #include "shm/ctl.h"
@@ -37,13 +38,17 @@ static void usage(FILE *to)
     fprintf(to,
             "usage: ringcast-ingest --path NAME [--source URL] [-c FILE] [--ctl-slot N] "
             "[--fps N]\n"
-            "  URL: file:PATH (H.264 Annex-B, looped) or rtsp://[user:pass@]host[:port]/path\n");
+            "  URL: file:PATH (H.264 Annex-B, looped), rtsp://[user:pass@]host[:port]/path, or\n"
+            "       publish (RTSP publishers handed over by the node's workers)\n");
 }
 
-/* The source for a URL. rtsp:// is provided by ingest/rtsp.c. */
-static int source_for(const struct config_path *p, uv_loop_t *loop, struct ingest *ing,
-                      struct source **out)
+/* The source for a URL. rtsp:// is provided by ingest/rtsp.c, publish by ingest/publish.c
+ * (handovers from the workers of the control segment ctl, NULL when standalone). */
+static int source_for(const struct config *cfg, const struct config_path *p, uv_loop_t *loop,
+                      struct ingest *ing, const struct ctl_hdr *ctl, struct source **out)
 {
+    if (config_path_is_publish(p))
+        return publish_source_create(out, loop, ing, p, cfg->shm_prefix, ctl);
     if (strncmp(p->source, "file:", 5) == 0)
         return file_source_create(out, loop, ing, p);
     if (strncmp(p->source, "rtsp://", 7) == 0)
@@ -90,7 +95,7 @@ static uint64_t ring_bytes(unsigned mb)
 }
 
 static int run(const struct config *cfg, const struct config_path *path, struct ctl_child *slot,
-               _Atomic uint32_t *doorbell)
+               struct ctl_hdr *ctl)
 {
     struct app a = {.loop = uv_default_loop()};
     char ring_name[128], err[256];
@@ -100,7 +105,7 @@ static int run(const struct config *cfg, const struct config_path *path, struct 
                             .mtu = cfg->mtu,
                             .ring_bytes = ring_bytes(cfg->ring_mb),
                             .slot = slot,
-                            .ctl_doorbell = doorbell};
+                            .ctl_doorbell = ctl ? &ctl->doorbell : NULL};
     int e = ingest_open(&a.ing, &o, err, sizeof(err));
     if (e < 0) {
         log_error("ring /%s: %s", ring_name, err);
@@ -109,8 +114,9 @@ static int run(const struct config *cfg, const struct config_path *path, struct 
     /* The source string may hold RTSP credentials: name only the scheme in errors. */
     const char *what = strncmp(path->source, "file:", 5) == 0     ? path->source
                        : strncmp(path->source, "rtsp://", 7) == 0 ? "rtsp source"
-                                                                  : "source (file: or rtsp://)";
-    e = source_for(path, a.loop, a.ing, &a.src);
+                       : config_path_is_publish(path)             ? "publish source"
+                                                      : "source (file:, rtsp:// or publish)";
+    e = source_for(cfg, path, a.loop, a.ing, ctl, &a.src);
     if (e == 0)
         e = source_start(a.src);
     if (e < 0) {
@@ -230,7 +236,7 @@ int main(int argc, char **argv)
         return 1;
     }
     struct ctl_child *slot = ctl_slot(&ctl, slot_no);
-    int rc = run(&cfg, &path, slot, supervised ? &ctl.hdr->doorbell : NULL);
+    int rc = run(&cfg, &path, slot, supervised ? ctl.hdr : NULL);
     ctl_free(&ctl);
     return rc;
 }

@@ -438,13 +438,7 @@ static void on_play(struct rtsp_source *s)
     char desc[256] = "";
     for (unsigned i = 0; i < s->n_tracks; i++) {
         struct rtsp_track *t = &s->tracks[i];
-        struct ingest_track_desc d = {
-            .codec = t->sdp.codec,
-            .clock_rate = t->sdp.clock_rate,
-            .channels = t->sdp.channels,
-            .fmtp = t->sdp.fmtp[0] ? t->sdp.fmtp : NULL,
-        };
-        int idx = ingest_add_track(s->ing, &d);
+        int idx = rtsp_sdp_declare(s->ing, &t->sdp);
         if (idx < 0) {
             log_warn("rtsp path %s: track %u (%s): not accepted by the pipeline: %s", s->path, i,
                      t->sdp.encoding, strerror(-idx));

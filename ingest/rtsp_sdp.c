@@ -122,3 +122,14 @@ out:
     mem_deref(sess);
     return -err;
 }
+
+int rtsp_sdp_declare(struct ingest *ing, const struct rtsp_sdp_track *t)
+{
+    struct ingest_track_desc d = {
+        .codec = t->codec,
+        .clock_rate = t->clock_rate,
+        .channels = t->channels,
+        .fmtp = t->fmtp[0] ? t->fmtp : NULL,
+    };
+    return ingest_add_track(ing, &d);
+}

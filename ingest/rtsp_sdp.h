@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ingest/ingest.h"
 #include "rtsp/msg.h"
 
 #define RTSP_SDP_MAX_MEDIA 8
@@ -37,5 +38,10 @@ struct rtsp_sdp {
  * RTSP_SDP_MAX_LEN, -ENAMETOOLONG for an unusable control URL, -ENOMEM. Sections past
  * RTSP_SDP_MAX_MEDIA are ignored. */
 int rtsp_sdp_parse(struct rtsp_sdp *out, const uint8_t *p, size_t len, const char *base);
+
+/* Declares t as the ingest's next track (ingest_add_track with its codec, clock, channels and
+ * fmtp). Returns the ring track index or -errno, as ingest_add_track. The RTSP pull calls it
+ * at PLAY, a publisher's session at RECORD. */
+int rtsp_sdp_declare(struct ingest *ing, const struct rtsp_sdp_track *t);
 
 #endif

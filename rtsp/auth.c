@@ -1,15 +1,20 @@
 /* SPDX-License-Identifier: MIT */
-/* auth.c: Basic and Digest (MD5, MD5-sess) authentication for the RTSP client. The
- * digest arithmetic follows RFC 2617 3.2.2 (RFC 7616 3.4.1 keeps it for MD5). */
+/* auth.c: Basic and Digest (MD5, MD5-sess) authentication for the RTSP client, and the
+ * server's check of a publisher's Basic or Digest MD5 answer. The digest arithmetic follows
+ * RFC 2617 3.2.2 (RFC 7616 3.4.1 keeps it for MD5). */
 #include "rtsp/auth.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "codec/codec.h"
 #include "rtsp/msg.h"
 
 /* Lowercase hex MD5 of the concatenated parts (RFC 2617's H and KD). */
@@ -211,4 +216,125 @@ int rtsp_auth_header(struct rtsp_auth *a, const char *user, const char *pass, co
     if (a->qop_auth)
         strcat(out, "\"");
     return 0;
+}
+
+/* ---- server side ---- */
+
+int rtsp_auth_challenge_write(char *out, size_t cap, const char *realm, const char *nonce)
+{
+    int n = snprintf(out, cap,
+                     "WWW-Authenticate: Digest realm=\"%s\", nonce=\"%s\", algorithm=MD5, "
+                     "qop=\"auth\"\r\nWWW-Authenticate: Basic realm=\"%s\"\r\n",
+                     realm, nonce, realm);
+    return n < 0 || (size_t)n >= cap ? -ENOSPC : n;
+}
+
+/* Equal strings, in time independent of where they differ (their lengths are not secret). */
+static bool secret_equal(const char *a, const char *b)
+{
+    size_t al = strlen(a);
+    return al == strlen(b) && CRYPTO_memcmp(a, b, al) == 0;
+}
+
+static int check_basic(const char *b, const char *user, const char *pass)
+{
+    while (*b == ' ')
+        b++;
+    uint8_t dec[2 * 128 + 2];
+    int n = codec_base64_decode(b, strcspn(b, " "), dec, sizeof(dec) - 1);
+    if (n < 0)
+        return -EBADMSG;
+    dec[n] = '\0';
+    char *colon = memchr(dec, ':', (size_t)n);
+    if (!colon || memchr(dec, '\0', (size_t)n))
+        return -EBADMSG;
+    *colon = '\0';
+    /* Both compared whatever the first gives: no early exit tells which one was wrong. */
+    bool user_ok = secret_equal((const char *)dec, user), pass_ok = secret_equal(colon + 1, pass);
+    bool ok = user_ok && pass_ok;
+    OPENSSL_cleanse(dec, sizeof(dec));
+    return ok ? 0 : -EACCES;
+}
+
+/* A Digest answer's fields (RFC 2617 3.2.2). */
+struct digest_answer {
+    char username[128], realm[128], nonce[128], uri[RTSP_URL_MAX], response[33], qop[16], nc[9],
+        cnonce[128];
+};
+
+static int parse_answer(struct digest_answer *d, const char *params)
+{
+    static const struct {
+        const char *name;
+        size_t off, cap;
+    } fields[] = {
+#define FIELD(f) {#f, offsetof(struct digest_answer, f), sizeof(((struct digest_answer *)0)->f)}
+        FIELD(username), FIELD(realm), FIELD(nonce), FIELD(uri),
+        FIELD(response), FIELD(qop),   FIELD(nc),    FIELD(cnonce),
+#undef FIELD
+    };
+    char name[32], val[RTSP_URL_MAX];
+    int err = 0;
+    memset(d, 0, sizeof(*d));
+    while (next_param(&params, name, sizeof(name), val, sizeof(val), &err)) {
+        if (strcasecmp(name, "algorithm") == 0 && strcasecmp(val, "MD5") != 0)
+            return -ENOTSUP;
+        for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+            if (strcasecmp(name, fields[i].name) != 0)
+                continue;
+            if (strlen(val) >= fields[i].cap)
+                return -EBADMSG;
+            memcpy((char *)d + fields[i].off, val, strlen(val) + 1);
+        }
+    }
+    if (err < 0)
+        return err;
+    if (!d->username[0] || !d->nonce[0] || !d->uri[0] || strlen(d->response) != 32)
+        return -EBADMSG;
+    if (d->qop[0] && (strcasecmp(d->qop, "auth") != 0 || !d->nc[0] || !d->cnonce[0]))
+        return -EBADMSG;
+    return 0;
+}
+
+static int check_digest(const char *params, const char *method, const char *realm,
+                        const char *nonce, const char *user, const char *pass)
+{
+    struct digest_answer d;
+    int err = parse_answer(&d, params);
+    if (err < 0)
+        return err;
+    if (strcmp(d.realm, realm) != 0 || strcmp(d.nonce, nonce) != 0)
+        return -EACCES;
+    char ha1[33], ha2[33], want[33];
+    const char *p1[] = {d.username, ":", realm, ":", pass};
+    md5_hex(ha1, p1, 5);
+    const char *p2[] = {method, ":", d.uri};
+    md5_hex(ha2, p2, 3);
+    if (d.qop[0]) {
+        const char *pr[] = {ha1, ":", nonce, ":", d.nc, ":", d.cnonce, ":", "auth", ":", ha2};
+        md5_hex(want, pr, 11);
+    } else {
+        const char *pr[] = {ha1, ":", nonce, ":", ha2};
+        md5_hex(want, pr, 5);
+    }
+    for (char *c = d.response; *c; c++)
+        *c = (char)tolower((unsigned char)*c);
+    /* Both compared whatever the first gives, as for Basic. */
+    bool user_ok = secret_equal(d.username, user), resp_ok = secret_equal(d.response, want);
+    bool ok = user_ok && resp_ok;
+    OPENSSL_cleanse(ha1, sizeof(ha1));
+    return ok ? 0 : -EACCES;
+}
+
+int rtsp_auth_check(const char *authorization, const char *method, const char *realm,
+                    const char *nonce, const char *user, const char *pass)
+{
+    const char *a = authorization;
+    if (!a[0])
+        return -ENOENT;
+    if (strncasecmp(a, "Basic ", 6) == 0)
+        return check_basic(a + 6, user, pass);
+    if (strncasecmp(a, "Digest ", 7) == 0)
+        return check_digest(a + 7, method, realm, nonce, user, pass);
+    return -ENOTSUP;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* auth.h: RTSP client authentication: parsing WWW-Authenticate challenges and building
+/* auth.h: RTSP authentication. Client: parsing WWW-Authenticate challenges and building
  * Authorization values for Basic (RFC 7617) and Digest with MD5 / MD5-sess (RFC 2617,
- * RFC 7616). Pure functions: credentials pass through, nothing here logs. */
+ * RFC 7616). Server: the challenge a publisher gets and the check of its answer. Pure
+ * functions: credentials pass through, nothing here logs. */
 #ifndef RINGCAST_RTSP_AUTH_H
 #define RINGCAST_RTSP_AUTH_H
 
@@ -38,5 +39,19 @@ int rtsp_auth_challenge(struct rtsp_auth *a, const char *const *values, unsigned
  * challenge (or a cnonce too long to keep), -ENAMETOOLONG if out is too small. */
 int rtsp_auth_header(struct rtsp_auth *a, const char *user, const char *pass, const char *method,
                      const char *uri, const char *cnonce, char *out, size_t outlen);
+
+/* ---- server side ---- */
+
+/* Writes the WWW-Authenticate header lines of a 401: Digest (MD5, qop=auth offered) with
+ * nonce in realm, then Basic. Returns the length or -ENOSPC. */
+int rtsp_auth_challenge_write(char *out, size_t cap, const char *realm, const char *nonce);
+
+/* Whether authorization (a request's Authorization value) proves user and pass for method:
+ * Basic, or Digest MD5 (with qop=auth or without) answering our nonce in realm, the response
+ * computed over the uri the client names. Returns 0, -ENOENT without an Authorization,
+ * -EACCES for wrong credentials or another realm or nonce, -EBADMSG for a malformed value,
+ * -ENOTSUP for another scheme or algorithm. */
+int rtsp_auth_check(const char *authorization, const char *method, const char *realm,
+                    const char *nonce, const char *user, const char *pass);
 
 #endif

@@ -74,7 +74,12 @@ static void test_good_file(void **state)
                                   "source = rtsp://10.0.0.2/stream\n"
                                   "source_on_demand = yes\n"
                                   "on_demand_start_timeout = 4\n"
-                                  "on_demand_close_after = 30\n");
+                                  "on_demand_close_after = 30\n"
+                                  "[path pub]\n"
+                                  "source = publish\n"
+                                  "publish_user = enc\n"
+                                  "publish_password = pw\n"
+                                  "override_publisher = yes\n");
     assert_int_equal(config_load(&cfg, file, err, sizeof(err)), 0);
     assert_string_equal(cfg.http_host, "127.0.0.1");
     assert_int_equal(cfg.http_port, 18889);
@@ -85,7 +90,7 @@ static void test_good_file(void **state)
     assert_int_equal(cfg.mtu, 1100);
     assert_int_equal(cfg.log_level, LOG_DEBUG);
     assert_string_equal(cfg.api_token, "ops-t0ken");
-    assert_int_equal(cfg.n_paths, 3);
+    assert_int_equal(cfg.n_paths, 4);
     const struct config_path *cam = config_find_path(&cfg, "cam-1");
     assert_non_null(cam);
     assert_int_equal(cam->transport, TRANSPORT_UDP);
@@ -109,6 +114,12 @@ static void test_good_file(void **state)
     assert_int_equal(cam->on_demand_start_timeout, 10);
     assert_int_equal(cam->on_demand_close_after, 10);
     assert_null(config_find_path(&cfg, "nope"));
+    const struct config_path *pub = config_find_path(&cfg, "pub");
+    assert_true(config_path_is_publish(pub) && !config_path_is_publish(demo));
+    assert_string_equal(pub->publish_user, "enc");
+    assert_string_equal(pub->publish_password, "pw");
+    assert_int_equal(pub->override_publisher, 1);
+    assert_int_equal(config_find_path(&cfg, "cam-2")->override_publisher, 0);
 }
 
 static void test_defaults(void **state)
@@ -272,16 +283,19 @@ static const struct bad_case bad_cases[] = {
     {"workers = 1\n", "1: workers: key outside a section"},
     {"[server]\nthis line is not ini\n", "2: syntax error"},
     {"[path a/b]\nsource = file:clip.h264\n", "1: invalid path name \"a/b\""},
-    {"[path x]\nsource = http://example/\n", "2: source: expected file:PATH or rtsp://"},
+    {"[path x]\nsource = http://example/\n", "2: source: expected file:PATH, rtsp://"},
     /* A mistyped scheme: the message must not echo the credentials after it. */
     {"[path x]\nsource = RTSPS://admin:secret@cam/live\n",
-     "2: source: expected file:PATH or rtsp://HOST/PATH, got \"RTSPS://...\""},
+     "2: source: expected file:PATH, rtsp://HOST/PATH or publish, got \"RTSPS://...\""},
     {"[path x]\nsource = file:missing.h264\n", "2: source: cannot read"},
     {"[path x]\ntransport = sctp\n", "2: transport: expected auto, tcp or udp, got \"sctp\""},
     /* api_token guards the server's JSON reports; per path there is read_token. */
     {"[path x]\nsource = file:clip.h264\napi_token = t\n", "3: api_token: unknown key in [path]"},
     {"[server]\nread_token = t\n", "2: read_token: unknown key in [server]"},
     {"[path x]\nfps = 0\nsource = file:clip.h264\n", "2: fps: expected 1..240"},
+    {"[path x]\nsource = publish\noverride_publisher = maybe\n",
+     "3: override_publisher: expected yes or no"},
+    {"[server]\npublish_user = u\n", "2: publish_user: unknown key in [server]"},
     {"[server]\nconsent_timeout = 4\n", "2: consent_timeout: expected seconds 5..30, got \"4\""},
     {"[server]\nconsent_timeout = 31\n", "2: consent_timeout: expected seconds 5..30"},
     {"[server]\ncontrol_socket =\n", "2: control_socket: must not be empty"},

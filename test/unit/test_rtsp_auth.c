@@ -144,12 +144,77 @@ static void test_challenges_bad(void **state)
                      -EINVAL);
 }
 
+/* ---- server side ---- */
+
+/* RFC 2617 3.5's answer, checked by the server that issued its nonce. */
+static void test_check_rfc2617(void **state)
+{
+    (void)state;
+    const char *a = "Digest username=\"Mufasa\", realm=\"testrealm@host.com\", "
+                    "nonce=\"dcd98b7102dd2f0e8b11d0f600bfb0c093\", uri=\"/dir/index.html\", "
+                    "qop=auth, nc=00000001, cnonce=\"0a4f113b\", "
+                    "response=\"6629fae49393a05397450978507c4ef1\", "
+                    "opaque=\"5ccc069c403ebaf9f0171e9517f40e41\"";
+    const char *realm = "testrealm@host.com", *nonce = "dcd98b7102dd2f0e8b11d0f600bfb0c093";
+    assert_int_equal(rtsp_auth_check(a, "GET", realm, nonce, "Mufasa", "Circle Of Life"), 0);
+    assert_int_equal(rtsp_auth_check(a, "GET", realm, nonce, "Mufasa", "Circle of Life"), -EACCES);
+    assert_int_equal(rtsp_auth_check(a, "PUT", realm, nonce, "Mufasa", "Circle Of Life"), -EACCES);
+    assert_int_equal(rtsp_auth_check(a, "GET", realm, "0123", "Mufasa", "Circle Of Life"), -EACCES);
+    assert_int_equal(rtsp_auth_check(a, "GET", realm, nonce, "Simba", "Circle Of Life"), -EACCES);
+}
+
+/* What our own client (and ffmpeg: no qop offered back) answers to our challenge passes. */
+static void test_check_client_answers(void **state)
+{
+    (void)state;
+    char chal[512], hdr[1024];
+    const char *nonce = "7f3a9c0d11e2b4a6";
+    assert_true(rtsp_auth_challenge_write(chal, sizeof(chal), "ringcast", nonce) > 0);
+    assert_non_null(strstr(chal, "WWW-Authenticate: Basic realm=\"ringcast\"\r\n"));
+    const char *values[] = {"Digest realm=\"ringcast\", nonce=\"7f3a9c0d11e2b4a6\"",
+                            "Digest realm=\"ringcast\", nonce=\"7f3a9c0d11e2b4a6\", qop=\"auth\"",
+                            "Basic realm=\"ringcast\""};
+    for (unsigned i = 0; i < 3; i++) {
+        struct rtsp_auth a;
+        assert_int_equal(rtsp_auth_challenge(&a, &values[i], 1), 0);
+        const char *uri = "rtsp://127.0.0.1:8554/pub";
+        assert_int_equal(
+            rtsp_auth_header(&a, "enc", "s3cret", "ANNOUNCE", uri, "abcd", hdr, sizeof(hdr)), 0);
+        assert_int_equal(rtsp_auth_check(hdr, "ANNOUNCE", "ringcast", nonce, "enc", "s3cret"), 0);
+        assert_int_equal(rtsp_auth_check(hdr, "ANNOUNCE", "ringcast", nonce, "enc", "s3creT"),
+                         -EACCES);
+        assert_int_equal(rtsp_auth_check(hdr, "ANNOUNCE", "ringcast", nonce, "ENC", "s3cret"),
+                         -EACCES);
+    }
+}
+
+static void test_check_malformed(void **state)
+{
+    (void)state;
+    const char *r = "ringcast", *n = "00";
+    assert_int_equal(rtsp_auth_check("", "ANNOUNCE", r, n, "u", "p"), -ENOENT);
+    assert_int_equal(rtsp_auth_check("Bearer x", "ANNOUNCE", r, n, "u", "p"), -ENOTSUP);
+    assert_int_equal(rtsp_auth_check("Basic !!!", "ANNOUNCE", r, n, "u", "p"), -EBADMSG);
+    assert_int_equal(rtsp_auth_check("Basic dXNlcg==", "ANNOUNCE", r, n, "u", "p"), -EBADMSG);
+    assert_int_equal(rtsp_auth_check("Basic dTpw", "ANNOUNCE", r, n, "u", "p"), 0); /* u:p */
+    assert_int_equal(
+        rtsp_auth_check("Digest username=\"u\", nonce=\"00\"", "ANNOUNCE", r, n, "u", "p"),
+        -EBADMSG); /* no uri, no response */
+    assert_int_equal(rtsp_auth_check("Digest username=\"u\", realm=\"ringcast\", nonce=\"00\", "
+                                     "uri=\"/\", response=\"0123\", algorithm=SHA-256",
+                                     "ANNOUNCE", r, n, "u", "p"),
+                     -ENOTSUP);
+    assert_int_equal(rtsp_auth_check("Digest username=\"u", "ANNOUNCE", r, n, "u", "p"), -EBADMSG);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_digest_rfc2617),  cmocka_unit_test(test_digest_no_qop),
         cmocka_unit_test(test_digest_md5_sess), cmocka_unit_test(test_digest_quoted_echo),
         cmocka_unit_test(test_basic),           cmocka_unit_test(test_challenges_bad),
+        cmocka_unit_test(test_check_rfc2617),   cmocka_unit_test(test_check_client_answers),
+        cmocka_unit_test(test_check_malformed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
