@@ -355,8 +355,9 @@ static void adopt_await_predecessor(struct worker *w)
         }
         (void)nanosleep(&tick, NULL);
     }
-    log_info("handover: the predecessor (pid %d) stopped sending %.1f ms after our request", pid,
-             (double)(ctl_now_ns() - t0) / 1e6);
+    log_info("handover: the predecessor (pid %d) stopped (released its table, or exited) %.1f ms "
+             "after our request",
+             pid, (double)(ctl_now_ns() - t0) / 1e6);
 }
 
 int adopt_start(struct worker *w)
