@@ -7,9 +7,11 @@
 #include "egress/adopt.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/log.h"
 #include "egress/worker.h"
@@ -108,16 +110,16 @@ static void adopt_track_save(struct adopt_track *o, const struct media_viewer_tr
     o->rebase = vt->rebase;
 }
 
-void adopt_save(struct worker *w, struct viewer *v)
+bool adopt_save(struct worker *w, struct viewer *v)
 {
     if (!w->sessions.hdr)
-        return;
+        return false;
     const struct viewer_pair *vp = v->bound >= 0 ? &v->pairs[v->bound] : NULL;
     const struct media_viewer_rec *r = &v->media.rec;
     if (v->state != VIEWER_MEDIA || !vp || vp->tcp || !v->media.path ||
         strlen(v->remote_ufrag) >= ADOPT_STR_MAX || strlen(v->remote_pwd) >= ADOPT_STR_MAX) {
         adopt_wipe(w, v);
-        return;
+        return false;
     }
     struct media_resume rs;
     media_viewer_resume_info(&v->media, &rs);
@@ -143,11 +145,12 @@ void adopt_save(struct worker *w, struct viewer *v)
     uint32_t i = adopt_slot(w, v);
     sessions_write(&w->sessions, i, &o, sizeof(o), r->next_frame);
     v->media.progress = sessions_progress(&w->sessions, i);
+    return true;
 }
 
 static void adopt_media_changed(void *arg, struct media_viewer *mv)
 {
-    adopt_save(arg, mv->user);
+    (void)adopt_save(arg, mv->user);
 }
 
 void adopt_tick(struct worker *w, uint64_t now_ns)
@@ -156,7 +159,13 @@ void adopt_tick(struct worker *w, uint64_t now_ns)
         sessions_heartbeat(&w->sessions, now_ns);
 }
 
-void adopt_close(struct worker *w, int unlink)
+void adopt_release(struct worker *w)
+{
+    if (w->sessions.hdr)
+        sessions_release(&w->sessions);
+}
+
+void adopt_close(struct worker *w, bool unlink)
 {
     sessions_close(&w->sessions, unlink);
 }
@@ -276,7 +285,7 @@ static enum adopt_refusal adopt_one(struct worker *w, uint32_t i, const struct a
                                               : ADOPT_OTHER;
     }
     v->state = VIEWER_MEDIA;
-    adopt_save(w, v); /* the numbering continues from the bound: a successor's floor */
+    (void)adopt_save(w, v); /* the numbering continues from the bound: a successor's floor */
     return ADOPT_N;
 }
 
@@ -323,8 +332,38 @@ static void adopt_all(struct worker *w)
         log_info("adopted %u sessions (%u refused%s)", adopted, refused, reasons);
 }
 
+/* A planned handover: asks the predecessor to stop and waits until it has, so that no two
+ * processes ever send under one session's keys (an SRTP index used twice). Our sockets are
+ * bound by now, so its viewers' datagrams queue for us meanwhile; the loop does not run yet.
+ * A predecessor that neither releases its table nor exits in time is left to the supervisor's
+ * deadline: its table is then busy and we run without one. */
+static void adopt_await_predecessor(struct worker *w)
+{
+    int32_t pid = w->predecessor;
+    uint64_t t0 = ctl_now_ns(), limit = (uint64_t)ADOPT_HANDOVER_WAIT_MS * 1000000;
+    if (kill(pid, SIGUSR2) < 0 && errno != ESRCH) {
+        log_warn("handover: cannot signal the predecessor (pid %d): %s", pid, strerror(errno));
+        return;
+    }
+    const struct timespec tick = {.tv_nsec = 1000000};
+    while (!sessions_released_by(w->cfg.shm_prefix, w->index, pid)) {
+        if (ctl_now_ns() - t0 > limit) {
+            log_warn("handover: the predecessor (pid %d) did not release its session table "
+                     "within %d ms",
+                     pid, ADOPT_HANDOVER_WAIT_MS);
+            return;
+        }
+        (void)nanosleep(&tick, NULL);
+    }
+    log_info("handover: the predecessor (pid %d) stopped (released its table, or exited) %.1f ms "
+             "after our request",
+             pid, (double)(ctl_now_ns() - t0) / 1e6);
+}
+
 int adopt_start(struct worker *w)
 {
+    if (w->predecessor > 0)
+        adopt_await_predecessor(w);
     int rc = sessions_open(&w->sessions, w->cfg.shm_prefix, w->index, w->cfg.max_viewers_per_worker,
                            adopt_build_id());
     if (rc == -EBUSY)

@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 
 #include "common/log.h"
+#include "common/reuseport.h"
 #include "common/sockbuf.h"
 #include "egress/adopt.h"
 #include "rtc/icelite.h"
@@ -393,6 +394,9 @@ static void demux_readable(uv_poll_t *h, int status, int events)
     }
 }
 
+/* SO_REUSEPORT: a successor binds the port while its predecessor still serves, and the
+ * kernel hashes each 5-tuple to one of the two sockets until the predecessor closes its own
+ * (egress/adopt.h: a planned handover). */
 int demux_open(struct worker *w)
 {
     int one = 1, zero = 0, err = 0;
@@ -403,15 +407,19 @@ int demux_open(struct worker *w)
                                     .sin6_port = htons(w->udp_port),
                                     .sin6_addr = IN6ADDR_ANY_INIT};
         if (setsockopt(w->udp_fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)) < 0 ||
-            setsockopt(w->udp_fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0 ||
-            bind(w->udp_fd, (struct sockaddr *)&sin6, sizeof(sin6)) < 0)
+            setsockopt(w->udp_fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0)
             err = -errno;
+        else
+            err = reuseport_bind(w->udp_fd, (struct sockaddr *)&sin6, sizeof(sin6),
+                                 w->predecessor > 0);
     } else {
         struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(w->udp_port)};
         w->udp_fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (w->udp_fd < 0 || setsockopt(w->udp_fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0 ||
-            bind(w->udp_fd, (struct sockaddr *)&sin, sizeof(sin)) < 0)
+        if (w->udp_fd < 0 || setsockopt(w->udp_fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0)
             err = -errno;
+        else
+            err =
+                reuseport_bind(w->udp_fd, (struct sockaddr *)&sin, sizeof(sin), w->predecessor > 0);
     }
     if (err < 0)
         return err;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/reuseport.h"
 #include "common/sockbuf.h"
 #include "egress/demux.h"
 #include "egress/worker.h"
@@ -260,11 +261,16 @@ int icetcp_open(struct worker *w)
     struct sockaddr_in6 sin6 = {
         .sin6_family = AF_INET6, .sin6_port = htons(w->tcp_port), .sin6_addr = IN6ADDR_ANY_INIT};
     struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(w->tcp_port)};
+    /* In a SO_REUSEPORT group, as the UDP port: a successor listens before its predecessor
+     * closes. */
     if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-        (w->udp_v6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)) < 0) ||
-        (w->udp_v6 ? bind(fd, (struct sockaddr *)&sin6, sizeof(sin6))
-                   : bind(fd, (struct sockaddr *)&sin, sizeof(sin))) < 0 ||
-        listen(fd, ICETCP_BACKLOG) < 0)
+        (w->udp_v6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)) < 0))
+        err = -errno;
+    else
+        err = w->udp_v6
+                  ? reuseport_bind(fd, (struct sockaddr *)&sin6, sizeof(sin6), w->predecessor > 0)
+                  : reuseport_bind(fd, (struct sockaddr *)&sin, sizeof(sin), w->predecessor > 0);
+    if (!err && listen(fd, ICETCP_BACKLOG) < 0)
         err = -errno;
     if (err < 0)
         return err;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* main.c: ringcast-egress, one egress worker process: parses the command line, loads the
  * config and runs the worker's loop until SIGINT/SIGTERM.
- *   ringcast-egress --index I [-c FILE] [--ctl-slot N] */
+ *   ringcast-egress --index I [-c FILE] [--ctl-slot N] [--handover PID]
+ * --handover: the supervisor replaces worker PID of the same index (egress/adopt.h). */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,13 +17,13 @@
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: ringcast-egress --index I [-c FILE] [--ctl-slot N]\n");
+    fprintf(stderr, "usage: ringcast-egress --index I [-c FILE] [--ctl-slot N] [--handover PID]\n");
 }
 
 int main(int argc, char **argv)
 {
     const char *file = NULL;
-    unsigned long index = 0, slot = 0;
+    unsigned long index = 0, slot = 0, predecessor = 0;
     int have_slot = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -34,6 +35,9 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--ctl-slot") == 0 && next &&
                    text_parse_uint(next, 0, CTL_MAX_CHILDREN - 1, &slot) == 0) {
             have_slot = 1;
+            i++;
+        } else if (strcmp(a, "--handover") == 0 && next &&
+                   text_parse_uint(next, 1, INT32_MAX, &predecessor) == 0) {
             i++;
         } else {
             usage();
@@ -64,8 +68,8 @@ int main(int argc, char **argv)
 
     uv_loop_t *loop = uv_default_loop();
     static struct worker w;
-    int rc =
-        worker_init(&w, loop, &cfg, (unsigned)index, have_slot ? (int)slot : -1, err, sizeof(err));
+    int rc = worker_init(&w, loop, &cfg, (unsigned)index, have_slot ? (int)slot : -1,
+                         (int32_t)predecessor, err, sizeof(err));
     if (rc < 0) {
         log_error("%s", err);
         worker_shutdown(&w);

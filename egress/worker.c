@@ -105,6 +105,12 @@ static void worker_signal(uv_signal_t *s, int signum)
     worker_shutdown(w);
 }
 
+static void worker_handover_signal(uv_signal_t *s, int signum)
+{
+    (void)signum;
+    worker_handover(s->data);
+}
+
 /* SIGHUP (the supervisor's reload): re-reads the paths and the keys config.h's table marks
  * CONFIG_CHANGE_HUP_WORKERS (tokens, the log level, the set-up limits, consent_timeout).
  * Listening addresses and ports need a restart. Sessions of a removed path end. */
@@ -161,12 +167,13 @@ static int worker_ctl_open(struct worker *w, int slot)
 }
 
 int worker_init(struct worker *w, uv_loop_t *loop, const struct config *cfg, unsigned index,
-                int slot, char *err, size_t errlen)
+                int slot, int32_t predecessor, char *err, size_t errlen)
 {
     memset(w, 0, sizeof(*w));
     w->loop = loop;
     w->cfg = *cfg;
     w->index = index;
+    w->predecessor = predecessor;
     w->udp_port = (uint16_t)(cfg->udp_port_base + index);
     unsigned tcp_base = config_tcp_port_base(cfg);
     w->tcp_port = tcp_base ? (uint16_t)(tcp_base + index) : 0;
@@ -193,17 +200,19 @@ int worker_init(struct worker *w, uv_loop_t *loop, const struct config *cfg, uns
     ondemand_init(w);
     if ((rc = uv_signal_init(loop, &w->sigint)) < 0 ||
         (rc = uv_signal_init(loop, &w->sigterm)) < 0 ||
-        (rc = uv_signal_init(loop, &w->sighup)) < 0) {
+        (rc = uv_signal_init(loop, &w->sighup)) < 0 ||
+        (rc = uv_signal_init(loop, &w->sigusr2)) < 0) {
         snprintf(err, errlen, "signal handlers: %s", uv_strerror(rc));
         return rc;
     }
-    w->tick.data = w->sigint.data = w->sigterm.data = w->sighup.data = w;
+    w->tick.data = w->sigint.data = w->sigterm.data = w->sighup.data = w->sigusr2.data = w;
     w->open_handles |= WORKER_OPEN_BASE;
     (void)uv_timer_start(&w->tick, worker_tick, WORKER_TICK_MS, WORKER_TICK_MS);
     /* With a valid handle and callback these cannot fail. */
     (void)uv_signal_start(&w->sigint, worker_signal, SIGINT);
     (void)uv_signal_start(&w->sigterm, worker_signal, SIGTERM);
     (void)uv_signal_start(&w->sighup, worker_reload, SIGHUP);
+    (void)uv_signal_start(&w->sigusr2, worker_handover_signal, SIGUSR2);
     rc = demux_open(w);
     if (rc < 0) {
         snprintf(err, errlen, "UDP media port %u: %s", w->udp_port, strerror(-rc));
@@ -215,22 +224,11 @@ int worker_init(struct worker *w, uv_loop_t *loop, const struct config *cfg, uns
         return rc;
     }
     candidates_gather(w);
-    rc = forward_open(w);
-    if (rc < 0) {
-        snprintf(err, errlen, "DELETE forwarding socket: %s", strerror(-rc));
-        return rc;
-    }
     rc = media_worker_init(&w->media, loop, &w->cfg, &w->ctl, w->counters, w->udp_fd);
     if (rc < 0) {
         snprintf(err, errlen, "media: %s", strerror(-rc));
         return rc;
     }
-    /* Before the first offer: adopted sessions keep their slots. Without a table, sessions
-     * still run; they just would not outlive this process. */
-    rc = adopt_start(w);
-    if (rc < 0 && rc != -EBUSY)
-        log_warn("session table /%s.sessions.%u: %s: sessions will not be adopted after a restart",
-                 cfg->shm_prefix, index, strerror(-rc));
     rc = rtspd_open(w);
     if (rc < 0) {
         snprintf(err, errlen, "RTSP %s:%u: %s", cfg->rtsp_host, cfg->rtsp_port, strerror(-rc));
@@ -241,6 +239,20 @@ int worker_init(struct worker *w, uv_loop_t *loop, const struct config *cfg, uns
         snprintf(err, errlen, "HTTP %s:%u: %s", cfg->http_host, cfg->http_port, uv_strerror(rc));
         return rc;
     }
+    /* Every listener is bound (a predecessor's keep serving in the same SO_REUSEPORT groups
+     * until it hands over), and the loop has not run: the first offer comes after adoption,
+     * and adopted sessions keep their slots. Without a table, sessions still run; they just
+     * would not outlive this process. */
+    rc = adopt_start(w);
+    if (rc < 0 && rc != -EBUSY)
+        log_warn("session table /%s.sessions.%u: %s: sessions will not be adopted after a restart",
+                 cfg->shm_prefix, index, strerror(-rc));
+    /* After the handover: the predecessor held this abstract name until then. */
+    rc = forward_open(w);
+    if (rc < 0) {
+        snprintf(err, errlen, "DELETE forwarding socket: %s", strerror(-rc));
+        return rc;
+    }
     char tcp[32] = "", rtsp[96] = "";
     if (w->tcp_port)
         snprintf(tcp, sizeof(tcp), " and TCP %u", w->tcp_port);
@@ -248,19 +260,14 @@ int worker_init(struct worker *w, uv_loop_t *loop, const struct config *cfg, uns
         snprintf(rtsp, sizeof(rtsp), ", RTSP on %s:%u", cfg->rtsp_host, cfg->rtsp_port);
     log_info("serving WHEP on %s:%u, media on UDP %u%s, %zu candidate address(es)%s",
              cfg->http_host, cfg->http_port, w->udp_port, tcp, w->n_candidates, rtsp);
+    /* The supervisor takes a heartbeat after its predecessor's exit as the handover done. */
+    ctl_heartbeat(w->slot);
     return 0;
 }
 
-void worker_shutdown(struct worker *w)
+/* Closes every handle (the media worker's too); the loop then ends. */
+static void worker_close(struct worker *w)
 {
-    if (w->stopping)
-        return;
-    w->stopping = 1;
-    log_info("stopping: %" PRIu64 " datagram(s) dropped as unknown or unvalidated",
-             w->drops_unknown);
-    for (uint32_t i = 0; i < w->viewers.cap; i++)
-        if (w->viewers.v && w->viewers.v[i].state != VIEWER_FREE)
-            worker_end_session(w, &w->viewers.v[i], "worker stopping");
     icetcp_shutdown(w);
     rtspd_shutdown(w);
     httpd_server_stop(&w->http);
@@ -272,6 +279,7 @@ void worker_shutdown(struct worker *w)
         uv_close((uv_handle_t *)&w->sigint, NULL);
         uv_close((uv_handle_t *)&w->sigterm, NULL);
         uv_close((uv_handle_t *)&w->sighup, NULL);
+        uv_close((uv_handle_t *)&w->sigusr2, NULL);
     }
     if (w->open_handles & WORKER_OPEN_UDP)
         uv_close((uv_handle_t *)&w->udp_poll, NULL);
@@ -284,6 +292,59 @@ void worker_shutdown(struct worker *w)
     w->open_handles = 0;
 }
 
+void worker_shutdown(struct worker *w)
+{
+    if (w->stopping)
+        return;
+    w->stopping = 1;
+    log_info("stopping: %" PRIu64 " datagram(s) dropped as unknown or unvalidated",
+             w->drops_unknown);
+    for (uint32_t i = 0; i < w->viewers.cap; i++)
+        if (w->viewers.v && w->viewers.v[i].state != VIEWER_FREE)
+            worker_end_session(w, &w->viewers.v[i], "worker stopping");
+    worker_close(w);
+}
+
+/* Closes a socket now rather than after the loop: the successor's socket in the same group
+ * then gets every datagram, or may bind the name. */
+static void worker_close_now(struct worker *w, uv_poll_t *poll, int bit, int *fd)
+{
+    if (w->open_handles & bit)
+        uv_close((uv_handle_t *)poll, NULL); /* stops polling fd at once */
+    w->open_handles &= ~bit;
+    if (*fd >= 0)
+        close(*fd);
+    *fd = -1;
+}
+
+void worker_handover(struct worker *w)
+{
+    if (w->stopping)
+        return;
+    w->stopping = 1;
+    unsigned kept = 0, ended = 0;
+    for (uint32_t i = 0; i < w->viewers.cap; i++) {
+        struct viewer *v = &w->viewers.v[i];
+        if (v->state == VIEWER_FREE)
+            continue;
+        if (adopt_save(w, v)) { /* the latest numbering and position, for the successor */
+            kept++;
+            continue;
+        }
+        worker_end_session(w, v, "worker handing over (only settled UDP sessions are adopted)");
+        ended++;
+    }
+    /* Flushes what is queued and stops every viewer: our last packet has been sent. */
+    media_worker_free(w->media);
+    w->media = NULL;
+    worker_close_now(w, &w->udp_poll, WORKER_OPEN_UDP, &w->udp_fd);
+    worker_close_now(w, &w->fwd_poll, WORKER_OPEN_FWD, &w->fwd_fd);
+    adopt_release(w);
+    w->handed_over = 1;
+    log_info("handed over: %u session(s) left to the successor, %u ended", kept, ended);
+    worker_close(w);
+}
+
 void worker_free(struct worker *w)
 {
     if (w->fwd_fd >= 0)
@@ -293,11 +354,11 @@ void worker_free(struct worker *w)
     w->fwd_fd = w->udp_fd = -1;
     icetcp_free(w);
     rtspd_free(w);
-    if (w->slot)
+    if (w->slot && !w->handed_over) /* else the slot is the successor's */
         atomic_store(&w->slot->pid, 0);
     dtlsrv_ctx_free(w->dtls);
     w->dtls = NULL;
     viewer_table_free(&w->viewers);
-    adopt_close(w, 1);
+    adopt_close(w, !w->handed_over);
     ctl_free(&w->ctl);
 }

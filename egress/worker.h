@@ -27,7 +27,7 @@
 #define WORKER_FWD_PENDING      64    /* forwarded DELETEs awaiting their owner's answer */
 
 /* Bits of worker.open_handles: which handles worker_shutdown must close. */
-#define WORKER_OPEN_BASE 0x1  /* tick timers and the three signals, started together */
+#define WORKER_OPEN_BASE 0x1  /* tick timers and the four signals, started together */
 #define WORKER_OPEN_UDP  0x2  /* media socket poll */
 #define WORKER_OPEN_FWD  0x4  /* DELETE forwarding socket poll */
 #define WORKER_OPEN_TCP  0x8  /* ICE-TCP listener poll */
@@ -43,7 +43,7 @@ struct worker {
     struct ctl_child *slot;
     struct ctl_counters *counters;
     uv_timer_t tick; /* heartbeat and consent sweep */
-    uv_signal_t sigint, sigterm, sighup;
+    uv_signal_t sigint, sigterm, sighup, sigusr2;
     uv_poll_t udp_poll; /* the media socket: recvmmsg with IP_PKTINFO */
     int udp_fd;
     int udp_v6;         /* the media socket is dual-stack IPv6 (else IPv4 only) */
@@ -64,18 +64,28 @@ struct worker {
     char candidates[ANSWER_MAX_CANDIDATES][64];
     size_t n_candidates;
     uint64_t drops_unknown; /* datagrams from no session's pair or of no known kind */
+    int32_t predecessor;    /* a planned handover: the pid of the worker we replace, else 0 */
     int stopping;
+    int handed_over; /* stopped for a successor: the session table stays (egress/adopt.h) */
     int open_handles;
 };
 
 /* Sets up everything and starts serving on loop. slot < 0 runs standalone (a private
- * control segment, the viewer count then shows in GET /v1/status and the log). Returns 0
- * or -errno with a reason in err (port in use, bad address, ...). */
+ * control segment, the viewer count then shows in GET /v1/status and the log). predecessor > 0
+ * is a planned handover from that running worker of our index: our sockets join its
+ * SO_REUSEPORT groups, it is asked to stop (SIGUSR2) once they are bound, and its sessions are
+ * adopted once it has let its table go. Returns 0 or -errno with a reason in err (port in
+ * use, bad address, ...). */
 int worker_init(struct worker *w, uv_loop_t *loop, const struct config *cfg, unsigned index,
-                int slot, char *err, size_t errlen);
+                int slot, int32_t predecessor, char *err, size_t errlen);
 
 /* Ends every session and closes all handles; run the loop afterwards to let them close. */
 void worker_shutdown(struct worker *w);
+/* SIGUSR2, from a successor: records every session that can be adopted, stops sending, closes
+ * the media and forwarding sockets, marks the table released for the successor and closes all
+ * handles like worker_shutdown, without ending those sessions. ICE-TCP sessions, RTSP readers
+ * and set-ups end (their connections or handshakes are this process's). */
+void worker_handover(struct worker *w);
 /* Releases what worker_init allocated outside the loop (after the loop has drained). */
 void worker_free(struct worker *w);
 

@@ -40,7 +40,7 @@ static int64_t sessions_prev(int fd, uint64_t build_id, struct sessions *s)
         return -1;
     }
     if (h.magic == SESSIONS_MAGIC && h.owner_pid > 0 && h.owner_pid != getpid() &&
-        (kill(h.owner_pid, 0) == 0 || errno == EPERM))
+        h.released_pid != h.owner_pid && (kill(h.owner_pid, 0) == 0 || errno == EPERM))
         return -2; /* another live process's table */
     if (h.magic != SESSIONS_MAGIC || h.version != SESSIONS_VERSION || h.hdr_size != sizeof(h) ||
         h.rec_size != SESSIONS_REC_SIZE) {
@@ -98,6 +98,7 @@ int sessions_open(struct sessions *s, const char *prefix, unsigned index, uint32
     h->index = index;
     atomic_store(&h->owner_pid, (int32_t)getpid());
     atomic_store(&h->heartbeat_ns, 0);
+    atomic_store(&h->released_pid, 0);
     atomic_thread_fence(memory_order_release);
     h->magic = SESSIONS_MAGIC;
     return 0;
@@ -163,4 +164,26 @@ void sessions_wipe(struct sessions *s, uint32_t i)
 void sessions_heartbeat(struct sessions *s, uint64_t now_ns)
 {
     atomic_store_explicit(&s->hdr->heartbeat_ns, now_ns, memory_order_relaxed);
+}
+
+void sessions_release(struct sessions *s)
+{
+    atomic_store_explicit(&s->hdr->released_pid, atomic_load(&s->hdr->owner_pid),
+                          memory_order_release);
+}
+
+bool sessions_released_by(const char *prefix, unsigned index, int32_t pid)
+{
+    char name[96];
+    snprintf(name, sizeof(name), "/%s.sessions.%u", prefix, index);
+    int fd = shm_open(name, O_RDONLY | O_CLOEXEC, 0);
+    struct sessions_hdr h;
+    bool read_ok = fd >= 0 && pread(fd, &h, sizeof(h), 0) == (ssize_t)sizeof(h);
+    if (fd >= 0)
+        close(fd);
+    /* A read of the file, not of a mapping: the released mark is stored last, so a copy that
+     * shows it shows a table whose owner has stopped. */
+    if (read_ok && h.magic == SESSIONS_MAGIC && h.owner_pid == pid && h.released_pid != pid)
+        return kill(pid, 0) < 0 && errno == ESRCH;
+    return true;
 }

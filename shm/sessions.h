@@ -28,7 +28,10 @@ struct sessions_hdr {
     uint32_t index;    /* the worker's */
     _Atomic int32_t owner_pid;
     _Atomic uint64_t heartbeat_ns; /* CLOCK_MONOTONIC, stored by the owner about every 500 ms */
-    uint8_t pad[16];
+    /* owner_pid once that process has sent its last packet and let the table go (a planned
+     * handover): its successor may take over while it is still exiting. 0 otherwise. */
+    _Atomic int32_t released_pid;
+    uint8_t pad[12];
 };
 
 struct sessions_rec {
@@ -80,5 +83,11 @@ static inline _Atomic uint64_t *sessions_progress(struct sessions *s, uint32_t i
     return &s->rec[i].progress;
 }
 void sessions_heartbeat(struct sessions *s, uint64_t now_ns);
+/* The owner has sent its last packet under these records and keeps them for its successor:
+ * marks the table released (after every store of ours, release order). */
+void sessions_release(struct sessions *s);
+/* Whether process pid no longer holds /<prefix>.sessions.<index>: it marked the table
+ * released, the table names another owner or none exists, or pid is gone. */
+bool sessions_released_by(const char *prefix, unsigned index, int32_t pid);
 
 #endif

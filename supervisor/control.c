@@ -34,7 +34,7 @@ static int parse_words(char **w, int n, struct control_cmd *out, char *err, size
     } simple[] = {{"status", CONTROL_STATUS},   {"paths", CONTROL_PATHS},
                   {"workers", CONTROL_WORKERS}, {"reload", CONTROL_RELOAD},
                   {"stop", CONTROL_STOP},       {"drain", CONTROL_DRAIN},
-                  {"undrain", CONTROL_UNDRAIN}};
+                  {"undrain", CONTROL_UNDRAIN}, {"upgrade", CONTROL_UPGRADE}};
 
     if (n == 0)
         return bad(err, errlen, "empty command%s", "");

@@ -23,6 +23,7 @@ enum control_verb {
     CONTROL_STOP,
     CONTROL_DRAIN,   /* refuse new viewers, keep the current ones (the balancer moves on) */
     CONTROL_UNDRAIN, /* take new viewers again */
+    CONTROL_UPGRADE, /* replace every child with the binaries now on disk, one at a time */
 };
 
 struct control_cmd {

@@ -195,10 +195,13 @@ static int sv_command(struct supervisor *sv, const struct control_cmd *cmd, char
     }
     case CONTROL_RESTART_WORKER:
         rc = pm_restart_worker(&sv->pm, cmd->worker);
-        if (rc < 0)
+        if (rc == -EBUSY)
+            snprintf(buf, len, "worker %u is still starting or handing over", cmd->worker);
+        else if (rc < 0)
             snprintf(buf, len, "no worker %u (workers = %u)", cmd->worker, sv->cfg->workers);
         else
-            snprintf(buf, len, "restarting worker %u\n", cmd->worker);
+            snprintf(buf, len, "restarting worker %u (its sessions are handed over)\n",
+                     cmd->worker);
         return rc;
     case CONTROL_RESTART_PATH:
         rc = pm_restart_path(&sv->pm, cmd->path);
@@ -219,6 +222,13 @@ static int sv_command(struct supervisor *sv, const struct control_cmd *cmd, char
     case CONTROL_DRAIN:
     case CONTROL_UNDRAIN:
         return sv_drain(sv, cmd->verb == CONTROL_DRAIN, buf, len);
+    case CONTROL_UPGRADE:
+        rc = pm_upgrade(&sv->pm, buf, len);
+        if (rc == 0 && strlen(buf) + 1 < len)
+            strcat(buf, "\n");
+        else if (rc < 0)
+            snprintf(buf, len, "%s", rc == -EBUSY ? "an upgrade is under way" : "shutting down");
+        return rc;
     }
     snprintf(buf, len, "unknown command");
     return -EINVAL;

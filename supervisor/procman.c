@@ -18,13 +18,20 @@
 
 #define NS_PER_MS 1000000ull
 
-static void spawn_child(struct pm_child *c);
+static void spawn_child(struct pm_child *c, int predecessor);
 static void on_proc_closed(uv_handle_t *h);
 static void go_idle(struct pm_child *c);
+static void upgrade_step(struct procman *pm);
 
 static uint64_t ms_since(uint64_t then_ns, uint64_t now_ns)
 {
     return now_ns > then_ns ? (now_ns - then_ns) / NS_PER_MS : 0;
+}
+
+/* The current instance's process handle. */
+static uv_process_t *proc_of(struct pm_child *c)
+{
+    return &c->procs[c->cur];
 }
 
 static struct ctl_child *slot_of(const struct pm_child *c)
@@ -89,7 +96,8 @@ int pm_init(struct procman *pm, uv_loop_t *loop, struct ctl *ctl, const struct c
         c->pm = pm;
         c->slot = i;
         (void)uv_timer_init(loop, &c->timer);
-        c->timer.data = c;
+        (void)uv_timer_init(loop, &c->handover_timer);
+        c->timer.data = c->handover_timer.data = c;
     }
     return 0;
 }
@@ -104,6 +112,32 @@ static void describe_exit(char *buf, size_t len, int64_t status, int sig)
         snprintf(buf, len, "exited with status %" PRId64, status);
 }
 
+static void maybe_finish_shutdown(struct procman *pm);
+static void handover_check(struct pm_child *c, uint64_t now);
+
+/* A predecessor's handle is closed: the handover may be complete. */
+static void on_old_closed(uv_handle_t *h)
+{
+    struct pm_child *c = h->data;
+    c->old_open = false;
+    c->pm->open_procs--;
+    if (c->pm->shutting_down)
+        maybe_finish_shutdown(c->pm);
+    else
+        handover_check(c, ctl_now_ns());
+}
+
+/* A predecessor exited: the slot, its pid and gauges are its successor's now. */
+static void on_old_exit(struct pm_child *c, uv_process_t *p, const char *why)
+{
+    c->old_alive = false;
+    c->old_exit_ns = ctl_now_ns();
+    (void)uv_timer_stop(&c->handover_timer);
+    log_info("%s (pid %d) %s, %" PRIu64 " ms into its handover", c->label, p->pid, why,
+             ms_since(c->handover_ns, c->old_exit_ns));
+    uv_close((uv_handle_t *)p, on_old_closed);
+}
+
 static void on_child_exit(uv_process_t *p, int64_t status, int sig)
 {
     struct pm_child *c = p->data;
@@ -112,6 +146,19 @@ static void on_child_exit(uv_process_t *p, int64_t status, int sig)
     char why[96];
 
     describe_exit(why, sizeof(why), status, sig);
+    if (p != proc_of(c)) {
+        on_old_exit(c, p, why);
+        return;
+    }
+    if (c->handover_ns) {
+        /* The successor died before it was up: the predecessor may still send, or may have
+         * stopped already; either way it must go, and its table stays for the next start. */
+        log_warn("%s: handover failed: the successor (pid %d) %s", c->label, p->pid, why);
+        if (c->old_alive)
+            uv_process_kill(&c->procs[!c->cur], SIGKILL);
+        c->handover_ns = 0;
+        c->handover_failed = true;
+    }
     c->alive = false;
     c->exit_ns = now;
     atomic_store(&s->last_exit, sig ? -sig : (int32_t)status);
@@ -146,8 +193,6 @@ static void release_child(struct pm_child *c)
     c->role = CTL_ROLE_NONE;
 }
 
-static void maybe_finish_shutdown(struct procman *pm);
-
 /* The process handle is closed: now it may be reused for the next spawn. */
 static void on_proc_closed(uv_handle_t *h)
 {
@@ -170,7 +215,7 @@ static void on_proc_closed(uv_handle_t *h)
         break;
     case PM_NEXT_NOW:
         c->next = PM_NEXT_BACKOFF;
-        spawn_child(c);
+        spawn_child(c, 0);
         break;
     case PM_NEXT_BACKOFF:
         set_state(c, CTL_STATE_BACKOFF);
@@ -183,12 +228,13 @@ static void on_proc_closed(uv_handle_t *h)
 
 /* ---- spawning ---- */
 
-static void spawn_child(struct pm_child *c)
+/* Starts the current instance; predecessor > 0 makes it a worker's successor in a handover. */
+static void spawn_child(struct pm_child *c, int predecessor)
 {
     struct procman *pm = c->pm;
     struct ctl_child *s = slot_of(c);
-    char file[PATH_MAX + 32], slot[16], index[16];
-    char *args[12];
+    char file[PATH_MAX + 32], slot[16], index[16], pred[16];
+    char *args[14];
     int n = 0;
 
     snprintf(file, sizeof(file), "%s/%s", pm->bindir,
@@ -209,6 +255,11 @@ static void spawn_child(struct pm_child *c)
     }
     args[n++] = "--ctl-slot";
     args[n++] = slot;
+    if (predecessor > 0) {
+        snprintf(pred, sizeof(pred), "%d", predecessor);
+        args[n++] = "--handover";
+        args[n++] = pred;
+    }
     args[n] = NULL;
 
     uv_stdio_container_t stdio[3] = {
@@ -226,22 +277,24 @@ static void spawn_child(struct pm_child *c)
     c->watchdog_killed = false;
     atomic_store(&s->start_ns, c->spawn_ns);
     set_state(c, CTL_STATE_STARTING);
-    c->proc.data = c;
+    uv_process_t *proc = proc_of(c);
+    proc->data = c;
     c->proc_open = true;
     pm->open_procs++;
-    int err = uv_spawn(pm->loop, &c->proc, &opts);
+    int err = uv_spawn(pm->loop, proc, &opts);
     if (err < 0) {
         /* The handle is initialized even on failure and must be closed; the close path
          * schedules the retry with backoff like a crash. */
         log_error("%s: cannot start %s: %s; retrying in %u ms", c->label, file, uv_strerror(err),
                   c->backoff_ms);
         c->exit_ns = c->spawn_ns;
-        uv_close((uv_handle_t *)&c->proc, on_proc_closed);
+        uv_close((uv_handle_t *)proc, on_proc_closed);
         return;
     }
     c->alive = true;
-    atomic_store(&s->pid, c->proc.pid);
-    log_info("%s started (pid %d, slot %u)", c->label, c->proc.pid, c->slot);
+    atomic_store(&s->pid, proc->pid);
+    log_info("%s started (pid %d, slot %u%s%s)", c->label, proc->pid, c->slot,
+             predecessor > 0 ? ", taking over from pid " : "", predecessor > 0 ? pred : "");
 }
 
 static struct pm_child *new_child(struct procman *pm, enum ctl_role role, unsigned index,
@@ -314,7 +367,7 @@ static void check_demand(struct pm_child *c, uint64_t now)
         log_info("%s: %s; starting it", c->label,
                  p ? "a viewer asked for the source" : "no longer on demand");
         c->next = PM_NEXT_BACKOFF;
-        spawn_child(c);
+        spawn_child(c, 0);
     } else if (!want && c->next == PM_NEXT_BACKOFF) {
         log_info("%s: no viewer for %u s; stopping the source", c->label, p->on_demand_close_after);
         stop_child(c, PM_NEXT_IDLE);
@@ -329,7 +382,7 @@ static void add_child(struct procman *pm, enum ctl_role role, unsigned index, co
     if (p && !demand_now(c, p, ctl_now_ns()))
         go_idle(c);
     else if (c)
-        spawn_child(c);
+        spawn_child(c, 0);
 }
 
 /* ---- heartbeat watchdog ---- */
@@ -340,21 +393,22 @@ static void check_child(struct pm_child *c, uint64_t now)
     uint64_t hb = atomic_load_explicit(&s->heartbeat_ns, memory_order_acquire);
     bool beating = hb >= c->spawn_ns;
 
-    if (beating && atomic_load(&s->state) == CTL_STATE_STARTING) {
+    /* During a handover the predecessor's heartbeats are in the slot too: handover_check. */
+    if (beating && !c->handover_ns && atomic_load(&s->state) == CTL_STATE_STARTING) {
         set_state(c, CTL_STATE_RUNNING);
         if (c->exit_ns)
             log_info("%s (pid %d) heartbeating %" PRIu64 " ms after its predecessor exited",
-                     c->label, c->proc.pid, ms_since(c->exit_ns, hb));
+                     c->label, proc_of(c)->pid, ms_since(c->exit_ns, hb));
         else
-            log_info("%s (pid %d) heartbeating %" PRIu64 " ms after spawn", c->label, c->proc.pid,
-                     ms_since(c->spawn_ns, hb));
+            log_info("%s (pid %d) heartbeating %" PRIu64 " ms after spawn", c->label,
+                     proc_of(c)->pid, ms_since(c->spawn_ns, hb));
     }
     uint64_t last = beating ? hb : c->spawn_ns;
     if (!c->watchdog_killed && ms_since(last, now) > PM_HEARTBEAT_MS) {
-        log_warn("%s (pid %d): no heartbeat for %" PRIu64 " ms; killing it", c->label, c->proc.pid,
-                 ms_since(last, now));
+        log_warn("%s (pid %d): no heartbeat for %" PRIu64 " ms; killing it", c->label,
+                 proc_of(c)->pid, ms_since(last, now));
         c->watchdog_killed = true;
-        uv_process_kill(&c->proc, SIGKILL);
+        uv_process_kill(proc_of(c), SIGKILL);
     }
 }
 
@@ -366,9 +420,12 @@ static void on_watchdog(uv_timer_t *t)
         struct pm_child *c = &pm->children[i];
         if (c->role != CTL_ROLE_NONE && c->alive && c->next == PM_NEXT_BACKOFF)
             check_child(c, now);
+        if (c->handover_ns)
+            handover_check(c, now);
         if (c->role == CTL_ROLE_INGEST)
             check_demand(c, now);
     }
+    upgrade_step(pm);
 }
 
 void pm_start(struct procman *pm)
@@ -388,11 +445,14 @@ static void on_child_timer(uv_timer_t *t)
 {
     struct pm_child *c = t->data;
     if (c->alive) {
-        log_warn("%s (pid %d) still running %d ms after SIGTERM; killing it", c->label, c->proc.pid,
-                 PM_STOP_GRACE_MS);
-        uv_process_kill(&c->proc, SIGKILL);
+        log_warn("%s (pid %d) still running %d ms after SIGTERM; killing it", c->label,
+                 proc_of(c)->pid, PM_STOP_GRACE_MS);
+        uv_process_kill(proc_of(c), SIGKILL);
+    } else if (c->old_open && !c->pm->shutting_down) {
+        /* A failed handover's predecessor is not reaped yet: its ports and table are busy. */
+        (void)uv_timer_start(&c->timer, on_child_timer, PM_BACKOFF_MIN_MS, 0);
     } else if (!c->proc_open && !c->pm->shutting_down) {
-        spawn_child(c);
+        spawn_child(c, 0);
     }
 }
 
@@ -403,7 +463,7 @@ static void stop_child(struct pm_child *c, enum pm_next next)
     c->next = next;
     if (c->alive) {
         set_state(c, CTL_STATE_STOPPING);
-        uv_process_kill(&c->proc, SIGTERM);
+        uv_process_kill(proc_of(c), SIGTERM);
         (void)uv_timer_start(&c->timer, on_child_timer, PM_STOP_GRACE_MS, 0);
     } else if (!c->proc_open) {
         (void)uv_timer_stop(&c->timer);
@@ -413,7 +473,7 @@ static void stop_child(struct pm_child *c, enum pm_next next)
             go_idle(c);
         } else {
             c->next = PM_NEXT_BACKOFF;
-            spawn_child(c);
+            spawn_child(c, 0);
         }
     } /* else: exited, handle closing; on_proc_closed acts on next */
 }
@@ -431,13 +491,155 @@ static struct pm_child *find_child(struct procman *pm, enum ctl_role role, unsig
     return NULL;
 }
 
+/* ---- handover ---- */
+
+/* The predecessor ignored the handover: SIGKILL (its successor adopts as after a crash). */
+static void on_handover_timer(uv_timer_t *t)
+{
+    struct pm_child *c = t->data;
+    if (!c->old_alive)
+        return;
+    log_warn("%s: its predecessor (pid %d) still runs %d ms into the handover; killing it",
+             c->label, c->procs[!c->cur].pid, PM_HANDOVER_MS);
+    uv_process_kill(&c->procs[!c->cur], SIGKILL);
+}
+
+/* Whether a handover can start: a running worker with no other one under way. */
+static bool handover_ready(struct pm_child *c)
+{
+    return c->role == CTL_ROLE_EGRESS && c->alive && !c->old_open && c->next == PM_NEXT_BACKOFF &&
+           atomic_load(&slot_of(c)->state) == CTL_STATE_RUNNING;
+}
+
+/* Spawns the successor of a running worker into the other handle; it signals its predecessor
+ * itself once its sockets are bound (egress/adopt.h), which keeps the gap short. */
+static void handover_start(struct pm_child *c)
+{
+    int old = proc_of(c)->pid;
+    c->cur ^= 1u;
+    c->old_open = c->old_alive = true;
+    c->alive = c->proc_open = false;
+    c->handover_failed = false;
+    c->handover_ns = ctl_now_ns();
+    c->exit_ns = c->handover_ns; /* a restart, for the slot's count */
+    (void)uv_timer_start(&c->handover_timer, on_handover_timer, PM_HANDOVER_MS, 0);
+    spawn_child(c, old);
+    if (!c->alive) { /* failed to spawn: the predecessor never heard of it */
+        c->handover_ns = 0;
+        c->handover_failed = true;
+        log_warn("%s: handover not started; stopping pid %d so that a new one adopts its "
+                 "sessions",
+                 c->label, old);
+        uv_process_kill(&c->procs[!c->cur], SIGKILL);
+    }
+}
+
+/* Done once the predecessor is reaped and the successor has heartbeat since: it adopted
+ * (adopt_start runs before its first heartbeat of the loop). */
+static void handover_check(struct pm_child *c, uint64_t now)
+{
+    uint64_t hb = atomic_load_explicit(&slot_of(c)->heartbeat_ns, memory_order_acquire);
+    if (!c->handover_ns || c->old_open || !c->alive || hb < c->old_exit_ns)
+        return;
+    set_state(c, CTL_STATE_RUNNING);
+    log_info("%s (pid %d) heartbeating with its predecessor's sessions: handed over in %" PRIu64
+             " ms",
+             c->label, proc_of(c)->pid, ms_since(c->handover_ns, now));
+    c->handover_ns = 0;
+}
+
 int pm_restart_worker(struct procman *pm, unsigned index)
 {
     struct pm_child *c = find_child(pm, CTL_ROLE_EGRESS, index, NULL);
     if (!c || pm->shutting_down)
         return -ENOENT;
-    log_info("%s: restart requested", c->label);
-    stop_child(c, PM_NEXT_NOW);
+    if (c->alive && !handover_ready(c))
+        return -EBUSY;
+    log_info("%s: restart requested%s", c->label, c->alive ? " (handover)" : "");
+    if (c->alive)
+        handover_start(c);
+    else
+        stop_child(c, PM_NEXT_NOW);
+    return 0;
+}
+
+/* ---- upgrade ---- */
+
+/* Whether the child being replaced is done: 1 still under way, 0 done, -1 failed. */
+static int upgrade_progress(struct pm_child *c)
+{
+    if (c->role == CTL_ROLE_EGRESS)
+        return c->handover_ns ? 1 : c->handover_failed ? -1 : 0;
+    uint32_t st = atomic_load(&slot_of(c)->state);
+    if (c->next == PM_NEXT_NOW || st == CTL_STATE_STARTING)
+        return 1;
+    return st == CTL_STATE_BACKOFF ? -1 : 0;
+}
+
+/* Replaces the next child, once the previous one is done. */
+static void upgrade_step(struct procman *pm)
+{
+    if (!pm->upgrading || pm->shutting_down)
+        return;
+    struct pm_child *c = pm->upgrade_cur;
+    int rc = c ? upgrade_progress(c) : 0;
+    if (rc > 0)
+        return;
+    if (rc < 0) {
+        log_error("upgrade stopped: %s's new process did not come up (%u worker(s) and %u "
+                  "ingest(s) replaced)",
+                  c->label, pm->upgrade_done[0], pm->upgrade_done[1]);
+        pm->upgrading = false;
+        return;
+    }
+    if (c)
+        pm->upgrade_done[c->role == CTL_ROLE_INGEST]++;
+    pm->upgrade_cur = NULL;
+    for (; pm->upgrade_pass < 2; pm->upgrade_pass++, pm->upgrade_pos = 0) {
+        enum ctl_role role = pm->upgrade_pass ? CTL_ROLE_INGEST : CTL_ROLE_EGRESS;
+        while (pm->upgrade_pos < CTL_MAX_CHILDREN) {
+            c = &pm->children[pm->upgrade_pos++];
+            /* One that is down, idle or still starting runs the new binary anyway. */
+            if (c->role != role || c->next != PM_NEXT_BACKOFF || !c->alive ||
+                (role == CTL_ROLE_EGRESS && !handover_ready(c)))
+                continue;
+            pm->upgrade_cur = c;
+            log_info("upgrade: replacing %s (pid %d)", c->label, proc_of(c)->pid);
+            if (role == CTL_ROLE_EGRESS)
+                handover_start(c);
+            else
+                stop_child(c, PM_NEXT_NOW);
+            return;
+        }
+    }
+    log_info("upgrade: done in %" PRIu64 " ms: %u worker(s) handed over, %u ingest(s) restarted",
+             ms_since(pm->upgrade_ns, ctl_now_ns()), pm->upgrade_done[0], pm->upgrade_done[1]);
+    pm->upgrading = false;
+}
+
+int pm_upgrade(struct procman *pm, char *msg, size_t len)
+{
+    if (pm->shutting_down)
+        return -ESHUTDOWN;
+    if (pm->upgrading)
+        return -EBUSY;
+    unsigned n[2] = {0, 0};
+    for (unsigned i = 0; i < CTL_MAX_CHILDREN; i++) {
+        const struct pm_child *c = &pm->children[i];
+        if (c->role != CTL_ROLE_NONE && c->alive && c->next == PM_NEXT_BACKOFF)
+            n[c->role == CTL_ROLE_INGEST]++;
+    }
+    pm->upgrading = true;
+    pm->upgrade_pass = pm->upgrade_pos = 0;
+    pm->upgrade_cur = NULL;
+    pm->upgrade_done[0] = pm->upgrade_done[1] = 0;
+    pm->upgrade_ns = ctl_now_ns();
+    snprintf(msg, len,
+             "upgrading %u worker(s) one at a time (each hands its sessions over to the binary "
+             "now on disk), then restarting %u ingest(s)",
+             n[0], n[1]);
+    log_info("ringcastctl upgrade: %s", msg);
+    upgrade_step(pm);
     return 0;
 }
 
@@ -508,7 +710,7 @@ void pm_apply_config(struct procman *pm, const struct config *newcfg)
         } else if (c->alive && hup_workers) {
             /* A key workers copy on SIGHUP changed, or the paths did: re-read the file. */
             log_info("reload: worker %u told to re-read the config (SIGHUP)", c->index);
-            uv_process_kill(&c->proc, SIGHUP);
+            uv_process_kill(proc_of(c), SIGHUP);
         }
     }
     for (size_t i = 0; i < newcfg->n_paths; i++) {
@@ -533,10 +735,12 @@ static void on_shutdown_timer(uv_timer_t *t)
     for (unsigned i = 0; i < CTL_MAX_CHILDREN; i++) {
         struct pm_child *c = &pm->children[i];
         if (c->alive) {
-            log_warn("%s (pid %d) ignored SIGTERM for %d ms; killing it", c->label, c->proc.pid,
+            log_warn("%s (pid %d) ignored SIGTERM for %d ms; killing it", c->label, proc_of(c)->pid,
                      PM_STOP_GRACE_MS);
-            uv_process_kill(&c->proc, SIGKILL);
+            uv_process_kill(proc_of(c), SIGKILL);
         }
+        if (c->old_alive)
+            uv_process_kill(&c->procs[!c->cur], SIGKILL);
     }
 }
 
@@ -552,6 +756,7 @@ static void maybe_finish_shutdown(struct procman *pm)
             ctl_slot_release(slot_of(c));
         c->role = CTL_ROLE_NONE;
         uv_close((uv_handle_t *)&c->timer, NULL);
+        uv_close((uv_handle_t *)&c->handover_timer, NULL);
     }
     /* Rings of paths that never got a child (no free slot) too. */
     for (size_t i = 0; i < pm->cfg->n_paths; i++)
@@ -573,10 +778,13 @@ void pm_shutdown(struct procman *pm, void (*on_stopped)(struct procman *))
     for (unsigned i = 0; i < CTL_MAX_CHILDREN; i++) {
         struct pm_child *c = &pm->children[i];
         (void)uv_timer_stop(&c->timer);
+        (void)uv_timer_stop(&c->handover_timer);
         if (c->alive) {
             set_state(c, CTL_STATE_STOPPING);
-            uv_process_kill(&c->proc, SIGTERM);
+            uv_process_kill(proc_of(c), SIGTERM);
         }
+        if (c->old_alive) /* handing over already, or not yet asked: either way it stops */
+            uv_process_kill(&c->procs[!c->cur], SIGTERM);
     }
     pm->shutdown_timer.data = pm;
     (void)uv_timer_start(&pm->shutdown_timer, on_shutdown_timer, PM_STOP_GRACE_MS, 0);

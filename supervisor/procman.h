@@ -18,6 +18,10 @@
 #define PM_BACKOFF_RESET_MS 60000 /* up this long: the next crash starts over at MIN */
 #define PM_HEARTBEAT_MS     5000  /* no heartbeat this long: SIGKILL */
 #define PM_STOP_GRACE_MS    3000  /* SIGTERM, then SIGKILL after this */
+/* A worker replaced by a handover that is still running this long after its successor's spawn
+ * gets SIGKILL: its sessions stay in its table, and the successor adopts them as after a
+ * crash (it waits longer than this: egress/adopt.h ADOPT_HANDOVER_WAIT_MS). */
+#define PM_HANDOVER_MS 2500
 
 /* What happens when a child's process has exited and its handle is closed. */
 enum pm_next {
@@ -36,11 +40,20 @@ struct pm_child {
     unsigned index;                   /* worker index, for egress */
     char path[CONFIG_NAME_MAX];       /* path name, for ingest */
     char label[CONFIG_NAME_MAX + 16]; /* "ingest demo", "worker 1", for logs */
-    uv_process_t proc;
+    /* procs[cur] is the current instance; during a worker's handover procs[!cur] is its
+     * predecessor, which stops once the successor's sockets are bound (egress/adopt.h). */
+    uv_process_t procs[2];
+    unsigned cur;
     uv_timer_t timer; /* the restart delay while down, the SIGKILL deadline while stopping */
-    bool proc_open;   /* proc is initialized and not closed yet */
+    bool proc_open;   /* procs[cur] is initialized and not closed yet */
     bool alive;       /* spawned and not yet reaped */
     bool watchdog_killed;
+    bool old_open;             /* procs[!cur]: a predecessor's handle, not closed yet */
+    bool old_alive;            /* that predecessor is not reaped yet */
+    bool handover_failed;      /* the last handover's successor exited before it was up */
+    uint64_t handover_ns;      /* a handover under way since (its spawn), else 0 */
+    uint64_t old_exit_ns;      /* when the predecessor was reaped */
+    uv_timer_t handover_timer; /* the predecessor's deadline (PM_HANDOVER_MS) */
     enum pm_next next;
     uint64_t spawn_ns;   /* CLOCK_MONOTONIC of the last spawn */
     uint64_t exit_ns;    /* when the previous instance was reaped; 0 before any */
@@ -57,7 +70,14 @@ struct procman {
     uv_timer_t watchdog;
     uv_timer_t shutdown_timer;
     bool shutting_down;
-    unsigned open_procs;                  /* proc handles not yet closed */
+    unsigned open_procs; /* proc handles not yet closed */
+    /* ringcastctl upgrade: workers, then ingests, one at a time in pool order. */
+    bool upgrading;
+    unsigned upgrade_pass;        /* 0: workers, 1: ingests */
+    unsigned upgrade_pos;         /* the next pool entry to look at */
+    struct pm_child *upgrade_cur; /* the child being replaced, or NULL */
+    unsigned upgrade_done[2];     /* workers handed over, ingests restarted */
+    uint64_t upgrade_ns;
     void (*on_stopped)(struct procman *); /* shutdown finished; every handle is closed */
 };
 
@@ -75,9 +95,17 @@ void pm_start(struct procman *pm);
  * entries in config.h's table say: restarts the ingests (all, or one path's) or the workers,
  * or SIGHUPs the workers so that they re-read the file. */
 void pm_apply_config(struct procman *pm, const struct config *newcfg);
-/* ringcastctl restart: 0, or -ENOENT when no such worker or path is configured. */
+/* ringcastctl restart: 0, or -ENOENT when no such worker or path is configured. A running
+ * worker is replaced by a handover: its successor (the binary now on disk) binds the same
+ * ports, the worker stops sending and exits, the successor adopts its sessions; -EBUSY while
+ * the worker is still starting or handing over. A worker that is down is started at once. */
 int pm_restart_worker(struct procman *pm, unsigned index);
 int pm_restart_path(struct procman *pm, const char *path);
+/* ringcastctl upgrade: replaces every running worker by a handover, one after the other (the
+ * next once the previous successor has adopted and heartbeats), then restarts each running
+ * ingest the same way (its viewers see a pause: the ring continues). Stops at a successor
+ * that does not come up. 0 with a summary in msg, or -EBUSY (one is under way), -ESHUTDOWN. */
+int pm_upgrade(struct procman *pm, char *msg, size_t len);
 /* SIGTERM to every child, SIGKILL after PM_STOP_GRACE_MS, unlink every path's ring, close
  * all handles, then on_stopped(pm). Idempotent. */
 void pm_shutdown(struct procman *pm, void (*on_stopped)(struct procman *));

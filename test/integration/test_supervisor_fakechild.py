@@ -6,6 +6,8 @@
 # An ingest creates /dev/shm/<prefix>.<path> like a ring would; one whose path starts with
 # "crash" exits 3 at once (backoff tests). Like the real children it refuses an invalid
 # config file (checked with `ringcast --check`, exit 2). FAKE_IGNORE_TERM=1: ignores SIGTERM.
+# A worker hands over as the real one does: --handover PID sends SIGUSR2 to PID (its
+# predecessor) and takes over its pretend viewers; SIGUSR2 makes it exit 0.
 import mmap, os, re, signal, struct, subprocess, sys, time
 
 CHILDREN_OFF = 128
@@ -63,9 +65,13 @@ if os.environ.get("FAKE_IGNORE_TERM") == "1":
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
 else:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+signal.signal(signal.SIGUSR2, lambda *_: sys.exit(0))
 if "--index" in opt:  # an egress worker with a few pretend viewers
     put(COUNTERS_OFF + VIEWERS, "<Q", 3)
-    put(COUNTERS_OFF + SESSIONS, "<Q", get(COUNTERS_OFF + SESSIONS, "<Q") + 3)
+    if "--handover" in opt:  # adopted: no new sessions
+        os.kill(int(opt["--handover"]), signal.SIGUSR2)
+    else:
+        put(COUNTERS_OFF + SESSIONS, "<Q", get(COUNTERS_OFF + SESSIONS, "<Q") + 3)
 while True:
     put(HB_OFF, "<Q", time.clock_gettime_ns(time.CLOCK_MONOTONIC))
     time.sleep(0.5)

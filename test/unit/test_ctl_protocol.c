@@ -46,6 +46,9 @@ static void test_commands(void **state)
     assert_true(parse("undrain --json\n", &c, err, sizeof(err)) > 0);
     assert_int_equal(c.verb, CONTROL_UNDRAIN);
     assert_true(parse("drain now\n", &c, err, sizeof(err)) < 0);
+    assert_true(parse("upgrade\n", &c, err, sizeof(err)) > 0);
+    assert_int_equal(c.verb, CONTROL_UPGRADE);
+    assert_true(parse("upgrade worker 1\n", &c, err, sizeof(err)) < 0);
 }
 
 static void test_partial(void **state)

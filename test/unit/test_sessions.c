@@ -2,7 +2,8 @@
 /* test_sessions.c: shm/sessions.c: a successor reads back what its predecessor wrote, and a
  * damaged table is refused record by record (random bytes, a half-written record, another
  * build's record, a truncated object) or as a whole (another layout, random bytes in the
- * header), never with a crash. */
+ * header), never with a crash; a table a live process holds is refused until it marks it
+ * released (a planned handover). */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -181,6 +182,36 @@ static void test_foreign_table(void **state)
     sessions_close(&s, true);
 }
 
+/* A predecessor that still runs (our parent stands in for it): its table is busy until it
+ * marks it released, then a successor takes it over with every record. */
+static void test_handover(void **state)
+{
+    (void)state;
+    predecessor();
+    size_t len;
+    struct sessions held = {.hdr = raw_map(&len)};
+    int32_t live = (int32_t)getppid();
+    atomic_store(&held.hdr->owner_pid, live);
+    struct sessions s;
+    assert_int_equal(sessions_open(&s, prefix, 3, N, BUILD), -EBUSY);
+    assert_false(sessions_released_by(prefix, 3, live));
+    assert_true(sessions_released_by(prefix, 3, live + 1)); /* not the owner */
+    sessions_release(&held);
+    assert_int_equal(atomic_load(&held.hdr->released_pid), live);
+    munmap(held.hdr, len);
+    assert_true(sessions_released_by(prefix, 3, live));
+    assert_int_equal(sessions_open(&s, prefix, 3, N, BUILD), 0);
+    assert_int_equal(s.n_prev, N);
+    assert_int_equal(s.prev_pid, live);
+    assert_int_equal(atomic_load(&s.hdr->released_pid), 0); /* ours now, not released */
+    char buf[SESSIONS_DATA_MAX];
+    uint64_t progress;
+    assert_int_equal(sessions_read(&s, 3, buf, sizeof(buf), &progress), 5);
+    assert_memory_equal(buf, "rec 3", 5);
+    sessions_close(&s, true);
+    assert_true(sessions_released_by(prefix, 3, live)); /* no table at all */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -188,6 +219,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_damaged_records, setup, teardown),
         cmocka_unit_test_setup_teardown(test_truncated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_foreign_table, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_handover, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
