@@ -16,7 +16,6 @@
 
 #include "common/log.h"
 #include "egress/adopt.h"
-#include "egress/candidates.h"
 #include "egress/demux.h"
 #include "egress/forward.h"
 #include "egress/whep.h"
@@ -214,7 +213,7 @@ int worker_init(struct worker *w, uv_loop_t *loop, const struct config *cfg, uns
         snprintf(err, errlen, "TCP media port %u (ICE-TCP): %s", w->tcp_port, strerror(-rc));
         return rc;
     }
-    candidates_gather(w);
+    w->n_candidates = hostcand_gather(&w->cfg, w->udp_v6, w->candidates, ANSWER_MAX_CANDIDATES);
     rc = forward_open(w);
     if (rc < 0) {
         snprintf(err, errlen, "DELETE forwarding socket: %s", strerror(-rc));

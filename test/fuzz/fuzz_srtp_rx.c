@@ -6,6 +6,7 @@
  * it comes again (replay). The keys are those of the known answers in test_srtp.c (RFC 7714
  * for GCM, RFC 3711 B.3's master key for CM), so the seeds are authentic packets and
  * mutations start past the tag check. */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
