@@ -61,8 +61,8 @@ struct whip_track {
 
 /* Counted, logged when the session ends. */
 struct whip_counts {
-    uint64_t packets, bytes, foreign, bad_srtp, bad_srtcp, unknown_pt, ssrc_changes, nacks, plis,
-        stun_refused;
+    uint64_t packets, bytes, foreign, unknown, bad_srtp, bad_srtcp, unknown_pt, ssrc_changes, nacks,
+        plis, stun_refused;
 };
 
 struct whip_sess {
@@ -170,13 +170,13 @@ static void whip_sess_end(struct whip_sess *s, const char *why)
     const struct whip_counts *n = &s->n;
     log_info("whip %s: publisher %s (session %s, media from %s) left after %.1f s: %s; "
              "%" PRIu64 " packets, %" PRIu64 " bytes; refused: %" PRIu64 " from other "
-             "addresses, %" PRIu64 " bad SRTP, %" PRIu64 " bad SRTCP, %" PRIu64
-             " of payload types not negotiated, %" PRIu64 " failed checks; %" PRIu64
-             " SSRC changes; sent %" PRIu64 " NACKs, %" PRIu64 " PLIs",
+             "addresses, %" PRIu64 " of no known kind, %" PRIu64 " bad SRTP, %" PRIu64
+             " bad SRTCP, %" PRIu64 " of payload types not negotiated, %" PRIu64
+             " failed checks; %" PRIu64 " SSRC changes; sent %" PRIu64 " NACKs, %" PRIu64 " PLIs",
              w->path, s->peer, s->id, s->bound ? s->media : "-",
              (double)(whip_now() - s->created_ns) / 1e9, why, n->packets, n->bytes, n->foreign,
-             n->bad_srtp, n->bad_srtcp, n->unknown_pt, n->stun_refused, n->ssrc_changes, n->nacks,
-             n->plis);
+             n->unknown, n->bad_srtp, n->bad_srtcp, n->unknown_pt, n->stun_refused, n->ssrc_changes,
+             n->nacks, n->plis);
     dtlsrv_conn_free(s->dtls);
     s->dtls = NULL;
     esrtp_free(s->srtp);
@@ -363,20 +363,22 @@ static void whip_datagram(struct whip_sess *s, uint8_t *p, size_t len,
         whip_stun(s, p, len, src, sl);
         return;
     }
+    if (p[0] < 20 || (p[0] > 63 && p[0] < 128) || p[0] > 191) {
+        s->n.unknown++;
+        return;
+    }
     if (!whip_from_remote(s, src, sl)) {
         s->n.foreign++;
         return;
     }
-    if (p[0] >= 20 && p[0] <= 63) {
+    if (p[0] <= 63) {
         if (s->dtls && !s->failed)
             dtlsrv_conn_input(s->dtls, p, len);
-    } else if (p[0] >= 128 && p[0] <= 191 && s->connected) {
+    } else if (s->connected) { /* SRTP before our keys are settled is dropped */
         if (codec_rtcp_is_rtcp(p, len))
             whip_rtcp(s, p, len, now);
         else
             whip_rtp(s, p, len, now);
-    } else {
-        s->n.foreign++;
     }
 }
 
