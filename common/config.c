@@ -638,6 +638,7 @@ static const struct config_key keys[] = {
     /* source = publish: the workers check a publisher's credentials at its ANNOUNCE. */
     {.name = "publish_user", PATH(publish_user), CREDENTIAL, .change = HUP},
     {.name = "publish_password", PATH(publish_password), CREDENTIAL, .change = HUP},
+    {.name = "publish_token", PATH(publish_token), CREDENTIAL, .change = HUP},
     {.name = "override_publisher",
      PATH(override_publisher),
      .parse = parse_bool,

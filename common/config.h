@@ -29,6 +29,8 @@ struct config_path {
     unsigned fps;               /* file sources: frame rate; 0 = from the SPS, else 30 */
     char publish_user[128];     /* source = publish: RTSP Basic/Digest credentials of publishers; */
     char publish_password[128]; /* both empty: publishing from loopback only */
+    char publish_token[256];    /* WHIP publishers send "Authorization: Bearer <token>"; */
+                                /* empty: WHIP publishing from loopback only */
     unsigned override_publisher; /* 1: a new publisher takes the path over from the live one */
     int line;                    /* where the section starts, for messages */
 

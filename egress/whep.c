@@ -18,18 +18,21 @@
 
 #include "common/iceservers.h"
 #include "common/log.h"
+#include "egress/whipfwd.h"
 #include "egress/worker.h"
 #include "shm/health.h"
 #include "shm/status.h"
 
 #define WHEP_STATUS_MAX (128u * 1024)
 
-/* A parsed request target: /<path>, /<path>/whep or /<path>/whep/<session>. */
+/* A parsed request target: /<path>, /<path>/whep or /<path>/whep/<session>, and the same
+ * with whip (RFC 9725: a publisher's endpoint and session). */
 struct whep_target {
     char path[CONFIG_NAME_MAX];
     char session[VIEWER_SESSION_LEN + 8];
-    int is_whep;     /* /<path>/whep[/...] */
-    int has_session; /* /<path>/whep/<session> */
+    int is_whep;     /* /<path>/whep[/...] or /<path>/whip[/...] */
+    int is_whip;     /* the latter */
+    int has_session; /* /<path>/whe?p/<session> */
 };
 
 static int whep_parse_target(const char *url, struct whep_target *t)
@@ -45,9 +48,11 @@ static int whep_parse_target(const char *url, struct whep_target *t)
         return -ENOENT;
     if (!slash || slash[1] == '\0')
         return 0;
-    if (strncmp(slash, "/whep", 5) != 0 || (slash[5] != '\0' && slash[5] != '/'))
+    if ((strncmp(slash, "/whep", 5) != 0 && strncmp(slash, "/whip", 5) != 0) ||
+        (slash[5] != '\0' && slash[5] != '/'))
         return -ENOENT;
     t->is_whep = 1;
+    t->is_whip = slash[3] == 'i';
     if (slash[5] == '\0' || slash[6] == '\0')
         return 0;
     if (strlen(slash + 6) >= sizeof(t->session) || strchr(slash + 6, '/'))
@@ -57,9 +62,8 @@ static int whep_parse_target(const char *url, struct whep_target *t)
     return 0;
 }
 
-/* Logs a refusal once and answers it. */
-static void whep_refuse(struct httpd_response *res, const struct httpd_request *req,
-                        const char *path, int status, const char *reason)
+void whep_refuse(struct httpd_response *res, const struct httpd_request *req, const char *path,
+                 int status, const char *reason)
 {
     log_info("whep %s: %s %s from %s: %d %s", path[0] ? path : "-", req->method, req->path,
              req->remote, status, reason);
@@ -73,9 +77,7 @@ static void whep_refuse(struct httpd_response *res, const struct httpd_request *
     }
 }
 
-/* True when the request carries "Authorization: Bearer <token>" (RFC 6750), compared without
- * early exit. */
-static int whep_bearer_ok(const struct httpd_request *req, const char *token)
+int whep_bearer_ok(const struct httpd_request *req, const char *token)
 {
     const char *auth = req->authorization;
     unsigned diff = strncasecmp(auth, "Bearer ", 7) != 0;
@@ -102,7 +104,7 @@ static int whep_check_bearer(struct httpd_response *res, const struct httpd_requ
     return 0;
 }
 
-static int whep_is_sdp(const char *ct)
+int whep_is_sdp(const char *ct)
 {
     size_t n = strlen("application/sdp");
     return strncasecmp(ct, "application/sdp", n) == 0 &&
@@ -388,6 +390,10 @@ static void whep_route(struct worker *w, const struct httpd_request *req,
         res->body_len = (size_t)(player_html_end - player_html);
         return;
     }
+    if (t.is_whip && !t.has_session && strcmp(m, "POST") == 0)
+        return whipfwd_post(w, req, cp, res);
+    if (t.is_whip && t.has_session && strcmp(m, "DELETE") == 0)
+        return whipfwd_delete(w, req, cp, t.session, res);
     if (t.is_whep && !t.has_session && strcmp(m, "POST") == 0)
         return whep_post(w, req, cp, res);
     /* HEAD on the endpoint (draft-ietf-wish-whep): it exists and takes SDP. GET stays 405. */
@@ -399,7 +405,8 @@ static void whep_route(struct worker *w, const struct httpd_request *req,
     if (t.has_session && strcmp(m, "DELETE") == 0)
         return whep_delete(w, req, &t, res);
     if (t.has_session && strcmp(m, "PATCH") == 0) {
-        /* WHEP: a server without trickle ICE or ICE restarts answers PATCH with 405. */
+        /* WHEP, and WHIP (RFC 9725 4.3.1): a server without trickle ICE or ICE restarts
+         * answers PATCH with 405. */
         httpd_add_header(res, "Allow", "DELETE, OPTIONS");
         return whep_refuse(res, req, t.path, 405,
                            "trickle ICE and ICE restarts are not supported (ICE-lite, the "

@@ -20,6 +20,15 @@ void whep_handle(void *arg, const struct httpd_request *req, struct httpd_respon
 void whep_offer(struct worker *w, const struct httpd_request *req, const struct config_path *cp,
                 struct httpd_response *res);
 
+/* Logs a refusal once (naming the client and path) and answers it with a one-line reason. */
+void whep_refuse(struct httpd_response *res, const struct httpd_request *req, const char *path,
+                 int status, const char *reason);
+/* True when the request carries "Authorization: Bearer <token>" (RFC 6750), compared without
+ * early exit. */
+int whep_bearer_ok(const struct httpd_request *req, const char *token);
+/* Whether a Content-Type is application/sdp (parameters allowed). */
+int whep_is_sdp(const char *ct);
+
 /* The embedded player page (egress/player.html, see egress/player.c). */
 extern const char player_html[];
 extern const char player_html_end[];

@@ -16,7 +16,6 @@
 
 #include "common/log.h"
 #include "egress/adopt.h"
-#include "egress/candidates.h"
 #include "egress/demux.h"
 #include "egress/forward.h"
 #include "egress/whep.h"
@@ -223,7 +222,7 @@ int worker_init(struct worker *w, uv_loop_t *loop, const struct config *cfg, uns
         snprintf(err, errlen, "TCP media port %u (ICE-TCP): %s", w->tcp_port, strerror(-rc));
         return rc;
     }
-    candidates_gather(w);
+    w->n_candidates = hostcand_gather(&w->cfg, w->udp_v6, w->candidates, ANSWER_MAX_CANDIDATES);
     rc = media_worker_init(&w->media, loop, &w->cfg, &w->ctl, w->counters, w->udp_fd);
     if (rc < 0) {
         snprintf(err, errlen, "media: %s", strerror(-rc));

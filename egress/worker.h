@@ -12,6 +12,7 @@
 
 #include "common/config.h"
 #include "rtc/dtlsrv.h"
+#include "rtc/hostcand.h"
 #include "egress/forward.h"
 #include "egress/icetcp.h"
 #include "egress/rtspd.h"
@@ -61,7 +62,7 @@ struct worker {
     struct media_worker *media;
     struct viewer_table viewers;
     struct sessions sessions; /* the settled sessions a successor adopts (egress/adopt.h) */
-    char candidates[ANSWER_MAX_CANDIDATES][64];
+    char candidates[ANSWER_MAX_CANDIDATES][HOSTCAND_ADDR_MAX];
     size_t n_candidates;
     uint64_t drops_unknown; /* datagrams from no session's pair or of no known kind */
     int32_t predecessor;    /* a planned handover: the pid of the worker we replace, else 0 */

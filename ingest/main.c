@@ -48,7 +48,7 @@ static int source_for(const struct config *cfg, const struct config_path *p, uv_
                       struct ingest *ing, const struct ctl_hdr *ctl, struct source **out)
 {
     if (config_path_is_publish(p))
-        return publish_source_create(out, loop, ing, p, cfg->shm_prefix, ctl);
+        return publish_source_create(out, loop, ing, cfg, p, ctl);
     if (strncmp(p->source, "file:", 5) == 0)
         return file_source_create(out, loop, ing, p);
     if (strncmp(p->source, "rtsp://", 7) == 0)

@@ -6,7 +6,8 @@
  * refused with 409 unless override_publisher lets it take over; a publisher that breaks the
  * protocol (garbled requests or framing, RTP of a payload type its SDP did not declare, an
  * SDP without a usable track) is answered 4xx and disconnected before anything of it reaches
- * the ring. Per packet: no allocation, no logging. */
+ * the ring. WHIP requests that come the same way go to the path's WHIP side (ingest/whip.h);
+ * one publisher at a time across both. Per packet: no allocation, no logging. */
 #include "ingest/publish.h"
 
 #include <arpa/inet.h>
@@ -26,6 +27,7 @@
 #include "common/handover.h"
 #include "common/log.h"
 #include "ingest/rtsp_sdp.h"
+#include "ingest/whip.h"
 #include "rtsp/msg.h"
 #include "shm/ring.h"
 
@@ -72,6 +74,7 @@ struct publish {
     uv_poll_t lpoll;
     uv_timer_t tick;
     struct pub_conn *live; /* the connection that owns the path (announced), or NULL */
+    struct whip *whip;     /* WHIP publishers (their session owns the path while it exists) */
     unsigned open_handles;
     bool closing;
     void (*done)(void *arg);
@@ -223,6 +226,18 @@ static void on_announce(struct pub_conn *c, const struct rtsp_request *q, const 
     if (c->n_tracks == 0) {
         conn_refuse(c, 415, q, "", "no track of H264, H265, opus, PCMU or PCMA in its SDP");
         return;
+    }
+    if (whip_live(p->whip)) {
+        if (!p->override) {
+            log_info("publish %s: publisher %s refused: a WHIP publisher is live "
+                     "(override_publisher = no)",
+                     p->path, c->peer);
+            conn_refuse(c, 409, q, "", "another publisher is live");
+            return;
+        }
+        char why[96];
+        snprintf(why, sizeof(why), "taken over by RTSP publisher %s (override_publisher)", c->peer);
+        whip_end(p->whip, why);
     }
     if (p->live && p->live != c) {
         if (!p->override) {
@@ -562,7 +577,10 @@ static void on_handover(uv_poll_t *h, int status, int events)
         if (e == -EAGAIN)
             return;
         if (e == 0 && sender_ok(p, &cred)) {
-            conn_start(p, fd, p->hbuf, len);
+            if (whip_is_request(p->hbuf, len))
+                whip_request(p->whip, fd, p->hbuf, len);
+            else
+                conn_start(p, fd, p->hbuf, len);
             continue;
         }
         if (fd >= 0)
@@ -598,6 +616,25 @@ static void on_handle_closed(uv_handle_t *h)
     pub_handle_gone(h->data);
 }
 
+static void on_whip_closed(void *arg)
+{
+    pub_handle_gone(arg);
+}
+
+/* whip_claim_fn: a WHIP publisher takes the path from an RTSP one only by override. */
+static int publish_claim(void *arg, const char *peer)
+{
+    struct publish *p = arg;
+    if (!p->live)
+        return 0;
+    if (!p->override)
+        return -EBUSY;
+    char why[96];
+    snprintf(why, sizeof(why), "taken over by WHIP publisher %s (override_publisher)", peer);
+    conn_close(p->live, why);
+    return 0;
+}
+
 static int publish_start(struct source *s)
 {
     struct publish *p = (struct publish *)s;
@@ -631,18 +668,25 @@ static void publish_close(struct source *s, void (*done)(void *arg), void *arg)
         p->lfd = -1;
     }
     uv_close((uv_handle_t *)&p->tick, on_handle_closed);
+    whip_close(p->whip, on_whip_closed, p);
 }
 
 static const struct source_ops publish_ops = {
     .kind = "publish", .start = publish_start, .close = publish_close};
 
 int publish_source_create(struct source **out, uv_loop_t *loop, struct ingest *ing,
-                          const struct config_path *path, const char *prefix,
+                          const struct config *cfg, const struct config_path *path,
                           const struct ctl_hdr *ctl)
 {
     struct publish *p = calloc(1, sizeof(*p));
-    if (!p)
-        return -ENOMEM;
+    char err[160] = "";
+    int e = p ? whip_create(&p->whip, loop, ing, cfg, path, publish_claim, p, err, sizeof(err))
+              : -ENOMEM;
+    if (e < 0) {
+        log_error("publish %s: WHIP: %s", path->name, err[0] ? err : strerror(-e));
+        free(p);
+        return e;
+    }
     p->base.ops = &publish_ops;
     p->loop = loop;
     p->ing = ing;
@@ -650,10 +694,10 @@ int publish_source_create(struct source **out, uv_loop_t *loop, struct ingest *i
     p->lfd = -1;
     p->override = path->override_publisher != 0;
     snprintf(p->path, sizeof(p->path), "%s", path->name);
-    snprintf(p->prefix, sizeof(p->prefix), "%s", prefix);
+    snprintf(p->prefix, sizeof(p->prefix), "%s", cfg->shm_prefix);
     (void)uv_timer_init(loop, &p->tick);
     p->tick.data = p;
-    p->open_handles = 1;
+    p->open_handles = 2; /* the tick timer and the WHIP side */
     (void)uv_timer_start(&p->tick, on_tick, 1000, 1000);
     *out = &p->base;
     return 0;

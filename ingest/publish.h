@@ -13,11 +13,12 @@
 #define PUBLISH_RECORD_MS 10000 /* a handed-over publisher that has not recorded by then leaves */
 #define PUBLISH_TIMEOUT_S 60    /* session timeout: nothing received for this long */
 
-/* Listens for handovers on "<prefix>.publish.<path>" once started. ctl: the control segment
- * whose egress workers alone may hand over (their pids), or NULL when standalone (then any
- * process of this user may). Borrows loop, ing and ctl; copies what it needs from path. */
+/* Listens for handovers on "<shm_prefix>.publish.<path>" once started: RTSP publishers and
+ * WHIP requests (ingest/whip.h). ctl: the control segment whose egress workers alone may hand
+ * over (their pids), or NULL when standalone (then any process of this user may). Borrows
+ * loop, ing, cfg and ctl; copies what it needs from path. */
 int publish_source_create(struct source **out, uv_loop_t *loop, struct ingest *ing,
-                          const struct config_path *path, const char *prefix,
+                          const struct config *cfg, const struct config_path *path,
                           const struct ctl_hdr *ctl);
 
 #endif

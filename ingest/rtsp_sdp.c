@@ -13,9 +13,7 @@
 
 #include "shm/ring.h"
 
-/* Maps an rtpmap encoding name (or a static payload type without rtpmap, RFC 3551 6) to a
- * ring codec; fills the clock and channels the static types imply. */
-static uint32_t codec_of(const struct sdp_format *f, struct rtsp_sdp_track *t)
+uint32_t rtsp_sdp_codec_of(const struct sdp_format *f, struct rtsp_sdp_track *t)
 {
     const char *name = f->name;
     t->clock_rate = f->srate;
@@ -52,7 +50,7 @@ static int media_track(struct rtsp_sdp_track *t, const struct sdp_media *m, cons
     for (struct le *le = list_head(sdp_media_format_lst(m, false)); le; le = le->next) {
         const struct sdp_format *f = le->data;
         struct rtsp_sdp_track cand = *t;
-        uint32_t c = codec_of(f, &cand);
+        uint32_t c = rtsp_sdp_codec_of(f, &cand);
         if (t->pt < 0) /* name the first format in logs when none is supported */
             snprintf(t->encoding, sizeof(t->encoding), "%s", cand.encoding);
         if (c == RING_CODEC_NONE || f->pt < 0 || f->pt > 127)

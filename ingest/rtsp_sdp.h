@@ -39,6 +39,12 @@ struct rtsp_sdp {
  * RTSP_SDP_MAX_MEDIA are ignored. */
 int rtsp_sdp_parse(struct rtsp_sdp *out, const uint8_t *p, size_t len, const char *base);
 
+/* Maps a format's rtpmap encoding name (or a static payload type without rtpmap, RFC 3551 6)
+ * to a ring codec (RING_CODEC_NONE when unsupported); fills t's clock, channels and encoding
+ * (the static types' too). Shared with the WHIP offer (ingest/whip_sdp.c). */
+struct sdp_format;
+uint32_t rtsp_sdp_codec_of(const struct sdp_format *f, struct rtsp_sdp_track *t);
+
 /* Declares t as the ingest's next track (ingest_add_track with its codec, clock, channels and
  * fmtp). Returns the ring track index or -errno, as ingest_add_track. The RTSP pull calls it
  * at PLAY, a publisher's session at RECORD. */

@@ -67,6 +67,20 @@ struct esrtp {
     /* CM: rtp_keys.auth keyed once (192 bytes), which spares every packet two SHA-1 blocks
      * of keying and EVP_MAC_init's five allocations. SRTCP keys per use. */
     struct hmacsha1 rtp_auth;
+    /* Receiving RTP (NULL context until esrtp_rtp_rx_keyed): its own EVP context, keyed once,
+     * so per packet only the IV is set. */
+    EVP_CIPHER_CTX *rtp_rx;
+    struct esrtp_keys rtp_rx_keys;
+    struct hmacsha1 rtp_rx_auth;
+    struct esrtp_rx_source {
+        uint32_t ssrc;
+        uint32_t roc;    /* rollover counter of the highest index received */
+        uint16_t s_l;    /* the highest SEQ received (RFC 3711 3.3.1 s_l) */
+        uint8_t used;    /* the slot holds a source */
+        uint64_t window; /* bit i: index (roc << 16 | s_l) - i was received */
+        uint64_t stamp;  /* last use, to pick a slot for a new SSRC */
+    } rx[ESRTP_RX_SOURCES];
+    uint64_t rx_clock;
     uint32_t rtcp_tx_index;  /* next SRTCP index we send (31 bits) */
     uint32_t rtcp_rx_max;    /* highest SRTCP index received, and a 64-packet */
     uint64_t rtcp_rx_window; /* replay window below it (RFC 3711 3.3.2) */
@@ -273,6 +287,7 @@ void esrtp_free(struct esrtp *s)
         return;
     if (s->rtp)
         s->impl->freectx(s->rtp);
+    EVP_CIPHER_CTX_free(s->rtp_rx);
     OPENSSL_cleanse(s, sizeof(*s));
     free(s);
 }
@@ -483,6 +498,151 @@ int esrtp_unprotect_rtcp(struct esrtp *s, uint8_t *pkt, size_t len)
     }
     esrtp_rtcp_replay_add(s, idx);
     return (int)(8 + ct_len);
+}
+
+/* ---- receiving RTP ---- */
+
+int esrtp_rtp_rx_keyed(struct esrtp *s, const struct esrtp_keys *k)
+{
+    bool gcm = s->profile == ESRTP_AEAD_AES_128_GCM;
+    if (!s->rtp_rx && !(s->rtp_rx = EVP_CIPHER_CTX_new()))
+        return -ENOMEM;
+    s->rtp_rx_keys = *k;
+    memset(s->rx, 0, sizeof(s->rx));
+    if (!gcm)
+        hmacsha1_init(&s->rtp_rx_auth, k->auth, ESRTP_AUTH_LEN);
+    /* The key schedule once; per packet only the IV (an init with a NULL key keeps it). */
+    if (EVP_DecryptInit_ex(s->rtp_rx, gcm ? EVP_aes_128_gcm() : EVP_aes_128_ctr(), NULL, k->key,
+                           NULL) != 1)
+        return -EIO;
+    return 0;
+}
+
+int esrtp_rtp_rx_start(struct esrtp *s, const uint8_t *keying, size_t len)
+{
+    size_t want = esrtp_keying_len(s->profile);
+    if (len != want)
+        return -EINVAL;
+    /* RFC 5764 4.2: the client's write key and salt are the first of each. */
+    struct esrtp_keys rtp, rtcp;
+    int rc = esrtp_derive_keys(&rtp, &rtcp, s->profile, keying, keying + 2 * ESRTP_KEY_LEN);
+    if (rc == 0)
+        rc = esrtp_rtp_rx_keyed(s, &rtp);
+    OPENSSL_cleanse(&rtp, sizeof(rtp));
+    OPENSSL_cleanse(&rtcp, sizeof(rtcp));
+    return rc;
+}
+
+/* The length of an RTP header with its CSRCs and extension (RFC 3550 5.1, 5.3.1), or 0 when
+ * it does not fit in len. */
+static size_t esrtp_rtp_header_len(const uint8_t *p, size_t len)
+{
+    if (len < 12 || (p[0] >> 6) != 2)
+        return 0;
+    size_t h = 12 + 4u * (p[0] & 0x0f);
+    if ((p[0] & 0x10) && h + 4 <= len)
+        h += 4 + 4u * (((size_t)p[h + 2] << 8) | p[h + 3]);
+    else if (p[0] & 0x10)
+        return 0;
+    return h <= len ? h : 0;
+}
+
+/* The sender's slot for ssrc: its own, else a free one, else the least recently used. */
+static struct esrtp_rx_source *esrtp_rx_source(struct esrtp *s, uint32_t ssrc)
+{
+    struct esrtp_rx_source *pick = &s->rx[0];
+    for (unsigned i = 0; i < ESRTP_RX_SOURCES; i++) {
+        struct esrtp_rx_source *r = &s->rx[i];
+        if (r->used && r->ssrc == ssrc)
+            return r;
+        if (pick->used && (!r->used || r->stamp < pick->stamp))
+            pick = r;
+    }
+    return pick;
+}
+
+/* RFC 3711 3.3.1 and Appendix A: the rollover counter v of seq guessed from the highest SEQ
+ * the known source r sent, and the packet's 48-bit index; 3.3.2: false when received before
+ * or older than the window. */
+static bool esrtp_rx_index(const struct esrtp_rx_source *r, uint16_t seq, uint64_t *index)
+{
+    uint32_t v = r->roc;
+    if (r->s_l < 32768) {
+        if (seq - r->s_l > 32768)
+            v = r->roc - 1;
+    } else if (r->s_l - 32768 > seq) {
+        v = r->roc + 1;
+    }
+    *index = ((uint64_t)v << 16 | seq) & ESRTP_INDEX_MASK;
+    uint64_t top = (uint64_t)r->roc << 16 | r->s_l;
+    if (*index > top)
+        return true;
+    uint64_t back = top - *index;
+    return back < 64 && !(r->window & (1ull << back));
+}
+
+static void esrtp_rx_accept(struct esrtp *s, struct esrtp_rx_source *r, uint32_t ssrc,
+                            uint64_t index)
+{
+    uint64_t top = (uint64_t)r->roc << 16 | r->s_l;
+    r->stamp = ++s->rx_clock;
+    if (!r->used || r->ssrc != ssrc) {
+        *r = (struct esrtp_rx_source){.ssrc = ssrc, .used = 1, .window = 1, .stamp = r->stamp};
+    } else if (index > top) {
+        uint64_t ahead = index - top;
+        r->window = (ahead >= 64 ? 0 : r->window << ahead) | 1;
+    } else {
+        r->window |= 1ull << (top - index);
+        return;
+    }
+    r->roc = (uint32_t)(index >> 16);
+    r->s_l = (uint16_t)index;
+}
+
+int esrtp_unprotect_rtp(struct esrtp *s, uint8_t *pkt, size_t len)
+{
+    bool gcm = s->profile == ESRTP_AEAD_AES_128_GCM;
+    size_t tag_len = gcm ? ESRTP_TAG_GCM : ESRTP_TAG_CM;
+    if (!s->rtp_rx)
+        return -ENOTCONN;
+    size_t hl = len > tag_len && len <= 65535 ? esrtp_rtp_header_len(pkt, len - tag_len) : 0;
+    if (!hl)
+        return -EBADMSG;
+    uint32_t ssrc =
+        (uint32_t)pkt[8] << 24 | (uint32_t)pkt[9] << 16 | (uint32_t)pkt[10] << 8 | pkt[11];
+    uint16_t seq = (uint16_t)(pkt[2] << 8 | pkt[3]);
+    struct esrtp_rx_source *r = esrtp_rx_source(s, ssrc);
+    uint64_t index = seq; /* a new source's first packet: ROC 0 */
+    if (r->used && r->ssrc == ssrc && !esrtp_rx_index(r, seq, &index))
+        return -EBADMSG;
+    size_t ct_len = len - hl - tag_len;
+    uint8_t *tag = pkt + len - tag_len, iv[16];
+    EVP_CIPHER_CTX *c = s->rtp_rx;
+    int l;
+    if (gcm) {
+        esrtp_gcm_iv(iv, s->rtp_rx_keys.salt, pkt + 8, (uint32_t)(index >> 16), (uint16_t)index);
+        if (EVP_DecryptInit_ex(c, NULL, NULL, NULL, iv) != 1 ||
+            EVP_DecryptUpdate(c, NULL, &l, pkt, (int)hl) != 1 ||
+            EVP_DecryptUpdate(c, pkt + hl, &l, pkt + hl, (int)ct_len) != 1 ||
+            EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, ESRTP_TAG_GCM, tag) != 1 ||
+            EVP_DecryptFinal_ex(c, pkt + hl + l, &l) != 1)
+            return -EBADMSG;
+    } else {
+        /* RFC 3711 4.2: the tag covers the packet and the rollover counter. */
+        uint32_t roc = (uint32_t)(index >> 16);
+        uint8_t rocb[4] = {(uint8_t)(roc >> 24), (uint8_t)(roc >> 16), (uint8_t)(roc >> 8),
+                           (uint8_t)roc},
+                want[ESRTP_TAG_CM];
+        esrtp_hmac80(&s->rtp_rx_auth, pkt, len - tag_len, rocb, 4, want);
+        if (CRYPTO_memcmp(want, tag, ESRTP_TAG_CM) != 0)
+            return -EBADMSG;
+        esrtp_cm_iv(iv, s->rtp_rx_keys.salt, pkt + 8, index);
+        if (EVP_DecryptInit_ex(c, NULL, NULL, NULL, iv) != 1 ||
+            EVP_DecryptUpdate(c, pkt + hl, &l, pkt + hl, (int)ct_len) != 1)
+            return -EBADMSG;
+    }
+    esrtp_rx_accept(s, r, ssrc, index);
+    return (int)(hl + ct_len);
 }
 
 /* ---- packet indexes: the invariant is stated in srtp.h ---- */

@@ -145,4 +145,22 @@ int esrtp_protect_rtcp(struct esrtp *s, uint8_t *pkt, size_t len);
  * length, or -EBADMSG (bad tag, replay, malformed). */
 int esrtp_unprotect_rtcp(struct esrtp *s, uint8_t *pkt, size_t len);
 
+/* ---- receiving RTP (a WHIP ingest: the publisher's SRTP) ----
+ * The peer's RTP is decrypted with keys of its own (the DTLS client's write key: labels 0-2
+ * of the client master key, RFC 5764 4.2), kept in a cipher context of their own, keyed once.
+ * Each sender SSRC gets a rollover counter estimated as RFC 3711 3.3.1 and Appendix A say and
+ * a 64-packet replay window (3.3.2); ESRTP_RX_SOURCES of them are tracked, a new SSRC beyond
+ * that takes the slot least recently used. */
+#define ESRTP_RX_SOURCES 4
+
+/* Enables esrtp_unprotect_rtp on s with the client's RTP keys from keying, the material
+ * esrtp_create took. 0, -EINVAL, -ENOMEM or -EIO. */
+int esrtp_rtp_rx_start(struct esrtp *s, const uint8_t *keying, size_t len);
+/* The same with session keys given (the RFC test vectors give session keys). */
+int esrtp_rtp_rx_keyed(struct esrtp *s, const struct esrtp_keys *k);
+/* Authenticates and decrypts one SRTP packet in place (header, CSRCs and header extension
+ * stay as they were). Returns the plain length, or -EBADMSG (not RTP, too short, bad tag,
+ * a replay or a packet older than the replay window), -ENOTCONN before rx was started. */
+int esrtp_unprotect_rtp(struct esrtp *s, uint8_t *pkt, size_t len);
+
 #endif

@@ -79,6 +79,7 @@ static void test_good_file(void **state)
                                   "source = publish\n"
                                   "publish_user = enc\n"
                                   "publish_password = pw\n"
+                                  "publish_token = wh1p\n"
                                   "override_publisher = yes\n");
     assert_int_equal(config_load(&cfg, file, err, sizeof(err)), 0);
     assert_string_equal(cfg.http_host, "127.0.0.1");
@@ -118,6 +119,7 @@ static void test_good_file(void **state)
     assert_true(config_path_is_publish(pub) && !config_path_is_publish(demo));
     assert_string_equal(pub->publish_user, "enc");
     assert_string_equal(pub->publish_password, "pw");
+    assert_string_equal(pub->publish_token, "wh1p");
     assert_int_equal(pub->override_publisher, 1);
     assert_int_equal(config_find_path(&cfg, "cam-2")->override_publisher, 0);
 }

@@ -352,6 +352,115 @@ static void test_index(void **state)
     assert_int_equal(idx, 65542);
 }
 
+/* Receiving RTP from the DTLS client (a WHIP publisher), libsrtp2 protecting with the client
+ * key: across the 16-bit wrap (the rollover counter guessed), reordered packets taken once,
+ * replays, forgeries and packets older than the window refused, a second SSRC numbered on its
+ * own. */
+static void rx_roundtrip(uint16_t profile)
+{
+    uint8_t km[ESRTP_KEYING_MAX];
+    size_t kl = esrtp_keying_len(profile);
+    for (size_t i = 0; i < kl; i++)
+        km[i] = (uint8_t)(i * 5 + 1);
+    struct esrtp *s = NULL;
+    assert_int_equal(esrtp_create(&s, profile, km, kl), 0);
+    _Alignas(4) uint8_t pkt[1200 + ESRTP_TRAILER_MAX], copy[1200 + ESRTP_TRAILER_MAX],
+        first[1200 + ESRTP_TRAILER_MAX];
+    uint8_t plain[1200];
+    size_t first_len = 0;
+    int len;
+    assert_int_equal(esrtp_unprotect_rtp(s, pkt, 100), -ENOTCONN);
+    assert_int_equal(esrtp_rtp_rx_start(s, km, kl - 1), -EINVAL);
+    assert_int_equal(esrtp_rtp_rx_start(s, km, kl), 0);
+    srtp_t tx = peer_session(profile, km, false);
+    uint16_t seqs[] = {65530, 65531, 65533, 65532, 65534, 65535, 0, 2, 1, 3, 4};
+    for (size_t i = 0; i < sizeof(seqs) / sizeof(seqs[0]); i++) {
+        rtp_header(pkt, seqs[i]);
+        memset(pkt + 12, (int)i, 500);
+        memcpy(plain, pkt, 512);
+        len = 512;
+        assert_int_equal(srtp_protect(tx, pkt, &len), srtp_err_status_ok);
+        memcpy(copy, pkt, (size_t)len);
+        if (i == 0) {
+            memcpy(first, pkt, (size_t)len);
+            first_len = (size_t)len;
+        }
+        assert_int_equal(esrtp_unprotect_rtp(s, pkt, (size_t)len), 512);
+        assert_memory_equal(pkt, plain, 512);
+        assert_int_equal(esrtp_unprotect_rtp(s, copy, (size_t)len), -EBADMSG); /* a replay */
+    }
+    /* 70 more: the first packet is then behind the window. */
+    for (uint16_t seq = 5; seq < 75; seq++) {
+        rtp_header(pkt, seq);
+        len = 100;
+        assert_int_equal(srtp_protect(tx, pkt, &len), srtp_err_status_ok);
+        assert_int_equal(esrtp_unprotect_rtp(s, pkt, (size_t)len), 100);
+    }
+    assert_int_equal(esrtp_unprotect_rtp(s, first, first_len), -EBADMSG);
+    /* Forged: one bit of the payload. */
+    rtp_header(pkt, 75);
+    len = 100;
+    assert_int_equal(srtp_protect(tx, pkt, &len), srtp_err_status_ok);
+    pkt[20] ^= 1;
+    assert_int_equal(esrtp_unprotect_rtp(s, pkt, (size_t)len), -EBADMSG);
+    /* Another SSRC starts its own numbering. */
+    rtp_header(pkt, 7);
+    pkt[8] = 0x99;
+    len = 100;
+    assert_int_equal(srtp_protect(tx, pkt, &len), srtp_err_status_ok);
+    assert_int_equal(esrtp_unprotect_rtp(s, pkt, (size_t)len), 100);
+    /* Not RTP, shorter than a header and a tag. */
+    assert_int_equal(esrtp_unprotect_rtp(s, pkt, 20), -EBADMSG);
+    pkt[0] = 0x40;
+    assert_int_equal(esrtp_unprotect_rtp(s, pkt, 100), -EBADMSG);
+    srtp_dealloc(tx);
+    esrtp_free(s);
+}
+
+static void test_rx(void **state)
+{
+    (void)state;
+    rx_roundtrip(ESRTP_AEAD_AES_128_GCM);
+    rx_roundtrip(ESRTP_AES128_CM_SHA1_80);
+}
+
+/* The known answers read back: RFC 7714 16.1.1 and libsrtp2's AES-CM reference packet. */
+static void test_rx_vectors(void **state)
+{
+    (void)state;
+    struct esrtp_keys k;
+    keys_of(&k, "000102030405060708090a0b0c0d0e0f", "517569642070726f2071756f");
+    struct esrtp *s = NULL;
+    assert_int_equal(esrtp_create_keyed(&s, ESRTP_AEAD_AES_128_GCM, &k, &k, &k), 0);
+    assert_int_equal(esrtp_rtp_rx_keyed(s, &k), 0);
+    uint8_t plain[96], pkt[128];
+    size_t pl = unhex("8040f17b 8041f8d3 5501a0b2 47616c6c 69612065 7374206f 6d6e6973 "
+                      "20646976 69736120 696e2070 61727465 73207472 6573",
+                      plain);
+    size_t wl = unhex("8040f17b 8041f8d3 5501a0b2 f24de3a3 fb34de6c acba861c 9d7e4bca "
+                      "be633bd5 0d294e6f 42a5f47a 51c7d19b 36de3adf 8833899d 7f27beb1 "
+                      "6a9152cf 765ee439 0cce",
+                      pkt);
+    assert_int_equal(esrtp_unprotect_rtp(s, pkt, wl), (int)pl);
+    assert_memory_equal(pkt, plain, pl);
+    esrtp_free(s);
+
+    uint8_t mkey[16], msalt[14];
+    unhex("E1F97A0D3E018BE0D64FA32C06DE4139", mkey);
+    unhex("0EC675AD498AFEEBB6960B3AABE6", msalt);
+    struct esrtp_keys rtp, rtcp;
+    assert_int_equal(esrtp_derive_keys(&rtp, &rtcp, ESRTP_AES128_CM_SHA1_80, mkey, msalt), 0);
+    assert_int_equal(esrtp_create_keyed(&s, ESRTP_AES128_CM_SHA1_80, &rtp, &rtcp, &rtcp), 0);
+    assert_int_equal(esrtp_rtp_rx_keyed(s, &rtp), 0);
+    pl = unhex("800f1234 decafbad cafebabe abababab abababab abababab abababab", plain);
+    wl = unhex("800f1234 decafbad cafebabe 4e55dc4c e79978d8 8ca4d215 949d2402 "
+               "b78d6acc 99ea179b 8dbb",
+               pkt);
+    assert_int_equal(esrtp_unprotect_rtp(s, pkt, wl), (int)pl);
+    assert_memory_equal(pkt, plain, pl);
+    esrtp_free(s);
+}
+
 static void test_refused(void **state)
 {
     (void)state;
@@ -376,6 +485,8 @@ int main(void)
         cmocka_unit_test(test_rfc7714),
         cmocka_unit_test(test_index),
         cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_rx),
+        cmocka_unit_test(test_rx_vectors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

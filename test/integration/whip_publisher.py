@@ -1,0 +1,126 @@
+#!/usr/bin/python3
+# whip_publisher.py: an independent WHIP publisher (RFC 9725) on aiortc (Debian's
+# python3-aiortc 1.4.0, its own H.264 encoder and packetizer; Opus with --audio), used by
+# test_whip_*. It POSTs a sendonly offer (H.264 forced with setCodecPreferences), sends a
+# moving synthetic picture at --fps for --seconds, DELETEs the session and prints one JSON
+# line: {"post_status": 201, "connected": true, "frames_sent": N, "packets_sent": K, ...};
+# a refused POST gives its status and "error" (the reason).
+import argparse
+import asyncio
+import fractions
+import json
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import numpy
+from av import VideoFrame
+from aiortc import (RTCPeerConnection, RTCRtpSender, RTCSessionDescription, VideoStreamTrack)
+from aiortc.mediastreams import AudioStreamTrack
+
+
+class Pattern(VideoStreamTrack):
+    """A moving bar: every frame differs, so the encoder sends real P-frames."""
+
+    def __init__(self, fps, width=320, height=240):
+        super().__init__()
+        self.fps, self.w, self.h, self.n = fps, width, height, 0
+        self.t0 = None
+
+    async def recv(self):
+        if self.t0 is None:
+            self.t0 = time.monotonic()
+        self.n += 1
+        wait = self.t0 + self.n / self.fps - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        img = numpy.full((self.h, self.w, 3), 40, dtype=numpy.uint8)
+        x = (self.n * 4) % self.w
+        img[:, x:x + 16, :] = 230
+        img[(self.n * 2) % self.h, :, 1] = 200
+        frame = VideoFrame.from_ndarray(img, format="bgr24")
+        frame.pts = int(self.n * 90000 / self.fps)
+        frame.time_base = fractions.Fraction(1, 90000)
+        return frame
+
+
+def http(method, url, body=None, headers=None):
+    req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+async def run(args):
+    result = {"connected": False}
+    pc = RTCPeerConnection()
+    connected = asyncio.Event()
+
+    @pc.on("connectionstatechange")
+    def on_state():
+        if pc.connectionState == "connected":
+            connected.set()
+
+    video = Pattern(args.fps)
+    tr = pc.addTransceiver(video, direction="sendonly")
+    tr.setCodecPreferences([c for c in RTCRtpSender.getCapabilities("video").codecs
+                            if c.mimeType == "video/H264"])
+    if args.audio:
+        pc.addTransceiver(AudioStreamTrack(), direction="sendonly")
+    await pc.setLocalDescription(await pc.createOffer())
+    headers = {"Content-Type": "application/sdp"}
+    if args.token:
+        headers["Authorization"] = "Bearer " + args.token
+    loop = asyncio.get_running_loop()
+    status, hdrs, body = await loop.run_in_executor(
+        None, http, "POST", args.url, pc.localDescription.sdp.encode(), headers)
+    result["post_status"] = status
+    if status != 201:
+        result["error"] = body.decode(errors="replace").strip()
+        await pc.close()
+        return result
+    location = hdrs.get("Location", "")
+    result["location"] = location
+    await pc.setRemoteDescription(RTCSessionDescription(sdp=body.decode(), type="answer"))
+    try:
+        await asyncio.wait_for(connected.wait(), 15)
+        result["connected"] = True
+    except asyncio.TimeoutError:
+        result["error"] = "not connected (state %s)" % pc.connectionState
+    if result["connected"]:
+        await asyncio.sleep(args.seconds)
+    result["frames_sent"] = video.n
+    for t in pc.getTransceivers():
+        if t.kind == "video":
+            for st in (await t.sender.getStats()).values():
+                if st.type == "outbound-rtp":
+                    result["packets_sent"] = st.packetsSent
+    if location and not args.keep:
+        base = args.url.split("/", 3)
+        status, _, _ = await loop.run_in_executor(
+            None, http, "DELETE", base[0] + "//" + base[2] + location, None,
+            {"Authorization": "Bearer " + args.token} if args.token else {})
+        result["delete_status"] = status
+    await pc.close()
+    return result
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--url", required=True, help="http://host:port/<path>/whip")
+    ap.add_argument("--seconds", type=float, default=10)
+    ap.add_argument("--fps", type=float, default=30)
+    ap.add_argument("--token", default="")
+    ap.add_argument("--audio", action="store_true", help="also send Opus")
+    ap.add_argument("--keep", action="store_true", help="do not DELETE the session")
+    args = ap.parse_args()
+    result = asyncio.run(run(args))
+    print(json.dumps(result), flush=True)
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
