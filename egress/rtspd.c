@@ -331,6 +331,7 @@ static void rtspd_play(struct worker *w, struct rtspd_conn *c, const struct rtsp
         .remote_len = viewer_addr_len(&c->peer),
         .tcp = c->lower == RTSPD_LOWER_UDP ? NULL : &c->q,
         .udp = c->lower == RTSPD_LOWER_UDP ? &c->udp : NULL,
+        .local_addr = c->lower == RTSPD_LOWER_UDP ? rtspd_udp_source(w, c) : 0,
     };
     memcpy(prm.tracks, c->tracks, sizeof(prm.tracks));
     /* The answer goes into the queue first: media follows it. */

@@ -88,6 +88,7 @@ int rtspd_udp_open(struct worker *w, const union viewer_addr *a)
     if (rc < 0)
         return rc == -EADDRINUSE && cfg->rtsp_udp_lo ? -EADDRNOTAVAIL : rc;
     r->udp_v6 = a->sa.sa_family == AF_INET6;
+    log_info("rtsp: readers over UDP get RTP/RTCP from ports %u-%u", r->udp_port, r->udp_port + 1);
     for (unsigned i = 0; i < 2; i++) {
         (void)sockbuf_set_snd(r->udp_fd[i], RTSPD_UDP_SNDBUF);
         if ((rc = uv_poll_init(w->loop, &r->udp_poll[i], r->udp_fd[i])) < 0)
@@ -151,6 +152,16 @@ int rtspd_udp_dest(const struct worker *w, struct rtspd_conn *c, unsigned track,
     c->udp.fd[1] = r->udp_fd[1];
     c->udp.len = r->udp_v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
     return 0;
+}
+
+uint32_t rtspd_udp_source(const struct worker *w, const struct rtspd_conn *c)
+{
+    union viewer_addr local;
+    socklen_t len = sizeof(local);
+    if (w->rtsp.udp_v6 || getsockname(c->fd, &local.sa, &len) < 0 ||
+        viewer_addr_unmap(&local) < 0 || local.sa.sa_family != AF_INET)
+        return 0;
+    return local.in.sin_addr.s_addr;
 }
 
 static bool rtspd_udp_same(const union viewer_addr *a, const union viewer_addr *b)

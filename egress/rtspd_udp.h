@@ -22,5 +22,9 @@ void rtspd_udp_free(struct worker *w);
  * index beyond MEDIA_MAX_TRACKS) or -EAFNOSUPPORT. */
 int rtspd_udp_dest(const struct worker *w, struct rtspd_conn *c, unsigned track,
                    const int client_port[2]);
+/* The address c's media must leave from: the one its client connected to, since clients take
+ * RTP only from the server's address (a node bound to several, or to 0.0.0.0, would otherwise
+ * send from the kernel's choice); 0 (the kernel's choice) on an IPv6 socket. */
+uint32_t rtspd_udp_source(const struct worker *w, const struct rtspd_conn *c);
 
 #endif
