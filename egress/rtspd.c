@@ -700,11 +700,12 @@ int rtspd_open(struct worker *w)
         bind(fd, &a.sa, viewer_addr_len(&a)) < 0 || listen(fd, RTSPD_BACKLOG) < 0)
         return -errno;
     int rc = rtspd_udp_open(w, &a);
-    if (rc < 0) {
-        log_error("rtsp: no UDP ports for readers on %s (rtsp_udp_ports %u-%u): %s",
-                  w->cfg.rtsp_host, w->cfg.rtsp_udp_lo, w->cfg.rtsp_udp_hi, strerror(-rc));
+    if (rc == -EADDRNOTAVAIL) /* the worker's error names only the listener */
+        log_error(
+            "rtsp: every pair of rtsp_udp_ports %u-%u on %s is in use (each worker takes one)",
+            w->cfg.rtsp_udp_lo, w->cfg.rtsp_udp_hi, w->cfg.rtsp_host);
+    if (rc < 0)
         return rc;
-    }
     return worker_poll_readable(w, &w->rtsp.poll, fd, WORKER_OPEN_RTSP, rtspd_listen_cb);
 }
 
