@@ -148,6 +148,44 @@ static int format_listen_or_off(const struct config_key *k, const void *base, ch
     return format_listen(k, base, out, len);
 }
 
+/* rtsp_udp_ports: "LO-HI" holding at least one even/odd pair, or empty (the kernel's choice);
+ * the high end is the aux field. */
+static int parse_port_range(struct config_parser *p, const struct config_key *k, void *base,
+                            const char *value)
+{
+    uint16_t *lo = field(k, base), *hi = (uint16_t *)((char *)base + k->aux);
+    if (!value[0]) {
+        *lo = *hi = 0;
+        return 1;
+    }
+    char a[8];
+    unsigned long l, h;
+    size_t n = strcspn(value, "-");
+    if (n == 0 || n >= sizeof(a) || !value[n])
+        return fail(p, k->name, "expected LO-HI, got \"%s\"", value);
+    snprintf(a, sizeof(a), "%.*s", (int)n, value);
+    if (text_parse_uint(a, k->min, k->max, &l) < 0 ||
+        text_parse_uint(value + n + 1, k->min, k->max, &h) < 0 || h < ((l + 1) & ~1ul) + 1)
+        return fail(p, k->name,
+                    "expected LO-HI (ports %lu..%lu holding an even RTP port and the odd one "
+                    "after it), got \"%s\"",
+                    k->min, k->max, value);
+    *lo = (uint16_t)l;
+    *hi = (uint16_t)h;
+    return 1;
+}
+
+static int format_port_range(const struct config_key *k, const void *base, char *out, size_t len)
+{
+    unsigned lo = *(const uint16_t *)cfield(k, base);
+    unsigned hi = *(const uint16_t *)((const char *)base + k->aux);
+    if (!lo) {
+        out[0] = '\0';
+        return 0;
+    }
+    return printed(snprintf(out, len, "%u-%u", lo, hi), len);
+}
+
 static int parse_string(struct config_parser *p, const struct config_key *k, void *base,
                         const char *value)
 {
@@ -496,6 +534,16 @@ static const struct config_key keys[] = {
      .format = format_listen_or_off,
      AUX(rtsp_port),
      .dflt = "0.0.0.0:8554",
+     .change = RESTART_WORKERS},
+    /* RTP/RTCP of RTSP readers over UDP: a range keeps several nodes on one host (and a
+     * firewall) apart; the kernel's choice never clashes either. */
+    {.name = "rtsp_udp_ports",
+     SERVER(rtsp_udp_lo),
+     .parse = parse_port_range,
+     .format = format_port_range,
+     .min = 1024,
+     .max = 65535,
+     AUX(rtsp_udp_hi),
      .change = RESTART_WORKERS},
     {.name = "metrics_listen",
      SERVER(metrics_host),

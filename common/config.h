@@ -47,6 +47,8 @@ struct config {
     uint16_t http_port;
     char rtsp_host[64]; /* rtsp_listen, split; port 0: off */
     uint16_t rtsp_port;
+    uint16_t rtsp_udp_lo;  /* rtsp_udp_ports: RTSP readers' UDP port pairs (RTP even, RTCP */
+    uint16_t rtsp_udp_hi;  /* odd) come from LO..HI; 0: ports chosen by the kernel */
     char metrics_host[64]; /* metrics_listen, split */
     uint16_t metrics_port;
     char control_socket[108];

@@ -304,6 +304,7 @@ static int media_viewer_attach(struct media_worker *w, struct media_viewer *v, s
     r->remote_len = prm->remote_len;
     r->local_addr = prm->local_addr;
     v->tcp = prm->tcp;
+    v->udp = prm->udp;
     r->srtp_profile = prm->srtp_profile;
     r->keying_len = (uint8_t)prm->keying_len;
     memcpy(r->keying, prm->keying, prm->keying_len);
@@ -450,6 +451,7 @@ void media_viewer_stop(struct media_worker *w, struct media_viewer *v)
     /* A queued datagram may still point at this viewer's address: send it now. */
     media_flush(w);
     v->tcp = NULL;
+    v->udp = NULL;
     if (v->prev)
         v->prev->next = v->next;
     else

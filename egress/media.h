@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <uv.h>
 
@@ -76,12 +77,28 @@ struct media_track_params {
     uint8_t channel;          /* RTSP over TCP: RTP's interleaved channel, RTCP's is the next */
 };
 
+/* An RTSP reader over UDP (RFC 2326 12.39 client_port): the datagram of interleaving channel c
+ * (2N: track N's RTP, 2N+1: its RTCP; media_track_params.channel) goes to dst[c] from fd[c & 1],
+ * the worker's RTSP RTP and RTCP sockets. Nothing is queued: a datagram the socket does not
+ * take is lost, as on the network. */
+struct media_udp {
+    int fd[2];
+    socklen_t len; /* of each dst */
+    union {
+        struct sockaddr sa;
+        struct sockaddr_in in;
+        struct sockaddr_in6 in6;
+    } dst[2 * MEDIA_MAX_TRACKS];
+};
+
 /* Everything whep knows once DTLS has completed. Copied by media_viewer_start. */
 struct media_viewer_params {
     const char *path;              /* path name (the URL segment) */
     const struct sockaddr *remote; /* validated ICE address; sendto target */
     struct tcpq *tcp; /* an ICE-TCP pair: its connection's send queue (RFC 4571 frames); an RTSP
                          reader's connection (plain RTP: interleaved frames); else NULL */
+    const struct media_udp *udp; /* an RTSP reader over UDP: per-channel destinations (borrowed:
+                                    its owner keeps it alive until media_viewer_stop), else NULL */
     socklen_t remote_len;
     uint32_t local_addr;   /* our IPv4 address its checks arrived at (network order): media
                               leaves from it (IP_PKTINFO), as ICE requires; 0 = kernel's choice */
@@ -170,8 +187,9 @@ struct tcpq;
 struct media_viewer {
     struct media_viewer_rec rec;
     /* runtime, owned by media: */
-    struct esrtp *srtp; /* SRTP/SRTCP state (rtc/esrtp.h), NULL until started */
-    struct tcpq *tcp;   /* ICE-TCP: packets go to this connection's queue (whep's) */
+    struct esrtp *srtp;          /* SRTP/SRTCP state (rtc/esrtp.h), NULL until started */
+    struct tcpq *tcp;            /* ICE-TCP: packets go to this connection's queue (whep's) */
+    const struct media_udp *udp; /* an RTSP reader over UDP: its destinations (rtspd's) */
     struct media_path *path;
     struct media_viewer *prev, *next; /* the path's viewer list */
     void *user;                       /* whep's session, untouched by media */

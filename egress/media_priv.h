@@ -116,6 +116,8 @@ struct media_worker {
     struct iovec iov[MEDIA_BATCH];
     struct mmsghdr msg[MEDIA_BATCH];
     struct media_viewer *msg_viewer[MEDIA_BATCH];
+    int msg_fd[MEDIA_BATCH];       /* the socket each message leaves from: the media socket, or an
+                                      RTSP one (struct media_udp); a batch is one sendmmsg per run */
     uint16_t msg_seg[MEDIA_BATCH]; /* segment size: the message's first datagram's length */
     uint32_t msg_bytes[MEDIA_BATCH];
     union {

@@ -3,7 +3,8 @@
  * connections, the methods (OPTIONS, DESCRIBE, SETUP, PLAY, GET_PARAMETER, TEARDOWN), read
  * authorization by the path's read_token, and the limits that keep a hostile client to its own
  * connection. Media goes out through the send path as for a WHEP viewer, unprotected, framed
- * into the connection's queue; so do our responses, which must never split a frame. */
+ * into the connection's queue (our responses too, which must never split a frame), or over
+ * UDP (rtspd_udp.c). */
 #include "egress/rtspd.h"
 
 #include <errno.h>
@@ -22,6 +23,7 @@
 #include "common/handover.h"
 #include "common/log.h"
 #include "common/sockbuf.h"
+#include "egress/rtspd_udp.h"
 #include "egress/worker.h"
 #include "rtsp/auth.h"
 #include "rtsp/describe.h"
@@ -59,6 +61,7 @@ static void rtspd_session_end(struct worker *w, struct rtspd_conn *c)
     if (c->playing)
         media_viewer_stop(w->media, &c->v);
     c->playing = 0;
+    c->lower = RTSPD_LOWER_NONE;
     c->session[0] = '\0';
     memset(c->tracks, 0, sizeof(c->tracks));
 }
@@ -75,8 +78,16 @@ static void rtspd_close(struct worker *w, struct rtspd_conn *c, const char *why,
         ctl_count(&w->counters->rtsp_refused, 1);
         log_info("rtsp: connection from %s closed: %s", peer, why);
     } else if (c->playing) {
-        log_info("rtsp %s: session %s of %s ended: %s (%" PRIu64 " packets dropped)", c->path,
-                 c->session, peer, why, c->v.rec.send_drops);
+        /* Over UDP only the client's receiver reports tell what it lost on the way. */
+        int64_t lost = 0;
+        uint32_t rtt = 0;
+        for (unsigned t = 0; t < MEDIA_MAX_TRACKS; t++) {
+            lost += c->v.rec.tracks[t].rr_cum_lost;
+            rtt = c->v.rec.tracks[t].rtt_us > rtt ? c->v.rec.tracks[t].rtt_us : rtt;
+        }
+        log_info("rtsp %s: session %s of %s ended: %s (%" PRIu64 " packets dropped; the client "
+                 "reported %" PRId64 " lost, RTT %u us)",
+                 c->path, c->session, peer, why, c->v.rec.send_drops, lost, rtt);
     } else {
         log_debug("rtsp: connection from %s closed: %s", peer, why);
     }
@@ -254,14 +265,24 @@ static void rtspd_setup(struct worker *w, struct rtspd_conn *c, const struct rts
     }
     struct rtsp_transport tr;
     rtsp_transport_parse(&tr, q->transport);
-    if (!tr.rtp_avp || tr.multicast || tr.record || !tr.tcp) {
-        /* UDP is not served yet: a client then retries over TCP (ffmpeg, GStreamer). */
+    uint8_t lower = tr.tcp ? RTSPD_LOWER_TCP : RTSPD_LOWER_UDP;
+    if (!tr.rtp_avp || tr.multicast || tr.record || (c->lower && c->lower != lower)) {
+        /* One lower transport per session; a client offered only multicast retries unicast. */
         rtspd_respond(w, c, 461, q, "", NULL, 0);
         return;
     }
-    if (tr.interleaved[0] < 0 || tr.interleaved[0] > 254) {
+    if (lower == RTSPD_LOWER_UDP) {
+        /* Channels 2N, 2N+1 name track N's RTP and RTCP destinations (struct media_udp). */
+        int rc = rtspd_udp_dest(w, c, (unsigned)t.track, tr.client_port);
+        if (rc < 0) {
+            rtspd_respond(w, c, rc == -EINVAL ? 400 : 461, q, "", NULL, 0);
+            return;
+        }
         tr.interleaved[0] = 2 * t.track;
-        tr.interleaved[1] = tr.interleaved[0] + 1;
+        tr.server_port[0] = w->rtsp.udp_port;
+        tr.server_port[1] = w->rtsp.udp_port + 1;
+    } else if (tr.interleaved[0] < 0 || tr.interleaved[0] > 254) {
+        tr.interleaved[0] = 2 * t.track;
     }
     tr.interleaved[1] = tr.interleaved[0] + 1; /* RTCP: the next channel, whatever it asked */
     if (!c->session[0]) {
@@ -271,6 +292,7 @@ static void rtspd_setup(struct worker *w, struct rtspd_conn *c, const struct rts
         snprintf(c->session, sizeof(c->session), "%016" PRIx64, id);
         snprintf(c->path, sizeof(c->path), "%s", cp->name);
         media_viewer_init(&c->v);
+        c->lower = lower;
     }
     struct rtsp_sdp_track st = {.index = info[k].index,
                                 .codec = info[k].codec,
@@ -307,7 +329,9 @@ static void rtspd_play(struct worker *w, struct rtspd_conn *c, const struct rtsp
         .path = c->path,
         .remote = &c->peer.sa,
         .remote_len = viewer_addr_len(&c->peer),
-        .tcp = &c->q,
+        .tcp = c->lower == RTSPD_LOWER_UDP ? NULL : &c->q,
+        .udp = c->lower == RTSPD_LOWER_UDP ? &c->udp : NULL,
+        .local_addr = c->lower == RTSPD_LOWER_UDP ? rtspd_udp_source(w, c) : 0,
     };
     memcpy(prm.tracks, c->tracks, sizeof(prm.tracks));
     /* The answer goes into the queue first: media follows it. */
@@ -325,8 +349,8 @@ static void rtspd_play(struct worker *w, struct rtspd_conn *c, const struct rtsp
     ctl_count(&w->counters->sessions_total, 1);
     char peer[64];
     viewer_format_addr(&c->peer.sa, peer, sizeof(peer));
-    log_info("rtsp %s: session %s of %s plays over TCP (viewers %u)", c->path, c->session, peer,
-             media_worker_viewers(w->media));
+    log_info("rtsp %s: session %s of %s plays over %s (viewers %u)", c->path, c->session, peer,
+             c->lower == RTSPD_LOWER_UDP ? "UDP" : "TCP", media_worker_viewers(w->media));
 }
 
 /* ---- publishers ---- */
@@ -652,7 +676,7 @@ static void rtspd_listen_cb(uv_poll_t *h, int status, int events)
 
 int rtspd_open(struct worker *w)
 {
-    w->rtsp.fd = -1;
+    w->rtsp.fd = w->rtsp.udp_fd[0] = w->rtsp.udp_fd[1] = -1;
     if (!w->cfg.rtsp_port)
         return 0;
     union viewer_addr a;
@@ -675,6 +699,13 @@ int rtspd_open(struct worker *w)
         setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
         bind(fd, &a.sa, viewer_addr_len(&a)) < 0 || listen(fd, RTSPD_BACKLOG) < 0)
         return -errno;
+    int rc = rtspd_udp_open(w, &a);
+    if (rc == -EADDRNOTAVAIL) /* the worker's error names only the listener */
+        log_error(
+            "rtsp: every pair of rtsp_udp_ports %u-%u on %s is in use (each worker takes one)",
+            w->cfg.rtsp_udp_lo, w->cfg.rtsp_udp_hi, w->cfg.rtsp_host);
+    if (rc < 0)
+        return rc;
     return worker_poll_readable(w, &w->rtsp.poll, fd, WORKER_OPEN_RTSP, rtspd_listen_cb);
 }
 
@@ -684,6 +715,7 @@ void rtspd_shutdown(struct worker *w)
         return;
     for (int32_t i = 0; i < RTSPD_CONNS; i++)
         rtspd_close(w, &w->rtsp.c[i], "worker stopping", false);
+    rtspd_udp_shutdown(w);
 }
 
 void rtspd_free(struct worker *w)
@@ -691,6 +723,8 @@ void rtspd_free(struct worker *w)
     if (w->rtsp.fd >= 0)
         close(w->rtsp.fd);
     w->rtsp.fd = -1;
+    if (w->rtsp.c) /* else rtspd_open never ran, or left the UDP sockets unset */
+        rtspd_udp_free(w);
     free(w->rtsp.c);
     w->rtsp.c = NULL;
 }

@@ -2,7 +2,8 @@
 /* rtspd.h: the worker's RTSP server (DESIGN.md "RTSP server"): rtsp_listen bound with
  * SO_REUSEPORT by every worker, a fixed table of connections, each at most one session
  * (DESCRIBE, SETUP, PLAY, keep-alives, TEARDOWN) whose reader is a plain-RTP media viewer
- * sending interleaved frames into the connection's bounded queue (tcpq.h). A publisher's
+ * sending interleaved frames into the connection's bounded queue (tcpq.h), or datagrams to the
+ * client's ports from the worker's RTSP UDP sockets (rtspd_udp.h). A publisher's
  * ANNOUNCE to a `source = publish` path is authorized here and its connection handed to the
  * path's ingest (common/handover.h). Limits: connections in total and per address, a PLAY
  * within RTSPD_PLAY_MS, the session timeout, malformed requests. */
@@ -26,6 +27,8 @@
 #define RTSPD_RX (RTSP_REQ_HEAD_MAX + RTSP_REQ_BODY_MAX)
 
 enum rtspd_state { RTSPD_FREE = 0, RTSPD_OPEN, RTSPD_CLOSING };
+/* A session's lower transport, the same for all its tracks (set by its first SETUP). */
+enum rtspd_lower { RTSPD_LOWER_NONE = 0, RTSPD_LOWER_TCP, RTSPD_LOWER_UDP };
 
 struct rtspd_conn {
     uv_poll_t poll;
@@ -34,6 +37,7 @@ struct rtspd_conn {
     uint8_t writing; /* the poll also waits for writability (the queue is not empty) */
     uint8_t bad;     /* malformed requests so far */
     uint8_t playing; /* the session's viewer is started */
+    uint8_t lower;   /* enum rtspd_lower */
     int32_t next_free;
     union viewer_addr peer;
     uint64_t open_ns, rx_ns;
@@ -45,6 +49,7 @@ struct rtspd_conn {
     char authorized[64]; /* the path whose read_token this connection presented */
     char nonce[33];      /* Digest nonce of this connection's 401s to a publisher, "" until then */
     struct media_track_params tracks[MEDIA_MAX_TRACKS];
+    struct media_udp udp; /* RTSPD_LOWER_UDP: where each track's RTP and RTCP go */
     struct media_viewer v;
     size_t rx_len;
     uint8_t rx[RTSPD_RX];
@@ -56,6 +61,13 @@ struct rtspd {
     struct rtspd_conn *c; /* RTSPD_CONNS */
     int32_t free_head;
     unsigned n_open;
+    /* Readers over UDP (rtspd_udp.h): the RTP and RTCP sockets (-1: none), the RTP one's port
+     * (RTCP's is the next), whether they are IPv6, which polls are open (bits). */
+    int udp_fd[2];
+    uint16_t udp_port;
+    uint8_t udp_v6;
+    uint8_t udp_polling;
+    uv_poll_t udp_poll[2];
 };
 
 struct worker;

@@ -6,8 +6,9 @@
  * with one sendmmsg. Also the per-viewer catch-up from the latest keyframe, and single-packet
  * rebuilds for NACKs. An ICE-TCP viewer's packets are framed into its connection's bounded
  * queue instead, each queue written once per batch; an RTSP reader's likewise, unprotected, as
- * interleaved frames. Nothing here allocates or makes a syscall per
- * packet; the one log line (a frame numbered at another MTU) is rate-limited per path. */
+ * interleaved frames, or over UDP to the port of each track's RTP and RTCP. Nothing here allocates
+ * or makes a syscall per packet; the one log line (a frame numbered at another MTU) is rate-limited
+ * per path. */
 #include <errno.h>
 #include <string.h>
 #include <netinet/udp.h>
@@ -125,21 +126,31 @@ void media_batch_commit(struct media_worker *w, struct media_viewer *v, uint8_t 
         return;
     }
     w->last_tcp = false;
+    void *to = v->rec.remote;
+    socklen_t to_len = v->rec.remote_len;
+    int fd = w->fd;
+    if (v->udp) { /* an RTSP reader over UDP: each channel has its own port */
+        to = (void *)&v->udp->dst[channel].sa;
+        to_len = v->udp->len;
+        fd = v->udp->fd[channel & 1];
+    }
     unsigned m = w->nm - 1;
     w->iov[w->nb].iov_len = len;
-    if (w->gso && w->nm && w->run_open && w->msg_viewer[m] == v && len <= w->msg_seg[m] &&
-        w->msg[m].msg_hdr.msg_iovlen < MEDIA_GSO_SEGS && w->msg_bytes[m] + len <= MEDIA_GSO_BYTES) {
+    if (w->gso && w->nm && w->run_open && w->msg[m].msg_hdr.msg_name == to &&
+        len <= w->msg_seg[m] && w->msg[m].msg_hdr.msg_iovlen < MEDIA_GSO_SEGS &&
+        w->msg_bytes[m] + len <= MEDIA_GSO_BYTES) {
         /* Another segment: only the last one of a message may be shorter. */
         w->msg[m].msg_hdr.msg_iovlen++;
         w->msg_bytes[m] += (uint32_t)len;
         w->run_open = len == w->msg_seg[m];
     } else {
         struct msghdr *h = &w->msg[w->nm].msg_hdr;
-        h->msg_name = v->rec.remote;
-        h->msg_namelen = v->rec.remote_len;
+        h->msg_name = to;
+        h->msg_namelen = to_len;
         h->msg_iov = &w->iov[w->nb];
         h->msg_iovlen = 1;
         w->msg_viewer[w->nm] = v;
+        w->msg_fd[w->nm] = fd;
         w->msg_seg[w->nm] = (uint16_t)len;
         w->msg_bytes[w->nm] = (uint32_t)len;
         w->nm++;
@@ -231,7 +242,10 @@ void media_batch_flush(struct media_worker *w)
     uint64_t bytes = 0, sent = 0;
     media_batch_control(w);
     while (i < w->nm) {
-        int n = sendmmsg(w->fd, w->msg + i, w->nm - i, MSG_DONTWAIT);
+        unsigned run = i + 1; /* the messages from one socket, from i on */
+        while (run < w->nm && w->msg_fd[run] == w->msg_fd[i])
+            run++;
+        int n = sendmmsg(w->msg_fd[i], w->msg + i, run - i, MSG_DONTWAIT);
         w->batches++;
         if (n > 0) {
             for (unsigned j = i; j < i + (unsigned)n; j++) {
@@ -244,11 +258,11 @@ void media_batch_flush(struct media_worker *w)
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
-            /* A full socket buffer: drop the rest of the batch rather than block the loop;
-             * NACKs will ask for what mattered. */
-            for (; i < w->nm; i++)
+            /* A full socket buffer: drop the rest of the run rather than block the loop;
+             * NACKs will ask for what mattered (an RTSP reader's are just lost). */
+            for (; i < run; i++)
                 media_batch_drop(w, i);
-            break;
+            continue;
         }
         /* Any other error belongs to message i (e.g. an ICMP unreachable reported back, or a
          * kernel without UDP GSO: then stop segmenting): drop it alone and carry on. */

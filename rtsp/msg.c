@@ -327,19 +327,26 @@ int rtsp_stream_next(struct rtsp_item *it, const uint8_t *p, size_t len)
 
 /* ---- Transport, token lists ---- */
 
+/* "a-b", or "a" meaning a, a + 1 (RFC 2326 12.39), each 0..65535: ports or channels. Anything
+ * else (a number beyond the range, a + 1 beyond it, a second number that is not one) leaves the
+ * pair at -1, -1 rather than guess a port the peer did not name. */
 static void parse_pair(const char *v, int out[2])
 {
     char *end;
-    long a = strtol(v, &end, 10);
+    long a = strtol(v, &end, 10), b;
     if (end == v || a < 0 || a > 65535)
         return;
-    out[0] = (int)a;
-    out[1] = (int)a + 1;
+    b = a + 1;
     if (*end == '-') {
-        long b = strtol(end + 1, &end, 10);
-        if (b >= 0 && b <= 65535)
-            out[1] = (int)b;
+        const char *s = end + 1;
+        b = strtol(s, &end, 10);
+        if (end == s)
+            return;
     }
+    if (b < 0 || b > 65535)
+        return;
+    out[0] = (int)a;
+    out[1] = (int)b;
 }
 
 int rtsp_transport_parse(struct rtsp_transport *t, const char *value)

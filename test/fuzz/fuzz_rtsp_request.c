@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* fuzz_rtsp_request.c: a request from a hostile RTSP client: rtsp_request_parse must stay inside
  * the bytes it was given and return a consistent result (a length within the input, terminated
- * strings); what the server then reads from it (the target URI, the Transport, a Basic
- * password) goes through those parsers, and an answer to it is written. */
+ * strings); what the server then reads from it (the target URI, the Transport with its
+ * client_port pair, a Basic password) goes through those parsers, and an answer to it is
+ * written. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -31,6 +32,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         struct rtsp_transport tr;
         rtsp_transport_parse(&tr, q.transport);
+        /* The server sends to client_port: each pair is both unset or both a port. */
+        const int *pairs[] = {tr.client_port, tr.server_port, tr.interleaved};
+        for (unsigned i = 0; i < 3; i++)
+            if ((pairs[i][0] < 0) != (pairs[i][1] < 0) || pairs[i][0] > 65535 ||
+                pairs[i][1] > 65535 || pairs[i][0] < -1 || pairs[i][1] < -1)
+                abort();
         char pass[256], out[RTSP_REQ_HEAD_MAX];
         int rc = rtsp_basic_password(q.authorization, pass, sizeof(pass));
         if (rc == 0 && strlen(pass) >= sizeof(pass))

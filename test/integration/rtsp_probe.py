@@ -3,8 +3,14 @@
 # rtsp_probe.py: raw RTSP clients against ringcast's RTSP server, for test_rtsp_server.
 #   rtsp_probe.py answers PORT PATH TOKEN   status codes and headers: OPTIONS, 401 with a
 #                                           WWW-Authenticate Basic challenge, 404, 405, 501,
-#                                           454, 461 (UDP, multicast), a SETUP and PLAY with the
+#                                           454, 461 (multicast), a SETUP and PLAY with the
 #                                           token, interleaved RTP on the answered channel
+#   rtsp_probe.py udp PORT PATH             a session over UDP: the answer's client_port,
+#                                           server_port (even/odd) and ssrc, RTP from the RTP
+#                                           port and sender reports from the RTCP one to the
+#                                           client's ports, a receiver report back (the server
+#                                           logs its loss when the session ends); 400/461 for
+#                                           unusable ports and mixed transports
 #   rtsp_probe.py abuse PORT SECONDS HTTP   junk and a slowloris against the port while a WHEP
 #                                           viewer runs elsewhere: prints a JSON line of what
 #                                           happened to each
@@ -117,8 +123,6 @@ def answers(port, path, token):
     if b"a=control:trackID=0" not in sdp or b"sprop-parameter-sets=" not in sdp:
         fail("SDP without control or parameter sets: %r" % sdp)
     ctl = h["content-base"] + "trackID=0"
-    st, _, _ = c.request("SETUP", ctl, {"Transport": "RTP/AVP;unicast;client_port=5000-5001"})
-    expect("SETUP over UDP (not served yet)", st, 461)
     st, _, _ = c.request("SETUP", ctl, {"Transport": "RTP/AVP;multicast"})
     expect("SETUP multicast", st, 461)
     st, h, _ = c.request("SETUP", ctl, {"Transport": "RTP/AVP/TCP;unicast;interleaved=6-7"})
@@ -126,6 +130,9 @@ def answers(port, path, token):
     if "interleaved=6-7" not in h.get("transport", "") or ";timeout=60" not in h["session"]:
         fail("SETUP's answer: %r" % h)
     sess = h["session"].split(";")[0]
+    st, _, _ = c.request("SETUP", ctl, {"Transport": "RTP/AVP;unicast;client_port=5000-5001",
+                                        "Session": sess})
+    expect("SETUP over UDP in a TCP session", st, 461)
     st, _, _ = c.request("PLAY", h["content-base"] if "content-base" in h else base + "/",
                          {"Session": sess})
     expect("PLAY", st, 200)
@@ -140,6 +147,78 @@ def answers(port, path, token):
     expect("DESCRIBE with ?token=", st, 200)
     print("ok: answers 200/401/404/405/501/454/461 as specified; %d RTP and %d RTCP frames "
           "in 3 s on channels 6/7" % (counts.get(6, 0), counts.get(7, 0)))
+
+
+def udp(port, path):
+    base = "rtsp://127.0.0.1:%d/%s" % (port, path)
+    c = Conn(port)
+    st, h, sdp = c.request("DESCRIBE", base)
+    expect("DESCRIBE", st, 200)
+    ctl = h["content-base"] + "trackID=0"
+    for bad in ("client_port=0-1", "client_port=65535", "client_port=70000-70001", ""):
+        st, _, _ = c.request("SETUP", ctl, {"Transport": "RTP/AVP;unicast;" + bad})
+        expect("SETUP with %r" % bad, st, 400)
+    rtp, rtcp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM), None
+    for p in range(40000, 40100, 2):  # an even/odd pair of our own
+        try:
+            rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            rtp.bind(("127.0.0.1", p))
+            rtcp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            rtcp.bind(("127.0.0.1", p + 1))
+            break
+        except OSError:
+            rtp.close()
+    cp = rtp.getsockname()[1]
+    st, h, _ = c.request("SETUP", ctl,
+                         {"Transport": "RTP/AVP;unicast;client_port=%d-%d" % (cp, cp + 1)})
+    expect("SETUP over UDP", st, 200)
+    tr = dict(f.split("=", 1) for f in h["transport"].split(";") if "=" in f)
+    if not h["transport"].startswith("RTP/AVP;unicast;") or \
+            tr.get("client_port") != "%d-%d" % (cp, cp + 1):
+        fail("SETUP's Transport: %r" % h["transport"])
+    sp = [int(x) for x in tr["server_port"].split("-")]
+    if sp[0] % 2 or sp[1] != sp[0] + 1:
+        fail("server_port not an even/odd pair: %r" % h["transport"])
+    ssrc = int(tr["ssrc"], 16)
+    sess = h["session"].split(";")[0]
+    st, _, _ = c.request("SETUP", ctl, {"Transport": "RTP/AVP/TCP;unicast", "Session": sess})
+    expect("SETUP over TCP in a UDP session", st, 461)
+    st, _, _ = c.request("PLAY", base + "/", {"Session": sess})
+    expect("PLAY", st, 200)
+    n_rtp = n_sr = 0
+    rtp.settimeout(0.2)
+    rtcp.setblocking(False)
+    end = time.time() + 3
+    while time.time() < end:
+        try:
+            pkt, src = rtp.recvfrom(2048)
+            if src[1] != sp[0] or int.from_bytes(pkt[8:12], "big") != ssrc:
+                fail("RTP from %r, SSRC %08x (answered %08x)" % (src, int.from_bytes(pkt[8:12],
+                                                                               "big"), ssrc))
+            n_rtp += 1
+        except socket.timeout:
+            pass
+        try:
+            pkt, src = rtcp.recvfrom(2048)
+            if src[1] != sp[1] or pkt[1] != 200:
+                fail("RTCP from %r, type %d" % (src, pkt[1]))
+            n_sr += 1
+        except BlockingIOError:
+            pass
+    if n_rtp < 60 or n_sr < 2:
+        fail("in 3 s over UDP: %d RTP packets, %d sender reports" % (n_rtp, n_sr))
+    # A receiver report (RFC 3550 6.4.2) about our SSRC with 7 packets lost: the session's end
+    # is logged with it. From another port it belongs to no session and is dropped.
+    rr = bytes([0x81, 201, 0, 7]) + (0x1234).to_bytes(4, "big") + ssrc.to_bytes(4, "big") + \
+        bytes([0, 0, 0, 7]) + bytes(16)
+    rtcp.sendto(rr, ("127.0.0.1", sp[1]))
+    other = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    other.sendto(rr[:12] + bytes([0, 0, 0, 99]) + bytes(16), ("127.0.0.1", sp[1]))
+    time.sleep(0.3)
+    c.s.close()
+    print("ok: UDP: client_port %d-%d, server_port %d-%d, %d RTP packets and %d sender reports "
+          "in 3 s from the server's ports; 400 for unusable ports, 461 for mixed transports"
+          % (cp, cp + 1, sp[0], sp[1], n_rtp, n_sr))
 
 
 def status(http):
@@ -212,5 +291,7 @@ def abuse(port, seconds, http):
 if __name__ == "__main__":
     if sys.argv[1] == "answers":
         answers(int(sys.argv[2]), sys.argv[3], sys.argv[4])
+    elif sys.argv[1] == "udp":
+        udp(int(sys.argv[2]), sys.argv[3])
     else:
         abuse(int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]))

@@ -342,6 +342,13 @@ static const struct bad_case bad_cases[] = {
     {"[server]\npublic_url = https://edge3/a#top\n", "2: public_url: '#' in "},
     {"[server]\npublic_url = https://edge3/a%2\n", "2: public_url: '%' in "},
     {"[server]\nagent_listen = 9999\n", "2: agent_listen: expected HOST:PORT"},
+    /* rtsp_udp_ports must hold an even RTP port and the odd RTCP one after it. */
+    {"[server]\nrtsp_udp_ports = 20000\n", "2: rtsp_udp_ports: expected LO-HI, got"},
+    {"[server]\nrtsp_udp_ports = 20001-20002\n", "2: rtsp_udp_ports: expected LO-HI (ports"},
+    {"[server]\nrtsp_udp_ports = 20000-20000\n", "2: rtsp_udp_ports: expected LO-HI (ports"},
+    {"[server]\nrtsp_udp_ports = 80-81\n", "2: rtsp_udp_ports: expected LO-HI (ports"},
+    {"[server]\nrtsp_udp_ports = 20000-70000\n", "2: rtsp_udp_ports: expected LO-HI (ports"},
+    {"[server]\nrtsp_udp_ports = -20001\n", "2: rtsp_udp_ports: expected LO-HI, got"},
     /* The TURN credentials come from one source, whole, and a turn: URL needs them. */
     {"[server]\nice_servers = turn:turn.example\n",
      " ice_servers: a turn: URL needs turn_secret or ice_username and ice_credential"},
@@ -429,6 +436,32 @@ static void test_public_url(void **state)
     assert_int_equal(config_server_changes(&a, &b), CONFIG_CHANGE_REFUSED);
 }
 
+/* rtsp_udp_ports: unset is the kernel's choice (0); a range keeps its ends (an odd LO is allowed:
+ * the server starts at the next even port), prints back as written, and restarts the workers. */
+static void test_rtsp_udp_ports(void **state)
+{
+    (void)state;
+    static struct config a, b;
+    char err[256] = "", out[32];
+    assert_int_equal(config_load(&a, write_conf("[server]\n"), err, sizeof(err)), 0);
+    assert_int_equal(a.rtsp_udp_lo, 0);
+    assert_int_equal(a.rtsp_udp_hi, 0);
+    assert_int_equal(
+        config_load(&b, write_conf("[server]\nrtsp_udp_ports = 20001-20003\n"), err, sizeof(err)),
+        0);
+    assert_int_equal(b.rtsp_udp_lo, 20001);
+    assert_int_equal(b.rtsp_udp_hi, 20003);
+    assert_int_equal(config_server_changes(&a, &b), CONFIG_CHANGE_RESTART_WORKERS);
+    size_t n;
+    const struct config_key *k = config_keys(&n);
+    while (strcmp(k->name, "rtsp_udp_ports"))
+        k++;
+    assert_true(k->format(k, &b, out, sizeof(out)) > 0);
+    assert_string_equal(out, "20001-20003");
+    assert_int_equal(k->format(k, &a, out, sizeof(out)), 0);
+    assert_string_equal(out, "");
+}
+
 static void test_missing_file(void **state)
 {
     (void)state;
@@ -445,7 +478,7 @@ int main(void)
         cmocka_unit_test(test_api_token_length), cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_missing_file),     cmocka_unit_test(test_readme_defaults),
         cmocka_unit_test(test_reload_changes),   cmocka_unit_test(test_ice_servers),
-        cmocka_unit_test(test_public_url),
+        cmocka_unit_test(test_public_url),       cmocka_unit_test(test_rtsp_udp_ports),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

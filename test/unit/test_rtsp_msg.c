@@ -218,6 +218,40 @@ static void test_transport_public(void **state)
     assert_int_equal(t.interleaved[0], -1);
     rtsp_transport_parse(&t, "RTP/AVP;server_port=99999");
     assert_int_equal(t.server_port[0], -1);
+    /* A client's ports (the server sends there): one number is a pair, nothing out of range. */
+    static const struct {
+        const char *v;
+        int lo, hi;
+    } ports[] = {
+        {"RTP/AVP;unicast;client_port=5000", 5000, 5001},
+        {"RTP/AVP;unicast;client_port=5000-5001", 5000, 5001},
+        {"RTP/AVP;unicast;CLIENT_PORT=6000-6003;mode=play", 6000, 6003},
+        {"RTP/AVP;unicast;client_port=65534", 65534, 65535},
+        {"RTP/AVP;unicast;client_port=65535", -1, -1},
+        {"RTP/AVP;unicast;client_port=5000-65536", -1, -1},
+        {"RTP/AVP;unicast;client_port=5000-", -1, -1},
+        {"RTP/AVP;unicast;client_port=-5000", -1, -1},
+        {"RTP/AVP;unicast;client_port=x", -1, -1},
+        {"RTP/AVP;unicast;client_port=", -1, -1},
+        {"RTP/AVP;unicast", -1, -1},
+        {"RTP/AVP;unicast;client_port=5000-5001,RTP/AVP/TCP;interleaved=0-1", 5000, 5001},
+    };
+    for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
+        rtsp_transport_parse(&t, ports[i].v);
+        if (t.client_port[0] != ports[i].lo || t.client_port[1] != ports[i].hi || t.tcp)
+            fail_msg("%s: client_port %d-%d, expected %d-%d", ports[i].v, t.client_port[0],
+                     t.client_port[1], ports[i].lo, ports[i].hi);
+    }
+    t.client_port[0] = 5000;
+    t.client_port[1] = 5001;
+    t.server_port[0] = 30000;
+    t.server_port[1] = 30001;
+    t.has_ssrc = true;
+    t.ssrc = 0xdeadbeef;
+    char out[128];
+    assert_true(rtsp_transport_format(&t, out, sizeof(out)) > 0);
+    assert_string_equal(out, "RTP/AVP;unicast;client_port=5000-5001;server_port=30000-30001;"
+                             "ssrc=DEADBEEF");
 
     assert_true(rtsp_list_has("OPTIONS, DESCRIBE, GET_PARAMETER, PLAY", "GET_PARAMETER"));
     assert_false(rtsp_list_has("OPTIONS, DESCRIBE, GET_PARAMETERS", "GET_PARAMETER"));
