@@ -593,6 +593,12 @@ static const struct config_key keys[] = {
      UINT(1, 1024, "MiB "),
      .dflt = "16",
      .change = RESTART_INGESTS},
+    /* Rings are sized by time: the ingest grows each one to what it observes (ringsize.h). */
+    {.name = "ring_seconds",
+     SERVER(ring_seconds),
+     UINT(0, 3600, "seconds "),
+     .dflt = "0",
+     .change = RESTART_INGESTS},
     /* [path NAME]: source first, so that the children's copy reads like a hand-written one. */
     {.name = "source",
      PATH(source),

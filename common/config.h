@@ -70,7 +70,8 @@ struct config {
     char turn_secret[ICESERVERS_CRED_MAX]; /* coturn's static-auth-secret: REST credentials */
     unsigned turn_ttl;                     /* s a REST credential stays valid */
     char shm_prefix[32];                   /* shm objects are /<prefix>.<path> and /<prefix>.ctl */
-    unsigned ring_mb;                      /* payload bytes per path ring, MiB */
+    unsigned ring_mb;                      /* the most payload bytes a path's ring grows to, MiB */
+    unsigned ring_seconds; /* media a ring holds; 0: the latest GOP + the NACK window */
     size_t n_paths;
     struct config_path paths[CONFIG_MAX_PATHS];
 };

@@ -736,41 +736,60 @@ static void media_send_sr(struct media_worker *w, struct media_viewer *v, uint64
 
 /* A ring whose writer went silent may have been replaced by a new object under the same name
  * (another geometry after a reload, or the path removed and added again): then attach to the
- * new one. The same object, still silent, reads the same heartbeat and is kept. */
+ * new one. The same object, still silent, reads the same heartbeat and is kept. A ring its
+ * writer retired (grown: ring_writer_resize) is followed at the next tick, and when the new one
+ * still holds the frame the path reads next, its viewers carry on where they were: the frame
+ * and packet numbers are the old ring's, so positions, catch-ups and NACKs stay valid. */
 static void media_path_check(struct media_worker *w, struct media_path *p, uint64_t now)
 {
-    if (now < p->next_check_ns)
+    bool retired = ring_reader_retired(p->r);
+    if (!retired && now < p->next_check_ns)
         return;
     p->next_check_ns = now + MEDIA_RING_CHECK_NS;
     uint64_t hb = ring_reader_heartbeat(p->r);
-    if (hb && now - hb < w->ring_stale_ns)
+    if (!retired && hb && now - hb < w->ring_stale_ns)
         return;
     struct ring_reader *nr;
     char shm[CONFIG_NAME_MAX + 40], err[128];
     snprintf(shm, sizeof(shm), "%s.%s", w->cfg->shm_prefix, p->name);
     if (ring_reader_open(&nr, shm, err, sizeof(err)) < 0)
         return;
-    if (ring_reader_heartbeat(nr) <= hb || media_size_buffers(w, ring_reader_mtu(nr)) < 0) {
+    if ((retired ? ring_reader_ident(nr) == ring_reader_ident(p->r)
+                 : ring_reader_heartbeat(nr) <= hb) ||
+        media_size_buffers(w, ring_reader_mtu(nr)) < 0) {
         ring_reader_close(nr);
         return;
     }
     struct doorbell_waiter *nw = NULL;
-    if (!w->supervised &&
+    if (p->waiter &&
         doorbell_waiter_start(&nw, w->loop, ring_reader_doorbell(nr), media_on_doorbell, w) < 0) {
         ring_reader_close(nr);
         return;
     }
-    log_info("media %s: ring replaced (generation %u), %u viewers carry on from its next "
-             "keyframe",
-             p->name, ring_reader_generation(nr), p->n_viewers);
+    /* A frame read but not yet sent (the budget ran out) is read again from the new ring. */
+    uint64_t at = p->has_pending ? p->pending.seq : p->next_frame;
+    bool continued = retired && ring_reader_generation(nr) > ring_reader_generation(p->r) &&
+                     ring_reader_mtu(nr) == p->mtu && ring_reader_seek(nr, at);
+    if (continued)
+        log_debug("media %s: ring grown (generation %u), %u viewers continue", p->name,
+                  ring_reader_generation(nr), p->n_viewers);
+    else
+        log_info("media %s: ring replaced (generation %u), %u viewers carry on from its next "
+                 "keyframe",
+                 p->name, ring_reader_generation(nr), p->n_viewers);
     doorbell_waiter_stop(p->waiter);
     ring_reader_close(p->r);
     media_desc_forget(w, p);
+    p->has_pending = false;
     p->waiter = nw;
     p->r = nr;
+    media_path_load_tracks(p);
+    if (continued) {
+        p->next_frame = at;
+        return;
+    }
     p->mtu = ring_reader_mtu(nr);
     p->next_frame = ring_reader_head(nr);
-    media_path_load_tracks(p);
     media_path_viewers_rebase(p);
 }
 

@@ -80,7 +80,8 @@ static void on_heartbeat(uv_timer_t *t)
     ingest_tick(a->ing);
 }
 
-/* Ring payload size: ring_mb MiB rounded up to a power of two, as the ring requires. */
+/* The most payload bytes a ring grows to: ring_mb MiB rounded up to a power of two, as the ring
+ * requires. */
 static uint64_t ring_bytes(unsigned mb)
 {
     uint64_t want = (uint64_t)mb << 20, b = 1u << 20;
@@ -99,6 +100,7 @@ static int run(const struct config *cfg, const struct config_path *path, struct 
                             .ring_name = ring_name,
                             .mtu = cfg->mtu,
                             .ring_bytes = ring_bytes(cfg->ring_mb),
+                            .ring_seconds = cfg->ring_seconds,
                             .slot = slot,
                             .ctl_doorbell = doorbell};
     int e = ingest_open(&a.ing, &o, err, sizeof(err));
