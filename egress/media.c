@@ -137,8 +137,16 @@ static int media_path_get(struct media_worker *w, const char *name, struct media
         *out = p;
         return 0;
     }
-    if (w->n_paths == CONFIG_MAX_PATHS || strlen(name) >= CONFIG_NAME_MAX)
+    if (strlen(name) >= CONFIG_NAME_MAX)
         return -ENOSPC;
+    if (w->n_paths == w->cap_paths) {
+        unsigned cap = w->cap_paths ? 2 * w->cap_paths : 16;
+        struct media_path **a = realloc(w->paths, cap * sizeof(*a));
+        if (!a)
+            return -ENOMEM;
+        w->paths = a;
+        w->cap_paths = cap;
+    }
     p = calloc(1, sizeof(*p));
     if (!p)
         return -ENOMEM;
@@ -895,6 +903,7 @@ static void media_close_cb(uv_handle_t *h)
         return;
     free(w->buf);
     free(w->pk);
+    free(w->paths);
     free(w);
 }
 

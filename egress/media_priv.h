@@ -86,8 +86,8 @@ struct media_worker {
     uv_check_t flush; /* sends what RTCP input queued, after the loop's I/O phase */
     int open_handles;
     bool freeing;
-    struct media_path *paths[CONFIG_MAX_PATHS];
-    unsigned n_paths;
+    struct media_path **paths; /* every path attached to, grown as offers name new ones */
+    unsigned n_paths, cap_paths;
     unsigned n_viewers;
     char cname[24];
     unsigned budget; /* packets this wakeup may still queue */
