@@ -53,6 +53,8 @@ struct rtspd {
     uv_poll_t poll;
     struct rtspd_conn *c; /* RTSPD_CONNS */
     int32_t free_head;
+    int32_t fresh; /* connections [fresh, RTSPD_CONNS) were never used: free, unlinked (their
+                      pages are touched only when used) */
     unsigned n_open;
 };
 
