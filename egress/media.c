@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* media.c: the egress data plane's lifecycle and slow paths: the worker (batch buffers,
- * doorbell waiters, one housekeeping timer), paths (ring readers opened lazily), viewers
+ * the doorbell waiters of watched paths, one housekeeping timer), paths (ring readers opened
+ * lazily), viewers
  * (start/stop, SRTP contexts), a viewer's RTCP (RR, NACK served from the ring, PLI/FIR passed
  * to the ingest) and sender reports. The per-frame hot path is in send.c. */
 #include <errno.h>
@@ -54,6 +55,22 @@ static void media_on_doorbell(void *arg)
 }
 
 /* ---- paths ---- */
+
+/* A path's first viewer: the worker starts waiting on its ring's doorbell, and the path's
+ * cursor, left wherever it was while nobody watched (a path without viewers costs no wake-up
+ * and no read), moves to the live edge. 0 or -errno. */
+static int media_path_watch(struct media_worker *w, struct media_path *p)
+{
+    int rc = doorbell_waiter_start(&p->waiter, w->loop, ring_reader_doorbell(p->r),
+                                   media_on_doorbell, w);
+    if (rc < 0)
+        return rc;
+    p->has_pending = false;
+    p->next_frame = ring_reader_head(p->r);
+    (void)ring_reader_seek(p->r, p->next_frame);
+    media_path_load_tracks(p);
+    return 0;
+}
 
 static struct media_path *media_path_find(struct media_worker *w, const char *name)
 {
@@ -163,9 +180,6 @@ static int media_path_get(struct media_worker *w, const char *name, struct media
     p->next_frame = ring_reader_head(p->r);
     media_path_load_tracks(p);
     rc = media_size_buffers(w, p->mtu);
-    if (rc == 0 && !w->supervised)
-        rc = doorbell_waiter_start(&p->waiter, w->loop, ring_reader_doorbell(p->r),
-                                   media_on_doorbell, w);
     if (rc < 0) {
         media_path_close(p);
         return rc;
@@ -294,7 +308,8 @@ static int media_viewer_path(struct media_worker *w, struct media_viewer *v,
     if (!prm->remote || prm->remote_len == 0 || prm->remote_len > sizeof(v->rec.remote) ||
         !prm->path || prm->keying_len > ESRTP_KEYING_MAX)
         return -EINVAL;
-    return media_path_get(w, prm->path, p);
+    int rc = media_path_get(w, prm->path, p);
+    return rc < 0 || (*p)->n_viewers ? rc : media_path_watch(w, *p);
 }
 
 /* Keys v from prm (a plain-RTP viewer, srtp_profile 0, has no SRTP) and links it to p's
@@ -464,7 +479,10 @@ void media_viewer_stop(struct media_worker *w, struct media_viewer *v)
         p->viewers = v->next;
     if (v->next)
         v->next->prev = v->prev;
-    p->n_viewers--;
+    if (--p->n_viewers == 0) { /* its frames no longer wake the worker */
+        doorbell_waiter_stop(p->waiter);
+        p->waiter = NULL;
+    }
     w->n_viewers--;
     atomic_fetch_sub_explicit(&w->cnt->viewers, 1, memory_order_relaxed);
     esrtp_free(v->srtp);
@@ -854,7 +872,6 @@ int media_worker_init(struct media_worker **out, uv_loop_t *loop, const struct c
     w->ctl = ctl;
     w->cnt = counters;
     w->fd = udp_fd;
-    w->supervised = !ctl->private_copy;
     w->ring_stale_ns = MEDIA_RING_STALE_NS;
     w->wakeup_pkts = MEDIA_PKTS_PER_WAKEUP;
     w->gso = true; /* measured faster than sendmmsg of single datagrams: see mediabench */
@@ -880,9 +897,6 @@ int media_worker_init(struct media_worker **out, uv_loop_t *loop, const struct c
     w->open_handles++;
     w->flush.data = w;
     if ((rc = uv_timer_start(&w->tick, media_tick_cb, MEDIA_TICK_MS, MEDIA_TICK_MS)) < 0)
-        goto fail_handles;
-    if (w->supervised && (rc = doorbell_waiter_start(&w->waiter, loop, &ctl->hdr->doorbell,
-                                                     media_on_doorbell, w)) < 0)
         goto fail_handles;
     *out = w;
     return 0;
@@ -912,7 +926,6 @@ void media_worker_free(struct media_worker *w)
     if (!w || w->freeing)
         return;
     w->freeing = true;
-    doorbell_waiter_stop(w->waiter);
     for (unsigned i = 0; i < w->n_paths; i++) {
         struct media_path *p = w->paths[i];
         while (p->viewers)
