@@ -812,6 +812,10 @@ static void media_path_check(struct media_worker *w, struct media_path *p, uint6
     media_path_load_tracks(p);
     if (continued) {
         p->next_frame = at;
+        /* Their session records name the ring they read (its identity): a successor adopting
+         * them must find this one. */
+        for (struct media_viewer *v = p->viewers; v; v = v->next)
+            media_viewer_note(w, v);
         return;
     }
     p->mtu = ring_reader_mtu(nr);
