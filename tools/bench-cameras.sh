@@ -96,7 +96,7 @@ ready() {
 import json, sys
 d = json.load(sys.stdin)
 ok = all(p["frames_written"] >= 60 for p in d["paths"]) and len(d["paths"]) == int(sys.argv[1])
-sys.exit(0 if ok and d["workers"][0]["state"] == "running" else 1)' "$P"
+sys.exit(0 if ok and d["workers"][0]["state"] == "running" else 1)' "$P" 2>/dev/null
 }
 for _ in $(seq 300); do ready && break; kill -0 "$srv" || exit 1; sleep 0.2; done
 ready || { echo "bench-cameras: not ready" >&2; tail -20 "$run/server.log" >&2; exit 1; }
