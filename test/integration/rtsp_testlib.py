@@ -236,7 +236,10 @@ class Harness:
         """transport None: the key is left out (its default)."""
         path = os.path.join(self.tmp, name)
         with open(path, "w") as f:
-            f.write("[server]\nshm_prefix = %s\nlog_level = info\n\n[path cam]\nsource = %s\n"
+            # ring_seconds: the tests read the whole ring as the record of what was written,
+            # so it keeps everything (it grows to hold it, within ring_mb).
+            f.write("[server]\nshm_prefix = %s\nlog_level = info\nring_seconds = 600\n\n"
+                    "[path cam]\nsource = %s\n"
                     "%s%s" % (prefix or self.prefix, source,
                               "transport = %s\n" % transport if transport else "", extra))
         return path
