@@ -649,6 +649,12 @@ static const struct config_key keys[] = {
      UINT(1, 1024, "MiB "),
      .dflt = "16",
      .change = RESTART_INGESTS},
+    /* Rings are sized by time: the ingest grows each one to what it observes (ringsize.h). */
+    {.name = "ring_seconds",
+     SERVER(ring_seconds),
+     UINT(0, 3600, "seconds "),
+     .dflt = "0",
+     .change = RESTART_INGESTS},
     /* [path NAME]: source first, so that the children's copy reads like a hand-written one. */
     {.name = "source",
      PATH(source),
@@ -736,8 +742,36 @@ unsigned config_path_changes(const struct config_path *a, const struct config_pa
     return section_changes(CONFIG_SECTION_PATH, a, b);
 }
 
-void config_apply_reloadable(struct config *dst, const struct config *src)
+/* Makes room for n paths in cfg's table. 0 or -ENOMEM. */
+static int paths_reserve(struct config *cfg, size_t n)
 {
+    if (n <= cfg->cap_paths)
+        return 0;
+    size_t cap = cfg->cap_paths ? cfg->cap_paths : 8;
+    while (cap < n)
+        cap *= 2;
+    struct config_path *p = realloc(cfg->paths, cap * sizeof(*p));
+    if (!p)
+        return -ENOMEM;
+    cfg->paths = p;
+    cfg->cap_paths = cap;
+    return 0;
+}
+
+static int paths_copy(struct config *dst, const struct config *src)
+{
+    if (paths_reserve(dst, src->n_paths) < 0)
+        return -ENOMEM;
+    if (src->n_paths)
+        memcpy(dst->paths, src->paths, src->n_paths * sizeof(*src->paths));
+    dst->n_paths = src->n_paths;
+    return 0;
+}
+
+int config_apply_reloadable(struct config *dst, const struct config *src)
+{
+    if (paths_copy(dst, src) < 0)
+        return -ENOMEM;
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         const struct config_key *k = &keys[i];
         if (k->section != CONFIG_SECTION_SERVER || !(k->change & CONFIG_CHANGE_HUP_WORKERS))
@@ -746,8 +780,25 @@ void config_apply_reloadable(struct config *dst, const struct config *src)
         if (k->aux_size)
             memcpy((char *)dst + k->aux, (const char *)src + k->aux, k->aux_size);
     }
-    memcpy(dst->paths, src->paths, sizeof(src->paths));
-    dst->n_paths = src->n_paths;
+    return 0;
+}
+
+void config_free(struct config *cfg)
+{
+    free(cfg->paths);
+    cfg->paths = NULL;
+    cfg->n_paths = cfg->cap_paths = 0;
+}
+
+int config_copy(struct config *dst, const struct config *src)
+{
+    struct config_path *own = dst->paths;
+    size_t cap = dst->cap_paths;
+    *dst = *src;
+    dst->paths = own;
+    dst->cap_paths = cap;
+    dst->n_paths = 0;
+    return paths_copy(dst, src);
 }
 
 /* Each key of section at base takes its default, parsed from the table's own text. */
@@ -762,6 +813,7 @@ void config_defaults(struct config *cfg)
 {
     char err[256];
     struct config_parser p = {.cfg = cfg, .err = err, .errlen = sizeof(err)};
+    config_free(cfg);
     memset(cfg, 0, sizeof(*cfg));
     apply_defaults(&p, CONFIG_SECTION_SERVER, cfg);
 }
@@ -798,8 +850,8 @@ static int enter_section(struct config_parser *p, const char *section)
         return fail(p, NULL, "invalid path name \"%s\" (use A-Z a-z 0-9 _ -)", name);
     if (config_find_path(p->cfg, name))
         return fail(p, NULL, "path \"%s\" defined twice", name);
-    if (p->cfg->n_paths == CONFIG_MAX_PATHS)
-        return fail(p, NULL, "too many paths (at most %d)", CONFIG_MAX_PATHS);
+    if (paths_reserve(p->cfg, p->cfg->n_paths + 1) < 0)
+        return fail(p, NULL, "out of memory for [path %s]", name);
     struct config_path *path = &p->cfg->paths[p->cfg->n_paths++];
     memset(path, 0, sizeof(*path));
     apply_defaults(p, CONFIG_SECTION_PATH, path);

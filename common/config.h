@@ -11,7 +11,6 @@
 #include "common/iceservers.h"
 #include "common/log.h"
 
-#define CONFIG_MAX_PATHS     64
 #define CONFIG_MAX_ADDRESSES 16
 #define CONFIG_NAME_MAX      64
 
@@ -77,9 +76,11 @@ struct config {
     char turn_secret[ICESERVERS_CRED_MAX]; /* coturn's static-auth-secret: REST credentials */
     unsigned turn_ttl;                     /* s a REST credential stays valid */
     char shm_prefix[32];                   /* shm objects are /<prefix>.<path> and /<prefix>.ctl */
-    unsigned ring_mb;                      /* payload bytes per path ring, MiB */
-    size_t n_paths;
-    struct config_path paths[CONFIG_MAX_PATHS];
+    unsigned ring_mb;                      /* the most payload bytes a path's ring grows to, MiB */
+    unsigned ring_seconds; /* media a ring holds; 0: the latest GOP + the NACK window */
+    size_t n_paths;        /* no fixed bound: hundreds of cameras per machine */
+    size_t cap_paths;
+    struct config_path *paths; /* owned: config_copy, config_free */
 };
 
 #define CONFIG_TCP_PORT_SAME 0xffff /* tcp_port_base = udp_port_base, the default */
@@ -135,15 +136,25 @@ unsigned config_server_changes(const struct config *a, const struct config *b);
 /* The change bits of every key of one [path] section that differs between a and b. */
 unsigned config_path_changes(const struct config_path *a, const struct config_path *b);
 /* A worker's SIGHUP: takes from src the [server] keys marked CONFIG_CHANGE_HUP_WORKERS and
- * the paths, whole (paths come and go on reload; a worker reads each one's name and token). */
-void config_apply_reloadable(struct config *dst, const struct config *src);
+ * the paths, whole (paths come and go on reload; a worker reads each one's name and token).
+ * 0, or -ENOMEM with dst unchanged. */
+int config_apply_reloadable(struct config *dst, const struct config *src);
 
-/* Fills cfg with the defaults documented in README.md. */
+/* A struct config owns its path table. Every function taking one to fill (config_defaults,
+ * config_load, config_copy's dst) needs it zeroed or holding a config, whose table it frees
+ * or reuses; config_free releases it. A plain assignment shares the table: use config_copy. */
+
+/* Fills cfg with the defaults documented in README.md (no paths). */
 void config_defaults(struct config *cfg);
 
 /* Loads and validates file into cfg (defaults first). Returns 0, or -errno with a message
  * "FILE:LINE: key: reason" in err. Relative file: sources resolve against the file's folder. */
 int config_load(struct config *cfg, const char *file, char *err, size_t errlen);
+
+/* dst becomes a copy of src with its own path table. 0 or -ENOMEM (dst then has no paths). */
+int config_copy(struct config *dst, const struct config *src);
+/* Frees cfg's path table (n_paths becomes 0); the rest stays. Tolerates a zeroed cfg. */
+void config_free(struct config *cfg);
 
 /* The path named name, or NULL. */
 const struct config_path *config_find_path(const struct config *cfg, const char *name);

@@ -185,6 +185,10 @@ static unsigned icetcp_count_from(const struct worker *w, const union viewer_add
 static void icetcp_accept_one(struct worker *w, int fd, union viewer_addr *peer)
 {
     const char *refuse = NULL;
+    if (w->tcp.free_head < 0 && w->tcp.fresh < ICETCP_CONNS) { /* the next never-used one */
+        w->tcp.c[w->tcp.fresh].next_free = -1;
+        w->tcp.free_head = w->tcp.fresh++;
+    }
     if (viewer_addr_unmap(peer) < 0)
         refuse = "an address family not served";
     else if (w->tcp.free_head < 0)
@@ -249,9 +253,8 @@ int icetcp_open(struct worker *w)
     w->tcp.c = calloc(ICETCP_CONNS, sizeof(*w->tcp.c));
     if (!w->tcp.c)
         return -ENOMEM;
-    for (int32_t i = 0; i < ICETCP_CONNS; i++)
-        w->tcp.c[i].next_free = i + 1 < ICETCP_CONNS ? i + 1 : -1;
-    w->tcp.free_head = 0;
+    w->tcp.free_head = -1;
+    w->tcp.fresh = 0;
     int one = 1, zero = 0, err = 0;
     /* Dual-stack where the kernel has IPv6, as the UDP socket. */
     int fd = socket(w->udp_v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

@@ -42,6 +42,8 @@ struct icetcp {
     uv_poll_t poll;
     struct icetcp_conn *c; /* ICETCP_CONNS */
     int32_t free_head;
+    int32_t fresh; /* connections [fresh, ICETCP_CONNS) were never used: free, unlinked (their
+                      pages are touched only when used) */
     unsigned n_open;
 };
 

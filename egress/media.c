@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* media.c: the egress data plane's lifecycle and slow paths: the worker (batch buffers,
- * doorbell waiters, one housekeeping timer), paths (ring readers opened lazily), viewers
+ * the doorbell waiters of watched paths, one housekeeping timer), paths (ring readers opened
+ * lazily), viewers
  * (start/stop, SRTP contexts), a viewer's RTCP (RR, NACK served from the ring, PLI/FIR passed
  * to the ingest) and sender reports. The per-frame hot path is in send.c. */
 #include <errno.h>
@@ -54,6 +55,22 @@ static void media_on_doorbell(void *arg)
 }
 
 /* ---- paths ---- */
+
+/* A path's first viewer: the worker starts waiting on its ring's doorbell, and the path's
+ * cursor, left wherever it was while nobody watched (a path without viewers costs no wake-up
+ * and no read), moves to the live edge. 0 or -errno. */
+static int media_path_watch(struct media_worker *w, struct media_path *p)
+{
+    int rc = doorbell_waiter_start(&p->waiter, w->loop, ring_reader_doorbell(p->r),
+                                   media_on_doorbell, w);
+    if (rc < 0)
+        return rc;
+    p->has_pending = false;
+    p->next_frame = ring_reader_head(p->r);
+    (void)ring_reader_seek(p->r, p->next_frame);
+    media_path_load_tracks(p);
+    return 0;
+}
 
 static struct media_path *media_path_find(struct media_worker *w, const char *name)
 {
@@ -137,8 +154,16 @@ static int media_path_get(struct media_worker *w, const char *name, struct media
         *out = p;
         return 0;
     }
-    if (w->n_paths == CONFIG_MAX_PATHS || strlen(name) >= CONFIG_NAME_MAX)
+    if (strlen(name) >= CONFIG_NAME_MAX)
         return -ENOSPC;
+    if (w->n_paths == w->cap_paths) {
+        unsigned cap = w->cap_paths ? 2 * w->cap_paths : 16;
+        struct media_path **a = realloc(w->paths, cap * sizeof(*a));
+        if (!a)
+            return -ENOMEM;
+        w->paths = a;
+        w->cap_paths = cap;
+    }
     p = calloc(1, sizeof(*p));
     if (!p)
         return -ENOMEM;
@@ -155,9 +180,6 @@ static int media_path_get(struct media_worker *w, const char *name, struct media
     p->next_frame = ring_reader_head(p->r);
     media_path_load_tracks(p);
     rc = media_size_buffers(w, p->mtu);
-    if (rc == 0 && !w->supervised)
-        rc = doorbell_waiter_start(&p->waiter, w->loop, ring_reader_doorbell(p->r),
-                                   media_on_doorbell, w);
     if (rc < 0) {
         media_path_close(p);
         return rc;
@@ -286,7 +308,8 @@ static int media_viewer_path(struct media_worker *w, struct media_viewer *v,
     if (!prm->remote || prm->remote_len == 0 || prm->remote_len > sizeof(v->rec.remote) ||
         !prm->path || prm->keying_len > ESRTP_KEYING_MAX)
         return -EINVAL;
-    return media_path_get(w, prm->path, p);
+    int rc = media_path_get(w, prm->path, p);
+    return rc < 0 || (*p)->n_viewers ? rc : media_path_watch(w, *p);
 }
 
 /* Keys v from prm (a plain-RTP viewer, srtp_profile 0, has no SRTP) and links it to p's
@@ -458,7 +481,10 @@ void media_viewer_stop(struct media_worker *w, struct media_viewer *v)
         p->viewers = v->next;
     if (v->next)
         v->next->prev = v->prev;
-    p->n_viewers--;
+    if (--p->n_viewers == 0) { /* its frames no longer wake the worker */
+        doorbell_waiter_stop(p->waiter);
+        p->waiter = NULL;
+    }
     w->n_viewers--;
     atomic_fetch_sub_explicit(&w->cnt->viewers, 1, memory_order_relaxed);
     esrtp_free(v->srtp);
@@ -738,41 +764,64 @@ static void media_send_sr(struct media_worker *w, struct media_viewer *v, uint64
 
 /* A ring whose writer went silent may have been replaced by a new object under the same name
  * (another geometry after a reload, or the path removed and added again): then attach to the
- * new one. The same object, still silent, reads the same heartbeat and is kept. */
+ * new one. The same object, still silent, reads the same heartbeat and is kept. A ring its
+ * writer retired (grown: ring_writer_resize) is followed at the next tick, and when the new one
+ * still holds the frame the path reads next, its viewers carry on where they were: the frame
+ * and packet numbers are the old ring's, so positions, catch-ups and NACKs stay valid. */
 static void media_path_check(struct media_worker *w, struct media_path *p, uint64_t now)
 {
-    if (now < p->next_check_ns)
+    bool retired = ring_reader_retired(p->r);
+    if (!retired && now < p->next_check_ns)
         return;
     p->next_check_ns = now + MEDIA_RING_CHECK_NS;
     uint64_t hb = ring_reader_heartbeat(p->r);
-    if (hb && now - hb < w->ring_stale_ns)
+    if (!retired && hb && now - hb < w->ring_stale_ns)
         return;
     struct ring_reader *nr;
     char shm[CONFIG_NAME_MAX + 40], err[128];
     snprintf(shm, sizeof(shm), "%s.%s", w->cfg->shm_prefix, p->name);
     if (ring_reader_open(&nr, shm, err, sizeof(err)) < 0)
         return;
-    if (ring_reader_heartbeat(nr) <= hb || media_size_buffers(w, ring_reader_mtu(nr)) < 0) {
+    if ((retired ? ring_reader_ident(nr) == ring_reader_ident(p->r)
+                 : ring_reader_heartbeat(nr) <= hb) ||
+        media_size_buffers(w, ring_reader_mtu(nr)) < 0) {
         ring_reader_close(nr);
         return;
     }
     struct doorbell_waiter *nw = NULL;
-    if (!w->supervised &&
+    if (p->waiter &&
         doorbell_waiter_start(&nw, w->loop, ring_reader_doorbell(nr), media_on_doorbell, w) < 0) {
         ring_reader_close(nr);
         return;
     }
-    log_info("media %s: ring replaced (generation %u), %u viewers carry on from its next "
-             "keyframe",
-             p->name, ring_reader_generation(nr), p->n_viewers);
+    /* A frame read but not yet sent (the budget ran out) is read again from the new ring. */
+    uint64_t at = p->has_pending ? p->pending.seq : p->next_frame;
+    bool continued = retired && ring_reader_generation(nr) > ring_reader_generation(p->r) &&
+                     ring_reader_mtu(nr) == p->mtu && ring_reader_seek(nr, at);
+    if (continued)
+        log_debug("media %s: ring grown (generation %u), %u viewers continue", p->name,
+                  ring_reader_generation(nr), p->n_viewers);
+    else
+        log_info("media %s: ring replaced (generation %u), %u viewers carry on from its next "
+                 "keyframe",
+                 p->name, ring_reader_generation(nr), p->n_viewers);
     doorbell_waiter_stop(p->waiter);
     ring_reader_close(p->r);
     media_desc_forget(w, p);
+    p->has_pending = false;
     p->waiter = nw;
     p->r = nr;
+    media_path_load_tracks(p);
+    if (continued) {
+        p->next_frame = at;
+        /* Their session records name the ring they read (its identity): a successor adopting
+         * them must find this one. */
+        for (struct media_viewer *v = p->viewers; v; v = v->next)
+            media_viewer_note(w, v);
+        return;
+    }
     p->mtu = ring_reader_mtu(nr);
     p->next_frame = ring_reader_head(nr);
-    media_path_load_tracks(p);
     media_path_viewers_rebase(p);
 }
 
@@ -829,7 +878,6 @@ int media_worker_init(struct media_worker **out, uv_loop_t *loop, const struct c
     w->ctl = ctl;
     w->cnt = counters;
     w->fd = udp_fd;
-    w->supervised = !ctl->private_copy;
     w->ring_stale_ns = MEDIA_RING_STALE_NS;
     w->wakeup_pkts = MEDIA_PKTS_PER_WAKEUP;
     w->gso = true; /* measured faster than sendmmsg of single datagrams: see mediabench */
@@ -856,9 +904,6 @@ int media_worker_init(struct media_worker **out, uv_loop_t *loop, const struct c
     w->flush.data = w;
     if ((rc = uv_timer_start(&w->tick, media_tick_cb, MEDIA_TICK_MS, MEDIA_TICK_MS)) < 0)
         goto fail_handles;
-    if (w->supervised && (rc = doorbell_waiter_start(&w->waiter, loop, &ctl->hdr->doorbell,
-                                                     media_on_doorbell, w)) < 0)
-        goto fail_handles;
     *out = w;
     return 0;
 fail_handles:
@@ -878,6 +923,7 @@ static void media_close_cb(uv_handle_t *h)
         return;
     free(w->buf);
     free(w->pk);
+    free(w->paths);
     free(w);
 }
 
@@ -886,7 +932,6 @@ void media_worker_free(struct media_worker *w)
     if (!w || w->freeing)
         return;
     w->freeing = true;
-    doorbell_waiter_stop(w->waiter);
     for (unsigned i = 0; i < w->n_paths; i++) {
         struct media_path *p = w->paths[i];
         while (p->viewers)

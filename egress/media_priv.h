@@ -44,7 +44,7 @@ struct media_path {
     char name[CONFIG_NAME_MAX];
     struct media_worker *w;
     struct ring_reader *r;
-    struct doorbell_waiter *waiter; /* standalone only: the ring's own doorbell */
+    struct doorbell_waiter *waiter; /* the ring's doorbell, while the path has viewers */
     uint32_t mtu;                   /* the ring's: packet numbering depends on it */
     uint32_t codec[MEDIA_MAX_TRACKS];
     uint32_t track_version[MEDIA_MAX_TRACKS]; /* of the track table read into codec[] */
@@ -79,15 +79,13 @@ struct media_worker {
     struct ctl *ctl;
     struct ctl_counters *cnt;
     int fd;
-    bool supervised;
-    struct doorbell_waiter *waiter; /* supervised: the control segment's doorbell */
     uv_timer_t tick;
     uv_idle_t idle;   /* runs while a path has backlog */
     uv_check_t flush; /* sends what RTCP input queued, after the loop's I/O phase */
     int open_handles;
     bool freeing;
-    struct media_path *paths[CONFIG_MAX_PATHS];
-    unsigned n_paths;
+    struct media_path **paths; /* every path attached to, grown as offers name new ones */
+    unsigned n_paths, cap_paths;
     unsigned n_viewers;
     char cname[24];
     unsigned budget; /* packets this wakeup may still queue */

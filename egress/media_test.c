@@ -2,6 +2,8 @@
 /* media_test.c: the test seam of media_test.h over the worker's internal state. */
 #include "egress/media_test.h"
 
+#include <errno.h>
+
 #include <string.h>
 
 #include "egress/media_priv.h"
@@ -24,14 +26,30 @@ bool media_test_send_run(struct media_worker *w)
     return media_send_run(w);
 }
 
-void media_test_path_of(const struct media_viewer *v, struct media_test_path *out)
+static void media_test_path_fill(const struct media_path *p, struct media_test_path *out)
 {
-    const struct media_path *p = v->path;
     *out = (struct media_test_path){.r = p->r,
                                     .next_frame = p->next_frame,
                                     .has_pending = p->has_pending,
-                                    .rtx_rate = p->rtx_rate};
+                                    .rtx_rate = p->rtx_rate,
+                                    .watched = p->waiter != NULL};
     memcpy(out->codec, p->codec, sizeof(out->codec));
+}
+
+void media_test_path_of(const struct media_viewer *v, struct media_test_path *out)
+{
+    media_test_path_fill(v->path, out);
+}
+
+int media_test_path_named(const struct media_worker *w, const char *name,
+                          struct media_test_path *out)
+{
+    for (unsigned i = 0; i < w->n_paths; i++)
+        if (strcmp(w->paths[i]->name, name) == 0) {
+            media_test_path_fill(w->paths[i], out);
+            return 0;
+        }
+    return -ENOENT;
 }
 
 uint64_t media_test_batches(const struct media_worker *w)

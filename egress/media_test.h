@@ -31,8 +31,12 @@ struct media_test_path {
     bool has_pending;            /* a live frame not yet sent to every viewer */
     uint32_t rtx_rate;           /* measured payload bytes per second, floored */
     uint32_t codec[MEDIA_MAX_TRACKS];
+    bool watched; /* its ring's doorbell wakes the worker (it has viewers) */
 };
 void media_test_path_of(const struct media_viewer *v, struct media_test_path *out);
+/* The same for path name, watched or not. 0, or -ENOENT when the worker never attached to it. */
+int media_test_path_named(const struct media_worker *w, const char *name,
+                          struct media_test_path *out);
 
 /* sendmmsg calls made so far. */
 uint64_t media_test_batches(const struct media_worker *w);

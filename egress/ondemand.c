@@ -143,15 +143,24 @@ int ondemand_admit(struct worker *w, const struct httpd_request *req, const stru
 
 void ondemand_publish(struct worker *w, uint64_t now_ns)
 {
-    const struct config_path *od[CONFIG_MAX_PATHS];
-    bool seen[CONFIG_MAX_PATHS] = {false};
     size_t n = 0;
     if (w->ctl.private_copy)
         return;
     for (size_t i = 0; i < w->cfg.n_paths; i++)
+        n += w->cfg.paths[i].on_demand != 0;
+    /* Twice a second, not per packet; a failure skips one round (the next one bumps). */
+    const struct config_path **od = n ? malloc(n * sizeof(*od)) : NULL;
+    bool *seen = n ? calloc(n, sizeof(*seen)) : NULL;
+    if (!od || !seen) {
+        free(od);
+        free(seen);
+        return;
+    }
+    n = 0;
+    for (size_t i = 0; i < w->cfg.n_paths; i++)
         if (w->cfg.paths[i].on_demand)
             od[n++] = &w->cfg.paths[i];
-    for (uint32_t i = 0; n && i < w->viewers.cap; i++) {
+    for (uint32_t i = 0; i < w->viewers.cap; i++) {
         const struct viewer *v = &w->viewers.v[i];
         if (v->state == VIEWER_FREE)
             continue;
@@ -162,6 +171,8 @@ void ondemand_publish(struct worker *w, uint64_t now_ns)
             }
         }
     }
+    free(od);
+    free(seen);
 }
 
 void ondemand_left(struct worker *w, const char *path)

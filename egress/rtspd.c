@@ -615,6 +615,10 @@ static unsigned rtspd_count_from(const struct worker *w, const union viewer_addr
 static void rtspd_accept_one(struct worker *w, int fd, union viewer_addr *peer)
 {
     const char *refuse = NULL;
+    if (w->rtsp.free_head < 0 && w->rtsp.fresh < RTSPD_CONNS) { /* the next never-used one */
+        w->rtsp.c[w->rtsp.fresh].next_free = -1;
+        w->rtsp.free_head = w->rtsp.fresh++;
+    }
     if (viewer_addr_unmap(peer) < 0)
         refuse = "an address family not served";
     else if (w->rtsp.free_head < 0)
@@ -687,9 +691,8 @@ int rtspd_open(struct worker *w)
     w->rtsp.c = calloc(RTSPD_CONNS, sizeof(*w->rtsp.c));
     if (!w->rtsp.c)
         return -ENOMEM;
-    for (int32_t i = 0; i < RTSPD_CONNS; i++)
-        w->rtsp.c[i].next_free = i + 1 < RTSPD_CONNS ? i + 1 : -1;
-    w->rtsp.free_head = 0;
+    w->rtsp.free_head = -1;
+    w->rtsp.fresh = 0;
     int fd = socket(a.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
     if (fd < 0)
         return -errno;

@@ -60,6 +60,8 @@ struct rtspd {
     uv_poll_t poll;
     struct rtspd_conn *c; /* RTSPD_CONNS */
     int32_t free_head;
+    int32_t fresh; /* connections [fresh, RTSPD_CONNS) were never used: free, unlinked (their
+                      pages are touched only when used) */
     unsigned n_open;
     /* Readers over UDP (rtspd_udp.h): the RTP and RTCP sockets (-1: none), the RTP one's port
      * (RTCP's is the next), whether they are IPv6, which polls are open (bits). */

@@ -611,10 +611,15 @@ int media_send_packet(struct media_worker *w, struct media_viewer *v, unsigned t
 }
 
 /* Reads up to MEDIA_FRAMES_PER_WAKEUP new frames of p and sends them; then catch-up. A
- * path without viewers is still drained so that its cursor stays at the live edge. */
+ * path without viewers is not read at all: its first viewer moves the cursor to the live
+ * edge (media_path_watch). */
 static void media_send_path(struct media_worker *w, struct media_path *p)
 {
     unsigned budget = MEDIA_FRAMES_PER_WAKEUP;
+    if (!p->n_viewers) {
+        p->backlog = false;
+        return;
+    }
     p->backlog = true;
     if (p->has_pending) {
         p->has_pending = false;
@@ -638,7 +643,7 @@ static void media_send_path(struct media_worker *w, struct media_path *p)
         if (f.track < MEDIA_MAX_TRACKS &&
             ring_reader_track_version(p->r, f.track) != p->track_version[f.track])
             media_path_load_tracks(p); /* re-declared: a source reconnected */
-        if (p->n_viewers && !media_send_live_frame(w, p, &f))
+        if (!media_send_live_frame(w, p, &f))
             return;
     }
     p->backlog = budget == 0 || w->budget == 0;

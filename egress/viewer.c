@@ -56,9 +56,7 @@ int viewer_table_init(struct viewer_table *t, uint32_t cap)
     t->mask = buckets - 1;
     memset(t->by_ufrag, 0xff, buckets * sizeof(int32_t));
     memset(t->by_addr, 0xff, buckets * sizeof(int32_t));
-    for (uint32_t i = 0; i < cap; i++)
-        t->v[i].next_ufrag = i + 1 < cap ? (int32_t)(i + 1) : -1;
-    t->free_head = cap ? 0 : -1;
+    t->free_head = -1;
     return 0;
 }
 
@@ -102,8 +100,17 @@ static void viewer_link(struct viewer_table *t, struct viewer *v)
     t->count++;
 }
 
+/* Links never-used slot t->fresh into the free list (first). */
+static void viewer_fresh_link(struct viewer_table *t)
+{
+    t->v[t->fresh].next_ufrag = t->free_head;
+    t->free_head = (int32_t)t->fresh++;
+}
+
 struct viewer *viewer_alloc(struct viewer_table *t, unsigned worker_index)
 {
+    if (t->free_head < 0 && t->fresh < t->cap)
+        viewer_fresh_link(t);
     if (t->free_head < 0)
         return NULL;
     int32_t idx = t->free_head;
@@ -133,7 +140,10 @@ struct viewer *viewer_claim(struct viewer_table *t, uint32_t idx, const char *se
     if (idx >= t->cap || t->v[idx].state != VIEWER_FREE || viewer_by_ufrag(t, ufrag) ||
         viewer_by_session(t, session))
         return NULL;
-    /* Adoption claims slots in increasing order: the walk passes only slots refused so far. */
+    /* Adoption claims slots in increasing order: the walk passes only slots refused so far
+     * (and the never-used ones below idx, linked first). */
+    while (t->fresh <= idx)
+        viewer_fresh_link(t);
     int32_t *link = &t->free_head;
     while (*link >= 0 && *link != (int32_t)idx)
         link = &t->v[*link].next_ufrag;

@@ -83,7 +83,9 @@ struct viewer_table {
     uint32_t cap, count;
     uint32_t mask;               /* buckets - 1 */
     int32_t *by_ufrag, *by_addr; /* bucket heads; by_addr chains pairs, not viewers */
-    int32_t free_head;           /* free list through next_ufrag */
+    int32_t free_head;           /* released slots, linked through next_ufrag */
+    uint32_t fresh; /* slots [fresh, cap) were never used: free without a link, so that a
+                       table sized for thousands costs only the pages of the slots used */
 };
 
 /* Sizes the table for cap viewers. 0 or -ENOMEM. */

@@ -127,7 +127,10 @@ static void worker_reload(uv_signal_t *s, int signum)
         log_warn("SIGHUP: keeping the running config: %s", err);
         return;
     }
-    config_apply_reloadable(&w->cfg, &fresh);
+    if (config_apply_reloadable(&w->cfg, &fresh) < 0) {
+        log_warn("SIGHUP: keeping the running config: out of memory for %zu paths", fresh.n_paths);
+        return;
+    }
     log_set_level(w->cfg.log_level);
     for (uint32_t i = 0; i < w->viewers.cap; i++) {
         struct viewer *v = &w->viewers.v[i];
@@ -170,7 +173,10 @@ int worker_init(struct worker *w, uv_loop_t *loop, const struct config *cfg, uns
 {
     memset(w, 0, sizeof(*w));
     w->loop = loop;
-    w->cfg = *cfg;
+    if (config_copy(&w->cfg, cfg) < 0) {
+        snprintf(err, errlen, "out of memory for %zu paths", cfg->n_paths);
+        return -ENOMEM;
+    }
     w->index = index;
     w->predecessor = predecessor;
     w->udp_port = (uint16_t)(cfg->udp_port_base + index);
@@ -358,6 +364,7 @@ void worker_free(struct worker *w)
     dtlsrv_ctx_free(w->dtls);
     w->dtls = NULL;
     viewer_table_free(&w->viewers);
+    config_free(&w->cfg);
     adopt_close(w, !w->handed_over);
     ctl_free(&w->ctl);
 }

@@ -1,13 +1,19 @@
 /* SPDX-License-Identifier: MIT */
-/* file.c: the file: source. Reads an H.264 Annex-B file once, splits it into access units,
- * and writes them to the pipeline forever at real-time pace from a uv timer, with 90 kHz
- * timestamps that keep counting across loops (so a loop looks like the next GOP). */
+/* file.c: the file: source. Maps an H.264 Annex-B file once to split it into access units,
+ * keeps only their offsets, and reads each unit as it is due (pread into one buffer the size
+ * of the largest), writing them to the pipeline forever at real-time pace from a uv timer,
+ * with 90 kHz timestamps that keep counting across loops (so a loop looks like the next GOP).
+ * A clip of many megabytes, looped by a hundred paths, costs none of them its size. */
 #include "ingest/file.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "codec/codec.h"
 #include "codec/h264.h"
@@ -27,8 +33,12 @@ struct file_source {
     struct ingest *ing;
     char name[64];
     char file[1024];
-    uint8_t *data;
+    int fd;
+    const uint8_t *data; /* the file mapped, while it is split (file_source_create) */
     size_t len;
+    uint8_t *buf; /* the unit being written, read from fd; as long as the largest */
+    size_t buf_len;
+    bool read_failed; /* logged once */
     struct au_ref *aus;
     size_t n_aus, cap_aus;
     uint32_t fps_num, fps_den;
@@ -95,32 +105,39 @@ static void collect_au(void *arg, const uint8_t *au, size_t au_len)
     fs->aus[fs->n_aus++] = (struct au_ref){(uint32_t)(au - fs->data), (uint32_t)au_len};
 }
 
-static int read_whole(const char *file, uint8_t **out, size_t *len)
+/* Opens and maps file for the split; the mapping goes once the units are known. */
+static int map_whole(struct file_source *fs)
 {
-    FILE *f = fopen(file, "rb");
-    if (!f)
+    fs->fd = open(fs->file, O_RDONLY | O_CLOEXEC);
+    if (fs->fd < 0)
         return -errno;
-    int e = 0;
-    long size = -1;
-    if (fseek(f, 0, SEEK_END) == 0)
-        size = ftell(f);
-    if (size <= 0 || (unsigned long)size > FILE_MAX_BYTES || fseek(f, 0, SEEK_SET) != 0) {
-        fclose(f);
-        return size == 0 ? -ENODATA : -EFBIG;
-    }
-    uint8_t *buf = malloc((size_t)size);
-    if (!buf)
-        e = -ENOMEM;
-    else if (fread(buf, 1, (size_t)size, f) != (size_t)size)
-        e = -EIO;
-    fclose(f);
-    if (e < 0) {
-        free(buf);
-        return e;
-    }
-    *out = buf;
-    *len = (size_t)size;
+    struct stat st;
+    if (fstat(fs->fd, &st) < 0)
+        return -errno;
+    if (st.st_size <= 0 || (unsigned long long)st.st_size > FILE_MAX_BYTES)
+        return st.st_size == 0 ? -ENODATA : -EFBIG;
+    void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fs->fd, 0);
+    if (p == MAP_FAILED)
+        return -errno;
+    fs->data = p;
+    fs->len = (size_t)st.st_size;
     return 0;
+}
+
+static void unmap_whole(struct file_source *fs)
+{
+    if (fs->data)
+        munmap((void *)fs->data, fs->len);
+    fs->data = NULL;
+}
+
+/* Reads unit a into fs->buf. 0, or -errno (the file shrank or failed under us). */
+static int read_unit(struct file_source *fs, const struct au_ref *a)
+{
+    ssize_t r = pread(fs->fd, fs->buf, a->len, a->off);
+    if (r == (ssize_t)a->len)
+        return 0;
+    return r < 0 ? -errno : -EIO;
 }
 
 /* Frame rate: the configured one, else the first SPS's VUI timing, else 30. */
@@ -166,8 +183,15 @@ static void on_timer(uv_timer_t *t)
     for (int k = 0; k < FILE_CATCH_UP_MAX && frame_due_ns(fs, fs->next) <= now; k++) {
         const struct au_ref *a = &fs->aus[fs->next % fs->n_aus];
         uint32_t ts = (uint32_t)file_frame_time(fs->next, 90000, fs->fps_num, fs->fps_den);
-        /* Failures are counted and logged by the pipeline; the loop goes on. */
-        (void)ingest_au(fs->ing, 0, ts, fs->data + a->off, a->len);
+        int e = read_unit(fs, a);
+        /* Write failures are counted and logged by the pipeline; the loop goes on. */
+        if (e == 0)
+            (void)ingest_au(fs->ing, 0, ts, fs->buf, a->len);
+        else if (!fs->read_failed) {
+            fs->read_failed = true;
+            log_warn("%s: reading a unit at byte %u: %s (skipping what cannot be read)", fs->file,
+                     a->off, strerror(-e));
+        }
         fs->next++;
     }
     uint64_t due = frame_due_ns(fs, fs->next);
@@ -181,9 +205,10 @@ static int file_start(struct source *s)
     ingest_restart(fs->ing);
     struct ingest_track_desc d = {.codec = RING_CODEC_H264, .clock_rate = 90000, .channels = 1};
     uint8_t params[RING_PARAMS_MAX];
-    const struct au_ref *first = &fs->aus[0];
-    int n = codec_params_from_au(RING_CODEC_H264, fs->data + first->off, first->len, params,
-                                 sizeof(params));
+    int n = read_unit(fs, &fs->aus[0]);
+    if (n < 0)
+        return n;
+    n = codec_params_from_au(RING_CODEC_H264, fs->buf, fs->aus[0].len, params, sizeof(params));
     if (n > 0) {
         d.params = params;
         d.params_len = (size_t)n;
@@ -199,8 +224,11 @@ static int file_start(struct source *s)
 
 static void file_free(struct file_source *fs)
 {
+    unmap_whole(fs);
+    if (fs->fd >= 0)
+        close(fs->fd);
     free(fs->aus);
-    free(fs->data);
+    free(fs->buf);
     free(fs);
 }
 
@@ -242,16 +270,24 @@ int file_source_create(struct source **out, uv_loop_t *loop, struct ingest *ing,
     fs->ing = ing;
     snprintf(fs->name, sizeof(fs->name), "%s", path->name);
     snprintf(fs->file, sizeof(fs->file), "%s", path->source + 5);
-    int e = read_whole(fs->file, &fs->data, &fs->len);
+    fs->fd = -1;
+    int e = map_whole(fs);
     if (e == 0) {
         int units = file_h264_split(fs->data, fs->len, collect_au, fs);
         e = units < 0 ? units : (size_t)units != fs->n_aus ? -ENOMEM : 0;
     }
+    for (size_t i = 0; e == 0 && i < fs->n_aus; i++)
+        if (fs->aus[i].len > fs->buf_len)
+            fs->buf_len = fs->aus[i].len;
+    if (e == 0 && !(fs->buf = malloc(fs->buf_len)))
+        e = -ENOMEM;
+    if (e == 0)
+        choose_fps(fs, path->fps);
+    unmap_whole(fs); /* units are read as they are due from now on */
     if (e < 0) {
         file_free(fs);
         return e;
     }
-    choose_fps(fs, path->fps);
     (void)uv_timer_init(loop, &fs->timer);
     fs->timer.data = fs;
     *out = &fs->base;

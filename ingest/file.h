@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* file.h: the file: source: loops an H.264 Annex-B file forever at real-time pace (fps from
  * path->fps, else the SPS timing info, else 30), with timestamps continuing across loops.
- * The file is read once into memory and split into access units here. */
+ * The file is split into access units once; each is read from it as it is due. */
 #ifndef RINGCAST_FILE_H
 #define RINGCAST_FILE_H
 

@@ -14,6 +14,7 @@
 #include "codec/depack.h"
 #include "codec/pack.h"
 #include "common/log.h"
+#include "ingest/ringsize.h"
 #include "shm/ring.h"
 
 #define INGEST_AUDIO_MAX_AU (64u << 10)
@@ -31,6 +32,11 @@ struct ingest_track {
 struct ingest {
     char path[64];
     struct ring_writer *ring;
+    uint64_t ring_max;     /* payload bytes the ring may grow to */
+    unsigned ring_seconds; /* 0: the latest GOP + NACK window */
+    int key_track;         /* the first video track: its keyframes mark what must stay */
+    uint64_t key_seq, key_ns;
+    bool ring_capped; /* logged once: the ring reached ring_max and still falls short */
     unsigned mtu;
     size_t max_frame;
     struct ctl_child *slot;
@@ -60,7 +66,14 @@ int ingest_open(struct ingest **out, const struct ingest_opts *o, char *err, siz
         snprintf(err, errlen, "out of memory");
         return -ENOMEM;
     }
-    struct ring_writer_opts ro = {.data_size = o->ring_bytes, .mtu = ing->mtu};
+    ing->ring_max = data;
+    ing->ring_seconds = o->ring_seconds;
+    ing->key_track = -1;
+    struct ring_writer_opts ro = {.slot_count = RINGSIZE_INITIAL_SLOTS,
+                                  .data_size =
+                                      data < RINGSIZE_INITIAL_DATA ? data : RINGSIZE_INITIAL_DATA,
+                                  .mtu = ing->mtu,
+                                  .keep_up_to = data};
     int e = ring_writer_open(&ing->ring, o->ring_name, &ro, err, errlen);
     if (e < 0) {
         ingest_close(ing);
@@ -156,6 +169,37 @@ static size_t prepend_params(struct ingest_track *t, const uint8_t *au, size_t l
     return len + t->params_len;
 }
 
+/* Grows the ring, before a frame of len bytes goes in, when it would no longer hold every frame
+ * from the oldest one viewers may need (ringsize_from_ns). Readers follow the new ring. */
+static void fit_ring(struct ingest *ing, size_t len)
+{
+    uint64_t now = ctl_now_ns();
+    struct ring_usage u;
+    ring_writer_usage(ing->ring, ringsize_from_ns(now, ing->ring_seconds, ing->key_ns),
+                      ing->key_seq, &u);
+    struct ringsize cur = {ring_writer_slot_count(ing->ring), ring_writer_data_size(ing->ring)},
+                    next;
+    if (!ringsize_plan(&cur, &u, len, ing->ring_max, &next)) {
+        if (!ing->ring_capped && cur.data == ing->ring_max &&
+            (u.lost || u.bytes + 2 * len > cur.data)) {
+            ing->ring_capped = true;
+            log_warn("ingest %s: the ring holds less than the latest GOP and NACK window at "
+                     "ring_mb = %llu (raise it)",
+                     ing->path, (unsigned long long)(ing->ring_max >> 20));
+        }
+        return;
+    }
+    char err[160];
+    int e = ring_writer_resize(ing->ring, next.slots, next.data, err, sizeof(err));
+    if (e < 0) {
+        log_warn("ingest %s: %s", ing->path, err);
+        return;
+    }
+    log_info("ingest %s: ring grown to %u frames, %llu KiB (%llu frames, %llu KiB held)", ing->path,
+             next.slots, (unsigned long long)(next.data >> 10), (unsigned long long)u.frames,
+             (unsigned long long)(u.bytes >> 10));
+}
+
 /* Writes one complete unit. The track's parameter sets follow the ones the unit carries
  * in-band; a keyframe without any gets the current ones in front. */
 static int64_t write_unit(struct ingest_track *t, uint32_t ts, const uint8_t *au, size_t len,
@@ -179,9 +223,15 @@ static int64_t write_unit(struct ingest_track *t, uint32_t ts, const uint8_t *au
             flags |= RING_FRAME_KEY;
     }
     int count = pack_count(t->codec, au, len, ing->mtu);
+    if (count >= 0)
+        fit_ring(ing, len);
     int64_t r = count < 0
                     ? count
                     : ring_writer_write(ing->ring, t->idx, flags, ts, (uint32_t)count, au, len);
+    if (r > 0 && key && (int)t->idx == ing->key_track) {
+        ing->key_seq = (uint64_t)r;
+        ing->key_ns = ctl_now_ns();
+    }
     note_write_result(ing, t->idx, r, len);
     return r;
 }
@@ -225,6 +275,8 @@ int ingest_add_track(struct ingest *ing, const struct ingest_track_desc *d)
         return e;
     t->codec = d->codec;
     t->dp_dropped = 0;
+    if (ing->key_track < 0 && codec_is_video(d->codec))
+        ing->key_track = (int)t->idx;
     memcpy(t->params, rt.params, (size_t)n);
     t->params_len = (size_t)n;
     return (int)ing->n_tracks++;
@@ -261,6 +313,7 @@ void ingest_restart(struct ingest *ing)
         depack_reset(ing->tracks[i].dp);
     }
     ing->n_tracks = 0;
+    ing->key_track = -1; /* found again among the tracks declared next */
 }
 
 void ingest_tick(struct ingest *ing)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* ingest.h: the ingest pipeline a source feeds. It owns the path's ring writer, one
  * depacketizer per declared track, the parameter sets in front of every keyframe, the packet
- * count of every frame (codec/pack.h at the configured MTU) and the ingest's counters in its
- * control slot. Sources (file, RTSP) call it from the loop thread; nothing here blocks. */
+ * count of every frame (codec/pack.h at the configured MTU), the ring's size (grown to hold
+ * what viewers may need: ingest/ringsize.h) and the ingest's counters in its control slot. Sources
+ * (file, RTSP) call it from the loop thread; nothing here blocks. */
 #ifndef RINGCAST_INGEST_H
 #define RINGCAST_INGEST_H
 
@@ -18,7 +19,9 @@ struct ingest_opts {
     const char *path;               /* path name, for log lines */
     const char *ring_name;          /* "<shm_prefix>.<path>" */
     unsigned mtu;                   /* RTP payload bytes; 0 = PACK_DEFAULT_MTU */
-    uint64_t ring_bytes;            /* payload bytes, power of two; 0 = ring default */
+    uint64_t ring_bytes;            /* the most payload bytes the ring may grow to, power of
+                                       two; 0 = ring default */
+    unsigned ring_seconds;          /* media the ring holds; 0 = the latest GOP + NACK window */
     struct ctl_child *slot;         /* counters (frames_written, frames_dropped, ...) */
     _Atomic uint32_t *ctl_doorbell; /* rung on every frame too; NULL when standalone */
 };

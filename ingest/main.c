@@ -85,7 +85,8 @@ static void on_heartbeat(uv_timer_t *t)
     ingest_tick(a->ing);
 }
 
-/* Ring payload size: ring_mb MiB rounded up to a power of two, as the ring requires. */
+/* The most payload bytes a ring grows to: ring_mb MiB rounded up to a power of two, as the ring
+ * requires. */
 static uint64_t ring_bytes(unsigned mb)
 {
     uint64_t want = (uint64_t)mb << 20, b = 1u << 20;
@@ -104,6 +105,7 @@ static int run(const struct config *cfg, const struct config_path *path, struct 
                             .ring_name = ring_name,
                             .mtu = cfg->mtu,
                             .ring_bytes = ring_bytes(cfg->ring_mb),
+                            .ring_seconds = cfg->ring_seconds,
                             .slot = slot,
                             .ctl_doorbell = ctl ? &ctl->doorbell : NULL};
     int e = ingest_open(&a.ing, &o, err, sizeof(err));
@@ -212,9 +214,12 @@ int main(int argc, char **argv)
     log_set_level(cfg.log_level);
     struct config_path path = {0};
     const struct config_path *found = config_find_path(&cfg, name);
+    bool configured = found != NULL;
     if (found)
         path = *found;
-    else if (!config_path_name_valid(name)) {
+    /* Only its own [path] matters here: the table of a config with hundreds goes. */
+    config_free(&cfg);
+    if (!configured && !config_path_name_valid(name)) {
         log_error("ingest: bad path name '%s' (letters, digits, _ and -)", name);
         return 2;
     }

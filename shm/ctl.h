@@ -12,7 +12,7 @@
 
 #define CTL_MAGIC        0x314c544354524300ull /* "\0CRTCTL1" */
 #define CTL_VERSION      2
-#define CTL_MAX_CHILDREN 128
+#define CTL_MAX_CHILDREN 1024 /* ingests + workers: hundreds of cameras per machine */
 
 enum ctl_role { CTL_ROLE_NONE = 0, CTL_ROLE_INGEST, CTL_ROLE_EGRESS };
 enum ctl_state {

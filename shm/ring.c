@@ -134,6 +134,7 @@ static bool ring_hdr_matches(const struct ring_hdr *h, uint32_t slot_count, uint
 }
 
 static int ring_copy_slot(const struct ring_map *m, uint64_t seq, struct ring_frame *f);
+static int ring_read_slot(const struct ring_map *m, uint64_t seq, struct ring_frame *f);
 
 /* A predecessor killed inside ring_writer_write may have advanced a track's next_pkt,
  * latest_key or timestamp state for a frame it never published. The published frames are
@@ -259,6 +260,24 @@ static int ring_writer_prepare(struct ring_writer *w, size_t len, uint32_t slots
     return 0;
 }
 
+/* A ring the writer may continue at its own geometry: the same layout and MTU, a valid
+ * geometry matching the object's size, at most up_to payload bytes. Then *slots and *data
+ * take its geometry (ring_writer_prepare continues it). */
+static void ring_writer_existing_geometry(struct ring_writer *w, uint32_t mtu, uint64_t up_to,
+                                          uint32_t *slots, uint64_t *data)
+{
+    struct stat st;
+    struct ring_hdr h;
+    if (fstat(w->fd, &st) < 0 || pread(w->fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h))
+        return;
+    if (h.magic == RING_MAGIC && h.version == RING_VERSION && h.hdr_size == sizeof(h) &&
+        h.mtu == mtu && ring_geometry_ok(h.slot_count, h.data_size) && h.data_size <= up_to &&
+        ring_map_len(h.slot_count, h.data_size) == (size_t)st.st_size) {
+        *slots = h.slot_count;
+        *data = h.data_size;
+    }
+}
+
 int ring_writer_open(struct ring_writer **out, const char *name,
                      const struct ring_writer_opts *opts, char *err, size_t errlen)
 {
@@ -282,6 +301,8 @@ int ring_writer_open(struct ring_writer **out, const char *name,
     e = ring_writer_lock_open(w, err, errlen);
     if (e < 0)
         goto fail;
+    if (opts && opts->keep_up_to)
+        ring_writer_existing_geometry(w, opts->mtu, opts->keep_up_to, &slots, &data);
     size_t len = ring_map_len(slots, data);
     uint32_t mtu = opts ? opts->mtu : 0;
     bool reuse;
@@ -445,6 +466,139 @@ int64_t ring_writer_write(struct ring_writer *w, unsigned track, uint32_t flags,
     if (w->extra_doorbell)
         doorbell_ring(w->extra_doorbell);
     return (int64_t)seq;
+}
+
+/* Copies frame f of the old ring into the new one under the same sequence number, packet
+ * numbers, timestamp and arrival time; only its payload position differs. */
+static void ring_writer_copy_frame(struct ring_writer *nw, const struct ring_frame *f)
+{
+    struct ring_slot *s = &nw->m.slots[f->seq & (nw->m.slot_count - 1)];
+    uint64_t pos = ring_reserve(nw, f->len);
+    memcpy(nw->m.data + (pos & (nw->m.data_size - 1)), f->data, f->len);
+    atomic_store_explicit(&s->data_pos, pos, memory_order_relaxed);
+    atomic_store_explicit(&s->first_pkt, f->first_pkt, memory_order_relaxed);
+    atomic_store_explicit(&s->arrival_ns, f->arrival_ns, memory_order_relaxed);
+    atomic_store_explicit(&s->len, f->len, memory_order_relaxed);
+    atomic_store_explicit(&s->rtp_ts, f->rtp_ts, memory_order_relaxed);
+    atomic_store_explicit(&s->pkt_count, f->pkt_count, memory_order_relaxed);
+    atomic_store_explicit(&s->track, f->track, memory_order_relaxed);
+    atomic_store_explicit(&s->flags, f->flags, memory_order_relaxed);
+    atomic_store_explicit(&s->seq, f->seq, memory_order_relaxed);
+}
+
+/* The oldest frame of the writer's ring whose slot and bytes are both still there. */
+static uint64_t ring_writer_oldest(const struct ring_writer *w)
+{
+    uint64_t head = atomic_load_explicit(&w->m.hdr->head, memory_order_relaxed), oldest = head;
+    struct ring_frame f;
+    for (uint64_t seq = head - 1; ring_in_window(seq, head, w->m.slot_count); seq--) {
+        if (ring_read_slot(&w->m, seq, &f) != 1)
+            break;
+        oldest = seq;
+    }
+    return oldest;
+}
+
+int ring_writer_resize(struct ring_writer *w, uint32_t slot_count, uint64_t data_size, char *err,
+                       size_t errlen)
+{
+    if (!ring_geometry_ok(slot_count, data_size) || slot_count < w->m.slot_count ||
+        data_size < w->m.data_size) {
+        ring_err(err, errlen, "ring %s: cannot resize to %u slots, %llu bytes", w->m.name,
+                 slot_count, (unsigned long long)data_size);
+        return -EINVAL;
+    }
+    if (slot_count == w->m.slot_count && data_size == w->m.data_size)
+        return 0;
+    struct ring_writer nw = {.fd = -1, .extra_doorbell = w->extra_doorbell};
+    memcpy(nw.m.name, w->m.name, sizeof(nw.m.name));
+    /* A new object, not a larger one: readers mapping the old one keep a consistent ring
+     * until they re-attach (ftruncate under them would move nothing but could fault). */
+    (void)shm_unlink(w->m.name);
+    int e = ring_writer_lock_open(&nw, err, errlen);
+    size_t len = ring_map_len(slot_count, data_size);
+    if (e == 0 && ftruncate(nw.fd, (off_t)len) < 0) {
+        e = -errno;
+        ring_err(err, errlen, "ftruncate %s to %zu bytes: %s", nw.m.name, len, strerror(-e));
+    }
+    void *p = MAP_FAILED;
+    if (e == 0 &&
+        (p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, nw.fd, 0)) == MAP_FAILED) {
+        e = -errno;
+        ring_err(err, errlen, "mmap %s (%zu bytes): %s", nw.m.name, len, strerror(-e));
+    }
+    if (e < 0) {
+        if (nw.fd >= 0)
+            close(nw.fd);
+        return e;
+    }
+    ring_map_set(&nw.m, p, len, slot_count, data_size);
+    struct ring_hdr *h = nw.m.hdr, *oh = w->m.hdr;
+    /* Header and track table as they are (magic last), the geometry and positions anew. */
+    memcpy(nw.m.base, w->m.base, sizeof(struct ring_hdr) + RING_TRACKS_BYTES);
+    h->magic = 0;
+    h->slot_count = slot_count;
+    h->data_size = data_size;
+    atomic_store_explicit(&h->reserved, 0, memory_order_relaxed);
+    atomic_store_explicit(&h->doorbell, 0, memory_order_relaxed);
+    atomic_store_explicit(&h->keyframe_requests, 0, memory_order_relaxed);
+    atomic_store_explicit(&h->retired, 0, memory_order_relaxed);
+    atomic_fetch_add_explicit(&h->generation, 1, memory_order_relaxed);
+    uint64_t head = atomic_load_explicit(&oh->head, memory_order_relaxed);
+    struct ring_frame f;
+    for (uint64_t seq = ring_writer_oldest(w); seq < head; seq++)
+        if (ring_copy_slot(&w->m, seq, &f) == 1)
+            ring_writer_copy_frame(&nw, &f);
+    atomic_thread_fence(memory_order_release);
+    h->magic = RING_MAGIC;
+    ring_writer_heartbeat(&nw);
+    /* Readers of the old object look for the new one at their next check. */
+    atomic_store_explicit(&oh->retired, 1, memory_order_release);
+    atomic_store_explicit(&oh->writer_pid, 0, memory_order_relaxed);
+    doorbell_ring(&oh->doorbell);
+    munmap(w->m.base, w->m.len);
+    close(w->fd);
+    w->m = nw.m;
+    w->fd = nw.fd;
+    return 0;
+}
+
+uint32_t ring_writer_slot_count(const struct ring_writer *w)
+{
+    return w->m.slot_count;
+}
+
+uint64_t ring_writer_data_size(const struct ring_writer *w)
+{
+    return w->m.data_size;
+}
+
+void ring_writer_usage(const struct ring_writer *w, uint64_t from_ns, uint64_t keep_seq,
+                       struct ring_usage *u)
+{
+    const struct ring_hdr *h = w->m.hdr;
+    uint64_t head = atomic_load_explicit(&h->head, memory_order_relaxed);
+    uint64_t lo = head > w->m.slot_count ? head - w->m.slot_count : 1, hi = head, oldest;
+    struct ring_frame f;
+    /* The first frame that arrived at or after from_ns: arrival times only grow, and the
+     * slots the writer has not (re)filled since it opened are all at the old end. */
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (ring_copy_slot(&w->m, mid, &f) == 1 && f.arrival_ns >= from_ns)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    oldest = lo;
+    if (keep_seq && keep_seq < oldest)
+        oldest = keep_seq;
+    u->lost = oldest < head && ring_read_slot(&w->m, oldest, &f) != 1;
+    if (u->lost)
+        oldest = ring_writer_oldest(w);
+    u->frames = head - oldest;
+    u->bytes = 0;
+    if (oldest < head && ring_copy_slot(&w->m, oldest, &f) == 1)
+        u->bytes = atomic_load_explicit(&h->reserved, memory_order_relaxed) - f.data_pos;
 }
 
 uint64_t ring_writer_next_seq(const struct ring_writer *w)
@@ -812,6 +966,11 @@ uint32_t ring_reader_track_version(const struct ring_reader *r, unsigned idx)
 uint32_t ring_reader_generation(const struct ring_reader *r)
 {
     return atomic_load_explicit(&r->m.hdr->generation, memory_order_acquire);
+}
+
+bool ring_reader_retired(const struct ring_reader *r)
+{
+    return atomic_load_explicit(&r->m.hdr->retired, memory_order_acquire) != 0;
 }
 
 uint32_t ring_reader_mtu(const struct ring_reader *r)

@@ -92,7 +92,8 @@ struct ring_hdr {
     _Atomic uint32_t generation; /* 1 for the creator, +1 per re-opening writer */
     _Atomic int32_t writer_pid;
     _Atomic uint64_t heartbeat_ns;
-    uint8_t pad0[16];
+    _Atomic uint32_t retired; /* 1: the writer moved to a new, larger object of this name */
+    uint8_t pad0[12];
     _Atomic uint64_t head __attribute__((aligned(64))); /* next frame seq to be published */
     _Atomic uint64_t reserved; /* payload bytes reserved up to (absolute position) */
     _Atomic uint32_t doorbell __attribute__((aligned(64)));
@@ -134,6 +135,9 @@ struct ring_writer_opts {
     uint32_t slot_count; /* power of two; 0 = RING_DEFAULT_SLOTS */
     uint64_t data_size;  /* power of two; 0 = RING_DEFAULT_DATA */
     uint32_t mtu;        /* RTP payload bytes per packet, recorded for readers */
+    /* Nonzero: an existing ring of the same MTU and layout is continued at its own geometry
+     * if it holds at most this many payload bytes (a restarted ingest keeps what it grew to). */
+    uint64_t keep_up_to;
 };
 
 /* Creates /<name> (mode 0600) or re-opens an existing ring of the same geometry and MTU,
@@ -161,6 +165,30 @@ void ring_writer_rebase(struct ring_writer *w, unsigned idx);
  * len exceeds the frame limit, -EINVAL on a bad track). Bumps the doorbells. */
 int64_t ring_writer_write(struct ring_writer *w, unsigned track, uint32_t flags, uint32_t src_ts,
                           uint32_t pkt_count, const uint8_t *data, size_t len);
+
+/* Moves the ring to a new object of the same name with at least the given geometry (neither
+ * may shrink): the frames still in the ring are copied, frame and packet numbering, timestamps
+ * and tracks continue, the generation is bumped, and the old object is marked retired so that
+ * readers re-attach at once (ring_reader_retired) and find every frame they expect. On error
+ * the writer keeps the old object. 0 or -errno with a reason in err. */
+int ring_writer_resize(struct ring_writer *w, uint32_t slot_count, uint64_t data_size, char *err,
+                       size_t errlen);
+/* The ring's geometry: frame slots and payload bytes. */
+uint32_t ring_writer_slot_count(const struct ring_writer *w);
+uint64_t ring_writer_data_size(const struct ring_writer *w);
+
+/* What holding every frame from the oldest one needed takes: the frames and payload bytes
+ * (tail skips included) from that frame to the live edge. The oldest needed is the older of
+ * frame keep_seq (0: none) and the first frame that arrived at or after from_ns (CLOCK_MONOTONIC).
+ * When it is already gone (the ring is too small), the oldest frame left stands in for it
+ * and *lost is set. */
+struct ring_usage {
+    uint64_t bytes;
+    uint64_t frames;
+    bool lost;
+};
+void ring_writer_usage(const struct ring_writer *w, uint64_t from_ns, uint64_t keep_seq,
+                       struct ring_usage *u);
 
 /* The sequence number the next ring_writer_write will return (logs, tests). */
 uint64_t ring_writer_next_seq(const struct ring_writer *w);
@@ -227,6 +255,9 @@ int ring_reader_track(const struct ring_reader *r, unsigned idx, struct ring_tra
  * the writer is updating it): one load, cheap enough to watch per frame. */
 uint32_t ring_reader_track_version(const struct ring_reader *r, unsigned idx);
 uint32_t ring_reader_generation(const struct ring_reader *r);
+/* True when the writer moved to a larger object under the same name (ring_writer_resize): the
+ * new one continues this one's numbering; re-open it. One load, cheap enough for a timer. */
+bool ring_reader_retired(const struct ring_reader *r);
 uint32_t ring_reader_mtu(const struct ring_reader *r);
 /* Writer's last heartbeat (CLOCK_MONOTONIC ns) and pid. */
 uint64_t ring_reader_heartbeat(const struct ring_reader *r);

@@ -72,8 +72,14 @@ int sessions_open(struct sessions *s, const char *prefix, unsigned index, uint32
         return -EBUSY;
     }
     size_t len = sizeof(struct sessions_hdr) + (size_t)n * SESSIONS_REC_SIZE;
-    /* An object another user left with wider permissions is ours now: keys live in it. */
-    int err = fchmod(fd, 0600) < 0 || ftruncate(fd, (off_t)len) < 0 ? -errno : 0;
+    uint32_t n_prev = prev < 0 ? 0 : prev < n ? (uint32_t)prev : n;
+    /* An object another user left with wider permissions is ours now: keys live in it. What
+     * is not the predecessor's records is emptied by truncation, not by writing zeros: the
+     * pages of records never written then cost nothing (thousands of slots, few viewers). */
+    off_t keep = prev < 0 ? 0 : (off_t)(sizeof(struct sessions_hdr) + n_prev * SESSIONS_REC_SIZE);
+    int err = fchmod(fd, 0600) < 0 || ftruncate(fd, keep) < 0 || ftruncate(fd, (off_t)len) < 0
+                  ? -errno
+                  : 0;
     void *m = err ? MAP_FAILED : mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (!err && m == MAP_FAILED)
         err = -errno;
@@ -84,11 +90,7 @@ int sessions_open(struct sessions *s, const char *prefix, unsigned index, uint32
     s->rec = (struct sessions_rec *)((char *)m + sizeof(struct sessions_hdr));
     s->map_len = len;
     s->n = n;
-    s->n_prev = prev < 0 ? 0 : prev < n ? (uint32_t)prev : n;
-    if (prev < 0)
-        memset(m, 0, len);
-    else if (s->n_prev < n)
-        memset(&s->rec[s->n_prev], 0, (size_t)(n - s->n_prev) * SESSIONS_REC_SIZE);
+    s->n_prev = n_prev;
     struct sessions_hdr *h = s->hdr;
     h->version = SESSIONS_VERSION;
     h->hdr_size = sizeof(*h);

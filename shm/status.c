@@ -6,6 +6,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/sbuf.h"
@@ -173,19 +174,48 @@ static uint64_t counter(const struct ctl_child *s, const char *name)
     return 0;
 }
 
+static int path_by_name(const void *a, const void *b)
+{
+    return strcmp((*(const struct config_path *const *)a)->name,
+                  (*(const struct config_path *const *)b)->name);
+}
+
+/* One row per path, sorted by name, then a summary line: hundreds of cameras stay readable. */
 static void text_paths(struct sbuf *b, const struct ctl_hdr *ctl, const struct config *cfg,
                        uint64_t now)
 {
     sbuf_printf(b, "%-16s %-9s %7s %8s %8s %6s %10s %10s  %s\n", "PATH", "STATE", "PID", "RESTARTS",
                 "UPTIME", "BEAT", "FRAMES", "RECONNECTS", "SOURCE");
+    /* Sorted through an index; without memory for one, in the config's order. */
+    const struct config_path **order = malloc((cfg->n_paths ? cfg->n_paths : 1) * sizeof(*order));
+    for (size_t i = 0; order && i < cfg->n_paths; i++)
+        order[i] = &cfg->paths[i];
+    if (order)
+        qsort(order, cfg->n_paths, sizeof(*order), path_by_name);
+    unsigned states[CTL_STATE_IDLE + 2] = {0}; /* the last: absent */
+    uint64_t restarts = 0;
     for (size_t i = 0; i < cfg->n_paths; i++) {
-        const struct config_path *p = &cfg->paths[i];
+        const struct config_path *p = order ? order[i] : &cfg->paths[i];
         const struct ctl_child *s = find_ingest(ctl, p->name);
+        uint32_t st = s ? atomic_load(&s->state) : CTL_STATE_IDLE + 1;
+        states[st <= CTL_STATE_IDLE ? st : CTL_STATE_IDLE + 1]++;
+        restarts += s ? atomic_load(&s->restarts) : 0;
         sbuf_printf(b, "%-16s ", p->name);
         text_child(b, s, now);
         sbuf_printf(b, " %10" PRIu64 " %10" PRIu64 "  %s\n", counter(s, "frames_written"),
                     counter(s, "source_reconnects"), p->source_redacted);
     }
+    free(order);
+    sbuf_printf(b, "%zu path(s):", cfg->n_paths);
+    const char *sep = " ";
+    for (uint32_t st = CTL_STATE_STARTING; st <= CTL_STATE_IDLE + 1; st++) {
+        if (!states[st])
+            continue;
+        sbuf_printf(b, "%s%u %s", sep, states[st],
+                    st <= CTL_STATE_IDLE ? ctl_state_name(st) : "absent");
+        sep = ", ";
+    }
+    sbuf_printf(b, "%s%" PRIu64 " restart(s)\n", *sep == ',' ? "; " : " ", restarts);
 }
 
 static void text_workers(struct sbuf *b, const struct ctl_hdr *ctl, const struct config *cfg,

@@ -25,8 +25,8 @@
 #include "supervisor/procman.h"
 #include "shm/status.h"
 
-#define EXIT_CONFIG       2              /* bad usage or config: nothing was started */
-#define CONTROL_REPLY_MAX (256u * 1024u) /* status of 128 children fits several times */
+#define EXIT_CONFIG       2               /* bad usage or config: nothing was started */
+#define CONTROL_REPLY_MAX (2048u * 1024u) /* status of 1024 children fits with room */
 #define CONTROL_MODE      0660
 
 struct supervisor {
@@ -87,6 +87,12 @@ static const char *immutable_change(const struct config *a, const struct config 
 }
 
 /* Re-reads the file; on any error the running config stays. 0 or -errno, reason in err. */
+static void sv_config_free(struct config *cfg)
+{
+    config_free(cfg);
+    free(cfg);
+}
+
 static int sv_reload(struct supervisor *sv, char *err, size_t errlen)
 {
     if (!sv->cfg_file) {
@@ -97,7 +103,7 @@ static int sv_reload(struct supervisor *sv, char *err, size_t errlen)
         snprintf(err, errlen, "shutting down");
         return -ESHUTDOWN;
     }
-    struct config *n = malloc(sizeof(*n));
+    struct config *n = calloc(1, sizeof(*n));
     if (!n) {
         snprintf(err, errlen, "out of memory");
         return -ENOMEM;
@@ -110,19 +116,19 @@ static int sv_reload(struct supervisor *sv, char *err, size_t errlen)
     }
     if (rc < 0) {
         log_error("reload refused, keeping the running config: %s", err);
-        free(n);
+        sv_config_free(n);
         return rc;
     }
     rc = cfgsnap_write(n, sv->snap);
     if (rc < 0) {
         snprintf(err, errlen, "cannot write %s: %s", sv->snap, strerror(-rc));
         log_error("reload refused, keeping the running config: %s", err);
-        free(n);
+        sv_config_free(n);
         return rc;
     }
     log_set_level(n->log_level);
     pm_apply_config(&sv->pm, n);
-    free(sv->cfg);
+    sv_config_free(sv->cfg);
     sv->cfg = n;
     snprintf(err, errlen, "reloaded %s: %zu path(s), %u worker(s)", sv->cfg_file, n->n_paths,
              n->workers);
@@ -382,7 +388,7 @@ int main(int argc, char **argv)
         }
     }
 
-    sv.cfg = malloc(sizeof(*sv.cfg));
+    sv.cfg = calloc(1, sizeof(*sv.cfg));
     if (!sv.cfg)
         return 1;
     char err[512];
@@ -392,7 +398,7 @@ int main(int argc, char **argv)
                 fprintf(stderr, "ringcast: %s\n", err);
             else
                 log_error("%s", err);
-            free(sv.cfg);
+            sv_config_free(sv.cfg);
             return EXIT_CONFIG;
         }
     } else {
@@ -401,7 +407,7 @@ int main(int argc, char **argv)
     if (check) {
         printf("%s: ok (%zu path(s), %u worker(s))\n", sv.cfg_file ? sv.cfg_file : "(defaults)",
                sv.cfg->n_paths, sv.cfg->workers);
-        free(sv.cfg);
+        sv_config_free(sv.cfg);
         return 0;
     }
     log_set_level(sv.cfg->log_level);
@@ -418,6 +424,6 @@ int main(int argc, char **argv)
         unlink(sv.snap);
     if (uv_loop_close(sv.loop) != 0)
         log_warn("event loop closed with handles still open");
-    free(sv.cfg);
+    sv_config_free(sv.cfg);
     return rc < 0 ? 1 : 0;
 }

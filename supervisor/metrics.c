@@ -12,7 +12,7 @@
 
 #include "common/sbuf.h"
 
-#define METRICS_BUF (512u * 1024u) /* 128 children x 17 families fit with room to spare */
+#define METRICS_BUF (4096u * 1024u) /* 1024 children x 17 families fit with room to spare */
 
 static bool child_present(const struct ctl_child *s)
 {

@@ -29,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int rc = config_load(&cfg, path, err, sizeof(err));
     if (rc < 0 && strncmp(err, path, strlen(path)) != 0)
         abort();
-    if (rc == 0 && cfg.n_paths > CONFIG_MAX_PATHS)
+    if (rc == 0 && cfg.n_paths > cfg.cap_paths)
         abort();
     return 0;
 }

@@ -236,7 +236,10 @@ class Harness:
         """transport None: the key is left out (its default)."""
         path = os.path.join(self.tmp, name)
         with open(path, "w") as f:
-            f.write("[server]\nshm_prefix = %s\nlog_level = info\n\n[path cam]\nsource = %s\n"
+            # ring_seconds: the tests read the whole ring as the record of what was written,
+            # so it keeps everything (it grows to hold it, within ring_mb).
+            f.write("[server]\nshm_prefix = %s\nlog_level = info\nring_seconds = 600\n\n"
+                    "[path cam]\nsource = %s\n"
                     "%s%s" % (prefix or self.prefix, source,
                               "transport = %s\n" % transport if transport else "", extra))
         return path
@@ -309,13 +312,13 @@ class Harness:
 
     # ---- a control segment of our own, to read the ingest's counters ----
 
-    CTL_SIZE, CHILD0, CHILD_SIZE, COUNTERS = 41088, 128, 320, 104  # shm/ctl.h, test_ctl checks
+    CTL_SIZE, CHILD0, CHILD_SIZE, COUNTERS = 327808, 128, 320, 104  # shm/ctl.h, test_ctl checks
     RECONNECTS, FRAMES_WRITTEN, FRAMES_DROPPED = 88, 80, 96
 
     def make_ctl(self):
         """Creates /<prefix>.ctl as the supervisor would (shm/ctl.h layout, CTL_VERSION 2)."""
         path = "/dev/shm/%s.ctl" % self.prefix
-        hdr = struct.pack("<QIIiI", 0x314C544354524300, 2, self.CTL_SIZE, os.getpid(), 128)
+        hdr = struct.pack("<QIIiI", 0x314C544354524300, 2, self.CTL_SIZE, os.getpid(), 1024)
         with open(path, "wb") as f:
             f.write(hdr + b"\x00" * (self.CTL_SIZE - len(hdr)))
         os.chmod(path, 0o600)

@@ -219,8 +219,9 @@ static void test_reload_changes(void **state)
                                                         CONFIG_CHANGE_RESTART_INGESTS |
                                                         CONFIG_CHANGE_RESTART_WORKERS);
     assert_int_equal(config_path_changes(&a.paths[0], &b.paths[0]), CONFIG_CHANGE_HUP_WORKERS);
-    w = a;
-    config_apply_reloadable(&w, &b);
+    assert_int_equal(config_copy(&w, &a), 0);
+    assert_int_equal(config_apply_reloadable(&w, &b), 0);
+    assert_string_equal(a.paths[0].read_token, "r1"); /* w has its own table */
     assert_int_equal(w.consent_timeout, 8);
     assert_string_equal(w.api_token, "t2");
     assert_int_equal(w.n_trusted_proxies, 1);
@@ -236,6 +237,33 @@ static void test_reload_changes(void **state)
     assert_int_equal(config_load(&b, write_conf(text), err, sizeof(err)), 0);
     assert_int_equal(config_server_changes(&a, &b), CONFIG_CHANGE_REFUSED);
     assert_int_equal(config_path_changes(&a.paths[0], &b.paths[0]), CONFIG_CHANGE_RESTART_INGESTS);
+}
+
+/* No fixed cap on paths: 300 load in order; a copy owns its own table; freeing empties it. */
+static void test_many_paths(void **state)
+{
+    (void)state;
+    static struct config a, b;
+    static char text[300 * 48];
+    size_t n = 0;
+    for (int i = 0; i < 300; i++)
+        n += (size_t)snprintf(text + n, sizeof(text) - n, "[path cam%d]\nsource = file:clip.h264\n",
+                              i);
+    char err[256] = "";
+    if (config_load(&a, write_conf(text), err, sizeof(err)) != 0)
+        fail_msg("%s", err);
+    assert_int_equal(a.n_paths, 300);
+    assert_string_equal(a.paths[299].name, "cam299");
+    assert_non_null(config_find_path(&a, "cam150"));
+    assert_int_equal(config_copy(&b, &a), 0);
+    assert_ptr_not_equal(b.paths, a.paths);
+    snprintf(b.paths[0].name, sizeof(b.paths[0].name), "other");
+    assert_string_equal(a.paths[0].name, "cam0");
+    config_free(&b);
+    assert_int_equal(b.n_paths, 0);
+    assert_null(b.paths);
+    assert_int_equal(config_load(&a, write_conf("[server]\n"), err, sizeof(err)), 0);
+    assert_int_equal(a.n_paths, 0);
 }
 
 /* api_token takes any value up to what a config line holds (198 bytes less "api_token = "),
@@ -479,6 +507,7 @@ int main(void)
         cmocka_unit_test(test_missing_file),     cmocka_unit_test(test_readme_defaults),
         cmocka_unit_test(test_reload_changes),   cmocka_unit_test(test_ice_servers),
         cmocka_unit_test(test_public_url),       cmocka_unit_test(test_rtsp_udp_ports),
+        cmocka_unit_test(test_many_paths),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -86,7 +86,15 @@ static void test_round_trip(void **state)
     assert_string_equal(b.paths[1].source, a.paths[1].source);
     assert_int_equal(b.consent_timeout, 9);
     assert_int_equal(b.n_trusted_proxies, 1);
+    assert_int_equal(b.n_paths, a.n_paths);
+    assert_memory_equal(b.paths, a.paths, a.n_paths * sizeof(*a.paths));
+    struct config_path *own = b.paths; /* each owns its table: the rest must be equal */
+    size_t cap = b.cap_paths;
+    b.paths = a.paths;
+    b.cap_paths = a.cap_paths;
     assert_memory_equal(&a, &b, sizeof(a));
+    b.paths = own;
+    b.cap_paths = cap;
 }
 
 static void test_too_small(void **state)

@@ -3,7 +3,8 @@
  * starts at the latest keyframe and catches up to live (with and without UDP GSO) with
  * continuous sequence numbers and timestamps, a lapped reader restarts at a keyframe, a viewer
  * restarted after a lost DTLS flight gets the keyframe again under new numbers, a replaced
- * ring continues every viewer's numbering (also after the SRTP rollover counter moved on),
+ * ring continues every viewer's numbering (also after the SRTP rollover counter moved on), a
+ * grown ring is followed without a pause, a path without viewers is neither woken for nor read,
  * frames numbered at another MTU are not sent, the per-wakeup budget, a codec change on a
  * track, and a track declared after the viewer started. */
 #include "egress/tcpq.h"
@@ -286,6 +287,86 @@ static void test_ring_replaced_after_rollover(void **state)
     assert_int_equal(ctl_read(&f->cnt->send_drops), 0);
 }
 
+/* The ingest grows its ring (ring_writer_resize: a new object, numbering continued): the
+ * worker follows the retired ring at its next tick without waiting for the writer's silence,
+ * and the viewer carries on at once, no keyframe awaited: the next delta frame follows with
+ * consecutive sequence numbers, and a NACK for a packet sent from the old ring is served from
+ * the new one. */
+static void test_ring_grown(void **state)
+{
+    struct fx *f = *state;
+    static struct rx_pkt rx[256];
+    unsigned n = start_receiving(f, rx, 256);
+    struct rx_pkt last = rx[n - 1];
+    char err[128];
+    assert_int_equal(ring_writer_resize(f->wr, 2 * SLOTS, 2 << 20, err, sizeof(err)), 0);
+    write_video(f, false, 2000); /* into the new ring before the worker notices */
+    const struct ring_reader *old = path_of(f).r;
+    for (int i = 0; i < 10 && path_of(f).r == old; i++)
+        uv_run(&f->loop, UV_RUN_ONCE);
+    assert_ptr_not_equal(path_of(f).r, old);
+    write_video(f, false, 1500);
+    media_test_send_run(f->w);
+    unsigned m = drain(f, rx, 256);
+    assert_true(m >= 2);
+    assert_int_equal(rx[0].h.ssrc, last.h.ssrc);
+    assert_int_equal(rx[0].h.seq, (uint16_t)(last.h.seq + 1));
+    for (unsigned i = 1; i < m; i++)
+        assert_int_equal(rx[i].h.seq, (uint16_t)(rx[i - 1].h.seq + 1));
+    uint64_t retx = ctl_read(&f->cnt->retransmits);
+    srtp_dealloc(f->srx); /* a receiver that lost it: its replay check has not seen it */
+    f->srx = viewer_srtp(f->keying, true);
+    send_nack(f, last.h.seq, 0);
+    assert_int_equal(drain(f, rx, 256), 1);
+    assert_int_equal(rx[0].h.seq, last.h.seq);
+    assert_int_equal(rx[0].len, last.len);
+    assert_memory_equal(rx[0].b, last.b, last.len);
+    assert_int_equal(ctl_read(&f->cnt->retransmits), retx + 1);
+}
+
+/* A path whose last viewer left costs nothing: its ring's doorbell no longer wakes the worker
+ * and its frames are not read (the cursor stays). The next viewer starts at the keyframe
+ * written meanwhile, the path's cursor moved to the live edge, its doorbell watched again. */
+static void test_unwatched_path(void **state)
+{
+    struct fx *f = *state;
+    static struct rx_pkt rx[256];
+    (void)start_receiving(f, rx, 256);
+    struct media_test_path p;
+    assert_int_equal(media_test_path_named(f->w, "cam", &p), 0);
+    assert_true(p.watched);
+    media_viewer_stop(f->w, &f->v);
+    assert_int_equal(media_test_path_named(f->w, "cam", &p), 0);
+    assert_false(p.watched);
+    uint64_t cursor = p.next_frame;
+    unsigned key = f->n_written;
+    write_video(f, true, 3000);
+    write_video(f, false, 2000);
+    media_test_send_run(f->w);
+    assert_int_equal(media_test_path_named(f->w, "cam", &p), 0);
+    assert_int_equal(p.next_frame, cursor); /* not read */
+    assert_int_equal(drain(f, NULL, 0), 0);
+
+    srtp_dealloc(f->srx); /* the new session's receiver */
+    f->srx = viewer_srtp(f->keying, true);
+    start_viewer(f, false);
+    assert_int_equal(media_test_path_named(f->w, "cam", &p), 0);
+    assert_true(p.watched);
+    assert_int_equal(p.next_frame, f->written[f->n_written - 1] + 1); /* the live edge */
+    unsigned n = 0;
+    for (int i = 0; i < 4; i++) {
+        media_test_send_run(f->w);
+        n += drain(f, rx + n, 256 - n);
+    }
+    assert_true(n > 0);
+    unsigned before = f->n_aus;
+    feed(f, rx, n);
+    assert_true(f->n_aus >= before + 2);
+    assert_true(f->aus[before].key);
+    assert_int_equal(f->aus[before].len, f->frame_len[key]);
+    assert_memory_equal(f->aus[before].data, f->frames[key], f->frame_len[key]);
+}
+
 /* Writes a delta frame whose packet count in the ring is off by diff from what it packetizes
  * into at the worker's MTU (as if written at another MTU). Returns the frame's real count. */
 static int write_miscounted(struct fx *f, int diff)
@@ -492,6 +573,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ring_replaced, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ring_replaced_after_rollover, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ring_grown, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unwatched_path, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wakeup_budget, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pkt_count_mismatch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_codec_changed, setup, teardown),

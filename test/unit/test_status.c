@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -26,7 +27,10 @@ static int setup(void **state)
     snprintf(cfg.file, sizeof(cfg.file), "/etc/ringcast.conf");
     cfg.workers = 2;
     cfg.udp_port_base = 19050;
-    cfg.n_paths = 2;
+    cfg.n_paths = cfg.cap_paths = 2;
+    cfg.paths = calloc(2, sizeof(*cfg.paths));
+    if (!cfg.paths)
+        return -1;
     snprintf(cfg.paths[0].name, sizeof(cfg.paths[0].name), "cam");
     snprintf(cfg.paths[0].source, sizeof(cfg.paths[0].source),
              "rtsp://admin:hunter2@10.0.0.5:554/live\"x");
@@ -150,6 +154,24 @@ static void test_text(void **state)
     assert_non_null(strstr(buf, "backoff"));
 }
 
+/* ringcastctl paths: rows sorted by name whatever the config's order, and a summary line. */
+static void test_paths_sorted(void **state)
+{
+    (void)state;
+    struct config_path first = cfg.paths[0];
+    cfg.paths[0] = cfg.paths[1];
+    cfg.paths[1] = first; /* the config lists demo, then cam */
+    int n = status_text(buf, sizeof(buf), ctl.hdr, &cfg, STATUS_VIEW_PATHS);
+    cfg.paths[1] = cfg.paths[0];
+    cfg.paths[0] = first;
+    assert_true(n > 0);
+    const char *cam = strstr(buf, "\ncam "), *demo = strstr(buf, "\ndemo ");
+    assert_non_null(cam);
+    assert_non_null(demo);
+    assert_true(cam < demo);
+    assert_non_null(strstr(buf, "\n2 path(s): 1 running, 1 absent; 0 restart(s)\n"));
+}
+
 static void test_metrics_text(void **state)
 {
     (void)state;
@@ -194,10 +216,10 @@ static void test_draining(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_json_status), cmocka_unit_test(test_credentials_with_at_sign),
-        cmocka_unit_test(test_json_views),  cmocka_unit_test(test_too_small),
-        cmocka_unit_test(test_text),        cmocka_unit_test(test_metrics_text),
-        cmocka_unit_test(test_draining),
+        cmocka_unit_test(test_json_status),  cmocka_unit_test(test_credentials_with_at_sign),
+        cmocka_unit_test(test_json_views),   cmocka_unit_test(test_too_small),
+        cmocka_unit_test(test_text),         cmocka_unit_test(test_paths_sorted),
+        cmocka_unit_test(test_metrics_text), cmocka_unit_test(test_draining),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

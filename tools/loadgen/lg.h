@@ -47,6 +47,7 @@ struct lg_opts {
     double saturated_pct;
     double max_loss_pct;
     int gro;
+    unsigned paths; /* 0: every viewer posts to the URL; P: viewer i to /NAME<i % P>/... */
 };
 
 enum lg_vstate { LG_V_IDLE = 0, LG_V_HTTP, LG_V_ICE, LG_V_DTLS, LG_V_MEDIA, LG_V_FAILED };

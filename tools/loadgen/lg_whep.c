@@ -182,8 +182,22 @@ static int auth_header(struct lg *lg, char *out, size_t n)
                          : snprintf(out, n, "%s", "");
 }
 
+/* The request path of viewer v: the URL's, or with --paths P, its first segment suffixed
+ * with v's path number ("/cam/whep" -> "/cam7/whep"). */
+static void viewer_path(const struct lg *lg, const struct lg_viewer *v, char *out, size_t n)
+{
+    const char *rest = strchr(lg->path + 1, '/');
+    if (!lg->opt.paths || !rest) {
+        snprintf(out, n, "%s", lg->path);
+        return;
+    }
+    snprintf(out, n, "%.*s%u%s", (int)(rest - lg->path), lg->path, v->idx % lg->opt.paths, rest);
+}
+
 int lg_whep_post(struct lg *lg, struct lg_setup *s, struct lg_viewer *v)
 {
+    char path[300];
+    viewer_path(lg, v, path, sizeof(path));
     char offer[4096], auth[320];
     struct lg_offer_params prm = {.ice_ufrag = v->ufrag,
                                   .ice_pwd = v->pwd,
@@ -199,7 +213,7 @@ int lg_whep_post(struct lg *lg, struct lg_setup *s, struct lg_viewer *v)
         snprintf(s->req, sizeof(s->req),
                  "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/sdp\r\n"
                  "Accept: application/sdp\r\n%sContent-Length: %d\r\nConnection: close\r\n\r\n%s",
-                 lg->path, lg->http_host, auth, olen, offer);
+                 path, lg->http_host, auth, olen, offer);
     if (n < 0 || (size_t)n >= sizeof(s->req))
         return -ENOSPC;
     s->req_len = (size_t)n;

@@ -48,6 +48,8 @@ static void usage(FILE *f)
             "      --token TOKEN        Authorization: Bearer TOKEN\n"
             "      --no-delete          do not DELETE the sessions at the end\n"
             "      --max-loss PCT       loss above this makes ok=false (1.0)\n"
+            "      --paths P            viewer i watches path NAME<i %% P> of the URL's\n"
+            "                           /NAME/whep (P cameras, one loadgen)\n"
             "      --per-viewer         list each viewer's first-frame time (ms after its\n"
             "                           answer, -1 for none) as first_frame_ms_each\n"
             "  -v, --verbose            debug logging\n",
@@ -339,29 +341,15 @@ static void on_signal(uv_signal_t *h, int sig)
 
 static int parse_opts(struct lg_opts *o, int argc, char **argv)
 {
-    static const struct option lo[] = {{"url", 1, 0, 'u'},
-                                       {"viewers", 1, 0, 'n'},
-                                       {"conc", 1, 0, 'C'},
-                                       {"local-ip", 1, 0, 'L'},
-                                       {"srtp", 1, 0, 'S'},
-                                       {"warmup", 1, 0, 'w'},
-                                       {"duration", 1, 0, 'd'},
-                                       {"setup-timeout", 1, 0, 'T'},
-                                       {"max-run", 1, 0, 'M'},
-                                       {"drop", 1, 0, 'D'},
-                                       {"nack-flood", 1, 0, 'F'},
-                                       {"decrypt-every", 1, 0, 'K'},
-                                       {"rcvbuf", 1, 0, 'R'},
-                                       {"server-pid", 1, 0, 'P'},
-                                       {"label", 1, 0, 'l'},
-                                       {"token", 1, 0, 't'},
-                                       {"no-delete", 0, 0, 'N'},
-                                       {"max-loss", 1, 0, 'X'},
-                                       {"verbose", 0, 0, 'v'},
-                                       {"gro", 0, 0, 'G'},
-                                       {"per-viewer", 0, 0, 'V'},
-                                       {"help", 0, 0, 'h'},
-                                       {0, 0, 0, 0}};
+    static const struct option lo[] = {
+        {"url", 1, 0, 'u'},      {"viewers", 1, 0, 'n'},       {"conc", 1, 0, 'C'},
+        {"local-ip", 1, 0, 'L'}, {"srtp", 1, 0, 'S'},          {"warmup", 1, 0, 'w'},
+        {"duration", 1, 0, 'd'}, {"setup-timeout", 1, 0, 'T'}, {"max-run", 1, 0, 'M'},
+        {"drop", 1, 0, 'D'},     {"nack-flood", 1, 0, 'F'},    {"decrypt-every", 1, 0, 'K'},
+        {"rcvbuf", 1, 0, 'R'},   {"server-pid", 1, 0, 'P'},    {"label", 1, 0, 'l'},
+        {"token", 1, 0, 't'},    {"no-delete", 0, 0, 'N'},     {"max-loss", 1, 0, 'X'},
+        {"verbose", 0, 0, 'v'},  {"gro", 0, 0, 'G'},           {"per-viewer", 0, 0, 'V'},
+        {"paths", 1, 0, 'A'},    {"help", 0, 0, 'h'},          {0, 0, 0, 0}};
     *o = (struct lg_opts){.n = 1,
                           .conc = 16,
                           .local_ip = "127.0.0.1",
@@ -443,6 +431,9 @@ static int parse_opts(struct lg_opts *o, int argc, char **argv)
         case 'V':
             o->per_viewer = 1;
             break;
+        case 'A':
+            o->paths = (unsigned)strtoul(optarg, NULL, 10);
+            break;
         case 'v':
             log_set_level(LOG_DEBUG);
             break;
@@ -455,7 +446,7 @@ static int parse_opts(struct lg_opts *o, int argc, char **argv)
     }
     if (!o->url || optind != argc || o->n > 100000 || o->conc < 1 || o->conc > LG_MAX_CONC ||
         o->duration_s <= 0 || o->warmup_s < 0 || o->drop_pct < 0 || o->drop_pct > 50 ||
-        o->nack_flood < 0 || o->nack_flood > 1000 || o->setup_timeout_s <= 0)
+        o->nack_flood < 0 || o->nack_flood > 1000 || o->setup_timeout_s <= 0 || o->paths > 100000)
         return -EINVAL;
     if (o->max_run_s <= 0)
         o->max_run_s = 60 + o->n / 20.0 + o->warmup_s + o->duration_s + 60;
