@@ -68,7 +68,7 @@ static void whipfwd_reply(struct whipfwd_req *r, const uint8_t *p, size_t len)
     if (nl && hl < sizeof(head)) {
         memcpy(head, p, hl);
         head[hl] = '\0';
-        if (sscanf(head, "%d %40s%n", &status, session, &off) < 2)
+        if (sscanf(head, "%d %33s%n", &status, session, &off) < 2)
             status = 0;
     }
     if (status < 200 || status > 599) {

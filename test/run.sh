@@ -10,7 +10,7 @@ build=$(cd "${1:-build}" && pwd)
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 export RINGCAST_BUILD="$build" RINGCAST_BIN="$build/bin" RINGCAST_TOP="$top"
-FUZZ_SMOKE_SECONDS=${FUZZ_SMOKE_SECONDS:-5}
+FUZZ_SMOKE_SECONDS=${FUZZ_SMOKE_SECONDS:-3}
 INTEGRATION_TIMEOUT=${INTEGRATION_TIMEOUT:-300}
 
 pass=0; fail=0; failed=()

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* fuzz_loadgen_http.c: the load generator's HTTP response parser on arbitrary bytes (what a
  * broken or hostile WHEP server could answer): never reads out of bounds, and a complete
- * result is self-consistent (headers within the input, body within the limit). */
+ * result is self-consistent (headers within the input, body within the limit), and a Location
+ * the loadgen accepts splits into a host and a path. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,8 +21,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *p, size_t len)
             abort();
         if (memchr(r.location, '\0', sizeof(r.location)) == NULL)
             abort();
-        char path[LG_HTTP_LOCATION_MAX];
-        if (lg_http_location_path(r.location, path, sizeof(path)) == 0 && path[0] != '/')
+        struct lg_http_url u;
+        if (lg_http_url_split(r.location, &u) == 0 &&
+            (u.path[0] != '/' || !memchr(u.host, '\0', sizeof(u.host))))
             abort();
     } else if (rc != 0 && rc != -EBADMSG && rc != -EMSGSIZE) {
         abort();
