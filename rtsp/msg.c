@@ -148,9 +148,9 @@ static int parse_session(struct rtsp_response *r, struct span v)
     return 0;
 }
 
-static int response_header(struct rtsp_response *r, struct span name, struct span v,
-                           unsigned long *clen)
+static int response_header(void *msg, struct span name, struct span v, unsigned long *clen)
 {
+    struct rtsp_response *r = msg;
     unsigned long x;
     int err;
     if (span_is(name, "CSeq")) {
@@ -212,6 +212,34 @@ static int parse_status_line(struct rtsp_response *r, struct span line)
     return 0;
 }
 
+/* The header lines of a head of hl bytes, from pos (after the first line) to its blank line,
+ * each handed to on_header with msg; then the body's length (Content-Length, else 0) in *clen.
+ * 0, or -EBADMSG for a line that is no header, or the handler's error. Requests and responses
+ * share it. */
+static int parse_headers(const uint8_t *p, size_t hl, size_t pos,
+                         int (*on_header)(void *msg, struct span name, struct span value,
+                                          unsigned long *clen),
+                         void *msg, unsigned long *clen)
+{
+    struct span line;
+    *clen = (unsigned long)-1;
+    while (next_line(p, hl, &pos, &line)) {
+        if (line.n == 0)
+            break;
+        if (line.p[0] == ' ' || line.p[0] == '\t')
+            continue; /* obsolete line folding: the headers we read never need it */
+        struct span name, value;
+        if (!split_header(line, &name, &value))
+            return -EBADMSG;
+        int err = on_header(msg, name, value, clen);
+        if (err < 0)
+            return err;
+    }
+    if (*clen == (unsigned long)-1)
+        *clen = 0;
+    return 0;
+}
+
 int rtsp_response_parse(struct rtsp_response *r, const uint8_t *p, size_t len)
 {
     static const char magic[] = "RTSP/";
@@ -225,23 +253,10 @@ int rtsp_response_parse(struct rtsp_response *r, const uint8_t *p, size_t len)
     size_t pos = 0;
     struct span line;
     next_line(p, (size_t)hl, &pos, &line);
+    unsigned long clen;
     int err = parse_status_line(r, line);
-    if (err < 0)
+    if (err < 0 || (err = parse_headers(p, (size_t)hl, pos, response_header, r, &clen)) < 0)
         return err;
-    unsigned long clen = (unsigned long)-1;
-    while (next_line(p, (size_t)hl, &pos, &line)) {
-        if (line.n == 0)
-            break;
-        if (line.p[0] == ' ' || line.p[0] == '\t')
-            continue; /* obsolete line folding: the headers we use never need it */
-        struct span name, value;
-        if (!split_header(line, &name, &value))
-            return -EBADMSG;
-        if ((err = response_header(r, name, value, &clen)) < 0)
-            return err;
-    }
-    if (clen == (unsigned long)-1)
-        clen = 0;
     if ((size_t)hl + clen > len)
         return 0;
     r->body = p + hl;
@@ -429,9 +444,9 @@ bool rtsp_list_has(const char *list, const char *token)
 
 /* ---- server side ---- */
 
-static int request_header(struct rtsp_request *q, struct span name, struct span v,
-                          unsigned long *clen)
+static int request_header(void *msg, struct span name, struct span v, unsigned long *clen)
 {
+    struct rtsp_request *q = msg;
     unsigned long x;
     int err;
     if (span_is(name, "CSeq")) {
@@ -500,23 +515,10 @@ int rtsp_request_parse(struct rtsp_request *q, const uint8_t *p, size_t len)
     size_t pos = 0;
     struct span line;
     next_line(p, (size_t)hl, &pos, &line);
+    unsigned long clen;
     int err = request_line(q, line);
-    if (err < 0)
+    if (err < 0 || (err = parse_headers(p, (size_t)hl, pos, request_header, q, &clen)) < 0)
         return err;
-    unsigned long clen = (unsigned long)-1;
-    while (next_line(p, (size_t)hl, &pos, &line)) {
-        if (line.n == 0)
-            break;
-        if (line.p[0] == ' ' || line.p[0] == '\t')
-            continue; /* obsolete line folding: the headers we read never need it */
-        struct span name, value;
-        if (!split_header(line, &name, &value))
-            return -EBADMSG;
-        if ((err = request_header(q, name, value, &clen)) < 0)
-            return err;
-    }
-    if (clen == (unsigned long)-1)
-        clen = 0;
     if ((size_t)hl + clen > len)
         return 0;
     q->body_len = clen;
