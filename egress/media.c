@@ -765,34 +765,35 @@ static void media_send_sr(struct media_worker *w, struct media_viewer *v, uint64
 /* A ring whose writer went silent may have been replaced by a new object under the same name
  * (another geometry after a reload, or the path removed and added again): then attach to the
  * new one. The same object, still silent, reads the same heartbeat and is kept. A ring its
- * writer retired (grown: ring_writer_resize) is followed at the next tick, and when the new one
- * still holds the frame the path reads next, its viewers carry on where they were: the frame
- * and packet numbers are the old ring's, so positions, catch-ups and NACKs stay valid. */
-static void media_path_check(struct media_worker *w, struct media_path *p, uint64_t now)
+ * writer retired (grown: ring_writer_resize) is followed as soon as the path has read it to the
+ * end (send.c), else at the next tick, and when the new one still holds the frame the path
+ * reads next, its viewers carry on where they were: the frame and packet numbers are the old
+ * ring's, so positions, catch-ups and NACKs stay valid. */
+bool media_path_check(struct media_worker *w, struct media_path *p, uint64_t now)
 {
     bool retired = ring_reader_retired(p->r);
     if (!retired && now < p->next_check_ns)
-        return;
+        return false;
     p->next_check_ns = now + MEDIA_RING_CHECK_NS;
     uint64_t hb = ring_reader_heartbeat(p->r);
     if (!retired && hb && now - hb < w->ring_stale_ns)
-        return;
+        return false;
     struct ring_reader *nr;
     char shm[CONFIG_NAME_MAX + 40], err[128];
     snprintf(shm, sizeof(shm), "%s.%s", w->cfg->shm_prefix, p->name);
     if (ring_reader_open(&nr, shm, err, sizeof(err)) < 0)
-        return;
+        return false;
     if ((retired ? ring_reader_ident(nr) == ring_reader_ident(p->r)
                  : ring_reader_heartbeat(nr) <= hb) ||
         media_size_buffers(w, ring_reader_mtu(nr)) < 0) {
         ring_reader_close(nr);
-        return;
+        return false;
     }
     struct doorbell_waiter *nw = NULL;
     if (p->waiter &&
         doorbell_waiter_start(&nw, w->loop, ring_reader_doorbell(nr), media_on_doorbell, w) < 0) {
         ring_reader_close(nr);
-        return;
+        return false;
     }
     /* A frame read but not yet sent (the budget ran out) is read again from the new ring. */
     uint64_t at = p->has_pending ? p->pending.seq : p->next_frame;
@@ -818,11 +819,12 @@ static void media_path_check(struct media_worker *w, struct media_path *p, uint6
          * them must find this one. */
         for (struct media_viewer *v = p->viewers; v; v = v->next)
             media_viewer_note(w, v);
-        return;
+        return true;
     }
     p->mtu = ring_reader_mtu(nr);
     p->next_frame = ring_reader_head(nr);
     media_path_viewers_rebase(p);
+    return true;
 }
 
 void media_viewers_note(struct media_worker *w)
@@ -848,7 +850,7 @@ static void media_tick_cb(uv_timer_t *t)
     struct media_worker *w = t->data;
     uint64_t now = ctl_now_ns();
     for (unsigned i = 0; i < w->n_paths; i++)
-        media_path_check(w, w->paths[i], now);
+        (void)media_path_check(w, w->paths[i], now);
     for (unsigned i = 0; i < w->n_paths; i++)
         for (struct media_viewer *v = w->paths[i]->viewers; v; v = v->next) {
             if (now < v->rec.next_sr_ns)

@@ -201,6 +201,9 @@ void media_desc_forget(struct media_worker *w, const struct media_path *p);
 void media_viewers_note(struct media_worker *w);
 /* Re-reads the codecs and clock rates of the path's tracks from its ring. */
 void media_path_load_tracks(struct media_path *p);
+/* media.c: attaches p to the object now under its ring's name when its writer retired the one
+ * read (grown) or went silent and was replaced; true when it did. */
+bool media_path_check(struct media_worker *w, struct media_path *p, uint64_t now);
 /* The RTP timestamp viewer v gives frame f of track t (catch-up compressed or live). */
 uint32_t media_viewer_ts(const struct media_viewer *v, unsigned t, const struct ring_frame *f);
 

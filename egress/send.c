@@ -629,6 +629,10 @@ static void media_send_path(struct media_worker *w, struct media_path *p)
     while (budget && w->budget) {
         struct ring_frame f;
         int rc = ring_reader_next(p->r, &f);
+        /* Read to the end of a ring its writer retired (grown): the frames written since are
+         * in the new one; follow it now rather than at the next tick. */
+        if (rc == 0 && ring_reader_retired(p->r) && media_path_check(w, p, ctl_now_ns()))
+            continue;
         if (rc == 0)
             break;
         budget--;
