@@ -17,10 +17,13 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "common/httpd.h"
 #include "common/log.h"
 #include "egress/worker.h"
 
-#define FORWARD_MSG_MAX 128
+/* An outbox message older than this is dropped: the HTTP server has answered its request (or
+ * the request it reports on) with its own 503 by then. */
+#define FORWARD_GIVE_UP_NS ((uint64_t)HTTPD_DEFER_TIMEOUT * 1000000)
 
 static socklen_t forward_addr(const struct worker *w, unsigned index, struct sockaddr_un *un)
 {
@@ -32,28 +35,100 @@ static socklen_t forward_addr(const struct worker *w, unsigned index, struct soc
     return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
 }
 
-static int forward_send(struct worker *w, unsigned index, const char *msg, size_t len)
+static int forward_sendto(struct worker *w, unsigned index, const char *text, size_t len)
 {
     struct sockaddr_un un;
     socklen_t alen = forward_addr(w, index, &un);
-    if (sendto(w->fwd_fd, msg, len, MSG_DONTWAIT, (struct sockaddr *)&un, alen) < 0)
+    if (sendto(w->fwd.fd, text, len, MSG_DONTWAIT, (struct sockaddr *)&un, alen) < 0)
         return -errno;
     return 0;
+}
+
+/* Sends what the outbox holds, oldest first, until a peer's queue is full again. */
+static void forward_retry_cb(uv_timer_t *t)
+{
+    struct worker *w = t->data;
+    struct forward *f = &w->fwd;
+    uint64_t now = ctl_now_ns();
+    unsigned dropped = 0;
+    while (f->out_count) {
+        struct forward_msg *m = &f->out[f->out_head];
+        int rc = -ETIMEDOUT;
+        if (now - m->queued_ns < FORWARD_GIVE_UP_NS &&
+            (rc = forward_sendto(w, m->to, m->text, m->len)) == -EAGAIN)
+            break;
+        if (rc < 0)
+            dropped++;
+        f->out_head = (f->out_head + 1) % FORWARD_OUTBOX;
+        f->out_count--;
+    }
+    if (dropped) {
+        f->expired += dropped;
+        log_warn("DELETE forwarding: %u message(s) dropped, their worker took none within %u ms "
+                 "(%" PRIu64 " so far)",
+                 dropped, HTTPD_DEFER_TIMEOUT, f->expired);
+    }
+    if (!f->out_count)
+        (void)uv_timer_stop(t);
+}
+
+/* Sends now, or queues behind what waits already: 0 or -errno (-ENOBUFS: the outbox is full). */
+static int forward_send(struct worker *w, unsigned index, const char *text, size_t len)
+{
+    struct forward *f = &w->fwd;
+    if (!f->out_count) {
+        int rc = forward_sendto(w, index, text, len);
+        if (rc != -EAGAIN)
+            return rc;
+    }
+    if (f->out_count == FORWARD_OUTBOX)
+        return -ENOBUFS;
+    struct forward_msg *m = &f->out[(f->out_head + f->out_count++) % FORWARD_OUTBOX];
+    m->queued_ns = ctl_now_ns();
+    m->to = index;
+    m->len = (uint16_t)len;
+    memcpy(m->text, text, len);
+    if (f->out_count == 1)
+        (void)uv_timer_start(&f->retry, forward_retry_cb, 1, 1);
+    return 0;
+}
+
+/* A slot free or whose request is no longer waiting (answered by the HTTP server's timeout,
+ * or its client left); NULL when all are in flight. */
+static struct forward_pending *forward_pending_slot(struct worker *w)
+{
+    struct forward *f = &w->fwd;
+    for (unsigned i = 0; i < FORWARD_PENDING; i++) {
+        unsigned k = (f->next_pending + i) % FORWARD_PENDING;
+        struct forward_pending *fp = &f->pending[k];
+        if (!fp->nonce || !httpd_is_deferred(&w->http, fp->token)) {
+            f->next_pending = (k + 1) % FORWARD_PENDING;
+            return fp;
+        }
+    }
+    return NULL;
 }
 
 int forward_delete(struct worker *w, unsigned index, const char *path, const char *session,
                    uint64_t token)
 {
-    struct forward_pending *fp = &w->fwd_pending[w->fwd_next++ % WORKER_FWD_PENDING];
-    if (getrandom(&fp->nonce, sizeof(fp->nonce), 0) != (ssize_t)sizeof(fp->nonce))
+    struct forward_pending *fp = forward_pending_slot(w);
+    if (!fp)
+        return -EBUSY;
+    uint64_t nonce;
+    if (getrandom(&nonce, sizeof(nonce), 0) != (ssize_t)sizeof(nonce) || !nonce)
         return -EIO;
-    fp->token = token;
     char msg[FORWARD_MSG_MAX];
     int n = snprintf(msg, sizeof(msg), "DELETE %s %s %u %016" PRIx64, session, path, w->index,
-                     fp->nonce);
+                     nonce);
     if (n < 0 || (size_t)n >= sizeof(msg))
         return -ENAMETOOLONG;
-    return forward_send(w, index, msg, (size_t)n);
+    int rc = forward_send(w, index, msg, (size_t)n);
+    if (rc < 0)
+        return rc;
+    fp->nonce = nonce;
+    fp->token = token;
+    return 0;
 }
 
 /* The owner's side of a forwarded DELETE: end the session if it is on that path, report 200
@@ -68,16 +143,18 @@ static void forward_owner(struct worker *w, const char *session, const char *pat
         worker_end_session(w, v, "DELETE (forwarded by another worker)");
     char msg[FORWARD_MSG_MAX];
     int n = snprintf(msg, sizeof(msg), "DONE %016" PRIx64 " %d", nonce, v ? 200 : 404);
-    if (forward_send(w, from, msg, (size_t)n) < 0)
-        log_info("whep %s: cannot report DELETE %s back to worker %u", path, session, from);
+    int rc = forward_send(w, from, msg, (size_t)n);
+    if (rc < 0)
+        log_info("whep %s: cannot report DELETE %s back to worker %u: %s", path, session, from,
+                 strerror(-rc));
 }
 
 /* The forwarder's side: answer the HTTP request that waited for the owner, if the nonce is
  * one of ours (a forged or stale answer completes nothing). */
 static void forward_done(struct worker *w, uint64_t nonce, int status)
 {
-    for (unsigned i = 0; i < WORKER_FWD_PENDING; i++) {
-        struct forward_pending *fp = &w->fwd_pending[i];
+    for (unsigned i = 0; i < FORWARD_PENDING; i++) {
+        struct forward_pending *fp = &w->fwd.pending[i];
         if (fp->nonce != nonce || !nonce)
             continue;
         fp->nonce = 0;
@@ -109,12 +186,12 @@ static bool forward_sender_ok(const struct worker *w, const struct ucred *cred, 
 static void forward_refused(struct worker *w, const struct ucred *cred)
 {
     uint64_t now = ctl_now_ns();
-    w->fwd_refused++;
-    if (now - w->fwd_refused_log_ns < 1000000000ull)
+    w->fwd.refused++;
+    if (now - w->fwd.refused_log_ns < 1000000000ull)
         return;
-    w->fwd_refused_log_ns = now;
+    w->fwd.refused_log_ns = now;
     log_warn("DELETE forwarding: message from pid %d uid %d refused (%" PRIu64 " so far)",
-             (int)cred->pid, (int)cred->uid, w->fwd_refused);
+             (int)cred->pid, (int)cred->uid, w->fwd.refused);
 }
 
 static void forward_readable(uv_poll_t *h, int status, int events)
@@ -133,7 +210,7 @@ static void forward_readable(uv_poll_t *h, int status, int events)
                             .msg_iovlen = 1,
                             .msg_control = ctrl.buf,
                             .msg_controllen = sizeof(ctrl)};
-        ssize_t n = recvmsg(w->fwd_fd, &mh, MSG_DONTWAIT);
+        ssize_t n = recvmsg(w->fwd.fd, &mh, MSG_DONTWAIT);
         if (n < 0)
             return;
         msg[n] = '\0';
@@ -157,14 +234,34 @@ static void forward_readable(uv_poll_t *h, int status, int events)
 
 int forward_open(struct worker *w)
 {
+    struct forward *f = &w->fwd;
     int one = 1;
-    w->fwd_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (w->fwd_fd < 0)
+    f->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (f->fd < 0)
         return -errno;
     struct sockaddr_un un;
     socklen_t len = forward_addr(w, w->index, &un);
-    if (setsockopt(w->fwd_fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0 ||
-        bind(w->fwd_fd, (struct sockaddr *)&un, len) < 0)
+    if (setsockopt(f->fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0 ||
+        bind(f->fd, (struct sockaddr *)&un, len) < 0)
         return -errno;
-    return worker_poll_readable(w, &w->fwd_poll, w->fwd_fd, WORKER_OPEN_FWD, forward_readable);
+    int rc = uv_poll_init(w->loop, &f->poll, f->fd);
+    if (rc < 0)
+        return rc;
+    (void)uv_timer_init(w->loop, &f->retry);
+    f->poll.data = f->retry.data = w;
+    f->open = 1;
+    return uv_poll_start(&f->poll, UV_READABLE, forward_readable);
+}
+
+void forward_close(struct forward *f)
+{
+    if (f->open) {
+        uv_close((uv_handle_t *)&f->poll, NULL); /* stops polling the socket at once */
+        uv_close((uv_handle_t *)&f->retry, NULL);
+        f->open = 0;
+    }
+    if (f->fd >= 0)
+        close(f->fd);
+    f->fd = -1;
+    f->out_count = 0;
 }

@@ -290,6 +290,8 @@ static void whep_delete(struct worker *w, const struct httpd_request *req,
         return whep_refuse(res, req, t->path, 404, "no such session");
     if ((unsigned)owner != w->index) {
         int err = forward_delete(w, (unsigned)owner, t->path, t->session, req->token);
+        if (err == -EBUSY || err == -ENOBUFS)
+            return whep_refuse(res, req, t->path, 503, "too many DELETEs wait for other workers");
         if (err < 0)
             return whep_refuse(res, req, t->path, 503, "the session's worker is unreachable");
         log_info("whep %s: DELETE %s from %s forwarded to worker %d", t->path, t->session,

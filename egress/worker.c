@@ -182,7 +182,7 @@ int worker_init(struct worker *w, uv_loop_t *loop, const struct config *cfg, uns
     w->udp_port = (uint16_t)(cfg->udp_port_base + index);
     unsigned tcp_base = config_tcp_port_base(cfg);
     w->tcp_port = tcp_base ? (uint16_t)(tcp_base + index) : 0;
-    w->fwd_fd = -1;
+    w->fwd.fd = -1;
     w->udp_fd = -1;
     w->tcp.fd = -1;
     w->rtsp.fd = -1;
@@ -288,8 +288,7 @@ static void worker_close(struct worker *w)
     }
     if (w->open_handles & WORKER_OPEN_UDP)
         uv_close((uv_handle_t *)&w->udp_poll, NULL);
-    if (w->open_handles & WORKER_OPEN_FWD)
-        uv_close((uv_handle_t *)&w->fwd_poll, NULL);
+    forward_close(&w->fwd);
     if (w->open_handles & WORKER_OPEN_TCP)
         uv_close((uv_handle_t *)&w->tcp.poll, NULL);
     if (w->open_handles & WORKER_OPEN_RTSP)
@@ -343,7 +342,7 @@ void worker_handover(struct worker *w)
     media_worker_free(w->media);
     w->media = NULL;
     worker_close_now(w, &w->udp_poll, WORKER_OPEN_UDP, &w->udp_fd);
-    worker_close_now(w, &w->fwd_poll, WORKER_OPEN_FWD, &w->fwd_fd);
+    forward_close(&w->fwd);
     adopt_release(w);
     w->handed_over = 1;
     log_info("handed over: %u session(s) left to the successor, %u ended", kept, ended);
@@ -352,11 +351,10 @@ void worker_handover(struct worker *w)
 
 void worker_free(struct worker *w)
 {
-    if (w->fwd_fd >= 0)
-        close(w->fwd_fd);
+    forward_close(&w->fwd);
     if (w->udp_fd >= 0)
         close(w->udp_fd);
-    w->fwd_fd = w->udp_fd = -1;
+    w->udp_fd = -1;
     icetcp_free(w);
     rtspd_free(w);
     if (w->slot && !w->handed_over) /* else the slot is the successor's */

@@ -25,14 +25,12 @@
 #include "shm/sessions.h"
 
 #define WORKER_SETUP_TIMEOUT_MS 10000 /* a set-up with no ICE check for this long is dropped */
-#define WORKER_FWD_PENDING      64    /* forwarded DELETEs awaiting their owner's answer */
 
 /* Bits of worker.open_handles: which handles worker_shutdown must close. */
 #define WORKER_OPEN_BASE 0x1  /* tick timers and the four signals, started together */
 #define WORKER_OPEN_UDP  0x2  /* media socket poll */
-#define WORKER_OPEN_FWD  0x4  /* DELETE forwarding socket poll */
-#define WORKER_OPEN_TCP  0x8  /* ICE-TCP listener poll */
-#define WORKER_OPEN_RTSP 0x10 /* RTSP listener poll */
+#define WORKER_OPEN_TCP  0x4  /* ICE-TCP listener poll */
+#define WORKER_OPEN_RTSP 0x8  /* RTSP listener poll */
 
 struct worker {
     uv_loop_t *loop;
@@ -50,12 +48,7 @@ struct worker {
     int udp_v6;         /* the media socket is dual-stack IPv6 (else IPv4 only) */
     struct icetcp tcp;  /* ICE-TCP listener and connections (icetcp.h) */
     struct rtspd rtsp;  /* RTSP server: listener, connections, readers (rtspd.h) */
-    uv_poll_t fwd_poll; /* DELETE forwarding socket */
-    int fwd_fd;
-    struct forward_pending fwd_pending[WORKER_FWD_PENDING];
-    unsigned fwd_next;    /* the next fwd_pending slot to use (oldest first) */
-    uint64_t fwd_refused; /* forwarding messages refused (credentials, syntax) */
-    uint64_t fwd_refused_log_ns;
+    struct forward fwd; /* DELETEs to and from the other workers (forward.h) */
     struct ondemand od; /* offers held for on-demand sources */
     struct httpd_server http;
     struct dtlsrv_ctx *dtls;
