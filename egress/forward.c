@@ -119,8 +119,8 @@ int forward_delete(struct worker *w, unsigned index, const char *path, const cha
     if (getrandom(&nonce, sizeof(nonce), 0) != (ssize_t)sizeof(nonce) || !nonce)
         return -EIO;
     char msg[FORWARD_MSG_MAX];
-    int n = snprintf(msg, sizeof(msg), "DELETE %s %s %u %016" PRIx64, session, path, w->index,
-                     nonce);
+    int n =
+        snprintf(msg, sizeof(msg), "DELETE %s %s %u %016" PRIx64, session, path, w->index, nonce);
     if (n < 0 || (size_t)n >= sizeof(msg))
         return -ENAMETOOLONG;
     int rc = forward_send(w, index, msg, (size_t)n);

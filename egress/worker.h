@@ -27,10 +27,10 @@
 #define WORKER_SETUP_TIMEOUT_MS 10000 /* a set-up with no ICE check for this long is dropped */
 
 /* Bits of worker.open_handles: which handles worker_shutdown must close. */
-#define WORKER_OPEN_BASE 0x1  /* tick timers and the four signals, started together */
-#define WORKER_OPEN_UDP  0x2  /* media socket poll */
-#define WORKER_OPEN_TCP  0x4  /* ICE-TCP listener poll */
-#define WORKER_OPEN_RTSP 0x8  /* RTSP listener poll */
+#define WORKER_OPEN_BASE 0x1 /* tick timers and the four signals, started together */
+#define WORKER_OPEN_UDP  0x2 /* media socket poll */
+#define WORKER_OPEN_TCP  0x4 /* ICE-TCP listener poll */
+#define WORKER_OPEN_RTSP 0x8 /* RTSP listener poll */
 
 struct worker {
     uv_loop_t *loop;
