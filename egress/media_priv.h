@@ -44,8 +44,8 @@ struct media_path {
     char name[CONFIG_NAME_MAX];
     struct media_worker *w;
     struct ring_reader *r;
-    struct doorbell_waiter *waiter; /* the ring's doorbell, while the path has viewers */
-    uint32_t mtu;                   /* the ring's: packet numbering depends on it */
+    bool watched; /* its ring's doorbell is in the worker's set: the path has viewers */
+    uint32_t mtu; /* the ring's: packet numbering depends on it */
     uint32_t codec[MEDIA_MAX_TRACKS];
     uint32_t track_version[MEDIA_MAX_TRACKS]; /* of the track table read into codec[] */
     uint32_t clock[MEDIA_MAX_TRACKS];
@@ -80,8 +80,9 @@ struct media_worker {
     struct ctl_counters *cnt;
     int fd;
     uv_timer_t tick;
-    uv_idle_t idle;   /* runs while a path has backlog */
-    uv_check_t flush; /* sends what RTCP input queued, after the loop's I/O phase */
+    uv_idle_t idle;             /* runs while a path has backlog */
+    uv_check_t flush;           /* sends what RTCP input queued, after the loop's I/O phase */
+    struct doorbell_set *bells; /* the doorbells of the rings of watched paths */
     int open_handles;
     bool freeing;
     struct media_path **paths; /* every path attached to, grown as offers name new ones */
