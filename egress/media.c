@@ -903,7 +903,8 @@ int media_worker_init(struct media_worker **out, uv_loop_t *loop, const struct c
     w->open_handles++;
     w->flush.data = w;
     if ((rc = uv_timer_start(&w->tick, media_tick_cb, MEDIA_TICK_MS, MEDIA_TICK_MS)) < 0 ||
-        (rc = doorbell_set_init(&w->bells, loop, media_on_doorbell, w)) < 0)
+        (rc = doorbell_set_init(&w->bells, loop, media_on_doorbell, w, MEDIA_DOORBELL_WINDOW_NS)) <
+            0)
         goto fail_handles;
     *out = w;
     return 0;

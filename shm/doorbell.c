@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #define DOORBELL_SLEEPERS 0x80000000u
@@ -25,6 +26,7 @@ struct doorbell_shard {
     uv_async_t async; /* first: the close callback frees the whole struct through it */
     void (*cb)(void *arg);
     void *arg;
+    uint64_t window_ns;
     pthread_t thread;
     /* Held by the thread while it reads or marks the words, by the loop while it changes the
      * list: a removed word is never touched again by the thread once removal returns. */
@@ -41,6 +43,7 @@ struct doorbell_set {
     uv_loop_t *loop;
     void (*cb)(void *arg);
     void *arg;
+    uint64_t window_ns;
     struct doorbell_shard **shards;
     unsigned n_shards;
 };
@@ -106,6 +109,13 @@ static void *doorbell_thread(void *p)
         bool rung = doorbell_shard_scan(sh, wv, &n);
         pthread_mutex_unlock(&sh->lock);
         if (rung) {
+            /* Many words ring more often than once a window: waiting one lets the rings of
+             * other words join this call (n is read without the lock: a hint). */
+            if (sh->window_ns && sh->n >= DOORBELL_COALESCE_MIN_WORDS) {
+                struct timespec ts = {(time_t)(sh->window_ns / 1000000000u),
+                                      (long)(sh->window_ns % 1000000000u)};
+                nanosleep(&ts, NULL);
+            }
             atomic_store_explicit(&sh->pending, 1, memory_order_release);
             (void)uv_async_send(&sh->async);
             while (atomic_load_explicit(&sh->pending, memory_order_acquire) &&
@@ -170,6 +180,7 @@ static int doorbell_shard_new(struct doorbell_set *s, struct doorbell_shard **ou
         return -ENOMEM;
     sh->cb = s->cb;
     sh->arg = s->arg;
+    sh->window_ns = s->window_ns;
     int e = pthread_mutex_init(&sh->lock, NULL);
     if (e != 0) {
         free(sh);
@@ -190,7 +201,8 @@ static int doorbell_shard_new(struct doorbell_set *s, struct doorbell_shard **ou
     return 0;
 }
 
-int doorbell_set_init(struct doorbell_set **out, uv_loop_t *loop, void (*cb)(void *arg), void *arg)
+int doorbell_set_init(struct doorbell_set **out, uv_loop_t *loop, void (*cb)(void *arg), void *arg,
+                      uint64_t window_ns)
 {
     *out = calloc(1, sizeof(**out));
     if (!*out)
@@ -198,6 +210,7 @@ int doorbell_set_init(struct doorbell_set **out, uv_loop_t *loop, void (*cb)(voi
     (*out)->loop = loop;
     (*out)->cb = cb;
     (*out)->arg = arg;
+    (*out)->window_ns = window_ns;
     return 0;
 }
 

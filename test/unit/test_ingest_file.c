@@ -347,7 +347,7 @@ static void read_live(struct live *l)
     uv_timer_init(&l->loop, &l->follow);
     l->follow.data = l;
     uv_timer_start(&l->follow, on_follow, 10, 10);
-    assert_int_equal(doorbell_set_init(&l->w, &l->loop, on_ring, l), 0);
+    assert_int_equal(doorbell_set_init(&l->w, &l->loop, on_ring, l, 0), 0);
     assert_int_equal(doorbell_set_add(l->w, ring_reader_doorbell(l->r)), 0);
     on_ring(l); /* frames written before the waiter started */
     if (!l->done)
@@ -528,7 +528,7 @@ static void test_supervised_slot(void **state)
     assert_int_equal(uv_loop_init(&b.loop), 0);
     uv_timer_init(&b.loop, &b.timeout);
     uv_timer_start(&b.timeout, on_timeout, 10000, 0);
-    assert_int_equal(doorbell_set_init(&w, &b.loop, on_ctl_bell, &b), 0);
+    assert_int_equal(doorbell_set_init(&w, &b.loop, on_ctl_bell, &b, 0), 0);
     assert_int_equal(doorbell_set_add(w, &ctl.hdr->doorbell), 0);
     uv_run(&b.loop, UV_RUN_DEFAULT);
     doorbell_set_free(w);

@@ -633,7 +633,7 @@ static void test_doorbell_cross_process(void **state)
     uv_timer_init(&loop, &timer);
     uv_timer_start(&timer, on_timeout, 5000, 0);
     struct doorbell_set *dw = NULL;
-    assert_int_equal(doorbell_set_init(&dw, &loop, on_ring, &loop), 0);
+    assert_int_equal(doorbell_set_init(&dw, &loop, on_ring, &loop, 0), 0);
     assert_int_equal(doorbell_set_add(dw, word), 0);
     for (int round = 0; round < 3; round++) {
         pid_t pid = fork();
@@ -685,7 +685,7 @@ static void test_doorbell_coalesces(void **state)
     assert_int_equal(uv_loop_init(&loop), 0);
     struct doorbell_set *dw = NULL;
     bell_calls = 0;
-    assert_int_equal(doorbell_set_init(&dw, &loop, count_bell, NULL), 0);
+    assert_int_equal(doorbell_set_init(&dw, &loop, count_bell, NULL, 0), 0);
     assert_int_equal(doorbell_set_add(dw, &word), 0);
     assert_true(sleeper_within(&word, 2000));
     for (int i = 0; i < 1000; i++)
@@ -718,7 +718,7 @@ static void test_doorbell_set(void **state)
     assert_int_equal(uv_loop_init(&loop), 0);
     struct doorbell_set *set = NULL;
     bell_calls = 0;
-    assert_int_equal(doorbell_set_init(&set, &loop, count_bell, NULL), 0);
+    assert_int_equal(doorbell_set_init(&set, &loop, count_bell, NULL, 1000000), 0);
     for (int i = 0; i < N; i++)
         assert_int_equal(doorbell_set_add(set, &words[i]), 0);
     for (int i = 0; i < N; i++)

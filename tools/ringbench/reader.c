@@ -85,7 +85,7 @@ void bench_reader_main(const char *name, struct bench_shared *sh, int idx)
     }
     uv_idle_init(loop, &br.idle);
     br.idle.data = &br;
-    if (doorbell_set_init(&br.bell, loop, bench_on_bell, &br) < 0 ||
+    if (doorbell_set_init(&br.bell, loop, bench_on_bell, &br, 0) < 0 ||
         doorbell_set_add(br.bell, ring_reader_doorbell(br.r)) < 0)
         _exit(1);
     atomic_fetch_add(&sh->ready, 1);

@@ -210,7 +210,7 @@ int stress_read(const struct stress_opts *o)
     rd.stall.data = &rd;
     rd.stall_since = ctl_now_ns();
     uv_timer_start(&rd.stall, on_stall_check, 200, 200);
-    e = doorbell_set_init(&rd.bell, &rd.loop, on_bell, &rd);
+    e = doorbell_set_init(&rd.bell, &rd.loop, on_bell, &rd, 0);
     if (e == 0)
         e = doorbell_set_add(rd.bell, ring_reader_doorbell(rd.r));
     if (e < 0) {
