@@ -82,13 +82,17 @@ static void set_cloexec(const struct reexec_state *st, int extra, int on)
     }
 }
 
-int reexec_exec(struct reexec_state *st, char *const argv[], char *err, size_t errlen)
+void reexec_seal(struct reexec_state *st)
 {
     st->magic = REEXEC_MAGIC;
     st->version = REEXEC_VERSION;
     st->size = sizeof(*st);
-    st->checksum = 0;
     st->checksum = reexec_checksum(st);
+}
+
+int reexec_exec(struct reexec_state *st, char *const argv[], char *err, size_t errlen)
+{
+    reexec_seal(st);
     int fd = memfd_create("ringcast-reexec", MFD_CLOEXEC);
     if (fd < 0) {
         int e = errno;

@@ -58,7 +58,9 @@ int reexec_probe_line(char *buf, size_t len);
  * and reads this build's state. 0, or -errno with the reason (what the binary said) in err. */
 int reexec_probe(const char *exe, const char *cfg, char *err, size_t errlen);
 
-/* Seals st (magic, version, size, checksum), writes it to a memfd and execve()s st->exe with
+/* Sets st's magic, version, size and checksum (last: nothing may change st after it). */
+void reexec_seal(struct reexec_state *st);
+/* Seals st, writes it to a memfd and execve()s st->exe with
  * argv and the environment plus REEXEC_ENV; the memfd and st's descriptors are the only ones
  * left open across it. Returns only on failure: -errno, the reason in err, every descriptor
  * close-on-exec again and the environment as it was. */
