@@ -51,7 +51,9 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: ringcast [-c FILE] [--check]\n"
                "  -c FILE   configuration (default: built-in defaults, no paths)\n"
-               "  --check   validate the configuration and exit (0 if valid, 2 if not)\n");
+               "  --check   validate the configuration and exit (0 if valid, 2 if not)\n"
+               "  " REEXEC_PROBE_ARG " print the state version this build takes over (used by\n"
+               "            ringcastctl upgrade before it re-executes a supervisor)\n");
 }
 
 static void on_children_stopped(struct procman *pm)
