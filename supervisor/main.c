@@ -234,7 +234,7 @@ static int sv_upgrade(struct supervisor *sv, int fd, char *buf, size_t len)
 /* The re-executed supervisor is up: it tells ringcastctl, then starts the handovers. */
 static void sv_resumed(struct supervisor *sv, const struct reexec_state *st, unsigned running)
 {
-    char msg[1024];
+    char msg[PATH_MAX + 512]; /* st->exe is shorter than PATH_MAX (validated): no truncation */
     int n = snprintf(msg, sizeof(msg),
                      "ok\nsupervisor re-executed: pid %d runs %s, %u child(ren) adopted (%u "
                      "running)\n",
