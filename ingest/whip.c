@@ -268,6 +268,19 @@ static void whip_to_ingest(void *arg, const uint8_t *p, size_t len)
     (void)ingest_rtp(t->sess->w->ing, (unsigned)t->ring, p, len);
 }
 
+/* A packet of a track's sender with a payload type not negotiated (a codec switched mid-stream)
+ * still used up its sequence number: SRTP has seen its index, so a copy asked for would be
+ * refused as a replay. The number counts as received; the gap it leaves in the track is
+ * given up by the reorder buffer, which asks for a keyframe. */
+static void whip_pt_refused(struct whip_sess *s, const struct depack_rtp *h)
+{
+    for (unsigned i = 0; i < s->n_tracks; i++) {
+        struct whip_track *t = &s->tracks[i];
+        if (t->have_ssrc && t->ssrc == h->ssrc && (int16_t)(h->seq - t->max_seq) > 0)
+            t->max_seq = h->seq;
+    }
+}
+
 static void whip_rtp(struct whip_sess *s, uint8_t *p, size_t len, uint64_t now)
 {
     int n = esrtp_unprotect_rtp(s->srtp, p, len);
@@ -287,6 +300,7 @@ static void whip_rtp(struct whip_sess *s, uint8_t *p, size_t len, uint64_t now)
             t = &s->tracks[i];
     if (!t) {
         s->n.unknown_pt++; /* RTX, FEC, or a codec not negotiated */
+        whip_pt_refused(s, &h);
         return;
     }
     s->n.packets++;

@@ -5,6 +5,10 @@
 # moving synthetic picture at --fps for --seconds, DELETEs the session and prints one JSON
 # line: {"post_status": 201, "connected": true, "frames_sent": N, "packets_sent": K, ...};
 # a refused POST gives its status and "error" (the reason).
+# Bad behaviour on purpose, at given seconds after connecting: --ssrc-change-at (the video
+# sender takes a new SSRC, as a restarted encoder), --pt-change-at (its packets carry an
+# unnegotiated payload type for a second), --flood-at (--flood-mbps of valid-looking SRTP,
+# its SSRC with random payloads and tags, from its own socket for --flood-seconds).
 import argparse
 import asyncio
 import fractions
@@ -14,10 +18,67 @@ import time
 import urllib.error
 import urllib.request
 
+import os
+import random
+
 import numpy
 from av import VideoFrame
 from aiortc import (RTCPeerConnection, RTCRtpSender, RTCSessionDescription, VideoStreamTrack)
 from aiortc.mediastreams import AudioStreamTrack
+from aiortc.rtcdtlstransport import RTCDtlsTransport
+from aiortc.rtp import is_rtcp
+
+bad_pt = [None]  # while set: the payload type video RTP carries (before encryption)
+
+
+def patch_payload_type():
+    orig = RTCDtlsTransport._send_rtp
+
+    async def send(self, data):
+        if bad_pt[0] is not None and not is_rtcp(data) and len(data) > 12:
+            data = bytes([data[0], (data[1] & 0x80) | bad_pt[0]]) + data[2:]
+        await orig(self, data)
+
+    RTCDtlsTransport._send_rtp = send
+
+
+async def misbehave(args, sender, result):
+    """The --*-at faults, in time order, counted into result."""
+    t0 = time.monotonic()
+    events = sorted((at, name) for at, name in ((args.ssrc_change_at, "ssrc"),
+                                                 (args.pt_change_at, "pt"),
+                                                 (args.flood_at, "flood")) if at is not None)
+    for at, name in events:
+        await asyncio.sleep(max(0, t0 + at - time.monotonic()))
+        if name == "ssrc":
+            sender._ssrc = random.getrandbits(32)  # _run_rtp reads it for every packet
+            result["ssrc_changed"] = True
+        elif name == "pt":
+            bad_pt[0] = 45  # in no answer: ours name the one H.264 format they accept
+            await asyncio.sleep(1)
+            bad_pt[0] = None
+            result["pt_changed"] = True
+        else:
+            result["flood_packets"] = await flood(args, sender)
+
+
+async def flood(args, sender):
+    """Sends valid-looking SRTP (RTP header of the video stream, random body and tag) at
+    --flood-mbps for --flood-seconds from the publisher's own ICE socket; the count sent."""
+    pair = sender.transport.transport._connection._nominated[1]
+    tx, addr = pair.protocol.transport, pair.remote_addr
+    size, sent = 1200, 0
+    per_ms = args.flood_mbps * 1e6 / 8 / size / 1000
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < args.flood_seconds:
+        due = int((time.monotonic() - t0) * 1000 * per_ms) - sent
+        for _ in range(max(0, due)):
+            hdr = bytes([0x80, 96 + random.getrandbits(5)]) + random.getrandbits(16).to_bytes(2, "big") + \
+                os.urandom(4) + sender._ssrc.to_bytes(4, "big")
+            tx.sendto(hdr + os.urandom(size - 12), addr)
+            sent += 1
+        await asyncio.sleep(0.001)
+    return sent
 
 
 class Pattern(VideoStreamTrack):
@@ -91,7 +152,10 @@ async def run(args):
     except asyncio.TimeoutError:
         result["error"] = "not connected (state %s)" % pc.connectionState
     if result["connected"]:
-        await asyncio.sleep(args.seconds)
+        tasks = [asyncio.sleep(args.seconds)]
+        if args.ssrc_change_at is not None or args.pt_change_at is not None or args.flood_at:
+            tasks.append(misbehave(args, tr.sender, result))
+        await asyncio.gather(*tasks)
     result["frames_sent"] = video.n
     for t in pc.getTransceivers():
         if t.kind == "video":
@@ -116,7 +180,14 @@ def main():
     ap.add_argument("--token", default="")
     ap.add_argument("--audio", action="store_true", help="also send Opus")
     ap.add_argument("--keep", action="store_true", help="do not DELETE the session")
+    ap.add_argument("--ssrc-change-at", type=float, default=None)
+    ap.add_argument("--pt-change-at", type=float, default=None)
+    ap.add_argument("--flood-at", type=float, default=None)
+    ap.add_argument("--flood-mbps", type=float, default=50)
+    ap.add_argument("--flood-seconds", type=float, default=2)
     args = ap.parse_args()
+    if args.pt_change_at is not None:
+        patch_payload_type()
     result = asyncio.run(run(args))
     print(json.dumps(result), flush=True)
     sys.exit(0)
