@@ -9,6 +9,9 @@
 # sender takes a new SSRC, as a restarted encoder), --pt-change-at (its packets carry an
 # unnegotiated payload type for a second), --flood-at (--flood-mbps of valid-looking SRTP,
 # its SSRC with random payloads and tags, from its own socket for --flood-seconds).
+# --clip FILE.h264 --mbps R sends that Annex B clip's access units (looped, packetized by
+# aiortc) instead of encoding, as fast as makes R Mbit/s: the WHIP ingest's bench
+# (tools/bench-whip.sh) without the cost of an encoder.
 import argparse
 import asyncio
 import fractions
@@ -106,6 +109,47 @@ class Pattern(VideoStreamTrack):
         return frame
 
 
+def clip_units(path):
+    """The clip's access units, each a list of NAL units: a new unit starts at an access
+    unit delimiter, parameter set or SEI after a slice, or at a slice whose first_mb_in_slice
+    is 0 (its first bit after the header is 1) after a slice."""
+    data = open(path, "rb").read()
+    nals = [n.lstrip(b"\0") for n in data.split(b"\0\0\1") if n.strip(b"\0")]
+    units, cur, vcl = [], [], False
+    for n in nals:
+        t = n[0] & 0x1F
+        if vcl and (t in (6, 7, 8, 9) or (t in (1, 5) and len(n) > 1 and n[1] & 0x80)):
+            units.append(cur)
+            cur, vcl = [], False
+        cur.append(n)
+        vcl = vcl or t in (1, 5)
+    if cur:
+        units.append(cur)
+    return units
+
+
+def send_clip(sender, path, mbps):
+    """Replaces the sender's encoder with the clip, paced to mbps; returns nothing."""
+    from aiortc.codecs.h264 import H264Encoder
+    from aiortc.rtcrtpsender import RTCEncodedFrame
+    units = clip_units(path)
+    size = sum(len(n) for u in units for n in u)
+    fps = mbps * 1e6 / 8 / (size / len(units))
+    state = {"n": 0, "t0": None}
+
+    async def next_frame(codec):
+        if state["t0"] is None:
+            state["t0"] = time.monotonic()
+        wait = state["t0"] + state["n"] / fps - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        unit = units[state["n"] % len(units)]
+        state["n"] += 1
+        return RTCEncodedFrame(H264Encoder._packetize(iter(unit)), state["n"] * 3000, None)
+
+    sender._next_encoded_frame = next_frame
+
+
 def http(method, url, body=None, headers=None):
     req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
     try:
@@ -127,6 +171,8 @@ async def run(args):
 
     video = Pattern(args.fps)
     tr = pc.addTransceiver(video, direction="sendonly")
+    if args.clip:
+        send_clip(tr.sender, args.clip, args.mbps)
     tr.setCodecPreferences([c for c in RTCRtpSender.getCapabilities("video").codecs
                             if c.mimeType == "video/H264"])
     if args.audio:
@@ -185,6 +231,8 @@ def main():
     ap.add_argument("--flood-at", type=float, default=None)
     ap.add_argument("--flood-mbps", type=float, default=50)
     ap.add_argument("--flood-seconds", type=float, default=2)
+    ap.add_argument("--clip", default=None, help="an Annex B H.264 clip sent as it is")
+    ap.add_argument("--mbps", type=float, default=2)
     args = ap.parse_args()
     if args.pt_change_at is not None:
         patch_payload_type()
