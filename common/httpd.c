@@ -564,13 +564,19 @@ static void httpd_accept_cb(uv_stream_t *l, int status)
         httpd_conn_close(c);
 }
 
-static int httpd_listen(struct httpd_server *s, uv_loop_t *loop, const char *host, uint16_t port,
-                        httpd_handler_fn handler, void *arg, int reuseport)
+static void httpd_server_init(struct httpd_server *s, uv_loop_t *loop, httpd_handler_fn handler,
+                              void *arg)
 {
     memset(s, 0, sizeof(*s));
     s->loop = loop;
     s->handler = handler;
     s->arg = arg;
+}
+
+static int httpd_listen(struct httpd_server *s, uv_loop_t *loop, const char *host, uint16_t port,
+                        httpd_handler_fn handler, void *arg, int reuseport)
+{
+    httpd_server_init(s, loop, handler, arg);
     struct sockaddr_storage ss;
     int err = uv_ip4_addr(host, port, (struct sockaddr_in *)&ss);
     if (err < 0)
@@ -607,6 +613,23 @@ int httpd_server_start_exclusive(struct httpd_server *s, uv_loop_t *loop, const 
                                  uint16_t port, httpd_handler_fn handler, void *arg)
 {
     return httpd_listen(s, loop, host, port, handler, arg, 0);
+}
+
+int httpd_server_open(struct httpd_server *s, uv_loop_t *loop, int fd, httpd_handler_fn handler,
+                      void *arg)
+{
+    httpd_server_init(s, loop, handler, arg);
+    int err = uv_tcp_init(loop, &s->listener);
+    if (err < 0)
+        return err;
+    s->listener.data = s;
+    s->listening = 1;
+    err = uv_tcp_open(&s->listener, fd);
+    if (!err) /* listen(2) again on a listening socket only sets the backlog */
+        err = uv_listen((uv_stream_t *)&s->listener, 256, httpd_accept_cb);
+    if (err < 0)
+        httpd_server_stop(s);
+    return err;
 }
 
 void httpd_server_stop(struct httpd_server *s)

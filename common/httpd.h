@@ -91,6 +91,10 @@ int httpd_server_start(struct httpd_server *s, uv_loop_t *loop, const char *host
  * SO_REUSEPORT, so a second bind fails with UV_EADDRINUSE instead of sharing it. */
 int httpd_server_start_exclusive(struct httpd_server *s, uv_loop_t *loop, const char *host,
                                  uint16_t port, httpd_handler_fn handler, void *arg);
+/* Serves on fd, a TCP socket already bound and listening (handed across the supervisor's
+ * re-exec). 0 or a libuv error code. */
+int httpd_server_open(struct httpd_server *s, uv_loop_t *loop, int fd, httpd_handler_fn handler,
+                      void *arg);
 /* Answers the deferred request token. 0, or -ENOENT when its connection is gone or it was
  * already answered (timed out): the response is then dropped. */
 int httpd_complete(struct httpd_server *s, uint64_t token, const struct httpd_response *res);

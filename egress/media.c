@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* media.c: the egress data plane's lifecycle and slow paths: the worker (batch buffers,
- * the doorbell waiters of watched paths, one housekeeping timer), paths (ring readers opened
- * lazily), viewers
- * (start/stop, SRTP contexts), a viewer's RTCP (RR, NACK served from the ring, PLI/FIR passed
- * to the ingest) and sender reports. The per-frame hot path is in send.c. */
+ * the doorbell set of watched paths' rings, one housekeeping timer), paths (ring readers
+ * opened lazily), viewers (start/stop, SRTP contexts), a viewer's RTCP (RR, NACK served from the
+ * ring, PLI/FIR passed to the ingest) and sender reports. The per-frame hot path is in send.c. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,10 +60,10 @@ static void media_on_doorbell(void *arg)
  * and no read), moves to the live edge. 0 or -errno. */
 static int media_path_watch(struct media_worker *w, struct media_path *p)
 {
-    int rc = doorbell_waiter_start(&p->waiter, w->loop, ring_reader_doorbell(p->r),
-                                   media_on_doorbell, w);
+    int rc = doorbell_set_add(w->bells, ring_reader_doorbell(p->r));
     if (rc < 0)
         return rc;
+    p->watched = true;
     p->has_pending = false;
     p->next_frame = ring_reader_head(p->r);
     (void)ring_reader_seek(p->r, p->next_frame);
@@ -141,7 +140,8 @@ void media_path_load_tracks(struct media_path *p)
 static void media_path_close(struct media_path *p)
 {
     media_desc_forget(p->w, p);
-    doorbell_waiter_stop(p->waiter);
+    if (p->watched)
+        doorbell_set_remove(p->w->bells, ring_reader_doorbell(p->r));
     ring_reader_close(p->r);
     free(p);
 }
@@ -482,8 +482,8 @@ void media_viewer_stop(struct media_worker *w, struct media_viewer *v)
     if (v->next)
         v->next->prev = v->prev;
     if (--p->n_viewers == 0) { /* its frames no longer wake the worker */
-        doorbell_waiter_stop(p->waiter);
-        p->waiter = NULL;
+        doorbell_set_remove(w->bells, ring_reader_doorbell(p->r));
+        p->watched = false;
     }
     w->n_viewers--;
     atomic_fetch_sub_explicit(&w->cnt->viewers, 1, memory_order_relaxed);
@@ -789,9 +789,7 @@ bool media_path_check(struct media_worker *w, struct media_path *p, uint64_t now
         ring_reader_close(nr);
         return false;
     }
-    struct doorbell_waiter *nw = NULL;
-    if (p->waiter &&
-        doorbell_waiter_start(&nw, w->loop, ring_reader_doorbell(nr), media_on_doorbell, w) < 0) {
+    if (p->watched && doorbell_set_add(w->bells, ring_reader_doorbell(nr)) < 0) {
         ring_reader_close(nr);
         return false;
     }
@@ -806,11 +804,11 @@ bool media_path_check(struct media_worker *w, struct media_path *p, uint64_t now
         log_info("media %s: ring replaced (generation %u), %u viewers carry on from its next "
                  "keyframe",
                  p->name, ring_reader_generation(nr), p->n_viewers);
-    doorbell_waiter_stop(p->waiter);
+    if (p->watched)
+        doorbell_set_remove(w->bells, ring_reader_doorbell(p->r));
     ring_reader_close(p->r);
     media_desc_forget(w, p);
     p->has_pending = false;
-    p->waiter = nw;
     p->r = nr;
     media_path_load_tracks(p);
     if (continued) {
@@ -904,7 +902,9 @@ int media_worker_init(struct media_worker **out, uv_loop_t *loop, const struct c
         goto fail_handles;
     w->open_handles++;
     w->flush.data = w;
-    if ((rc = uv_timer_start(&w->tick, media_tick_cb, MEDIA_TICK_MS, MEDIA_TICK_MS)) < 0)
+    if ((rc = uv_timer_start(&w->tick, media_tick_cb, MEDIA_TICK_MS, MEDIA_TICK_MS)) < 0 ||
+        (rc = doorbell_set_init(&w->bells, loop, media_on_doorbell, w, MEDIA_DOORBELL_WINDOW_NS)) <
+            0)
         goto fail_handles;
     *out = w;
     return 0;
@@ -941,6 +941,8 @@ void media_worker_free(struct media_worker *w)
         media_path_close(p);
     }
     w->n_paths = 0;
+    doorbell_set_free(w->bells);
+    w->bells = NULL;
     uv_handle_t *handles[] = {(uv_handle_t *)&w->tick, (uv_handle_t *)&w->idle,
                               (uv_handle_t *)&w->flush};
     int open = w->open_handles;

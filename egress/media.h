@@ -273,14 +273,13 @@ void media_worker_on_change(struct media_worker *w, void (*fn)(void *arg, struct
  * worker. counters is the worker's slot counters (ctl_slot(...)->counters). udp_fd is the
  * worker's media socket (owned by whep; media sends on it with MSG_DONTWAIT and raises its
  * SO_SNDBUF; ICE-TCP viewers' packets go to their queue instead, struct tcpq, whose owner
- * keeps it alive while a viewer sends to it). Supervised (ctl not private): one doorbell waiter on
- * the control segment's doorbell; standalone: one per open ring on the ring's own doorbell. Returns
- * 0 and *out, or -errno. */
+ * keeps it alive while a viewer sends to it). The doorbells of the rings of paths with viewers
+ * wake it, all through one set (shm/doorbell.h). Returns 0 and *out, or -errno. */
 int media_worker_init(struct media_worker **out, uv_loop_t *loop, const struct config *cfg,
                       struct ctl *ctl, struct ctl_counters *counters, int udp_fd);
 
-/* Stops every viewer still attached (their records stay valid), closes rings, waiters and
- * timers. Memory is released from the handles' close callbacks: run the loop afterwards
+/* Stops every viewer still attached (their records stay valid), closes rings, the doorbell set
+ * and timers. Memory is released from the handles' close callbacks: run the loop afterwards
  * (uv_run(loop, UV_RUN_DEFAULT) returns once everything closed). Tolerates NULL. */
 void media_worker_free(struct media_worker *w);
 

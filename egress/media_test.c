@@ -32,7 +32,7 @@ static void media_test_path_fill(const struct media_path *p, struct media_test_p
                                     .next_frame = p->next_frame,
                                     .has_pending = p->has_pending,
                                     .rtx_rate = p->rtx_rate,
-                                    .watched = p->waiter != NULL};
+                                    .watched = p->watched};
     memcpy(out->codec, p->codec, sizeof(out->codec));
 }
 

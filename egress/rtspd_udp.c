@@ -13,62 +13,11 @@
 
 #include "common/log.h"
 #include "common/sockbuf.h"
+#include "common/udppair.h"
 #include "egress/worker.h"
 
-#define RTSPD_UDP_TRIES  64        /* kernel-chosen ports: attempts at an even/odd pair */
 #define RTSPD_UDP_READS  32        /* datagrams read per socket per wakeup, then yield */
 #define RTSPD_UDP_SNDBUF (4 << 20) /* a keyframe to every UDP reader of the worker */
-
-/* Binds a UDP socket of a's family to a with port; -errno. */
-static int rtspd_udp_socket(const union viewer_addr *a, uint16_t port, int *out)
-{
-    union viewer_addr b = *a;
-    if (b.sa.sa_family == AF_INET)
-        b.in.sin_port = htons(port);
-    else
-        b.in6.sin6_port = htons(port);
-    int fd = socket(b.sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -errno;
-    if (bind(fd, &b.sa, viewer_addr_len(&b)) < 0) {
-        int e = -errno;
-        close(fd);
-        return e;
-    }
-    *out = fd;
-    return 0;
-}
-
-static uint16_t rtspd_udp_port_of(int fd)
-{
-    union viewer_addr a;
-    socklen_t len = sizeof(a);
-    if (getsockname(fd, &a.sa, &len) < 0)
-        return 0;
-    return ntohs(a.sa.sa_family == AF_INET ? a.in.sin_port : a.in6.sin6_port);
-}
-
-/* Binds the pair RTP port, port + 1 (port 0: an even one the kernel offers). 0, -EADDRINUSE
- * (try another), or -errno. */
-static int rtspd_udp_pair(struct rtspd *r, const union viewer_addr *a, uint16_t port)
-{
-    int fd[2], rc = rtspd_udp_socket(a, port, &fd[0]);
-    if (rc < 0)
-        return rc;
-    port = rtspd_udp_port_of(fd[0]);
-    if (port % 2 || port == 65535) /* RFC 3550 11: RTP even, RTCP the odd port above */
-        rc = -EADDRINUSE;
-    else
-        rc = rtspd_udp_socket(a, (uint16_t)(port + 1), &fd[1]);
-    if (rc < 0) {
-        close(fd[0]);
-        return rc;
-    }
-    r->udp_fd[0] = fd[0];
-    r->udp_fd[1] = fd[1];
-    r->udp_port = port;
-    return 0;
-}
 
 static void rtspd_udp_readable(uv_poll_t *h, int status, int events);
 
@@ -76,17 +25,9 @@ int rtspd_udp_open(struct worker *w, const union viewer_addr *a)
 {
     struct rtspd *r = &w->rtsp;
     const struct config *cfg = &w->cfg;
-    int rc = -EADDRINUSE;
-    if (cfg->rtsp_udp_lo) {
-        for (unsigned p = (cfg->rtsp_udp_lo + 1u) & ~1u;
-             p + 1 <= cfg->rtsp_udp_hi && rc == -EADDRINUSE; p += 2)
-            rc = rtspd_udp_pair(r, a, (uint16_t)p);
-    } else {
-        for (int i = 0; i < RTSPD_UDP_TRIES && rc == -EADDRINUSE; i++)
-            rc = rtspd_udp_pair(r, a, 0);
-    }
-    if (rc < 0)
-        return rc == -EADDRINUSE && cfg->rtsp_udp_lo ? -EADDRNOTAVAIL : rc;
+    int rc = udppair_bind(&a->sa, cfg->rtsp_udp_lo, cfg->rtsp_udp_hi, r->udp_fd, &r->udp_port);
+    if (rc < 0) /* -EADDRNOTAVAIL names a full range; the kernel's ports are only busy */
+        return rc == -EADDRNOTAVAIL && !cfg->rtsp_udp_lo ? -EADDRINUSE : rc;
     r->udp_v6 = a->sa.sa_family == AF_INET6;
     log_info("rtsp: readers over UDP get RTP/RTCP from ports %u-%u", r->udp_port, r->udp_port + 1);
     for (unsigned i = 0; i < 2; i++) {

@@ -329,6 +329,23 @@ void ingest_tick(struct ingest *ing)
     }
 }
 
+void ingest_pub_begin(struct ingest *ing, enum ctl_pub_proto proto, const char *addr)
+{
+    if (ing->slot)
+        ctl_pub_set(&ing->slot->publisher, proto, addr, ctl_now_ns());
+}
+
+void ingest_pub_update(struct ingest *ing, uint64_t bytes, uint64_t packets_lost, uint64_t nacks)
+{
+    if (ing->slot)
+        ctl_pub_update(&ing->slot->publisher, bytes, packets_lost, nacks, ctl_now_ns());
+}
+
+void ingest_pub_end(struct ingest *ing)
+{
+    ingest_pub_begin(ing, CTL_PUB_NONE, "");
+}
+
 uint64_t ingest_frames_written(const struct ingest *ing)
 {
     return ing->written;

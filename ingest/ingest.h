@@ -71,6 +71,14 @@ void ingest_restart(struct ingest *ing);
  * can act on them: they are counted at debug level). */
 void ingest_tick(struct ingest *ing);
 
+/* The publisher of a publish path, shown by status and paths (struct ctl_publisher in the
+ * control slot; nothing without a slot): ingest_pub_begin when one starts sending (proto,
+ * the address its media comes from), ingest_pub_update about every second with its totals,
+ * ingest_pub_end when it leaves. */
+void ingest_pub_begin(struct ingest *ing, enum ctl_pub_proto proto, const char *addr);
+void ingest_pub_update(struct ingest *ing, uint64_t bytes, uint64_t packets_lost, uint64_t nacks);
+void ingest_pub_end(struct ingest *ing);
+
 /* Frames written / dropped since open (also in the control slot). */
 uint64_t ingest_frames_written(const struct ingest *ing);
 uint64_t ingest_frames_dropped(const struct ingest *ing);

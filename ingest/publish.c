@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* publish.c: the publish source: the path's handover socket, whose senders are checked by
  * their credentials, and the RTSP server session (RFC 2326 10.3 ANNOUNCE, 10.4 SETUP with
- * mode=record, 10.11 RECORD) of the one publisher that owns the path. Its interleaved RTP goes
- * through the ingest pipeline (codec/depack) as an RTSP pull's does. A second publisher is
+ * mode=record, 10.11 RECORD) of the one publisher that owns the path. Its RTP, interleaved or
+ * on a UDP port pair per track (taken from the publisher's host only, reordered as an RTSP
+ * pull's), goes through the ingest pipeline (codec/depack) as an RTSP pull's does; receiver
+ * reports go back every second, and the publisher's figures to the control slot (status,
+ * paths). A second publisher is
  * refused with 409 unless override_publisher lets it take over; a publisher that breaks the
  * protocol (garbled requests or framing, RTP of a payload type its SDP did not declare, an
  * SDP without a usable track) is answered 4xx and disconnected before anything of it reaches
@@ -26,34 +29,64 @@
 #include "codec/depack.h"
 #include "common/handover.h"
 #include "common/log.h"
+#include "common/sockbuf.h"
+#include "common/udppair.h"
+#include "ingest/rtsp_reorder.h"
+#include "ingest/rtsp_rtcp.h"
 #include "ingest/rtsp_sdp.h"
 #include "ingest/whip.h"
 #include "rtsp/msg.h"
 #include "shm/ring.h"
 
-#define PUB_RX     (4 + 65535 + RTSP_REQ_HEAD_MAX + RTSP_REQ_BODY_MAX) /* a frame or a request */
-#define PUB_TX     4096 /* answers not yet taken by the socket */
-#define PUB_READS  16   /* reads per wakeup, then yield */
-#define PUB_PUBLIC "Public: OPTIONS, ANNOUNCE, SETUP, RECORD, GET_PARAMETER, TEARDOWN\r\n"
+#define PUB_RX         (4 + 65535 + RTSP_REQ_HEAD_MAX + RTSP_REQ_BODY_MAX) /* a frame or a request */
+#define PUB_TX         4096      /* answers not yet taken by the socket */
+#define PUB_READS      16        /* reads per wakeup, then yield */
+#define PUB_UDP_READS  64        /* datagrams per socket per wakeup, then yield */
+#define PUB_UDP_BUF    65536     /* one datagram (loopback's MTU is 64 KiB) */
+#define PUB_UDP_RCVBUF (4 << 20) /* a keyframe's burst while the loop is busy */
+#define PUB_PUBLIC     "Public: OPTIONS, ANNOUNCE, SETUP, RECORD, GET_PARAMETER, TEARDOWN\r\n"
 
 struct publish;
+struct pub_conn;
+
+enum pub_lower { PUB_LOWER_NONE = 0, PUB_LOWER_TCP, PUB_LOWER_UDP };
+
+/* One UDP socket of a track recorded over UDP; freed in its close callback. */
+struct pub_udp {
+    uv_poll_t poll; /* first: the close callback gets this pointer */
+    struct pub_conn *c;
+    int fd;
+    unsigned track;
+    bool rtcp;
+};
 
 struct pub_track {
-    int sdp;        /* index in the connection's SDP */
-    int ch;         /* interleaved RTP channel (RTCP on ch + 1), -1 until SETUP */
-    int ingest_idx; /* ring track once recording, else -1 */
+    struct pub_conn *c;
+    int sdp;                      /* index in the connection's SDP */
+    int ch;                       /* interleaved RTP channel (RTCP on ch + 1), -1 until SETUP */
+    int ingest_idx;               /* ring track once recording, else -1 */
+    struct pub_udp *udp[2];       /* UDP: our RTP and RTCP sockets */
+    struct sockaddr_storage rtcp; /* UDP: where receiver reports go (its client_port + 1) */
+    uint16_t port;                /* UDP: our RTP port */
+    struct rtsp_reorder *reorder; /* UDP: allocated at SETUP, freed with the connection */
+    struct rtsp_rx_stats rx;      /* for receiver reports and the lost count */
 };
 
 /* One publisher's connection. Heap-allocated per connection (a handful per path's life),
- * freed in its poll handle's close callback. */
+ * freed when the last of its handles (the connection's poll, the UDP sockets') is closed. */
 struct pub_conn {
-    uv_poll_t poll; /* first: the close callback gets this pointer */
+    uv_poll_t poll;
     struct publish *pub;
     int fd;
+    unsigned handles; /* open libuv handles */
     char peer[64];
     char session[17];
     bool recording, closing, writing;
-    uint64_t since_ns, rx_ns, bytes;
+    enum pub_lower lower;
+    struct sockaddr_storage peer_sa, local_sa;
+    uint32_t own_ssrc;
+    uint64_t since_ns, rx_ns, media_ns, bytes;
+    uint64_t foreign; /* UDP datagrams from another host, dropped */
     unsigned n_tracks;
     struct pub_track tracks[RING_MAX_TRACKS];
     struct rtsp_sdp sdp;
@@ -65,6 +98,7 @@ struct pub_conn {
 struct publish {
     struct source base;
     uv_loop_t *loop;
+    const struct config *cfg;
     struct ingest *ing;
     char path[CONFIG_NAME_MAX];
     bool override;
@@ -73,15 +107,21 @@ struct publish {
     int lfd;
     uv_poll_t lpoll;
     uv_timer_t tick;
-    struct pub_conn *live; /* the connection that owns the path (announced), or NULL */
-    struct whip *whip;     /* WHIP publishers (their session owns the path while it exists) */
+    uv_timer_t reorder_timer; /* UDP: releases held packets of the live publisher */
+    struct pub_conn *live;    /* the connection that owns the path (announced), or NULL */
+    struct whip *whip;        /* WHIP publishers (their session owns the path while it exists) */
     unsigned open_handles;
     bool closing;
     void (*done)(void *arg);
     void *done_arg;
     uint64_t refused, refused_log_ns;
     uint8_t hbuf[HANDOVER_BYTES_MAX];
+    _Alignas(8) uint8_t ubuf[PUB_UDP_BUF]; /* one datagram at a time */
 };
+
+static void on_reorder_timer(uv_timer_t *h);
+static int udp_open(struct pub_conn *c, unsigned k);
+static void udp_dest(struct pub_conn *c, struct pub_track *t, uint16_t rtcp_port);
 
 static uint64_t now_ns(void)
 {
@@ -103,13 +143,31 @@ static void pub_handle_gone(struct publish *p)
 
 /* ---- connections ---- */
 
-static void conn_closed_cb(uv_handle_t *h)
+/* The close callback of each of c's handles; the last one frees c. */
+static void conn_handle_closed(struct pub_conn *c)
 {
-    struct pub_conn *c = (struct pub_conn *)h;
+    if (--c->handles > 0)
+        return;
     struct publish *p = c->pub;
+    for (unsigned i = 0; i < c->n_tracks; i++)
+        free(c->tracks[i].reorder);
     close(c->fd);
     free(c);
     pub_handle_gone(p);
+}
+
+static void conn_closed_cb(uv_handle_t *h)
+{
+    conn_handle_closed(h->data);
+}
+
+static void udp_closed_cb(uv_handle_t *h)
+{
+    struct pub_udp *u = (struct pub_udp *)h;
+    struct pub_conn *c = u->c;
+    close(u->fd);
+    free(u);
+    conn_handle_closed(c);
 }
 
 /* Ends c: logs why (info for the path's publisher, its bytes and time) and frees it. The ring
@@ -122,12 +180,22 @@ static void conn_close(struct pub_conn *c, const char *why)
     c->closing = true;
     if (p->live == c) {
         p->live = NULL;
-        log_info("publish %s: publisher %s left after %.1f s, %" PRIu64 " bytes: %s", p->path,
-                 c->peer, (double)(now_ns() - c->since_ns) / 1e9, c->bytes, why);
+        if (c->recording)
+            ingest_pub_end(p->ing);
+        char udp[64] = "";
+        if (c->lower == PUB_LOWER_UDP)
+            snprintf(udp, sizeof(udp), " over UDP (%" PRIu64 " datagrams from other hosts dropped)",
+                     c->foreign);
+        log_info("publish %s: publisher %s left after %.1f s, %" PRIu64 " bytes%s: %s", p->path,
+                 c->peer, (double)(now_ns() - c->since_ns) / 1e9, c->bytes, udp, why);
     } else {
         log_info("publish %s: connection from %s closed: %s", p->path, c->peer, why);
     }
     uv_close((uv_handle_t *)&c->poll, conn_closed_cb);
+    for (unsigned i = 0; i < c->n_tracks; i++)
+        for (unsigned k = 0; k < 2; k++)
+            if (c->tracks[i].udp[k])
+                uv_close((uv_handle_t *)&c->tracks[i].udp[k]->poll, udp_closed_cb);
 }
 
 static void conn_cb(uv_poll_t *h, int status, int events);
@@ -221,7 +289,8 @@ static void on_announce(struct pub_conn *c, const struct rtsp_request *q, const 
                      st->codec == RING_CODEC_NONE ? "unsupported codec" : "bad parameter sets");
             continue;
         }
-        c->tracks[c->n_tracks++] = (struct pub_track){.sdp = (int)i, .ch = -1, .ingest_idx = -1};
+        c->tracks[c->n_tracks++] =
+            (struct pub_track){.c = c, .sdp = (int)i, .ch = -1, .ingest_idx = -1};
     }
     if (c->n_tracks == 0) {
         conn_refuse(c, 415, q, "", "no track of H264, H265, opus, PCMU or PCMA in its SDP");
@@ -300,28 +369,48 @@ static void on_setup(struct pub_conn *c, const struct rtsp_request *q)
     }
     struct rtsp_transport tr;
     rtsp_transport_parse(&tr, q->transport);
-    if (!tr.rtp_avp || !tr.tcp || !tr.record || tr.multicast) {
-        /* Recording over UDP is not served: ffmpeg (-rtsp_transport tcp) and GStreamer
-         * (protocols=tcp) then use TCP. */
+    enum pub_lower lower = tr.tcp ? PUB_LOWER_TCP : PUB_LOWER_UDP;
+    /* One lower transport per session: its tracks are timed out and reported alike. */
+    if (!tr.rtp_avp || !tr.record || tr.multicast || (c->lower && c->lower != lower) ||
+        (lower == PUB_LOWER_UDP && (tr.client_port[0] < 1 || tr.client_port[1] < 1))) {
         conn_respond(c, 461, q, "");
         return;
     }
-    int ch = tr.interleaved[0];
-    if (ch < 0 || ch > 254 || channel_taken(c, ch, (unsigned)k))
-        for (ch = 2 * k; channel_taken(c, ch, (unsigned)k); ch += 2)
-            ;
-    c->tracks[k].ch = ch;
+    struct pub_track *t = &c->tracks[k];
+    char hdr[256];
+    if (lower == PUB_LOWER_UDP) {
+        int e = t->udp[1] ? 0 : udp_open(c, (unsigned)k);
+        if (e < 0) {
+            log_warn("publish %s: %s: no UDP port pair for track %d: %s", c->pub->path, c->peer, k,
+                     strerror(-e));
+            conn_respond(c, 503, q, "");
+            return;
+        }
+        udp_dest(c, t, (uint16_t)tr.client_port[1]);
+    } else {
+        int ch = tr.interleaved[0];
+        if (ch < 0 || ch > 254 || channel_taken(c, ch, (unsigned)k))
+            for (ch = 2 * k; channel_taken(c, ch, (unsigned)k); ch += 2)
+                ;
+        t->ch = ch;
+    }
+    c->lower = lower;
     if (!c->session[0]) {
         uint64_t id;
         if (getrandom(&id, sizeof(id), 0) != sizeof(id))
             id = now_ns();
         snprintf(c->session, sizeof(c->session), "%016" PRIx64, id);
     }
-    char hdr[256];
     session_hdr(c, hdr, sizeof(hdr));
     size_t hl = strlen(hdr);
-    snprintf(hdr + hl, sizeof(hdr) - hl,
-             "Transport: RTP/AVP/TCP;unicast;interleaved=%d-%d;mode=record\r\n", ch, ch + 1);
+    if (lower == PUB_LOWER_UDP)
+        snprintf(hdr + hl, sizeof(hdr) - hl,
+                 "Transport: RTP/AVP;unicast;client_port=%d-%d;server_port=%u-%u;mode=record\r\n",
+                 tr.client_port[0], tr.client_port[1], t->port, t->port + 1u);
+    else
+        snprintf(hdr + hl, sizeof(hdr) - hl,
+                 "Transport: RTP/AVP/TCP;unicast;interleaved=%d-%d;mode=record\r\n", t->ch,
+                 t->ch + 1);
     conn_respond(c, 200, q, hdr);
 }
 
@@ -348,7 +437,7 @@ static void on_record(struct pub_conn *c, const struct rtsp_request *q)
     for (unsigned i = 0; i < c->n_tracks; i++) {
         struct pub_track *t = &c->tracks[i];
         const struct rtsp_sdp_track *st = &c->sdp.t[t->sdp];
-        if (t->ch < 0)
+        if (t->ch < 0 && !t->udp[0])
             continue; /* announced, not set up: the publisher does not send it */
         int idx = rtsp_sdp_declare(p->ing, st);
         if (idx < 0) {
@@ -357,16 +446,26 @@ static void on_record(struct pub_conn *c, const struct rtsp_request *q)
             continue;
         }
         t->ingest_idx = idx;
+        rtsp_rx_init(&t->rx, st->clock_rate);
+        if (t->reorder)
+            rtsp_reorder_reset(t->reorder);
         size_t dl = strlen(desc);
-        snprintf(desc + dl, sizeof(desc) - dl, "%s%s/%u pt %d on %d", dl ? ", " : "", st->encoding,
-                 st->clock_rate, st->pt, t->ch);
+        if (c->lower == PUB_LOWER_UDP)
+            snprintf(desc + dl, sizeof(desc) - dl, "%s%s/%u pt %d on UDP %u", dl ? ", " : "",
+                     st->encoding, st->clock_rate, st->pt, t->port);
+        else
+            snprintf(desc + dl, sizeof(desc) - dl, "%s%s/%u pt %d on %d", dl ? ", " : "",
+                     st->encoding, st->clock_rate, st->pt, t->ch);
     }
     if (!desc[0]) {
         conn_refuse(c, 455, q, "", "RECORD without a track set up");
         return;
     }
     c->recording = true;
+    c->media_ns = now_ns();
     conn_respond(c, 200, q, hdr);
+    ingest_pub_begin(p->ing, c->lower == PUB_LOWER_UDP ? CTL_PUB_RTSP_UDP : CTL_PUB_RTSP_TCP,
+                     c->peer);
     log_info("publish %s: %s records: %s", p->path, c->peer, desc);
 }
 
@@ -398,30 +497,203 @@ static void on_request(struct pub_conn *c, const struct rtsp_request *q, const u
     }
 }
 
-/* One interleaved frame: RTP of a recorded track into the pipeline; its RTCP (sender reports)
- * and channels not set up are skipped (RFC 2326 10.12). False when c was closed. */
+/* ---- media ---- */
+
+static void to_ingest(void *arg, const uint8_t *pkt, size_t len)
+{
+    struct pub_track *t = arg;
+    /* Damaged units are counted by the pipeline. */
+    (void)ingest_rtp(t->c->pub->ing, (unsigned)t->ingest_idx, pkt, len);
+}
+
+/* Arms the reorder timer for the earliest deadline of the live publisher's tracks. */
+static void reorder_arm(struct publish *p, uint64_t now)
+{
+    uint64_t first = 0;
+    for (unsigned i = 0; p->live && i < p->live->n_tracks; i++) {
+        const struct rtsp_reorder *r = p->live->tracks[i].reorder;
+        uint64_t d = r ? rtsp_reorder_deadline(r) : 0;
+        if (d && (!first || d < first))
+            first = d;
+    }
+    if (!first)
+        (void)uv_timer_stop(&p->reorder_timer);
+    else
+        (void)uv_timer_start(&p->reorder_timer, on_reorder_timer,
+                             first > now ? (first - now + 999999) / 1000000 : 0, 0);
+}
+
+static void on_reorder_timer(uv_timer_t *h)
+{
+    struct publish *p = h->data;
+    uint64_t now = now_ns();
+    for (unsigned i = 0; p->live && i < p->live->n_tracks; i++)
+        if (p->live->tracks[i].reorder && p->live->tracks[i].ingest_idx >= 0)
+            rtsp_reorder_expire(p->live->tracks[i].reorder, now);
+    reorder_arm(p, now);
+}
+
+/* RTP of recorded track t: counted for reports, then into the pipeline (over UDP in sequence
+ * order again). RTP the SDP did not declare for it is refused. False when c was closed. */
+static bool track_rtp(struct pub_conn *c, struct pub_track *t, const uint8_t *d, size_t len)
+{
+    struct depack_rtp h;
+    int bad = depack_rtp_parse(d, len, &h) < 0 ? -1 : h.pt != c->sdp.t[t->sdp].pt ? h.pt : 0;
+    if (bad) {
+        log_info("publish %s: %s sends %s%d on track %d (its SDP declared payload type %d)",
+                 c->pub->path, c->peer, bad < 0 ? "no RTP, " : "payload type ", bad,
+                 (int)(t - c->tracks), c->sdp.t[t->sdp].pt);
+        conn_refuse(c, 400, NULL, "", "RTP it did not announce");
+        return false;
+    }
+    uint64_t now = now_ns();
+    rtsp_rx_packet(&t->rx, h.seq, h.ts, h.ssrc, now);
+    if (!t->reorder) {
+        to_ingest(t, d, len); /* TCP keeps order */
+        return true;
+    }
+    uint64_t before = rtsp_reorder_deadline(t->reorder);
+    rtsp_reorder_push(t->reorder, d, len, now);
+    if (rtsp_reorder_deadline(t->reorder) != before)
+        reorder_arm(c->pub, now);
+    return true;
+}
+
+/* One interleaved frame: RTP of a recorded track into the pipeline, its RTCP (sender reports)
+ * into the reception statistics; channels not set up are skipped (RFC 2326 10.12). False when
+ * c was closed. */
 static bool on_frame(struct pub_conn *c, uint8_t ch, const uint8_t *d, size_t len)
 {
     if (!c->recording)
         return true; /* nothing of it reaches the ring before RECORD */
     for (unsigned i = 0; i < c->n_tracks; i++) {
         struct pub_track *t = &c->tracks[i];
-        if (t->ingest_idx < 0 || ch != t->ch)
+        if (t->ingest_idx < 0 || t->ch < 0)
             continue;
-        struct depack_rtp h;
-        int bad = depack_rtp_parse(d, len, &h) < 0 ? -1 : h.pt != c->sdp.t[t->sdp].pt ? h.pt : 0;
-        if (bad) {
-            log_info("publish %s: %s sends %s%d on channel %u (its SDP declared payload type %d)",
-                     c->pub->path, c->peer, bad < 0 ? "no RTP, " : "payload type ", bad, ch,
-                     c->sdp.t[t->sdp].pt);
-            conn_refuse(c, 400, NULL, "", "RTP it did not announce");
-            return false;
-        }
-        /* Damaged units are counted by the pipeline. */
-        (void)ingest_rtp(c->pub->ing, (unsigned)t->ingest_idx, d, len);
-        return true;
+        if (ch == t->ch)
+            return track_rtp(c, t, d, len);
+        if (ch == t->ch + 1) /* a malformed compound only costs the reports their LSR echo */
+            (void)rtsp_rx_rtcp(&t->rx, d, len, now_ns());
     }
     return true;
+}
+
+/* A track's socket is readable: RTP or RTCP from the publisher's host while recording; other
+ * hosts' datagrams are counted and dropped, anything before RECORD dropped. */
+static void on_udp(uv_poll_t *h, int status, int events)
+{
+    struct pub_udp *u = (struct pub_udp *)h;
+    struct pub_conn *c = u->c;
+    struct publish *p = c->pub;
+    if (status < 0 || !(events & UV_READABLE))
+        return;
+    for (int i = 0; i < PUB_UDP_READS && !c->closing; i++) {
+        struct sockaddr_storage src;
+        socklen_t sl = sizeof(src);
+        ssize_t n =
+            recvfrom(u->fd, p->ubuf, sizeof(p->ubuf), MSG_DONTWAIT, (struct sockaddr *)&src, &sl);
+        if (n < 0)
+            return; /* EAGAIN, or an ICMP error queued by a report we sent */
+        if (!udppair_same_host((struct sockaddr *)&src, (struct sockaddr *)&c->peer_sa)) {
+            c->foreign++;
+            continue;
+        }
+        struct pub_track *t = &c->tracks[u->track];
+        if (!c->recording || t->ingest_idx < 0)
+            continue;
+        c->bytes += (uint64_t)n;
+        c->media_ns = now_ns();
+        if (u->rtcp)
+            (void)rtsp_rx_rtcp(&t->rx, p->ubuf, (size_t)n, c->media_ns);
+        else if (!track_rtp(c, t, p->ubuf, (size_t)n))
+            return;
+    }
+}
+
+/* Opens track k's socket pair on the address the publisher connected to: from rtsp_udp_ports
+ * when set, else where the kernel chooses; starts reading both. 0 or -errno. */
+static int udp_open(struct pub_conn *c, unsigned k)
+{
+    struct pub_track *t = &c->tracks[k];
+    const struct config *cfg = c->pub->cfg;
+    int fd[2];
+    int e = udppair_bind((const struct sockaddr *)&c->local_sa, cfg->rtsp_udp_lo, cfg->rtsp_udp_hi,
+                         fd, &t->port);
+    if (e < 0)
+        return e;
+    if (!t->reorder && !(t->reorder = malloc(sizeof(*t->reorder)))) {
+        close(fd[0]);
+        close(fd[1]);
+        return -ENOMEM;
+    }
+    rtsp_reorder_init(t->reorder, RTSP_REORDER_WINDOW_NS, to_ingest, t);
+    for (unsigned i = 0; i < 2; i++) {
+        struct pub_udp *u = calloc(1, sizeof(*u));
+        if (!u || uv_poll_init(c->pub->loop, &u->poll, fd[i]) < 0) {
+            free(u);
+            for (unsigned j = i; j < 2; j++)
+                close(fd[j]);
+            return -ENOMEM; /* the sockets opened so far go with the connection */
+        }
+        u->poll.data = u;
+        u->c = c;
+        u->fd = fd[i];
+        u->track = k;
+        u->rtcp = i == 1;
+        c->handles++;
+        t->udp[i] = u;
+        (void)sockbuf_set_rcv(fd[i], PUB_UDP_RCVBUF);
+        (void)uv_poll_start(&u->poll, UV_READABLE, on_udp);
+    }
+    return 0;
+}
+
+/* Receiver reports of t go to the publisher's host at its RTCP port. */
+static void udp_dest(struct pub_conn *c, struct pub_track *t, uint16_t rtcp_port)
+{
+    t->rtcp = c->peer_sa;
+    if (t->rtcp.ss_family == AF_INET6)
+        ((struct sockaddr_in6 *)&t->rtcp)->sin6_port = htons(rtcp_port);
+    else
+        ((struct sockaddr_in *)&t->rtcp)->sin_port = htons(rtcp_port);
+}
+
+/* A receiver report (RR + SDES, RFC 3550 6.4.2) for every recorded track that has had RTP,
+ * on its interleaved RTCP channel or to its RTCP port; the publisher's figures to the control
+ * slot. Best effort: a report the socket has no room for is skipped. */
+static void send_reports(struct pub_conn *c)
+{
+    uint64_t now = now_ns(), lost = 0;
+    for (unsigned i = 0; i < c->n_tracks; i++) {
+        struct pub_track *t = &c->tracks[i];
+        uint8_t buf[4 + 128];
+        if (t->ingest_idx < 0 || !t->rx.init)
+            continue;
+        lost += rtsp_rx_lost(&t->rx);
+        int n = rtsp_rr_build(&t->rx, c->own_ssrc, "ringcast", buf + 4, sizeof(buf) - 4, now);
+        if (n < 0)
+            continue;
+        if (t->udp[1]) {
+            (void)sendto(t->udp[1]->fd, buf + 4, (size_t)n, MSG_DONTWAIT,
+                         (const struct sockaddr *)&t->rtcp,
+                         t->rtcp.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                       : sizeof(struct sockaddr_in));
+        } else if (c->tx_len + 4 + (size_t)n <= sizeof(c->tx)) {
+            uint8_t *f = c->tx + c->tx_len;
+            f[0] = '$';
+            f[1] = (uint8_t)(t->ch + 1);
+            f[2] = (uint8_t)(n >> 8);
+            f[3] = (uint8_t)n;
+            memcpy(f + 4, buf + 4, (size_t)n);
+            c->tx_len += 4 + (size_t)n;
+        }
+    }
+    ingest_pub_update(c->pub->ing, c->bytes, lost, 0);
+    int e = conn_flush(c);
+    if (e < 0)
+        conn_close(c, strerror(-e));
+    else
+        conn_watch(c, c->tx_len > 0);
 }
 
 /* Handles what is in c->rx: requests and interleaved frames. */
@@ -519,14 +791,20 @@ static void conn_start(struct publish *p, int fd, const uint8_t *bytes, size_t l
     }
     p->open_handles++;
     c->poll.data = c;
+    c->handles = 1;
     c->pub = p;
     c->fd = fd;
     (void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-    struct sockaddr_storage ss;
+    if (getrandom(&c->own_ssrc, sizeof(c->own_ssrc), 0) != sizeof(c->own_ssrc))
+        c->own_ssrc = (uint32_t)now_ns();
+    socklen_t ll = sizeof(c->local_sa);
+    (void)getsockname(fd, (struct sockaddr *)&c->local_sa, &ll);
+    struct sockaddr_storage ss = {0};
     socklen_t sl = sizeof(ss);
     char host[64] = "?";
     unsigned port = 0;
     if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0) {
+        c->peer_sa = ss;
         const void *a = ss.ss_family == AF_INET6
                             ? (const void *)&((struct sockaddr_in6 *)&ss)->sin6_addr
                             : (const void *)&((struct sockaddr_in *)&ss)->sin_addr;
@@ -597,18 +875,23 @@ static void on_handover(uv_poll_t *h, int status, int events)
 }
 
 /* Every second: a handed-over publisher must record within PUBLISH_RECORD_MS and send
- * something (RTP, RTCP or a keep-alive) every PUBLISH_TIMEOUT_S. */
+ * something (RTP, RTCP or a keep-alive) every PUBLISH_TIMEOUT_S, over UDP RTP or RTCP too;
+ * a recording one gets its receiver reports. */
 static void on_tick(uv_timer_t *t)
 {
     struct publish *p = t->data;
     struct pub_conn *c = p->live;
-    uint64_t now = now_ns();
+    uint64_t now = now_ns(), timeout = (uint64_t)PUBLISH_TIMEOUT_S * 1000000000;
     if (!c)
         return;
     if (!c->recording && now - c->since_ns > (uint64_t)PUBLISH_RECORD_MS * 1000000)
         conn_close(c, "no RECORD within 10 s");
-    else if (now - c->rx_ns > (uint64_t)PUBLISH_TIMEOUT_S * 1000000000)
+    else if (now - c->rx_ns > timeout)
         conn_close(c, "session timeout (nothing received for 60 s)");
+    else if (c->recording && c->lower == PUB_LOWER_UDP && now - c->media_ns > timeout)
+        conn_close(c, "session timeout (no RTP or RTCP over UDP for 60 s)");
+    else if (c->recording)
+        send_reports(c);
 }
 
 static void on_handle_closed(uv_handle_t *h)
@@ -668,6 +951,7 @@ static void publish_close(struct source *s, void (*done)(void *arg), void *arg)
         p->lfd = -1;
     }
     uv_close((uv_handle_t *)&p->tick, on_handle_closed);
+    uv_close((uv_handle_t *)&p->reorder_timer, on_handle_closed);
     whip_close(p->whip, on_whip_closed, p);
 }
 
@@ -689,6 +973,7 @@ int publish_source_create(struct source **out, uv_loop_t *loop, struct ingest *i
     }
     p->base.ops = &publish_ops;
     p->loop = loop;
+    p->cfg = cfg;
     p->ing = ing;
     p->ctl = ctl;
     p->lfd = -1;
@@ -696,8 +981,10 @@ int publish_source_create(struct source **out, uv_loop_t *loop, struct ingest *i
     snprintf(p->path, sizeof(p->path), "%s", path->name);
     snprintf(p->prefix, sizeof(p->prefix), "%s", cfg->shm_prefix);
     (void)uv_timer_init(loop, &p->tick);
-    p->tick.data = p;
-    p->open_handles = 2; /* the tick timer and the WHIP side */
+    (void)uv_timer_init(loop, &p->reorder_timer);
+    p->tick.data = p->reorder_timer.data = p;
+    p->open_handles = 3; /* the timers and the WHIP side */
+    ingest_pub_end(ing); /* a previous ingest's publisher is gone */
     (void)uv_timer_start(&p->tick, on_tick, 1000, 1000);
     *out = &p->base;
     return 0;

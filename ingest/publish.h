@@ -3,7 +3,8 @@
  * rtspclientsink, cameras that push) reach the node's RTSP server, whose worker authorizes
  * their ANNOUNCE and hands the connection over to this path's ingest (DESIGN.md "RTSP
  * server"). Here one publisher at a time records: ANNOUNCE, SETUP mode=record over TCP
- * interleaved, RECORD, keep-alives, TEARDOWN; its RTP goes into the ring as an RTSP pull's. */
+ * interleaved or UDP (a port pair per track), RECORD, keep-alives, TEARDOWN; its RTP goes into
+ * the ring as an RTSP pull's, receiver reports go back, its figures go to the control slot. */
 #ifndef RINGCAST_PUBLISH_H
 #define RINGCAST_PUBLISH_H
 

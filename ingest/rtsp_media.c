@@ -12,6 +12,7 @@
 
 #include "codec/depack.h"
 #include "common/sockbuf.h"
+#include "common/udppair.h"
 
 static uint64_t now_ns(const struct rtsp_source *s)
 {
@@ -199,17 +200,6 @@ static void on_udp_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
     *buf = uv_buf_init((char *)u->src->udp_buf, RTSP_UDP_BUF);
 }
 
-static bool same_host(const struct sockaddr *a, const struct sockaddr_storage *b)
-{
-    if (a->sa_family != b->ss_family)
-        return false;
-    if (a->sa_family == AF_INET)
-        return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
-               ((const struct sockaddr_in *)b)->sin_addr.s_addr;
-    return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-                  &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
-}
-
 static void on_udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
                         const struct sockaddr *addr, unsigned flags)
 {
@@ -217,7 +207,8 @@ static void on_udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
     struct rtsp_source *s = u->src;
     (void)flags;
     /* Only the server's address may feed the ring: anyone can send us datagrams. */
-    if (nread <= 0 || !addr || !same_host(addr, &s->peer) || s->state != RTSP_PLAYING)
+    if (nread <= 0 || !addr || !udppair_same_host(addr, (const struct sockaddr *)&s->peer) ||
+        s->state != RTSP_PLAYING)
         return;
     struct rtsp_track *t = &s->tracks[u->track];
     if (u->rtcp)

@@ -84,6 +84,14 @@ int rtsp_rx_rtcp(struct rtsp_rx_stats *s, const uint8_t *p, size_t len, uint64_t
     return n < 0 ? n : 0;
 }
 
+uint64_t rtsp_rx_lost(const struct rtsp_rx_stats *s)
+{
+    if (!s->init)
+        return 0;
+    uint32_t expected = s->cycles + s->max_seq - s->base_seq + 1;
+    return expected > s->received ? expected - s->received : 0;
+}
+
 /* The report block (6.4.1): fraction lost in the interval since the last report, cumulative
  * lost (24-bit signed, clamped), extended highest sequence, jitter, LSR and DLSR. *expected
  * gets the packets expected so far, for the next interval once the report is sent. */

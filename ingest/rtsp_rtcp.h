@@ -35,6 +35,9 @@ void rtsp_rx_packet(struct rtsp_rx_stats *s, uint16_t seq, uint32_t rtp_ts, uint
 /* Reads the sender reports in a compound RTCP packet from the server. Returns 0, or
  * -EBADMSG when not even its first packet is well formed (the SRs before any damage count). */
 int rtsp_rx_rtcp(struct rtsp_rx_stats *s, const uint8_t *p, size_t len, uint64_t now_ns);
+/* Packets lost so far (RFC 3550 A.3: expected less received; 0 while duplicates outnumber
+ * losses), for reports about the sender. */
+uint64_t rtsp_rx_lost(const struct rtsp_rx_stats *s);
 /* Builds RR (one report block once packets arrived) + SDES CNAME (at most 255 bytes) into
  * out. Returns its length, or -ENOSPC (-EINVAL for a longer CNAME). Once built, the next
  * report's interval starts (fraction lost is per interval). */

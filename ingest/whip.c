@@ -173,6 +173,8 @@ static void whip_sess_end(struct whip_sess *s, const char *why)
     s->closing = true;
     if (w->live == s)
         w->live = NULL;
+    if (s->connected)
+        ingest_pub_end(w->ing);
     const struct whip_counts *n = &s->n;
     log_info("whip %s: publisher %s (session %s, media from %s) left after %.1f s: %s; "
              "%" PRIu64 " packets, %" PRIu64 " bytes; refused: %" PRIu64 " from other "
@@ -464,6 +466,7 @@ static void whip_declare(struct whip_sess *s)
                  sec->t.clock_rate, sec->t.pt);
     }
     log_info("whip %s: publisher %s connected from %s: %s", w->path, s->peer, s->media, desc);
+    ingest_pub_begin(w->ing, CTL_PUB_WHIP, s->media);
 }
 
 static void whip_dtls_connected(void *arg, const struct dtlsrv_keys *k)
@@ -534,6 +537,10 @@ static void whip_tick(uv_timer_t *h)
     if (now - s->rr_ns >= WHIP_RR_NS) {
         s->rr_ns = now;
         whip_reports(s, now);
+        uint64_t lost = 0;
+        for (unsigned i = 0; i < s->n_tracks; i++)
+            lost += rtsp_rx_lost(&s->tracks[i].rx);
+        ingest_pub_update(s->w->ing, s->n.bytes, lost, s->n.nacks_sent);
     }
 }
 

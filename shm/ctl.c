@@ -209,6 +209,66 @@ const char *ctl_state_name(uint32_t state)
     return state < sizeof(names) / sizeof(names[0]) ? names[state] : "unknown";
 }
 
+void ctl_pub_set(struct ctl_publisher *p, enum ctl_pub_proto proto, const char *addr,
+                 uint64_t now_ns)
+{
+    uint32_t seq = atomic_load_explicit(&p->seq, memory_order_relaxed);
+    atomic_store_explicit(&p->seq, seq + 1, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release);
+    atomic_store_explicit(&p->proto, (uint32_t)proto, memory_order_relaxed);
+    snprintf(p->addr, sizeof(p->addr), "%s", proto == CTL_PUB_NONE ? "" : addr);
+    atomic_store_explicit(&p->since_ns, proto == CTL_PUB_NONE ? 0 : now_ns, memory_order_relaxed);
+    atomic_store_explicit(&p->updated_ns, now_ns, memory_order_relaxed);
+    atomic_store_explicit(&p->bytes, 0, memory_order_relaxed);
+    atomic_store_explicit(&p->bitrate, 0, memory_order_relaxed);
+    atomic_store_explicit(&p->packets_lost, 0, memory_order_relaxed);
+    atomic_store_explicit(&p->nacks, 0, memory_order_relaxed);
+    atomic_store_explicit(&p->seq, seq + 2, memory_order_release);
+}
+
+void ctl_pub_update(struct ctl_publisher *p, uint64_t bytes, uint64_t packets_lost, uint64_t nacks,
+                    uint64_t now_ns)
+{
+    uint64_t prev = atomic_load_explicit(&p->bytes, memory_order_relaxed);
+    uint64_t then = atomic_load_explicit(&p->updated_ns, memory_order_relaxed);
+    if (now_ns > then && bytes >= prev)
+        atomic_store_explicit(&p->bitrate, (bytes - prev) * 8 * 1000000000ull / (now_ns - then),
+                              memory_order_relaxed);
+    atomic_store_explicit(&p->updated_ns, now_ns, memory_order_relaxed);
+    atomic_store_explicit(&p->bytes, bytes, memory_order_relaxed);
+    atomic_store_explicit(&p->packets_lost, packets_lost, memory_order_relaxed);
+    atomic_store_explicit(&p->nacks, nacks, memory_order_relaxed);
+}
+
+void ctl_pub_read(const struct ctl_publisher *p, struct ctl_publisher *out)
+{
+#define CTL_PUB_LOAD(f) atomic_load_explicit(&p->f, memory_order_relaxed)
+    memset(out, 0, sizeof(*out));
+    for (int tries = 0; tries < 100; tries++) {
+        uint32_t seq = atomic_load_explicit(&p->seq, memory_order_acquire);
+        if (seq & 1)
+            continue;
+        out->proto = CTL_PUB_LOAD(proto);
+        memcpy(out->addr, p->addr, sizeof(out->addr));
+        out->since_ns = CTL_PUB_LOAD(since_ns);
+        atomic_thread_fence(memory_order_acquire);
+        if (atomic_load_explicit(&p->seq, memory_order_relaxed) == seq)
+            break;
+    }
+    out->addr[sizeof(out->addr) - 1] = '\0';
+    out->bytes = CTL_PUB_LOAD(bytes);
+    out->bitrate = CTL_PUB_LOAD(bitrate);
+    out->packets_lost = CTL_PUB_LOAD(packets_lost);
+    out->nacks = CTL_PUB_LOAD(nacks);
+#undef CTL_PUB_LOAD
+}
+
+const char *ctl_pub_proto_name(uint32_t proto)
+{
+    static const char *const names[] = {"none", "rtsp-tcp", "rtsp-udp", "whip"};
+    return proto < sizeof(names) / sizeof(names[0]) ? names[proto] : "unknown";
+}
+
 void ctl_free(struct ctl *c)
 {
     if (c->private_copy)

@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #define CTL_MAGIC        0x314c544354524300ull /* "\0CRTCTL1" */
-#define CTL_VERSION      2
+#define CTL_VERSION      3
 #define CTL_MAX_CHILDREN 1024 /* ingests + workers: hundreds of cameras per machine */
 
 enum ctl_role { CTL_ROLE_NONE = 0, CTL_ROLE_INGEST, CTL_ROLE_EGRESS };
@@ -54,6 +54,29 @@ struct ctl_counters {
     _Atomic uint64_t rtsp_refused; /* egress: RTSP connections refused or closed for cause */
 };
 
+/* How the publisher of a `source = publish` path sends. */
+enum ctl_pub_proto { CTL_PUB_NONE = 0, CTL_PUB_RTSP_TCP, CTL_PUB_RTSP_UDP, CTL_PUB_WHIP };
+
+#define CTL_PUB_ADDR_MAX 56 /* "[v6 address]:port" and its NUL */
+
+/* The one publisher of a `source = publish` path, written by the path's ingest only: proto
+ * CTL_PUB_NONE while nobody publishes. proto, addr and since_ns change together when a
+ * publisher starts, under seq (odd while they are rewritten); the counters are updated about
+ * every second while it publishes and read with relaxed loads. Fixed size: a path has at most
+ * one publisher. */
+struct ctl_publisher {
+    _Atomic uint32_t seq;
+    _Atomic uint32_t proto;        /* enum ctl_pub_proto */
+    char addr[CTL_PUB_ADDR_MAX];   /* where its media comes from (RTSP: its connection) */
+    _Atomic uint64_t since_ns;     /* CLOCK_MONOTONIC */
+    _Atomic uint64_t bytes;        /* received from it: RTSP bytes, or WHIP media payloads */
+    _Atomic uint64_t bitrate;      /* bits/s over the last update interval */
+    _Atomic uint64_t packets_lost; /* RTP sequence numbers never received (RFC 3550 A.3) */
+    _Atomic uint64_t nacks;        /* NACKs sent to it (WHIP; RTSP publishers get none) */
+    _Atomic uint64_t updated_ns;   /* the last update: the next bit rate's interval starts */
+    uint8_t pad[16];
+};
+
 /* A slot belongs to one path or worker for as long as the config has it: restarts reuse it,
  * so counters keep counting across crashes (at a child's exit the supervisor zeroes only the
  * viewers gauge). The supervisor writes state, role, index, name, start_ns, restarts and
@@ -72,7 +95,8 @@ struct ctl_child {
     _Atomic int32_t last_exit;     /* previous instance: exit code, or -signal */
     _Atomic uint64_t heartbeat_ns; /* written by the child about every 500 ms */
     struct ctl_counters counters;
-    _Atomic uint64_t wanted_ns; /* ingest: the last time a worker had demand for the path */
+    _Atomic uint64_t wanted_ns;     /* ingest: the last time a worker had demand for the path */
+    struct ctl_publisher publisher; /* ingest of a `source = publish` path */
 } __attribute__((aligned(64)));
 
 struct ctl_hdr {
@@ -92,7 +116,8 @@ struct ctl_hdr {
 };
 
 _Static_assert(sizeof(struct ctl_child) % 64 == 0, "ctl_child is whole cache lines");
-_Static_assert(sizeof(struct ctl_child) == 320, "layout: wanted_ns took padding");
+_Static_assert(sizeof(struct ctl_publisher) == 128, "layout");
+_Static_assert(sizeof(struct ctl_child) == 448, "layout: wanted_ns took padding, publisher 128");
 _Static_assert(offsetof(struct ctl_hdr, draining) == 32, "layout");
 _Static_assert(offsetof(struct ctl_hdr, doorbell) == 64, "layout");
 
@@ -168,6 +193,19 @@ static inline bool ctl_demand_wanted(uint64_t wanted_ns, uint64_t now_ns, uint64
 {
     return wanted_ns && (wanted_ns >= now_ns || now_ns - wanted_ns <= close_after_ns);
 }
+/* Ingest: a publisher starts (proto, addr), or with CTL_PUB_NONE nobody publishes; its
+ * counters start from 0. */
+void ctl_pub_set(struct ctl_publisher *p, enum ctl_pub_proto proto, const char *addr,
+                 uint64_t now_ns);
+/* Ingest: the publisher's totals so far; the bit rate is taken over the time since the last
+ * update (the first one: since it started). */
+void ctl_pub_update(struct ctl_publisher *p, uint64_t bytes, uint64_t packets_lost, uint64_t nacks,
+                    uint64_t now_ns);
+/* A consistent copy of p for reports (retries while the ingest rewrites it). */
+void ctl_pub_read(const struct ctl_publisher *p, struct ctl_publisher *out);
+/* "rtsp-tcp", "rtsp-udp", "whip", or "none". */
+const char *ctl_pub_proto_name(uint32_t proto);
+
 /* Child: call at start and about every 500 ms; 5 s without one gets the child killed. */
 static inline void ctl_heartbeat(struct ctl_child *s)
 {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* doorbell.h: cross-process wake-ups on a 32-bit word in shared memory. The writer bumps
- * the word and futex-wakes (shared futex); a reader process runs one waiter thread that
- * turns each change into a uv_async on its loop. No polling timers. */
+/* doorbell.h: cross-process wake-ups on 32-bit words in shared memory. A writer bumps its word
+ * and futex-wakes (shared futex); a reader process waits on a set of words with one thread per
+ * 127 of them (futex_waitv) that turns changes into one uv_async on its loop. No polling. */
 #ifndef RINGCAST_DOORBELL_H
 #define RINGCAST_DOORBELL_H
 
@@ -15,15 +15,24 @@
 #define doorbell_count(v) ((v)&0x7fffffffu)
 void doorbell_ring(_Atomic uint32_t *word);
 
-struct doorbell_waiter;
+struct doorbell_set;
 
-/* Starts a thread that waits on *word and calls cb(arg) on loop's thread after each change
- * (several rings may coalesce into one call; rings during cb cause one more call). The word
- * must outlive the waiter and be mapped writable: the waiter sets its top bit to sleep. */
-int doorbell_waiter_start(struct doorbell_waiter **out, uv_loop_t *loop, _Atomic uint32_t *word,
-                          void (*cb)(void *arg), void *arg);
-/* Stops and joins the thread; the async handle is closed and freed by the loop. Call on the
- * loop's thread; tolerates NULL. */
-void doorbell_waiter_stop(struct doorbell_waiter *w);
+/* A set of doorbells whose rings call cb(arg) on loop's thread. Rings of any words of the set
+ * that come before the call coalesce into it (a reader that has many rings to serve is woken
+ * once for all); a ring during cb causes one more call. window_ns > 0: a thread watching many
+ * words (DOORBELL_COALESCE_MIN_WORDS) waits that long after a ring before the call, so that the
+ * rings of other words come with it (latency traded for wake-ups). Call everything on the
+ * loop's thread. */
+#define DOORBELL_COALESCE_MIN_WORDS 16
+int doorbell_set_init(struct doorbell_set **out, uv_loop_t *loop, void (*cb)(void *arg), void *arg,
+                      uint64_t window_ns);
+/* Adds word (mapped writable, the waiter sets its top bit to sleep): rings from now on call
+ * cb. 0 or -errno. */
+int doorbell_set_add(struct doorbell_set *s, _Atomic uint32_t *word);
+/* Removes word; once this returns the waiting thread no longer touches it: it may be unmapped. */
+void doorbell_set_remove(struct doorbell_set *s, _Atomic uint32_t *word);
+/* Stops and joins the threads; their async handles are closed and freed by the loop.
+ * Tolerates NULL. */
+void doorbell_set_free(struct doorbell_set *s);
 
 #endif

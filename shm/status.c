@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/sbuf.h"
 
@@ -73,6 +74,40 @@ static void json_child(struct sbuf *b, const struct ctl_child *s, uint64_t now)
     }
 }
 
+/* The live publisher of a publish path's running ingest into out; false if there is none. */
+static bool live_publisher(const struct ctl_child *s, struct ctl_publisher *out)
+{
+    if (!s || atomic_load(&s->state) != CTL_STATE_RUNNING || atomic_load(&s->pid) == 0)
+        return false;
+    ctl_pub_read(&s->publisher, out);
+    return atomic_load(&out->proto) != CTL_PUB_NONE;
+}
+
+/* "publisher": null, or the one that publishes: protocol, address, since (UTC) and for how
+ * long, what it sent and lost, the NACKs it got. */
+static void json_publisher(struct sbuf *b, const struct ctl_child *s, uint64_t now)
+{
+    struct ctl_publisher p;
+    if (!live_publisher(s, &p)) {
+        sbuf_printf(b, ",\"publisher\":null");
+        return;
+    }
+    uint64_t since = atomic_load(&p.since_ns), age = since && since <= now ? now - since : 0;
+    time_t start = time(NULL) - (time_t)(age / NS_PER_S);
+    struct tm tm;
+    char when[32] = "";
+    if (gmtime_r(&start, &tm))
+        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    sbuf_printf(b, ",\"publisher\":{\"protocol\":\"%s\",\"address\":\"",
+                ctl_pub_proto_name(atomic_load(&p.proto)));
+    sbuf_json_str(b, p.addr);
+    sbuf_printf(b,
+                "\",\"since\":\"%s\",\"publishing_s\":%" PRIu64 ",\"bytes\":%" PRIu64
+                ",\"bitrate\":%" PRIu64 ",\"packets_lost\":%" PRIu64 ",\"nacks_sent\":%" PRIu64 "}",
+                when, age / NS_PER_S, atomic_load(&p.bytes), atomic_load(&p.bitrate),
+                atomic_load(&p.packets_lost), atomic_load(&p.nacks));
+}
+
 static void json_paths(struct sbuf *b, const struct ctl_hdr *ctl, const struct config *cfg,
                        uint64_t now)
 {
@@ -84,7 +119,10 @@ static void json_paths(struct sbuf *b, const struct ctl_hdr *ctl, const struct c
         sbuf_printf(b, "\",\"source\":\"");
         sbuf_json_str(b, p->source_redacted);
         sbuf_printf(b, "\",");
-        json_child(b, find_ingest(ctl, p->name), now);
+        const struct ctl_child *s = find_ingest(ctl, p->name);
+        json_child(b, s, now);
+        if (config_path_is_publish(p))
+            json_publisher(b, s, now);
         sbuf_printf(b, "}");
     }
     sbuf_printf(b, "]");
@@ -204,6 +242,17 @@ static void text_paths(struct sbuf *b, const struct ctl_hdr *ctl, const struct c
         text_child(b, s, now);
         sbuf_printf(b, " %10" PRIu64 " %10" PRIu64 "  %s\n", counter(s, "frames_written"),
                     counter(s, "source_reconnects"), p->source_redacted);
+        struct ctl_publisher pub;
+        if (config_path_is_publish(p) && live_publisher(s, &pub)) {
+            uint64_t since = atomic_load(&pub.since_ns);
+            sbuf_printf(b,
+                        "  publisher %s %s for %" PRIu64 "s: %" PRIu64 " bytes, %" PRIu64
+                        " kbit/s, %" PRIu64 " lost, %" PRIu64 " NACKs\n",
+                        ctl_pub_proto_name(atomic_load(&pub.proto)), pub.addr,
+                        since && since <= now ? (now - since) / NS_PER_S : 0,
+                        atomic_load(&pub.bytes), atomic_load(&pub.bitrate) / 1000,
+                        atomic_load(&pub.packets_lost), atomic_load(&pub.nacks));
+        }
     }
     free(order);
     sbuf_printf(b, "%zu path(s):", cfg->n_paths);

@@ -2,7 +2,8 @@
 /* main.c: `ringcast [-c FILE] [--check]`, the supervisor. Creates the control segment,
  * serves the control socket, /metrics and the load balancer's agent check, runs the children
  * through procman, reloads on SIGHUP or `ringcastctl reload`, drains on `ringcastctl drain`,
- * and on SIGTERM/SIGINT stops everything and exits 0. */
+ * re-executes itself on `ringcastctl upgrade` (reexec.h), and on SIGTERM/SIGINT stops
+ * everything and exits 0. */
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -23,6 +24,7 @@
 #include "supervisor/oneshot.h"
 #include "supervisor/previous.h"
 #include "supervisor/procman.h"
+#include "supervisor/reexec.h"
 #include "shm/status.h"
 
 #define EXIT_CONFIG       2               /* bad usage or config: nothing was started */
@@ -41,13 +43,17 @@ struct supervisor {
     struct metrics_server metrics;
     uv_signal_t sig[3]; /* SIGTERM, SIGINT, SIGHUP */
     bool stopping;
+    char exe[PATH_MAX]; /* what `upgrade` executes: our path at the first start */
+    char **argv;        /* as we were started, for that execve */
 };
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: ringcast [-c FILE] [--check]\n"
                "  -c FILE   configuration (default: built-in defaults, no paths)\n"
-               "  --check   validate the configuration and exit (0 if valid, 2 if not)\n");
+               "  --check   validate the configuration and exit (0 if valid, 2 if not)\n"
+               "  " REEXEC_PROBE_ARG " print the state version this build takes over (used by\n"
+               "            ringcastctl upgrade before it re-executes a supervisor)\n");
 }
 
 static void on_children_stopped(struct procman *pm)
@@ -166,9 +172,11 @@ static int sv_drain(struct supervisor *sv, bool on, char *buf, size_t len)
 }
 
 /* The agent check (HAProxy agent-check): one line as the connection opens, nothing read. */
-static int agent_respond(void *arg, const uint8_t *req, size_t len, char **out, size_t *outlen)
+static int agent_respond(void *arg, int fd, const uint8_t *req, size_t len, char **out,
+                         size_t *outlen)
 {
     struct supervisor *sv = arg;
+    (void)fd;
     (void)req;
     (void)len;
     struct health_capacity c;
@@ -182,8 +190,70 @@ static int agent_respond(void *arg, const uint8_t *req, size_t len, char **out, 
     return 1;
 }
 
-/* Runs one command; writes the reply body after "ok\n", or the reason after "error: ". */
-static int sv_command(struct supervisor *sv, const struct control_cmd *cmd, char *buf, size_t len)
+/* ringcastctl upgrade, first step: the supervisor re-executes the binary now at sv->exe. The
+ * pid stays, so the children stay ours; the listening sockets and ringcastctl's connection
+ * (fd) cross the exec open, with the children's state in a memfd. The new process adopts the
+ * children, starts the worker handovers (pm_upgrade) and answers ringcastctl itself. Returns
+ * only if no exec happened: the old supervisor keeps running, nothing was upgraded. */
+static int sv_upgrade(struct supervisor *sv, int fd, char *buf, size_t len)
+{
+    if (sv->stopping || sv->pm.upgrading) {
+        snprintf(buf, len, "%s", sv->stopping ? "shutting down" : "an upgrade is under way");
+        return sv->stopping ? -ESHUTDOWN : -EBUSY;
+    }
+    struct reexec_state *st = calloc(1, sizeof(*st));
+    if (!st) {
+        snprintf(buf, len, "out of memory");
+        return -ENOMEM;
+    }
+    char err[PATH_MAX + 256];
+    int rc = pm_export(&sv->pm, st);
+    if (rc < 0)
+        snprintf(err, sizeof(err), "a child is being stopped, restarted or handed over; try again");
+    else
+        rc = reexec_probe(sv->exe, sv->cfg_file ? sv->snap : NULL, err, sizeof(err));
+    if (rc == 0) {
+        st->fd_control = oneshot_fd(&sv->control);
+        st->fd_metrics = metrics_fd(&sv->metrics);
+        st->fd_agent = sv->agent.loop ? oneshot_fd(&sv->agent) : -1;
+        st->fd_reply = fd;
+        st->upgrade = 1;
+        snprintf(st->exe, sizeof(st->exe), "%s", sv->exe);
+        snprintf(st->cfg_snap, sizeof(st->cfg_snap), "%s", sv->cfg_file ? sv->snap : "");
+        log_info("upgrade: re-executing the supervisor (pid %d) from %s, keeping its %u "
+                 "child(ren)",
+                 (int)getpid(), sv->exe, st->n_children);
+        rc = reexec_exec(st, sv->argv, err, sizeof(err));
+    }
+    free(st);
+    snprintf(buf, len, "cannot re-execute the supervisor: %s; nothing was upgraded", err);
+    log_error("upgrade: %s", buf);
+    return rc;
+}
+
+/* The re-executed supervisor is up: it tells ringcastctl, then starts the handovers. */
+static void sv_resumed(struct supervisor *sv, const struct reexec_state *st, unsigned running)
+{
+    char msg[PATH_MAX + 512]; /* st->exe is shorter than PATH_MAX (validated): no truncation */
+    int n = snprintf(msg, sizeof(msg),
+                     "ok\nsupervisor re-executed: pid %d runs %s, %u child(ren) adopted (%u "
+                     "running)\n",
+                     (int)getpid(), st->exe, st->n_children, running);
+    log_info("%.*s", n - 4, msg + 3);
+    if (st->upgrade && pm_upgrade(&sv->pm, msg + n, sizeof(msg) - (size_t)n) == 0)
+        strncat(msg, "\n", sizeof(msg) - strlen(msg) - 1);
+    if (st->fd_reply < 0)
+        return;
+    size_t len = strlen(msg);
+    if (write(st->fd_reply, msg, len) != (ssize_t)len)
+        log_warn("upgrade: could not answer ringcastctl: %s", strerror(errno));
+    close(st->fd_reply);
+}
+
+/* Runs one command; writes the reply body after "ok\n", or the reason after "error: ". fd is
+ * the client's connection. */
+static int sv_command(struct supervisor *sv, const struct control_cmd *cmd, int fd, char *buf,
+                      size_t len)
 {
     int rc;
     switch (cmd->verb) {
@@ -229,18 +299,14 @@ static int sv_command(struct supervisor *sv, const struct control_cmd *cmd, char
     case CONTROL_UNDRAIN:
         return sv_drain(sv, cmd->verb == CONTROL_DRAIN, buf, len);
     case CONTROL_UPGRADE:
-        rc = pm_upgrade(&sv->pm, buf, len);
-        if (rc == 0 && strlen(buf) + 1 < len)
-            strcat(buf, "\n");
-        else if (rc < 0)
-            snprintf(buf, len, "%s", rc == -EBUSY ? "an upgrade is under way" : "shutting down");
-        return rc;
+        return sv_upgrade(sv, fd, buf, len);
     }
     snprintf(buf, len, "unknown command");
     return -EINVAL;
 }
 
-static int control_respond(void *arg, const uint8_t *req, size_t len, char **out, size_t *outlen)
+static int control_respond(void *arg, int fd, const uint8_t *req, size_t len, char **out,
+                           size_t *outlen)
 {
     struct supervisor *sv = arg;
     struct control_cmd cmd;
@@ -256,7 +322,7 @@ static int control_respond(void *arg, const uint8_t *req, size_t len, char **out
         *outlen = (size_t)snprintf(buf, CONTROL_REPLY_MAX, "error: %s\n", err);
     } else {
         const size_t hdr = 3; /* "ok\n" */
-        rc = sv_command(sv, &cmd, buf + hdr, CONTROL_REPLY_MAX - hdr);
+        rc = sv_command(sv, &cmd, fd, buf + hdr, CONTROL_REPLY_MAX - hdr);
         if (rc == 0) {
             memcpy(buf, "ok\n", hdr);
             *outlen = hdr + strlen(buf + hdr);
@@ -281,29 +347,47 @@ static void on_signal(uv_signal_t *h, int signum)
     sv_stop(sv, signum == SIGTERM ? "SIGTERM" : "SIGINT");
 }
 
-static int sv_start(struct supervisor *sv)
+/* The control segment: a new one, or (st: re-executed) the one our children write. */
+static int sv_open_ctl(struct supervisor *sv, const struct reexec_state *st)
 {
     const struct config *cfg = sv->cfg;
+    if (st) {
+        int err = ctl_attach(&sv->ctl, cfg->shm_prefix);
+        if (err == 0 && atomic_load(&sv->ctl.hdr->supervisor_pid) != getpid())
+            err = -ESRCH;
+        if (err < 0)
+            log_error("re-exec: control segment /%s.ctl: %s", cfg->shm_prefix, strerror(-err));
+        return err;
+    }
     int pid = previous_take_over(cfg->shm_prefix);
     if (pid) {
         log_error("shm prefix %s is in use by a running supervisor (pid %d)", cfg->shm_prefix, pid);
         return -EADDRINUSE;
     }
     int err = ctl_create(&sv->ctl, cfg->shm_prefix);
-    if (err < 0) {
+    if (err < 0)
         log_error("cannot create control segment /%s.ctl: %s", cfg->shm_prefix, strerror(-err));
-        return err;
-    }
+    return err;
+}
+
+/* Binds the control socket, /metrics and the agent check, or (st: re-executed) serves the
+ * listening sockets the previous binary handed over, so no client finds them closed. */
+static int sv_listen(struct supervisor *sv, const struct reexec_state *st)
+{
+    const struct config *cfg = sv->cfg;
     sv->control.name = "control";
     sv->control.respond = control_respond;
     sv->control.arg = sv;
-    err = oneshot_listen_unix(&sv->control, sv->loop, cfg->control_socket, CONTROL_MODE);
+    int err = st ? oneshot_open(&sv->control, sv->loop, st->fd_control)
+                 : oneshot_listen_unix(&sv->control, sv->loop, cfg->control_socket, CONTROL_MODE);
     if (err < 0) {
         log_error("control socket %s: %s%s", cfg->control_socket, uv_strerror(err),
                   err == UV_EADDRINUSE ? " (another ringcast is running)" : "");
         return err;
     }
-    err = metrics_listen(&sv->metrics, sv->loop, sv->ctl.hdr, cfg->metrics_host, cfg->metrics_port);
+    err = st ? metrics_open(&sv->metrics, sv->loop, sv->ctl.hdr, st->fd_metrics)
+             : metrics_listen(&sv->metrics, sv->loop, sv->ctl.hdr, cfg->metrics_host,
+                              cfg->metrics_port);
     if (err < 0) {
         log_error("metrics_listen %s:%u: %s", cfg->metrics_host, cfg->metrics_port,
                   uv_strerror(err));
@@ -313,12 +397,26 @@ static int sv_start(struct supervisor *sv)
         sv->agent.name = "agent";
         sv->agent.respond = agent_respond;
         sv->agent.arg = sv;
-        err = oneshot_listen_tcp(&sv->agent, sv->loop, cfg->agent_host, cfg->agent_port);
+        err = st && st->fd_agent >= 0
+                  ? oneshot_open(&sv->agent, sv->loop, st->fd_agent)
+                  : oneshot_listen_tcp(&sv->agent, sv->loop, cfg->agent_host, cfg->agent_port);
         if (err < 0) {
             log_error("agent_listen %s:%u: %s", cfg->agent_host, cfg->agent_port, uv_strerror(err));
             return err;
         }
     }
+    return 0;
+}
+
+/* Starts the supervisor; st (a re-exec) adopts the running children instead of starting them. */
+static int sv_start(struct supervisor *sv, const struct reexec_state *st)
+{
+    const struct config *cfg = sv->cfg;
+    int err = sv_open_ctl(sv, st);
+    if (err == 0)
+        err = sv_listen(sv, st);
+    if (err < 0)
+        return err;
     if (sv->cfg_file) {
         err = cfgsnap_path(sv->snap, sizeof(sv->snap), cfg);
         if (err == 0)
@@ -351,7 +449,13 @@ static int sv_start(struct supervisor *sv)
     log_info("control socket %s, metrics on %s:%u%s, %zu path(s), %u worker(s)",
              cfg->control_socket, cfg->metrics_host, cfg->metrics_port, agent, cfg->n_paths,
              cfg->workers);
-    pm_start(&sv->pm);
+    if (st) {
+        /* Ours to unlink at exit from now on; until here a failure leaves it, so that the
+         * next start finds the children it must end (previous.h). */
+        sv->ctl.owner = true;
+        sv_resumed(sv, st, pm_adopt(&sv->pm, st));
+    } else
+        pm_start(&sv->pm);
     return 0;
 }
 
@@ -367,10 +471,35 @@ static void sv_abort(struct supervisor *sv)
     (void)uv_run(sv->loop, UV_RUN_DEFAULT);
 }
 
+/* Loads the running config: the file, or after a re-exec the snapshot the previous binary ran
+ * (the upgrade is about code: the file on disk is read only by a reload). */
+static int sv_load_config(struct supervisor *sv, const char *file, bool quiet)
+{
+    char err[512];
+    sv->cfg = calloc(1, sizeof(*sv->cfg));
+    if (!sv->cfg)
+        return -ENOMEM;
+    if (!file) {
+        config_defaults(sv->cfg);
+        return 0;
+    }
+    int rc = config_load(sv->cfg, file, err, sizeof(err));
+    if (rc < 0) {
+        if (quiet)
+            fprintf(stderr, "ringcast: %s\n", err);
+        else
+            log_error("%s", err);
+        sv_config_free(sv->cfg);
+        sv->cfg = NULL;
+    }
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     static struct supervisor sv;
-    bool check = false;
+    static struct reexec_state st; /* what a re-executing supervisor handed us */
+    bool check = false, probe = false;
 
     log_init("supervisor");
     for (int i = 1; i < argc; i++) {
@@ -378,6 +507,8 @@ int main(int argc, char **argv)
             sv.cfg_file = argv[++i];
         } else if (strcmp(argv[i], "--check") == 0) {
             check = true;
+        } else if (strcmp(argv[i], REEXEC_PROBE_ARG) == 0) {
+            probe = true;
         } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             usage(stdout);
             return 0;
@@ -387,34 +518,42 @@ int main(int argc, char **argv)
             return EXIT_CONFIG;
         }
     }
-
-    sv.cfg = calloc(1, sizeof(*sv.cfg));
-    if (!sv.cfg)
-        return 1;
     char err[512];
-    if (sv.cfg_file) {
-        if (config_load(sv.cfg, sv.cfg_file, err, sizeof(err)) < 0) {
-            if (check)
-                fprintf(stderr, "ringcast: %s\n", err);
-            else
-                log_error("%s", err);
-            sv_config_free(sv.cfg);
-            return EXIT_CONFIG;
-        }
-    } else {
-        config_defaults(sv.cfg);
+    int resumed = check || probe ? 0 : reexec_load(&st, err, sizeof(err));
+    if (resumed < 0) {
+        log_error("re-exec: %s; the children keep running unsupervised (the next ringcast "
+                  "start ends them)",
+                  err);
+        return 1;
     }
-    if (check) {
-        printf("%s: ok (%zu path(s), %u worker(s))\n", sv.cfg_file ? sv.cfg_file : "(defaults)",
-               sv.cfg->n_paths, sv.cfg->workers);
+    const char *file = resumed ? (st.cfg_snap[0] ? st.cfg_snap : NULL) : sv.cfg_file;
+    if (sv_load_config(&sv, file, check || probe) < 0)
+        return resumed ? 1 : EXIT_CONFIG;
+    if (resumed && sv.cfg_file) /* status names the file the running config was read from */
+        snprintf(sv.cfg->file, sizeof(sv.cfg->file), "%s", sv.cfg_file);
+    if (check || probe) {
+        if (probe)
+            (void)reexec_probe_line(err, sizeof(err));
+        else
+            snprintf(err, sizeof(err), "%s: ok (%zu path(s), %u worker(s))\n",
+                     sv.cfg_file ? sv.cfg_file : "(defaults)", sv.cfg->n_paths, sv.cfg->workers);
+        fputs(err, stdout);
         sv_config_free(sv.cfg);
         return 0;
     }
     log_set_level(sv.cfg->log_level);
     signal(SIGPIPE, SIG_IGN); /* a ringcastctl that hangs up must not kill us */
+    /* Our path at the first start (symlinks resolved): `upgrade` executes whatever file is
+     * there then, and keeps executing that path however often it is replaced. */
+    ssize_t n = resumed ? -1 : readlink("/proc/self/exe", sv.exe, sizeof(sv.exe) - 1);
+    if (resumed)
+        snprintf(sv.exe, sizeof(sv.exe), "%s", st.exe);
+    else if (n > 0)
+        sv.exe[n] = '\0';
+    sv.argv = argv;
 
     sv.loop = uv_default_loop();
-    int rc = sv_start(&sv);
+    int rc = sv_start(&sv, resumed ? &st : NULL);
     if (rc < 0)
         sv_abort(&sv);
     else

@@ -134,6 +134,18 @@ int metrics_listen(struct metrics_server *m, uv_loop_t *loop, const struct ctl_h
     return httpd_server_start_exclusive(&m->srv, loop, host, port, metrics_handle, m);
 }
 
+int metrics_open(struct metrics_server *m, uv_loop_t *loop, const struct ctl_hdr *ctl, int fd)
+{
+    m->ctl = ctl;
+    return httpd_server_open(&m->srv, loop, fd, metrics_handle, m);
+}
+
+int metrics_fd(const struct metrics_server *m)
+{
+    uv_os_fd_t fd;
+    return m->srv.listening && uv_fileno((const uv_handle_t *)&m->srv.listener, &fd) == 0 ? fd : -1;
+}
+
 void metrics_close(struct metrics_server *m)
 {
     httpd_server_stop(&m->srv);

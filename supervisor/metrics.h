@@ -23,6 +23,10 @@ struct metrics_server {
  * common/httpd.h). 0 or a libuv error code. */
 int metrics_listen(struct metrics_server *m, uv_loop_t *loop, const struct ctl_hdr *ctl,
                    const char *host, uint16_t port);
+/* The same on fd, the listening socket a re-executed supervisor inherited. */
+int metrics_open(struct metrics_server *m, uv_loop_t *loop, const struct ctl_hdr *ctl, int fd);
+/* The listening socket's descriptor (to hand across a re-exec), or -1. */
+int metrics_fd(const struct metrics_server *m);
 void metrics_close(struct metrics_server *m);
 
 #endif

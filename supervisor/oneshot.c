@@ -15,6 +15,8 @@
 
 #include "common/log.h"
 
+#define ONESHOT_BACKLOG 64
+
 struct oneshot_conn {
     union {
         uv_handle_t handle;
@@ -68,6 +70,12 @@ static void on_deadline(uv_timer_t *t)
     conn_close(t->data);
 }
 
+static int conn_fd(struct oneshot_conn *c)
+{
+    uv_os_fd_t fd;
+    return uv_fileno(&c->h.handle, &fd) == 0 ? fd : -1;
+}
+
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     struct oneshot_conn *c = h->data;
@@ -91,7 +99,7 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
     }
     c->len += (size_t)n;
     size_t outlen = 0;
-    int rc = c->srv->respond(c->srv->arg, c->req, c->len, &c->out, &outlen);
+    int rc = c->srv->respond(c->srv->arg, conn_fd(c), c->req, c->len, &c->out, &outlen);
     if (rc == 0 && c->len < sizeof(c->req))
         return;
     if (rc <= 0) {
@@ -165,7 +173,7 @@ static void on_connection(uv_stream_t *server, int status)
     }
     (void)uv_timer_start(&c->deadline, on_deadline, ONESHOT_TIMEOUT_MS, 0);
     size_t outlen = 0;
-    if (s->respond(s->arg, c->req, 0, &c->out, &outlen) == 1) /* the server speaks first */
+    if (s->respond(s->arg, conn_fd(c), c->req, 0, &c->out, &outlen) == 1) /* speaks first */
         answer(c, outlen);
 }
 
@@ -194,7 +202,7 @@ int oneshot_listen_unix(struct oneshot_server *s, uv_loop_t *loop, const char *p
     if (err == 0 && chmod(path, mode) < 0)
         err = uv_translate_sys_error(errno);
     if (err == 0)
-        err = uv_listen(&s->h.stream, 64, on_connection);
+        err = uv_listen(&s->h.stream, ONESHOT_BACKLOG, on_connection);
     return err;
 }
 
@@ -211,8 +219,29 @@ int oneshot_listen_tcp(struct oneshot_server *s, uv_loop_t *loop, const char *ho
     s->h.handle.data = s;
     err = uv_tcp_bind(&s->h.tcp, (const struct sockaddr *)&sa, 0);
     if (err == 0)
-        err = uv_listen(&s->h.stream, 64, on_connection);
+        err = uv_listen(&s->h.stream, ONESHOT_BACKLOG, on_connection);
     return err;
+}
+
+int oneshot_open(struct oneshot_server *s, uv_loop_t *loop, int fd)
+{
+    bool tcp = uv_guess_handle(fd) == UV_TCP;
+    s->loop = loop;
+    if (tcp)
+        (void)uv_tcp_init(loop, &s->h.tcp);
+    else
+        (void)uv_pipe_init(loop, &s->h.pipe, 0);
+    s->h.handle.data = s;
+    int err = tcp ? uv_tcp_open(&s->h.tcp, fd) : uv_pipe_open(&s->h.pipe, fd);
+    if (err == 0) /* listen(2) again on a listening socket only sets the backlog */
+        err = uv_listen(&s->h.stream, ONESHOT_BACKLOG, on_connection);
+    return err;
+}
+
+int oneshot_fd(const struct oneshot_server *s)
+{
+    uv_os_fd_t fd;
+    return s->loop && uv_fileno(&s->h.handle, &fd) == 0 ? fd : -1;
 }
 
 void oneshot_close(struct oneshot_server *s, const char *unlink_path)

@@ -15,8 +15,9 @@
 
 /* Called with everything read so far, the first time on accepting with nothing read (len 0),
  * where a server that speaks first answers. Returns 0 to read more, or 1 with *out set to a
- * malloc'd response of *outlen bytes (the server frees it), or -errno to drop the client. */
-typedef int (*oneshot_respond_fn)(void *arg, const uint8_t *req, size_t len, char **out,
+ * malloc'd response of *outlen bytes (the server frees it), or -errno to drop the client. fd
+ * is the connection's descriptor, for a responder that has its re-executed self answer. */
+typedef int (*oneshot_respond_fn)(void *arg, int fd, const uint8_t *req, size_t len, char **out,
                                   size_t *outlen);
 
 struct oneshot_conn;
@@ -40,6 +41,11 @@ struct oneshot_server {
 int oneshot_listen_unix(struct oneshot_server *s, uv_loop_t *loop, const char *path, unsigned mode);
 /* Listens on TCP host:port (an IPv4 or IPv6 literal). 0 or a libuv error code. */
 int oneshot_listen_tcp(struct oneshot_server *s, uv_loop_t *loop, const char *host, uint16_t port);
+/* Listens on fd, an already listening unix or TCP socket (handed across a re-exec). 0 or a
+ * libuv error code. */
+int oneshot_open(struct oneshot_server *s, uv_loop_t *loop, int fd);
+/* The listening socket's descriptor (to hand across a re-exec), or -1. */
+int oneshot_fd(const struct oneshot_server *s);
 /* Closes the listener and every connection. unlink_path (a unix socket's file) is unlinked
  * unless NULL. */
 void oneshot_close(struct oneshot_server *s, const char *unlink_path);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -32,6 +33,37 @@ static uint64_t ms_since(uint64_t then_ns, uint64_t now_ns)
 static uv_process_t *proc_of(struct pm_child *c)
 {
     return &c->procs[c->cur];
+}
+
+/* Instance k's pid, spawned by libuv or adopted across a re-exec. */
+static int inst_pid(const struct pm_child *c, unsigned k)
+{
+    return c->adopted[k] ? c->adopted[k] : c->procs[k].pid;
+}
+
+static int cur_pid(const struct pm_child *c)
+{
+    return inst_pid(c, c->cur);
+}
+
+static void inst_kill(struct pm_child *c, unsigned k, int sig)
+{
+    if (c->adopted[k])
+        (void)kill(c->adopted[k], sig);
+    else
+        (void)uv_process_kill(&c->procs[k], sig);
+}
+
+/* Closes instance k's handle; an adopted instance has none, so its callback runs now. */
+static void inst_close(struct pm_child *c, unsigned k, uv_close_cb cb)
+{
+    if (!c->adopted[k]) {
+        uv_close((uv_handle_t *)&c->procs[k], cb);
+        return;
+    }
+    c->adopted[k] = 0;
+    c->pm->adopted_procs--;
+    cb((uv_handle_t *)&c->procs[k]);
 }
 
 static struct ctl_child *slot_of(const struct pm_child *c)
@@ -91,6 +123,8 @@ int pm_init(struct procman *pm, uv_loop_t *loop, struct ctl *ctl, const struct c
     pm->cfg = cfg;
     (void)uv_timer_init(loop, &pm->watchdog);
     (void)uv_timer_init(loop, &pm->shutdown_timer);
+    (void)uv_signal_init(loop, &pm->sigchld);
+    pm->sigchld.data = pm;
     for (unsigned i = 0; i < CTL_MAX_CHILDREN; i++) {
         struct pm_child *c = &pm->children[i];
         c->pm = pm;
@@ -128,34 +162,35 @@ static void on_old_closed(uv_handle_t *h)
 }
 
 /* A predecessor exited: the slot, its pid and gauges are its successor's now. */
-static void on_old_exit(struct pm_child *c, uv_process_t *p, const char *why)
+static void on_old_exit(struct pm_child *c, unsigned k, const char *why)
 {
     c->old_alive = false;
     c->old_exit_ns = ctl_now_ns();
     (void)uv_timer_stop(&c->handover_timer);
-    log_info("%s (pid %d) %s, %" PRIu64 " ms into its handover", c->label, p->pid, why,
+    log_info("%s (pid %d) %s, %" PRIu64 " ms into its handover", c->label, inst_pid(c, k), why,
              ms_since(c->handover_ns, c->old_exit_ns));
-    uv_close((uv_handle_t *)p, on_old_closed);
+    inst_close(c, k, on_old_closed);
 }
 
-static void on_child_exit(uv_process_t *p, int64_t status, int sig)
+/* Instance k of c exited (reaped by libuv, or by reap_adopted). */
+static void child_exit(struct pm_child *c, unsigned k, int64_t status, int sig)
 {
-    struct pm_child *c = p->data;
     struct ctl_child *s = slot_of(c);
     uint64_t now = ctl_now_ns();
+    int pid = inst_pid(c, k);
     char why[96];
 
     describe_exit(why, sizeof(why), status, sig);
-    if (p != proc_of(c)) {
-        on_old_exit(c, p, why);
+    if (k != c->cur) {
+        on_old_exit(c, k, why);
         return;
     }
     if (c->handover_ns) {
         /* The successor died before it was up: the predecessor may still send, or may have
          * stopped already; either way it must go, and its table stays for the next start. */
-        log_warn("%s: handover failed: the successor (pid %d) %s", c->label, p->pid, why);
+        log_warn("%s: handover failed: the successor (pid %d) %s", c->label, pid, why);
         if (c->old_alive)
-            uv_process_kill(&c->procs[!c->cur], SIGKILL);
+            inst_kill(c, !c->cur, SIGKILL);
         c->handover_ns = 0;
         c->handover_failed = true;
     }
@@ -169,14 +204,20 @@ static void on_child_exit(uv_process_t *p, int64_t status, int sig)
 
     uint64_t up_ms = ms_since(c->spawn_ns, now);
     if (c->pm->shutting_down || c->next != PM_NEXT_BACKOFF) {
-        log_info("%s (pid %d) %s after %" PRIu64 " ms", c->label, p->pid, why, up_ms);
+        log_info("%s (pid %d) %s after %" PRIu64 " ms", c->label, pid, why, up_ms);
     } else {
         if (up_ms >= PM_BACKOFF_RESET_MS)
             c->backoff_ms = PM_BACKOFF_MIN_MS;
-        log_warn("%s (pid %d) %s%s after %" PRIu64 " ms up; restarting in %u ms", c->label, p->pid,
+        log_warn("%s (pid %d) %s%s after %" PRIu64 " ms up; restarting in %u ms", c->label, pid,
                  why, c->watchdog_killed ? " (heartbeat stalled)" : "", up_ms, c->backoff_ms);
     }
-    uv_close((uv_handle_t *)p, on_proc_closed);
+    inst_close(c, k, on_proc_closed);
+}
+
+static void on_child_exit(uv_process_t *p, int64_t status, int sig)
+{
+    struct pm_child *c = p->data;
+    child_exit(c, p == &c->procs[0] ? 0u : 1u, status, sig);
 }
 
 static struct pm_child *find_child(struct procman *pm, enum ctl_role role, unsigned index,
@@ -297,6 +338,17 @@ static void spawn_child(struct pm_child *c, int predecessor)
              predecessor > 0 ? ", taking over from pid " : "", predecessor > 0 ? pred : "");
 }
 
+static void set_identity(struct pm_child *c, enum ctl_role role, unsigned index, const char *path)
+{
+    c->role = role;
+    c->index = index;
+    snprintf(c->path, sizeof(c->path), "%s", path ? path : "");
+    if (role == CTL_ROLE_INGEST)
+        snprintf(c->label, sizeof(c->label), "ingest %s", path);
+    else
+        snprintf(c->label, sizeof(c->label), "worker %u", index);
+}
+
 static struct pm_child *new_child(struct procman *pm, enum ctl_role role, unsigned index,
                                   const char *path)
 {
@@ -304,13 +356,7 @@ static struct pm_child *new_child(struct procman *pm, enum ctl_role role, unsign
         struct pm_child *c = &pm->children[i];
         if (c->role != CTL_ROLE_NONE)
             continue;
-        c->role = role;
-        c->index = index;
-        snprintf(c->path, sizeof(c->path), "%s", path ? path : "");
-        if (role == CTL_ROLE_INGEST)
-            snprintf(c->label, sizeof(c->label), "ingest %s", path);
-        else
-            snprintf(c->label, sizeof(c->label), "worker %u", index);
+        set_identity(c, role, index, path);
         c->next = PM_NEXT_BACKOFF;
         c->backoff_ms = PM_BACKOFF_MIN_MS;
         c->exit_ns = 0;
@@ -398,17 +444,17 @@ static void check_child(struct pm_child *c, uint64_t now)
         set_state(c, CTL_STATE_RUNNING);
         if (c->exit_ns)
             log_info("%s (pid %d) heartbeating %" PRIu64 " ms after its predecessor exited",
-                     c->label, proc_of(c)->pid, ms_since(c->exit_ns, hb));
+                     c->label, cur_pid(c), ms_since(c->exit_ns, hb));
         else
-            log_info("%s (pid %d) heartbeating %" PRIu64 " ms after spawn", c->label,
-                     proc_of(c)->pid, ms_since(c->spawn_ns, hb));
+            log_info("%s (pid %d) heartbeating %" PRIu64 " ms after spawn", c->label, cur_pid(c),
+                     ms_since(c->spawn_ns, hb));
     }
     uint64_t last = beating ? hb : c->spawn_ns;
     if (!c->watchdog_killed && ms_since(last, now) > PM_HEARTBEAT_MS) {
-        log_warn("%s (pid %d): no heartbeat for %" PRIu64 " ms; killing it", c->label,
-                 proc_of(c)->pid, ms_since(last, now));
+        log_warn("%s (pid %d): no heartbeat for %" PRIu64 " ms; killing it", c->label, cur_pid(c),
+                 ms_since(last, now));
         c->watchdog_killed = true;
-        uv_process_kill(proc_of(c), SIGKILL);
+        inst_kill(c, c->cur, SIGKILL);
     }
 }
 
@@ -438,6 +484,117 @@ void pm_start(struct procman *pm)
     (void)uv_timer_start(&pm->watchdog, on_watchdog, 250, 250);
 }
 
+/* ---- re-exec of the supervisor ---- */
+
+/* Whether c can cross an execve as it is: running, waiting in backoff, or idle; not between
+ * two processes (being stopped, restarted, handed over; a handle still closing). */
+static bool exportable(const struct pm_child *c)
+{
+    if (c->role == CTL_ROLE_NONE)
+        return true;
+    if (c->old_open || c->handover_ns || c->proc_open != c->alive)
+        return false;
+    return c->next == PM_NEXT_BACKOFF || (c->next == PM_NEXT_IDLE && !c->proc_open);
+}
+
+int pm_export(const struct procman *pm, struct reexec_state *st)
+{
+    if (pm->shutting_down)
+        return -ESHUTDOWN;
+    if (pm->upgrading)
+        return -EBUSY;
+    uint64_t now = ctl_now_ns();
+    st->n_children = 0;
+    for (unsigned i = 0; i < CTL_MAX_CHILDREN; i++) {
+        const struct pm_child *c = &pm->children[i];
+        if (!exportable(c))
+            return -EBUSY;
+        if (c->role == CTL_ROLE_NONE)
+            continue;
+        struct reexec_child *e = &st->children[st->n_children++];
+        memset(e, 0, sizeof(*e));
+        e->slot = c->slot;
+        e->role = c->role;
+        e->index = c->index;
+        e->next = c->next;
+        e->pid = c->alive ? cur_pid(c) : 0;
+        e->backoff_ms = c->backoff_ms;
+        e->watchdog_killed = c->watchdog_killed;
+        e->spawn_ns = c->spawn_ns;
+        e->exit_ns = c->exit_ns;
+        if (!c->alive && c->next == PM_NEXT_BACKOFF)
+            e->restart_at_ns = now + uv_timer_get_due_in(&c->timer) * NS_PER_MS;
+        snprintf(e->path, sizeof(e->path), "%s", c->path);
+    }
+    return 0;
+}
+
+/* SIGCHLD: libuv reaps the processes it spawned, each by its pid; the adopted ones are ours
+ * to reap, by pid too, since waitpid(-1) would take the status of one of libuv's. */
+static void reap_adopted(struct procman *pm)
+{
+    for (unsigned i = 0; i < CTL_MAX_CHILDREN && pm->adopted_procs; i++) {
+        struct pm_child *c = &pm->children[i];
+        for (unsigned k = 0; k < 2; k++) {
+            int pid = c->adopted[k], status = 0;
+            if (!pid)
+                continue;
+            pid_t r = waitpid(pid, &status, WNOHANG);
+            if (r == 0 || (r < 0 && errno == EINTR))
+                continue;
+            if (r < 0) /* not our child: the state was wrong about it; it counts as gone */
+                log_warn("%s: pid %d is not a child of this supervisor", c->label, pid);
+            child_exit(c, k, r > 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+                       r > 0 && WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+        }
+    }
+}
+
+static void on_sigchld(uv_signal_t *h, int signum)
+{
+    (void)signum;
+    reap_adopted(h->data);
+}
+
+unsigned pm_adopt(struct procman *pm, const struct reexec_state *st)
+{
+    uint64_t now = ctl_now_ns();
+    unsigned running = 0;
+    for (uint32_t i = 0; i < st->n_children; i++) {
+        const struct reexec_child *e = &st->children[i];
+        struct pm_child *c = &pm->children[e->slot];
+        struct ctl_child *s = slot_of(c);
+        set_identity(c, e->role, e->index, e->path);
+        c->next = e->next == PM_NEXT_IDLE ? PM_NEXT_IDLE : PM_NEXT_BACKOFF;
+        c->backoff_ms = e->backoff_ms ? e->backoff_ms : PM_BACKOFF_MIN_MS;
+        c->watchdog_killed = e->watchdog_killed;
+        c->spawn_ns = e->spawn_ns;
+        c->exit_ns = e->exit_ns;
+        if (s->role != e->role || (e->pid && atomic_load(&s->pid) != e->pid))
+            log_warn("%s: control slot %u says %s pid %d; keeping pid %d", c->label, c->slot,
+                     ctl_role_name(s->role), atomic_load(&s->pid), e->pid);
+        if (e->pid > 0) {
+            c->cur = 0;
+            c->adopted[0] = e->pid;
+            c->procs[0].data = c;
+            c->proc_open = c->alive = true;
+            pm->open_procs++;
+            pm->adopted_procs++;
+            running++;
+        } else if (c->next == PM_NEXT_BACKOFF) {
+            uint64_t due = e->restart_at_ns > now ? (e->restart_at_ns - now) / NS_PER_MS : 0;
+            (void)uv_timer_start(&c->timer, on_child_timer, due, 0);
+        }
+    }
+    (void)uv_signal_start(&pm->sigchld, on_sigchld, SIGCHLD);
+    pm->watchdog.data = pm;
+    (void)uv_timer_start(&pm->watchdog, on_watchdog, 250, 250);
+    /* A child that exited during the exec: its SIGCHLD went to the exec's default (ignore)
+     * disposition, but it stays a zombie until reaped, so look at each once now. */
+    reap_adopted(pm);
+    return running;
+}
+
 /* ---- deliberate stops ---- */
 
 /* The child's timer: restart after the backoff delay, or kill a child that ignored SIGTERM. */
@@ -445,9 +602,9 @@ static void on_child_timer(uv_timer_t *t)
 {
     struct pm_child *c = t->data;
     if (c->alive) {
-        log_warn("%s (pid %d) still running %d ms after SIGTERM; killing it", c->label,
-                 proc_of(c)->pid, PM_STOP_GRACE_MS);
-        uv_process_kill(proc_of(c), SIGKILL);
+        log_warn("%s (pid %d) still running %d ms after SIGTERM; killing it", c->label, cur_pid(c),
+                 PM_STOP_GRACE_MS);
+        inst_kill(c, c->cur, SIGKILL);
     } else if (c->old_open && !c->pm->shutting_down) {
         /* A failed handover's predecessor is not reaped yet: its ports and table are busy. */
         (void)uv_timer_start(&c->timer, on_child_timer, PM_BACKOFF_MIN_MS, 0);
@@ -463,7 +620,7 @@ static void stop_child(struct pm_child *c, enum pm_next next)
     c->next = next;
     if (c->alive) {
         set_state(c, CTL_STATE_STOPPING);
-        uv_process_kill(proc_of(c), SIGTERM);
+        inst_kill(c, c->cur, SIGTERM);
         (void)uv_timer_start(&c->timer, on_child_timer, PM_STOP_GRACE_MS, 0);
     } else if (!c->proc_open) {
         (void)uv_timer_stop(&c->timer);
@@ -500,8 +657,8 @@ static void on_handover_timer(uv_timer_t *t)
     if (!c->old_alive)
         return;
     log_warn("%s: its predecessor (pid %d) still runs %d ms into the handover; killing it",
-             c->label, c->procs[!c->cur].pid, PM_HANDOVER_MS);
-    uv_process_kill(&c->procs[!c->cur], SIGKILL);
+             c->label, inst_pid(c, !c->cur), PM_HANDOVER_MS);
+    inst_kill(c, !c->cur, SIGKILL);
 }
 
 /* Whether a handover can start: a running worker with no other one under way. */
@@ -515,7 +672,7 @@ static bool handover_ready(struct pm_child *c)
  * itself once its sockets are bound (egress/adopt.h), which keeps the gap short. */
 static void handover_start(struct pm_child *c)
 {
-    int old = proc_of(c)->pid;
+    int old = cur_pid(c);
     c->cur ^= 1u;
     c->old_open = c->old_alive = true;
     c->alive = c->proc_open = false;
@@ -530,7 +687,7 @@ static void handover_start(struct pm_child *c)
         log_warn("%s: handover not started; stopping pid %d so that a new one adopts its "
                  "sessions",
                  c->label, old);
-        uv_process_kill(&c->procs[!c->cur], SIGKILL);
+        inst_kill(c, !c->cur, SIGKILL);
     }
 }
 
@@ -544,7 +701,7 @@ static void handover_check(struct pm_child *c, uint64_t now)
     set_state(c, CTL_STATE_RUNNING);
     log_info("%s (pid %d) heartbeating with its predecessor's sessions: handed over in %" PRIu64
              " ms",
-             c->label, proc_of(c)->pid, ms_since(c->handover_ns, now));
+             c->label, cur_pid(c), ms_since(c->handover_ns, now));
     c->handover_ns = 0;
 }
 
@@ -604,7 +761,7 @@ static void upgrade_step(struct procman *pm)
                 (role == CTL_ROLE_EGRESS && !handover_ready(c)))
                 continue;
             pm->upgrade_cur = c;
-            log_info("upgrade: replacing %s (pid %d)", c->label, proc_of(c)->pid);
+            log_info("upgrade: replacing %s (pid %d)", c->label, cur_pid(c));
             if (role == CTL_ROLE_EGRESS)
                 handover_start(c);
             else
@@ -710,7 +867,7 @@ void pm_apply_config(struct procman *pm, const struct config *newcfg)
         } else if (c->alive && hup_workers) {
             /* A key workers copy on SIGHUP changed, or the paths did: re-read the file. */
             log_info("reload: worker %u told to re-read the config (SIGHUP)", c->index);
-            uv_process_kill(proc_of(c), SIGHUP);
+            inst_kill(c, c->cur, SIGHUP);
         }
     }
     for (size_t i = 0; i < newcfg->n_paths; i++) {
@@ -735,12 +892,12 @@ static void on_shutdown_timer(uv_timer_t *t)
     for (unsigned i = 0; i < CTL_MAX_CHILDREN; i++) {
         struct pm_child *c = &pm->children[i];
         if (c->alive) {
-            log_warn("%s (pid %d) ignored SIGTERM for %d ms; killing it", c->label, proc_of(c)->pid,
+            log_warn("%s (pid %d) ignored SIGTERM for %d ms; killing it", c->label, cur_pid(c),
                      PM_STOP_GRACE_MS);
-            uv_process_kill(proc_of(c), SIGKILL);
+            inst_kill(c, c->cur, SIGKILL);
         }
         if (c->old_alive)
-            uv_process_kill(&c->procs[!c->cur], SIGKILL);
+            inst_kill(c, !c->cur, SIGKILL);
     }
 }
 
@@ -763,6 +920,7 @@ static void maybe_finish_shutdown(struct procman *pm)
         unlink_ring(pm, pm->cfg->paths[i].name);
     uv_close((uv_handle_t *)&pm->watchdog, NULL);
     uv_close((uv_handle_t *)&pm->shutdown_timer, NULL);
+    uv_close((uv_handle_t *)&pm->sigchld, NULL);
     void (*done)(struct procman *) = pm->on_stopped;
     pm->on_stopped = NULL;
     done(pm);
@@ -781,10 +939,10 @@ void pm_shutdown(struct procman *pm, void (*on_stopped)(struct procman *))
         (void)uv_timer_stop(&c->handover_timer);
         if (c->alive) {
             set_state(c, CTL_STATE_STOPPING);
-            uv_process_kill(proc_of(c), SIGTERM);
+            inst_kill(c, c->cur, SIGTERM);
         }
         if (c->old_alive) /* handing over already, or not yet asked: either way it stops */
-            uv_process_kill(&c->procs[!c->cur], SIGTERM);
+            inst_kill(c, !c->cur, SIGTERM);
     }
     pm->shutdown_timer.data = pm;
     (void)uv_timer_start(&pm->shutdown_timer, on_shutdown_timer, PM_STOP_GRACE_MS, 0);

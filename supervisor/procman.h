@@ -12,6 +12,7 @@
 
 #include "common/config.h"
 #include "shm/ctl.h"
+#include "supervisor/reexec.h"
 
 #define PM_BACKOFF_MIN_MS   100
 #define PM_BACKOFF_MAX_MS   10000
@@ -43,6 +44,9 @@ struct pm_child {
     /* procs[cur] is the current instance; during a worker's handover procs[!cur] is its
      * predecessor, which stops once the successor's sockets are bound (egress/adopt.h). */
     uv_process_t procs[2];
+    /* adopted[k] != 0: instance k is a process inherited across the supervisor's re-exec,
+     * unknown to libuv: its pid (killed with kill(2), reaped by pid on SIGCHLD). */
+    int adopted[2];
     unsigned cur;
     uv_timer_t timer; /* the restart delay while down, the SIGKILL deadline while stopping */
     bool proc_open;   /* procs[cur] is initialized and not closed yet */
@@ -69,8 +73,10 @@ struct procman {
     struct pm_child children[CTL_MAX_CHILDREN];
     uv_timer_t watchdog;
     uv_timer_t shutdown_timer;
+    uv_signal_t sigchld;    /* reaps the adopted instances */
+    unsigned adopted_procs; /* adopted instances not reaped yet */
     bool shutting_down;
-    unsigned open_procs; /* proc handles not yet closed */
+    unsigned open_procs; /* proc handles not yet closed, adopted instances included */
     /* ringcastctl upgrade: workers, then ingests, one at a time in pool order. */
     bool upgrading;
     unsigned upgrade_pass;        /* 0: workers, 1: ingests */
@@ -106,6 +112,15 @@ int pm_restart_path(struct procman *pm, const char *path);
  * ingest the same way (its viewers see a pause: the ring continues). Stops at a successor
  * that does not come up. 0 with a summary in msg, or -EBUSY (one is under way), -ESHUTDOWN. */
 int pm_upgrade(struct procman *pm, char *msg, size_t len);
+/* Before the supervisor re-executes itself: every child into st->children (n_children set).
+ * -EBUSY when a child is between two states a process cannot hand over (being stopped,
+ * restarted or handed over, an upgrade under way; the caller asks to retry), -ESHUTDOWN. */
+int pm_export(const struct procman *pm, struct reexec_state *st);
+/* In the re-executed supervisor, instead of pm_start: takes over the children st lists
+ * without starting or signalling any (a running one is adopted by pid, one in backoff gets
+ * its remaining delay, an idle one stays idle), then reaps those that died during the exec
+ * (their restart follows as usual). Returns how many running processes it adopted. */
+unsigned pm_adopt(struct procman *pm, const struct reexec_state *st);
 /* SIGTERM to every child, SIGKILL after PM_STOP_GRACE_MS, unlink every path's ring, close
  * all handles, then on_stopped(pm). Idempotent. */
 void pm_shutdown(struct procman *pm, void (*on_stopped)(struct procman *));

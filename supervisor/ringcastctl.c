@@ -30,8 +30,11 @@ static void usage(FILE *f)
                "  reload               re-read the config file (like SIGHUP)\n"
                "  drain                refuse new viewers, keep the current ones playing\n"
                "  undrain              take new viewers again\n"
-               "  upgrade              replace every worker (handing its sessions over), then\n"
-               "                       every ingest, with the binaries now on disk\n"
+               "  upgrade              re-execute the supervisor from the ringcast binary now at\n"
+               "                       its path (same pid; children, sockets and the running\n"
+               "                       config kept), then replace every worker (handing its\n"
+               "                       sessions over) and every ingest with the binaries now\n"
+               "                       on disk; a binary that cannot take over is refused\n"
                "  stop                 stop every child and the supervisor\n"
                "  --json               machine-readable output (status, paths, workers)\n"
                "the socket is control_socket from -c FILE, else " DEFAULT_SOCKET

@@ -312,13 +312,13 @@ class Harness:
 
     # ---- a control segment of our own, to read the ingest's counters ----
 
-    CTL_SIZE, CHILD0, CHILD_SIZE, COUNTERS = 327808, 128, 320, 104  # shm/ctl.h, test_ctl checks
+    CTL_SIZE, CHILD0, CHILD_SIZE, COUNTERS = 458880, 128, 448, 104  # shm/ctl.h, test_ctl checks
     RECONNECTS, FRAMES_WRITTEN, FRAMES_DROPPED = 88, 80, 96
 
     def make_ctl(self):
-        """Creates /<prefix>.ctl as the supervisor would (shm/ctl.h layout, CTL_VERSION 2)."""
+        """Creates /<prefix>.ctl as the supervisor would (shm/ctl.h layout, CTL_VERSION 3)."""
         path = "/dev/shm/%s.ctl" % self.prefix
-        hdr = struct.pack("<QIIiI", 0x314C544354524300, 2, self.CTL_SIZE, os.getpid(), 1024)
+        hdr = struct.pack("<QIIiI", 0x314C544354524300, 3, self.CTL_SIZE, os.getpid(), 1024)
         with open(path, "wb") as f:
             f.write(hdr + b"\x00" * (self.CTL_SIZE - len(hdr)))
         os.chmod(path, 0o600)

@@ -115,10 +115,10 @@ static void test_demand(void **state)
 static void test_layout_known_to_tests(void **state)
 {
     (void)state;
-    assert_int_equal(CTL_VERSION, 2);
-    assert_int_equal(sizeof(struct ctl_hdr), 327808);
+    assert_int_equal(CTL_VERSION, 3);
+    assert_int_equal(sizeof(struct ctl_hdr), 458880);
     assert_int_equal(offsetof(struct ctl_hdr, children), 128);
-    assert_int_equal(sizeof(struct ctl_child), 320);
+    assert_int_equal(sizeof(struct ctl_child), 448);
     assert_int_equal(offsetof(struct ctl_child, counters), 104);
     assert_int_equal(offsetof(struct ctl_counters, frames_written), 80);
     assert_int_equal(offsetof(struct ctl_counters, source_reconnects), 88);

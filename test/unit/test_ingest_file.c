@@ -248,7 +248,7 @@ struct live {
     uv_timer_t timeout;
     uv_timer_t follow; /* the ring grows (a new object) while it is read: follow it */
     unsigned grown;
-    struct doorbell_waiter *w;
+    struct doorbell_set *w;
     uint64_t next, first, want;
     unsigned fps;
     bool after;        /* a restarted writer continues from the snapshot below */
@@ -314,12 +314,11 @@ static void on_follow(uv_timer_t *t)
     char err[256];
     if (!ring_reader_retired(l->r) || ring_reader_open(&nr, l->name, err, sizeof(err)) < 0)
         return;
-    doorbell_waiter_stop(l->w);
+    doorbell_set_remove(l->w, ring_reader_doorbell(l->r));
     ring_reader_close(l->r);
     l->r = nr;
     l->grown++;
-    assert_int_equal(doorbell_waiter_start(&l->w, &l->loop, ring_reader_doorbell(l->r), on_ring, l),
-                     0);
+    assert_int_equal(doorbell_set_add(l->w, ring_reader_doorbell(l->r)), 0);
     on_ring(l);
 }
 
@@ -348,12 +347,12 @@ static void read_live(struct live *l)
     uv_timer_init(&l->loop, &l->follow);
     l->follow.data = l;
     uv_timer_start(&l->follow, on_follow, 10, 10);
-    assert_int_equal(doorbell_waiter_start(&l->w, &l->loop, ring_reader_doorbell(l->r), on_ring, l),
-                     0);
+    assert_int_equal(doorbell_set_init(&l->w, &l->loop, on_ring, l, 0), 0);
+    assert_int_equal(doorbell_set_add(l->w, ring_reader_doorbell(l->r)), 0);
     on_ring(l); /* frames written before the waiter started */
     if (!l->done)
         uv_run(&l->loop, UV_RUN_DEFAULT);
-    doorbell_waiter_stop(l->w);
+    doorbell_set_free(l->w);
     uv_close((uv_handle_t *)&l->timeout, NULL);
     uv_close((uv_handle_t *)&l->follow, NULL);
     uv_run(&l->loop, UV_RUN_DEFAULT);
@@ -525,13 +524,14 @@ static void test_supervised_slot(void **state)
     }
     /* Wait on the control doorbell (not the ring's) until 60 frames were counted. */
     struct bell b = {.slot = slot, .want = 60};
-    struct doorbell_waiter *w;
+    struct doorbell_set *w;
     assert_int_equal(uv_loop_init(&b.loop), 0);
     uv_timer_init(&b.loop, &b.timeout);
     uv_timer_start(&b.timeout, on_timeout, 10000, 0);
-    assert_int_equal(doorbell_waiter_start(&w, &b.loop, &ctl.hdr->doorbell, on_ctl_bell, &b), 0);
+    assert_int_equal(doorbell_set_init(&w, &b.loop, on_ctl_bell, &b, 0), 0);
+    assert_int_equal(doorbell_set_add(w, &ctl.hdr->doorbell), 0);
     uv_run(&b.loop, UV_RUN_DEFAULT);
-    doorbell_waiter_stop(w);
+    doorbell_set_free(w);
     uv_close((uv_handle_t *)&b.timeout, NULL);
     uv_run(&b.loop, UV_RUN_DEFAULT);
     assert_int_equal(uv_loop_close(&b.loop), 0);

@@ -632,8 +632,9 @@ static void test_doorbell_cross_process(void **state)
     uv_timer_t timer;
     uv_timer_init(&loop, &timer);
     uv_timer_start(&timer, on_timeout, 5000, 0);
-    struct doorbell_waiter *dw = NULL;
-    assert_int_equal(doorbell_waiter_start(&dw, &loop, word, on_ring, &loop), 0);
+    struct doorbell_set *dw = NULL;
+    assert_int_equal(doorbell_set_init(&dw, &loop, on_ring, &loop, 0), 0);
+    assert_int_equal(doorbell_set_add(dw, word), 0);
     for (int round = 0; round < 3; round++) {
         pid_t pid = fork();
         assert_true(pid >= 0);
@@ -646,8 +647,8 @@ static void test_doorbell_cross_process(void **state)
         assert_int_equal(waitpid(pid, &st, 0), pid);
         assert_int_equal(doorbell_count(atomic_load(word)), round + 1);
     }
-    doorbell_waiter_stop(dw);
-    doorbell_waiter_stop(NULL);
+    doorbell_set_free(dw);
+    doorbell_set_free(NULL);
     uv_close((uv_handle_t *)&timer, NULL);
     assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
     assert_int_equal(uv_loop_close(&loop), 0);
@@ -682,9 +683,10 @@ static void test_doorbell_coalesces(void **state)
     _Atomic uint32_t word = 0;
     uv_loop_t loop;
     assert_int_equal(uv_loop_init(&loop), 0);
-    struct doorbell_waiter *dw = NULL;
+    struct doorbell_set *dw = NULL;
     bell_calls = 0;
-    assert_int_equal(doorbell_waiter_start(&dw, &loop, &word, count_bell, NULL), 0);
+    assert_int_equal(doorbell_set_init(&dw, &loop, count_bell, NULL, 0), 0);
+    assert_int_equal(doorbell_set_add(dw, &word), 0);
     assert_true(sleeper_within(&word, 2000));
     for (int i = 0; i < 1000; i++)
         doorbell_ring(&word);
@@ -699,7 +701,59 @@ static void test_doorbell_coalesces(void **state)
     uv_run(&loop, UV_RUN_ONCE);
     assert_int_equal(bell_calls, 2);
     assert_int_equal(doorbell_count(atomic_load(&word)), 1001);
-    doorbell_waiter_stop(dw);
+    doorbell_set_free(dw);
+    assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+/* One set waits on many words (futex_waitv takes 127 and a control word per thread: 300 make
+ * three threads): rings of words of all of them while the loop is busy make one callback per
+ * thread at most, and a removed word is no longer slept on nor delivered. */
+static void test_doorbell_set(void **state)
+{
+    (void)state;
+    enum { N = 300 };
+    static _Atomic uint32_t words[N];
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    struct doorbell_set *set = NULL;
+    bell_calls = 0;
+    assert_int_equal(doorbell_set_init(&set, &loop, count_bell, NULL, 1000000), 0);
+    for (int i = 0; i < N; i++)
+        assert_int_equal(doorbell_set_add(set, &words[i]), 0);
+    for (int i = 0; i < N; i++)
+        assert_true(sleeper_within(&words[i], 2000));
+    for (int i = 0; i < N; i += 7) /* 43 rings */
+        doorbell_ring(&words[i]);
+    /* A thread delivers what it found rung, then (after the callback) what was rung since its
+     * scan: at most two calls per thread, and then every word is slept on again. */
+    const struct timespec settle = {0, 20000000};
+    int armed = 0;
+    for (int round = 0; round < 100 && armed < N; round++) {
+        nanosleep(&settle, NULL);
+        uv_run(&loop, UV_RUN_NOWAIT);
+        armed = 0;
+        for (int i = 0; i < N; i++)
+            armed += (atomic_load(&words[i]) & 0x80000000u) != 0;
+    }
+    assert_int_equal(armed, N);
+    assert_true(bell_calls >= 1 && bell_calls <= 6);
+    doorbell_set_remove(set, &words[150]);
+    uint32_t v = doorbell_count(atomic_load(&words[150]));
+    atomic_store(&words[150], v); /* its sleepers bit cleared: nobody sets it again */
+    int calls = bell_calls;
+    doorbell_ring(&words[150]);
+    nanosleep(&settle, NULL);
+    uv_run(&loop, UV_RUN_NOWAIT);
+    assert_int_equal(bell_calls, calls);
+    assert_false(sleeper_within(&words[150], 20));
+    doorbell_ring(&words[299]); /* the others still deliver */
+    for (int i = 0; i < 200 && bell_calls == calls; i++) {
+        nanosleep(&settle, NULL);
+        uv_run(&loop, UV_RUN_NOWAIT);
+    }
+    assert_int_equal(bell_calls, calls + 1);
+    doorbell_set_free(set);
     assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
     assert_int_equal(uv_loop_close(&loop), 0);
 }
@@ -739,6 +793,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_attach_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_doorbell_cross_process, setup, teardown),
         cmocka_unit_test_setup_teardown(test_doorbell_coalesces, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_doorbell_set, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writer_rings_doorbells, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

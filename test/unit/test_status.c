@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* test_status.c: the reports built from a control segment and a config: status/paths/
  * workers JSON and tables (credentials never shown, absent children listed, -ENOSPC instead
- * of a truncated document) and the Prometheus text. */
+ * of a truncated document, a publish path's publisher) and the Prometheus text. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -172,6 +172,39 @@ static void test_paths_sorted(void **state)
     assert_non_null(strstr(buf, "\n2 path(s): 1 running, 1 absent; 0 restart(s)\n"));
 }
 
+/* A publish path's publisher: null while nobody publishes, else its protocol, address, age,
+ * bytes, bit rate (over the interval since the last update), lost packets and NACKs, in JSON
+ * and as a second line of the paths table; gone with its ingest's running state. */
+static void test_publisher(void **state)
+{
+    (void)state;
+    struct config_path saved = cfg.paths[0];
+    snprintf(cfg.paths[0].source, sizeof(cfg.paths[0].source), "publish");
+    snprintf(cfg.paths[0].source_redacted, sizeof(cfg.paths[0].source_redacted), "publish");
+    struct ctl_child *s = ctl_slot(&ctl, 0);
+    assert_true(status_json(buf, sizeof(buf), ctl.hdr, &cfg, STATUS_VIEW_PATHS) > 0);
+    assert_non_null(strstr(buf, "\"publisher\":null"));
+    uint64_t t0 = ctl_now_ns() - 2000000000ull;
+    ctl_pub_set(&s->publisher, CTL_PUB_RTSP_UDP, "127.0.0.1:5000", t0);
+    ctl_pub_update(&s->publisher, 250000, 3, 0, t0 + 2000000000ull);
+    assert_true(status_json(buf, sizeof(buf), ctl.hdr, &cfg, STATUS_VIEW_PATHS) > 0);
+    assert_non_null(strstr(buf, "\"publisher\":{\"protocol\":\"rtsp-udp\",\"address\":"
+                                "\"127.0.0.1:5000\",\"since\":\"20"));
+    assert_non_null(strstr(buf, "Z\",\"publishing_s\":2,\"bytes\":250000,\"bitrate\":1000000,"
+                                "\"packets_lost\":3,\"nacks_sent\":0}"));
+    assert_true(status_text(buf, sizeof(buf), ctl.hdr, &cfg, STATUS_VIEW_PATHS) > 0);
+    assert_non_null(strstr(buf, "\n  publisher rtsp-udp 127.0.0.1:5000 for 2s: 250000 bytes, 1000 "
+                                "kbit/s, 3 lost, 0 NACKs\n"));
+    atomic_store(&s->state, CTL_STATE_BACKOFF); /* its ingest died: so did the publisher */
+    assert_true(status_json(buf, sizeof(buf), ctl.hdr, &cfg, STATUS_VIEW_PATHS) > 0);
+    assert_non_null(strstr(buf, "\"publisher\":null"));
+    atomic_store(&s->state, CTL_STATE_RUNNING);
+    ctl_pub_set(&s->publisher, CTL_PUB_NONE, "", t0);
+    assert_true(status_text(buf, sizeof(buf), ctl.hdr, &cfg, STATUS_VIEW_PATHS) > 0);
+    assert_null(strstr(buf, "publisher"));
+    cfg.paths[0] = saved;
+}
+
 static void test_metrics_text(void **state)
 {
     (void)state;
@@ -220,6 +253,7 @@ int main(void)
         cmocka_unit_test(test_json_views),   cmocka_unit_test(test_too_small),
         cmocka_unit_test(test_text),         cmocka_unit_test(test_paths_sorted),
         cmocka_unit_test(test_metrics_text), cmocka_unit_test(test_draining),
+        cmocka_unit_test(test_publisher),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -23,7 +23,7 @@ struct bench_reader {
     struct ring_reader *r;
     struct bench_shared *sh;
     struct bench_reader_result *res;
-    struct doorbell_waiter *bell;
+    struct doorbell_set *bell;
     uv_idle_t idle;
 };
 
@@ -42,7 +42,7 @@ static void bench_drain(struct bench_reader *br)
         if (got == 0) {
             uv_idle_stop(&br->idle);
             if (atomic_load(&br->sh->stop)) {
-                doorbell_waiter_stop(br->bell);
+                doorbell_set_free(br->bell);
                 uv_close((uv_handle_t *)&br->idle, NULL);
             }
             return;
@@ -85,7 +85,8 @@ void bench_reader_main(const char *name, struct bench_shared *sh, int idx)
     }
     uv_idle_init(loop, &br.idle);
     br.idle.data = &br;
-    if (doorbell_waiter_start(&br.bell, loop, ring_reader_doorbell(br.r), bench_on_bell, &br) < 0)
+    if (doorbell_set_init(&br.bell, loop, bench_on_bell, &br, 0) < 0 ||
+        doorbell_set_add(br.bell, ring_reader_doorbell(br.r)) < 0)
         _exit(1);
     atomic_fetch_add(&sh->ready, 1);
     syscall(SYS_futex, &sh->ready, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);

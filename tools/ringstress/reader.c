@@ -26,7 +26,7 @@ struct reader {
     const struct stress_opts *o;
     struct stress_pattern p;
     struct ring_reader *r;
-    struct doorbell_waiter *bell;
+    struct doorbell_set *bell;
     uv_loop_t loop;
     uv_idle_t idle;
     uv_timer_t stall;
@@ -125,7 +125,7 @@ static void reader_frame(struct reader *rd, const struct ring_frame *f)
 
 static void reader_finish(struct reader *rd)
 {
-    doorbell_waiter_stop(rd->bell);
+    doorbell_set_free(rd->bell);
     rd->bell = NULL;
     uv_close((uv_handle_t *)&rd->idle, NULL);
     uv_close((uv_handle_t *)&rd->stall, NULL);
@@ -210,7 +210,9 @@ int stress_read(const struct stress_opts *o)
     rd.stall.data = &rd;
     rd.stall_since = ctl_now_ns();
     uv_timer_start(&rd.stall, on_stall_check, 200, 200);
-    e = doorbell_waiter_start(&rd.bell, &rd.loop, ring_reader_doorbell(rd.r), on_bell, &rd);
+    e = doorbell_set_init(&rd.bell, &rd.loop, on_bell, &rd, 0);
+    if (e == 0)
+        e = doorbell_set_add(rd.bell, ring_reader_doorbell(rd.r));
     if (e < 0) {
         fprintf(stderr, "ringstress read %d: doorbell: %s\n", o->id, uv_strerror(e));
         return e;
