@@ -207,6 +207,7 @@ run: deps all
 bench: deps all
 	tools/bench.sh $(O)
 	tools/bench-cameras.sh $(O)
+	tools/bench-whip.sh $(O)
 
 bench-compare: deps all
 	tools/bench-compare.sh $(O)

@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* sdp_answer.c: offer -> answer on libre's SDP codec. The offer is decoded twice: once into
- * a scratch session to read it (sections, formats, attributes), then into the answer
- * session whose local media were prepared from what the first pass chose, because libre
- * matches formats only against local media that exist before decoding (libre notes 2). */
+/* sdp_answer.c: offer -> answer. libre's SDP decoder reads the offer into a scratch session
+ * (sections, formats, attributes); the answer, one chosen format per section, is written by
+ * rtc/sdpout, the writer the WHIP answer uses too. */
 #include "egress/sdp_answer.h"
 
 #include <errno.h>
@@ -13,6 +12,8 @@
 #include <strings.h>
 
 #include <re.h>
+
+#include "rtc/sdpout.h"
 
 #define ANSWER_PLAYOUT_DELAY_URI "http://www.webrtc.org/experiments/rtp-hdrext/playout-delay"
 #define ANSWER_SDES_MID_URI      "urn:ietf:params:rtp-hdrext:sdes:mid"
@@ -32,7 +33,7 @@ struct answer_job {
     size_t n_tracks;
     const struct answer_local *local;
     struct answer_result *out;
-    struct sdp_session *scratch, *ans;
+    struct sdp_session *scratch;
     struct answer_section sec[ANSWER_MAX_SECTIONS];
     size_t n_sec;
     char bundle[256]; /* "BUNDLE 0 1" as offered, "" if none */
@@ -377,15 +378,7 @@ static int answer_transport(struct answer_job *j)
 
 /* ---- writing the answer ---- */
 
-/* Matches only the offered format chosen in the first pass: data is its fmtp (or NULL). */
-static bool answer_fmtp_cmp(const char *local, const char *remote, void *data)
-{
-    (void)local;
-    const char *want = data;
-    if (!want || !remote)
-        return want == remote || (!want && !*remote) || (!remote && !*want);
-    return strcmp(want, remote) == 0;
-}
+#define ANSWER_SDP_MAX 16384 /* two answered sections of 16 candidates each, 14 rejected */
 
 static void answer_our_fmtp(const struct media_track_info *t, const struct sdp_format *f, char *buf,
                             size_t size)
@@ -399,137 +392,90 @@ static void answer_our_fmtp(const struct media_track_info *t, const struct sdp_f
                  f->params && strstr(f->params, "stereo=1") ? ";stereo=1" : "");
 }
 
-static int answer_prepare_media(struct answer_job *j)
+/* Settles what the section's track is sent with (answer_result.tracks) and writes the
+ * section: the shared lines (rtc/sdpout), then ours: header extensions, msid, ssrc. */
+static void answer_section(struct answer_job *j, const struct answer_section *s,
+                           const struct sdpout_transport *t, struct sdpout *o)
 {
-    for (size_t i = 0; i < j->n_sec; i++) {
-        struct answer_section *s = &j->sec[i];
-        struct sdp_media *m;
-        const char *proto = sdp_media_proto(s->rm);
-        int err = sdp_media_add(&m, j->ans, sdp_media_name(s->rm), j->local->port,
-                                proto ? proto : "RTP/AVP");
-        if (err)
-            return -ENOMEM;
-        sdp_media_set_ldir(m, SDP_SENDONLY);
-        const struct sdp_format *f = s->fmt;
-        if (s->track < 0) {
-            /* Rejected: port 0 and inactive, echoing the first offered format so that libre
-             * matches it and keeps the a=mid a rejected BUNDLE section needs (libre notes 2);
-             * libre's own rejection ("m=x 0 proto 0") drops every attribute. */
-            const struct sdp_format *any =
-                list_ledata(list_head(sdp_media_format_lst(s->rm, false)));
-            sdp_media_set_lport(m, 0);
-            sdp_media_set_ldir(m, SDP_INACTIVE);
-            if (any && any->id)
-                err = sdp_format_add(NULL, m, false, any->id, any->name, any->srate, any->ch, NULL,
-                                     answer_fmtp_cmp, any->params, false, NULL);
-        } else {
-            const struct media_track_info *t = &j->tracks[s->track];
-            char fmtp[160];
-            answer_our_fmtp(t, f, fmtp, sizeof(fmtp));
-            err = sdp_format_add(NULL, m, false, f->id, f->name, f->srate,
-                                 answer_track_is_video(t) ? 1 : f->ch, NULL, answer_fmtp_cmp,
-                                 f->params, false, fmtp[0] ? "%s" : NULL, fmtp);
-        }
-        if (err)
-            return -ENOMEM;
+    const struct sdp_format *any = list_ledata(list_head(sdp_media_format_lst(s->rm, false)));
+    struct sdpout_media m = {.kind = sdp_media_name(s->rm),
+                             .proto = sdp_media_proto(s->rm) ? sdp_media_proto(s->rm) : "RTP/AVP",
+                             .mid = s->mid,
+                             .rejected = s->track < 0,
+                             .pt = any ? any->pt : 0,
+                             .dir = "sendonly"};
+    if (s->track < 0) {
+        /* Port 0 and inactive, echoing the first offered format; the a=mid stays, as a
+         * rejected BUNDLE section needs. */
+        sdpout_media(o, &m, t);
+        return;
     }
-    return 0;
-}
-
-static int answer_section_attrs(struct answer_job *j, struct answer_section *s, struct sdp_media *m)
-{
     const struct answer_local *l = j->local;
-    int err = 0;
-    if (s->mid[0])
-        err |= sdp_media_set_lattr(m, true, "mid", "%s", s->mid);
-    /* Transport attributes go in rejected sections too: aiortc refuses an answer with any
-     * section lacking them, and other peers ignore attributes of a rejected section. */
-    err |= sdp_media_set_lattr(m, false, "ice-ufrag", "%s", l->ufrag);
-    err |= sdp_media_set_lattr(m, false, "ice-pwd", "%s", l->pwd);
-    err |= sdp_media_set_lattr(m, false, "setup", "passive");
-    err |= sdp_media_set_lattr(m, false, "rtcp-mux", NULL);
-    if (s->track < 0)
-        return err;
-    const struct sdp_format *lf = list_ledata(list_head(sdp_media_format_lst(m, true)));
-    if (!lf || !lf->sup)
-        return -ENOMEDIUM;
     const struct media_track_info *ti = &j->tracks[s->track];
+    const struct sdp_format *f = s->fmt;
+    const bool video = answer_track_is_video(ti);
     unsigned ri = ti->index < MEDIA_MAX_TRACKS ? ti->index : 0; /* ring track index */
     struct media_track_params *tp = &j->out->tracks[ri];
     tp->flags =
         MEDIA_TRACK_SEND | (s->nack ? MEDIA_TRACK_NACK : 0) | (s->pli ? MEDIA_TRACK_PLI : 0);
-    tp->pt = (uint8_t)lf->pt;
+    tp->pt = (uint8_t)f->pt;
     tp->playout_delay_id = s->playout_delay_id;
     tp->mid_id = s->mid_id;
     snprintf(tp->mid, sizeof(tp->mid), "%s", s->mid);
-    const bool video = answer_track_is_video(ti);
-    if (s->nack)
-        err |= sdp_media_set_lattr(m, false, "rtcp-fb", "%s nack", lf->id);
-    if (s->pli)
-        err |= sdp_media_set_lattr(m, false, "rtcp-fb", "%s nack pli", lf->id);
+    char fmtp[160];
+    answer_our_fmtp(ti, f, fmtp, sizeof(fmtp));
+    m.pt = f->pt;
+    /* A static payload type may come without a=rtpmap (RFC 3551 6). */
+    m.encoding = f->name ? f->name : ti->codec == RING_CODEC_PCMU ? "PCMU" : "PCMA";
+    m.clock_rate = f->srate ? f->srate : 8000;
+    m.channels = video ? 1 : f->ch;
+    m.fmtp = fmtp;
+    m.nack = s->nack;
+    m.pli = s->pli;
+    sdpout_media(o, &m, t);
     if (s->mid_id)
-        err |= sdp_media_set_lattr(m, false, "extmap", "%u %s", s->mid_id, ANSWER_SDES_MID_URI);
+        sdpout_put(o, "a=extmap:%u %s\r\n", s->mid_id, ANSWER_SDES_MID_URI);
     if (s->playout_delay_id)
-        err |= sdp_media_set_lattr(m, false, "extmap", "%u %s", s->playout_delay_id,
-                                   ANSWER_PLAYOUT_DELAY_URI);
-    err |= sdp_media_set_lattr(m, false, "msid", "ringcast ringcast-%s", video ? "video" : "audio");
-    err |= sdp_media_set_lattr(m, false, "ssrc", "%u cname:ringcast", l->ssrc[ri]);
-    for (size_t c = 0; c < l->n_candidates; c++)
-        err |= sdp_media_set_lattr(m, false, "candidate", "%zu 1 udp %u %s %u typ host", c + 1,
-                                   (126u << 24) | ((65535u - (unsigned)c) << 8) | 255u,
-                                   l->candidates[c], l->port);
-    /* RFC 6544 4.5: TCP candidates below the UDP ones (type preference 90 < 126; a passive
-     * host candidate's direction preference is 4 of 7 in the local preference's top bits), so
-     * a viewer uses TCP only where UDP fails. Foundations differ from the UDP ones (4.8). */
-    for (size_t c = 0; l->tcp_port && c < l->n_candidates; c++)
-        err |= sdp_media_set_lattr(m, false, "candidate",
-                                   "%zu 1 tcp %u %s %u typ host tcptype passive",
-                                   ANSWER_MAX_CANDIDATES + c + 1,
-                                   (90u << 24) | (((4u << 13) | (8191u - (unsigned)c)) << 8) | 255u,
-                                   l->candidates[c], l->tcp_port);
-    err |= sdp_media_set_lattr(m, false, "end-of-candidates", NULL);
-    return err;
+        sdpout_put(o, "a=extmap:%u %s\r\n", s->playout_delay_id, ANSWER_PLAYOUT_DELAY_URI);
+    sdpout_put(o, "a=msid:ringcast ringcast-%s\r\n", video ? "video" : "audio");
+    sdpout_put(o, "a=ssrc:%u cname:ringcast\r\n", l->ssrc[ri]);
+    sdpout_candidates(o, t);
 }
 
-static int answer_encode(struct answer_job *j, struct mbuf *offer)
+static int answer_encode(struct answer_job *j)
 {
-    int err = answer_prepare_media(j);
-    if (err)
-        return err;
-    offer->pos = 0;
-    if (sdp_decode(j->ans, offer, true) != 0)
-        return answer_fail(j->out, -EBADMSG, "offer could not be matched%s", "");
-    char group[256] = "BUNDLE";
-    size_t gl = strlen(group);
-    size_t i = 0;
-    for (struct le *le = list_head(sdp_session_medial(j->ans, false)); le && i < j->n_sec;
-         le = le->next, i++) {
-        struct answer_section *s = &j->sec[i];
-        err = answer_section_attrs(j, s, le->data);
-        if (err == -ENOMEDIUM)
-            return answer_fail(j->out, err, "format negotiation failed%s", "");
-        if (err)
-            return -ENOMEM;
-        if (s->track >= 0 && gl + strlen(s->mid) + 2 < sizeof(group))
-            gl += (size_t)snprintf(group + gl, sizeof(group) - gl, " %s", s->mid);
-    }
-    err = sdp_session_set_lattr(j->ans, true, "ice-lite", NULL);
-    err |= sdp_session_set_lattr(j->ans, true, "fingerprint", "%s", j->local->fingerprint);
-    if (j->bundle[0])
-        err |= sdp_session_set_lattr(j->ans, true, "group", "%s", group);
-    err |= sdp_session_set_lattr(j->ans, true, "msid-semantic", " WMS ringcast");
-    struct mbuf *mb = NULL;
-    if (err || sdp_encode(&mb, j->ans, false) != 0)
+    const struct answer_local *l = j->local;
+    const struct sdpout_transport t = {.ufrag = l->ufrag,
+                                       .pwd = l->pwd,
+                                       .fingerprint = l->fingerprint,
+                                       .candidates = l->candidates,
+                                       .n_candidates = l->n_candidates,
+                                       .port = l->port,
+                                       .tcp_port = l->tcp_port};
+    char bundle[ANSWER_MAX_SECTIONS * MEDIA_MID_MAX + 1] = "";
+    size_t bl = 0;
+    for (size_t i = 0; i < j->n_sec; i++)
+        if (j->sec[i].track >= 0)
+            bl += (size_t)snprintf(bundle + bl, sizeof(bundle) - bl, " %s", j->sec[i].mid);
+    char *sdp = malloc(ANSWER_SDP_MAX);
+    if (!sdp)
         return -ENOMEM;
-    j->out->sdp = malloc(mb->end + 1);
-    if (!j->out->sdp) {
-        mem_deref(mb);
-        return -ENOMEM;
+    struct sdpout o;
+    sdpout_init(&o, sdp, ANSWER_SDP_MAX);
+    /* The o= line's id only has to differ between sessions (RFC 8866 5.2): the viewer's
+     * random SSRCs do. */
+    sdpout_session(&o, (uint64_t)l->ssrc[0] << 32 | l->ssrc[MEDIA_MAX_TRACKS - 1], &t,
+                   j->bundle[0] ? bundle : NULL);
+    sdpout_put(&o, "a=msid-semantic: WMS ringcast\r\n");
+    for (size_t i = 0; i < j->n_sec; i++)
+        answer_section(j, &j->sec[i], &t, &o);
+    int n = sdpout_end(&o);
+    if (n < 0) {
+        free(sdp);
+        return answer_fail(j->out, -ENOMEM, "answer longer than %s bytes", "16384");
     }
-    memcpy(j->out->sdp, mb->buf, mb->end);
-    j->out->sdp[mb->end] = '\0';
-    j->out->sdp_len = mb->end;
-    mem_deref(mb);
+    j->out->sdp = sdp;
+    j->out->sdp_len = (size_t)n;
     return 0;
 }
 
@@ -553,16 +499,15 @@ int answer_build(const uint8_t *offer, size_t len, const struct media_track_info
         j->local = local;
         j->out = out;
     }
-    struct sa laddr;
-    if (!err && sa_set_str(&laddr, local->n_candidates ? local->candidates[0] : "0.0.0.0", 0))
-        sa_set_str(&laddr, "0.0.0.0", 0);
+    struct sa laddr; /* the scratch session's, never written */
+    sa_init(&laddr, AF_INET);
     /* libre wants a final line break (libre notes 2). */
     if (!err && (mbuf_write_mem(mb, offer, len) ||
                  ((len == 0 || offer[len - 1] != '\n') && mbuf_write_str(mb, "\r\n"))))
         err = -ENOMEM;
     if (!err)
         answer_open_bundle_only(mb->buf, mb->end);
-    if (!err && (sdp_session_alloc(&j->scratch, &laddr) || sdp_session_alloc(&j->ans, &laddr)))
+    if (!err && sdp_session_alloc(&j->scratch, &laddr))
         err = -ENOMEM;
     if (!err) {
         mb->pos = 0;
@@ -574,13 +519,11 @@ int answer_build(const uint8_t *offer, size_t len, const struct media_track_info
     if (!err)
         err = answer_transport(j);
     if (!err)
-        err = answer_encode(j, mb);
+        err = answer_encode(j);
     if (err == -ENOMEM && !out->reason[0])
         snprintf(out->reason, sizeof(out->reason), "out of memory");
-    if (j) {
-        mem_deref(j->ans);
+    if (j)
         mem_deref(j->scratch);
-    }
     mem_deref(mb);
     free(j);
     if (err)

@@ -5,7 +5,8 @@
  * to the address that made them, DTLS from that address only drives the handshake, whose keys
  * start SRTP; then SRTP and SRTCP from that address only. RTP of a negotiated payload type
  * goes through a reorder buffer into the ingest pipeline; a jump in sequence numbers is NACKed
- * at once, a gap given up on (or the first picture) asks for a keyframe with PLI. What is
+ * at once and again while the gap stays open (whip_nack.h), a gap given up on (or the first
+ * picture) asks for a keyframe with PLI. What is
  * refused is counted, and the counts are logged when the session ends. Per packet: no
  * allocation, no logging. */
 #include "ingest/whip.h"
@@ -27,6 +28,7 @@
 #include "common/log.h"
 #include "ingest/rtsp_reorder.h"
 #include "ingest/rtsp_rtcp.h"
+#include "ingest/whip_nack.h"
 #include "ingest/whip_sdp.h"
 #include "rtc/dtlsrv.h"
 #include "rtc/esrtp.h"
@@ -56,13 +58,17 @@ struct whip_track {
     uint16_t max_seq;
     uint64_t lost_seen; /* reorder.lost at the last keyframe request */
     struct rtsp_rx_stats rx;
+    struct whip_nack nack; /* video only */
     struct rtsp_reorder reorder;
 };
 
 /* Counted, logged when the session ends. */
 struct whip_counts {
-    uint64_t packets, bytes, foreign, unknown, bad_srtp, bad_srtcp, unknown_pt, ssrc_changes, nacks,
-        plis, stun_refused;
+    uint64_t packets, bytes, foreign, unknown, bad_srtp, bad_srtcp, unknown_pt, ssrc_changes,
+        stun_refused;
+    uint64_t nacks_sent;          /* NACK packets (first requests and retries) */
+    struct whip_nack_counts nack; /* sequence numbers asked, retried, recovered, given up */
+    uint64_t plis;
 };
 
 struct whip_sess {
@@ -174,11 +180,14 @@ static void whip_sess_end(struct whip_sess *s, const char *why)
              "%" PRIu64 " packets, %" PRIu64 " bytes; refused: %" PRIu64 " from other "
              "addresses, %" PRIu64 " of no known kind, %" PRIu64 " bad SRTP, %" PRIu64
              " bad SRTCP, %" PRIu64 " of payload types not negotiated, %" PRIu64
-             " failed checks; %" PRIu64 " SSRC changes; sent %" PRIu64 " NACKs, %" PRIu64 " PLIs",
+             " failed checks; %" PRIu64 " SSRC changes; sent %" PRIu64 " NACKs (%" PRIu64
+             " packets asked, %" PRIu64 " asked again, %" PRIu64 " recovered, %" PRIu64
+             " given up), %" PRIu64 " PLIs",
              w->path, s->peer, s->id, s->bound ? s->media : "-",
              (double)(whip_now() - s->created_ns) / 1e9, why, n->packets, n->bytes, n->foreign,
              n->unknown, n->bad_srtp, n->bad_srtcp, n->unknown_pt, n->stun_refused, n->ssrc_changes,
-             n->nacks, n->plis);
+             n->nacks_sent, n->nack.asked, n->nack.retried, n->nack.recovered, n->nack.given_up,
+             n->plis);
     dtlsrv_conn_free(s->dtls);
     s->dtls = NULL;
     esrtp_free(s->srtp);
@@ -225,19 +234,17 @@ static void whip_pli(struct whip_sess *s, struct whip_track *t, uint64_t now)
     whip_send_feedback(s, fb, sizeof(fb));
 }
 
-/* Sequence numbers from t->max_seq + 1 to seq - 1 are missing: ask for them (RFC 4585 6.2.1).
- * Only video is worth it; audio is concealed. */
-static void whip_nack(struct whip_sess *s, struct whip_track *t, uint16_t seq)
+/* Asks for the video packets whip_nack.h says are due (RFC 4585 6.2.1); audio is concealed,
+ * not asked for. */
+static void whip_send_nacks(struct whip_sess *s, struct whip_track *t, uint64_t now)
 {
     uint16_t miss[WHIP_NACK_MAX];
-    size_t n = 0;
-    for (uint16_t q = (uint16_t)(t->max_seq + 1); q != seq && n < WHIP_NACK_MAX; q++)
-        miss[n++] = q;
+    size_t n = whip_nack_due(&t->nack, now, miss, WHIP_NACK_MAX);
     uint8_t fb[12 + 4 * WHIP_NACK_MAX];
-    int len = codec_rtcp_write_nack(fb, sizeof(fb), s->own_ssrc, t->ssrc, miss, n);
+    int len = n ? codec_rtcp_write_nack(fb, sizeof(fb), s->own_ssrc, t->ssrc, miss, n) : -EINVAL;
     if (len < 0)
         return;
-    s->n.nacks++;
+    s->n.nacks_sent++;
     whip_send_feedback(s, fb, (size_t)len);
 }
 
@@ -263,6 +270,19 @@ static void whip_to_ingest(void *arg, const uint8_t *p, size_t len)
     (void)ingest_rtp(t->sess->w->ing, (unsigned)t->ring, p, len);
 }
 
+/* A packet of a track's sender with a payload type not negotiated (a codec switched mid-stream)
+ * still used up its sequence number: SRTP has seen its index, so a copy asked for would be
+ * refused as a replay. The number counts as received; the gap it leaves in the track is
+ * given up by the reorder buffer, which asks for a keyframe. */
+static void whip_pt_refused(struct whip_sess *s, const struct depack_rtp *h)
+{
+    for (unsigned i = 0; i < s->n_tracks; i++) {
+        struct whip_track *t = &s->tracks[i];
+        if (t->have_ssrc && t->ssrc == h->ssrc && (int16_t)(h->seq - t->max_seq) > 0)
+            t->max_seq = h->seq;
+    }
+}
+
 static void whip_rtp(struct whip_sess *s, uint8_t *p, size_t len, uint64_t now)
 {
     int n = esrtp_unprotect_rtp(s->srtp, p, len);
@@ -282,6 +302,7 @@ static void whip_rtp(struct whip_sess *s, uint8_t *p, size_t len, uint64_t now)
             t = &s->tracks[i];
     if (!t) {
         s->n.unknown_pt++; /* RTX, FEC, or a codec not negotiated */
+        whip_pt_refused(s, &h);
         return;
     }
     s->n.packets++;
@@ -292,6 +313,7 @@ static void whip_rtp(struct whip_sess *s, uint8_t *p, size_t len, uint64_t now)
         if (t->have_ssrc)
             s->n.ssrc_changes++;
         rtsp_reorder_reset(&t->reorder);
+        whip_nack_reset(&t->nack);
         rtsp_rx_init(&t->rx, t->rx.clock_rate);
         t->have_ssrc = true;
         t->ssrc = h.ssrc;
@@ -300,8 +322,13 @@ static void whip_rtp(struct whip_sess *s, uint8_t *p, size_t len, uint64_t now)
         whip_pli(s, t, now); /* a new sender: start at a keyframe */
     }
     int16_t d = (int16_t)(h.seq - t->max_seq);
-    if (d > 1 && d <= WHIP_NACK_MAX && t->video)
-        whip_nack(s, t, h.seq);
+    if (t->video) {
+        whip_nack_received(&t->nack, h.seq, now);
+        if (d > 1 && d <= WHIP_NACK_MAX) {
+            whip_nack_missing(&t->nack, (uint16_t)(t->max_seq + 1), h.seq, now);
+            whip_send_nacks(s, t, now);
+        }
+    }
     if (d > 0)
         t->max_seq = h.seq;
     rtsp_rx_packet(&t->rx, h.seq, h.ts, h.ssrc, now);
@@ -428,6 +455,7 @@ static void whip_declare(struct whip_sess *s)
         t->ring = rtsp_sdp_declare(w->ing, &sec->t);
         rtsp_rx_init(&t->rx, sec->t.clock_rate);
         rtsp_reorder_init(&t->reorder, WHIP_REORDER_NS, whip_to_ingest, t);
+        whip_nack_init(&t->nack, WHIP_REORDER_NS, &s->n.nack);
         if (t->ring < 0) {
             log_warn("whip %s: %s: track %s not accepted by the pipeline: %s", w->path, s->peer,
                      sec->t.encoding, strerror(-t->ring));
@@ -499,6 +527,8 @@ static void whip_tick(uv_timer_t *h)
         return;
     for (unsigned i = 0; i < s->n_tracks; i++) {
         struct whip_track *t = &s->tracks[i];
+        if (t->nack.pending)
+            whip_send_nacks(s, t, now); /* retries due, and giving up */
         rtsp_reorder_expire(&t->reorder, now);
         /* Packets given up on: the picture is broken until the next keyframe. */
         if (t->reorder.lost != t->lost_seen)
@@ -510,7 +540,7 @@ static void whip_tick(uv_timer_t *h)
         uint64_t lost = 0;
         for (unsigned i = 0; i < s->n_tracks; i++)
             lost += rtsp_rx_lost(&s->tracks[i].rx);
-        ingest_pub_update(s->w->ing, s->n.bytes, lost, s->n.nacks);
+        ingest_pub_update(s->w->ing, s->n.bytes, lost, s->n.nacks_sent);
     }
 }
 

@@ -1,17 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /* whip_sdp.c: the WHIP offer read with libre (a scratch session without local media decodes
  * it and exposes every remote section and format, notes/libre-1.1.md 2) and the answer
- * written as text: it only mirrors the offer's sections, so libre's matching adds nothing. */
+ * written by rtc/sdpout, the writer the WHEP answer uses too. */
 #include "ingest/whip_sdp.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include <re.h>
 
+#include "rtc/sdpout.h"
 #include "shm/ring.h"
 
 static int whip_sdp_fail(struct whip_sdp_offer *o, int err, const char *reason)
@@ -166,84 +166,48 @@ int whip_sdp_parse(struct whip_sdp_offer *o, const uint8_t *p, size_t len)
 
 /* ---- the answer ---- */
 
-struct whip_sdp_out {
-    char *p;
-    size_t cap, len;
-    bool full;
-};
-
-static void __attribute__((format(printf, 2, 3)))
-whip_sdp_put(struct whip_sdp_out *o, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = o->full ? -1 : vsnprintf(o->p + o->len, o->cap - o->len, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= o->cap - o->len)
-        o->full = true;
-    else
-        o->len += (size_t)n;
-}
-
-static void whip_sdp_transport_attrs(struct whip_sdp_out *w, const struct whip_sdp_local *l)
-{
-    /* In rejected sections too: aiortc refuses an answer with a section lacking them. */
-    whip_sdp_put(w, "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\na=setup:passive\r\na=rtcp-mux\r\n", l->ufrag,
-                 l->pwd);
-}
-
-static void whip_sdp_section(struct whip_sdp_out *w, const struct whip_sdp_section *s,
-                             const struct whip_sdp_local *l)
-{
-    if (!s->accepted) {
-        whip_sdp_put(w, "m=%s 0 %s %d\r\nc=IN IP4 0.0.0.0\r\n", s->kind, s->proto,
-                     s->first_pt < 0 ? 0 : s->first_pt);
-        if (s->mid[0])
-            whip_sdp_put(w, "a=mid:%s\r\n", s->mid);
-        whip_sdp_put(w, "a=inactive\r\n");
-        whip_sdp_transport_attrs(w, l);
-        return;
-    }
-    const struct rtsp_sdp_track *t = &s->t;
-    bool video = t->codec == RING_CODEC_H264 || t->codec == RING_CODEC_H265;
-    whip_sdp_put(w, "m=%s %u %s %d\r\nc=IN IP4 0.0.0.0\r\n", s->kind, l->port, s->proto, t->pt);
-    if (s->mid[0])
-        whip_sdp_put(w, "a=mid:%s\r\n", s->mid);
-    whip_sdp_put(w, "a=recvonly\r\n");
-    whip_sdp_transport_attrs(w, l);
-    if (t->channels > 1)
-        whip_sdp_put(w, "a=rtpmap:%d %s/%u/%u\r\n", t->pt, t->encoding, t->clock_rate, t->channels);
-    else
-        whip_sdp_put(w, "a=rtpmap:%d %s/%u\r\n", t->pt, t->encoding, t->clock_rate);
-    if (t->fmtp[0])
-        whip_sdp_put(w, "a=fmtp:%d %s\r\n", t->pt, t->fmtp);
-    /* RFC 4585: we ask for lost packets again (NACK) and for a keyframe (PLI). */
-    if (video)
-        whip_sdp_put(w, "a=rtcp-fb:%d nack\r\na=rtcp-fb:%d nack pli\r\n", t->pt, t->pt);
-    for (size_t c = 0; c < l->n_candidates; c++)
-        whip_sdp_put(w, "a=candidate:%zu 1 udp %u %s %u typ host\r\n", c + 1,
-                     (126u << 24) | ((65535u - (unsigned)c) << 8) | 255u, l->candidates[c],
-                     l->port);
-    whip_sdp_put(w, "a=end-of-candidates\r\n");
-}
-
 int whip_sdp_answer(char *out, size_t cap, const struct whip_sdp_offer *o,
                     const struct whip_sdp_local *l)
 {
-    struct whip_sdp_out w = {.p = out, .cap = cap};
-    whip_sdp_put(&w, "v=0\r\no=- %llu 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=ice-lite\r\n",
-                 (unsigned long long)l->session_id);
-    whip_sdp_put(&w, "a=fingerprint:%s\r\n", l->fingerprint);
-    if (o->bundle) {
-        whip_sdp_put(&w, "a=group:BUNDLE");
-        for (unsigned i = 0; i < o->n; i++)
-            if (o->s[i].accepted && o->s[i].mid[0])
-                whip_sdp_put(&w, " %s", o->s[i].mid);
-        whip_sdp_put(&w, "\r\n");
-    }
+    const char *cands[WHIP_SDP_MAX_CANDIDATES];
+    size_t nc =
+        l->n_candidates < WHIP_SDP_MAX_CANDIDATES ? l->n_candidates : WHIP_SDP_MAX_CANDIDATES;
+    for (size_t c = 0; c < nc; c++)
+        cands[c] = l->candidates[c];
+    const struct sdpout_transport t = {.ufrag = l->ufrag,
+                                       .pwd = l->pwd,
+                                       .fingerprint = l->fingerprint,
+                                       .candidates = cands,
+                                       .n_candidates = nc,
+                                       .port = l->port};
+    char bundle[WHIP_SDP_MAX_SECTIONS * 17 + 1] = "";
+    size_t bl = 0;
     for (unsigned i = 0; i < o->n; i++)
-        whip_sdp_section(&w, &o->s[i], l);
-    if (w.full || cap == 0)
-        return -ENOSPC;
-    return (int)w.len;
+        if (o->s[i].accepted && o->s[i].mid[0])
+            bl += (size_t)snprintf(bundle + bl, sizeof(bundle) - bl, " %s", o->s[i].mid);
+    struct sdpout w;
+    sdpout_init(&w, out, cap);
+    sdpout_session(&w, l->session_id, &t, o->bundle ? bundle : NULL);
+    for (unsigned i = 0; i < o->n; i++) {
+        const struct whip_sdp_section *s = &o->s[i];
+        const struct rtsp_sdp_track *tr = &s->t;
+        bool video = tr->codec == RING_CODEC_H264 || tr->codec == RING_CODEC_H265;
+        /* RFC 4585: we ask for lost video packets again (NACK) and for a keyframe (PLI). */
+        const struct sdpout_media m = {.kind = s->kind,
+                                       .proto = s->proto,
+                                       .mid = s->mid,
+                                       .rejected = !s->accepted,
+                                       .pt = s->accepted ? tr->pt : s->first_pt,
+                                       .dir = "recvonly",
+                                       .encoding = tr->encoding,
+                                       .clock_rate = tr->clock_rate,
+                                       .channels = tr->channels,
+                                       .fmtp = tr->fmtp,
+                                       .nack = video,
+                                       .pli = video};
+        sdpout_media(&w, &m, &t);
+        if (s->accepted)
+            sdpout_candidates(&w, &t);
+    }
+    return sdpout_end(&w);
 }

@@ -74,11 +74,12 @@ struct esrtp {
     struct hmacsha1 rtp_rx_auth;
     struct esrtp_rx_source {
         uint32_t ssrc;
-        uint32_t roc;    /* rollover counter of the highest index received */
-        uint16_t s_l;    /* the highest SEQ received (RFC 3711 3.3.1 s_l) */
-        uint8_t used;    /* the slot holds a source */
-        uint64_t window; /* bit i: index (roc << 16 | s_l) - i was received */
-        uint64_t stamp;  /* last use, to pick a slot for a new SSRC */
+        uint32_t roc; /* rollover counter of the highest index received */
+        uint16_t s_l; /* the highest SEQ received (RFC 3711 3.3.1 s_l) */
+        uint8_t used; /* the slot holds a source */
+        /* Bit i % 64 of word i / 64: index (roc << 16 | s_l) - i was received. */
+        uint64_t window[ESRTP_RX_WINDOW / 64];
+        uint64_t stamp; /* last use, to pick a slot for a new SSRC */
     } rx[ESRTP_RX_SOURCES];
     uint64_t rx_clock;
     uint32_t rtcp_tx_index;  /* next SRTCP index we send (31 bits) */
@@ -564,6 +565,28 @@ static struct esrtp_rx_source *esrtp_rx_source(struct esrtp *s, uint32_t ssrc)
 /* RFC 3711 3.3.1 and Appendix A: the rollover counter v of seq guessed from the highest SEQ
  * the known source r sent, and the packet's 48-bit index; 3.3.2: false when received before
  * or older than the window. */
+static bool esrtp_rx_seen(const struct esrtp_rx_source *r, uint64_t back)
+{
+    return r->window[back / 64] >> (back % 64) & 1;
+}
+
+/* The window moves ahead packets newer: every bit ahead places older. */
+static void esrtp_rx_slide(struct esrtp_rx_source *r, uint64_t ahead)
+{
+    const unsigned n = ESRTP_RX_WINDOW / 64;
+    if (ahead >= ESRTP_RX_WINDOW) {
+        memset(r->window, 0, sizeof(r->window));
+        return;
+    }
+    unsigned words = (unsigned)(ahead / 64), bits = (unsigned)(ahead % 64);
+    for (unsigned i = n; i-- > 0;) {
+        uint64_t v = i >= words ? r->window[i - words] << bits : 0;
+        if (bits && i > words)
+            v |= r->window[i - words - 1] >> (64 - bits);
+        r->window[i] = v;
+    }
+}
+
 static bool esrtp_rx_index(const struct esrtp_rx_source *r, uint16_t seq, uint64_t *index)
 {
     uint32_t v = r->roc;
@@ -578,7 +601,7 @@ static bool esrtp_rx_index(const struct esrtp_rx_source *r, uint16_t seq, uint64
     if (*index > top)
         return true;
     uint64_t back = top - *index;
-    return back < 64 && !(r->window & (1ull << back));
+    return back < ESRTP_RX_WINDOW && !esrtp_rx_seen(r, back);
 }
 
 static void esrtp_rx_accept(struct esrtp *s, struct esrtp_rx_source *r, uint32_t ssrc,
@@ -587,12 +610,13 @@ static void esrtp_rx_accept(struct esrtp *s, struct esrtp_rx_source *r, uint32_t
     uint64_t top = (uint64_t)r->roc << 16 | r->s_l;
     r->stamp = ++s->rx_clock;
     if (!r->used || r->ssrc != ssrc) {
-        *r = (struct esrtp_rx_source){.ssrc = ssrc, .used = 1, .window = 1, .stamp = r->stamp};
+        *r = (struct esrtp_rx_source){.ssrc = ssrc, .used = 1, .window = {1}, .stamp = r->stamp};
     } else if (index > top) {
-        uint64_t ahead = index - top;
-        r->window = (ahead >= 64 ? 0 : r->window << ahead) | 1;
+        esrtp_rx_slide(r, index - top);
+        r->window[0] |= 1;
     } else {
-        r->window |= 1ull << (top - index);
+        uint64_t back = top - index;
+        r->window[back / 64] |= 1ull << (back % 64);
         return;
     }
     r->roc = (uint32_t)(index >> 16);

@@ -12,14 +12,15 @@ function arg(name, dflt) {
   return i > 0 ? process.argv[i + 1] : dflt;
 }
 
-// Runs body(ctx) in a new browser context and removes the profile afterwards.
-async function withChromium(body) {
+// Runs body(ctx) in a new browser context, with Chromium's extra command-line flags args
+// (a publisher's fake camera), and removes the profile afterwards.
+async function withChromium(body, args = []) {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), "rct-chromium-"));
   const ctx = await chromium.launchPersistentContext(profile, {
     executablePath: "/usr/bin/chromium",
     headless: true,
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-           "--disable-component-update", "--disable-sync", "--no-first-run"],
+           "--disable-component-update", "--disable-sync", "--no-first-run", ...args],
   });
   try {
     return await body(ctx);

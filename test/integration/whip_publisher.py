@@ -5,6 +5,13 @@
 # moving synthetic picture at --fps for --seconds, DELETEs the session and prints one JSON
 # line: {"post_status": 201, "connected": true, "frames_sent": N, "packets_sent": K, ...};
 # a refused POST gives its status and "error" (the reason).
+# Bad behaviour on purpose, at given seconds after connecting: --ssrc-change-at (the video
+# sender takes a new SSRC, as a restarted encoder), --pt-change-at (its packets carry an
+# unnegotiated payload type for a second), --flood-at (--flood-mbps of valid-looking SRTP,
+# its SSRC with random payloads and tags, from its own socket for --flood-seconds).
+# --clip FILE.h264 --mbps R sends that Annex B clip's access units (looped, packetized by
+# aiortc) instead of encoding, as fast as makes R Mbit/s: the WHIP ingest's bench
+# (tools/bench-whip.sh) without the cost of an encoder.
 import argparse
 import asyncio
 import fractions
@@ -14,10 +21,67 @@ import time
 import urllib.error
 import urllib.request
 
+import os
+import random
+
 import numpy
 from av import VideoFrame
 from aiortc import (RTCPeerConnection, RTCRtpSender, RTCSessionDescription, VideoStreamTrack)
 from aiortc.mediastreams import AudioStreamTrack
+from aiortc.rtcdtlstransport import RTCDtlsTransport
+from aiortc.rtp import is_rtcp
+
+bad_pt = [None]  # while set: the payload type video RTP carries (before encryption)
+
+
+def patch_payload_type():
+    orig = RTCDtlsTransport._send_rtp
+
+    async def send(self, data):
+        if bad_pt[0] is not None and not is_rtcp(data) and len(data) > 12:
+            data = bytes([data[0], (data[1] & 0x80) | bad_pt[0]]) + data[2:]
+        await orig(self, data)
+
+    RTCDtlsTransport._send_rtp = send
+
+
+async def misbehave(args, sender, result):
+    """The --*-at faults, in time order, counted into result."""
+    t0 = time.monotonic()
+    events = sorted((at, name) for at, name in ((args.ssrc_change_at, "ssrc"),
+                                                 (args.pt_change_at, "pt"),
+                                                 (args.flood_at, "flood")) if at is not None)
+    for at, name in events:
+        await asyncio.sleep(max(0, t0 + at - time.monotonic()))
+        if name == "ssrc":
+            sender._ssrc = random.getrandbits(32)  # _run_rtp reads it for every packet
+            result["ssrc_changed"] = True
+        elif name == "pt":
+            bad_pt[0] = 45  # in no answer: ours name the one H.264 format they accept
+            await asyncio.sleep(1)
+            bad_pt[0] = None
+            result["pt_changed"] = True
+        else:
+            result["flood_packets"] = await flood(args, sender)
+
+
+async def flood(args, sender):
+    """Sends valid-looking SRTP (RTP header of the video stream, random body and tag) at
+    --flood-mbps for --flood-seconds from the publisher's own ICE socket; the count sent."""
+    pair = sender.transport.transport._connection._nominated[1]
+    tx, addr = pair.protocol.transport, pair.remote_addr
+    size, sent = 1200, 0
+    per_ms = args.flood_mbps * 1e6 / 8 / size / 1000
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < args.flood_seconds:
+        due = int((time.monotonic() - t0) * 1000 * per_ms) - sent
+        for _ in range(max(0, due)):
+            hdr = bytes([0x80, 96 + random.getrandbits(5)]) + random.getrandbits(16).to_bytes(2, "big") + \
+                os.urandom(4) + sender._ssrc.to_bytes(4, "big")
+            tx.sendto(hdr + os.urandom(size - 12), addr)
+            sent += 1
+        await asyncio.sleep(0.001)
+    return sent
 
 
 class Pattern(VideoStreamTrack):
@@ -45,6 +109,47 @@ class Pattern(VideoStreamTrack):
         return frame
 
 
+def clip_units(path):
+    """The clip's access units, each a list of NAL units: a new unit starts at an access
+    unit delimiter, parameter set or SEI after a slice, or at a slice whose first_mb_in_slice
+    is 0 (its first bit after the header is 1) after a slice."""
+    data = open(path, "rb").read()
+    nals = [n.lstrip(b"\0") for n in data.split(b"\0\0\1") if n.strip(b"\0")]
+    units, cur, vcl = [], [], False
+    for n in nals:
+        t = n[0] & 0x1F
+        if vcl and (t in (6, 7, 8, 9) or (t in (1, 5) and len(n) > 1 and n[1] & 0x80)):
+            units.append(cur)
+            cur, vcl = [], False
+        cur.append(n)
+        vcl = vcl or t in (1, 5)
+    if cur:
+        units.append(cur)
+    return units
+
+
+def send_clip(sender, path, mbps):
+    """Replaces the sender's encoder with the clip, paced to mbps; returns nothing."""
+    from aiortc.codecs.h264 import H264Encoder
+    from aiortc.rtcrtpsender import RTCEncodedFrame
+    units = clip_units(path)
+    size = sum(len(n) for u in units for n in u)
+    fps = mbps * 1e6 / 8 / (size / len(units))
+    state = {"n": 0, "t0": None}
+
+    async def next_frame(codec):
+        if state["t0"] is None:
+            state["t0"] = time.monotonic()
+        wait = state["t0"] + state["n"] / fps - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        unit = units[state["n"] % len(units)]
+        state["n"] += 1
+        return RTCEncodedFrame(H264Encoder._packetize(iter(unit)), state["n"] * 3000, None)
+
+    sender._next_encoded_frame = next_frame
+
+
 def http(method, url, body=None, headers=None):
     req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
     try:
@@ -66,6 +171,8 @@ async def run(args):
 
     video = Pattern(args.fps)
     tr = pc.addTransceiver(video, direction="sendonly")
+    if args.clip:
+        send_clip(tr.sender, args.clip, args.mbps)
     tr.setCodecPreferences([c for c in RTCRtpSender.getCapabilities("video").codecs
                             if c.mimeType == "video/H264"])
     if args.audio:
@@ -91,7 +198,10 @@ async def run(args):
     except asyncio.TimeoutError:
         result["error"] = "not connected (state %s)" % pc.connectionState
     if result["connected"]:
-        await asyncio.sleep(args.seconds)
+        tasks = [asyncio.sleep(args.seconds)]
+        if args.ssrc_change_at is not None or args.pt_change_at is not None or args.flood_at:
+            tasks.append(misbehave(args, tr.sender, result))
+        await asyncio.gather(*tasks)
     result["frames_sent"] = video.n
     for t in pc.getTransceivers():
         if t.kind == "video":
@@ -116,7 +226,16 @@ def main():
     ap.add_argument("--token", default="")
     ap.add_argument("--audio", action="store_true", help="also send Opus")
     ap.add_argument("--keep", action="store_true", help="do not DELETE the session")
+    ap.add_argument("--ssrc-change-at", type=float, default=None)
+    ap.add_argument("--pt-change-at", type=float, default=None)
+    ap.add_argument("--flood-at", type=float, default=None)
+    ap.add_argument("--flood-mbps", type=float, default=50)
+    ap.add_argument("--flood-seconds", type=float, default=2)
+    ap.add_argument("--clip", default=None, help="an Annex B H.264 clip sent as it is")
+    ap.add_argument("--mbps", type=float, default=2)
     args = ap.parse_args()
+    if args.pt_change_at is not None:
+        patch_payload_type()
     result = asyncio.run(run(args))
     print(json.dumps(result), flush=True)
     sys.exit(0)

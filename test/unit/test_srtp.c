@@ -353,9 +353,9 @@ static void test_index(void **state)
 }
 
 /* Receiving RTP from the DTLS client (a WHIP publisher), libsrtp2 protecting with the client
- * key: across the 16-bit wrap (the rollover counter guessed), reordered packets taken once,
- * replays, forgeries and packets older than the window refused, a second SSRC numbered on its
- * own. */
+ * key: across the 16-bit wrap (the rollover counter guessed), reordered packets taken once
+ * (one 200 packets late too), replays, forgeries and packets older than the window refused, a
+ * second SSRC numbered on its own. */
 static void rx_roundtrip(uint16_t profile)
 {
     uint8_t km[ESRTP_KEYING_MAX];
@@ -389,16 +389,35 @@ static void rx_roundtrip(uint16_t profile)
         assert_memory_equal(pkt, plain, 512);
         assert_int_equal(esrtp_unprotect_rtp(s, copy, (size_t)len), -EBADMSG); /* a replay */
     }
-    /* 70 more: the first packet is then behind the window. */
-    for (uint16_t seq = 5; seq < 75; seq++) {
+    /* A packet that comes 200 later (a NACKed one, retransmitted: at 8 Mbit/s that is more
+     * than 64 packets behind) is taken, once; one held back for longer than the window is
+     * refused, as is the first packet again. */
+    _Alignas(4) uint8_t late[100 + ESRTP_TRAILER_MAX], old[100 + ESRTP_TRAILER_MAX];
+    int late_len = 100, old_len = 100;
+    rtp_header(late, 5);
+    assert_int_equal(srtp_protect(tx, late, &late_len), srtp_err_status_ok);
+    rtp_header(old, 6);
+    assert_int_equal(srtp_protect(tx, old, &old_len), srtp_err_status_ok);
+    uint16_t seq = 7;
+    for (; seq < 207; seq++) {
         rtp_header(pkt, seq);
         len = 100;
         assert_int_equal(srtp_protect(tx, pkt, &len), srtp_err_status_ok);
         assert_int_equal(esrtp_unprotect_rtp(s, pkt, (size_t)len), 100);
     }
+    memcpy(copy, late, (size_t)late_len);
+    assert_int_equal(esrtp_unprotect_rtp(s, late, (size_t)late_len), 100);
+    assert_int_equal(esrtp_unprotect_rtp(s, copy, (size_t)late_len), -EBADMSG);
+    for (; seq < 7 + ESRTP_RX_WINDOW; seq++) {
+        rtp_header(pkt, seq);
+        len = 100;
+        assert_int_equal(srtp_protect(tx, pkt, &len), srtp_err_status_ok);
+        assert_int_equal(esrtp_unprotect_rtp(s, pkt, (size_t)len), 100);
+    }
+    assert_int_equal(esrtp_unprotect_rtp(s, old, (size_t)old_len), -EBADMSG);
     assert_int_equal(esrtp_unprotect_rtp(s, first, first_len), -EBADMSG);
     /* Forged: one bit of the payload. */
-    rtp_header(pkt, 75);
+    rtp_header(pkt, seq);
     len = 100;
     assert_int_equal(srtp_protect(tx, pkt, &len), srtp_err_status_ok);
     pkt[20] ^= 1;
