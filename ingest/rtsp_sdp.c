@@ -155,7 +155,8 @@ static int copy(char *out, size_t cap, struct span s)
 {
     if (s.n >= cap)
         return -ENAMETOOLONG;
-    memcpy(out, s.p, s.n);
+    if (s.n) /* an absent span's p is NULL */
+        memcpy(out, s.p, s.n);
     out[s.n] = '\0';
     return 0;
 }
@@ -232,7 +233,7 @@ int rtsp_sdp_parse(struct rtsp_sdp *out, const uint8_t *p, size_t len, const cha
     memset(out, 0, sizeof(*out));
     if (len > RTSP_SDP_MAX_LEN)
         return -EMSGSIZE;
-    if (memchr(p, '\0', len))
+    if (len && memchr(p, '\0', len))
         return -EBADMSG;
     int err = read_lines((struct span){(const char *)p, len}, sect, &n_sect, &sc);
     if (err < 0)
