@@ -46,10 +46,11 @@ CFLAGS  += $(CFLAGS_COMMON) $(CFLAGS_VARIANT)
 LDFLAGS += $(LDFLAGS_VARIANT)
 
 # Program name -> entry-point source. Everything else in the role folders is library.
-ALL_PROGRAMS  = ringcast ringcastctl ringcast-ingest ringcast-egress
+ALL_PROGRAMS  = ringcast ringcastctl ringcast-ingest ringcast-ingest-publish ringcast-egress
 SRC_ringcast        = supervisor/main.c
 SRC_ringcastctl     = supervisor/ringcastctl.c
 SRC_ringcast-ingest = ingest/main.c
+SRC_ringcast-ingest-publish = ingest/publish_main.c
 SRC_ringcast-egress = egress/main.c
 MAIN_SRCS = $(foreach p,$(ALL_PROGRAMS),$(SRC_$(p)))
 PROGRAMS  = $(foreach p,$(ALL_PROGRAMS),$(if $(wildcard $(SRC_$(p))),$(p)))
@@ -157,6 +158,12 @@ $(O)/bin/$(1): $(O)/obj/$(SRC_$(1):.c=.o) $(call libs_for,$(call prog_dir,$(1)))
 	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
 endef
 $(foreach p,$(PROGRAMS),$(eval $(call program_rule,$(p))))
+
+# ringcast-ingest (file: and rtsp:// paths, one process each) calls neither libre nor OpenSSL:
+# loading libcrypto and libssl alone (libre needs both) dirties ~450 KiB of relocated pages in
+# every process. --as-needed (gcc's default here, but not under every compiler or sanitizer)
+# keeps them out of its NEEDED list; publish paths run ringcast-ingest-publish, which links all.
+$(O)/bin/ringcast-ingest: LDLIBS := -Wl,--as-needed $(LDLIBS)
 
 define tool_rule
 $(O)/bin/$(1): $(patsubst %.c,$(O)/obj/%.o,$(wildcard tools/$(1)/*.c)) $(ALL_LIBS)

@@ -1,18 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* iceservers.c: STUN/TURN URL validation, TURN REST credentials (HMAC-SHA1 over the username,
- * keyed with the secret coturn shares) and the Link header values of a WHEP/WHIP response. */
+/* iceservers.c: STUN/TURN URL validation and the Link header values of a WHEP/WHIP response.
+ * The TURN REST credentials are iceservers_cred.c's, so that the config's URL check does not
+ * bring OpenSSL into every program that reads the config. */
 #include "common/iceservers.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-
-#include "common/hmac_sha1.h"
 #include "common/text.h"
 
 static int bad(const char **why, const char *reason)
@@ -112,20 +108,6 @@ int iceservers_url_check(const char *url, const char **why)
     if (query && strcmp(query, "?transport=udp") != 0 && strcmp(query, "?transport=tcp") != 0)
         return bad(why, "the only query is ?transport=udp or ?transport=tcp");
     return 0;
-}
-
-void iceservers_rest_cred(struct iceservers_cred *out, const char *secret, uint64_t expiry,
-                          const uint8_t rnd[8])
-{
-    struct hmacsha1 h;
-    uint8_t mac[HMACSHA1_LEN];
-    snprintf(out->username, sizeof(out->username), "%" PRIu64 ":%02x%02x%02x%02x%02x%02x%02x%02x",
-             expiry, rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
-    hmacsha1_init(&h, secret, strlen(secret));
-    hmacsha1_mac(&h, out->username, strlen(out->username), NULL, 0, mac);
-    _Static_assert(sizeof(out->credential) > 4 * ((HMACSHA1_LEN + 2) / 3), "base64 room");
-    EVP_EncodeBlock((unsigned char *)out->credential, mac, sizeof(mac));
-    OPENSSL_cleanse(&h, sizeof(h));
 }
 
 /* Appends name="value" as a quoted-string (RFC 9110 5.6.4): '"' and '\' get a backslash. */

@@ -1,247 +1,63 @@
 /* SPDX-License-Identifier: MIT */
-/* main.c: ringcast-ingest, one path's ingest process: options and config, the control slot
- * (pid, heartbeat, counters), the ring via the pipeline, the source picked by URL scheme,
- * and an orderly exit on SIGTERM/SIGINT that leaves the ring for its readers. */
+/* main.c: ringcast-ingest, the ingest of a file: or rtsp:// path. A publish path's ingest is
+ * ringcast-ingest-publish, which this process becomes (exec, same pid, same arguments): only
+ * that one links rtc/ and OpenSSL, whose loading alone costs ~450 KiB of private memory in
+ * every process, more than the rest of a file: or RTSP ingest. */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <uv.h>
 
-#include "common/config.h"
 #include "common/log.h"
-#include "common/text.h"
+#include "ingest/app.h"
 #include "ingest/file.h"
-#include "ingest/ingest.h"
-#include "ingest/publish.h"
 #include "ingest/rtsp.h"
-#include "ingest/source.h"
-#include "shm/ctl.h"
 
-#define HEARTBEAT_MS 500
+#define PUBLISH_PROGRAM "ringcast-ingest-publish"
 
-struct app {
-    uv_loop_t *loop;
-    struct ingest *ing;
-    struct source *src;
-    uv_timer_t heartbeat;
-    uv_signal_t sigterm, sigint;
-    bool stopping;
-};
-
-static void usage(FILE *to)
+static int source_for(const struct ingest_app *a, uv_loop_t *loop, struct ingest *ing,
+                      const struct ctl_hdr *ctl, struct source **out)
 {
-    fprintf(to,
-            "usage: ringcast-ingest --path NAME [--source URL] [-c FILE] [--ctl-slot N] "
-            "[--fps N]\n"
-            "  URL: file:PATH (H.264 Annex-B, looped), rtsp://[user:pass@]host[:port]/path, or\n"
-            "       publish (RTSP publishers handed over by the node's workers)\n");
-}
-
-/* The source for a URL. rtsp:// is provided by ingest/rtsp.c, publish by ingest/publish.c
- * (handovers from the workers of the control segment ctl, NULL when standalone). */
-static int source_for(const struct config *cfg, const struct config_path *p, uv_loop_t *loop,
-                      struct ingest *ing, const struct ctl_hdr *ctl, struct source **out)
-{
-    if (config_path_is_publish(p))
-        return publish_source_create(out, loop, ing, cfg, p, ctl);
-    if (strncmp(p->source, "file:", 5) == 0)
-        return file_source_create(out, loop, ing, p);
-    if (strncmp(p->source, "rtsp://", 7) == 0)
-        return rtsp_source_create(out, loop, ing, p);
+    (void)ctl;
+    if (strncmp(a->path.source, "file:", 5) == 0)
+        return file_source_create(out, loop, ing, &a->path);
+    if (strncmp(a->path.source, "rtsp://", 7) == 0)
+        return rtsp_source_create(out, loop, ing, &a->path);
     return -EPROTONOSUPPORT;
 }
 
-static void on_close_handle(uv_handle_t *h)
+/* Replaces this process with ringcast-ingest-publish from this program's directory, given the
+ * same arguments; returns (status 1) only when that fails. The pid stays the one the supervisor
+ * spawned and watches. */
+static int become_publish(char **argv)
 {
-    (void)h;
-}
-
-static void on_source_closed(void *arg)
-{
-    struct app *a = arg;
-    uv_close((uv_handle_t *)&a->heartbeat, on_close_handle);
-    uv_close((uv_handle_t *)&a->sigterm, on_close_handle);
-    uv_close((uv_handle_t *)&a->sigint, on_close_handle);
-}
-
-static void on_signal(uv_signal_t *s, int signum)
-{
-    struct app *a = s->data;
-    if (a->stopping)
-        return;
-    a->stopping = true;
-    log_info("%s: stopping", strsignal(signum));
-    source_close(a->src, on_source_closed, a);
-}
-
-static void on_heartbeat(uv_timer_t *t)
-{
-    struct app *a = t->data;
-    ingest_tick(a->ing);
-}
-
-/* The most payload bytes a ring grows to: ring_mb MiB rounded up to a power of two, as the ring
- * requires. */
-static uint64_t ring_bytes(unsigned mb)
-{
-    uint64_t want = (uint64_t)mb << 20, b = 1u << 20;
-    while (b < want)
-        b <<= 1;
-    return b;
-}
-
-static int run(const struct config *cfg, const struct config_path *path, struct ctl_child *slot,
-               struct ctl_hdr *ctl)
-{
-    struct app a = {.loop = uv_default_loop()};
-    char ring_name[128], err[256];
-    snprintf(ring_name, sizeof(ring_name), "%s.%s", cfg->shm_prefix, path->name);
-    struct ingest_opts o = {.path = path->name,
-                            .ring_name = ring_name,
-                            .mtu = cfg->mtu,
-                            .ring_bytes = ring_bytes(cfg->ring_mb),
-                            .ring_seconds = cfg->ring_seconds,
-                            .slot = slot,
-                            .ctl_doorbell = ctl ? &ctl->doorbell : NULL};
-    int e = ingest_open(&a.ing, &o, err, sizeof(err));
-    if (e < 0) {
-        log_error("ring /%s: %s", ring_name, err);
+    char file[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", file, sizeof(file) - 1);
+    if (n < 0) {
+        log_error("publish source: /proc/self/exe: %s", strerror(errno));
         return 1;
     }
-    /* The source string may hold RTSP credentials: name only the scheme in errors. */
-    const char *what = strncmp(path->source, "file:", 5) == 0     ? path->source
-                       : strncmp(path->source, "rtsp://", 7) == 0 ? "rtsp source"
-                       : config_path_is_publish(path)             ? "publish source"
-                                                      : "source (file:, rtsp:// or publish)";
-    e = source_for(cfg, path, a.loop, a.ing, ctl, &a.src);
-    if (e == 0)
-        e = source_start(a.src);
-    if (e < 0) {
-        log_error("%s: %s", what, strerror(-e));
-        if (a.src)
-            source_close(a.src, NULL, NULL);
-        (void)uv_run(a.loop, UV_RUN_DEFAULT);
-        ingest_discard(a.ing);
+    file[n] = '\0';
+    char *slash = strrchr(file, '/');
+    size_t dir = slash ? (size_t)(slash - file) + 1 : 0;
+    if (dir + sizeof(PUBLISH_PROGRAM) > sizeof(file)) {
+        log_error("publish source: %s: %s", file, strerror(ENAMETOOLONG));
         return 1;
     }
-    (void)uv_timer_init(a.loop, &a.heartbeat);
-    a.heartbeat.data = &a;
-    (void)uv_timer_start(&a.heartbeat, on_heartbeat, 0, HEARTBEAT_MS);
-    (void)uv_signal_init(a.loop, &a.sigterm);
-    (void)uv_signal_init(a.loop, &a.sigint);
-    a.sigterm.data = a.sigint.data = &a;
-    if ((e = uv_signal_start(&a.sigterm, on_signal, SIGTERM)) < 0 ||
-        (e = uv_signal_start(&a.sigint, on_signal, SIGINT)) < 0)
-        log_warn("signal handlers: %s (SIGTERM kills without closing the ring)", uv_strerror(e));
-    if (slot)
-        atomic_store(&slot->pid, (int32_t)getpid());
-    (void)uv_run(a.loop, UV_RUN_DEFAULT);
-    log_info("%llu frames written, %llu dropped", (unsigned long long)ingest_frames_written(a.ing),
-             (unsigned long long)ingest_frames_dropped(a.ing));
-    ingest_close(a.ing); /* not unlinked: readers keep the ring, the supervisor removes it */
-    (void)uv_loop_close(a.loop);
-    return 0;
+    memcpy(file + dir, PUBLISH_PROGRAM, sizeof(PUBLISH_PROGRAM));
+    argv[0] = file;
+    execv(file, argv);
+    log_error("publish source: %s: %s", file, strerror(errno));
+    return 1;
 }
 
 int main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"path", required_argument, NULL, 'p'},     {"source", required_argument, NULL, 's'},
-        {"ctl-slot", required_argument, NULL, 'n'}, {"fps", required_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
-    };
-    const char *name = NULL, *source = NULL, *file = NULL;
-    unsigned long slot_no = 0, fps = 0;
-    bool supervised = false;
-    int c;
-    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'p':
-            name = optarg;
-            break;
-        case 's':
-            source = optarg;
-            break;
-        case 'c':
-            file = optarg;
-            break;
-        case 'n':
-            if (text_parse_uint(optarg, 0, CTL_MAX_CHILDREN - 1, &slot_no) < 0) {
-                fprintf(stderr, "ringcast-ingest: bad --ctl-slot %s\n", optarg);
-                return 2;
-            }
-            supervised = true;
-            break;
-        case 'f':
-            if (text_parse_uint(optarg, 1, 240, &fps) < 0) {
-                fprintf(stderr, "ringcast-ingest: bad --fps %s (1..240)\n", optarg);
-                return 2;
-            }
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
-    }
-    if (!name || optind < argc) {
-        usage(stderr);
-        return 2;
-    }
-    char role[96];
-    snprintf(role, sizeof(role), "ingest %s", name);
-    log_init(role);
-    signal(SIGPIPE, SIG_IGN); /* a dropped RTSP connection is an error return, not a signal */
-    /* Its config is read at start and the supervisor restarts it when its path changes, so
-     * there is nothing to reload; a SIGHUP meant for the others (`pkill -HUP ringcast`, a
-     * closed terminal) must not end it. */
-    signal(SIGHUP, SIG_IGN);
-
-    static struct config cfg;
-    char err[512];
-    config_defaults(&cfg);
-    if (file && config_load(&cfg, file, err, sizeof(err)) < 0) {
-        log_error("%s", err);
-        return 1;
-    }
-    log_set_level(cfg.log_level);
-    struct config_path path = {0};
-    const struct config_path *found = config_find_path(&cfg, name);
-    bool configured = found != NULL;
-    if (found)
-        path = *found;
-    /* Only its own [path] matters here: the table of a config with hundreds goes. */
-    config_free(&cfg);
-    if (!configured && !config_path_name_valid(name)) {
-        log_error("ingest: bad path name '%s' (letters, digits, _ and -)", name);
-        return 2;
-    }
-    snprintf(path.name, sizeof(path.name), "%s", name);
-    if (source)
-        snprintf(path.source, sizeof(path.source), "%s", source);
-    if (fps)
-        path.fps = fps;
-    if (!path.source[0]) {
-        log_error("no source (no [path %s] in %s and no --source)", name,
-                  file ? file : "the defaults");
-        return 2;
-    }
-
-    struct ctl ctl;
-    int e = supervised ? ctl_attach(&ctl, cfg.shm_prefix) : ctl_init_private(&ctl);
-    if (e < 0) {
-        log_error("control segment /%s.ctl: %s", cfg.shm_prefix, strerror(-e));
-        return 1;
-    }
-    struct ctl_child *slot = ctl_slot(&ctl, slot_no);
-    int rc = run(&cfg, &path, slot, supervised ? ctl.hdr : NULL);
-    ctl_free(&ctl);
-    return rc;
+    static struct ingest_app app;
+    int status;
+    if (!ingest_app_setup(&app, argc, argv, &status))
+        return status;
+    if (config_path_is_publish(&app.path))
+        return become_publish(argv);
+    return ingest_app_run(&app, source_for);
 }

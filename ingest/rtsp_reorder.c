@@ -3,6 +3,7 @@
  * Sequence arithmetic is modulo 2^16 (RFC 3550 A.1): a difference is read as int16_t. */
 #include "ingest/rtsp_reorder.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "codec/depack.h"
@@ -10,10 +11,24 @@
 #define SLOT_MASK (RTSP_REORDER_SLOTS - 1)
 
 _Static_assert((RTSP_REORDER_SLOTS & SLOT_MASK) == 0, "slots are a power of two");
+_Static_assert(RTSP_REORDER_SLOTS % 64 == 0, "whole words of used bits");
+
+static bool held(const struct rtsp_reorder *r, unsigned i)
+{
+    return r->used[i / 64] >> (i % 64) & 1;
+}
+
+static void mark(struct rtsp_reorder *r, unsigned i, bool on)
+{
+    uint64_t bit = (uint64_t)1 << (i % 64);
+    r->used[i / 64] = on ? r->used[i / 64] | bit : r->used[i / 64] & ~bit;
+}
 
 void rtsp_reorder_init(struct rtsp_reorder *r, uint64_t window_ns, rtsp_reorder_cb emit, void *arg)
 {
-    memset(r, 0, sizeof(*r));
+    /* Not the slots: they are read only where marked used, and left alone their pages cost
+     * no memory (four tracks' slots are ~1 MiB per RTSP ingest over UDP). */
+    memset(r, 0, offsetof(struct rtsp_reorder, slot));
     r->window_ns = window_ns;
     r->emit = emit;
     r->arg = arg;
@@ -21,8 +36,7 @@ void rtsp_reorder_init(struct rtsp_reorder *r, uint64_t window_ns, rtsp_reorder_
 
 void rtsp_reorder_reset(struct rtsp_reorder *r)
 {
-    for (unsigned i = 0; i < RTSP_REORDER_SLOTS; i++)
-        r->slot[i].used = false;
+    memset(r->used, 0, sizeof(r->used));
     r->stored = 0;
     r->started = false;
 }
@@ -31,10 +45,11 @@ void rtsp_reorder_reset(struct rtsp_reorder *r)
 static void drain(struct rtsp_reorder *r)
 {
     for (;;) {
-        struct rtsp_reorder_slot *s = &r->slot[r->next & SLOT_MASK];
-        if (!s->used || s->seq != r->next)
+        unsigned i = r->next & SLOT_MASK;
+        struct rtsp_reorder_slot *s = &r->slot[i];
+        if (!held(r, i) || s->seq != r->next)
             return;
-        s->used = false;
+        mark(r, i, false);
         r->stored--;
         r->next++;
         r->emit(r->arg, s->data, s->len);
@@ -47,8 +62,8 @@ static void release_all(struct rtsp_reorder *r)
     while (r->stored > 0) {
         uint16_t skip = 1;
         while (skip < RTSP_REORDER_SLOTS) {
-            const struct rtsp_reorder_slot *s = &r->slot[(uint16_t)(r->next + skip) & SLOT_MASK];
-            if (s->used && s->seq == (uint16_t)(r->next + skip))
+            unsigned i = (uint16_t)(r->next + skip) & SLOT_MASK;
+            if (held(r, i) && r->slot[i].seq == (uint16_t)(r->next + skip))
                 break;
             skip++;
         }
@@ -92,7 +107,7 @@ void rtsp_reorder_push(struct rtsp_reorder *r, const uint8_t *pkt, size_t len, u
         return;
     }
     struct rtsp_reorder_slot *s = &r->slot[seq & SLOT_MASK];
-    if (s->used && s->seq == seq) {
+    if (held(r, seq & SLOT_MASK) && s->seq == seq) {
         r->late++; /* duplicate */
         return;
     }
@@ -102,7 +117,7 @@ void rtsp_reorder_push(struct rtsp_reorder *r, const uint8_t *pkt, size_t len, u
     }
     if (r->stored == 0)
         r->waiting_since = now_ns;
-    s->used = true;
+    mark(r, seq & SLOT_MASK, true);
     s->seq = seq;
     s->len = (uint16_t)len;
     memcpy(s->data, pkt, len);

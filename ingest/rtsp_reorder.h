@@ -19,7 +19,6 @@ typedef void (*rtsp_reorder_cb)(void *arg, const uint8_t *pkt, size_t len);
 struct rtsp_reorder_slot {
     uint16_t seq;
     uint16_t len;
-    bool used;
     uint8_t data[RTSP_REORDER_PKT_MAX];
 };
 
@@ -34,10 +33,14 @@ struct rtsp_reorder {
     uint64_t late;          /* dropped: behind next (late or duplicate) */
     uint64_t lost;          /* sequence numbers given up on */
     uint64_t oversize;      /* early packets too big to hold */
+    /* Bit i: slot[i] holds a packet. Apart from the slots, so that a slot is written (and its
+     * page made resident) only when a packet arrives early: in order, none is. */
+    uint64_t used[RTSP_REORDER_SLOTS / 64];
     struct rtsp_reorder_slot slot[RTSP_REORDER_SLOTS];
 };
 
-/* Prepares r (about 260 KB: embed it in a heap object). emit gets packets in order. */
+/* Prepares r (about 260 KB: embed it in a heap object; only its head is written here). emit gets
+ * packets in order. */
 void rtsp_reorder_init(struct rtsp_reorder *r, uint64_t window_ns, rtsp_reorder_cb emit, void *arg);
 /* Forgets everything held and the sequence state (new session). */
 void rtsp_reorder_reset(struct rtsp_reorder *r);

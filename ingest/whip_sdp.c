@@ -25,7 +25,7 @@ static int whip_sdp_score(const struct sdp_format *f, struct rtsp_sdp_track *t)
 {
     if (f->pt < 0 || f->pt > 127)
         return 0;
-    switch (rtsp_sdp_codec_of(f, t)) {
+    switch (rtsp_sdp_codec_of(f->name, f->pt, f->srate, f->ch, t)) {
     case RING_CODEC_H264:
         /* FU-A and STAP-A (packetization-mode=1) carry big pictures; mode 0 works too. */
         return f->params && strstr(f->params, "packetization-mode=1") ? 6 : 4;
@@ -56,7 +56,7 @@ static bool whip_sdp_pick(const struct sdp_media *m, struct whip_sdp_section *s)
         if (score <= best || (f->params && strlen(f->params) >= sizeof(cand.fmtp)))
             continue;
         best = score;
-        cand.codec = rtsp_sdp_codec_of(f, &cand);
+        cand.codec = rtsp_sdp_codec_of(f->name, f->pt, f->srate, f->ch, &cand);
         cand.pt = f->pt;
         snprintf(cand.media, sizeof(cand.media), "%s", s->kind);
         snprintf(cand.fmtp, sizeof(cand.fmtp), "%s", f->params ? f->params : "");

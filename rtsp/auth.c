@@ -11,27 +11,21 @@
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-
 #include "codec/codec.h"
+#include "common/md5sum.h"
 #include "rtsp/msg.h"
 
 /* Lowercase hex MD5 of the concatenated parts (RFC 2617's H and KD). */
 static void md5_hex(char out[33], const char *const *parts, unsigned n)
 {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    if (!ctx || EVP_DigestInit_ex(ctx, EVP_md5(), NULL) != 1) {
-        memset(md, 0, 16); /* no MD5 provider: a wrong answer the server rejects */
-    } else {
-        for (unsigned i = 0; i < n; i++)
-            EVP_DigestUpdate(ctx, parts[i], strlen(parts[i]));
-        EVP_DigestFinal_ex(ctx, md, &mdlen);
-    }
-    EVP_MD_CTX_free(ctx);
-    for (unsigned i = 0; i < 16; i++)
+    uint8_t md[MD5SUM_LEN];
+    struct md5sum m;
+    md5sum_init(&m);
+    for (unsigned i = 0; i < n; i++)
+        md5sum_update(&m, parts[i], strlen(parts[i]));
+    md5sum_final(&m, md);
+    explicit_bzero(&m, sizeof(m)); /* it held the password */
+    for (unsigned i = 0; i < MD5SUM_LEN; i++)
         snprintf(out + 2 * i, 3, "%02x", md[i]);
 }
 
@@ -145,12 +139,12 @@ static int basic_header(const char *user, const char *pass, char *out, size_t ou
     int n = snprintf(plain, sizeof(plain), "%s:%s", user, pass);
     if (n < 0 || (size_t)n >= sizeof(plain))
         return -ENAMETOOLONG;
-    size_t need = 6 + 4 * (((size_t)n + 2) / 3) + 1;
-    if (need > outlen)
+    if (outlen < 6)
         return -ENAMETOOLONG;
     memcpy(out, "Basic ", 6);
-    EVP_EncodeBlock((unsigned char *)out + 6, (const unsigned char *)plain, n);
-    return 0;
+    return codec_base64_encode((const uint8_t *)plain, (size_t)n, out + 6, outlen - 6) < 0
+               ? -ENAMETOOLONG
+               : 0;
 }
 
 /* s as the inside of a quoted-string (RFC 2616 2.2): backslash and double quote escaped, so
@@ -233,7 +227,13 @@ int rtsp_auth_challenge_write(char *out, size_t cap, const char *realm, const ch
 static bool secret_equal(const char *a, const char *b)
 {
     size_t al = strlen(a);
-    return al == strlen(b) && CRYPTO_memcmp(a, b, al) == 0;
+    if (al != strlen(b))
+        return false;
+    /* volatile: the compiler may not stop at the first difference. */
+    volatile unsigned char diff = 0;
+    for (size_t i = 0; i < al; i++)
+        diff |= (unsigned char)(a[i] ^ b[i]);
+    return diff == 0;
 }
 
 static int check_basic(const char *b, const char *user, const char *pass)
@@ -252,7 +252,7 @@ static int check_basic(const char *b, const char *user, const char *pass)
     /* Both compared whatever the first gives: no early exit tells which one was wrong. */
     bool user_ok = secret_equal((const char *)dec, user), pass_ok = secret_equal(colon + 1, pass);
     bool ok = user_ok && pass_ok;
-    OPENSSL_cleanse(dec, sizeof(dec));
+    explicit_bzero(dec, sizeof(dec));
     return ok ? 0 : -EACCES;
 }
 
@@ -322,7 +322,7 @@ static int check_digest(const char *params, const char *method, const char *real
     /* Both compared whatever the first gives, as for Basic. */
     bool user_ok = secret_equal(d.username, user), resp_ok = secret_equal(d.response, want);
     bool ok = user_ok && resp_ok;
-    OPENSSL_cleanse(ha1, sizeof(ha1));
+    explicit_bzero(ha1, sizeof(ha1));
     return ok ? 0 : -EACCES;
 }
 

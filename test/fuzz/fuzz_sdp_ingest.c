@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* fuzz_sdp_ingest.c: a DESCRIBE answer's SDP from a hostile server, through libre's decoder
+/* fuzz_sdp_ingest.c: a DESCRIBE answer's SDP from a hostile server, through the line reader
  * and the track selection in rtsp_sdp_parse: no crash, no leak, and every track it reports
  * is usable (terminated strings, a control URL, a payload type in range when supported). */
 #include <stdint.h>

@@ -149,6 +149,26 @@ def reference_opus(mkv):
 
 # ---- processes and cleanup ----
 
+# ---- memory ----
+
+# Private memory an ingest may keep beyond its shm objects (issue 15: many cameras per machine).
+INGEST_PRIVATE_MAX_KIB = 512
+
+
+def ingest_private_kib(pid):
+    """Private_Clean + Private_Dirty of pid's mappings in KiB, its shm objects (the ring, the
+    control segment) left out: they count as private only while no other process maps them."""
+    total, shm = 0, False
+    with open("/proc/%d/smaps" % pid) as f:
+        for line in f:
+            field = line.split()
+            if not field[0].endswith(":"):  # a mapping's header line: range perms ... [path]
+                shm = len(field) > 5 and field[5].startswith("/dev/shm/")
+            elif field[0] in ("Private_Clean:", "Private_Dirty:") and not shm:
+                total += int(field[1])
+    return total
+
+
 class Harness:
     """Owns the temp dir, every child process and every shm object of one test."""
 
@@ -372,7 +392,8 @@ UDP_SERVER_PORTS = {"h264": "18660-18673", "h265": "18674-18687", "h264-opus": "
 
 def clip_test(name, kind, port):
     """Runs the clip through GStreamer's RTSP server into the ring over TCP, then UDP, and
-    checks the ring against the clip each time. Exit status 0 on success."""
+    checks the ring against the clip each time, and the ingest's private memory beyond its
+    ring (INGEST_PRIVATE_MAX_KIB). Exit status 0 on success."""
     h = Harness(name)
     try:
         codec = CODEC_H265 if kind == "h265" else CODEC_H264
@@ -385,13 +406,17 @@ def clip_test(name, kind, port):
             h.prefix = "%s-%s" % (h.base, transport)
             conf = h.config("rtsp://127.0.0.1:%d/clip" % port, transport)
             env = dict(os.environ, RINGCAST_RTSP_UDP_PORTS=UDP_CLIENT_PORTS[kind])
-            ing = h.ingest(conf, env=env)
+            h.make_ctl()  # supervised, as under ringcast: the control segment is shared
+            ing = h.ingest(conf, ctl_slot=0, env=env)
             h.wait_log("over %s" % transport.upper(), 15)
             n_audio = len(ref_opus) if ref_opus else 0
             h.wait_frames(lambda fr: len(track_frames(fr, 0)) >= len(ref) and
                           len(track_frames(fr, 1)) >= n_audio, 30,
                           "%d video and %d audio frames over %s" % (len(ref), n_audio,
                                                                      transport))
+            priv = ingest_private_kib(ing.pid)
+            check(priv <= INGEST_PRIVATE_MAX_KIB, "the ingest keeps %d KiB of private memory "
+                  "beyond its ring (> %d)" % (priv, INGEST_PRIVATE_MAX_KIB))
             hdr, tracks, frames = h.ring()
             check(tracks.get(0, {}).get("codec") == codec, "track 0 is not the video codec")
             nv = check_video(track_frames(frames, 0), ref, codec, tracks.get(0))
@@ -406,8 +431,10 @@ def clip_test(name, kind, port):
             # The stream ends with the clip; stop before the "no RTP" retry replays it.
             check(h.stop(ing) == 0, "ingest exited with an error")
             h.stop(cam)
-            print("PASS %s over %s: %d video access units identical to the clip%s" %
-                  (kind, transport, nv, ", %d Opus frames identical" % na if na else ""))
+            print("PASS %s over %s: %d video access units identical to the clip%s; %d KiB "
+                  "private beyond the ring" % (kind, transport, nv,
+                                               ", %d Opus frames identical" % na if na else "",
+                                               priv))
         return 0
     except Failure as e:
         print("FAIL %s: %s" % (name, e))

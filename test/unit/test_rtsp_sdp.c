@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* test_rtsp_sdp.c: the ingest side of SDP (ingest/rtsp_sdp.c): GStreamer's and a camera's
  * DESCRIBE answers, static payload types, unsupported sections, control URL resolution,
- * a missing final CRLF and SDPs libre must reject. */
+ * a missing final CRLF and SDPs that must be rejected. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
