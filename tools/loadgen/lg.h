@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* lg.h: the load generator's shared state: options, the viewers (one UDP socket each),
- * the bounded pool of set-ups in flight (HTTP + ICE + DTLS), and the receive batch. */
+/* lg.h: the load generator's shared state: options, the viewers (one UDP socket each, or
+ * one ICE-TCP connection with --tcp), the bounded pool of set-ups in flight (HTTP + ICE +
+ * DTLS), and the receive batch. */
 #ifndef LG_H
 #define LG_H
 
@@ -9,6 +10,7 @@
 #include <sys/socket.h>
 #include <uv.h>
 
+#include "rtc/tcpframe.h"
 #include "tools/loadgen/lg_dtls.h"
 #include "tools/loadgen/lg_http.h"
 #include "tools/loadgen/lg_proc.h"
@@ -21,6 +23,7 @@
 #define LG_READY_MAX 128   /* ready sockets served per loop iteration */
 #define LG_PKT_MAX   65536 /* receive buffer per datagram: a coalesced one (--gro) too */
 #define LG_HDR_PEEK  256   /* bytes read when only the RTP header is wanted */
+#define LG_TCP_READS 16    /* reads per ICE-TCP connection per wakeup (about 50 packets) */
 /* A catch-up burst (the latest keyframe and the frames since, at once) on a lossy path
  * leaves tens of packets to NACK at once; libwebrtc keeps up to 1,000 and tries each 10
  * times. With 32 the oldest, the keyframe's, were given up and the viewer waited a GOP. */
@@ -48,6 +51,8 @@ struct lg_opts {
     double max_loss_pct;
     int gro;
     unsigned paths; /* 0: every viewer posts to the URL; P: viewer i to /NAME<i % P>/... */
+    int tcp;        /* ICE-TCP: connect to the answer's passive TCP candidate (RFC 6544) */
+    unsigned ips;   /* viewer i's socket on --local-ip + i % ips (a server limits per address) */
 };
 
 enum lg_vstate { LG_V_IDLE = 0, LG_V_HTTP, LG_V_ICE, LG_V_DTLS, LG_V_MEDIA, LG_V_FAILED };
@@ -77,6 +82,8 @@ struct lg_viewer {
     enum lg_vstate state;
     int fd; /* in lg->media_ep once the answer is in */
     struct sockaddr_in laddr, raddr;
+    struct tcpframe_rx *rx; /* --tcp: the connection's RFC 4571 reassembly */
+    int tcp_connecting;     /* --tcp: connect() in progress, the first check waits for it */
     char ufrag[9], pwd[25];
     char rufrag[LG_ICE_STR_MAX], rpwd[LG_ICE_STR_MAX];
     uint8_t rfp[LG_FP_LEN];

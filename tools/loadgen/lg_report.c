@@ -158,14 +158,15 @@ void lg_report_print(struct lg *lg, FILE *f)
     fprintf(f,
             ",\"n\":%u,\"connected\":%u,\"failed\":%u,\"receiving\":%u,\"stalled\":%u"
             ",\"srtp\":\"%s\""
-            ",\"setup_s\":%.2f,\"window_s\":%.2f,\"decrypt_every\":%u,\"gro\":%s",
+            ",\"setup_s\":%.2f,\"window_s\":%.2f,\"decrypt_every\":%u,\"gro\":%s"
+            ",\"transport\":\"%s\"",
             lg->opt.n, lg->connected, lg->failed, t.viewers - t.stalled, t.stalled,
             t.viewers == 0       ? "none"
             : t.gcm == t.viewers ? "gcm"
             : t.gcm              ? "mixed"
                                  : "cm",
             lg->setup_done_ms ? (double)(lg->setup_done_ms - lg->t0_ms) / 1000 : 0, win_s,
-            lg->opt.decrypt_every, lg->opt.gro ? "true" : "false");
+            lg->opt.decrypt_every, lg->opt.gro ? "true" : "false", lg->opt.tcp ? "tcp" : "udp");
     fprintf(f,
             ",\"pkts\":%llu,\"pkts_per_s\":%.1f,\"bytes\":%llu,\"rtp_mbit_per_s\":%.2f"
             ",\"per_viewer_pps_min\":%.1f,\"per_viewer_pps_max\":%.1f"
