@@ -104,8 +104,8 @@ static void parse_candidate(const char *v, struct lg_answer *out)
     char found[64], transport[16], addr[64], typ[8], type[16], tcptype_kw[8], tcptype[16];
     unsigned comp, port;
     unsigned long prio;
-    int k = sscanf(v, "%63s %u %15s %lu %63s %u %7s %15s %7s %15s", found, &comp, transport,
-                   &prio, addr, &port, typ, type, tcptype_kw, tcptype);
+    int k = sscanf(v, "%63s %u %15s %lu %63s %u %7s %15s %7s %15s", found, &comp, transport, &prio,
+                   addr, &port, typ, type, tcptype_kw, tcptype);
     if (k < 8 || comp != 1 || strcmp(typ, "typ") != 0 || port == 0 || port > 65535)
         return;
     int tcp = strcasecmp(transport, "tcp") == 0;

@@ -81,8 +81,7 @@ static int viewer_send(void *arg, const uint8_t *p, size_t len)
         return -errno; /* nothing of the frame went out: the stream is still in step */
     if ((size_t)n == sizeof(hdr) + len)
         return 0;
-    if ((size_t)n < sizeof(hdr) &&
-        tcp_send_tail(v->fd, hdr + n, sizeof(hdr) - (size_t)n) != 0)
+    if ((size_t)n < sizeof(hdr) && tcp_send_tail(v->fd, hdr + n, sizeof(hdr) - (size_t)n) != 0)
         return -EPIPE;
     size_t done = (size_t)n > sizeof(hdr) ? (size_t)n - sizeof(hdr) : 0;
     return tcp_send_tail(v->fd, p + done, len - done);

@@ -346,16 +346,19 @@ static void on_signal(uv_signal_t *h, int sig)
 
 static int parse_opts(struct lg_opts *o, int argc, char **argv)
 {
-    static const struct option lo[] = {
-        {"url", 1, 0, 'u'},      {"viewers", 1, 0, 'n'},       {"conc", 1, 0, 'C'},
-        {"local-ip", 1, 0, 'L'}, {"srtp", 1, 0, 'S'},          {"warmup", 1, 0, 'w'},
-        {"duration", 1, 0, 'd'}, {"setup-timeout", 1, 0, 'T'}, {"max-run", 1, 0, 'M'},
-        {"drop", 1, 0, 'D'},     {"nack-flood", 1, 0, 'F'},    {"decrypt-every", 1, 0, 'K'},
-        {"rcvbuf", 1, 0, 'R'},   {"server-pid", 1, 0, 'P'},    {"label", 1, 0, 'l'},
-        {"token", 1, 0, 't'},    {"no-delete", 0, 0, 'N'},     {"max-loss", 1, 0, 'X'},
-        {"verbose", 0, 0, 'v'},  {"gro", 0, 0, 'G'},           {"per-viewer", 0, 0, 'V'},
-        {"paths", 1, 0, 'A'},    {"tcp", 0, 0, 'Y'},           {"ips", 1, 0, 'I'},
-        {"help", 0, 0, 'h'},     {0, 0, 0, 0}};
+    static const struct option lo[] = {{"url", 1, 0, 'u'},        {"viewers", 1, 0, 'n'},
+                                       {"conc", 1, 0, 'C'},       {"local-ip", 1, 0, 'L'},
+                                       {"srtp", 1, 0, 'S'},       {"warmup", 1, 0, 'w'},
+                                       {"duration", 1, 0, 'd'},   {"setup-timeout", 1, 0, 'T'},
+                                       {"max-run", 1, 0, 'M'},    {"drop", 1, 0, 'D'},
+                                       {"nack-flood", 1, 0, 'F'}, {"decrypt-every", 1, 0, 'K'},
+                                       {"rcvbuf", 1, 0, 'R'},     {"server-pid", 1, 0, 'P'},
+                                       {"label", 1, 0, 'l'},      {"token", 1, 0, 't'},
+                                       {"no-delete", 0, 0, 'N'},  {"max-loss", 1, 0, 'X'},
+                                       {"verbose", 0, 0, 'v'},    {"gro", 0, 0, 'G'},
+                                       {"per-viewer", 0, 0, 'V'}, {"paths", 1, 0, 'A'},
+                                       {"tcp", 0, 0, 'Y'},        {"ips", 1, 0, 'I'},
+                                       {"help", 0, 0, 'h'},       {0, 0, 0, 0}};
     *o = (struct lg_opts){.n = 1,
                           .conc = 16,
                           .local_ip = "127.0.0.1",
