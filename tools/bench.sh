@@ -11,7 +11,7 @@
 # is not clean (loadgen's ok), like loss or a saturated client.
 # Results: JSON lines in $BENCH_RESULTS, then a table (tools/bench_table.py).
 # Usage: tools/bench.sh BUILD_DIR
-# Environment: BENCH_N ("100 500 1000 2000 2500 3000 4000"), BENCH_SECONDS (10), BENCH_WARMUP (3),
+# Environment: BENCH_N ("100 500 1000 2000 2500 3000 4000"; empty: the ICE-TCP case only), BENCH_SECONDS (10), BENCH_WARMUP (3),
 #   BENCH_DROP (5), BENCH_CONC (16), BENCH_TCP_N (200; 0: no ICE-TCP case), BENCH_RESULTS (BUILD_DIR/bench/fanout-TIME.jsonl),
 #   BENCH_WORK (/tmp/ringcast-bench: the shared clip), BENCH_SKIP_RING=1, BENCH_BUDGET (900 s),
 #   BENCH_DECRYPT_EVERY (auto: every packet up to N=500, then 1 wakeup in N/25, i.e. each
@@ -26,7 +26,7 @@ set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:?usage: tools/bench.sh BUILD_DIR}" && pwd)
-BENCH_N=${BENCH_N:-"100 500 1000 2000 2500 3000 4000"}
+BENCH_N=${BENCH_N-"100 500 1000 2000 2500 3000 4000"}
 BENCH_SECONDS=${BENCH_SECONDS:-10}
 BENCH_WARMUP=${BENCH_WARMUP:-3}
 BENCH_DROP=${BENCH_DROP:-5}
