@@ -200,8 +200,14 @@ static void demux_probe(struct worker *w, struct viewer *v, int pair, uint64_t n
     demux_send_pair(w, v, pair, req, (size_t)n);
 }
 
-/* The answer to a consent request: the session moves to that pair for media, SRTCP and
- * consent alike. */
+void demux_consent_probe(struct worker *w, struct viewer *v, uint64_t now)
+{
+    if (v->probe_pair < 0 || v->probe_pair == v->bound) /* a renomination's answer does too */
+        demux_probe(w, v, v->bound, now);
+}
+
+/* The answer to a consent request: on the bound pair, consent; on another, the session moves
+ * to that pair for media, SRTCP and consent alike. */
 static void demux_probe_answer(struct worker *w, const uint8_t *p, size_t len,
                                const struct demux_src *src)
 {
@@ -212,10 +218,12 @@ static void demux_probe_answer(struct worker *w, const uint8_t *p, size_t len,
         demux_drop(w);
         return;
     }
-    const struct viewer_pair *vp = &v->pairs[pair];
     v->probe_pair = -1;
-    v->bound = (int8_t)pair;
     v->consent_ns = ctl_now_ns();
+    if (pair == v->bound)
+        return;
+    const struct viewer_pair *vp = &v->pairs[pair];
+    v->bound = (int8_t)pair;
     media_viewer_move(w->media, &v->media, &vp->addr.sa, viewer_addr_len(&vp->addr), vp->local,
                       demux_pair_queue(w, vp));
     adopt_save(w, v);

@@ -53,6 +53,7 @@ struct lg_opts {
     unsigned paths; /* 0: every viewer posts to the URL; P: viewer i to /NAME<i % P>/... */
     int tcp;        /* ICE-TCP: connect to the answer's passive TCP candidate (RFC 6544) */
     unsigned ips;   /* viewer i's socket on --local-ip + i % ips (a server limits per address) */
+    int no_consent; /* no consent checks of ours after set-up (RRs go on), as pion's agent */
 };
 
 enum lg_vstate { LG_V_IDLE = 0, LG_V_HTTP, LG_V_ICE, LG_V_DTLS, LG_V_MEDIA, LG_V_FAILED };

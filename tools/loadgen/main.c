@@ -32,6 +32,9 @@ static void usage(FILE *f)
             "      --tcp                ICE-TCP (RFC 6544): each viewer connects to the\n"
             "                           answer's passive TCP candidate; STUN, DTLS, SRTP and\n"
             "                           SRTCP in RFC 4571 frames (not with --gro)\n"
+            "      --no-consent         no ICE consent checks after set-up, RRs only (as\n"
+            "                           pion's agent while it sends RTCP); we still answer\n"
+            "                           the server's\n"
             "      --srtp any|gcm|cm    SRTP profiles offered (any: GCM first)\n"
             "  -w, --warmup S           seconds of media before the window (2)\n"
             "  -d, --duration S         measurement window, seconds (10)\n"
@@ -228,7 +231,7 @@ static void on_slow(uv_timer_t *t)
     lg->slow_slot = to;
     for (unsigned i = 0; i < lg->opt.n; i++)
         lg_viewer_slow_tick(lg, &lg->v[i], now, lg_slot_due(i, from, to, 10),
-                            lg_slot_due(i, from, to, 50));
+                            !lg->opt.no_consent && lg_slot_due(i, from, to, 50));
     if (lg->phase == LG_P_WAIT_MEDIA) {
         unsigned waiting = 0;
         for (unsigned i = 0; i < lg->opt.n; i++)
@@ -346,19 +349,16 @@ static void on_signal(uv_signal_t *h, int sig)
 
 static int parse_opts(struct lg_opts *o, int argc, char **argv)
 {
-    static const struct option lo[] = {{"url", 1, 0, 'u'},        {"viewers", 1, 0, 'n'},
-                                       {"conc", 1, 0, 'C'},       {"local-ip", 1, 0, 'L'},
-                                       {"srtp", 1, 0, 'S'},       {"warmup", 1, 0, 'w'},
-                                       {"duration", 1, 0, 'd'},   {"setup-timeout", 1, 0, 'T'},
-                                       {"max-run", 1, 0, 'M'},    {"drop", 1, 0, 'D'},
-                                       {"nack-flood", 1, 0, 'F'}, {"decrypt-every", 1, 0, 'K'},
-                                       {"rcvbuf", 1, 0, 'R'},     {"server-pid", 1, 0, 'P'},
-                                       {"label", 1, 0, 'l'},      {"token", 1, 0, 't'},
-                                       {"no-delete", 0, 0, 'N'},  {"max-loss", 1, 0, 'X'},
-                                       {"verbose", 0, 0, 'v'},    {"gro", 0, 0, 'G'},
-                                       {"per-viewer", 0, 0, 'V'}, {"paths", 1, 0, 'A'},
-                                       {"tcp", 0, 0, 'Y'},        {"ips", 1, 0, 'I'},
-                                       {"help", 0, 0, 'h'},       {0, 0, 0, 0}};
+    static const struct option lo[] = {
+        {"url", 1, 0, 'u'},        {"viewers", 1, 0, 'n'},       {"conc", 1, 0, 'C'},
+        {"local-ip", 1, 0, 'L'},   {"srtp", 1, 0, 'S'},          {"warmup", 1, 0, 'w'},
+        {"duration", 1, 0, 'd'},   {"setup-timeout", 1, 0, 'T'}, {"max-run", 1, 0, 'M'},
+        {"drop", 1, 0, 'D'},       {"nack-flood", 1, 0, 'F'},    {"decrypt-every", 1, 0, 'K'},
+        {"rcvbuf", 1, 0, 'R'},     {"server-pid", 1, 0, 'P'},    {"label", 1, 0, 'l'},
+        {"token", 1, 0, 't'},      {"no-delete", 0, 0, 'N'},     {"max-loss", 1, 0, 'X'},
+        {"verbose", 0, 0, 'v'},    {"gro", 0, 0, 'G'},           {"per-viewer", 0, 0, 'V'},
+        {"paths", 1, 0, 'A'},      {"tcp", 0, 0, 'Y'},           {"ips", 1, 0, 'I'},
+        {"no-consent", 0, 0, 'O'}, {"help", 0, 0, 'h'},          {0, 0, 0, 0}};
     *o = (struct lg_opts){.n = 1,
                           .conc = 16,
                           .local_ip = "127.0.0.1",
@@ -449,6 +449,9 @@ static int parse_opts(struct lg_opts *o, int argc, char **argv)
             break;
         case 'I':
             o->ips = (unsigned)strtoul(optarg, NULL, 10);
+            break;
+        case 'O':
+            o->no_consent = 1;
             break;
         case 'v':
             log_set_level(LOG_DEBUG);
