@@ -213,14 +213,14 @@ static void demux_probe_answer(struct worker *w, const uint8_t *p, size_t len,
 {
     int pair;
     struct viewer *v = demux_find(w, src, &pair);
-    if (!v || v->state != VIEWER_MEDIA || pair != v->probe_pair ||
+    if (!v || pair != v->probe_pair ||
         icelite_consent_response(p, len, v->probe_tid, v->remote_pwd) < 0) {
         demux_drop(w);
         return;
     }
     v->probe_pair = -1;
     v->consent_ns = ctl_now_ns();
-    if (pair == v->bound)
+    if (v->state != VIEWER_MEDIA || pair == v->bound)
         return;
     const struct viewer_pair *vp = &v->pairs[pair];
     v->bound = (int8_t)pair;
@@ -305,6 +305,11 @@ static void demux_stun(struct worker *w, const uint8_t *p, size_t len, const str
         viewer_format_addr(sa, v->peer, sizeof(v->peer));
         log_debug("whep %s: session %s: ICE check from %s, DTLS next", v->path, v->session,
                   v->peer);
+        /* A check of ours on the pair the viewer just validated: a controlling agent that
+         * nominates by a later check of its own (pion's: its next tick, 200 ms on) nominates
+         * on receiving it, as with a full agent's triggered check (RFC 8445 7.3.1.4). */
+        if (!r.use_candidate)
+            demux_probe(w, v, pair, now);
     }
 }
 

@@ -50,10 +50,11 @@ struct lg_opts {
     double saturated_pct;
     double max_loss_pct;
     int gro;
-    unsigned paths; /* 0: every viewer posts to the URL; P: viewer i to /NAME<i % P>/... */
-    int tcp;        /* ICE-TCP: connect to the answer's passive TCP candidate (RFC 6544) */
-    unsigned ips;   /* viewer i's socket on --local-ip + i % ips (a server limits per address) */
-    int no_consent; /* no consent checks of ours after set-up (RRs go on), as pion's agent */
+    unsigned paths;  /* 0: every viewer posts to the URL; P: viewer i to /NAME<i % P>/... */
+    int tcp;         /* ICE-TCP: connect to the answer's passive TCP candidate (RFC 6544) */
+    unsigned ips;    /* viewer i's socket on --local-ip + i % ips (a server limits per address) */
+    int no_consent;  /* no consent checks of ours after set-up (RRs go on), as pion's agent */
+    int regular_nom; /* nominate by a second check, as pion's agent (see lg_setup.nom) */
 };
 
 enum lg_vstate { LG_V_IDLE = 0, LG_V_HTTP, LG_V_ICE, LG_V_DTLS, LG_V_MEDIA, LG_V_FAILED };
@@ -142,6 +143,10 @@ struct lg_setup {
     struct lg_dtls dtls;
     uint8_t tid[LG_STUN_TID_LEN];
     uint64_t next_stun_ms;
+    /* --regular-nomination, as pion's agent against an ICE-lite server: a first check without
+     * USE-CANDIDATE, and once it succeeded the nominating one at the next check tick (200 ms)
+     * or at once when the server checks us. Otherwise every check nominates. */
+    enum { LG_NOM_ALWAYS = 0, LG_NOM_CHECKING, LG_NOM_VALID, LG_NOM_SENT } nom;
     uint64_t deadline_ms;
 };
 

@@ -22,6 +22,7 @@
 /* RFC 8445 5.1.2.1: a peer-reflexive candidate's priority (type preference 110). */
 #define LG_PRFLX_PRIORITY ((110u << 24) | (65535u << 8) | 255u)
 #define LG_STUN_RTO_MS    100
+#define LG_NOMINATE_MS    200  /* --regular-nomination: pion's check interval */
 #define LG_TCP_TAIL_MS    1000 /* a frame the send buffer took in part: time to finish it */
 
 static void viewer_fail(struct lg *lg, struct lg_viewer *v, int err, const char *what)
@@ -173,6 +174,14 @@ static void send_check(struct lg *lg, struct lg_viewer *v, const uint8_t *tid, i
         (void)viewer_send(v, buf, (size_t)n); /* lost checks are retransmitted */
 }
 
+static void new_tid(struct lg *lg, uint8_t tid[LG_STUN_TID_LEN])
+{
+    for (int i = 0; i < LG_STUN_TID_LEN; i += 8) {
+        uint64_t r = lg_rand(lg);
+        memcpy(tid + i, &r, LG_STUN_TID_LEN - i < 8 ? LG_STUN_TID_LEN - i : 8);
+    }
+}
+
 int lg_viewer_answer(struct lg *lg, struct lg_viewer *v, const uint8_t *sdp, size_t len)
 {
     struct lg_answer a;
@@ -208,11 +217,9 @@ int lg_viewer_answer(struct lg *lg, struct lg_viewer *v, const uint8_t *sdp, siz
     v->t_answer_ms = uv_now(lg->loop);
     v->state = LG_V_ICE;
     struct lg_setup *s = v->setup;
-    for (int i = 0; i < LG_STUN_TID_LEN; i += 8) {
-        uint64_t r = lg_rand(lg);
-        memcpy(s->tid + i, &r, LG_STUN_TID_LEN - i < 8 ? LG_STUN_TID_LEN - i : 8);
-    }
-    send_check(lg, v, s->tid, 1);
+    new_tid(lg, s->tid);
+    s->nom = lg->opt.regular_nom ? LG_NOM_CHECKING : LG_NOM_ALWAYS;
+    send_check(lg, v, s->tid, s->nom != LG_NOM_CHECKING);
     s->next_stun_ms = v->t_answer_ms + LG_STUN_RTO_MS;
     return 0;
 }
@@ -228,7 +235,9 @@ void lg_viewer_setup_tick(struct lg *lg, struct lg_viewer *v, uint64_t now_ms)
         return;
     }
     if (v->state == LG_V_ICE && now_ms >= s->next_stun_ms) {
-        send_check(lg, v, s->tid, 1);
+        if (s->nom == LG_NOM_VALID)
+            s->nom = LG_NOM_SENT;
+        send_check(lg, v, s->tid, s->nom != LG_NOM_CHECKING);
         s->next_stun_ms = now_ms + LG_STUN_RTO_MS;
     } else if (v->state == LG_V_DTLS) {
         lg_dtls_timer(&s->dtls, viewer_send, v);
@@ -244,11 +253,24 @@ static void on_stun(struct lg *lg, struct lg_viewer *v, const uint8_t *p, size_t
         int n = lg_stun_success(buf, sizeof(buf), tid, &v->raddr, v->pwd);
         if (n > 0)
             (void)viewer_send(v, buf, (size_t)n);
+        /* pion nominates a validated pair when the peer checks it (a triggered check). */
+        if (v->state == LG_V_ICE && v->setup->nom == LG_NOM_VALID) {
+            v->setup->nom = LG_NOM_SENT;
+            send_check(lg, v, v->setup->tid, 1);
+            v->setup->next_stun_ms = uv_now(lg->loop) + LG_STUN_RTO_MS;
+        }
         return;
     }
     if (kind != LG_STUN_SUCCESS || v->state != LG_V_ICE ||
         memcmp(tid, v->setup->tid, LG_STUN_TID_LEN) != 0)
         return; /* consent responses and stray messages need no action */
+    if (v->setup->nom == LG_NOM_CHECKING) {
+        /* The pair is valid: nominate it at the next check tick. */
+        v->setup->nom = LG_NOM_VALID;
+        new_tid(lg, v->setup->tid);
+        v->setup->next_stun_ms = uv_now(lg->loop) + LG_NOMINATE_MS;
+        return;
+    }
     v->state = LG_V_DTLS;
     int err = lg_dtls_start(&v->setup->dtls, &lg->dtls, viewer_send, v);
     if (err)
@@ -606,7 +628,7 @@ static void viewer_connected(struct lg *lg, struct lg_viewer *v)
         return;
     }
     v->tcp_connecting = 0;
-    send_check(lg, v, v->setup->tid, 1);
+    send_check(lg, v, v->setup->tid, v->setup->nom != LG_NOM_CHECKING);
     v->setup->next_stun_ms = uv_now(lg->loop) + LG_STUN_RTO_MS;
 }
 

@@ -35,6 +35,9 @@ static void usage(FILE *f)
             "      --no-consent         no ICE consent checks after set-up, RRs only (as\n"
             "                           pion's agent while it sends RTCP); we still answer\n"
             "                           the server's\n"
+            "      --regular-nomination a first check without USE-CANDIDATE, the nominating\n"
+            "                           one 200 ms later or when the server checks us (as\n"
+            "                           pion's agent; default: every check nominates)\n"
             "      --srtp any|gcm|cm    SRTP profiles offered (any: GCM first)\n"
             "  -w, --warmup S           seconds of media before the window (2)\n"
             "  -d, --duration S         measurement window, seconds (10)\n"
@@ -349,16 +352,20 @@ static void on_signal(uv_signal_t *h, int sig)
 
 static int parse_opts(struct lg_opts *o, int argc, char **argv)
 {
-    static const struct option lo[] = {
-        {"url", 1, 0, 'u'},        {"viewers", 1, 0, 'n'},       {"conc", 1, 0, 'C'},
-        {"local-ip", 1, 0, 'L'},   {"srtp", 1, 0, 'S'},          {"warmup", 1, 0, 'w'},
-        {"duration", 1, 0, 'd'},   {"setup-timeout", 1, 0, 'T'}, {"max-run", 1, 0, 'M'},
-        {"drop", 1, 0, 'D'},       {"nack-flood", 1, 0, 'F'},    {"decrypt-every", 1, 0, 'K'},
-        {"rcvbuf", 1, 0, 'R'},     {"server-pid", 1, 0, 'P'},    {"label", 1, 0, 'l'},
-        {"token", 1, 0, 't'},      {"no-delete", 0, 0, 'N'},     {"max-loss", 1, 0, 'X'},
-        {"verbose", 0, 0, 'v'},    {"gro", 0, 0, 'G'},           {"per-viewer", 0, 0, 'V'},
-        {"paths", 1, 0, 'A'},      {"tcp", 0, 0, 'Y'},           {"ips", 1, 0, 'I'},
-        {"no-consent", 0, 0, 'O'}, {"help", 0, 0, 'h'},          {0, 0, 0, 0}};
+    static const struct option lo[] = {{"url", 1, 0, 'u'},        {"viewers", 1, 0, 'n'},
+                                       {"conc", 1, 0, 'C'},       {"local-ip", 1, 0, 'L'},
+                                       {"srtp", 1, 0, 'S'},       {"warmup", 1, 0, 'w'},
+                                       {"duration", 1, 0, 'd'},   {"setup-timeout", 1, 0, 'T'},
+                                       {"max-run", 1, 0, 'M'},    {"drop", 1, 0, 'D'},
+                                       {"nack-flood", 1, 0, 'F'}, {"decrypt-every", 1, 0, 'K'},
+                                       {"rcvbuf", 1, 0, 'R'},     {"server-pid", 1, 0, 'P'},
+                                       {"label", 1, 0, 'l'},      {"token", 1, 0, 't'},
+                                       {"no-delete", 0, 0, 'N'},  {"max-loss", 1, 0, 'X'},
+                                       {"verbose", 0, 0, 'v'},    {"gro", 0, 0, 'G'},
+                                       {"per-viewer", 0, 0, 'V'}, {"paths", 1, 0, 'A'},
+                                       {"tcp", 0, 0, 'Y'},        {"ips", 1, 0, 'I'},
+                                       {"no-consent", 0, 0, 'O'}, {"regular-nomination", 0, 0, 'Q'},
+                                       {"help", 0, 0, 'h'},       {0, 0, 0, 0}};
     *o = (struct lg_opts){.n = 1,
                           .conc = 16,
                           .local_ip = "127.0.0.1",
@@ -452,6 +459,9 @@ static int parse_opts(struct lg_opts *o, int argc, char **argv)
             break;
         case 'O':
             o->no_consent = 1;
+            break;
+        case 'Q':
+            o->regular_nom = 1;
             break;
         case 'v':
             log_set_level(LOG_DEBUG);
