@@ -5,8 +5,9 @@ delivered packet and memory; > 1 means ringcast is that many times cheaper).
 Every run also shows its slowest viewer's packet rate against the stream's: a run where any
 viewer got less than 95 % of it is not clean, even with no loss counted (a viewer that falls
 behind without gaps in its sequence numbers sees a stuttering picture).
-The stream's rate is $COMPARE_STREAM_PPS if set, else the median over the file's runs of
-their mean per-viewer rate (every run plays the same clip).
+The stream's rate is $COMPARE_STREAM_PPS if set, else the median over the file's clean runs
+of their mean per-viewer rate (every run plays the same clip), or the highest such mean when
+no run is clean (a disturbed run only ever lowers it).
 Usage: tools/bench_compare.py RESULTS.jsonl"""
 import json
 import os
@@ -30,12 +31,14 @@ def cell(v):
 
 
 def stream_pps(runs):
-    """The stream's packet rate: given, or the median of the runs' mean per-viewer rates."""
+    """The stream's packet rate: given, or from the runs' mean per-viewer rates."""
     if os.environ.get("COMPARE_STREAM_PPS"):
         return float(os.environ["COMPARE_STREAM_PPS"])
-    means = [d["pkts_per_s"] / d["viewers_receiving"] for by in runs.values() for d in by.values()
-             if d.get("viewers_receiving") and d.get("pkts_per_s")]
-    return statistics.median(means) if means else 0
+    runs = [d for by in runs.values() for d in by.values()
+            if d.get("viewers_receiving") and d.get("pkts_per_s")]
+    means = [d["pkts_per_s"] / d["viewers_receiving"] for d in runs]
+    clean = [m for m, d in zip(means, runs) if d.get("ok")]
+    return statistics.median(clean) if clean else max(means, default=0)
 
 
 def judge(d, pps):
