@@ -200,22 +200,30 @@ static void demux_probe(struct worker *w, struct viewer *v, int pair, uint64_t n
     demux_send_pair(w, v, pair, req, (size_t)n);
 }
 
-/* The answer to a consent request: the session moves to that pair for media, SRTCP and
- * consent alike. */
+void demux_consent_probe(struct worker *w, struct viewer *v, uint64_t now)
+{
+    if (v->probe_pair < 0 || v->probe_pair == v->bound) /* a renomination's answer does too */
+        demux_probe(w, v, v->bound, now);
+}
+
+/* The answer to a consent request: on the bound pair, consent; on another, the session moves
+ * to that pair for media, SRTCP and consent alike. */
 static void demux_probe_answer(struct worker *w, const uint8_t *p, size_t len,
                                const struct demux_src *src)
 {
     int pair;
     struct viewer *v = demux_find(w, src, &pair);
-    if (!v || v->state != VIEWER_MEDIA || pair != v->probe_pair ||
+    if (!v || pair != v->probe_pair ||
         icelite_consent_response(p, len, v->probe_tid, v->remote_pwd) < 0) {
         demux_drop(w);
         return;
     }
-    const struct viewer_pair *vp = &v->pairs[pair];
     v->probe_pair = -1;
-    v->bound = (int8_t)pair;
     v->consent_ns = ctl_now_ns();
+    if (v->state != VIEWER_MEDIA || pair == v->bound)
+        return;
+    const struct viewer_pair *vp = &v->pairs[pair];
+    v->bound = (int8_t)pair;
     media_viewer_move(w->media, &v->media, &vp->addr.sa, viewer_addr_len(&vp->addr), vp->local,
                       demux_pair_queue(w, vp));
     adopt_save(w, v);
@@ -297,6 +305,11 @@ static void demux_stun(struct worker *w, const uint8_t *p, size_t len, const str
         viewer_format_addr(sa, v->peer, sizeof(v->peer));
         log_debug("whep %s: session %s: ICE check from %s, DTLS next", v->path, v->session,
                   v->peer);
+        /* A check of ours on the pair the viewer just validated: a controlling agent that
+         * nominates by a later check of its own (pion's: its next tick, 200 ms on) nominates
+         * on receiving it, as with a full agent's triggered check (RFC 8445 7.3.1.4). */
+        if (!r.use_candidate)
+            demux_probe(w, v, pair, now);
     }
 }
 

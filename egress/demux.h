@@ -23,6 +23,12 @@ struct demux_src {
  * byte (RFC 7983). */
 void demux_packet(struct worker *w, const uint8_t *p, size_t len, const struct demux_src *src);
 
+struct viewer;
+
+/* RFC 7675 5.1: asks v, on its bound pair, to prove it still wants media (the sender obtains
+ * consent); an authenticated answer refreshes v's consent. Repeated at most every 200 ms. */
+void demux_consent_probe(struct worker *w, struct viewer *v, uint64_t now);
+
 /* Opens w->udp_fd on w->udp_port (dual-stack where the kernel has IPv6) and starts reading
  * it on w's loop. 0 or -errno. */
 int demux_open(struct worker *w);

@@ -76,6 +76,12 @@ static void worker_tick(uv_timer_t *t)
             worker_end_session(w, v, why);
             continue;
         }
+        /* RFC 7675 5.1: consent is the sender's to obtain. Browsers check us every few
+         * seconds anyway; an agent that pings only when it has sent nothing else for a while
+         * (pion's: its RTCP every second counts) would lose its session: a third of the
+         * timeout without a check, and we ask it ourselves. */
+        if (v->state == VIEWER_MEDIA && now - v->consent_ns > consent_ns / 3)
+            demux_consent_probe(w, v, now);
         /* A peer that never sends RTCP still gets its DTLS state freed. */
         if (v->state == VIEWER_MEDIA && v->dtls &&
             now - v->media_ns > (uint64_t)WORKER_DTLS_SETTLE_MS * 1000000) {

@@ -5,10 +5,14 @@
 # $BENCH_N, stopping after the first N with > 0.5 % loss, media slower than real time (the
 # server's core saturated) or a saturated client. Each N is
 # measured without loss and with $BENCH_DROP % deliberate loss (NACKed, retransmitted).
+# Then the ICE-TCP case: $BENCH_TCP_N viewers over ICE-TCP (loadgen --tcp: RFC 6544 passive
+# candidate, RFC 4571 frames) next to the same N over UDP, each on a fresh server.
+# A run where any viewer gets less than 95 % of the stream (its media time per wall time)
+# is not clean (loadgen's ok), like loss or a saturated client.
 # Results: JSON lines in $BENCH_RESULTS, then a table (tools/bench_table.py).
 # Usage: tools/bench.sh BUILD_DIR
-# Environment: BENCH_N ("100 500 1000 2000 2500 3000 4000"), BENCH_SECONDS (10), BENCH_WARMUP (3),
-#   BENCH_DROP (5), BENCH_CONC (16), BENCH_RESULTS (BUILD_DIR/bench/fanout-TIME.jsonl),
+# Environment: BENCH_N ("100 500 1000 2000 2500 3000 4000"; empty: the ICE-TCP case only), BENCH_SECONDS (10), BENCH_WARMUP (3),
+#   BENCH_DROP (5), BENCH_CONC (16), BENCH_TCP_N (200; 0: no ICE-TCP case), BENCH_RESULTS (BUILD_DIR/bench/fanout-TIME.jsonl),
 #   BENCH_WORK (/tmp/ringcast-bench: the shared clip), BENCH_SKIP_RING=1, BENCH_BUDGET (900 s),
 #   BENCH_DECRYPT_EVERY (auto: every packet up to N=500, then 1 wakeup in N/25, i.e. each
 #   viewer unprotects about one frame a second, so that the one client core keeps up:
@@ -22,7 +26,7 @@ set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:?usage: tools/bench.sh BUILD_DIR}" && pwd)
-BENCH_N=${BENCH_N:-"100 500 1000 2000 2500 3000 4000"}
+BENCH_N=${BENCH_N-"100 500 1000 2000 2500 3000 4000"}
 BENCH_SECONDS=${BENCH_SECONDS:-10}
 BENCH_WARMUP=${BENCH_WARMUP:-3}
 BENCH_DROP=${BENCH_DROP:-5}
@@ -30,6 +34,7 @@ BENCH_CONC=${BENCH_CONC:-16}
 BENCH_BUDGET=${BENCH_BUDGET:-900}
 BENCH_DECRYPT_EVERY=${BENCH_DECRYPT_EVERY:-auto}
 BENCH_GRO=${BENCH_GRO:-1}
+BENCH_TCP_N=${BENCH_TCP_N:-200}
 W=${BENCH_WORK:-/tmp/ringcast-bench}
 
 if [ -z "${RC_BENCH_IN_NETNS:-}" ]; then
@@ -134,7 +139,8 @@ loadgen() {
     local n=$1 label=$2 k=$BENCH_DECRYPT_EVERY
     shift 2
     [ "$k" = auto ] && k=$((n > 500 ? n / 25 : 1))
-    [ "$BENCH_GRO" = 1 ] && [ "$label" != "plain n=$n" ] && set -- --gro "$@"
+    [ "$BENCH_GRO" = 1 ] && [ "${label%% *}" != plain ] && [ "${label%% *}" != tcp ] &&
+        set -- --gro "$@"
     local line
     line=$(taskset -c 1 "$build/bin/loadgen" --url http://127.0.0.1:8889/bench/whep -n "$n" \
         --conc "$BENCH_CONC" -w "$BENCH_WARMUP" -d "$BENCH_SECONDS" --server-pid "$srv" \
@@ -173,9 +179,30 @@ for n in $BENCH_N; do
         printf '   N=%-5s with %s%% dropped: recovered=%s%% us/pkt=%s\n' "$n" "$BENCH_DROP" \
             "$(field "$drop" recovered_pct)" "$(field "$drop" server_cpu_us_per_pkt)" >&2
     fi
-    if python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) > 0.5 or sys.argv[2] == "True" or sys.argv[3] != sys.argv[4] or float(sys.argv[5]) < 0.95 else 1)' \
-        "$loss" "$sat" "$(field "$clean" connected)" "$n" "$(field "$clean" media_realtime)"; then
-        echo "   stopping: loss above 0.5 %, media slower than real time, a saturated client or failed set-ups at N=$n" >&2
+    if python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) > 0.5 or sys.argv[2] == "True" or sys.argv[3] != sys.argv[4] or float(sys.argv[5]) < 0.95 or float(sys.argv[6] or 1) < 0.95 else 1)' \
+        "$loss" "$sat" "$(field "$clean" connected)" "$n" "$(field "$clean" media_realtime)" \
+        "$(field "$clean" per_viewer_realtime_min)"; then
+        echo "   stopping: loss above 0.5 %, media slower than real time (for all or one viewer)," \
+            "a saturated client or failed set-ups at N=$n" >&2
         break
     fi
 done
+
+# ICE-TCP next to UDP at the same N, in this run: the CPU per delivered packet of each. A
+# worker takes at most 64 connections from one address (egress/icetcp.h), so the TCP
+# viewers come from one loopback address per 50 of them.
+if [ "$BENCH_TCP_N" != 0 ]; then
+    n=$BENCH_TCP_N
+    for t in udp tcp; do
+        start_server
+        extra=()
+        [ $t = udp ] || extra=(--tcp --ips $(((n + 49) / 50)))
+        r=$(loadgen "$n" "$t n=$n" "${extra[@]}")
+        server_counters "server $t n=$n"
+        stop_server
+        printf '   N=%-5s over %s: receiving=%s loss=%s%% slowest viewer x%s realtime us/pkt=%s' \
+            "$n" "$t" "$(field "$r" receiving)" "$(field "$r" loss_pct)" \
+            "$(field "$r" per_viewer_realtime_min)" "$(field "$r" server_cpu_us_per_pkt)" >&2
+        printf ' client_cpu=%s%% ok=%s\n' "$(field "$r" client_cpu_pct)" "$(field "$r" ok)" >&2
+    done
+fi

@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """bench_table.py: renders tools/bench.sh's JSON lines (loadgen results labelled
-"base n=N", "clean n=N", "plain n=N" (a clean run without UDP_GRO at the client), "drop n=N") and the server's counters ("server clean n=N",
-"server drop n=N") as a Markdown table, and checks issue 6's targets.
+"base n=N", "clean n=N", "plain n=N" (a clean run without UDP_GRO at the client), "drop n=N",
+"udp n=N" and "tcp n=N" (the ICE-TCP case and its UDP reference)) and the server's counters
+("server clean n=N", "server drop n=N", ...) as Markdown tables, and checks issue 6's targets.
+A run where a viewer got less than 95 % of the stream (loadgen's per_viewer_realtime_min) is
+marked not clean.
 Usage: tools/bench_table.py RESULTS.jsonl"""
 import json
 import sys
@@ -16,7 +19,8 @@ def load(path):
                 continue
             r = json.loads(line)
             kind, _, n = r.get("label", "").partition(" n=")
-            if kind in ("base", "clean", "plain", "drop", "server clean", "server drop") and n.isdigit():
+            if kind in ("base", "clean", "plain", "drop", "udp", "tcp", "server clean",
+                        "server drop", "server udp", "server tcp") and n.isdigit():
                 runs.setdefault(int(n), {})[kind] = r
     return runs
 
@@ -30,6 +34,30 @@ def fmt(v, spec):
     return "-" if v is None else format(v, spec)
 
 
+def slowest(r):
+    """The slowest viewer's media time per wall time, and whether that makes the run unclean."""
+    v = r.get("per_viewer_realtime_min")
+    return fmt(v, ".3f") + (" NOT CLEAN" if v is not None and v < 0.95 else "")
+
+
+def transport_table(runs):
+    """ICE-TCP next to UDP at the same N, from the same bench run."""
+    rows = [(n, t, runs[n][t], runs[n].get("server " + t, {}))
+            for n in sorted(runs) for t in ("udp", "tcp") if t in runs[n]]
+    if not rows:
+        return
+    print("\nICE-TCP next to UDP (same run, a fresh server each):")
+    print("| N | transport | recv | stalled | pkts/s | per-viewer pps min/max | slowest viewer x realtime"
+          " | srv CPU % | us/pkt | loss % | tcp skips | client CPU % | ok |")
+    print("|" + "---|" * 13)
+    for n, t, r, sc in rows:
+        print(f"| {n} | {t} | {r['receiving']} | {r['stalled']} | {r['pkts_per_s']:,.0f}"
+              f" | {r['per_viewer_pps_min']:.1f}/{r['per_viewer_pps_max']:.1f} | {slowest(r)}"
+              f" | {fmt(r.get('server_cpu_pct'), '.1f')} | {fmt(r.get('server_cpu_us_per_pkt'), '.2f')}"
+              f" | {r['loss_pct']:.3f} | {sc.get('tcp_skips', '-')} | {r['client_cpu_pct']:.1f}"
+              f" | {r['ok']}{'' if r['ok'] else ' (' + r['why'] + ')'} |")
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
@@ -38,13 +66,13 @@ def main():
         print("(no fan-out results)")
         return
     drop_pct = next((r["drop"]["drop_pct"] for r in runs.values() if "drop" in r), 0)
-    print("| N | recv | pkts/s | media x realtime | srv CPU % | us/pkt | us/pkt, client w/o GRO"
+    print("| N | recv | pkts/s | media x realtime | slowest viewer | srv CPU % | us/pkt | us/pkt, client w/o GRO"
           " | loss % | client rcvbuf drops"
           " | KiB/viewer"
           " | first frame p50/p95 ms"
           f" | client CPU % | {drop_pct:g}% drop: recovered % | retransmits | us/pkt | x clean"
           " | us/retx | ok |")
-    print("|" + "---|" * 18)
+    print("|" + "---|" * 19)
     rows = []
     for n in sorted(runs):
         c, b, d = runs[n].get("clean"), runs[n].get("base"), runs[n].get("drop")
@@ -66,6 +94,7 @@ def main():
             retx_us = (d["server_cpu_s"] - us * 1e-6 * d["pkts"]) * 1e6 / d["retrans_recovered"]
         rows.append((n, c, kib, us, d, dus, ratio, pus))
         print(f"| {n} | {c['receiving']} | {c['pkts_per_s']:,.0f} | {fmt(c.get('media_realtime'), '.3f')}"
+              f" | {slowest(c)}"
               f" | {fmt(c.get('server_cpu_pct'), '.1f')}"
               f" | {fmt(us, '.2f')} | {fmt(pus, '.2f')} | {c['loss_pct']:.3f} | {c.get('udp_rcvbuf_errors', '-')}"
               f" | {fmt(kib, '.1f')}"
@@ -95,11 +124,13 @@ def main():
         if notes:
             print(f"  N={n}: " + "; ".join(notes))
     served = [n for n, c, *_ in rows if c["loss_pct"] <= 0.5 and c["receiving"] == n
-              and not c["client_saturated"] and c.get("media_realtime", 0) >= 0.95]
+              and not c["client_saturated"] and c.get("media_realtime", 0) >= 0.95
+              and c.get("per_viewer_realtime_min", 1) >= 0.95]
     if served:
         top = max(served)
         print(f"  largest N served cleanly in this run: {top}"
               f" ({'met' if top >= 2500 else 'not shown'}: >= 2500 viewers)")
+    transport_table(runs)
 
 
 if __name__ == "__main__":

@@ -107,13 +107,15 @@ async def run(args):
         result["error"] = "not connected after %ss (state %s)" % (args.connect_timeout,
                                                                    pc.connectionState)
     if result["connected"] and args.silence_ice_after is not None:
-        # Stop aioice's consent checks (RFC 7675) while still receiving: the server must
-        # end the session on its own once consent expires.
+        # Revoke consent (RFC 7675) while still receiving: stop aioice's checks and its
+        # answers to the server's own consent requests; the server must end the session
+        # on its own once consent expires.
         await asyncio.sleep(args.silence_ice_after)
         for t in pc.getTransceivers():
             conn = t.receiver.transport.transport._connection
             if conn._query_consent_handle:
                 conn._query_consent_handle.cancel()
+            conn.request_received = lambda *a, **k: None
         result["silenced_at"] = round(time.monotonic() - t_answer[0], 2)
         await asyncio.sleep(max(0, args.seconds - args.silence_ice_after))
     elif result["connected"]:
@@ -166,7 +168,8 @@ def main():
     ap.add_argument("--drop", type=float, default=0,
                     help="percent of incoming RTP packets to drop before SRTP (loss test)")
     ap.add_argument("--silence-ice-after", type=float, default=None,
-                    help="stop sending ICE consent checks after this many seconds")
+                    help="stop sending and answering ICE consent checks after this many "
+                         "seconds")
     args = ap.parse_args()
     result = asyncio.run(run(args))
     print(json.dumps(result), flush=True)

@@ -173,6 +173,28 @@ static void test_sdp_answer_connection_fallback(void **st)
     assert_int_equal(a.fingerprint[31], 0x1f);
 }
 
+/* ringcast's answer with ICE-TCP on: --tcp connects to the passive TCP candidate, which
+ * comes after the UDP one and has the same address; an active one is no place to connect. */
+static void test_sdp_answer_tcp_candidate(void **st)
+{
+    (void)st;
+    char buf[4096];
+    const char *c = strstr(pion_answer, "a=end-of-candidates");
+    snprintf(buf, sizeof(buf),
+             "%.*sa=candidate:3 1 tcp 1518280447 127.0.0.9 9 typ host tcptype active\r\n"
+             "a=candidate:4 1 tcp 1518280447 127.0.0.1 8190 typ host tcptype passive\r\n"
+             "a=candidate:5 1 tcp 1518280447 127.0.0.2 8191 typ host tcptype passive\r\n%s",
+             (int)(c - pion_answer), pion_answer, c);
+    struct lg_answer a;
+    assert_int_equal(lg_sdp_parse_answer(S(buf), &a), 0);
+    assert_int_equal(ntohs(a.cand.sin_port), 8189);
+    assert_int_equal(a.has_tcp_cand, 1);
+    assert_int_equal(ntohs(a.tcp_cand.sin_port), 8190);
+    assert_int_equal(ntohl(a.tcp_cand.sin_addr.s_addr), 0x7f000001);
+    assert_int_equal(lg_sdp_parse_answer(S(pion_answer), &a), 0);
+    assert_int_equal(a.has_tcp_cand, 0);
+}
+
 static void test_sdp_offer_decodes_with_libre(void **st)
 {
     (void)st;
@@ -183,7 +205,8 @@ static void test_sdp_offer_decodes_with_libre(void **st)
                                 "15:16:17:18:19:1A:1B:1C:1D:1E:1F",
                                 "127.0.0.1",
                                 40000,
-                                7};
+                                7,
+                                0};
     int n = lg_sdp_offer(&p, offer, sizeof(offer));
     assert_true(n > 0);
     assert_int_equal(lg_sdp_offer(&p, offer, 100), -ENOSPC);
@@ -426,6 +449,7 @@ int main(void)
         cmocka_unit_test(test_sdp_pion_answer),
         cmocka_unit_test(test_sdp_answer_rejects),
         cmocka_unit_test(test_sdp_answer_connection_fallback),
+        cmocka_unit_test(test_sdp_answer_tcp_candidate),
         cmocka_unit_test(test_sdp_offer_decodes_with_libre),
         cmocka_unit_test(test_rtp_parse),
         cmocka_unit_test(test_seq_accounting),

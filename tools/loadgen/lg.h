@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* lg.h: the load generator's shared state: options, the viewers (one UDP socket each),
- * the bounded pool of set-ups in flight (HTTP + ICE + DTLS), and the receive batch. */
+/* lg.h: the load generator's shared state: options, the viewers (one UDP socket each, or
+ * one ICE-TCP connection with --tcp), the bounded pool of set-ups in flight (HTTP + ICE +
+ * DTLS), and the receive batch. */
 #ifndef LG_H
 #define LG_H
 
@@ -9,6 +10,7 @@
 #include <sys/socket.h>
 #include <uv.h>
 
+#include "rtc/tcpframe.h"
 #include "tools/loadgen/lg_dtls.h"
 #include "tools/loadgen/lg_http.h"
 #include "tools/loadgen/lg_proc.h"
@@ -21,6 +23,7 @@
 #define LG_READY_MAX 128   /* ready sockets served per loop iteration */
 #define LG_PKT_MAX   65536 /* receive buffer per datagram: a coalesced one (--gro) too */
 #define LG_HDR_PEEK  256   /* bytes read when only the RTP header is wanted */
+#define LG_TCP_READS 16    /* reads per ICE-TCP connection per wakeup (about 50 packets) */
 /* A catch-up burst (the latest keyframe and the frames since, at once) on a lossy path
  * leaves tens of packets to NACK at once; libwebrtc keeps up to 1,000 and tries each 10
  * times. With 32 the oldest, the keyframe's, were given up and the viewer waited a GOP. */
@@ -47,7 +50,11 @@ struct lg_opts {
     double saturated_pct;
     double max_loss_pct;
     int gro;
-    unsigned paths; /* 0: every viewer posts to the URL; P: viewer i to /NAME<i % P>/... */
+    unsigned paths;  /* 0: every viewer posts to the URL; P: viewer i to /NAME<i % P>/... */
+    int tcp;         /* ICE-TCP: connect to the answer's passive TCP candidate (RFC 6544) */
+    unsigned ips;    /* viewer i's socket on --local-ip + i % ips (a server limits per address) */
+    int no_consent;  /* no consent checks of ours after set-up (RRs go on), as pion's agent */
+    int regular_nom; /* nominate by a second check, as pion's agent (see lg_setup.nom) */
 };
 
 enum lg_vstate { LG_V_IDLE = 0, LG_V_HTTP, LG_V_ICE, LG_V_DTLS, LG_V_MEDIA, LG_V_FAILED };
@@ -77,6 +84,8 @@ struct lg_viewer {
     enum lg_vstate state;
     int fd; /* in lg->media_ep once the answer is in */
     struct sockaddr_in laddr, raddr;
+    struct tcpframe_rx *rx; /* --tcp: the connection's RFC 4571 reassembly */
+    int tcp_connecting;     /* --tcp: connect() in progress, the first check waits for it */
     char ufrag[9], pwd[25];
     char rufrag[LG_ICE_STR_MAX], rpwd[LG_ICE_STR_MAX];
     uint8_t rfp[LG_FP_LEN];
@@ -134,6 +143,10 @@ struct lg_setup {
     struct lg_dtls dtls;
     uint8_t tid[LG_STUN_TID_LEN];
     uint64_t next_stun_ms;
+    /* --regular-nomination, as pion's agent against an ICE-lite server: a first check without
+     * USE-CANDIDATE, and once it succeeded the nominating one at the next check tick (200 ms)
+     * or at once when the server checks us. Otherwise every check nominates. */
+    enum { LG_NOM_ALWAYS = 0, LG_NOM_CHECKING, LG_NOM_VALID, LG_NOM_SENT } nom;
     uint64_t deadline_ms;
 };
 

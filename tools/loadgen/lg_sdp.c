@@ -16,7 +16,15 @@ int lg_sdp_offer(const struct lg_offer_params *prm, char *out, size_t outlen)
 {
     /* One recvonly H.264 section as a browser offers it (RFC 8829 5.2.1): BUNDLE,
      * rtcp-mux, nack and nack pli (RFC 4585), full ICE credentials and our host candidate,
-     * a=setup:active (we are the DTLS client, RFC 8842 5.1). */
+     * a=setup:active (we are the DTLS client, RFC 8842 5.1). An active TCP candidate's port
+     * is 9 (RFC 6544 4.5: it never accepts), and so is the m= port then, as browsers write. */
+    char cand[128];
+    if (prm->tcp)
+        snprintf(cand, sizeof(cand), "1 1 tcp 1518280447 %s %u typ host tcptype active",
+                 prm->local_ip, prm->local_port);
+    else
+        snprintf(cand, sizeof(cand), "1 1 udp 2130706431 %s %u typ host", prm->local_ip,
+                 prm->local_port);
     int n = snprintf(out, outlen,
                      "v=0\r\n"
                      "o=- %llu 2 IN IP4 %s\r\n"
@@ -38,11 +46,11 @@ int lg_sdp_offer(const struct lg_offer_params *prm, char *out, size_t outlen)
                      "a=rtcp-fb:96 nack pli\r\n"
                      "a=fmtp:96 level-asymmetry-allowed=1;packetization-mode=1;"
                      "profile-level-id=42e01f\r\n"
-                     "a=candidate:1 1 udp 2130706431 %s %u typ host\r\n"
+                     "a=candidate:%s\r\n"
                      "a=end-of-candidates\r\n",
                      (unsigned long long)prm->session_id, prm->local_ip, prm->fingerprint,
                      prm->local_port, prm->local_ip, prm->local_port, prm->local_ip, prm->ice_ufrag,
-                     prm->ice_pwd, prm->local_ip, prm->local_port);
+                     prm->ice_pwd, cand);
     if (n < 0 || (size_t)n >= outlen)
         return -ENOSPC;
     return n;
@@ -89,27 +97,30 @@ static int copy_ice_str(char *dst, const char *src, size_t n)
     return 0;
 }
 
-/* "a=candidate:<foundation> <component> <transport> <priority> <addr> <port> typ <type>" */
+/* "a=candidate:<foundation> <component> <transport> <priority> <addr> <port> typ <type>
+ * [tcptype <tcptype>]": the first UDP one, and the first passive TCP one (RFC 6544 4.5). */
 static void parse_candidate(const char *v, struct lg_answer *out)
 {
-    char found[64], transport[16], addr[64], typ[8], type[16];
+    char found[64], transport[16], addr[64], typ[8], type[16], tcptype_kw[8], tcptype[16];
     unsigned comp, port;
     unsigned long prio;
-    if (out->has_cand)
+    int k = sscanf(v, "%63s %u %15s %lu %63s %u %7s %15s %7s %15s", found, &comp, transport, &prio,
+                   addr, &port, typ, type, tcptype_kw, tcptype);
+    if (k < 8 || comp != 1 || strcmp(typ, "typ") != 0 || port == 0 || port > 65535)
         return;
-    if (sscanf(v, "%63s %u %15s %lu %63s %u %7s %15s", found, &comp, transport, &prio, addr, &port,
-               typ, type) != 8)
-        return;
-    if (comp != 1 || strcasecmp(transport, "udp") != 0 || strcmp(typ, "typ") != 0 || port == 0 ||
-        port > 65535)
+    int tcp = strcasecmp(transport, "tcp") == 0;
+    if (tcp ? out->has_tcp_cand || k != 10 || strcmp(tcptype_kw, "tcptype") != 0 ||
+                  strcmp(tcptype, "passive") != 0
+            : out->has_cand || strcasecmp(transport, "udp") != 0)
         return;
     struct in_addr ia;
     if (inet_pton(AF_INET, addr, &ia) != 1)
         return; /* IPv6 and mDNS (.local) candidates are not used by this client */
-    out->cand.sin_family = AF_INET;
-    out->cand.sin_addr = ia;
-    out->cand.sin_port = htons((uint16_t)port);
-    out->has_cand = 1;
+    struct sockaddr_in *sa = tcp ? &out->tcp_cand : &out->cand;
+    sa->sin_family = AF_INET;
+    sa->sin_addr = ia;
+    sa->sin_port = htons((uint16_t)port);
+    *(tcp ? &out->has_tcp_cand : &out->has_cand) = 1;
 }
 
 /* "m=video <port> <proto> <fmt>..." */

@@ -18,6 +18,7 @@ struct lg_offer_params {
     const char *local_ip;    /* IPv4 literal of the viewer's socket */
     uint16_t local_port;
     uint64_t session_id;
+    int tcp; /* ICE-TCP: an active TCP candidate (local_port 9, RFC 6544 4.5), not UDP */
 };
 
 enum lg_setup_role { LG_SETUP_NONE = 0, LG_SETUP_ACTIVE, LG_SETUP_PASSIVE, LG_SETUP_ACTPASS };
@@ -33,6 +34,8 @@ struct lg_answer {
     int h264_pt;             /* -1 if no H264 rtpmap */
     struct sockaddr_in cand; /* first IPv4 UDP host/srflx candidate, component 1 */
     int has_cand;
+    struct sockaddr_in tcp_cand; /* first IPv4 passive TCP candidate, component 1 */
+    int has_tcp_cand;
 };
 
 /* Writes the offer into out (NUL-terminated). Returns its length, or -ENOSPC. */

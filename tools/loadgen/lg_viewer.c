@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /* lg_viewer.c: one simulated viewer after its WHEP answer: ICE checks as the controlling
- * full agent, the DTLS handshake, then the media path (recvmmsg batches, SRTP unprotect,
- * sequence accounting, deliberate drops and their NACKs, RRs, consent). */
+ * full agent, the DTLS handshake, then the media path (recvmmsg batches, or RFC 4571 frames
+ * of an ICE-TCP connection, SRTP unprotect, sequence accounting, deliberate drops and their
+ * NACKs, RRs, consent). */
 #include "tools/loadgen/lg.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/udp.h>
+#include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "codec/rtcp.h"
@@ -18,30 +22,77 @@
 /* RFC 8445 5.1.2.1: a peer-reflexive candidate's priority (type preference 110). */
 #define LG_PRFLX_PRIORITY ((110u << 24) | (65535u << 8) | 255u)
 #define LG_STUN_RTO_MS    100
+#define LG_NOMINATE_MS    200  /* --regular-nomination: pion's check interval */
+#define LG_TCP_TAIL_MS    1000 /* a frame the send buffer took in part: time to finish it */
 
 static void viewer_fail(struct lg *lg, struct lg_viewer *v, int err, const char *what)
 {
     lg_viewer_close(v);
     v->state = LG_V_FAILED;
-    lg_setup_finished(lg, v, err, what);
+    if (v->setup) {
+        lg_setup_finished(lg, v, err, what);
+        return;
+    }
+    /* After its set-up (an ICE-TCP connection closed): the report counts it as lost. Our
+     * DELETEs at the end close them too: no news then. */
+    if (lg->phase < LG_P_TEARDOWN)
+        log_warn("viewer %u (%s): %s: %s", v->idx, lg->path, what, strerror(-err));
+}
+
+/* --tcp: the rest of a frame the socket took in part must follow, or the stream is out of
+ * step for good. The client sends little (checks, RRs, NACKs), so this is rare: wait for room
+ * a bounded time, else shut the connection down (the read side then fails the viewer). */
+static int tcp_send_tail(int fd, const uint8_t *p, size_t len)
+{
+    uint64_t end_ms = uv_hrtime() / 1000000 + LG_TCP_TAIL_MS;
+    while (len) {
+        ssize_t n = send(fd, p, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n > 0) {
+            p += n;
+            len -= (size_t)n;
+            continue;
+        }
+        uint64_t now_ms = uv_hrtime() / 1000000;
+        struct pollfd pf = {.fd = fd, .events = POLLOUT};
+        if ((n < 0 && errno != EAGAIN && errno != EINTR) || now_ms >= end_ms ||
+            poll(&pf, 1, (int)(end_ms - now_ms)) < 0) {
+            (void)shutdown(fd, SHUT_RDWR);
+            return -EPIPE;
+        }
+    }
+    return 0;
 }
 
 static int viewer_send(void *arg, const uint8_t *p, size_t len)
 {
     struct lg_viewer *v = arg;
-    ssize_t n = send(v->fd, p, len, MSG_DONTWAIT);
-    return n < 0 ? -errno : 0;
+    if (!v->rx) {
+        ssize_t n = send(v->fd, p, len, MSG_DONTWAIT);
+        return n < 0 ? -errno : 0;
+    }
+    if (v->tcp_connecting)
+        return -ENOTCONN; /* checks are retransmitted, the first goes out once connected */
+    uint8_t hdr[TCPFRAME_HDR];
+    tcpframe_header(hdr, len);
+    struct iovec iov[2] = {{.iov_base = hdr, .iov_len = sizeof(hdr)},
+                           {.iov_base = (void *)p, .iov_len = len}};
+    struct msghdr m = {.msg_iov = iov, .msg_iovlen = 2};
+    ssize_t n = sendmsg(v->fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n < 0)
+        return -errno; /* nothing of the frame went out: the stream is still in step */
+    if ((size_t)n == sizeof(hdr) + len)
+        return 0;
+    if ((size_t)n < sizeof(hdr) && tcp_send_tail(v->fd, hdr + n, sizeof(hdr) - (size_t)n) != 0)
+        return -EPIPE;
+    size_t done = (size_t)n > sizeof(hdr) ? (size_t)n - sizeof(hdr) : 0;
+    return tcp_send_tail(v->fd, p + done, len - done);
 }
 
-int lg_viewer_open(struct lg *lg, struct lg_viewer *v)
+static int viewer_open_udp(struct lg *lg, struct lg_viewer *v)
 {
     v->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (v->fd < 0)
         return -errno;
-    v->laddr.sin_family = AF_INET;
-    v->laddr.sin_port = 0;
-    if (inet_pton(AF_INET, lg->opt.local_ip, &v->laddr.sin_addr) != 1)
-        return -EINVAL;
     /* A keyframe is a burst of tens of packets per viewer; a large buffer keeps the
      * instrument from dropping it (SO_RCVBUFFORCE as root, else capped by rmem_max). */
     if (lg->opt.rcvbuf > 0)
@@ -53,6 +104,39 @@ int lg_viewer_open(struct lg *lg, struct lg_viewer *v)
     if (bind(v->fd, (struct sockaddr *)&v->laddr, sizeof(v->laddr)) != 0 ||
         getsockname(v->fd, (struct sockaddr *)&v->laddr, &sl) != 0)
         return -errno;
+    return 0;
+}
+
+/* --tcp: the socket is bound to the viewer's address now (the offer names it) and connects
+ * once the answer gives the server's passive candidate; the port is chosen then. */
+static int viewer_open_tcp(struct lg *lg, struct lg_viewer *v)
+{
+    v->rx = calloc(1, sizeof(*v->rx));
+    if (!v->rx)
+        return -ENOMEM;
+    v->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (v->fd < 0)
+        return -errno;
+    if (lg->opt.rcvbuf > 0)
+        (void)sockbuf_set_rcv(v->fd, lg->opt.rcvbuf);
+    int one = 1;
+    if (setsockopt(v->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one)) != 0 ||
+        setsockopt(v->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0 ||
+        bind(v->fd, (struct sockaddr *)&v->laddr, sizeof(v->laddr)) != 0)
+        return -errno;
+    return 0;
+}
+
+int lg_viewer_open(struct lg *lg, struct lg_viewer *v)
+{
+    v->laddr.sin_family = AF_INET;
+    v->laddr.sin_port = 0;
+    if (inet_pton(AF_INET, lg->opt.local_ip, &v->laddr.sin_addr) != 1)
+        return -EINVAL;
+    v->laddr.sin_addr.s_addr = htonl(ntohl(v->laddr.sin_addr.s_addr) + v->idx % lg->opt.ips);
+    int err = lg->opt.tcp ? viewer_open_tcp(lg, v) : viewer_open_udp(lg, v);
+    if (err)
+        return err;
     lg_rand_str(lg, v->ufrag, sizeof(v->ufrag));
     lg_rand_str(lg, v->pwd, sizeof(v->pwd));
     v->ssrc = (uint32_t)lg_rand(lg);
@@ -62,6 +146,8 @@ int lg_viewer_open(struct lg *lg, struct lg_viewer *v)
 
 void lg_viewer_close(struct lg_viewer *v)
 {
+    free(v->rx);
+    v->rx = NULL;
     if (v->srtp) {
         srtp_dealloc(v->srtp);
         v->srtp = NULL;
@@ -88,6 +174,14 @@ static void send_check(struct lg *lg, struct lg_viewer *v, const uint8_t *tid, i
         (void)viewer_send(v, buf, (size_t)n); /* lost checks are retransmitted */
 }
 
+static void new_tid(struct lg *lg, uint8_t tid[LG_STUN_TID_LEN])
+{
+    for (int i = 0; i < LG_STUN_TID_LEN; i += 8) {
+        uint64_t r = lg_rand(lg);
+        memcpy(tid + i, &r, LG_STUN_TID_LEN - i < 8 ? LG_STUN_TID_LEN - i : 8);
+    }
+}
+
 int lg_viewer_answer(struct lg *lg, struct lg_viewer *v, const uint8_t *sdp, size_t len)
 {
     struct lg_answer a;
@@ -100,21 +194,32 @@ int lg_viewer_answer(struct lg *lg, struct lg_viewer *v, const uint8_t *sdp, siz
     memcpy(v->rufrag, a.ice_ufrag, sizeof(v->rufrag));
     memcpy(v->rpwd, a.ice_pwd, sizeof(v->rpwd));
     memcpy(v->rfp, a.fingerprint, sizeof(v->rfp));
-    v->raddr = a.cand;
-    /* Connected: the kernel filters other sources and send() needs no address. */
-    if (connect(v->fd, (struct sockaddr *)&v->raddr, sizeof(v->raddr)) != 0)
-        return -errno;
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = v};
+    if (lg->opt.tcp) {
+        if (!a.has_tcp_cand)
+            return -EBADMSG; /* the server offers no ICE-TCP */
+        v->raddr = a.tcp_cand;
+        /* Non-blocking: the first check goes out when the connection is up (EPOLLOUT). */
+        if (connect(v->fd, (struct sockaddr *)&v->raddr, sizeof(v->raddr)) != 0) {
+            if (errno != EINPROGRESS)
+                return -errno;
+            v->tcp_connecting = 1;
+            ev.events |= EPOLLOUT;
+        }
+    } else {
+        v->raddr = a.cand;
+        /* Connected: the kernel filters other sources and send() needs no address. */
+        if (connect(v->fd, (struct sockaddr *)&v->raddr, sizeof(v->raddr)) != 0)
+            return -errno;
+    }
     if (epoll_ctl(lg->media_ep, EPOLL_CTL_ADD, v->fd, &ev) != 0)
         return -errno;
     v->t_answer_ms = uv_now(lg->loop);
     v->state = LG_V_ICE;
     struct lg_setup *s = v->setup;
-    for (int i = 0; i < LG_STUN_TID_LEN; i += 8) {
-        uint64_t r = lg_rand(lg);
-        memcpy(s->tid + i, &r, LG_STUN_TID_LEN - i < 8 ? LG_STUN_TID_LEN - i : 8);
-    }
-    send_check(lg, v, s->tid, 1);
+    new_tid(lg, s->tid);
+    s->nom = lg->opt.regular_nom ? LG_NOM_CHECKING : LG_NOM_ALWAYS;
+    send_check(lg, v, s->tid, s->nom != LG_NOM_CHECKING);
     s->next_stun_ms = v->t_answer_ms + LG_STUN_RTO_MS;
     return 0;
 }
@@ -130,7 +235,9 @@ void lg_viewer_setup_tick(struct lg *lg, struct lg_viewer *v, uint64_t now_ms)
         return;
     }
     if (v->state == LG_V_ICE && now_ms >= s->next_stun_ms) {
-        send_check(lg, v, s->tid, 1);
+        if (s->nom == LG_NOM_VALID)
+            s->nom = LG_NOM_SENT;
+        send_check(lg, v, s->tid, s->nom != LG_NOM_CHECKING);
         s->next_stun_ms = now_ms + LG_STUN_RTO_MS;
     } else if (v->state == LG_V_DTLS) {
         lg_dtls_timer(&s->dtls, viewer_send, v);
@@ -146,11 +253,24 @@ static void on_stun(struct lg *lg, struct lg_viewer *v, const uint8_t *p, size_t
         int n = lg_stun_success(buf, sizeof(buf), tid, &v->raddr, v->pwd);
         if (n > 0)
             (void)viewer_send(v, buf, (size_t)n);
+        /* pion nominates a validated pair when the peer checks it (a triggered check). */
+        if (v->state == LG_V_ICE && v->setup->nom == LG_NOM_VALID) {
+            v->setup->nom = LG_NOM_SENT;
+            send_check(lg, v, v->setup->tid, 1);
+            v->setup->next_stun_ms = uv_now(lg->loop) + LG_STUN_RTO_MS;
+        }
         return;
     }
     if (kind != LG_STUN_SUCCESS || v->state != LG_V_ICE ||
         memcmp(tid, v->setup->tid, LG_STUN_TID_LEN) != 0)
         return; /* consent responses and stray messages need no action */
+    if (v->setup->nom == LG_NOM_CHECKING) {
+        /* The pair is valid: nominate it at the next check tick. */
+        v->setup->nom = LG_NOM_VALID;
+        new_tid(lg, v->setup->tid);
+        v->setup->next_stun_ms = uv_now(lg->loop) + LG_NOMINATE_MS;
+        return;
+    }
     v->state = LG_V_DTLS;
     int err = lg_dtls_start(&v->setup->dtls, &lg->dtls, viewer_send, v);
     if (err)
@@ -415,14 +535,39 @@ static void viewer_datagram(struct lg *lg, struct lg_viewer *v, uint8_t *p, size
     }
 }
 
-static void viewer_readable(struct lg *lg, struct lg_viewer *v, uint64_t now_ns)
+/* --tcp: reads the connection's bytes and hands out its RFC 4571 frames (copied out of the
+ * reassembly buffer, since SRTP unprotects in place). Bounded per wakeup like the UDP path. */
+static void viewer_read_tcp(struct lg *lg, struct lg_viewer *v, int sample, uint64_t now_ns)
 {
-    /* --decrypt-every K: once the first keyframe is in, only one wakeup in K unprotects what
-     * it reads; the others count packets from their headers. Without --gro those read just
-     * the headers (MSG_TRUNC reports the real length), which saves the copy as well; with it,
-     * every segment of a coalesced datagram must be read to see its header. */
-    unsigned k = lg->opt.decrypt_every;
-    int sample = !(k > 1 && v->kf.done && ++v->k_ctr % k != 0);
+    for (int r = 0; r < LG_TCP_READS && v->state != LG_V_FAILED; r++) {
+        size_t room;
+        uint8_t *space = tcpframe_rx_space(v->rx, &room);
+        ssize_t n = read(v->fd, space, room);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+            return;
+        if (n <= 0) {
+            viewer_fail(lg, v, n == 0 ? -ECONNRESET : -errno, "ICE-TCP connection");
+            return;
+        }
+        tcpframe_rx_fill(v->rx, (size_t)n);
+        const uint8_t *p;
+        size_t len;
+        int rc;
+        while (v->state != LG_V_FAILED && (rc = tcpframe_rx_next(v->rx, &p, &len)) > 0) {
+            memcpy(lg->bufs[0], p, len);
+            viewer_datagram(lg, v, lg->bufs[0], len, len, sample, now_ns);
+        }
+        if (v->state != LG_V_FAILED && rc < 0) {
+            viewer_fail(lg, v, rc, "RFC 4571 framing");
+            return;
+        }
+        if ((size_t)n < room)
+            return;
+    }
+}
+
+static void viewer_read_udp(struct lg *lg, struct lg_viewer *v, int sample, uint64_t now_ns)
+{
     int hdr_only = !sample && !lg->opt.gro;
     size_t cap = hdr_only ? LG_HDR_PEEK : LG_PKT_MAX;
     /* Bounded: at most 4 batches per wakeup so one busy socket cannot starve the rest. */
@@ -450,8 +595,41 @@ static void viewer_readable(struct lg *lg, struct lg_viewer *v, uint64_t now_ns)
         if (n < LG_BATCH || v->state == LG_V_FAILED)
             break;
     }
+}
+
+static void viewer_readable(struct lg *lg, struct lg_viewer *v, uint64_t now_ns)
+{
+    /* --decrypt-every K: once the first keyframe is in, only one wakeup in K unprotects what
+     * it reads; the others count packets from their headers. Without --gro (and --tcp) those
+     * read just the headers (MSG_TRUNC reports the real length), which saves the copy as well;
+     * with it, every segment of a coalesced datagram must be read to see its header. */
+    unsigned k = lg->opt.decrypt_every;
+    int sample = !(k > 1 && v->kf.done && ++v->k_ctr % k != 0);
+    if (v->rx)
+        viewer_read_tcp(lg, v, sample, now_ns);
+    else
+        viewer_read_udp(lg, v, sample, now_ns);
     if (v->nack_unsent && v->state == LG_V_MEDIA)
         nack_send(v, now_ns / 1000000, 1);
+}
+
+/* --tcp: the connection is up (or failed): the first ICE check goes out now. */
+static void viewer_connected(struct lg *lg, struct lg_viewer *v)
+{
+    int err = 0;
+    socklen_t el = sizeof(err);
+    if (getsockopt(v->fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0)
+        err = errno;
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = v};
+    if (!err && epoll_ctl(lg->media_ep, EPOLL_CTL_MOD, v->fd, &ev) != 0)
+        err = errno;
+    if (err) {
+        viewer_fail(lg, v, -err, "ICE-TCP connect");
+        return;
+    }
+    v->tcp_connecting = 0;
+    send_check(lg, v, v->setup->tid, v->setup->nom != LG_NOM_CHECKING);
+    v->setup->next_stun_ms = uv_now(lg->loop) + LG_STUN_RTO_MS;
 }
 
 /* Serves the sockets that are ready, at most LG_READY_MAX per loop iteration; the set stays
@@ -466,7 +644,11 @@ static void on_media(uv_poll_t *h, int status, int events)
     uint64_t now_ns = uv_hrtime();
     for (int i = 0; i < n; i++) {
         struct lg_viewer *v = ev[i].data.ptr;
-        if (v->fd >= 0 && v->state != LG_V_FAILED) /* not closed by an earlier one */
+        if (v->fd < 0 || v->state == LG_V_FAILED) /* closed by an earlier one */
+            continue;
+        if (v->tcp_connecting)
+            viewer_connected(lg, v);
+        else
             viewer_readable(lg, v, now_ns);
     }
 }

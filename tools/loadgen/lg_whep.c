@@ -4,6 +4,7 @@
  * session at the end, sent where its Location points (behind a load balancer, the node). */
 #include "tools/loadgen/lg.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -198,13 +199,16 @@ int lg_whep_post(struct lg *lg, struct lg_setup *s, struct lg_viewer *v)
 {
     char path[300];
     viewer_path(lg, v, path, sizeof(path));
-    char offer[4096], auth[320];
+    char offer[4096], auth[320], ip[INET_ADDRSTRLEN];
+    if (!inet_ntop(AF_INET, &v->laddr.sin_addr, ip, sizeof(ip)))
+        return -errno;
     struct lg_offer_params prm = {.ice_ufrag = v->ufrag,
                                   .ice_pwd = v->pwd,
                                   .fingerprint = lg->dtls.fingerprint,
-                                  .local_ip = lg->opt.local_ip,
-                                  .local_port = ntohs(v->laddr.sin_port),
-                                  .session_id = lg_rand(lg) >> 2};
+                                  .local_ip = ip,
+                                  .local_port = lg->opt.tcp ? 9 : ntohs(v->laddr.sin_port),
+                                  .session_id = lg_rand(lg) >> 2,
+                                  .tcp = lg->opt.tcp};
     int olen = lg_sdp_offer(&prm, offer, sizeof(offer));
     if (olen < 0)
         return olen;

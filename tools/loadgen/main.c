@@ -27,6 +27,17 @@ static void usage(FILE *f)
             "  -n, --viewers N          viewers (default 1; 0 = only sample --server-pid)\n"
             "      --conc N             set-ups in flight (default 16, max %d)\n"
             "      --local-ip IP        IPv4 address of the viewers' sockets (127.0.0.1)\n"
+            "      --ips K              viewer i uses --local-ip + i %% K (1; a server limits\n"
+            "                           ICE-TCP connections per address)\n"
+            "      --tcp                ICE-TCP (RFC 6544): each viewer connects to the\n"
+            "                           answer's passive TCP candidate; STUN, DTLS, SRTP and\n"
+            "                           SRTCP in RFC 4571 frames (not with --gro)\n"
+            "      --no-consent         no ICE consent checks after set-up, RRs only (as\n"
+            "                           pion's agent while it sends RTCP); we still answer\n"
+            "                           the server's\n"
+            "      --regular-nomination a first check without USE-CANDIDATE, the nominating\n"
+            "                           one 200 ms later or when the server checks us (as\n"
+            "                           pion's agent; default: every check nominates)\n"
             "      --srtp any|gcm|cm    SRTP profiles offered (any: GCM first)\n"
             "  -w, --warmup S           seconds of media before the window (2)\n"
             "  -d, --duration S         measurement window, seconds (10)\n"
@@ -223,7 +234,7 @@ static void on_slow(uv_timer_t *t)
     lg->slow_slot = to;
     for (unsigned i = 0; i < lg->opt.n; i++)
         lg_viewer_slow_tick(lg, &lg->v[i], now, lg_slot_due(i, from, to, 10),
-                            lg_slot_due(i, from, to, 50));
+                            !lg->opt.no_consent && lg_slot_due(i, from, to, 50));
     if (lg->phase == LG_P_WAIT_MEDIA) {
         unsigned waiting = 0;
         for (unsigned i = 0; i < lg->opt.n; i++)
@@ -341,15 +352,20 @@ static void on_signal(uv_signal_t *h, int sig)
 
 static int parse_opts(struct lg_opts *o, int argc, char **argv)
 {
-    static const struct option lo[] = {
-        {"url", 1, 0, 'u'},      {"viewers", 1, 0, 'n'},       {"conc", 1, 0, 'C'},
-        {"local-ip", 1, 0, 'L'}, {"srtp", 1, 0, 'S'},          {"warmup", 1, 0, 'w'},
-        {"duration", 1, 0, 'd'}, {"setup-timeout", 1, 0, 'T'}, {"max-run", 1, 0, 'M'},
-        {"drop", 1, 0, 'D'},     {"nack-flood", 1, 0, 'F'},    {"decrypt-every", 1, 0, 'K'},
-        {"rcvbuf", 1, 0, 'R'},   {"server-pid", 1, 0, 'P'},    {"label", 1, 0, 'l'},
-        {"token", 1, 0, 't'},    {"no-delete", 0, 0, 'N'},     {"max-loss", 1, 0, 'X'},
-        {"verbose", 0, 0, 'v'},  {"gro", 0, 0, 'G'},           {"per-viewer", 0, 0, 'V'},
-        {"paths", 1, 0, 'A'},    {"help", 0, 0, 'h'},          {0, 0, 0, 0}};
+    static const struct option lo[] = {{"url", 1, 0, 'u'},        {"viewers", 1, 0, 'n'},
+                                       {"conc", 1, 0, 'C'},       {"local-ip", 1, 0, 'L'},
+                                       {"srtp", 1, 0, 'S'},       {"warmup", 1, 0, 'w'},
+                                       {"duration", 1, 0, 'd'},   {"setup-timeout", 1, 0, 'T'},
+                                       {"max-run", 1, 0, 'M'},    {"drop", 1, 0, 'D'},
+                                       {"nack-flood", 1, 0, 'F'}, {"decrypt-every", 1, 0, 'K'},
+                                       {"rcvbuf", 1, 0, 'R'},     {"server-pid", 1, 0, 'P'},
+                                       {"label", 1, 0, 'l'},      {"token", 1, 0, 't'},
+                                       {"no-delete", 0, 0, 'N'},  {"max-loss", 1, 0, 'X'},
+                                       {"verbose", 0, 0, 'v'},    {"gro", 0, 0, 'G'},
+                                       {"per-viewer", 0, 0, 'V'}, {"paths", 1, 0, 'A'},
+                                       {"tcp", 0, 0, 'Y'},        {"ips", 1, 0, 'I'},
+                                       {"no-consent", 0, 0, 'O'}, {"regular-nomination", 0, 0, 'Q'},
+                                       {"help", 0, 0, 'h'},       {0, 0, 0, 0}};
     *o = (struct lg_opts){.n = 1,
                           .conc = 16,
                           .local_ip = "127.0.0.1",
@@ -357,6 +373,7 @@ static int parse_opts(struct lg_opts *o, int argc, char **argv)
                           .duration_s = 10,
                           .setup_timeout_s = 10,
                           .decrypt_every = 1,
+                          .ips = 1,
                           .rcvbuf = 4 << 20,
                           .label = "",
                           .saturated_pct = 80,
@@ -434,6 +451,18 @@ static int parse_opts(struct lg_opts *o, int argc, char **argv)
         case 'A':
             o->paths = (unsigned)strtoul(optarg, NULL, 10);
             break;
+        case 'Y':
+            o->tcp = 1;
+            break;
+        case 'I':
+            o->ips = (unsigned)strtoul(optarg, NULL, 10);
+            break;
+        case 'O':
+            o->no_consent = 1;
+            break;
+        case 'Q':
+            o->regular_nom = 1;
+            break;
         case 'v':
             log_set_level(LOG_DEBUG);
             break;
@@ -446,7 +475,8 @@ static int parse_opts(struct lg_opts *o, int argc, char **argv)
     }
     if (!o->url || optind != argc || o->n > 100000 || o->conc < 1 || o->conc > LG_MAX_CONC ||
         o->duration_s <= 0 || o->warmup_s < 0 || o->drop_pct < 0 || o->drop_pct > 50 ||
-        o->nack_flood < 0 || o->nack_flood > 1000 || o->setup_timeout_s <= 0 || o->paths > 100000)
+        o->nack_flood < 0 || o->nack_flood > 1000 || o->setup_timeout_s <= 0 || o->paths > 100000 ||
+        o->ips < 1 || o->ips > 65536 || (o->tcp && o->gro))
         return -EINVAL;
     if (o->max_run_s <= 0)
         o->max_run_s = 60 + o->n / 20.0 + o->warmup_s + o->duration_s + 60;
