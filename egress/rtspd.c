@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "common/handover.h"
+#include "common/head.h"
 #include "common/log.h"
 #include "egress/rtspd_udp.h"
 #include "egress/worker.h"
@@ -441,12 +442,8 @@ static void rtspd_request(struct worker *w, struct rtspd_conn *c, const struct r
  * close (too many, or a head that cannot end within the cap). Returns false when closed. */
 static bool rtspd_malformed(struct worker *w, struct rtspd_conn *c, int err)
 {
-    const uint8_t *end = NULL;
-    for (size_t i = 0; err == -EBADMSG && i + 1 < c->rx_len && !end; i++)
-        if (c->rx[i] == '\n' &&
-            (c->rx[i + 1] == '\n' ||
-             (c->rx[i + 1] == '\r' && i + 2 < c->rx_len && c->rx[i + 2] == '\n')))
-            end = c->rx + i + (c->rx[i + 1] == '\n' ? 2 : 3);
+    long hl = err == -EBADMSG ? head_end(c->rx, c->rx_len, sizeof(c->rx)) : 0;
+    const uint8_t *end = hl > 0 ? c->rx + hl : NULL;
     if (!end && err == -EBADMSG && c->rx_len < sizeof(c->rx))
         return true; /* wait for the head's end (or the PLAY deadline) */
     rtspd_respond(w, c, 400, NULL, "", NULL, 0);
