@@ -10,12 +10,12 @@ import asyncio
 import json
 import sys
 import time
-import urllib.error
-import urllib.request
 
-from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCPeerConnection
 from aioice import Connection
 from aiortc.rtp import is_rtcp
+
+import webrtc_http
 
 dropped = [0]
 
@@ -38,15 +38,6 @@ def drop_incoming_rtp(fraction, seed=1):
     Connection.recv = lossy  # aiortc binds it when the peer connection is created
 
 
-def http(method, url, body=None, headers=None):
-    req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return r.status, dict(r.headers), r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), e.read()
-
-
 async def run(args):
     if args.drop:
         drop_incoming_rtp(args.drop / 100.0)
@@ -56,14 +47,8 @@ async def run(args):
     pc.addTransceiver("video", direction="recvonly")
     if args.audio:
         pc.addTransceiver("audio", direction="recvonly")
-    connected = asyncio.Event()
     frames = []  # (pts, width, height)
     t_answer = [0.0]
-
-    @pc.on("connectionstatechange")
-    def on_state():
-        if pc.connectionState == "connected":
-            connected.set()
 
     @pc.on("track")
     def on_track(track):
@@ -82,30 +67,11 @@ async def run(args):
 
         asyncio.ensure_future(consume())
 
-    await pc.setLocalDescription(await pc.createOffer())
-    headers = {"Content-Type": "application/sdp"}
-    if args.token:
-        headers["Authorization"] = "Bearer " + args.token
-    loop = asyncio.get_running_loop()
-    t_post = time.monotonic()
-    status, hdrs, body = await loop.run_in_executor(
-        None, http, "POST", args.url, pc.localDescription.sdp.encode(), headers)
-    result["post_status"] = status
-    result["post_ms"] = round((time.monotonic() - t_post) * 1000)
-    if status != 201:
-        result["error"] = body.decode(errors="replace").strip()
-        await pc.close()
+    answer = await webrtc_http.post_offer(pc, args.url, args.token, result)
+    if answer is None:
         return result
-    location = hdrs.get("Location", "")
-    result["location"] = location
     t_answer[0] = time.monotonic()
-    await pc.setRemoteDescription(RTCSessionDescription(sdp=body.decode(), type="answer"))
-    try:
-        await asyncio.wait_for(connected.wait(), args.connect_timeout)
-        result["connected"] = True
-    except asyncio.TimeoutError:
-        result["error"] = "not connected after %ss (state %s)" % (args.connect_timeout,
-                                                                   pc.connectionState)
+    await webrtc_http.connect(pc, answer, args.connect_timeout, result)
     if result["connected"] and args.silence_ice_after is not None:
         # Revoke consent (RFC 7675) while still receiving: stop aioice's checks and its
         # answers to the server's own consent requests; the server must end the session
@@ -146,11 +112,8 @@ async def run(args):
             for st in stats.values():
                 if st.type == "inbound-rtp":
                     result["packets_received"] = st.packetsReceived
-    if location and not args.keep:
-        base = args.url.split("/", 3)
-        status, _, _ = await loop.run_in_executor(
-            None, http, "DELETE", base[0] + "//" + base[2] + location)
-        result["delete_status"] = status
+    if result["location"] and not args.keep:
+        result["delete_status"] = await webrtc_http.delete(args.url, result["location"])
     await pc.close()
     return result
 
