@@ -87,23 +87,19 @@ static void close_table(void)
     memset(peer_fd, 0, sizeof(peer_fd));
 }
 
-static union viewer_addr v4(const char *ip)
+/* A peer at ip (IPv4 or IPv6) port 40000. */
+static union viewer_addr peer_at(const char *ip)
 {
     union viewer_addr a;
     memset(&a, 0, sizeof(a));
-    a.in.sin_family = AF_INET;
-    a.in.sin_port = htons(40000);
-    assert_int_equal(inet_pton(AF_INET, ip, &a.in.sin_addr), 1);
-    return a;
-}
-
-static union viewer_addr v6(const char *ip)
-{
-    union viewer_addr a;
-    memset(&a, 0, sizeof(a));
-    a.in6.sin6_family = AF_INET6;
-    a.in6.sin6_port = htons(40000);
-    assert_int_equal(inet_pton(AF_INET6, ip, &a.in6.sin6_addr), 1);
+    if (inet_pton(AF_INET, ip, &a.in.sin_addr) == 1) {
+        a.in.sin_family = AF_INET;
+        a.in.sin_port = htons(40000);
+    } else {
+        assert_int_equal(inet_pton(AF_INET6, ip, &a.in6.sin6_addr), 1);
+        a.in6.sin6_family = AF_INET6;
+        a.in6.sin6_port = htons(40000);
+    }
     return a;
 }
 
@@ -125,6 +121,14 @@ static int32_t admit(union viewer_addr peer, int *fd_out)
     return i;
 }
 
+/* A new table of cap slots with n of them taken by 10.0.0.7 (slots 0 .. n-1). */
+static void open_filled(unsigned cap, unsigned per_address, int32_t n)
+{
+    open_table(cap, per_address);
+    for (int32_t i = 0; i < n; i++)
+        assert_int_equal(admit(peer_at("10.0.0.7"), NULL), i);
+}
+
 static bool fd_closed(int fd)
 {
     return fcntl(fd, F_GETFD) < 0 && errno == EBADF;
@@ -135,33 +139,31 @@ static void test_per_address(void **state)
     (void)state;
     open_table(8, 2);
     int fd;
-    assert_int_equal(admit(v4("10.0.0.7"), NULL), 0);
-    assert_int_equal(admit(v6("2001:db8::7"), NULL), 1);
-    assert_int_equal(admit(v4("10.0.0.7"), NULL), 2);
-    assert_int_equal(admit(v4("10.0.0.7"), &fd), -EBUSY);
+    assert_int_equal(admit(peer_at("10.0.0.7"), NULL), 0);
+    assert_int_equal(admit(peer_at("2001:db8::7"), NULL), 1);
+    assert_int_equal(admit(peer_at("10.0.0.7"), NULL), 2);
+    assert_int_equal(admit(peer_at("10.0.0.7"), &fd), -EBUSY);
     assert_true(fd_closed(fd));
     /* The same host through a dual-stack socket: unmapped, so still its third. */
-    assert_int_equal(admit(v6("::ffff:10.0.0.7"), &fd), -EBUSY);
+    assert_int_equal(admit(peer_at("::ffff:10.0.0.7"), &fd), -EBUSY);
     assert_int_equal(refused, 2);
-    assert_int_equal(admit(v4("10.0.0.8"), NULL), 3);
-    assert_int_equal(admit(v6("2001:db8::7"), NULL), 4);
-    assert_int_equal(admit(v6("2001:db8::7"), NULL), -EBUSY);
+    assert_int_equal(admit(peer_at("10.0.0.8"), NULL), 3);
+    assert_int_equal(admit(peer_at("2001:db8::7"), NULL), 4);
+    assert_int_equal(admit(peer_at("2001:db8::7"), NULL), -EBUSY);
     assert_int_equal(tab.n_open, 5);
     assert_int_equal(refused, 3);
     /* One of 10.0.0.7's closes: it may connect again. */
     conntab_close(conntab_at(&tab, 0));
-    assert_int_equal(admit(v4("10.0.0.7"), NULL), 5);
+    assert_int_equal(admit(peer_at("10.0.0.7"), NULL), 5);
     close_table();
 }
 
 static void test_total_and_reuse(void **state)
 {
     (void)state;
-    open_table(3, 64);
-    for (int32_t i = 0; i < 3; i++)
-        assert_int_equal(admit(v4("10.0.0.7"), NULL), i);
+    open_filled(3, 64, 3);
     int fd;
-    assert_int_equal(admit(v4("10.0.0.9"), &fd), -ENOSPC);
+    assert_int_equal(admit(peer_at("10.0.0.9"), &fd), -ENOSPC);
     assert_true(fd_closed(fd));
     assert_int_equal(refused, 1);
     struct tconn *c = (struct tconn *)conntab_at(&tab, 1);
@@ -171,9 +173,9 @@ static void test_total_and_reuse(void **state)
     assert_int_equal(tab.n_open, 2);
     assert_true(c->base.fd < 0);
     /* The slot is free only once its poll has closed (libuv still holds the handle). */
-    assert_int_equal(admit(v4("10.0.0.9"), NULL), -ENOSPC);
+    assert_int_equal(admit(peer_at("10.0.0.9"), NULL), -ENOSPC);
     assert_int_equal(uv_run(&loop, UV_RUN_NOWAIT), 1);
-    assert_int_equal(admit(v4("10.0.0.9"), NULL), 1);
+    assert_int_equal(admit(peer_at("10.0.0.9"), NULL), 1);
     assert_int_equal(c->mark, 0);
     assert_int_equal(c->tail, 7);
     assert_int_equal(c->base.state, CONNTAB_OPEN);
@@ -187,17 +189,15 @@ static void test_total_and_reuse(void **state)
 static void test_free_list_order(void **state)
 {
     (void)state;
-    open_table(6, 64);
-    for (int32_t i = 0; i < 4; i++)
-        assert_int_equal(admit(v4("10.0.0.7"), NULL), i);
+    open_filled(6, 64, 4);
     conntab_close(conntab_at(&tab, 2));
     conntab_close(conntab_at(&tab, 0));
     assert_int_equal(uv_run(&loop, UV_RUN_NOWAIT), 1);
     assert_int_equal(tab.fresh, 4);
-    int32_t a = admit(v4("10.0.0.7"), NULL), b = admit(v4("10.0.0.7"), NULL);
+    int32_t a = admit(peer_at("10.0.0.7"), NULL), b = admit(peer_at("10.0.0.7"), NULL);
     assert_true((a == 0 && b == 2) || (a == 2 && b == 0));
     assert_int_equal(tab.fresh, 4);
-    assert_int_equal(admit(v4("10.0.0.7"), NULL), 4);
+    assert_int_equal(admit(peer_at("10.0.0.7"), NULL), 4);
     assert_int_equal(tab.fresh, 5);
     close_table();
 }
@@ -213,13 +213,13 @@ static void test_refusals(void **state)
     assert_int_equal(admit(un, &fd), -EAFNOSUPPORT);
     assert_true(fd_closed(fd));
     accept_err = -ENOMEM;
-    assert_int_equal(admit(v4("10.0.0.7"), &fd), -ENOMEM);
+    assert_int_equal(admit(peer_at("10.0.0.7"), &fd), -ENOMEM);
     assert_true(fd_closed(fd));
     assert_int_equal(refused, 2);
     assert_int_equal(tab.n_open, 0);
     accept_err = 0; /* the slot the hook refused is still the next one */
-    assert_int_equal(admit(v4("10.0.0.7"), NULL), 0);
-    assert_int_equal(admit(v4("10.0.0.7"), NULL), 1);
+    assert_int_equal(admit(peer_at("10.0.0.7"), NULL), 0);
+    assert_int_equal(admit(peer_at("10.0.0.7"), NULL), 1);
     close_table();
 }
 
@@ -229,7 +229,7 @@ static void test_poll(void **state)
 {
     (void)state;
     open_table(2, 2);
-    assert_int_equal(admit(v4("10.0.0.7"), NULL), 0);
+    assert_int_equal(admit(peer_at("10.0.0.7"), NULL), 0);
     struct conntab_conn *c = conntab_at(&tab, 0);
     assert_int_equal(write(peer_fd[0], "x", 1), 1);
     assert_int_equal(uv_run(&loop, UV_RUN_NOWAIT), 1);
