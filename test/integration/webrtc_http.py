@@ -1,14 +1,35 @@
-"""webrtc_http.py: the HTTP half shared by the aiortc clients of the integration tests
-(whep_viewer.py, whip_publisher.py): the offer POSTed and the answer taken (WHIP, RFC 9725
-4.2; WHEP alike), the wait for the connection, the session's DELETE. Each fills the caller's
-result dict with what the tests judge (post_status, location, connected, error ...).
+"""webrtc_http.py: what the aiortc clients of the integration tests share (whep_viewer.py,
+whip_publisher.py): their common options, the offer POSTed and the answer taken (WHIP, RFC
+9725 4.2; WHEP alike), the wait for the connection, the session's DELETE, the result printed.
+Each fills the caller's result dict with what the tests judge (post_status, location,
+connected, error ...).
 """
+import argparse
 import asyncio
+import json
 import time
 import urllib.error
 import urllib.request
 
 from aiortc import RTCSessionDescription
+
+
+def options(kind, audio_help):
+    """The options both clients take (the caller adds its own): --url of a kind ("whep",
+    "whip") endpoint, --seconds of media, --fps, --token, --audio, --keep."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--url", required=True, help="http://host:port/<path>/" + kind)
+    ap.add_argument("--seconds", type=float, default=10)
+    ap.add_argument("--fps", type=float, default=30)
+    ap.add_argument("--token", default="")
+    ap.add_argument("--audio", action="store_true", help=audio_help)
+    ap.add_argument("--keep", action="store_true", help="do not DELETE the session")
+    return ap
+
+
+def print_run(run, args):
+    """Runs run(args) and prints the result dict it returns as one JSON line."""
+    print(json.dumps(asyncio.run(run(args))), flush=True)
 
 
 def http(method, url, body=None, headers=None):

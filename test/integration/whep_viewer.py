@@ -5,9 +5,7 @@
 #   {"connected": true, "frames": N, "expected": M, "width": W, "height": H, ...}
 # frames/expected cover the steady window (after --settle); frames_total counts all.
 # Exit status 0 when it ran to the end (the calling test judges the numbers).
-import argparse
 import asyncio
-import json
 import sys
 import time
 
@@ -119,23 +117,15 @@ async def run(args):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--url", required=True, help="http://host:port/<path>/whep")
-    ap.add_argument("--seconds", type=float, default=10)
-    ap.add_argument("--fps", type=float, default=30)
+    ap = webrtc_http.options("whep", "also offer a recvonly audio section")
     ap.add_argument("--settle", type=float, default=2, help="seconds before the judged window")
     ap.add_argument("--connect-timeout", type=float, default=15)
-    ap.add_argument("--token", default="")
-    ap.add_argument("--audio", action="store_true", help="also offer a recvonly audio section")
-    ap.add_argument("--keep", action="store_true", help="do not DELETE the session")
     ap.add_argument("--drop", type=float, default=0,
                     help="percent of incoming RTP packets to drop before SRTP (loss test)")
     ap.add_argument("--silence-ice-after", type=float, default=None,
                     help="stop sending and answering ICE consent checks after this many "
                          "seconds")
-    args = ap.parse_args()
-    result = asyncio.run(run(args))
-    print(json.dumps(result), flush=True)
+    webrtc_http.print_run(run, ap.parse_args())
     return 0
 
 

@@ -12,10 +12,8 @@
 # --clip FILE.h264 --mbps R sends that Annex B clip's access units (looped, packetized by
 # aiortc) instead of encoding, as fast as makes R Mbit/s: the WHIP ingest's bench
 # (tools/bench-whip.sh) without the cost of an encoder.
-import argparse
 import asyncio
 import fractions
-import json
 import sys
 import time
 
@@ -184,13 +182,7 @@ async def run(args):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--url", required=True, help="http://host:port/<path>/whip")
-    ap.add_argument("--seconds", type=float, default=10)
-    ap.add_argument("--fps", type=float, default=30)
-    ap.add_argument("--token", default="")
-    ap.add_argument("--audio", action="store_true", help="also send Opus")
-    ap.add_argument("--keep", action="store_true", help="do not DELETE the session")
+    ap = webrtc_http.options("whip", "also send Opus")
     ap.add_argument("--ssrc-change-at", type=float, default=None)
     ap.add_argument("--pt-change-at", type=float, default=None)
     ap.add_argument("--flood-at", type=float, default=None)
@@ -201,8 +193,7 @@ def main():
     args = ap.parse_args()
     if args.pt_change_at is not None:
         patch_payload_type()
-    result = asyncio.run(run(args))
-    print(json.dumps(result), flush=True)
+    webrtc_http.print_run(run, args)
     sys.exit(0)
 
 
