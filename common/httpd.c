@@ -14,6 +14,7 @@
 
 #include <re.h>
 
+#include "common/head.h"
 #include "common/log.h"
 #include "common/text.h"
 
@@ -139,21 +140,12 @@ static int httpd_fill_request(const struct http_msg *msg, struct httpd_request *
     return 0;
 }
 
-static const uint8_t *httpd_find_header_end(const uint8_t *p, size_t len)
-{
-    for (size_t i = 3; i < len; i++)
-        if (p[i] == '\n' && p[i - 1] == '\r' && p[i - 2] == '\n' && p[i - 3] == '\r')
-            return p + i + 1;
-    return NULL;
-}
-
 int httpd_parse_request(const uint8_t *p, size_t len, struct httpd_request *req)
 {
-    size_t scan = len < HTTPD_MAX_HEADER ? len : HTTPD_MAX_HEADER;
-    const uint8_t *end = httpd_find_header_end(p, scan);
-    if (!end)
-        return len >= HTTPD_MAX_HEADER ? -EMSGSIZE : 0;
-    size_t hdr_len = (size_t)(end - p);
+    long hl = head_end(p, len, HTTPD_MAX_HEADER);
+    if (hl <= 0)
+        return (int)hl;
+    size_t hdr_len = (size_t)hl;
 
     struct mbuf *mb = mbuf_alloc(hdr_len);
     if (!mb)
@@ -200,50 +192,6 @@ int httpd_error_status(int err)
         return 404;
     default:
         return 400;
-    }
-}
-
-const char *httpd_reason(int status)
-{
-    switch (status) {
-    case 200:
-        return "OK";
-    case 201:
-        return "Created";
-    case 204:
-        return "No Content";
-    case 400:
-        return "Bad Request";
-    case 401:
-        return "Unauthorized";
-    case 403:
-        return "Forbidden";
-    case 404:
-        return "Not Found";
-    case 405:
-        return "Method Not Allowed";
-    case 406:
-        return "Not Acceptable";
-    case 408:
-        return "Request Timeout";
-    case 412:
-        return "Precondition Failed";
-    case 413:
-        return "Content Too Large";
-    case 415:
-        return "Unsupported Media Type";
-    case 422:
-        return "Unprocessable Content";
-    case 431:
-        return "Request Header Fields Too Large";
-    case 500:
-        return "Internal Server Error";
-    case 501:
-        return "Not Implemented";
-    case 503:
-        return "Service Unavailable";
-    default:
-        return "Unknown";
     }
 }
 
@@ -357,7 +305,7 @@ static void httpd_send(struct httpd_conn *c, const struct httpd_response *r, int
                      "HTTP/1.1 %d %s\r\nServer: ringcast\r\nAccess-Control-Allow-Origin: *\r\n"
                      "Access-Control-Expose-Headers: Location, ETag, Link\r\n"
                      "Content-Length: %zu\r\n%s%s%s%s%s\r\n",
-                     r->status, httpd_reason(r->status), r->body_len,
+                     r->status, head_reason(r->status), r->body_len,
                      r->content_type ? "Content-Type: " : "",
                      r->content_type ? r->content_type : "", r->content_type ? "\r\n" : "",
                      keep_alive ? "" : "Connection: close\r\n", r->headers);
@@ -395,8 +343,8 @@ static int httpd_process(struct httpd_conn *c)
         struct httpd_response res = {.status = 500};
         if (n < 0) {
             int status = httpd_error_status(n);
-            log_info("http %s: refused request: %d %s", c->remote, status, httpd_reason(status));
-            httpd_set_text(&res, status, httpd_reason(status));
+            log_info("http %s: refused request: %d %s", c->remote, status, head_reason(status));
+            httpd_set_text(&res, status, head_reason(status));
             httpd_send(c, &res, 0);
             rc = -1;
             break;

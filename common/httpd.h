@@ -61,7 +61,6 @@ struct httpd_response {
  * included) in the request target among it. */
 int httpd_parse_request(const uint8_t *p, size_t len, struct httpd_request *req);
 int httpd_error_status(int err);
-const char *httpd_reason(int status);
 
 /* Appends a header line to r ("Name: value\r\n"); silently refuses overflow (the header block
  * is sized for the few headers we send). */

@@ -9,9 +9,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <uv.h>
 
-#include "rtc/tcpframe.h"
+#include "egress/conntab.h"
 #include "egress/tcpq.h"
 #include "egress/viewer.h"
 
@@ -19,33 +18,6 @@
 #define ICETCP_PER_ADDRESS  64    /* from one IP address (a NAT hides many viewers) */
 #define ICETCP_HANDSHAKE_MS 5000  /* an authenticated ICE check must arrive within this */
 #define ICETCP_IDLE_MS      30000 /* nothing received for this long: closed */
-
-enum icetcp_state { ICETCP_FREE = 0, ICETCP_OPEN, ICETCP_CLOSING };
-
-struct icetcp_conn {
-    uv_poll_t poll;
-    int fd;
-    uint8_t state;   /* enum icetcp_state */
-    uint8_t writing; /* the poll also waits for writability (the queue is not empty) */
-    uint8_t pad[2];
-    int32_t viewer; /* table index of the session whose check claimed it, -1 = none yet */
-    int32_t next_free;
-    union viewer_addr peer;
-    uint64_t open_ns, rx_ns;
-    struct worker *w;
-    struct tcpq q;
-    struct tcpframe_rx rx;
-};
-
-struct icetcp {
-    int fd; /* the listening socket, -1 when ICE-TCP is off */
-    uv_poll_t poll;
-    struct icetcp_conn *c; /* ICETCP_CONNS */
-    int32_t free_head;
-    int32_t fresh; /* connections [fresh, ICETCP_CONNS) were never used: free, unlinked (their
-                      pages are touched only when used) */
-    unsigned n_open;
-};
 
 struct worker;
 

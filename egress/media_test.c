@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* media_test.c: the test seam of media_test.h over the worker's internal state. */
+/* media_test.c: the test seam of media_test.h over the worker's internal state, and the
+ * synthetic H.264 feed. */
 #include "egress/media_test.h"
 
 #include <errno.h>
@@ -55,4 +56,24 @@ int media_test_path_named(const struct media_worker *w, const char *name,
 uint64_t media_test_batches(const struct media_worker *w)
 {
     return w->batches;
+}
+
+const uint8_t media_test_h264_params[37] = {
+    0,    0,    0,    1,    0x67, 0x42, 0xc0, 0x1f, 0xd9, 0x00, 0x50, 0x05, 0xbb,
+    0x01, 0x10, 0x00, 0x00, 0x03, 0x00, 0x10, 0x00, 0x00, 0x03, 0x03, 0xc0, 0xf1,
+    0x83, 0x24, 0x80, 0,    0,    0,    1,    0x68, 0xcb, 0x8c, 0xb2};
+
+size_t media_test_frame(uint8_t *out, bool key, size_t body, unsigned seed)
+{
+    size_t n = 0;
+    if (key) {
+        memcpy(out, media_test_h264_params, sizeof(media_test_h264_params));
+        n = sizeof(media_test_h264_params);
+    }
+    memcpy(out + n, "\0\0\0\1", 4);
+    n += 4;
+    out[n++] = key ? 0x65 : 0x41;
+    for (size_t i = 0; i < body; i++)
+        out[n++] = (uint8_t)((i * 31 + seed * 7) % 251 + 1);
+    return n;
 }

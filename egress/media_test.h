@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* media_test.h: the seam through which unit tests and mediabench drive the egress data plane
- * without a loop of doorbells: running the send path by hand, the knobs they change and the
- * figures they read. The worker itself never calls these; its internals stay in media_priv.h. */
+ * without a loop of doorbells: running the send path by hand, the knobs they change, the
+ * figures they read and the synthetic H.264 they feed it. The worker itself never calls these; its
+ * internals stay in media_priv.h. */
 #ifndef RINGCAST_MEDIA_TEST_H
 #define RINGCAST_MEDIA_TEST_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "egress/media.h"
@@ -40,5 +42,13 @@ int media_test_path_named(const struct media_worker *w, const char *name,
 
 /* sendmmsg calls made so far. */
 uint64_t media_test_batches(const struct media_worker *w);
+
+/* The feed tests and mediabench write into a ring: H.264 access units in Annex B. These are
+ * its parameter sets (SPS, PPS), a ring track's params. */
+extern const uint8_t media_test_h264_params[37];
+/* Writes one access unit to out: the parameter sets and an IDR slice when key, else a non-IDR
+ * slice, with body payload bytes that vary with seed and never hold 00 00 (no accidental start
+ * code). Returns its length, body + 5 (+ the parameter sets), which out must hold. */
+size_t media_test_frame(uint8_t *out, bool key, size_t body, unsigned seed);
 
 #endif

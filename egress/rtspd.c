@@ -11,7 +11,6 @@
 #include <inttypes.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,39 +20,19 @@
 #include <unistd.h>
 
 #include "common/handover.h"
+#include "common/head.h"
 #include "common/log.h"
-#include "common/sockbuf.h"
 #include "egress/rtspd_udp.h"
 #include "egress/worker.h"
 #include "rtsp/auth.h"
 #include "rtsp/describe.h"
 
 #define RTSPD_BACKLOG 256
-#define RTSPD_ACCEPTS 16 /* connections accepted per wakeup, then yield */
-#define RTSPD_READS   4  /* reads per connection per wakeup */
-#define RTSPD_SNDBUF                                                                               \
-    (256 << 10) /* as ICE-TCP: the queue, not the kernel, notices a slow reader                    \
-                 */
+#define RTSPD_READS   4 /* reads per connection per wakeup */
 #define RTSPD_PLAY_NS ((uint64_t)RTSPD_PLAY_MS * 1000000)
 #define RTSPD_PUBLIC                                                                               \
     "Public: OPTIONS, DESCRIBE, ANNOUNCE, SETUP, PLAY, RECORD, GET_PARAMETER, TEARDOWN\r\n"
 #define RTSPD_REALM "ringcast"
-
-static void rtspd_conn_cb(uv_poll_t *h, int status, int events);
-
-static int32_t rtspd_index(const struct worker *w, const struct rtspd_conn *c)
-{
-    return (int32_t)(c - w->rtsp.c);
-}
-
-static void rtspd_closed_cb(uv_handle_t *h)
-{
-    struct rtspd_conn *c = h->data;
-    struct worker *w = c->w;
-    c->state = RTSPD_FREE;
-    c->next_free = w->rtsp.free_head;
-    w->rtsp.free_head = rtspd_index(w, c);
-}
 
 /* Ends c's session, if any: its reader stops. */
 static void rtspd_session_end(struct worker *w, struct rtspd_conn *c)
@@ -70,14 +49,13 @@ static void rtspd_session_end(struct worker *w, struct rtspd_conn *c)
  * causes it (why), else at debug. */
 static void rtspd_close(struct worker *w, struct rtspd_conn *c, const char *why, bool refused)
 {
-    if (c->state != RTSPD_OPEN)
+    if (c->base.state != CONNTAB_OPEN)
         return;
-    char peer[64];
-    viewer_format_addr(&c->peer.sa, peer, sizeof(peer));
-    if (refused) {
-        ctl_count(&w->counters->rtsp_refused, 1);
-        log_info("rtsp: connection from %s closed: %s", peer, why);
-    } else if (c->playing) {
+    if (refused || !c->playing) {
+        conntab_log_close(&c->base, why, refused);
+    } else {
+        char peer[64];
+        viewer_format_addr(&c->base.peer.sa, peer, sizeof(peer));
         /* Over UDP only the client's receiver reports tell what it lost on the way. */
         int64_t lost = 0;
         uint32_t rtt = 0;
@@ -88,31 +66,9 @@ static void rtspd_close(struct worker *w, struct rtspd_conn *c, const char *why,
         log_info("rtsp %s: session %s of %s ended: %s (%" PRIu64 " packets dropped; the client "
                  "reported %" PRId64 " lost, RTT %u us)",
                  c->path, c->session, peer, why, c->v.rec.send_drops, lost, rtt);
-    } else {
-        log_debug("rtsp: connection from %s closed: %s", peer, why);
     }
     rtspd_session_end(w, c);
-    c->state = RTSPD_CLOSING;
-    uv_close((uv_handle_t *)&c->poll, rtspd_closed_cb);
-    close(c->fd);
-    c->fd = -1;
-    tcpq_free(&c->q);
-    w->rtsp.n_open--;
-}
-
-static void rtspd_watch(struct rtspd_conn *c, bool writing)
-{
-    if (c->writing == writing)
-        return;
-    c->writing = writing;
-    (void)uv_poll_start(&c->poll, UV_READABLE | (writing ? UV_WRITABLE : 0), rtspd_conn_cb);
-}
-
-/* The queue kept bytes the socket did not take: wait for writability. Never closes here:
- * media may be iterating its viewers. */
-static void rtspd_stalled(struct tcpq *q)
-{
-    rtspd_watch(q->owner, true);
+    conntab_close(&c->base);
 }
 
 /* ---- responses ---- */
@@ -124,12 +80,12 @@ static void rtspd_respond(struct worker *w, struct rtspd_conn *c, int status,
 {
     char out[RTSP_SDP_MAX + 2048];
     int n = rtsp_response_write(out, sizeof(out), status, q, headers, body, body_len);
-    if (n < 0 || tcpq_push_raw(&c->q, (const uint8_t *)out, (size_t)n) < 0) {
+    if (n < 0 || tcpq_push_raw(&c->base.q, (const uint8_t *)out, (size_t)n) < 0) {
         ctl_count(&w->counters->send_drops, 1);
         return;
     }
-    if (tcpq_write(&c->q) != 0)
-        rtspd_watch(c, true);
+    if (tcpq_write(&c->base.q) != 0)
+        conntab_watch(&c->base, true);
 }
 
 /* The session header of c's answers: "Session: ID;timeout=60". */
@@ -204,7 +160,7 @@ static void rtspd_describe(struct worker *w, struct rtspd_conn *c, const struct 
     union viewer_addr local;
     socklen_t ll = sizeof(local);
     char ip[INET6_ADDRSTRLEN] = "0.0.0.0";
-    if (getsockname(c->fd, &local.sa, &ll) == 0 && viewer_addr_unmap(&local) == 0)
+    if (getsockname(c->base.fd, &local.sa, &ll) == 0 && viewer_addr_unmap(&local) == 0)
         (void)inet_ntop(local.sa.sa_family,
                         local.sa.sa_family == AF_INET ? (void *)&local.in.sin_addr
                                                       : (void *)&local.in6.sin6_addr,
@@ -288,7 +244,7 @@ static void rtspd_setup(struct worker *w, struct rtspd_conn *c, const struct rts
     if (!c->session[0]) {
         uint64_t id;
         if (getrandom(&id, sizeof(id), 0) != sizeof(id))
-            id = ctl_now_ns() ^ (uint64_t)rtspd_index(w, c) << 48;
+            id = ctl_now_ns() ^ (uint64_t)conntab_index(&w->rtsp.tab, &c->base) << 48;
         snprintf(c->session, sizeof(c->session), "%016" PRIx64, id);
         snprintf(c->path, sizeof(c->path), "%s", cp->name);
         media_viewer_init(&c->v);
@@ -327,9 +283,9 @@ static void rtspd_play(struct worker *w, struct rtspd_conn *c, const struct rtsp
     }
     struct media_viewer_params prm = {
         .path = c->path,
-        .remote = &c->peer.sa,
-        .remote_len = viewer_addr_len(&c->peer),
-        .tcp = c->lower == RTSPD_LOWER_UDP ? NULL : &c->q,
+        .remote = &c->base.peer.sa,
+        .remote_len = viewer_addr_len(&c->base.peer),
+        .tcp = c->lower == RTSPD_LOWER_UDP ? NULL : &c->base.q,
         .udp = c->lower == RTSPD_LOWER_UDP ? &c->udp : NULL,
         .local_addr = c->lower == RTSPD_LOWER_UDP ? rtspd_udp_source(w, c) : 0,
     };
@@ -339,7 +295,7 @@ static void rtspd_play(struct worker *w, struct rtspd_conn *c, const struct rtsp
     int rc = media_viewer_start(w->media, &c->v, &prm);
     if (rc < 0) {
         char peer[64];
-        viewer_format_addr(&c->peer.sa, peer, sizeof(peer));
+        viewer_format_addr(&c->base.peer.sa, peer, sizeof(peer));
         log_warn("rtsp %s: cannot serve %s: %s", c->path, peer, strerror(-rc));
         rtspd_respond(w, c, rc == -ENOENT ? 404 : 503, q, "", NULL, 0);
         return;
@@ -348,7 +304,7 @@ static void rtspd_play(struct worker *w, struct rtspd_conn *c, const struct rtsp
     c->playing = 1;
     ctl_count(&w->counters->sessions_total, 1);
     char peer[64];
-    viewer_format_addr(&c->peer.sa, peer, sizeof(peer));
+    viewer_format_addr(&c->base.peer.sa, peer, sizeof(peer));
     log_info("rtsp %s: session %s of %s plays over %s (viewers %u)", c->path, c->session, peer,
              c->lower == RTSPD_LOWER_UDP ? "UDP" : "TCP", media_worker_viewers(w->media));
 }
@@ -369,7 +325,7 @@ static bool rtspd_publisher_ok(struct worker *w, struct rtspd_conn *c, const str
                                const struct config_path *cp, const char *peer)
 {
     if (!cp->publish_user[0] && !cp->publish_password[0]) {
-        if (rtspd_loopback(&c->peer))
+        if (rtspd_loopback(&c->base.peer))
             return true;
         log_info("rtsp %s: publisher %s refused: no publish_user set, loopback only", cp->name,
                  peer);
@@ -395,7 +351,7 @@ static bool rtspd_publisher_ok(struct worker *w, struct rtspd_conn *c, const str
                  rc == -EACCES ? "wrong credentials" : "unusable Authorization");
         if (++c->bad >= RTSPD_BAD_MAX) { /* no endless guessing on one connection */
             rtspd_respond(w, c, 403, q, "", NULL, 0);
-            (void)tcpq_write(&c->q);
+            (void)tcpq_write(&c->base.q);
             rtspd_close(w, c, "too many failed publisher authorizations", true);
             return false;
         }
@@ -427,13 +383,13 @@ static void rtspd_announce(struct worker *w, struct rtspd_conn *c, const struct 
         return;
     }
     char peer[64];
-    viewer_format_addr(&c->peer.sa, peer, sizeof(peer));
+    viewer_format_addr(&c->base.peer.sa, peer, sizeof(peer));
     if (!rtspd_publisher_ok(w, c, q, cp, peer))
         return;
     /* Our earlier answers must be out before the ingest writes on the same connection. */
-    int e = tcpq_write(&c->q) != 0
+    int e = tcpq_write(&c->base.q) != 0
                 ? -EAGAIN
-                : handover_send(w->cfg.shm_prefix, cp->name, c->fd, raw, raw_len);
+                : handover_send(w->cfg.shm_prefix, cp->name, c->base.fd, raw, raw_len);
     if (e < 0) {
         log_warn("rtsp %s: publisher %s: the path's ingest is not reachable: %s", cp->name, peer,
                  strerror(-e));
@@ -465,7 +421,7 @@ static void rtspd_request(struct worker *w, struct rtspd_conn *c, const struct r
         if (rtspd_session_match(w, c, q)) {
             rtspd_session_end(w, c);
             rtspd_respond(w, c, 200, q, "", NULL, 0);
-            (void)tcpq_write(&c->q);
+            (void)tcpq_write(&c->base.q);
             rtspd_close(w, c, "TEARDOWN", false);
         }
     } else if (!strcmp(q->method, "ANNOUNCE")) {
@@ -486,17 +442,13 @@ static void rtspd_request(struct worker *w, struct rtspd_conn *c, const struct r
  * close (too many, or a head that cannot end within the cap). Returns false when closed. */
 static bool rtspd_malformed(struct worker *w, struct rtspd_conn *c, int err)
 {
-    const uint8_t *end = NULL;
-    for (size_t i = 0; err == -EBADMSG && i + 1 < c->rx_len && !end; i++)
-        if (c->rx[i] == '\n' &&
-            (c->rx[i + 1] == '\n' ||
-             (c->rx[i + 1] == '\r' && i + 2 < c->rx_len && c->rx[i + 2] == '\n')))
-            end = c->rx + i + (c->rx[i + 1] == '\n' ? 2 : 3);
+    long hl = err == -EBADMSG ? head_end(c->rx, c->rx_len, sizeof(c->rx)) : 0;
+    const uint8_t *end = hl > 0 ? c->rx + hl : NULL;
     if (!end && err == -EBADMSG && c->rx_len < sizeof(c->rx))
         return true; /* wait for the head's end (or the PLAY deadline) */
     rtspd_respond(w, c, 400, NULL, "", NULL, 0);
     if (++c->bad >= RTSPD_BAD_MAX || !end) {
-        (void)tcpq_write(&c->q);
+        (void)tcpq_write(&c->base.q);
         rtspd_close(w, c,
                     end ? "too many malformed requests"
                         : "a request head beyond 8 KiB or body "
@@ -515,7 +467,7 @@ static void rtspd_parse(struct worker *w, struct rtspd_conn *c)
 {
     static struct rtsp_request q; /* 2 KB: one request at a time */
     size_t off = 0;
-    while (c->state == RTSPD_OPEN && off < c->rx_len) {
+    while (c->base.state == CONNTAB_OPEN && off < c->rx_len) {
         const uint8_t *p = c->rx + off;
         size_t len = c->rx_len - off;
         int n;
@@ -548,7 +500,7 @@ static void rtspd_parse(struct worker *w, struct rtspd_conn *c)
         }
         off += (size_t)n;
     }
-    if (c->state != RTSPD_OPEN)
+    if (c->base.state != CONNTAB_OPEN)
         return;
     memmove(c->rx, c->rx + off, c->rx_len - off);
     c->rx_len -= off;
@@ -556,9 +508,9 @@ static void rtspd_parse(struct worker *w, struct rtspd_conn *c)
 
 static void rtspd_readable(struct worker *w, struct rtspd_conn *c)
 {
-    for (int r = 0; r < RTSPD_READS && c->state == RTSPD_OPEN; r++) {
+    for (int r = 0; r < RTSPD_READS && c->base.state == CONNTAB_OPEN; r++) {
         size_t room = sizeof(c->rx) - c->rx_len;
-        ssize_t n = read(c->fd, c->rx + c->rx_len, room);
+        ssize_t n = read(c->base.fd, c->rx + c->rx_len, room);
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
             return;
         if (n <= 0) {
@@ -566,121 +518,54 @@ static void rtspd_readable(struct worker *w, struct rtspd_conn *c)
             return;
         }
         c->rx_len += (size_t)n;
-        c->rx_ns = ctl_now_ns();
+        c->base.rx_ns = ctl_now_ns();
         rtspd_parse(w, c);
         if ((size_t)n < room)
             return;
     }
 }
 
-static void rtspd_conn_cb(uv_poll_t *h, int status, int events)
+static void rtspd_readable_cb(struct conntab_conn *base)
 {
-    struct rtspd_conn *c = h->data;
-    struct worker *w = c->w;
-    if (c->state != RTSPD_OPEN)
-        return;
-    if (status < 0) {
-        rtspd_close(w, c, uv_strerror(status), false);
-        return;
-    }
-    if (events & UV_WRITABLE) {
-        int left = tcpq_write(&c->q);
-        if (left < 0 || c->q.failed) {
-            rtspd_close(w, c, left < 0 ? strerror(-left) : "a write failed", false);
-            return;
-        }
-        rtspd_watch(c, left > 0);
-    }
-    if (events & UV_READABLE)
-        rtspd_readable(w, c);
+    rtspd_readable(base->tab->owner, (struct rtspd_conn *)base);
+}
+
+static void rtspd_broken(struct conntab_conn *base, const char *why)
+{
+    rtspd_close(base->tab->owner, (struct rtspd_conn *)base, why, false);
 }
 
 /* ---- accepting ---- */
 
-static unsigned rtspd_count_from(const struct worker *w, const union viewer_addr *peer)
+static int rtspd_accepted(struct conntab_conn *base)
 {
-    unsigned n = 0;
-    for (unsigned i = 0; i < RTSPD_CONNS; i++) {
-        const struct rtspd_conn *c = &w->rtsp.c[i];
-        if (c->state != RTSPD_OPEN || c->peer.sa.sa_family != peer->sa.sa_family)
-            continue;
-        if (peer->sa.sa_family == AF_INET)
-            n += c->peer.in.sin_addr.s_addr == peer->in.sin_addr.s_addr;
-        else
-            n += memcmp(&c->peer.in6.sin6_addr, &peer->in6.sin6_addr, 16) == 0;
-    }
-    return n;
+    return conntab_queue(base, TCPQ_CAP); /* our responses go through it from the start */
 }
 
-static void rtspd_accept_one(struct worker *w, int fd, union viewer_addr *peer)
-{
-    const char *refuse = NULL;
-    if (w->rtsp.free_head < 0 && w->rtsp.fresh < RTSPD_CONNS) { /* the next never-used one */
-        w->rtsp.c[w->rtsp.fresh].next_free = -1;
-        w->rtsp.free_head = w->rtsp.fresh++;
-    }
-    if (viewer_addr_unmap(peer) < 0)
-        refuse = "an address family not served";
-    else if (w->rtsp.free_head < 0)
-        refuse = "the worker's RTSP connections are all in use";
-    else if (rtspd_count_from(w, peer) >= RTSPD_PER_ADDRESS)
-        refuse = "too many RTSP connections from its address";
-    int32_t i = w->rtsp.free_head;
-    struct rtspd_conn *c = refuse ? NULL : &w->rtsp.c[i];
-    if (c) {
-        int32_t next_free = c->next_free;
-        memset(c, 0, offsetof(struct rtspd_conn, rx)); /* rx is overwritten as it is read */
-        if (tcpq_init(&c->q, fd, TCPQ_CAP) < 0 || uv_poll_init(w->loop, &c->poll, fd) < 0) {
-            tcpq_free(&c->q);
-            c->next_free = next_free;
-            refuse = "out of memory";
-        } else {
-            w->rtsp.free_head = next_free;
-        }
-    }
-    if (refuse) {
-        char from[64];
-        viewer_format_addr(&peer->sa, from, sizeof(from));
-        ctl_count(&w->counters->rtsp_refused, 1);
-        log_debug("rtsp: connection from %s refused: %s", from, refuse);
-        close(fd);
-        return;
-    }
-    int one = 1;
-    /* Media leaves as it is written: Nagle would hold a frame's tail back. */
-    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    (void)sockbuf_set_snd(fd, RTSPD_SNDBUF);
-    c->fd = fd;
-    c->w = w;
-    c->poll.data = c;
-    c->q.stalled = rtspd_stalled;
-    c->q.owner = c;
-    c->state = RTSPD_OPEN;
-    c->peer = *peer;
-    c->open_ns = c->rx_ns = ctl_now_ns();
-    w->rtsp.n_open++;
-    (void)uv_poll_start(&c->poll, UV_READABLE, rtspd_conn_cb);
-}
+/* As ICE-TCP's: the queue, not the kernel's buffer, notices a slow reader. */
+static const struct conntab_params rtspd_params = {
+    .log_name = "rtsp",
+    .kind = "RTSP",
+    .cap = RTSPD_CONNS,
+    .per_address = RTSPD_PER_ADDRESS,
+    .size = sizeof(struct rtspd_conn),
+    .zeroed = offsetof(struct rtspd_conn, rx), /* rx is overwritten as it is read */
+    .sndbuf = 256 << 10,
+    .accepted = rtspd_accepted,
+    .readable = rtspd_readable_cb,
+    .broken = rtspd_broken,
+};
 
 static void rtspd_listen_cb(uv_poll_t *h, int status, int events)
 {
     struct worker *w = h->data;
-    if (status < 0 || !(events & UV_READABLE))
-        return;
-    for (int i = 0; i < RTSPD_ACCEPTS && !w->stopping; i++) {
-        union viewer_addr peer;
-        socklen_t plen = sizeof(peer);
-        memset(&peer, 0, sizeof(peer));
-        int fd = accept4(w->rtsp.fd, &peer.sa, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0)
-            return; /* EAGAIN, or a connection reset before it was accepted */
-        rtspd_accept_one(w, fd, &peer);
-    }
+    if (status >= 0 && (events & UV_READABLE) && !w->stopping)
+        conntab_accept(&w->rtsp.tab);
 }
 
 int rtspd_open(struct worker *w)
 {
-    w->rtsp.fd = w->rtsp.udp_fd[0] = w->rtsp.udp_fd[1] = -1;
+    w->rtsp.tab.fd = w->rtsp.udp_fd[0] = w->rtsp.udp_fd[1] = -1;
     if (!w->cfg.rtsp_port)
         return 0;
     union viewer_addr a;
@@ -688,15 +573,13 @@ int rtspd_open(struct worker *w)
     int err = uv_ip4_addr(w->cfg.rtsp_host, w->cfg.rtsp_port, &a.in);
     if (err < 0 && (err = uv_ip6_addr(w->cfg.rtsp_host, w->cfg.rtsp_port, &a.in6)) < 0)
         return -EINVAL;
-    w->rtsp.c = calloc(RTSPD_CONNS, sizeof(*w->rtsp.c));
-    if (!w->rtsp.c)
-        return -ENOMEM;
-    w->rtsp.free_head = -1;
-    w->rtsp.fresh = 0;
+    err = conntab_init(&w->rtsp.tab, &rtspd_params, w->loop, w, &w->counters->rtsp_refused);
+    if (err < 0)
+        return err;
     int fd = socket(a.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
     if (fd < 0)
         return -errno;
-    w->rtsp.fd = fd;
+    w->rtsp.tab.fd = fd;
     /* Every worker binds the same port, as the HTTP one: the kernel spreads the readers. */
     if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
         setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
@@ -709,40 +592,36 @@ int rtspd_open(struct worker *w)
             w->cfg.rtsp_udp_lo, w->cfg.rtsp_udp_hi, w->cfg.rtsp_host);
     if (rc < 0)
         return rc;
-    return worker_poll_readable(w, &w->rtsp.poll, fd, WORKER_OPEN_RTSP, rtspd_listen_cb);
+    return worker_poll_readable(w, &w->rtsp.tab.poll, fd, WORKER_OPEN_RTSP, rtspd_listen_cb);
 }
 
 void rtspd_shutdown(struct worker *w)
 {
-    if (!w->rtsp.c)
+    if (!w->rtsp.tab.slots)
         return;
-    for (int32_t i = 0; i < RTSPD_CONNS; i++)
-        rtspd_close(w, &w->rtsp.c[i], "worker stopping", false);
+    for (int32_t i = 0; i < w->rtsp.tab.fresh; i++)
+        rtspd_close(w, rtspd_at(&w->rtsp, i), "worker stopping", false);
     rtspd_udp_shutdown(w);
 }
 
 void rtspd_free(struct worker *w)
 {
-    if (w->rtsp.fd >= 0)
-        close(w->rtsp.fd);
-    w->rtsp.fd = -1;
-    if (w->rtsp.c) /* else rtspd_open never ran, or left the UDP sockets unset */
+    if (w->rtsp.tab.slots) /* else rtspd_open never ran, or left the UDP sockets unset */
         rtspd_udp_free(w);
-    free(w->rtsp.c);
-    w->rtsp.c = NULL;
+    conntab_free(&w->rtsp.tab);
 }
 
 void rtspd_tick(struct worker *w, uint64_t now)
 {
-    if (!w->rtsp.c || !w->rtsp.n_open)
+    if (!w->rtsp.tab.slots || !w->rtsp.tab.n_open)
         return;
-    for (int32_t i = 0; i < RTSPD_CONNS && !w->stopping; i++) {
-        struct rtspd_conn *c = &w->rtsp.c[i];
-        if (c->state != RTSPD_OPEN)
+    for (int32_t i = 0; i < w->rtsp.tab.fresh && !w->stopping; i++) {
+        struct rtspd_conn *c = rtspd_at(&w->rtsp, i);
+        if (c->base.state != CONNTAB_OPEN)
             continue;
-        if (!c->playing && now - c->open_ns > RTSPD_PLAY_NS)
+        if (!c->playing && now - c->base.open_ns > RTSPD_PLAY_NS)
             rtspd_close(w, c, "no PLAY within 10 s", true);
-        else if (now - c->rx_ns > (uint64_t)RTSPD_TIMEOUT_S * 1000000000)
+        else if (now - c->base.rx_ns > (uint64_t)RTSPD_TIMEOUT_S * 1000000000)
             rtspd_close(w, c, "session timeout (nothing received for 60 s)", true);
     }
 }

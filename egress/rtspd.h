@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "egress/conntab.h"
 #include "egress/media.h"
 #include "egress/tcpq.h"
 #include "egress/viewer.h"
@@ -26,23 +27,16 @@
 /* Bytes read and not yet parsed: a whole request, or an interleaved frame from the client. */
 #define RTSPD_RX (RTSP_REQ_HEAD_MAX + RTSP_REQ_BODY_MAX)
 
-enum rtspd_state { RTSPD_FREE = 0, RTSPD_OPEN, RTSPD_CLOSING };
 /* A session's lower transport, the same for all its tracks (set by its first SETUP). */
 enum rtspd_lower { RTSPD_LOWER_NONE = 0, RTSPD_LOWER_TCP, RTSPD_LOWER_UDP };
 
+/* One connection: the table's part (conntab.h, with the send queue), then the RTSP
+ * session's. */
 struct rtspd_conn {
-    uv_poll_t poll;
-    int fd;
-    uint8_t state;   /* enum rtspd_state */
-    uint8_t writing; /* the poll also waits for writability (the queue is not empty) */
+    struct conntab_conn base;
     uint8_t bad;     /* malformed requests so far */
     uint8_t playing; /* the session's viewer is started */
     uint8_t lower;   /* enum rtspd_lower */
-    int32_t next_free;
-    union viewer_addr peer;
-    uint64_t open_ns, rx_ns;
-    struct worker *w;
-    struct tcpq q;
     /* The session (session[0] == 0: none yet): its path, the tracks set up, the reader. */
     char session[17];
     char path[64];
@@ -56,13 +50,7 @@ struct rtspd_conn {
 };
 
 struct rtspd {
-    int fd; /* the listening socket, -1 when the RTSP server is off */
-    uv_poll_t poll;
-    struct rtspd_conn *c; /* RTSPD_CONNS */
-    int32_t free_head;
-    int32_t fresh; /* connections [fresh, RTSPD_CONNS) were never used: free, unlinked (their
-                      pages are touched only when used) */
-    unsigned n_open;
+    struct conntab tab; /* the listener (fd -1 when the server is off) and connections */
     /* Readers over UDP (rtspd_udp.h): the RTP and RTCP sockets (-1: none), the RTP one's port
      * (RTCP's is the next), whether they are IPv6, which polls are open (bits). */
     int udp_fd[2];
@@ -71,6 +59,11 @@ struct rtspd {
     uint8_t udp_polling;
     uv_poll_t udp_poll[2];
 };
+
+static inline struct rtspd_conn *rtspd_at(const struct rtspd *r, int32_t i)
+{
+    return (struct rtspd_conn *)conntab_at(&r->tab, i);
+}
 
 struct worker;
 

@@ -74,16 +74,16 @@ int rtspd_udp_dest(const struct worker *w, struct rtspd_conn *c, unsigned track,
         union viewer_addr *d = (union viewer_addr *)&c->udp.dst[2 * track + k];
         uint16_t port = htons((uint16_t)client_port[k]);
         memset(d, 0, sizeof(*d));
-        if (!r->udp_v6 && c->peer.sa.sa_family == AF_INET) {
-            d->in = c->peer.in;
+        if (!r->udp_v6 && c->base.peer.sa.sa_family == AF_INET) {
+            d->in = c->base.peer.in;
             d->in.sin_port = port;
-        } else if (r->udp_v6 && c->peer.sa.sa_family == AF_INET) { /* v4-mapped */
+        } else if (r->udp_v6 && c->base.peer.sa.sa_family == AF_INET) { /* v4-mapped */
             d->in6.sin6_family = AF_INET6;
             d->in6.sin6_addr.s6_addr[10] = d->in6.sin6_addr.s6_addr[11] = 0xff;
-            memcpy(&d->in6.sin6_addr.s6_addr[12], &c->peer.in.sin_addr, 4);
+            memcpy(&d->in6.sin6_addr.s6_addr[12], &c->base.peer.in.sin_addr, 4);
             d->in6.sin6_port = port;
         } else if (r->udp_v6) {
-            d->in6 = c->peer.in6;
+            d->in6 = c->base.peer.in6;
             d->in6.sin6_port = port;
         } else {
             return -EAFNOSUPPORT;
@@ -99,7 +99,7 @@ uint32_t rtspd_udp_source(const struct worker *w, const struct rtspd_conn *c)
 {
     union viewer_addr local;
     socklen_t len = sizeof(local);
-    if (w->rtsp.udp_v6 || getsockname(c->fd, &local.sa, &len) < 0 ||
+    if (w->rtsp.udp_v6 || getsockname(c->base.fd, &local.sa, &len) < 0 ||
         viewer_addr_unmap(&local) < 0 || local.sa.sa_family != AF_INET)
         return 0;
     return local.in.sin_addr.s_addr;
@@ -118,9 +118,9 @@ static bool rtspd_udp_same(const union viewer_addr *a, const union viewer_addr *
 /* The playing UDP session one of whose tracks sends its RTCP from src, or NULL. */
 static struct rtspd_conn *rtspd_udp_find(struct worker *w, const union viewer_addr *src)
 {
-    for (int32_t i = 0; i < RTSPD_CONNS; i++) {
-        struct rtspd_conn *c = &w->rtsp.c[i];
-        if (c->state != RTSPD_OPEN || !c->playing || c->lower != RTSPD_LOWER_UDP)
+    for (int32_t i = 0; i < w->rtsp.tab.fresh; i++) {
+        struct rtspd_conn *c = rtspd_at(&w->rtsp, i);
+        if (c->base.state != CONNTAB_OPEN || !c->playing || c->lower != RTSPD_LOWER_UDP)
             continue;
         for (unsigned t = 0; t < MEDIA_MAX_TRACKS; t++)
             if ((c->tracks[t].flags & MEDIA_TRACK_SEND) &&
@@ -153,7 +153,7 @@ static void rtspd_udp_readable(uv_poll_t *h, int status, int events)
             w->drops_unknown++;
             continue;
         }
-        c->rx_ns = ctl_now_ns();
+        c->base.rx_ns = ctl_now_ns();
         (void)media_input(w->media, &c->v, buf, (size_t)n); /* malformed: counted there */
     }
 }

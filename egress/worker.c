@@ -191,7 +191,7 @@ int worker_init(struct worker *w, uv_loop_t *loop, const struct config *cfg, uns
     w->fwd.fd = -1;
     w->udp_fd = -1;
     w->tcp.fd = -1;
-    w->rtsp.fd = -1;
+    w->rtsp.tab.fd = -1;
     int rc = worker_ctl_open(w, slot);
     if (rc < 0) {
         snprintf(err, errlen, "control segment /%s.ctl slot %d: %s", cfg->shm_prefix, slot,
@@ -298,7 +298,7 @@ static void worker_close(struct worker *w)
     if (w->open_handles & WORKER_OPEN_TCP)
         uv_close((uv_handle_t *)&w->tcp.poll, NULL);
     if (w->open_handles & WORKER_OPEN_RTSP)
-        uv_close((uv_handle_t *)&w->rtsp.poll, NULL);
+        uv_close((uv_handle_t *)&w->rtsp.tab.poll, NULL);
     w->open_handles = 0;
 }
 

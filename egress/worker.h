@@ -46,7 +46,7 @@ struct worker {
     uv_poll_t udp_poll; /* the media socket: recvmmsg with IP_PKTINFO */
     int udp_fd;
     int udp_v6;         /* the media socket is dual-stack IPv6 (else IPv4 only) */
-    struct icetcp tcp;  /* ICE-TCP listener and connections (icetcp.h) */
+    struct conntab tcp; /* ICE-TCP listener and connections (icetcp.h) */
     struct rtspd rtsp;  /* RTSP server: listener, connections, readers (rtspd.h) */
     struct forward fwd; /* DELETEs to and from the other workers (forward.h) */
     struct ondemand od; /* offers held for on-demand sources */

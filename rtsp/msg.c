@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "codec/codec.h"
+#include "common/head.h"
 #include "common/text.h"
 
 /* ---- control URLs ---- */
@@ -31,22 +32,6 @@ int rtsp_url_resolve(const char *base, const char *control, char *out, size_t ou
 }
 
 /* ---- message heads ---- */
-
-/* Finds the end of the head (blank line, CRLF or bare LF). Returns the head length including
- * the blank line, 0 if not yet complete, -EMSGSIZE past max. */
-static long head_end(const uint8_t *p, size_t len, size_t max)
-{
-    size_t lim = len < max ? len : max;
-    for (size_t i = 0; i < lim; i++) {
-        if (p[i] != '\n')
-            continue;
-        if (i + 1 < lim && p[i + 1] == '\n')
-            return (long)(i + 2);
-        if (i + 2 < lim && p[i + 1] == '\r' && p[i + 2] == '\n')
-            return (long)(i + 3);
-    }
-    return len >= max ? -EMSGSIZE : 0;
-}
 
 struct span {
     const char *p;
@@ -127,6 +112,17 @@ static bool split_header(struct span line, struct span *name, struct span *value
     return name->n > 0;
 }
 
+/* A CSeq value (RFC 2326 12.17), the same in requests and responses. 0 or -EBADMSG. */
+static int parse_cseq(struct span v, uint32_t *cseq, bool *has_cseq)
+{
+    unsigned long x;
+    if (parse_uint(v, 0xffffffffUL, &x) < 0)
+        return -EBADMSG;
+    *cseq = (uint32_t)x;
+    *has_cseq = true;
+    return 0;
+}
+
 static int parse_session(struct rtsp_response *r, struct span v)
 {
     const char *semi = memchr(v.p, ';', v.n);
@@ -148,26 +144,11 @@ static int parse_session(struct rtsp_response *r, struct span v)
     return 0;
 }
 
-static int response_header(void *msg, struct span name, struct span v, unsigned long *clen)
+static int response_header(void *msg, struct span name, struct span v)
 {
     struct rtsp_response *r = msg;
-    unsigned long x;
-    int err;
-    if (span_is(name, "CSeq")) {
-        if ((err = parse_uint(v, 0xffffffffUL, &x)) < 0)
-            return -EBADMSG;
-        r->cseq = (uint32_t)x;
-        r->has_cseq = true;
-        return 0;
-    }
-    if (span_is(name, "Content-Length")) {
-        if ((err = parse_uint(v, RTSP_BODY_MAX, &x)) < 0)
-            return err;
-        if (*clen != (unsigned long)-1 && *clen != x)
-            return -EBADMSG; /* two lengths: request smuggling territory */
-        *clen = x;
-        return 0;
-    }
+    if (span_is(name, "CSeq"))
+        return parse_cseq(v, &r->cseq, &r->has_cseq);
     if (span_is(name, "Session"))
         return parse_session(r, v);
     if (span_is(name, "Content-Base"))
@@ -190,8 +171,9 @@ static int response_header(void *msg, struct span name, struct span v, unsigned 
     return 0;
 }
 
-static int parse_status_line(struct rtsp_response *r, struct span line)
+static int parse_status_line(void *msg, struct span line)
 {
+    struct rtsp_response *r = msg;
     /* "RTSP/1.0 200 OK": the reason phrase may be empty. */
     if (line.n < 12 || memcmp(line.p, "RTSP/1.", 7) != 0 || line.p[8] != ' ')
         return -EBADMSG;
@@ -212,18 +194,46 @@ static int parse_status_line(struct rtsp_response *r, struct span line)
     return 0;
 }
 
-/* The header lines of a head of hl bytes, from pos (after the first line) to its blank line,
- * each handed to on_header with msg; then the body's length (Content-Length, else 0) in *clen.
- * 0, or -EBADMSG for a line that is no header, or the handler's error. Requests and responses
- * share it. */
-static int parse_headers(const uint8_t *p, size_t hl, size_t pos,
-                         int (*on_header)(void *msg, struct span name, struct span value,
-                                          unsigned long *clen),
-                         void *msg, unsigned long *clen)
+/* Opens the head of the message at p (at most max bytes): its length (0 while it has not ended,
+ * -EMSGSIZE), msg (size bytes) cleared, the start line in *first and where the header lines
+ * begin in *pos. */
+static long head_open(const uint8_t *p, size_t len, size_t max, void *msg, size_t size,
+                      struct span *first, size_t *pos)
+{
+    long hl = head_end(p, len, max);
+    if (hl <= 0)
+        return hl;
+    memset(msg, 0, size);
+    *pos = 0;
+    next_line(p, (size_t)hl, pos, first);
+    return hl;
+}
+
+/* What a strictly read message (a response, a client's request) hands its parser: the start
+ * line, then each header but Content-Length. Each returns 0 or -errno. */
+struct msg_parser {
+    size_t head_max, body_max;
+    int (*start_line)(void *msg, struct span line);
+    int (*header)(void *msg, struct span name, struct span value);
+};
+
+/* Parses the message at p into msg (size bytes, cleared first). Returns the bytes of its head
+ * and body (Content-Length, else none; its length in *body_len), 0 while either is incomplete,
+ * -EBADMSG for a line that is no header or two different lengths, -EMSGSIZE for a head or body
+ * beyond the caps, or a handler's error. */
+static int parse_message(const struct msg_parser *mp, void *msg, size_t size, const uint8_t *p,
+                         size_t len, size_t *body_len)
 {
     struct span line;
-    *clen = (unsigned long)-1;
-    while (next_line(p, hl, &pos, &line)) {
+    size_t pos;
+    long hl = head_open(p, len, mp->head_max, msg, size, &line, &pos);
+    if (hl <= 0)
+        return (int)hl;
+    int err = mp->start_line(msg, line);
+    if (err < 0)
+        return err;
+    unsigned long clen = (unsigned long)-1, x;
+    while (next_line(p, (size_t)hl, &pos, &line)) {
         if (line.n == 0)
             break;
         if (line.p[0] == ' ' || line.p[0] == '\t')
@@ -231,13 +241,22 @@ static int parse_headers(const uint8_t *p, size_t hl, size_t pos,
         struct span name, value;
         if (!split_header(line, &name, &value))
             return -EBADMSG;
-        int err = on_header(msg, name, value, clen);
+        if (!span_is(name, "Content-Length"))
+            err = mp->header(msg, name, value);
+        else if ((err = parse_uint(value, mp->body_max, &x)) == 0 && clen != (unsigned long)-1 &&
+                 clen != x)
+            err = -EBADMSG; /* two lengths: request smuggling territory */
+        else
+            clen = x;
         if (err < 0)
             return err;
     }
-    if (*clen == (unsigned long)-1)
-        *clen = 0;
-    return 0;
+    if (clen == (unsigned long)-1)
+        clen = 0;
+    if ((size_t)hl + clen > len)
+        return 0;
+    *body_len = clen;
+    return (int)((size_t)hl + clen);
 }
 
 int rtsp_response_parse(struct rtsp_response *r, const uint8_t *p, size_t len)
@@ -246,35 +265,23 @@ int rtsp_response_parse(struct rtsp_response *r, const uint8_t *p, size_t len)
     size_t k = len < 5 ? len : 5;
     if (memcmp(p, magic, k) != 0)
         return -EBADMSG; /* fail early: garbage never grows into a response */
-    long hl = head_end(p, len, RTSP_HEAD_MAX);
-    if (hl <= 0)
-        return (int)hl;
-    memset(r, 0, sizeof(*r));
-    size_t pos = 0;
-    struct span line;
-    next_line(p, (size_t)hl, &pos, &line);
-    unsigned long clen;
-    int err = parse_status_line(r, line);
-    if (err < 0 || (err = parse_headers(p, (size_t)hl, pos, response_header, r, &clen)) < 0)
-        return err;
-    if ((size_t)hl + clen > len)
-        return 0;
-    r->body = p + hl;
-    r->body_len = clen;
-    return (int)((size_t)hl + clen);
+    static const struct msg_parser mp = {RTSP_HEAD_MAX, RTSP_BODY_MAX, parse_status_line,
+                                         response_header};
+    int n = parse_message(&mp, r, sizeof(*r), p, len, &r->body_len);
+    if (n > 0)
+        r->body = p + n - r->body_len;
+    return n;
 }
 
 /* A server's request: "METHOD uri RTSP/1.0". We only need its CSeq to answer it, and its
  * length to skip it. */
 static int request_parse(struct rtsp_request_in *q, const uint8_t *p, size_t len)
 {
-    long hl = head_end(p, len, RTSP_HEAD_MAX);
+    struct span line;
+    size_t pos;
+    long hl = head_open(p, len, RTSP_HEAD_MAX, q, sizeof(*q), &line, &pos);
     if (hl <= 0)
         return (int)hl;
-    memset(q, 0, sizeof(*q));
-    size_t pos = 0;
-    struct span line;
-    next_line(p, (size_t)hl, &pos, &line);
     const char *sp = memchr(line.p, ' ', line.n);
     if (!sp || (size_t)(sp - line.p) >= sizeof(q->method) || line.n < 9 ||
         memcmp(line.p + line.n - 9, " RTSP/1.0", 9) != 0)
@@ -285,11 +292,9 @@ static int request_parse(struct rtsp_request_in *q, const uint8_t *p, size_t len
         struct span name, value;
         if (line.n == 0 || !split_header(line, &name, &value))
             continue;
-        unsigned long x;
-        if (span_is(name, "CSeq") && parse_uint(value, 0xffffffffUL, &x) == 0) {
-            q->cseq = (uint32_t)x;
-            q->has_cseq = true;
-        } else if (span_is(name, "Content-Length")) {
+        if (span_is(name, "CSeq"))
+            (void)parse_cseq(value, &q->cseq, &q->has_cseq); /* a bad one: answered without */
+        else if (span_is(name, "Content-Length")) {
             int err = parse_uint(value, RTSP_BODY_MAX, &clen);
             if (err < 0)
                 return err;
@@ -444,26 +449,11 @@ bool rtsp_list_has(const char *list, const char *token)
 
 /* ---- server side ---- */
 
-static int request_header(void *msg, struct span name, struct span v, unsigned long *clen)
+static int request_header(void *msg, struct span name, struct span v)
 {
     struct rtsp_request *q = msg;
-    unsigned long x;
-    int err;
-    if (span_is(name, "CSeq")) {
-        if (parse_uint(v, 0xffffffffUL, &x) < 0)
-            return -EBADMSG;
-        q->cseq = (uint32_t)x;
-        q->has_cseq = true;
-        return 0;
-    }
-    if (span_is(name, "Content-Length")) {
-        if ((err = parse_uint(v, RTSP_REQ_BODY_MAX, &x)) < 0)
-            return err;
-        if (*clen != (unsigned long)-1 && *clen != x)
-            return -EBADMSG;
-        *clen = x;
-        return 0;
-    }
+    if (span_is(name, "CSeq"))
+        return parse_cseq(v, &q->cseq, &q->has_cseq);
     if (span_is(name, "Session")) {
         const char *semi = memchr(v.p, ';', v.n);
         struct span id = {v.p, semi ? (size_t)(semi - v.p) : v.n};
@@ -478,8 +468,9 @@ static int request_header(void *msg, struct span name, struct span v, unsigned l
 
 /* "METHOD SP URI SP RTSP/1.0": a method token (RFC 2326 15.1), a URI without spaces or
  * control bytes. */
-static int request_line(struct rtsp_request *q, struct span line)
+static int request_line(void *msg, struct span line)
 {
+    struct rtsp_request *q = msg;
     const char *sp1 = memchr(line.p, ' ', line.n);
     if (!sp1 || sp1 == line.p || (size_t)(sp1 - line.p) >= sizeof(q->method))
         return -EBADMSG;
@@ -508,32 +499,9 @@ int rtsp_request_parse(struct rtsp_request *q, const uint8_t *p, size_t len)
 {
     if (len > 0 && !((p[0] >= 'A' && p[0] <= 'Z') || p[0] == '_'))
         return -EBADMSG; /* fail early: garbage never grows into a request */
-    long hl = head_end(p, len, RTSP_REQ_HEAD_MAX);
-    if (hl <= 0)
-        return (int)hl;
-    memset(q, 0, sizeof(*q));
-    size_t pos = 0;
-    struct span line;
-    next_line(p, (size_t)hl, &pos, &line);
-    unsigned long clen;
-    int err = request_line(q, line);
-    if (err < 0 || (err = parse_headers(p, (size_t)hl, pos, request_header, q, &clen)) < 0)
-        return err;
-    if ((size_t)hl + clen > len)
-        return 0;
-    q->body_len = clen;
-    return (int)((size_t)hl + clen);
-}
-
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
+    static const struct msg_parser mp = {RTSP_REQ_HEAD_MAX, RTSP_REQ_BODY_MAX, request_line,
+                                         request_header};
+    return parse_message(&mp, q, sizeof(*q), p, len, &q->body_len);
 }
 
 /* The query's token= value, percent-decoded into out. */
@@ -546,8 +514,8 @@ static int target_token(const char *q, char *out, size_t cap)
             for (size_t i = 6; i < n; i++) {
                 int c = (unsigned char)q[i];
                 if (c == '%') {
-                    int hi = i + 2 < n ? hex_digit(q[i + 1]) : -1;
-                    int lo = hi >= 0 ? hex_digit(q[i + 2]) : -1;
+                    int hi = i + 2 < n ? text_hex_digit(q[i + 1]) : -1;
+                    int lo = hi >= 0 ? text_hex_digit(q[i + 2]) : -1;
                     if (lo < 0 || (hi == 0 && lo == 0))
                         return -EINVAL;
                     c = hi << 4 | lo;
@@ -606,44 +574,12 @@ int rtsp_target_parse(struct rtsp_target *t, const char *uri)
 
 const char *rtsp_reason(int status)
 {
-    switch (status) {
-    case 200:
-        return "OK";
-    case 400:
-        return "Bad Request";
-    case 401:
-        return "Unauthorized";
-    case 403:
-        return "Forbidden";
-    case 404:
-        return "Not Found";
-    case 405:
-        return "Method Not Allowed";
-    case 409:
-        return "Conflict"; /* another publisher owns the path */
-    case 413:
+    /* RFC 2326 7.1.1 names these two its own way; the other codes are HTTP's. */
+    if (status == 413)
         return "Request Entity Too Large";
-    case 415:
-        return "Unsupported Media Type";
-    case 454:
-        return "Session Not Found";
-    case 455:
-        return "Method Not Valid in This State";
-    case 459:
-        return "Aggregate Operation Not Allowed";
-    case 461:
-        return "Unsupported Transport";
-    case 500:
-        return "Internal Server Error";
-    case 501:
-        return "Not Implemented";
-    case 503:
-        return "Service Unavailable";
-    case 505:
+    if (status == 505)
         return "RTSP Version Not Supported";
-    default:
-        return "Error";
-    }
+    return head_reason(status);
 }
 
 int rtsp_response_write(char *out, size_t cap, int status, const struct rtsp_request *q,

@@ -129,7 +129,8 @@ struct rtsp_target {
 };
 int rtsp_target_parse(struct rtsp_target *t, const char *uri);
 
-/* The reason phrase of a status code we send ("Bad Request"); "Error" for others. */
+/* The reason phrase of a status code we send ("Bad Request"; common/head.h), "Unknown" for
+ * others. */
 const char *rtsp_reason(int status);
 
 /* Writes a response: status line, CSeq when the request had one, headers (each line ending in

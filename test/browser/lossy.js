@@ -6,7 +6,7 @@
 // exit 0 when every session passes.
 //   node lossy.js URL [--sessions 10 --seconds 12 --min-frames-pct 95 --max-gap-ms 500]
 "use strict";
-const { arg, withChromium } = require("./browser");
+const { arg, withChromium, withPage, firstFrame, steadyWindow } = require("./browser");
 
 // In the page: the largest interval between two presented frames since arm(), and the
 // selected pair's candidates from getStats.
@@ -43,31 +43,21 @@ async function pageStats() {
 }
 
 async function session(ctx, url, seconds) {
-  const page = await ctx.newPage();
-  try {
-    await page.goto(url);
-    await page.waitForFunction(() => window.ringcast &&
-                                     (window.ringcast.error || window.ringcast.ttffMs !== null),
-                               null, { timeout: 20000 });
-    const error = await page.evaluate(() => window.ringcast.error);
-    if (error) return { ok: false, error };
-    // Judge from one second after the first frame: the start (ICE, DTLS, the keyframe) is
-    // measured by ttff, the steady state by the window.
-    await page.waitForTimeout(1000);
-    await page.evaluate(pageProbe);
-    const first = await page.evaluate(pageStats);
-    await page.waitForTimeout(seconds * 1000); // the window being judged, not a sync
-    const last = await page.evaluate(pageStats);
-    const ttffMs = await page.evaluate(() => window.ringcast.ttffMs);
-    return { ttffMs, frames: last.framesDecoded - first.framesDecoded, expected: 30 * seconds,
-             maxGapMs: last.maxGapMs, nacks: last.nackCount - first.nackCount,
-             lost: last.packetsLost, freezes: last.freezeCount - first.freezeCount,
-             pair: last.pair };
-  } catch (e) {
-    return { ok: false, error: String(e) };
-  } finally {
-    await page.close({ runBeforeUnload: true }); // pagehide DELETEs the session
-  }
+  const r = {};
+  await withPage(ctx, url, r, async (page) => {
+    r.error = await firstFrame(page, 20000);
+    if (r.error) return;
+    const [first, last] = await steadyWindow(page, seconds, pageStats, pageProbe);
+    Object.assign(r, {
+      ttffMs: await page.evaluate(() => window.ringcast.ttffMs),
+      frames: last.framesDecoded - first.framesDecoded, expected: 30 * seconds,
+      maxGapMs: last.maxGapMs, nacks: last.nackCount - first.nackCount,
+      lost: last.packetsLost, freezes: last.freezeCount - first.freezeCount, pair: last.pair,
+    });
+  });
+  if (r.error) return { ok: false, error: r.error };
+  delete r.error;
+  return r;
 }
 
 async function main() {

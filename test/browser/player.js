@@ -10,18 +10,14 @@
 //   node player.js URL [--width 1280 --height 720 --seconds 10 --loads 3
 //                       --max-ttff-ms 300 --max-jitter-ms 150]
 "use strict";
-const { arg, withChromium } = require("./browser");
+const { arg, withChromium, newPage, firstFrame } = require("./browser");
 
 // Opens the player in a new page and waits (bounded, on the page's own state) until it has
 // shown its first frame; throws the page's error if it failed instead.
 async function loadPlayer(ctx, url) {
-  const page = await ctx.newPage();
-  page.on("console", (m) => console.error("page:", m.text()));
+  const page = await newPage(ctx);
   await page.goto(url);
-  await page.waitForFunction(() => window.ringcast &&
-                                   (window.ringcast.error || window.ringcast.ttffMs !== null),
-                             null, { timeout: 20000 });
-  const error = await page.evaluate(() => window.ringcast.error);
+  const error = await firstFrame(page, 20000);
   if (error) throw new Error("player: " + error);
   return page;
 }

@@ -8,7 +8,7 @@
 // test's own timestamps. Exit 0 when it passes.
 //   node reconnect.js URL [--seconds 3 --min-frames-pct 80 --timeout-ms 40000]
 "use strict";
-const { arg, withChromium } = require("./browser");
+const { arg, withChromium, withPage } = require("./browser");
 
 function emit(obj) {
   console.log(JSON.stringify(obj));
@@ -20,41 +20,31 @@ async function main() {
   const minPct = Number(arg("min-frames-pct", 80));
   const timeoutMs = Number(arg("timeout-ms", 40000));
   const result = { ok: false };
-  await withChromium(async (ctx) => {
-    const page = await ctx.newPage();
-    page.on("console", (m) => console.error("page:", m.text()));
-    try {
-      await page.goto(url);
-      await page.waitForFunction(() => window.ringcast && window.ringcast.stats.framesDecoded > 0,
-                                 null, { timeout: 20000 });
-      await page.evaluate(() => { window.sameDocument = true; });
-      const r0 = await page.evaluate(() => window.ringcast.reconnects);
-      emit({ event: "playing", t: Date.now(), transport: await page.evaluate(() => window.ringcast.transport) });
-      await page.waitForFunction((r) => window.ringcast.reconnects > r &&
-                                        window.ringcast.stats.framesDecoded > 0,
-                                 r0, { timeout: timeoutMs, polling: 50 });
-      const resumed = await page.evaluate(() => ({ reconnects: window.ringcast.reconnects,
-                                                   status: window.ringcast.status,
-                                                   transport: window.ringcast.transport,
-                                                   frames: window.ringcast.stats.framesDecoded }));
-      emit(Object.assign({ event: "resumed", t: Date.now() }, resumed));
-      await page.waitForTimeout(seconds * 1000); // the window being judged, not a sync
-      const s = await page.evaluate(() => ({ frames: window.ringcast.stats.framesDecoded,
-                                             total: window.ringcast.framesDecodedTotal,
-                                             same: window.sameDocument === true,
-                                             shown: document.getElementById("s-reconnects").textContent,
-                                             error: window.ringcast.error }));
-      Object.assign(result, s, { expected: 30 * seconds, reconnects: resumed.reconnects });
-      result.ok = s.same && !s.error && (s.frames - resumed.frames) * 100 >= 30 * seconds * minPct &&
-                  s.shown === String(resumed.reconnects);
-    } catch (e) {
-      result.error = String(e);
-      result.page = await page.evaluate(() => window.ringcast && { status: window.ringcast.status,
-        reconnects: window.ringcast.reconnects }).catch(() => null);
-    } finally {
-      await page.close({ runBeforeUnload: true }); // pagehide DELETEs the session
-    }
-  });
+  await withChromium((ctx) => withPage(ctx, url, result, async (page) => {
+    await page.waitForFunction(() => window.ringcast && window.ringcast.stats.framesDecoded > 0,
+                               null, { timeout: 20000 });
+    await page.evaluate(() => { window.sameDocument = true; });
+    const r0 = await page.evaluate(() => window.ringcast.reconnects);
+    emit({ event: "playing", t: Date.now(), transport: await page.evaluate(() => window.ringcast.transport) });
+    await page.waitForFunction((r) => window.ringcast.reconnects > r &&
+                                      window.ringcast.stats.framesDecoded > 0,
+                               r0, { timeout: timeoutMs, polling: 50 });
+    const resumed = await page.evaluate(() => ({ reconnects: window.ringcast.reconnects,
+                                                 status: window.ringcast.status,
+                                                 transport: window.ringcast.transport,
+                                                 frames: window.ringcast.stats.framesDecoded }));
+    emit(Object.assign({ event: "resumed", t: Date.now() }, resumed));
+    await page.waitForTimeout(seconds * 1000); // the window being judged, not a sync
+    const s = await page.evaluate(() => ({ frames: window.ringcast.stats.framesDecoded,
+                                           total: window.ringcast.framesDecodedTotal,
+                                           same: window.sameDocument === true,
+                                           shown: document.getElementById("s-reconnects").textContent,
+                                           error: window.ringcast.error }));
+    Object.assign(result, s, { expected: 30 * seconds, reconnects: resumed.reconnects });
+    result.ok = s.same && !s.error && (s.frames - resumed.frames) * 100 >= 30 * seconds * minPct &&
+                s.shown === String(resumed.reconnects);
+  }, () => window.ringcast && { status: window.ringcast.status,
+                                reconnects: window.ringcast.reconnects }));
   emit(result);
   process.exit(result.ok ? 0 : 1);
 }

@@ -7,7 +7,7 @@
 // for a first frame (a session that cannot reach the relay never shows one).
 //   node relay.js URL [--seconds 10 --min-frames-pct 90 --wait-ms 20000]
 "use strict";
-const { arg, withChromium } = require("./browser");
+const { arg, withChromium, withPage, firstFrame, steadyWindow } = require("./browser");
 
 // In the page: the video's decoded frames and the selected pair's candidates, from getStats.
 async function pageStats() {
@@ -35,35 +35,19 @@ async function main() {
   const minPct = Number(arg("min-frames-pct", 90));
   const waitMs = Number(arg("wait-ms", 20000));
   const result = { ok: false };
-  await withChromium(async (ctx) => {
-    const page = await ctx.newPage();
-    page.on("console", (m) => console.error("page:", m.text()));
-    try {
-      await page.goto(url);
-      await page.waitForFunction(() => window.ringcast &&
-                                       (window.ringcast.error || window.ringcast.ttffMs !== null),
-                                 null, { timeout: waitMs });
-      result.error = await page.evaluate(() => window.ringcast.error);
-      if (result.error) return;
-      await page.waitForTimeout(1000); // the start is ttff's; the window judges the steady state
-      const first = await page.evaluate(pageStats);
-      await page.waitForTimeout(seconds * 1000); // the window being judged, not a sync
-      const last = await page.evaluate(pageStats);
-      Object.assign(result, {
-        ttffMs: await page.evaluate(() => window.ringcast.ttffMs),
-        frames: last.framesDecoded - first.framesDecoded, expected: 30 * seconds,
-        local: last.local, remote: last.remote, transport: last.transport,
-        reconnects: last.reconnects,
-      });
-      result.ok = !!last.local && last.local.type === "relay" &&
-                  result.frames * 100 >= result.expected * minPct;
-    } catch (e) {
-      result.error = String(e);
-      result.page = await page.evaluate(pageStats).catch(() => null);
-    } finally {
-      await page.close({ runBeforeUnload: true }); // pagehide DELETEs the session
-    }
-  });
+  await withChromium((ctx) => withPage(ctx, url, result, async (page) => {
+    result.error = await firstFrame(page, waitMs);
+    if (result.error) return;
+    const [first, last] = await steadyWindow(page, seconds, pageStats);
+    Object.assign(result, {
+      ttffMs: await page.evaluate(() => window.ringcast.ttffMs),
+      frames: last.framesDecoded - first.framesDecoded, expected: 30 * seconds,
+      local: last.local, remote: last.remote, transport: last.transport,
+      reconnects: last.reconnects,
+    });
+    result.ok = !!last.local && last.local.type === "relay" &&
+                result.frames * 100 >= result.expected * minPct;
+  }, pageStats));
   console.log(JSON.stringify(result));
   process.exit(result.ok ? 0 : 1);
 }

@@ -44,12 +44,16 @@ class Conn:
         return self.response()
 
     def response(self):
-        while b"\r\n\r\n" not in self.buf:
-            if self.buf.startswith(b"$") and len(self.buf) >= 4:  # media before the answer
+        while True:
+            # Media before the answer: whole frames go first, as their payload may hold
+            # "\r\n\r\n" too.
+            while self.buf.startswith(b"$") and len(self.buf) >= 4:
                 n = 4 + int.from_bytes(self.buf[2:4], "big")
-                if len(self.buf) >= n:
-                    self.buf = self.buf[n:]
-                    continue
+                if len(self.buf) < n:
+                    break
+                self.buf = self.buf[n:]
+            if not self.buf.startswith(b"$") and b"\r\n\r\n" in self.buf:
+                break
             data = self.s.recv(65536)
             if not data:
                 fail("connection closed before an answer")

@@ -5,17 +5,15 @@
 #   {"connected": true, "frames": N, "expected": M, "width": W, "height": H, ...}
 # frames/expected cover the steady window (after --settle); frames_total counts all.
 # Exit status 0 when it ran to the end (the calling test judges the numbers).
-import argparse
 import asyncio
-import json
 import sys
 import time
-import urllib.error
-import urllib.request
 
-from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCPeerConnection
 from aioice import Connection
 from aiortc.rtp import is_rtcp
+
+import webrtc_http
 
 dropped = [0]
 
@@ -38,15 +36,6 @@ def drop_incoming_rtp(fraction, seed=1):
     Connection.recv = lossy  # aiortc binds it when the peer connection is created
 
 
-def http(method, url, body=None, headers=None):
-    req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return r.status, dict(r.headers), r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), e.read()
-
-
 async def run(args):
     if args.drop:
         drop_incoming_rtp(args.drop / 100.0)
@@ -56,14 +45,8 @@ async def run(args):
     pc.addTransceiver("video", direction="recvonly")
     if args.audio:
         pc.addTransceiver("audio", direction="recvonly")
-    connected = asyncio.Event()
     frames = []  # (pts, width, height)
     t_answer = [0.0]
-
-    @pc.on("connectionstatechange")
-    def on_state():
-        if pc.connectionState == "connected":
-            connected.set()
 
     @pc.on("track")
     def on_track(track):
@@ -82,30 +65,11 @@ async def run(args):
 
         asyncio.ensure_future(consume())
 
-    await pc.setLocalDescription(await pc.createOffer())
-    headers = {"Content-Type": "application/sdp"}
-    if args.token:
-        headers["Authorization"] = "Bearer " + args.token
-    loop = asyncio.get_running_loop()
-    t_post = time.monotonic()
-    status, hdrs, body = await loop.run_in_executor(
-        None, http, "POST", args.url, pc.localDescription.sdp.encode(), headers)
-    result["post_status"] = status
-    result["post_ms"] = round((time.monotonic() - t_post) * 1000)
-    if status != 201:
-        result["error"] = body.decode(errors="replace").strip()
-        await pc.close()
+    answer = await webrtc_http.post_offer(pc, args.url, args.token, result)
+    if answer is None:
         return result
-    location = hdrs.get("Location", "")
-    result["location"] = location
     t_answer[0] = time.monotonic()
-    await pc.setRemoteDescription(RTCSessionDescription(sdp=body.decode(), type="answer"))
-    try:
-        await asyncio.wait_for(connected.wait(), args.connect_timeout)
-        result["connected"] = True
-    except asyncio.TimeoutError:
-        result["error"] = "not connected after %ss (state %s)" % (args.connect_timeout,
-                                                                   pc.connectionState)
+    await webrtc_http.connect(pc, answer, args.connect_timeout, result)
     if result["connected"] and args.silence_ice_after is not None:
         # Revoke consent (RFC 7675) while still receiving: stop aioice's checks and its
         # answers to the server's own consent requests; the server must end the session
@@ -146,33 +110,22 @@ async def run(args):
             for st in stats.values():
                 if st.type == "inbound-rtp":
                     result["packets_received"] = st.packetsReceived
-    if location and not args.keep:
-        base = args.url.split("/", 3)
-        status, _, _ = await loop.run_in_executor(
-            None, http, "DELETE", base[0] + "//" + base[2] + location)
-        result["delete_status"] = status
+    if result["location"] and not args.keep:
+        result["delete_status"] = await webrtc_http.delete(args.url, result["location"])
     await pc.close()
     return result
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--url", required=True, help="http://host:port/<path>/whep")
-    ap.add_argument("--seconds", type=float, default=10)
-    ap.add_argument("--fps", type=float, default=30)
+    ap = webrtc_http.options("whep", "also offer a recvonly audio section")
     ap.add_argument("--settle", type=float, default=2, help="seconds before the judged window")
     ap.add_argument("--connect-timeout", type=float, default=15)
-    ap.add_argument("--token", default="")
-    ap.add_argument("--audio", action="store_true", help="also offer a recvonly audio section")
-    ap.add_argument("--keep", action="store_true", help="do not DELETE the session")
     ap.add_argument("--drop", type=float, default=0,
                     help="percent of incoming RTP packets to drop before SRTP (loss test)")
     ap.add_argument("--silence-ice-after", type=float, default=None,
                     help="stop sending and answering ICE consent checks after this many "
                          "seconds")
-    args = ap.parse_args()
-    result = asyncio.run(run(args))
-    print(json.dumps(result), flush=True)
+    webrtc_http.print_run(run, ap.parse_args())
     return 0
 
 

@@ -12,24 +12,22 @@
 # --clip FILE.h264 --mbps R sends that Annex B clip's access units (looped, packetized by
 # aiortc) instead of encoding, as fast as makes R Mbit/s: the WHIP ingest's bench
 # (tools/bench-whip.sh) without the cost of an encoder.
-import argparse
 import asyncio
 import fractions
-import json
 import sys
 import time
-import urllib.error
-import urllib.request
 
 import os
 import random
 
 import numpy
 from av import VideoFrame
-from aiortc import (RTCPeerConnection, RTCRtpSender, RTCSessionDescription, VideoStreamTrack)
+from aiortc import RTCPeerConnection, RTCRtpSender, VideoStreamTrack
 from aiortc.mediastreams import AudioStreamTrack
 from aiortc.rtcdtlstransport import RTCDtlsTransport
 from aiortc.rtp import is_rtcp
+
+import webrtc_http
 
 bad_pt = [None]  # while set: the payload type video RTP carries (before encryption)
 
@@ -150,25 +148,9 @@ def send_clip(sender, path, mbps):
     sender._next_encoded_frame = next_frame
 
 
-def http(method, url, body=None, headers=None):
-    req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return r.status, dict(r.headers), r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), e.read()
-
-
 async def run(args):
     result = {"connected": False}
     pc = RTCPeerConnection()
-    connected = asyncio.Event()
-
-    @pc.on("connectionstatechange")
-    def on_state():
-        if pc.connectionState == "connected":
-            connected.set()
-
     video = Pattern(args.fps)
     tr = pc.addTransceiver(video, direction="sendonly")
     if args.clip:
@@ -177,26 +159,10 @@ async def run(args):
                             if c.mimeType == "video/H264"])
     if args.audio:
         pc.addTransceiver(AudioStreamTrack(), direction="sendonly")
-    await pc.setLocalDescription(await pc.createOffer())
-    headers = {"Content-Type": "application/sdp"}
-    if args.token:
-        headers["Authorization"] = "Bearer " + args.token
-    loop = asyncio.get_running_loop()
-    status, hdrs, body = await loop.run_in_executor(
-        None, http, "POST", args.url, pc.localDescription.sdp.encode(), headers)
-    result["post_status"] = status
-    if status != 201:
-        result["error"] = body.decode(errors="replace").strip()
-        await pc.close()
+    answer = await webrtc_http.post_offer(pc, args.url, args.token, result)
+    if answer is None:
         return result
-    location = hdrs.get("Location", "")
-    result["location"] = location
-    await pc.setRemoteDescription(RTCSessionDescription(sdp=body.decode(), type="answer"))
-    try:
-        await asyncio.wait_for(connected.wait(), 15)
-        result["connected"] = True
-    except asyncio.TimeoutError:
-        result["error"] = "not connected (state %s)" % pc.connectionState
+    await webrtc_http.connect(pc, answer, 15, result)
     if result["connected"]:
         tasks = [asyncio.sleep(args.seconds)]
         if args.ssrc_change_at is not None or args.pt_change_at is not None or args.flood_at:
@@ -208,24 +174,15 @@ async def run(args):
             for st in (await t.sender.getStats()).values():
                 if st.type == "outbound-rtp":
                     result["packets_sent"] = st.packetsSent
-    if location and not args.keep:
-        base = args.url.split("/", 3)
-        status, _, _ = await loop.run_in_executor(
-            None, http, "DELETE", base[0] + "//" + base[2] + location, None,
-            {"Authorization": "Bearer " + args.token} if args.token else {})
-        result["delete_status"] = status
+    if result["location"] and not args.keep:
+        result["delete_status"] = await webrtc_http.delete(args.url, result["location"],
+                                                           args.token)
     await pc.close()
     return result
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--url", required=True, help="http://host:port/<path>/whip")
-    ap.add_argument("--seconds", type=float, default=10)
-    ap.add_argument("--fps", type=float, default=30)
-    ap.add_argument("--token", default="")
-    ap.add_argument("--audio", action="store_true", help="also send Opus")
-    ap.add_argument("--keep", action="store_true", help="do not DELETE the session")
+    ap = webrtc_http.options("whip", "also send Opus")
     ap.add_argument("--ssrc-change-at", type=float, default=None)
     ap.add_argument("--pt-change-at", type=float, default=None)
     ap.add_argument("--flood-at", type=float, default=None)
@@ -236,8 +193,7 @@ def main():
     args = ap.parse_args()
     if args.pt_change_at is not None:
         patch_payload_type()
-    result = asyncio.run(run(args))
-    print(json.dumps(result), flush=True)
+    webrtc_http.print_run(run, args)
     sys.exit(0)
 
 

@@ -34,11 +34,6 @@
 #define VPT   96
 #define APT   111
 
-static const uint8_t sps_pps[] = {0,    0,    0,    1,    0x67, 0x42, 0xc0, 0x1f, 0xd9, 0x00,
-                                  0x50, 0x05, 0xbb, 0x01, 0x10, 0x00, 0x00, 0x03, 0x00, 0x10,
-                                  0x00, 0x00, 0x03, 0x03, 0xc0, 0xf1, 0x83, 0x24, 0x80, 0,
-                                  0,    0,    1,    0x68, 0xcb, 0x8c, 0xb2};
-
 /* A received packet as the viewer sees it after unprotect. */
 struct rx_pkt {
     uint8_t b[1600];
@@ -120,22 +115,6 @@ static inline int udp_socket(struct sockaddr_in *a)
     return fd;
 }
 
-/* Frame payload bytes never contain 00 00: no accidental start codes. */
-static inline size_t make_frame(uint8_t *out, bool key, size_t body, unsigned seed)
-{
-    size_t n = 0;
-    if (key) {
-        memcpy(out, sps_pps, sizeof(sps_pps));
-        n = sizeof(sps_pps);
-    }
-    memcpy(out + n, "\0\0\0\1", 4);
-    n += 4;
-    out[n++] = key ? 0x65 : 0x41;
-    for (size_t i = 0; i < body; i++)
-        out[n++] = (uint8_t)((i * 31 + seed * 7) % 251 + 1);
-    return n;
-}
-
 /* The worker's state of the path the viewer watches. */
 static inline struct media_test_path path_of(struct fx *f)
 {
@@ -155,7 +134,7 @@ static inline void set_gso(struct fx *f, bool on)
 static inline uint64_t write_video(struct fx *f, bool key, size_t body)
 {
     uint8_t *buf = malloc(body + 64);
-    size_t n = make_frame(buf, key, body, f->counter++);
+    size_t n = media_test_frame(buf, key, body, f->counter++);
     int pk = pack_count(RING_CODEC_H264, buf, n, 1200);
     assert_true(pk > 0);
     int64_t seq =
@@ -206,8 +185,8 @@ static inline int setup(void **state)
     struct ring_writer_opts o = {.slot_count = SLOTS, .data_size = 1 << 20, .mtu = 1200};
     assert_int_equal(ring_writer_open(&f->wr, name, &o, err, sizeof(err)), 0);
     struct ring_track t = {.codec = RING_CODEC_H264, .clock_rate = 90000, .channels = 1};
-    memcpy(t.params, sps_pps, sizeof(sps_pps));
-    t.params_len = sizeof(sps_pps);
+    memcpy(t.params, media_test_h264_params, sizeof(media_test_h264_params));
+    t.params_len = sizeof(media_test_h264_params);
     assert_int_equal(ring_writer_set_track(f->wr, 0, &t), 0);
     struct ring_track a = {.codec = RING_CODEC_OPUS, .clock_rate = 48000, .channels = 2};
     assert_int_equal(ring_writer_set_track(f->wr, 1, &a), 0);

@@ -273,7 +273,7 @@ static void test_ring_replaced_after_rollover(void **state)
     static uint8_t buf[200064];
     unsigned n = start_receiving(f, rx, 256), total = n;
     while (total <= 70000) {
-        size_t len = make_frame(buf, false, 200000, f->counter++);
+        size_t len = media_test_frame(buf, false, 200000, f->counter++);
         int pk = pack_count(RING_CODEC_H264, buf, len, 1200);
         assert_true(ring_writer_write(f->wr, 0, 0, f->ts, (uint32_t)pk, buf, len) > 0);
         f->ts += 3000;
@@ -370,7 +370,7 @@ static void test_unwatched_path(void **state)
 static int write_miscounted(struct fx *f, int diff)
 {
     static uint8_t buf[8064];
-    size_t len = make_frame(buf, false, 8000, f->counter++);
+    size_t len = media_test_frame(buf, false, 8000, f->counter++);
     int pk = pack_count(RING_CODEC_H264, buf, len, 1200);
     assert_true(pk > 1);
     assert_true(ring_writer_write(f->wr, 0, 0, f->ts, (uint32_t)(pk + diff), buf, len) > 0);

@@ -111,24 +111,6 @@ static int mb_udp(struct sockaddr_in *a)
     return fd;
 }
 
-static size_t mb_frame(uint8_t *out, bool key, size_t body, unsigned seed)
-{
-    static const uint8_t sps_pps[] = {0,    0, 0,    1, 0x67, 0x42, 0xc0, 0x1f, 0xd9, 0,
-                                      0x50, 5, 0xbb, 1, 0x10, 0,    0,    3,    0,    0x10,
-                                      0,    0, 0,    1, 0x68, 0xcb, 0x8c, 0xb2};
-    size_t n = 0;
-    if (key) {
-        memcpy(out, sps_pps, sizeof(sps_pps));
-        n = sizeof(sps_pps);
-    }
-    memcpy(out + n, "\0\0\0\1", 4);
-    n += 4;
-    out[n++] = key ? 0x65 : 0x41;
-    for (size_t i = 0; i < body; i++)
-        out[n++] = (uint8_t)((i * 31 + seed * 7) % 251 + 1);
-    return n;
-}
-
 /* ns per call of fn over a 1200-byte payload, best of 3 runs of 20000. */
 static double mb_time(int (*fn)(void *, uint8_t *, uint16_t), void *ctx)
 {
@@ -275,7 +257,7 @@ int main(int argc, char **argv)
     static uint8_t buf[80000];
     unsigned seq = 0;
     uint32_t ts = 0;
-    size_t n = mb_frame(buf, true, 60000, seq++);
+    size_t n = media_test_frame(buf, true, 60000, seq++);
     ring_writer_write(wr, 0, RING_FRAME_KEY, ts,
                       (uint32_t)pack_count(RING_CODEC_H264, buf, n, 1200), buf, n);
     media_test_send_run(w);
@@ -307,7 +289,7 @@ int main(int argc, char **argv)
     for (unsigned f = 0; f < frames; f++) {
         bool key = f % 60 == 59;
         ts += 3000;
-        n = mb_frame(buf, key, key ? 60000 : 7000, seq++);
+        n = media_test_frame(buf, key, key ? 60000 : 7000, seq++);
         ring_writer_write(wr, 0, key ? RING_FRAME_KEY : 0, ts,
                           (uint32_t)pack_count(RING_CODEC_H264, buf, n, 1200), buf, n);
         if (f == 10) { /* after catch-up: measure steady state only */

@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: MIT */
+/* test_conntab.c: the connection table of ICE-TCP and the RTSP server (egress/conntab) over
+ * socketpairs with made-up peers: the limit per address (an IPv4-mapped peer counts as its
+ * IPv4 address) and in total, each refusal counted and its socket closed, a closed slot taken
+ * again only once its poll has closed, a refusing accepted hook leaving the slot free, and
+ * the poll handing readable bytes and a failed write to the user's hooks. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "egress/conntab.h"
+
+struct tconn {
+    struct conntab_conn base;
+    int mark; /* cleared on accept */
+    int tail; /* kept across accepts (beyond params.zeroed) */
+};
+
+static _Atomic uint64_t refused;
+static int accept_err, readable_calls, broken_calls;
+static char broken_why[64];
+static int peer_fd[8]; /* the other end of each slot's socketpair */
+
+static int t_accepted(struct conntab_conn *c)
+{
+    (void)c;
+    return accept_err;
+}
+
+static void t_readable(struct conntab_conn *c)
+{
+    char b[16];
+    readable_calls += read(c->fd, b, sizeof(b)) > 0;
+}
+
+static void t_broken(struct conntab_conn *c, const char *why)
+{
+    broken_calls++;
+    snprintf(broken_why, sizeof(broken_why), "%s", why);
+    conntab_close(c);
+}
+
+static struct conntab_params params = {
+    .log_name = "test",
+    .kind = "test",
+    .size = sizeof(struct tconn),
+    .zeroed = offsetof(struct tconn, tail),
+    .sndbuf = 4096,
+    .accepted = t_accepted,
+    .readable = t_readable,
+    .broken = t_broken,
+};
+
+static uv_loop_t loop;
+static struct conntab tab;
+
+static void open_table(unsigned cap, unsigned per_address)
+{
+    params.cap = cap;
+    params.per_address = per_address;
+    refused = 0;
+    accept_err = readable_calls = broken_calls = 0;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    tab.fd = -1;
+    assert_int_equal(conntab_init(&tab, &params, &loop, NULL, &refused), 0);
+}
+
+static void close_table(void)
+{
+    for (int32_t i = 0; i < tab.fresh; i++)
+        conntab_close(conntab_at(&tab, i));
+    assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+    assert_int_equal(tab.n_open, 0);
+    conntab_free(&tab);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    for (unsigned i = 0; i < sizeof(peer_fd) / sizeof(peer_fd[0]); i++)
+        if (peer_fd[i] > 0)
+            close(peer_fd[i]);
+    memset(peer_fd, 0, sizeof(peer_fd));
+}
+
+/* A peer at ip (IPv4 or IPv6) port 40000. */
+static union viewer_addr peer_at(const char *ip)
+{
+    union viewer_addr a;
+    memset(&a, 0, sizeof(a));
+    if (inet_pton(AF_INET, ip, &a.in.sin_addr) == 1) {
+        a.in.sin_family = AF_INET;
+        a.in.sin_port = htons(40000);
+    } else {
+        assert_int_equal(inet_pton(AF_INET6, ip, &a.in6.sin6_addr), 1);
+        a.in6.sin6_family = AF_INET6;
+        a.in6.sin6_port = htons(40000);
+    }
+    return a;
+}
+
+/* Admits one end of a new socketpair from peer; *fd_out: the table's end. */
+static int32_t admit(union viewer_addr peer, int *fd_out)
+{
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+    int32_t i = conntab_admit(&tab, sv[0], &peer);
+    if (i >= 0 && i < (int32_t)(sizeof(peer_fd) / sizeof(peer_fd[0]))) {
+        if (peer_fd[i] > 0)
+            close(peer_fd[i]);
+        peer_fd[i] = sv[1];
+    } else {
+        close(sv[1]);
+    }
+    if (fd_out)
+        *fd_out = sv[0];
+    return i;
+}
+
+/* A new table of cap slots with n of them taken by 10.0.0.7 (slots 0 .. n-1). */
+static void open_filled(unsigned cap, unsigned per_address, int32_t n)
+{
+    open_table(cap, per_address);
+    for (int32_t i = 0; i < n; i++)
+        assert_int_equal(admit(peer_at("10.0.0.7"), NULL), i);
+}
+
+static bool fd_closed(int fd)
+{
+    return fcntl(fd, F_GETFD) < 0 && errno == EBADF;
+}
+
+static void test_per_address(void **state)
+{
+    (void)state;
+    open_table(8, 2);
+    int fd;
+    assert_int_equal(admit(peer_at("10.0.0.7"), NULL), 0);
+    assert_int_equal(admit(peer_at("2001:db8::7"), NULL), 1);
+    assert_int_equal(admit(peer_at("10.0.0.7"), NULL), 2);
+    assert_int_equal(admit(peer_at("10.0.0.7"), &fd), -EBUSY);
+    assert_true(fd_closed(fd));
+    /* The same host through a dual-stack socket: unmapped, so still its third. */
+    assert_int_equal(admit(peer_at("::ffff:10.0.0.7"), &fd), -EBUSY);
+    assert_int_equal(refused, 2);
+    assert_int_equal(admit(peer_at("10.0.0.8"), NULL), 3);
+    assert_int_equal(admit(peer_at("2001:db8::7"), NULL), 4);
+    assert_int_equal(admit(peer_at("2001:db8::7"), NULL), -EBUSY);
+    assert_int_equal(tab.n_open, 5);
+    assert_int_equal(refused, 3);
+    /* One of 10.0.0.7's closes: it may connect again. */
+    conntab_close(conntab_at(&tab, 0));
+    assert_int_equal(admit(peer_at("10.0.0.7"), NULL), 5);
+    close_table();
+}
+
+static void test_total_and_reuse(void **state)
+{
+    (void)state;
+    open_filled(3, 64, 3);
+    int fd;
+    assert_int_equal(admit(peer_at("10.0.0.9"), &fd), -ENOSPC);
+    assert_true(fd_closed(fd));
+    assert_int_equal(refused, 1);
+    struct tconn *c = (struct tconn *)conntab_at(&tab, 1);
+    c->mark = c->tail = 7;
+    conntab_close(&c->base);
+    conntab_close(&c->base); /* idempotent */
+    assert_int_equal(tab.n_open, 2);
+    assert_true(c->base.fd < 0);
+    /* The slot is free only once its poll has closed (libuv still holds the handle). */
+    assert_int_equal(admit(peer_at("10.0.0.9"), NULL), -ENOSPC);
+    assert_int_equal(uv_run(&loop, UV_RUN_NOWAIT), 1);
+    assert_int_equal(admit(peer_at("10.0.0.9"), NULL), 1);
+    assert_int_equal(c->mark, 0);
+    assert_int_equal(c->tail, 7);
+    assert_int_equal(c->base.state, CONNTAB_OPEN);
+    assert_int_equal(tab.fresh, 3);
+    assert_int_equal(tab.n_open, 3);
+    assert_int_equal(refused, 2);
+    close_table();
+}
+
+/* Slots are handed out lowest first and never-used ones only when the free list is empty. */
+static void test_free_list_order(void **state)
+{
+    (void)state;
+    open_filled(6, 64, 4);
+    conntab_close(conntab_at(&tab, 2));
+    conntab_close(conntab_at(&tab, 0));
+    assert_int_equal(uv_run(&loop, UV_RUN_NOWAIT), 1);
+    assert_int_equal(tab.fresh, 4);
+    int32_t a = admit(peer_at("10.0.0.7"), NULL), b = admit(peer_at("10.0.0.7"), NULL);
+    assert_true((a == 0 && b == 2) || (a == 2 && b == 0));
+    assert_int_equal(tab.fresh, 4);
+    assert_int_equal(admit(peer_at("10.0.0.7"), NULL), 4);
+    assert_int_equal(tab.fresh, 5);
+    close_table();
+}
+
+static void test_refusals(void **state)
+{
+    (void)state;
+    open_table(2, 2);
+    union viewer_addr un;
+    memset(&un, 0, sizeof(un));
+    un.sa.sa_family = AF_UNIX;
+    int fd;
+    assert_int_equal(admit(un, &fd), -EAFNOSUPPORT);
+    assert_true(fd_closed(fd));
+    accept_err = -ENOMEM;
+    assert_int_equal(admit(peer_at("10.0.0.7"), &fd), -ENOMEM);
+    assert_true(fd_closed(fd));
+    assert_int_equal(refused, 2);
+    assert_int_equal(tab.n_open, 0);
+    accept_err = 0; /* the slot the hook refused is still the next one */
+    assert_int_equal(admit(peer_at("10.0.0.7"), NULL), 0);
+    assert_int_equal(admit(peer_at("10.0.0.7"), NULL), 1);
+    close_table();
+}
+
+/* The poll: bytes from the peer reach the readable hook; a queue that cannot write reaches
+ * the broken hook, which closes. */
+static void test_poll(void **state)
+{
+    (void)state;
+    open_table(2, 2);
+    assert_int_equal(admit(peer_at("10.0.0.7"), NULL), 0);
+    struct conntab_conn *c = conntab_at(&tab, 0);
+    assert_int_equal(write(peer_fd[0], "x", 1), 1);
+    assert_int_equal(uv_run(&loop, UV_RUN_NOWAIT), 1);
+    assert_int_equal(readable_calls, 1);
+    assert_int_equal(conntab_queue(c, 4096), 0);
+    uint8_t pkt[100] = {0};
+    assert_int_equal(tcpq_push(&c->q, pkt, sizeof(pkt)), 0);
+    close(peer_fd[0]);
+    peer_fd[0] = 0;
+    conntab_watch(c, true);
+    for (int i = 0; i < 10 && !broken_calls; i++)
+        (void)uv_run(&loop, UV_RUN_NOWAIT);
+    assert_int_equal(broken_calls, 1);
+    assert_string_equal(broken_why, strerror(EPIPE));
+    assert_int_equal(tab.n_open, 0); /* closed, and freed in the same loop iteration */
+    close_table();
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_per_address),
+        cmocka_unit_test(test_total_and_reuse),
+        cmocka_unit_test(test_free_list_order),
+        cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_poll),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
