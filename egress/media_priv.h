@@ -205,6 +205,9 @@ void media_desc_forget(struct media_worker *w, const struct media_path *p);
 void media_viewers_note(struct media_worker *w);
 /* Re-reads the codecs and clock rates of the path's tracks from its ring. */
 void media_path_load_tracks(struct media_path *p);
+/* media_rtcp.c: queues v's sender reports (one compound per SRTP session, or per track's
+ * interleaved channel for a plain RTP reader). */
+void media_send_sr(struct media_worker *w, struct media_viewer *v, uint64_t now);
 /* media.c: attaches p to the object now under its ring's name when its writer retired the one
  * read (grown) or went silent and was replaced; true when it did. */
 bool media_path_check(struct media_worker *w, struct media_path *p, uint64_t now);
