@@ -20,7 +20,6 @@ static void media_flush_cb(uv_check_t *h)
     media_flush(w);
 }
 
-
 struct media_input_ctx {
     struct media_worker *w;
     struct media_viewer *v;

@@ -1,17 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* publish.c: the publish source: the path's handover socket, whose senders are checked by
  * their credentials, and the RTSP server session (RFC 2326 10.3 ANNOUNCE, 10.4 SETUP with
- * mode=record, 10.11 RECORD) of the one publisher that owns the path. Its RTP, interleaved or
- * on a UDP port pair per track (taken from the publisher's host only, reordered as an RTSP
- * pull's), goes through the ingest pipeline (codec/depack) as an RTSP pull's does; receiver
- * reports go back every second, and the publisher's figures to the control slot (status,
- * paths). A second publisher is
- * refused with 409 unless override_publisher lets it take over; a publisher that breaks the
- * protocol (garbled requests or framing, RTP of a payload type its SDP did not declare, an
- * SDP without a usable track) is answered 4xx and disconnected before anything of it reaches
- * the ring. WHIP requests that come the same way go to the path's WHIP side (ingest/whip.h);
- * one publisher at a time across both. Per packet: no allocation, no logging. */
-#include "ingest/publish.h"
+ * mode=record, 10.11 RECORD) of the one publisher that owns the path; its media is in
+ * publish_media.c. A second publisher is refused with 409 unless override_publisher lets it
+ * take over; a publisher that breaks the protocol (garbled requests or framing, RTP of a
+ * payload type its SDP did not declare, an SDP without a usable track) is answered 4xx and
+ * disconnected before anything of it reaches the ring. WHIP requests that come the same way go
+ * to the path's WHIP side (ingest/whip.h); one publisher at a time across both. */
+#include "ingest/publish_priv.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -38,92 +34,7 @@
 #include "rtsp/msg.h"
 #include "shm/ring.h"
 
-#define PUB_RX         (4 + 65535 + RTSP_REQ_HEAD_MAX + RTSP_REQ_BODY_MAX) /* a frame or a request */
-#define PUB_TX         4096      /* answers not yet taken by the socket */
-#define PUB_READS      16        /* reads per wakeup, then yield */
-#define PUB_UDP_READS  64        /* datagrams per socket per wakeup, then yield */
-#define PUB_UDP_BUF    65536     /* one datagram (loopback's MTU is 64 KiB) */
-#define PUB_UDP_RCVBUF (4 << 20) /* a keyframe's burst while the loop is busy */
-#define PUB_PUBLIC     "Public: OPTIONS, ANNOUNCE, SETUP, RECORD, GET_PARAMETER, TEARDOWN\r\n"
-
-struct publish;
-struct pub_conn;
-
-enum pub_lower { PUB_LOWER_NONE = 0, PUB_LOWER_TCP, PUB_LOWER_UDP };
-
-/* One UDP socket of a track recorded over UDP; freed in its close callback. */
-struct pub_udp {
-    uv_poll_t poll; /* first: the close callback gets this pointer */
-    struct pub_conn *c;
-    int fd;
-    unsigned track;
-    bool rtcp;
-};
-
-struct pub_track {
-    struct pub_conn *c;
-    int sdp;                      /* index in the connection's SDP */
-    int ch;                       /* interleaved RTP channel (RTCP on ch + 1), -1 until SETUP */
-    int ingest_idx;               /* ring track once recording, else -1 */
-    struct pub_udp *udp[2];       /* UDP: our RTP and RTCP sockets */
-    struct sockaddr_storage rtcp; /* UDP: where receiver reports go (its client_port + 1) */
-    uint16_t port;                /* UDP: our RTP port */
-    struct rtsp_reorder *reorder; /* UDP: allocated at SETUP, freed with the connection */
-    struct rtsp_rx_stats rx;      /* for receiver reports and the lost count */
-};
-
-/* One publisher's connection. Heap-allocated per connection (a handful per path's life),
- * freed when the last of its handles (the connection's poll, the UDP sockets') is closed. */
-struct pub_conn {
-    uv_poll_t poll;
-    struct publish *pub;
-    int fd;
-    unsigned handles; /* open libuv handles */
-    char peer[64];
-    char session[17];
-    bool recording, closing, writing;
-    enum pub_lower lower;
-    struct sockaddr_storage peer_sa, local_sa;
-    uint32_t own_ssrc;
-    uint64_t since_ns, rx_ns, media_ns, bytes;
-    uint64_t foreign; /* UDP datagrams from another host, dropped */
-    unsigned n_tracks;
-    struct pub_track tracks[RING_MAX_TRACKS];
-    struct rtsp_sdp sdp;
-    size_t tx_len, rx_len;
-    uint8_t tx[PUB_TX];
-    uint8_t rx[PUB_RX];
-};
-
-struct publish {
-    struct source base;
-    uv_loop_t *loop;
-    const struct config *cfg;
-    struct ingest *ing;
-    char path[CONFIG_NAME_MAX];
-    bool override;
-    char prefix[64];
-    const struct ctl_hdr *ctl;
-    int lfd;
-    uv_poll_t lpoll;
-    uv_timer_t tick;
-    uv_timer_t reorder_timer; /* UDP: releases held packets of the live publisher */
-    struct pub_conn *live;    /* the connection that owns the path (announced), or NULL */
-    struct whip *whip;        /* WHIP publishers (their session owns the path while it exists) */
-    unsigned open_handles;
-    bool closing;
-    void (*done)(void *arg);
-    void *done_arg;
-    uint64_t refused, refused_log_ns;
-    uint8_t hbuf[HANDOVER_BYTES_MAX];
-    _Alignas(8) uint8_t ubuf[PUB_UDP_BUF]; /* one datagram at a time */
-};
-
-static void on_reorder_timer(uv_timer_t *h);
-static int udp_open(struct pub_conn *c, unsigned k);
-static void udp_dest(struct pub_conn *c, struct pub_track *t, uint16_t rtcp_port);
-
-static uint64_t now_ns(void)
+uint64_t pub_now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -172,7 +83,7 @@ static void udp_closed_cb(uv_handle_t *h)
 
 /* Ends c: logs why (info for the path's publisher, its bytes and time) and frees it. The ring
  * keeps its frames and numbering: a publisher that comes back is a pause for viewers. */
-static void conn_close(struct pub_conn *c, const char *why)
+void pub_conn_close(struct pub_conn *c, const char *why)
 {
     if (c->closing)
         return;
@@ -187,7 +98,7 @@ static void conn_close(struct pub_conn *c, const char *why)
             snprintf(udp, sizeof(udp), " over UDP (%" PRIu64 " datagrams from other hosts dropped)",
                      c->foreign);
         log_info("publish %s: publisher %s left after %.1f s, %" PRIu64 " bytes%s: %s", p->path,
-                 c->peer, (double)(now_ns() - c->since_ns) / 1e9, c->bytes, udp, why);
+                 c->peer, (double)(pub_now_ns() - c->since_ns) / 1e9, c->bytes, udp, why);
     } else {
         log_info("publish %s: connection from %s closed: %s", p->path, c->peer, why);
     }
@@ -200,7 +111,7 @@ static void conn_close(struct pub_conn *c, const char *why)
 
 static void conn_cb(uv_poll_t *h, int status, int events);
 
-static void conn_watch(struct pub_conn *c, bool writing)
+void pub_conn_watch(struct pub_conn *c, bool writing)
 {
     if (c->writing == writing || c->closing)
         return;
@@ -209,7 +120,7 @@ static void conn_watch(struct pub_conn *c, bool writing)
 }
 
 /* Writes what the socket takes of tx. 0, or -errno for a dead connection. */
-static int conn_flush(struct pub_conn *c)
+int pub_conn_flush(struct pub_conn *c)
 {
     while (c->tx_len > 0) {
         ssize_t n = send(c->fd, c->tx, c->tx_len, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -229,24 +140,24 @@ static void conn_respond(struct pub_conn *c, int status, const struct rtsp_reque
     int n = rtsp_response_write((char *)c->tx + c->tx_len, sizeof(c->tx) - c->tx_len, status, q,
                                 headers, NULL, 0);
     if (n < 0) {
-        conn_close(c, "it does not read our answers");
+        pub_conn_close(c, "it does not read our answers");
         return;
     }
     c->tx_len += (size_t)n;
-    int e = conn_flush(c);
+    int e = pub_conn_flush(c);
     if (e < 0)
-        conn_close(c, strerror(-e));
+        pub_conn_close(c, strerror(-e));
     else
-        conn_watch(c, c->tx_len > 0);
+        pub_conn_watch(c, c->tx_len > 0);
 }
 
 /* Answers status (a 4xx: the publisher broke the protocol or cannot be served), writes what
  * the socket takes at once, and closes. */
-static void conn_refuse(struct pub_conn *c, int status, const struct rtsp_request *q,
-                        const char *headers, const char *why)
+void pub_conn_refuse(struct pub_conn *c, int status, const struct rtsp_request *q,
+                     const char *headers, const char *why)
 {
     conn_respond(c, status, q, headers);
-    conn_close(c, why);
+    pub_conn_close(c, why);
 }
 
 /* The session header of our answers. */
@@ -266,7 +177,7 @@ static void on_announce(struct pub_conn *c, const struct rtsp_request *q, const 
         return;
     }
     if (rtsp_target_parse(&t, q->uri) < 0 || strcmp(t.path, p->path) != 0) {
-        conn_refuse(c, 404, q, "", "ANNOUNCE of another path");
+        pub_conn_refuse(c, 404, q, "", "ANNOUNCE of another path");
         return;
     }
     /* Track controls resolve against the request URI without its query (RFC 2326 C.1.1). */
@@ -274,7 +185,7 @@ static void on_announce(struct pub_conn *c, const struct rtsp_request *q, const 
     snprintf(base, sizeof(base), "%.*s", (int)strcspn(q->uri, "?"), q->uri);
     int e = q->body_len ? rtsp_sdp_parse(&c->sdp, body, q->body_len, base) : -EBADMSG;
     if (e < 0) {
-        conn_refuse(c, 400, q, "", "an ANNOUNCE without a usable SDP");
+        pub_conn_refuse(c, 400, q, "", "an ANNOUNCE without a usable SDP");
         return;
     }
     for (unsigned i = 0; i < c->sdp.n && c->n_tracks < RING_MAX_TRACKS; i++) {
@@ -293,7 +204,7 @@ static void on_announce(struct pub_conn *c, const struct rtsp_request *q, const 
             (struct pub_track){.c = c, .sdp = (int)i, .ch = -1, .ingest_idx = -1};
     }
     if (c->n_tracks == 0) {
-        conn_refuse(c, 415, q, "", "no track of H264, H265, opus, PCMU or PCMA in its SDP");
+        pub_conn_refuse(c, 415, q, "", "no track of H264, H265, opus, PCMU or PCMA in its SDP");
         return;
     }
     if (whip_live(p->whip)) {
@@ -301,7 +212,7 @@ static void on_announce(struct pub_conn *c, const struct rtsp_request *q, const 
             log_info("publish %s: publisher %s refused: a WHIP publisher is live "
                      "(override_publisher = no)",
                      p->path, c->peer);
-            conn_refuse(c, 409, q, "", "another publisher is live");
+            pub_conn_refuse(c, 409, q, "", "another publisher is live");
             return;
         }
         char why[96];
@@ -312,15 +223,15 @@ static void on_announce(struct pub_conn *c, const struct rtsp_request *q, const 
         if (!p->override) {
             log_info("publish %s: publisher %s refused: %s publishes (override_publisher = no)",
                      p->path, c->peer, p->live->peer);
-            conn_refuse(c, 409, q, "", "another publisher is live");
+            pub_conn_refuse(c, 409, q, "", "another publisher is live");
             return;
         }
         char why[96];
         snprintf(why, sizeof(why), "taken over by %s (override_publisher)", c->peer);
-        conn_close(p->live, why);
+        pub_conn_close(p->live, why);
     }
     p->live = c;
-    c->since_ns = now_ns();
+    c->since_ns = pub_now_ns();
     conn_respond(c, 200, q, "");
 }
 
@@ -379,14 +290,14 @@ static void on_setup(struct pub_conn *c, const struct rtsp_request *q)
     struct pub_track *t = &c->tracks[k];
     char hdr[256];
     if (lower == PUB_LOWER_UDP) {
-        int e = t->udp[1] ? 0 : udp_open(c, (unsigned)k);
+        int e = t->udp[1] ? 0 : pub_udp_open(c, (unsigned)k);
         if (e < 0) {
             log_warn("publish %s: %s: no UDP port pair for track %d: %s", c->pub->path, c->peer, k,
                      strerror(-e));
             conn_respond(c, 503, q, "");
             return;
         }
-        udp_dest(c, t, (uint16_t)tr.client_port[1]);
+        pub_udp_dest(c, t, (uint16_t)tr.client_port[1]);
     } else {
         int ch = tr.interleaved[0];
         if (ch < 0 || ch > 254 || channel_taken(c, ch, (unsigned)k))
@@ -398,7 +309,7 @@ static void on_setup(struct pub_conn *c, const struct rtsp_request *q)
     if (!c->session[0]) {
         uint64_t id;
         if (getrandom(&id, sizeof(id), 0) != sizeof(id))
-            id = now_ns();
+            id = pub_now_ns();
         snprintf(c->session, sizeof(c->session), "%016" PRIx64, id);
     }
     session_hdr(c, hdr, sizeof(hdr));
@@ -458,11 +369,11 @@ static void on_record(struct pub_conn *c, const struct rtsp_request *q)
                      st->encoding, st->clock_rate, st->pt, t->ch);
     }
     if (!desc[0]) {
-        conn_refuse(c, 455, q, "", "RECORD without a track set up");
+        pub_conn_refuse(c, 455, q, "", "RECORD without a track set up");
         return;
     }
     c->recording = true;
-    c->media_ns = now_ns();
+    c->media_ns = pub_now_ns();
     conn_respond(c, 200, q, hdr);
     ingest_pub_begin(p->ing, c->lower == PUB_LOWER_UDP ? CTL_PUB_RTSP_UDP : CTL_PUB_RTSP_TCP,
                      c->peer);
@@ -484,8 +395,8 @@ static void on_request(struct pub_conn *c, const struct rtsp_request *q, const u
     } else if (!strcmp(q->method, "TEARDOWN")) {
         conn_respond(c, 200, q, "");
         if (!c->closing) {
-            (void)conn_flush(c);
-            conn_close(c, "TEARDOWN");
+            (void)pub_conn_flush(c);
+            pub_conn_close(c, "TEARDOWN");
         }
     } else if (!strcmp(q->method, "DESCRIBE") || !strcmp(q->method, "PLAY") ||
                !strcmp(q->method, "PAUSE")) {
@@ -495,205 +406,6 @@ static void on_request(struct pub_conn *c, const struct rtsp_request *q, const u
     } else {
         conn_respond(c, 501, q, "");
     }
-}
-
-/* ---- media ---- */
-
-static void to_ingest(void *arg, const uint8_t *pkt, size_t len)
-{
-    struct pub_track *t = arg;
-    /* Damaged units are counted by the pipeline. */
-    (void)ingest_rtp(t->c->pub->ing, (unsigned)t->ingest_idx, pkt, len);
-}
-
-/* Arms the reorder timer for the earliest deadline of the live publisher's tracks. */
-static void reorder_arm(struct publish *p, uint64_t now)
-{
-    uint64_t first = 0;
-    for (unsigned i = 0; p->live && i < p->live->n_tracks; i++) {
-        const struct rtsp_reorder *r = p->live->tracks[i].reorder;
-        uint64_t d = r ? rtsp_reorder_deadline(r) : 0;
-        if (d && (!first || d < first))
-            first = d;
-    }
-    if (!first)
-        (void)uv_timer_stop(&p->reorder_timer);
-    else
-        (void)uv_timer_start(&p->reorder_timer, on_reorder_timer,
-                             first > now ? (first - now + 999999) / 1000000 : 0, 0);
-}
-
-static void on_reorder_timer(uv_timer_t *h)
-{
-    struct publish *p = h->data;
-    uint64_t now = now_ns();
-    for (unsigned i = 0; p->live && i < p->live->n_tracks; i++)
-        if (p->live->tracks[i].reorder && p->live->tracks[i].ingest_idx >= 0)
-            rtsp_reorder_expire(p->live->tracks[i].reorder, now);
-    reorder_arm(p, now);
-}
-
-/* RTP of recorded track t: counted for reports, then into the pipeline (over UDP in sequence
- * order again). RTP the SDP did not declare for it is refused. False when c was closed. */
-static bool track_rtp(struct pub_conn *c, struct pub_track *t, const uint8_t *d, size_t len)
-{
-    struct depack_rtp h;
-    int bad = depack_rtp_parse(d, len, &h) < 0 ? -1 : h.pt != c->sdp.t[t->sdp].pt ? h.pt : 0;
-    if (bad) {
-        log_info("publish %s: %s sends %s%d on track %d (its SDP declared payload type %d)",
-                 c->pub->path, c->peer, bad < 0 ? "no RTP, " : "payload type ", bad,
-                 (int)(t - c->tracks), c->sdp.t[t->sdp].pt);
-        conn_refuse(c, 400, NULL, "", "RTP it did not announce");
-        return false;
-    }
-    uint64_t now = now_ns();
-    rtsp_rx_packet(&t->rx, h.seq, h.ts, h.ssrc, now);
-    if (!t->reorder) {
-        to_ingest(t, d, len); /* TCP keeps order */
-        return true;
-    }
-    uint64_t before = rtsp_reorder_deadline(t->reorder);
-    rtsp_reorder_push(t->reorder, d, len, now);
-    if (rtsp_reorder_deadline(t->reorder) != before)
-        reorder_arm(c->pub, now);
-    return true;
-}
-
-/* One interleaved frame: RTP of a recorded track into the pipeline, its RTCP (sender reports)
- * into the reception statistics; channels not set up are skipped (RFC 2326 10.12). False when
- * c was closed. */
-static bool on_frame(struct pub_conn *c, uint8_t ch, const uint8_t *d, size_t len)
-{
-    if (!c->recording)
-        return true; /* nothing of it reaches the ring before RECORD */
-    for (unsigned i = 0; i < c->n_tracks; i++) {
-        struct pub_track *t = &c->tracks[i];
-        if (t->ingest_idx < 0 || t->ch < 0)
-            continue;
-        if (ch == t->ch)
-            return track_rtp(c, t, d, len);
-        if (ch == t->ch + 1) /* a malformed compound only costs the reports their LSR echo */
-            (void)rtsp_rx_rtcp(&t->rx, d, len, now_ns());
-    }
-    return true;
-}
-
-/* A track's socket is readable: RTP or RTCP from the publisher's host while recording; other
- * hosts' datagrams are counted and dropped, anything before RECORD dropped. */
-static void on_udp(uv_poll_t *h, int status, int events)
-{
-    struct pub_udp *u = (struct pub_udp *)h;
-    struct pub_conn *c = u->c;
-    struct publish *p = c->pub;
-    if (status < 0 || !(events & UV_READABLE))
-        return;
-    for (int i = 0; i < PUB_UDP_READS && !c->closing; i++) {
-        struct sockaddr_storage src;
-        socklen_t sl = sizeof(src);
-        ssize_t n =
-            recvfrom(u->fd, p->ubuf, sizeof(p->ubuf), MSG_DONTWAIT, (struct sockaddr *)&src, &sl);
-        if (n < 0)
-            return; /* EAGAIN, or an ICMP error queued by a report we sent */
-        if (!udppair_same_host((struct sockaddr *)&src, (struct sockaddr *)&c->peer_sa)) {
-            c->foreign++;
-            continue;
-        }
-        struct pub_track *t = &c->tracks[u->track];
-        if (!c->recording || t->ingest_idx < 0)
-            continue;
-        c->bytes += (uint64_t)n;
-        c->media_ns = now_ns();
-        if (u->rtcp)
-            (void)rtsp_rx_rtcp(&t->rx, p->ubuf, (size_t)n, c->media_ns);
-        else if (!track_rtp(c, t, p->ubuf, (size_t)n))
-            return;
-    }
-}
-
-/* Opens track k's socket pair on the address the publisher connected to: from rtsp_udp_ports
- * when set, else where the kernel chooses; starts reading both. 0 or -errno. */
-static int udp_open(struct pub_conn *c, unsigned k)
-{
-    struct pub_track *t = &c->tracks[k];
-    const struct config *cfg = c->pub->cfg;
-    int fd[2];
-    int e = udppair_bind((const struct sockaddr *)&c->local_sa, cfg->rtsp_udp_lo, cfg->rtsp_udp_hi,
-                         fd, &t->port);
-    if (e < 0)
-        return e;
-    if (!t->reorder && !(t->reorder = malloc(sizeof(*t->reorder)))) {
-        close(fd[0]);
-        close(fd[1]);
-        return -ENOMEM;
-    }
-    rtsp_reorder_init(t->reorder, RTSP_REORDER_WINDOW_NS, to_ingest, t);
-    for (unsigned i = 0; i < 2; i++) {
-        struct pub_udp *u = calloc(1, sizeof(*u));
-        if (!u || uv_poll_init(c->pub->loop, &u->poll, fd[i]) < 0) {
-            free(u);
-            for (unsigned j = i; j < 2; j++)
-                close(fd[j]);
-            return -ENOMEM; /* the sockets opened so far go with the connection */
-        }
-        u->poll.data = u;
-        u->c = c;
-        u->fd = fd[i];
-        u->track = k;
-        u->rtcp = i == 1;
-        c->handles++;
-        t->udp[i] = u;
-        (void)sockbuf_set_rcv(fd[i], PUB_UDP_RCVBUF);
-        (void)uv_poll_start(&u->poll, UV_READABLE, on_udp);
-    }
-    return 0;
-}
-
-/* Receiver reports of t go to the publisher's host at its RTCP port. */
-static void udp_dest(struct pub_conn *c, struct pub_track *t, uint16_t rtcp_port)
-{
-    t->rtcp = c->peer_sa;
-    if (t->rtcp.ss_family == AF_INET6)
-        ((struct sockaddr_in6 *)&t->rtcp)->sin6_port = htons(rtcp_port);
-    else
-        ((struct sockaddr_in *)&t->rtcp)->sin_port = htons(rtcp_port);
-}
-
-/* A receiver report (RR + SDES, RFC 3550 6.4.2) for every recorded track that has had RTP,
- * on its interleaved RTCP channel or to its RTCP port; the publisher's figures to the control
- * slot. Best effort: a report the socket has no room for is skipped. */
-static void send_reports(struct pub_conn *c)
-{
-    uint64_t now = now_ns(), lost = 0;
-    for (unsigned i = 0; i < c->n_tracks; i++) {
-        struct pub_track *t = &c->tracks[i];
-        uint8_t buf[4 + 128];
-        if (t->ingest_idx < 0 || !t->rx.init)
-            continue;
-        lost += rtsp_rx_lost(&t->rx);
-        int n = rtsp_rr_build(&t->rx, c->own_ssrc, "ringcast", buf + 4, sizeof(buf) - 4, now);
-        if (n < 0)
-            continue;
-        if (t->udp[1]) {
-            (void)sendto(t->udp[1]->fd, buf + 4, (size_t)n, MSG_DONTWAIT,
-                         (const struct sockaddr *)&t->rtcp,
-                         t->rtcp.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                                       : sizeof(struct sockaddr_in));
-        } else if (c->tx_len + 4 + (size_t)n <= sizeof(c->tx)) {
-            uint8_t *f = c->tx + c->tx_len;
-            f[0] = '$';
-            f[1] = (uint8_t)(t->ch + 1);
-            f[2] = (uint8_t)(n >> 8);
-            f[3] = (uint8_t)n;
-            memcpy(f + 4, buf + 4, (size_t)n);
-            c->tx_len += 4 + (size_t)n;
-        }
-    }
-    ingest_pub_update(c->pub->ing, c->bytes, lost, 0);
-    int e = conn_flush(c);
-    if (e < 0)
-        conn_close(c, strerror(-e));
-    else
-        conn_watch(c, c->tx_len > 0);
 }
 
 /* Handles what is in c->rx: requests and interleaved frames. */
@@ -711,10 +423,10 @@ static void conn_parse(struct pub_conn *c)
             if (len < 4 + fl)
                 break;
             if (fl < RTSP_INTERLEAVED_MIN) {
-                conn_refuse(c, 400, NULL, "", "an interleaved frame too short for RTP or RTCP");
+                pub_conn_refuse(c, 400, NULL, "", "an interleaved frame too short for RTP or RTCP");
                 return;
             }
-            if (!on_frame(c, b[1], b + 4, fl))
+            if (!pub_frame(c, b[1], b + 4, fl))
                 return;
             off += 4 + fl;
             continue;
@@ -723,9 +435,9 @@ static void conn_parse(struct pub_conn *c)
         if (n == 0)
             break;
         if (n < 0) {
-            conn_refuse(c, n == -EMSGSIZE ? 413 : 400, NULL, "",
-                        n == -EMSGSIZE ? "a request beyond 8 KiB head or 4 KiB body"
-                                       : "bytes that are neither a request nor a frame");
+            pub_conn_refuse(c, n == -EMSGSIZE ? 413 : 400, NULL, "",
+                            n == -EMSGSIZE ? "a request beyond 8 KiB head or 4 KiB body"
+                                           : "bytes that are neither a request nor a frame");
             return;
         }
         on_request(c, &q, b + n - q.body_len);
@@ -745,12 +457,12 @@ static void conn_readable(struct pub_conn *c)
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
             return;
         if (n <= 0) {
-            conn_close(c, n == 0 ? "closed by the publisher" : strerror(errno));
+            pub_conn_close(c, n == 0 ? "closed by the publisher" : strerror(errno));
             return;
         }
         c->rx_len += (size_t)n;
         c->bytes += (uint64_t)n;
-        c->rx_ns = now_ns();
+        c->rx_ns = pub_now_ns();
         conn_parse(c);
         if ((size_t)n < room)
             return;
@@ -763,16 +475,16 @@ static void conn_cb(uv_poll_t *h, int status, int events)
     if (c->closing)
         return;
     if (status < 0) {
-        conn_close(c, uv_strerror(status));
+        pub_conn_close(c, uv_strerror(status));
         return;
     }
     if (events & UV_WRITABLE) {
-        int e = conn_flush(c);
+        int e = pub_conn_flush(c);
         if (e < 0) {
-            conn_close(c, strerror(-e));
+            pub_conn_close(c, strerror(-e));
             return;
         }
-        conn_watch(c, c->tx_len > 0);
+        pub_conn_watch(c, c->tx_len > 0);
     }
     if (events & UV_READABLE)
         conn_readable(c);
@@ -796,7 +508,7 @@ static void conn_start(struct publish *p, int fd, const uint8_t *bytes, size_t l
     c->fd = fd;
     (void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
     if (getrandom(&c->own_ssrc, sizeof(c->own_ssrc), 0) != sizeof(c->own_ssrc))
-        c->own_ssrc = (uint32_t)now_ns();
+        c->own_ssrc = (uint32_t)pub_now_ns();
     socklen_t ll = sizeof(c->local_sa);
     (void)getsockname(fd, (struct sockaddr *)&c->local_sa, &ll);
     struct sockaddr_storage ss = {0};
@@ -813,7 +525,7 @@ static void conn_start(struct publish *p, int fd, const uint8_t *bytes, size_t l
         (void)inet_ntop(ss.ss_family, a, host, sizeof(host));
     }
     snprintf(c->peer, sizeof(c->peer), ss.ss_family == AF_INET6 ? "[%s]:%u" : "%s:%u", host, port);
-    c->since_ns = c->rx_ns = now_ns();
+    c->since_ns = c->rx_ns = pub_now_ns();
     memcpy(c->rx, bytes, len);
     c->rx_len = len;
     c->bytes = len;
@@ -864,7 +576,7 @@ static void on_handover(uv_poll_t *h, int status, int events)
         if (fd >= 0)
             close(fd);
         /* Any local process can send here: logged at most once a second. */
-        uint64_t now = now_ns();
+        uint64_t now = pub_now_ns();
         p->refused++;
         if (now - p->refused_log_ns >= 1000000000ull) {
             p->refused_log_ns = now;
@@ -881,17 +593,17 @@ static void on_tick(uv_timer_t *t)
 {
     struct publish *p = t->data;
     struct pub_conn *c = p->live;
-    uint64_t now = now_ns(), timeout = (uint64_t)PUBLISH_TIMEOUT_S * 1000000000;
+    uint64_t now = pub_now_ns(), timeout = (uint64_t)PUBLISH_TIMEOUT_S * 1000000000;
     if (!c)
         return;
     if (!c->recording && now - c->since_ns > (uint64_t)PUBLISH_RECORD_MS * 1000000)
-        conn_close(c, "no RECORD within 10 s");
+        pub_conn_close(c, "no RECORD within 10 s");
     else if (now - c->rx_ns > timeout)
-        conn_close(c, "session timeout (nothing received for 60 s)");
+        pub_conn_close(c, "session timeout (nothing received for 60 s)");
     else if (c->recording && c->lower == PUB_LOWER_UDP && now - c->media_ns > timeout)
-        conn_close(c, "session timeout (no RTP or RTCP over UDP for 60 s)");
+        pub_conn_close(c, "session timeout (no RTP or RTCP over UDP for 60 s)");
     else if (c->recording)
-        send_reports(c);
+        pub_send_reports(c);
 }
 
 static void on_handle_closed(uv_handle_t *h)
@@ -914,7 +626,7 @@ static int publish_claim(void *arg, const char *peer)
         return -EBUSY;
     char why[96];
     snprintf(why, sizeof(why), "taken over by WHIP publisher %s (override_publisher)", peer);
-    conn_close(p->live, why);
+    pub_conn_close(p->live, why);
     return 0;
 }
 
@@ -944,7 +656,7 @@ static void publish_close(struct source *s, void (*done)(void *arg), void *arg)
     p->done = done;
     p->done_arg = arg;
     if (p->live)
-        conn_close(p->live, "the ingest stops");
+        pub_conn_close(p->live, "the ingest stops");
     if (p->lfd >= 0) {
         uv_close((uv_handle_t *)&p->lpoll, on_handle_closed);
         close(p->lfd); /* uv_poll does not own it; the name goes with the last descriptor */
