@@ -525,8 +525,9 @@ static void test_tcp_catchup_overflow(void **state)
     struct fx *f = *state;
     int sv[2];
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
-    struct tcpq q = {0};
-    assert_int_equal(tcpq_init(&q, sv[0], 16 << 10), 0);
+    struct tcpq_pool pool = {0};
+    struct tcpq q;
+    tcpq_init(&q, sv[0], 16 << 10, &pool);
     q.stalled = tcp_stalled;
     write_video(f, true, 60000); /* about 50 packets: more than the 16 KiB queue holds */
     for (int i = 0; i < 4; i++)
@@ -555,6 +556,7 @@ static void test_tcp_catchup_overflow(void **state)
     assert_int_equal(q.len, queued);
     media_viewer_stop(f->w, &f->v);
     tcpq_free(&q);
+    tcpq_pool_free(&pool);
     close(sv[0]);
     close(sv[1]);
 }
