@@ -27,6 +27,7 @@ int conntab_init(struct conntab *t, const struct conntab_params *p, uv_loop_t *l
     t->free_head = -1;
     t->fresh = 0;
     t->n_open = 0;
+    t->pool = (struct tcpq_pool){0};
     t->slots = calloc(p->cap, p->size);
     return t->slots ? 0 : -ENOMEM;
 }
@@ -36,6 +37,8 @@ void conntab_free(struct conntab *t)
     if (t->fd >= 0)
         close(t->fd);
     t->fd = -1;
+    if (t->slots) /* else the pool was never set up */
+        tcpq_pool_free(&t->pool);
     free(t->slots);
     t->slots = NULL;
 }
@@ -89,7 +92,7 @@ static void conntab_conn_cb(uv_poll_t *h, int status, int events)
             p->broken(c, strerror(-left));
             return;
         }
-        if (c->q.failed && c->q.buf) { /* a write from media failed earlier */
+        if (c->q.failed && c->q.pool) { /* a write from media failed earlier */
             p->broken(c, "a write failed");
             return;
         }
@@ -114,14 +117,11 @@ static void conntab_stalled(struct tcpq *q)
     conntab_watch(q->owner, true);
 }
 
-int conntab_queue(struct conntab_conn *c, uint32_t cap)
+void conntab_queue(struct conntab_conn *c, uint32_t cap)
 {
-    int err = tcpq_init(&c->q, c->fd, cap);
-    if (err < 0)
-        return err;
+    tcpq_init(&c->q, c->fd, cap, &c->tab->pool);
     c->q.stalled = conntab_stalled;
     c->q.owner = c;
-    return 0;
 }
 
 /* Open connections from the same IP address as peer. */

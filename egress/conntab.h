@@ -32,7 +32,7 @@ struct conntab_conn {
     union viewer_addr peer;
     uint64_t open_ns, rx_ns; /* accepted, last read (the user's timeouts) */
     struct conntab *tab;
-    struct tcpq q; /* the send queue: unusable (failed, no buffer) until conntab_queue */
+    struct tcpq q; /* the send queue: unusable (failed, no pool) until conntab_queue */
 };
 
 /* What a table's user fixes once: names, limits, its connection's size, its hooks. */
@@ -63,6 +63,7 @@ struct conntab {
     void *owner;               /* the user's (its worker) */
     _Atomic uint64_t *refused; /* connections refused, or closed for a peer's fault */
     uint8_t *slots;            /* p->cap connections of p->size bytes */
+    struct tcpq_pool pool;     /* the chunks of their send queues */
     int32_t free_head;
     int32_t fresh; /* connections [fresh, cap) were never used: free, unlinked (their pages are
                       touched only when used); a scan of the table stops at fresh */
@@ -91,9 +92,9 @@ void conntab_log_close(const struct conntab_conn *c, const char *why, bool refus
  * poll's close callback ran. Idempotent. */
 void conntab_close(struct conntab_conn *c);
 
-/* Gives c its send queue of cap bytes; bytes it cannot write at once make the poll wait for
- * writability. 0 or -ENOMEM. */
-int conntab_queue(struct conntab_conn *c, uint32_t cap);
+/* Gives c its send queue of cap bytes, its chunks from the table's pool; bytes it cannot write
+ * at once make the poll wait for writability. */
+void conntab_queue(struct conntab_conn *c, uint32_t cap);
 /* Polls c for writability too (the queue holds bytes), or no longer. */
 void conntab_watch(struct conntab_conn *c, bool writing);
 

@@ -247,9 +247,7 @@ static int demux_pair_checked(struct worker *w, struct viewer *v, const struct d
     if (owner >= 0 && owner != viewer_index(&w->viewers, v) &&
         viewer_by_conn(&w->viewers, owner, src->conn, &pair))
         return -EADDRINUSE;
-    int err = icetcp_claim(w, src->conn, v);
-    if (err < 0)
-        return err;
+    icetcp_claim(w, src->conn, v);
     return viewer_pair_checked_tcp(&w->viewers, v, src->sa, src->conn, now);
 }
 

@@ -206,16 +206,12 @@ int32_t icetcp_owner(const struct worker *w, int32_t conn)
     return icetcp_at(w, conn)->viewer;
 }
 
-int icetcp_claim(struct worker *w, int32_t conn, const struct viewer *v)
+void icetcp_claim(struct worker *w, int32_t conn, const struct viewer *v)
 {
     struct icetcp_conn *c = icetcp_at(w, conn);
-    if (!c->base.q.buf) {
-        int err = conntab_queue(&c->base, TCPQ_CAP);
-        if (err < 0)
-            return err;
-    }
+    if (!c->base.q.pool)
+        conntab_queue(&c->base, TCPQ_CAP);
     c->viewer = viewer_index(&w->viewers, v);
-    return 0;
 }
 
 void icetcp_send(struct worker *w, int32_t conn, const uint8_t *p, size_t len)

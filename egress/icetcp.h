@@ -33,8 +33,8 @@ void icetcp_tick(struct worker *w, uint64_t now_ns);
 /* The table index of the session that claimed connection conn, or -1. */
 int32_t icetcp_owner(const struct worker *w, int32_t conn);
 /* An authenticated check of session v arrived on conn: the connection becomes one of its
- * pairs and gets its send queue. 0 or -ENOMEM. */
-int icetcp_claim(struct worker *w, int32_t conn, const struct viewer *v);
+ * pairs and gets its send queue (empty: it takes chunks as media is queued). */
+void icetcp_claim(struct worker *w, int32_t conn, const struct viewer *v);
 /* Queues one packet (STUN, DTLS) framed on conn and writes it. */
 void icetcp_send(struct worker *w, int32_t conn, const uint8_t *p, size_t len);
 /* conn's send queue, for media. */

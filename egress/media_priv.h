@@ -14,6 +14,7 @@
 #include "shm/doorbell.h"
 
 #define MEDIA_BATCH             256   /* datagrams per sendmmsg */
+#define MEDIA_TCP_CHUNKS        32    /* TCP queue chunks taken (512 KiB), then written */
 #define MEDIA_GSO_SEGS          48    /* below the kernel's UDP_MAX_SEGMENTS (64) */
 #define MEDIA_GSO_BYTES         60000 /* below the 64 KiB of one UDP GSO send */
 #define MEDIA_FRAMES_PER_WAKEUP 32    /* live frames per path per wakeup, then yield */
@@ -130,6 +131,7 @@ struct media_worker {
     /* ICE-TCP viewers: a committed packet is framed into its connection's queue (the batch
      * slot is reused); the queues touched since the last flush, each written once then. */
     struct tcpq *tcp_dirty;
+    unsigned tcp_chunks;   /* chunks the dirty queues took since the last flush */
     bool last_tcp;         /* the last commit was a TCP viewer's (pushed or dropped) */
     struct tcpq *tcp_last; /* and was pushed to this queue (uncommit), else NULL */
     uint32_t tcp_last_len;

@@ -539,7 +539,8 @@ static void rtspd_broken(struct conntab_conn *base, const char *why)
 
 static int rtspd_accepted(struct conntab_conn *base)
 {
-    return conntab_queue(base, TCPQ_CAP); /* our responses go through it from the start */
+    conntab_queue(base, TCPQ_CAP); /* our responses go through it from the start */
+    return 0;
 }
 
 /* As ICE-TCP's: the queue, not the kernel's buffer, notices a slow reader. */

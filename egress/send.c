@@ -95,9 +95,11 @@ static void media_tcp_commit(struct media_worker *w, struct media_viewer *v, uin
 {
     struct tcpq *q = v->tcp;
     const uint8_t *pkt = w->buf + (size_t)w->nb * w->slot;
+    uint32_t chunks = q->chunks;
     w->last_tcp = true;
     w->tcp_last = NULL;
     int rc = v->srtp ? tcpq_push(q, pkt, len) : tcpq_push_interleaved(q, channel, pkt, len);
+    w->tcp_chunks += q->chunks - chunks;
     if (rc < 0) {
         ctl_count(&w->cnt->send_drops, 1);
         v->rec.send_drops++;
@@ -225,6 +227,7 @@ static void media_tcp_flush(struct media_worker *w)
     struct tcpq *q = w->tcp_dirty;
     w->tcp_dirty = NULL;
     w->tcp_last = NULL;
+    w->tcp_chunks = 0;
     while (q) {
         struct tcpq *next = q->next_dirty;
         q->dirty = 0;
@@ -291,6 +294,7 @@ static void media_batch_discard(struct media_worker *w)
     }
     w->tcp_dirty = NULL;
     w->tcp_last = NULL;
+    w->tcp_chunks = 0;
 }
 
 /* Writes the RTP header (RFC 3550 5.1) and extension block for packet pk, sequence number seq. */
@@ -449,8 +453,15 @@ static bool media_queue_frame(struct media_worker *w, struct media_path *p, stru
         media_track_rebase(w, v, vt, f, p->clock[t]);
     uint32_t ts = media_viewer_ts(v, t, f);
     for (int k = 0; k < n; k++) {
-        if (w->nb == MEDIA_BATCH && !ring_frame_still_valid(p->r, f))
+        /* A full batch is sent before the next packet, once the frame proves intact; so are
+         * the TCP queues once they took MEDIA_TCP_CHUNKS chunks, or a keyframe to many TCP
+         * viewers would hold a copy per viewer until its end: what the worker holds for the
+         * TCP viewers that keep up stays about 512 KiB whatever their number. */
+        bool tcp_full = w->tcp_chunks >= MEDIA_TCP_CHUNKS;
+        if ((w->nb == MEDIA_BATCH || tcp_full) && !ring_frame_still_valid(p->r, f))
             return false;
+        if (tcp_full)
+            media_tcp_flush(w);
         int len = media_queue_packet(w, v, t, f, &pk[k], ts);
         if (len < 0) {
             ctl_count(&w->cnt->send_drops, 1);

@@ -525,8 +525,9 @@ static void test_tcp_catchup_overflow(void **state)
     struct fx *f = *state;
     int sv[2];
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
-    struct tcpq q = {0};
-    assert_int_equal(tcpq_init(&q, sv[0], 16 << 10), 0);
+    struct tcpq_pool pool = {0};
+    struct tcpq q;
+    tcpq_init(&q, sv[0], 16 << 10, &pool);
     q.stalled = tcp_stalled;
     write_video(f, true, 60000); /* about 50 packets: more than the 16 KiB queue holds */
     for (int i = 0; i < 4; i++)
@@ -555,8 +556,59 @@ static void test_tcp_catchup_overflow(void **state)
     assert_int_equal(q.len, queued);
     media_viewer_stop(f->w, &f->v);
     tcpq_free(&q);
+    tcpq_pool_free(&pool);
     close(sv[0]);
     close(sv[1]);
+}
+
+/* A keyframe to many ICE-TCP viewers that keep up: their queues are written once they took
+ * MEDIA_TCP_CHUNKS (32) chunks, so the pool never held a copy of the frame per viewer at once (it
+ * keeps, free, as many chunks as were ever in use together), and each viewer gets it whole. */
+static void test_tcp_keyframe_memory(void **state)
+{
+    struct fx *f = *state;
+    enum { N = 16 };
+    static struct media_viewer v[N];
+    static struct tcpq q[N];
+    int sv[N][2];
+    struct tcpq_pool pool = {0};
+    write_video(f, true, 3000);
+    media_test_send_run(f->w);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv[i]), 0);
+        tcpq_init(&q[i], sv[i][0], TCPQ_CAP, &pool);
+        q[i].stalled = tcp_stalled;
+        media_viewer_init(&v[i]);
+        struct media_viewer_params p = {.path = "cam",
+                                        .remote = (struct sockaddr *)&f->raddr,
+                                        .remote_len = sizeof(f->raddr),
+                                        .tcp = &q[i],
+                                        .srtp_profile = ESRTP_AEAD_AES_128_GCM,
+                                        .keying = f->keying,
+                                        .keying_len = sizeof(f->keying)};
+        p.tracks[0] = (struct media_track_params){.flags = MEDIA_TRACK_SEND, .pt = VPT};
+        assert_int_equal(media_viewer_start(f->w, &v[i], &p), 0);
+        struct media_test_path tp;
+        media_test_path_of(&v[i], &tp);
+        v[i].rec.next_frame = tp.next_frame; /* live, no catch-up */
+        v[i].rec.state = MEDIA_VIEWER_LIVE;
+    }
+    write_video(f, true, 60000); /* 4 chunks per viewer: 64 in all */
+    media_test_send_run(f->w);
+    assert_int_equal(pool.held, 0);     /* every queue written whole */
+    assert_true(pool.n_free <= 32 + 1); /* MEDIA_TCP_CHUNKS, and the push that crossed it */
+    static uint8_t got[N][80000];
+    ssize_t n[N];
+    for (int i = 0; i < N; i++) {
+        n[i] = read(sv[i][1], got[i], sizeof(got[i]));
+        assert_true(n[i] > 60000);
+        assert_int_equal(n[i], n[0]);
+        media_viewer_stop(f->w, &v[i]);
+        tcpq_free(&q[i]);
+        close(sv[i][0]);
+        close(sv[i][1]);
+    }
+    tcpq_pool_free(&pool);
 }
 
 int main(void)
@@ -578,6 +630,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_codec_changed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_track_declared_later, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tcp_catchup_overflow, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tcp_keyframe_memory, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

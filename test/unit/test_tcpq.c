@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* test_tcpq.c: an ICE-TCP connection's send queue (egress/tcpq) over a socketpair: a reader
  * that stops reading costs at most the queue's capacity (pushes are refused, writes never
- * block), what the reader gets is the pushed packets in RFC 4571 frames in order (across the
- * ring's wrap), a roll-back or an unpush never removes a written byte, and a closed peer fails
- * the queue. */
+ * block), what the reader gets is the pushed packets in RFC 4571 frames in order (across
+ * chunks and partial writes), a roll-back or an unpush never removes a written byte, a closed
+ * peer fails the queue, and memory follows what is queued: an idle or drained queue holds no
+ * chunk, chunks are recycled through the pool, which keeps only so many. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,10 +18,12 @@
 #include "egress/tcpq.h"
 #include "rtc/tcpframe.h"
 
-#define CAP 8192
+/* Two and a half chunks: packets straddle chunks' ends. */
+#define CAP (TCPQ_CHUNK * 5 / 2)
 
 struct pair {
     int fd[2];
+    struct tcpq_pool pool;
     struct tcpq q;
 };
 
@@ -31,7 +34,8 @@ static int setup(void **state)
     int small = 4096;
     (void)setsockopt(p.fd[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
     (void)setsockopt(p.fd[1], SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
-    assert_int_equal(tcpq_init(&p.q, p.fd[0], CAP), 0);
+    p.pool = (struct tcpq_pool){0};
+    tcpq_init(&p.q, p.fd[0], CAP, &p.pool);
     *state = &p;
     return 0;
 }
@@ -40,6 +44,9 @@ static int teardown(void **state)
 {
     struct pair *p = *state;
     tcpq_free(&p->q);
+    assert_int_equal(p->pool.held, 0); /* every chunk came back */
+    assert_true(p->pool.n_free <= TCPQ_POOL_KEEP);
+    tcpq_pool_free(&p->pool);
     close(p->fd[0]);
     close(p->fd[1]);
     return 0;
@@ -93,6 +100,8 @@ static void test_stalled_reader_is_bounded(void **state)
             pushed++;
         }
         assert_true(tcpq_queued(&p->q) <= CAP);
+        /* Its memory: the chunks of the cap, one more where the head is mid-chunk. */
+        assert_true(tcpq_bytes_held(&p->q) <= (CAP / TCPQ_CHUNK + 2) * sizeof(struct tcpq_chunk));
         assert_true(tcpq_write(&p->q) >= 0); /* never blocks, never fails */
     }
     assert_true(refused > 900);
@@ -106,6 +115,8 @@ static void test_stalled_reader_is_bounded(void **state)
     }
     assert_int_equal(got, pushed);
     assert_int_equal(tcpq_queued(&p->q), 0);
+    assert_int_equal(tcpq_bytes_held(&p->q), 0); /* drained: its chunks are the pool's again */
+    assert_int_equal(p->pool.held, 0);
 }
 
 static void test_wraps_in_order(void **state)
@@ -150,11 +161,62 @@ static void test_rollback_keeps_written_bytes(void **state)
     tcpq_unpush(&p->q, sizeof(b)); /* the last one taken back */
     tcpq_rollback(&p->q);          /* and the one before: back to what was queued */
     assert_int_equal(tcpq_queued(&p->q), (uint32_t)left);
+    /* The chunks they had taken went back: left bytes from head need no more. */
+    assert_int_equal(p->q.chunks, (p->q.head + (uint32_t)left + TCPQ_CHUNK - 1) / TCPQ_CHUNK);
     for (int i = 0; i < 100 && next < pushed; i++) {
         (void)drain(p, &next, sizeof(b));
         assert_true(tcpq_write(&p->q) >= 0);
     }
     assert_int_equal(next, pushed); /* every frame whole, none lost or doubled */
+}
+
+/* A queue that is idle or drained holds no memory; one that keeps up holds one chunk while a
+ * frame is queued, the same chunk each time (recycled, never allocated per packet). */
+static void test_memory_follows_content(void **state)
+{
+    struct pair *p = *state;
+    uint8_t b[1200];
+    unsigned pushed = 0, next = 0;
+    assert_int_equal(tcpq_bytes_held(&p->q), 0);
+    for (int frame = 0; frame < 50; frame++) {
+        for (int k = 0; k < 3; k++) {
+            packet(b, sizeof(b), pushed++);
+            assert_int_equal(tcpq_push(&p->q, b, sizeof(b)), 0);
+        }
+        assert_int_equal(tcpq_bytes_held(&p->q), sizeof(struct tcpq_chunk));
+        for (int i = 0; i < 20 && tcpq_queued(&p->q); i++) {
+            assert_true(tcpq_write(&p->q) >= 0);
+            (void)drain(p, &next, sizeof(b));
+        }
+        assert_int_equal(tcpq_queued(&p->q), 0);
+        assert_int_equal(tcpq_bytes_held(&p->q), 0);
+        assert_int_equal(p->pool.held, 0);
+        assert_int_equal(p->pool.n_free, 1); /* the one chunk, every time */
+    }
+    (void)drain(p, &next, sizeof(b));
+    assert_int_equal(next, pushed);
+}
+
+/* Many queues each holding a little: a chunk each while they hold bytes, then the pool keeps
+ * TCPQ_POOL_KEEP chunks for the next pushes and frees the others. */
+static void test_pool_keeps_few(void **state)
+{
+    (void)state;
+    enum { N = TCPQ_POOL_KEEP * 3 };
+    static struct tcpq q[N];
+    struct tcpq_pool pool = {0};
+    uint8_t b[100] = {0};
+    for (int i = 0; i < N; i++) {
+        tcpq_init(&q[i], -1, TCPQ_CAP, &pool);
+        assert_int_equal(tcpq_push(&q[i], b, sizeof(b)), 0);
+    }
+    assert_int_equal(pool.held, N);
+    for (int i = 0; i < N; i++)
+        tcpq_free(&q[i]);
+    assert_int_equal(pool.held, 0);
+    assert_int_equal(pool.n_free, TCPQ_POOL_KEEP);
+    tcpq_pool_free(&pool);
+    assert_int_equal(pool.n_free, 0);
 }
 
 static void test_closed_peer_fails(void **state)
@@ -215,6 +277,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stalled_reader_is_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wraps_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rollback_keeps_written_bytes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_memory_follows_content, setup, teardown),
+        cmocka_unit_test(test_pool_keeps_few),
         cmocka_unit_test_setup_teardown(test_closed_peer_fails, setup, teardown),
         cmocka_unit_test_setup_teardown(test_interleaved_and_raw, setup, teardown),
         cmocka_unit_test(test_frame_parse),
