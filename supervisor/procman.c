@@ -161,14 +161,15 @@ static void on_old_closed(uv_handle_t *h)
         handover_check(c, ctl_now_ns());
 }
 
-/* A predecessor exited: the slot, its pid and gauges are its successor's now. */
+/* A predecessor exited: the slot, its pid and gauges are its successor's now. Timed from
+ * handover_at_ns: a failed handover has cleared handover_ns before its predecessor is reaped. */
 static void on_old_exit(struct pm_child *c, unsigned k, const char *why)
 {
     c->old_alive = false;
     c->old_exit_ns = ctl_now_ns();
     (void)uv_timer_stop(&c->handover_timer);
     log_info("%s (pid %d) %s, %" PRIu64 " ms into its handover", c->label, inst_pid(c, k), why,
-             ms_since(c->handover_ns, c->old_exit_ns));
+             ms_since(c->handover_at_ns, c->old_exit_ns));
     inst_close(c, k, on_old_closed);
 }
 
@@ -677,7 +678,7 @@ static void handover_start(struct pm_child *c)
     c->old_open = c->old_alive = true;
     c->alive = c->proc_open = false;
     c->handover_failed = false;
-    c->handover_ns = ctl_now_ns();
+    c->handover_ns = c->handover_at_ns = ctl_now_ns();
     c->exit_ns = c->handover_ns; /* a restart, for the slot's count */
     (void)uv_timer_start(&c->handover_timer, on_handover_timer, PM_HANDOVER_MS, 0);
     spawn_child(c, old);
