@@ -75,12 +75,14 @@ static bool httpd_has_ctl(const struct pl *pl)
 }
 
 /* True if a segment of path is "..", written plainly or percent-encoded, once or more times
- * ("%2e%2e", ".%2E", "%252e%252e"), between '/' or '\' (also encoded): such a request gets
- * 404 whatever a router or a file lookup behind it would make of it. */
+ * ("%2e%2e", ".%2E", "%252e%252e"), between '/' or '\' (also encoded), or if path holds an
+ * encoded NUL: such a request gets 404 whatever a router or a file lookup behind it would
+ * make of it. */
 static bool httpd_path_traverses(const char *path)
 {
     char a[sizeof(((struct httpd_request *)0)->path)], b[sizeof(a)];
     snprintf(a, sizeof(a), "%s", path);
+    size_t len = strlen(a);
     for (int round = 0; round < 4; round++) {
         for (const char *seg = a; *seg;) {
             size_t n = strcspn(seg, "/\\");
@@ -88,23 +90,14 @@ static bool httpd_path_traverses(const char *path)
                 return true;
             seg += n + (seg[n] != '\0');
         }
-        size_t o = 0;
-        bool changed = false;
-        for (size_t i = 0; a[i]; i++) {
-            int hi = a[i] == '%' ? text_hex_digit(a[i + 1]) : -1;
-            int lo = hi >= 0 ? text_hex_digit(a[i + 2]) : -1;
-            if (lo >= 0) {
-                b[o++] = (char)(hi * 16 + lo);
-                i += 2;
-                changed = true;
-            } else {
-                b[o++] = a[i];
-            }
-        }
-        b[o] = '\0';
-        if (!changed)
+        /* %00 would end the string and hide what follows it; no path of ours holds it. */
+        int n = text_pct_decode_lenient(b, sizeof(b), a, len);
+        if (n < 0)
+            return true;
+        if ((size_t)n == len)
             break;
-        memcpy(a, b, o + 1);
+        memcpy(a, b, (size_t)n + 1);
+        len = (size_t)n;
     }
     return false;
 }

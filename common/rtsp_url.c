@@ -11,29 +11,6 @@
 
 #include "common/text.h"
 
-/* Percent-decodes s[0..n) into out (userinfo may hold '@' or ':' escaped). */
-static int pct_decode(char *out, size_t outlen, const char *s, size_t n)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (c == '%') {
-            if (i + 2 >= n)
-                return -EINVAL;
-            int hi = text_hex_digit(s[i + 1]), lo = text_hex_digit(s[i + 2]);
-            if (hi < 0 || lo < 0)
-                return -EINVAL;
-            c = (char)(hi * 16 + lo);
-            i += 2;
-        }
-        if (c == '\0' || o + 1 >= outlen)
-            return -EINVAL;
-        out[o++] = c;
-    }
-    out[o] = '\0';
-    return 0;
-}
-
 int rtsp_url_parse(struct rtsp_url *u, const char *s)
 {
     memset(u, 0, sizeof(*u));
@@ -45,9 +22,11 @@ int rtsp_url_parse(struct rtsp_url *u, const char *s)
     if (at) {
         const char *colon = memchr(s, ':', (size_t)(at - s));
         size_t ulen = colon ? (size_t)(colon - s) : (size_t)(at - s);
-        if (pct_decode(u->user, sizeof(u->user), s, ulen) < 0)
+        /* Userinfo may hold '@' or ':' escaped. */
+        if (text_pct_decode(u->user, sizeof(u->user), s, ulen) < 0)
             return -EINVAL;
-        if (colon && pct_decode(u->pass, sizeof(u->pass), colon + 1, (size_t)(at - colon - 1)) < 0)
+        if (colon &&
+            text_pct_decode(u->pass, sizeof(u->pass), colon + 1, (size_t)(at - colon - 1)) < 0)
             return -EINVAL;
         auth_end -= (size_t)(at + 1 - s);
         s = at + 1;

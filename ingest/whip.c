@@ -89,7 +89,8 @@ struct whip_sess {
     struct dtlsrv_conn *dtls;
     struct esrtp *srtp;
     uint32_t own_ssrc;
-    uint64_t created_ns, rx_ns, rr_ns, pli_ns;
+    uint64_t created_ns, rr_ns, pli_ns;
+    uint64_t rx_ns; /* last authenticated datagram from the bound address: junk keeps nothing */
     struct whip_counts n;
     unsigned n_tracks;
     struct whip_track tracks[WHIP_TRACKS];
@@ -291,6 +292,7 @@ static void whip_rtp(struct whip_sess *s, uint8_t *p, size_t len, uint64_t now)
         s->n.bad_srtp++;
         return;
     }
+    s->rx_ns = now;
     if (s->dtls) {
         /* The peer has our keys: the handshake settled, its state can go. */
         dtlsrv_conn_free(s->dtls);
@@ -342,6 +344,7 @@ static void whip_rtcp(struct whip_sess *s, uint8_t *p, size_t len, uint64_t now)
         s->n.bad_srtcp++;
         return;
     }
+    s->rx_ns = now;
     /* Sender reports: their times are echoed in our reports (LSR/DLSR). */
     for (unsigned i = 0; i < s->n_tracks; i++)
         (void)rtsp_rx_rtcp(&s->tracks[i].rx, p, (size_t)n, now);
@@ -364,7 +367,7 @@ static bool whip_from_remote(const struct whip_sess *s, const struct sockaddr_st
 }
 
 static void whip_stun(struct whip_sess *s, const uint8_t *p, size_t len,
-                      const struct sockaddr_storage *src, socklen_t sl)
+                      const struct sockaddr_storage *src, socklen_t sl, uint64_t now)
 {
     struct icelite_result res;
     if (icelite_handle(p, len, (const struct sockaddr *)src, whip_lookup, s, &res) < 0) {
@@ -379,6 +382,8 @@ static void whip_stun(struct whip_sess *s, const uint8_t *p, size_t len,
         s->bound = true;
         whip_addr_str(src, s->media, sizeof(s->media));
     }
+    if (whip_from_remote(s, src, sl))
+        s->rx_ns = now;
     (void)sendto(s->fd, res.response, res.response_len, MSG_DONTWAIT, (const struct sockaddr *)src,
                  sl);
 }
@@ -386,10 +391,11 @@ static void whip_stun(struct whip_sess *s, const uint8_t *p, size_t len,
 static void whip_datagram(struct whip_sess *s, uint8_t *p, size_t len,
                           const struct sockaddr_storage *src, socklen_t sl, uint64_t now)
 {
-    s->rx_ns = now;
+    /* Only what authenticates from the bound address refreshes s->rx_ns (anyone can send
+     * junk to the port, and must not keep a gone publisher's session alive). */
     /* RFC 7983 7: 0..3 STUN, 20..63 DTLS, 128..191 RTP and RTCP. */
     if (p[0] <= 3) {
-        whip_stun(s, p, len, src, sl);
+        whip_stun(s, p, len, src, sl, now);
         return;
     }
     if (p[0] < 20 || (p[0] > 63 && p[0] < 128) || p[0] > 191) {
@@ -401,8 +407,10 @@ static void whip_datagram(struct whip_sess *s, uint8_t *p, size_t len,
         return;
     }
     if (p[0] <= 63) {
-        if (s->dtls && !s->failed)
+        if (s->dtls && !s->failed) {
+            s->rx_ns = now;
             dtlsrv_conn_input(s->dtls, p, len);
+        }
     } else if (s->connected) { /* SRTP before our keys are settled is dropped */
         if (codec_rtcp_is_rtcp(p, len))
             whip_rtcp(s, p, len, now);

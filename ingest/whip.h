@@ -18,7 +18,7 @@
 #include "ingest/ingest.h"
 
 #define WHIP_CONNECT_MS 10000 /* a publisher that has not completed DTLS by then is dropped */
-#define WHIP_TIMEOUT_MS 15000 /* nothing received (media, checks) for this long: gone */
+#define WHIP_TIMEOUT_MS 15000 /* nothing authenticated (checks, media) for this long: gone */
 
 struct whip;
 

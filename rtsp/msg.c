@@ -509,25 +509,8 @@ static int target_token(const char *q, char *out, size_t cap)
 {
     while (*q) {
         size_t n = strcspn(q, "&");
-        if (n > 6 && strncmp(q, "token=", 6) == 0) {
-            size_t o = 0;
-            for (size_t i = 6; i < n; i++) {
-                int c = (unsigned char)q[i];
-                if (c == '%') {
-                    int hi = i + 2 < n ? text_hex_digit(q[i + 1]) : -1;
-                    int lo = hi >= 0 ? text_hex_digit(q[i + 2]) : -1;
-                    if (lo < 0 || (hi == 0 && lo == 0))
-                        return -EINVAL;
-                    c = hi << 4 | lo;
-                    i += 2;
-                }
-                if (o + 1 >= cap)
-                    return -EINVAL;
-                out[o++] = (char)c;
-            }
-            out[o] = '\0';
-            return 0;
-        }
+        if (n > 6 && strncmp(q, "token=", 6) == 0)
+            return text_pct_decode(out, cap, q + 6, n - 6) < 0 ? -EINVAL : 0;
         q += n;
         if (*q)
             q++;

@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -97,10 +96,14 @@ int ctl_attach(struct ctl *c, const char *prefix)
 int ctl_init_private(struct ctl *c)
 {
     memset(c, 0, sizeof(*c));
-    c->hdr = aligned_alloc(64, sizeof(struct ctl_hdr));
-    if (!c->hdr)
-        return -ENOMEM;
-    memset(c->hdr, 0, sizeof(struct ctl_hdr));
+    /* Anonymous pages are zero and cost memory only once touched: a standalone process uses
+     * the header and its own slot, a few KiB of the segment's 448. */
+    void *p = mmap(NULL, sizeof(struct ctl_hdr), PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return -errno;
+    c->hdr = p;
+    c->map_len = sizeof(struct ctl_hdr);
     c->hdr->magic = CTL_MAGIC;
     c->hdr->version = CTL_VERSION;
     c->hdr->size = sizeof(struct ctl_hdr);
@@ -271,9 +274,7 @@ const char *ctl_pub_proto_name(uint32_t proto)
 
 void ctl_free(struct ctl *c)
 {
-    if (c->private_copy)
-        free(c->hdr);
-    else if (c->hdr)
+    if (c->hdr)
         munmap(c->hdr, c->map_len);
     if (c->owner)
         shm_unlink(c->name);

@@ -142,7 +142,7 @@ static inline uint64_t ctl_counter_get(const struct ctl_counters *c,
 /* ---- API ---- */
 
 struct ctl {
-    struct ctl_hdr *hdr; /* the mapping (or a private heap copy when standalone) */
+    struct ctl_hdr *hdr; /* the mapping (shared, or anonymous and private when standalone) */
     size_t map_len;
     char name[64];     /* "/<prefix>.ctl" */
     bool owner;        /* created by us (supervisor): unlinked by ctl_free */
@@ -154,7 +154,8 @@ int ctl_create(struct ctl *c, const char *prefix);
 /* Child or ringcastctl: maps an existing /<prefix>.ctl read-write; refuses a foreign or
  * truncated object. 0 or -errno (-ENOENT when no supervisor runs). */
 int ctl_attach(struct ctl *c, const char *prefix);
-/* Child without a supervisor (tests, standalone runs): a private zeroed segment. */
+/* Child without a supervisor (tests, standalone runs): a private zeroed segment, mapped
+ * anonymously, so only the pages it touches take memory. */
 int ctl_init_private(struct ctl *c);
 /* The slot a child owns: slot from --ctl-slot (must be < CTL_MAX_CHILDREN). */
 struct ctl_child *ctl_slot(struct ctl *c, unsigned slot);

@@ -16,42 +16,15 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "supervisor/procman_int.h"
 
-#define NS_PER_MS 1000000ull
-
-static void spawn_child(struct pm_child *c, int predecessor);
 static void on_proc_closed(uv_handle_t *h);
 static void go_idle(struct pm_child *c);
-static void upgrade_step(struct procman *pm);
-
-static uint64_t ms_since(uint64_t then_ns, uint64_t now_ns)
-{
-    return now_ns > then_ns ? (now_ns - then_ns) / NS_PER_MS : 0;
-}
 
 /* The current instance's process handle. */
 static uv_process_t *proc_of(struct pm_child *c)
 {
     return &c->procs[c->cur];
-}
-
-/* Instance k's pid, spawned by libuv or adopted across a re-exec. */
-static int inst_pid(const struct pm_child *c, unsigned k)
-{
-    return c->adopted[k] ? c->adopted[k] : c->procs[k].pid;
-}
-
-static int cur_pid(const struct pm_child *c)
-{
-    return inst_pid(c, c->cur);
-}
-
-static void inst_kill(struct pm_child *c, unsigned k, int sig)
-{
-    if (c->adopted[k])
-        (void)kill(c->adopted[k], sig);
-    else
-        (void)uv_process_kill(&c->procs[k], sig);
 }
 
 /* Closes instance k's handle; an adopted instance has none, so its callback runs now. */
@@ -64,16 +37,6 @@ static void inst_close(struct pm_child *c, unsigned k, uv_close_cb cb)
     c->adopted[k] = 0;
     c->pm->adopted_procs--;
     cb((uv_handle_t *)&c->procs[k]);
-}
-
-static struct ctl_child *slot_of(const struct pm_child *c)
-{
-    return ctl_slot(c->pm->ctl, c->slot);
-}
-
-static void set_state(struct pm_child *c, enum ctl_state st)
-{
-    atomic_store_explicit(&slot_of(c)->state, (uint32_t)st, memory_order_release);
 }
 
 /* shm_unlink of /<prefix>.<path>: the ring of a path that is gone, or at shutdown. */
@@ -147,7 +110,6 @@ static void describe_exit(char *buf, size_t len, int64_t status, int sig)
 }
 
 static void maybe_finish_shutdown(struct procman *pm);
-static void handover_check(struct pm_child *c, uint64_t now);
 
 /* A predecessor's handle is closed: the handover may be complete. */
 static void on_old_closed(uv_handle_t *h)
@@ -158,26 +120,27 @@ static void on_old_closed(uv_handle_t *h)
     if (c->pm->shutting_down)
         maybe_finish_shutdown(c->pm);
     else
-        handover_check(c, ctl_now_ns());
+        pm_handover_check(c, ctl_now_ns());
 }
 
-/* A predecessor exited: the slot, its pid and gauges are its successor's now. */
+/* A predecessor exited: the slot, its pid and gauges are its successor's now. Timed from
+ * handover_at_ns: a failed handover has cleared handover_ns before its predecessor is reaped. */
 static void on_old_exit(struct pm_child *c, unsigned k, const char *why)
 {
     c->old_alive = false;
     c->old_exit_ns = ctl_now_ns();
     (void)uv_timer_stop(&c->handover_timer);
-    log_info("%s (pid %d) %s, %" PRIu64 " ms into its handover", c->label, inst_pid(c, k), why,
-             ms_since(c->handover_ns, c->old_exit_ns));
+    log_info("%s (pid %d) %s, %" PRIu64 " ms into its handover", c->label, pm_inst_pid(c, k), why,
+             pm_ms_since(c->handover_at_ns, c->old_exit_ns));
     inst_close(c, k, on_old_closed);
 }
 
 /* Instance k of c exited (reaped by libuv, or by reap_adopted). */
 static void child_exit(struct pm_child *c, unsigned k, int64_t status, int sig)
 {
-    struct ctl_child *s = slot_of(c);
+    struct ctl_child *s = pm_slot_of(c);
     uint64_t now = ctl_now_ns();
-    int pid = inst_pid(c, k);
+    int pid = pm_inst_pid(c, k);
     char why[96];
 
     describe_exit(why, sizeof(why), status, sig);
@@ -190,7 +153,7 @@ static void child_exit(struct pm_child *c, unsigned k, int64_t status, int sig)
          * stopped already; either way it must go, and its table stays for the next start. */
         log_warn("%s: handover failed: the successor (pid %d) %s", c->label, pid, why);
         if (c->old_alive)
-            inst_kill(c, !c->cur, SIGKILL);
+            pm_inst_kill(c, !c->cur, SIGKILL);
         c->handover_ns = 0;
         c->handover_failed = true;
     }
@@ -202,7 +165,7 @@ static void child_exit(struct pm_child *c, unsigned k, int64_t status, int sig)
     atomic_store(&s->counters.viewers, 0);
     (void)uv_timer_stop(&c->timer);
 
-    uint64_t up_ms = ms_since(c->spawn_ns, now);
+    uint64_t up_ms = pm_ms_since(c->spawn_ns, now);
     if (c->pm->shutting_down || c->next != PM_NEXT_BACKOFF) {
         log_info("%s (pid %d) %s after %" PRIu64 " ms", c->label, pid, why, up_ms);
     } else {
@@ -220,16 +183,13 @@ static void on_child_exit(uv_process_t *p, int64_t status, int sig)
     child_exit(c, p == &c->procs[0] ? 0u : 1u, status, sig);
 }
 
-static struct pm_child *find_child(struct procman *pm, enum ctl_role role, unsigned index,
-                                   const char *path);
-
 static void release_child(struct pm_child *c)
 {
     /* A path removed and added back by two quick reloads already has a new ingest writing
      * the same ring: leave the ring to it. */
-    if (c->role == CTL_ROLE_INGEST && !find_child(c->pm, CTL_ROLE_INGEST, 0, c->path))
+    if (c->role == CTL_ROLE_INGEST && !pm_find_child(c->pm, CTL_ROLE_INGEST, 0, c->path))
         unlink_ring(c->pm, c->path);
-    ctl_slot_release(slot_of(c));
+    ctl_slot_release(pm_slot_of(c));
     log_info("%s removed", c->label);
     c->role = CTL_ROLE_NONE;
 }
@@ -243,7 +203,7 @@ static void on_proc_closed(uv_handle_t *h)
     c->proc_open = false;
     pm->open_procs--;
     if (pm->shutting_down) {
-        set_state(c, CTL_STATE_STOPPING);
+        pm_set_state(c, CTL_STATE_STOPPING);
         maybe_finish_shutdown(pm);
         return;
     }
@@ -256,10 +216,10 @@ static void on_proc_closed(uv_handle_t *h)
         break;
     case PM_NEXT_NOW:
         c->next = PM_NEXT_BACKOFF;
-        spawn_child(c, 0);
+        pm_spawn_child(c, 0);
         break;
     case PM_NEXT_BACKOFF:
-        set_state(c, CTL_STATE_BACKOFF);
+        pm_set_state(c, CTL_STATE_BACKOFF);
         (void)uv_timer_start(&c->timer, on_child_timer, c->backoff_ms, 0);
         c->backoff_ms =
             c->backoff_ms * 2 > PM_BACKOFF_MAX_MS ? PM_BACKOFF_MAX_MS : c->backoff_ms * 2;
@@ -270,10 +230,10 @@ static void on_proc_closed(uv_handle_t *h)
 /* ---- spawning ---- */
 
 /* Starts the current instance; predecessor > 0 makes it a worker's successor in a handover. */
-static void spawn_child(struct pm_child *c, int predecessor)
+void pm_spawn_child(struct pm_child *c, int predecessor)
 {
     struct procman *pm = c->pm;
-    struct ctl_child *s = slot_of(c);
+    struct ctl_child *s = pm_slot_of(c);
     char file[PATH_MAX + 32], slot[16], index[16], pred[16];
     char *args[14];
     int n = 0;
@@ -317,7 +277,7 @@ static void spawn_child(struct pm_child *c, int predecessor)
     c->spawn_ns = ctl_now_ns();
     c->watchdog_killed = false;
     atomic_store(&s->start_ns, c->spawn_ns);
-    set_state(c, CTL_STATE_STARTING);
+    pm_set_state(c, CTL_STATE_STARTING);
     uv_process_t *proc = proc_of(c);
     proc->data = c;
     c->proc_open = true;
@@ -360,7 +320,7 @@ static struct pm_child *new_child(struct procman *pm, enum ctl_role role, unsign
         c->next = PM_NEXT_BACKOFF;
         c->backoff_ms = PM_BACKOFF_MIN_MS;
         c->exit_ns = 0;
-        ctl_slot_assign(slot_of(c), role, index, role == CTL_ROLE_INGEST ? path : c->label);
+        ctl_slot_assign(pm_slot_of(c), role, index, role == CTL_ROLE_INGEST ? path : c->label);
         return c;
     }
     log_error("no free control slot for %s %s (at most %d children)",
@@ -385,7 +345,7 @@ static bool is_idle(const struct pm_child *c)
 
 static bool demand_now(const struct pm_child *c, const struct config_path *p, uint64_t now)
 {
-    uint64_t wanted = atomic_load_explicit(&slot_of(c)->wanted_ns, memory_order_relaxed);
+    uint64_t wanted = atomic_load_explicit(&pm_slot_of(c)->wanted_ns, memory_order_relaxed);
     return ctl_demand_wanted(wanted, now, (uint64_t)p->on_demand_close_after * 1000000000ull);
 }
 
@@ -396,12 +356,10 @@ static void go_idle(struct pm_child *c)
     c->next = PM_NEXT_IDLE;
     c->exit_ns = 0;
     c->backoff_ms = PM_BACKOFF_MIN_MS;
-    atomic_store(&slot_of(c)->pid, 0);
-    set_state(c, CTL_STATE_IDLE);
+    atomic_store(&pm_slot_of(c)->pid, 0);
+    pm_set_state(c, CTL_STATE_IDLE);
     log_info("%s idle (source on demand, no viewer)", c->label);
 }
-
-static void stop_child(struct pm_child *c, enum pm_next next);
 
 /* Starts an idle ingest that workers want (or whose path is no longer on demand), and stops
  * a running or restarting one nobody wanted for on_demand_close_after. */
@@ -413,10 +371,10 @@ static void check_demand(struct pm_child *c, uint64_t now)
         log_info("%s: %s; starting it", c->label,
                  p ? "a viewer asked for the source" : "no longer on demand");
         c->next = PM_NEXT_BACKOFF;
-        spawn_child(c, 0);
+        pm_spawn_child(c, 0);
     } else if (!want && c->next == PM_NEXT_BACKOFF) {
         log_info("%s: no viewer for %u s; stopping the source", c->label, p->on_demand_close_after);
-        stop_child(c, PM_NEXT_IDLE);
+        pm_stop_child(c, PM_NEXT_IDLE);
     }
 }
 
@@ -428,33 +386,33 @@ static void add_child(struct procman *pm, enum ctl_role role, unsigned index, co
     if (p && !demand_now(c, p, ctl_now_ns()))
         go_idle(c);
     else if (c)
-        spawn_child(c, 0);
+        pm_spawn_child(c, 0);
 }
 
 /* ---- heartbeat watchdog ---- */
 
 static void check_child(struct pm_child *c, uint64_t now)
 {
-    struct ctl_child *s = slot_of(c);
+    struct ctl_child *s = pm_slot_of(c);
     uint64_t hb = atomic_load_explicit(&s->heartbeat_ns, memory_order_acquire);
     bool beating = hb >= c->spawn_ns;
 
-    /* During a handover the predecessor's heartbeats are in the slot too: handover_check. */
+    /* During a handover the predecessor's heartbeats are in the slot too: pm_handover_check. */
     if (beating && !c->handover_ns && atomic_load(&s->state) == CTL_STATE_STARTING) {
-        set_state(c, CTL_STATE_RUNNING);
+        pm_set_state(c, CTL_STATE_RUNNING);
         if (c->exit_ns)
             log_info("%s (pid %d) heartbeating %" PRIu64 " ms after its predecessor exited",
-                     c->label, cur_pid(c), ms_since(c->exit_ns, hb));
+                     c->label, pm_cur_pid(c), pm_ms_since(c->exit_ns, hb));
         else
-            log_info("%s (pid %d) heartbeating %" PRIu64 " ms after spawn", c->label, cur_pid(c),
-                     ms_since(c->spawn_ns, hb));
+            log_info("%s (pid %d) heartbeating %" PRIu64 " ms after spawn", c->label, pm_cur_pid(c),
+                     pm_ms_since(c->spawn_ns, hb));
     }
     uint64_t last = beating ? hb : c->spawn_ns;
-    if (!c->watchdog_killed && ms_since(last, now) > PM_HEARTBEAT_MS) {
-        log_warn("%s (pid %d): no heartbeat for %" PRIu64 " ms; killing it", c->label, cur_pid(c),
-                 ms_since(last, now));
+    if (!c->watchdog_killed && pm_ms_since(last, now) > PM_HEARTBEAT_MS) {
+        log_warn("%s (pid %d): no heartbeat for %" PRIu64 " ms; killing it", c->label,
+                 pm_cur_pid(c), pm_ms_since(last, now));
         c->watchdog_killed = true;
-        inst_kill(c, c->cur, SIGKILL);
+        pm_inst_kill(c, c->cur, SIGKILL);
     }
 }
 
@@ -467,11 +425,11 @@ static void on_watchdog(uv_timer_t *t)
         if (c->role != CTL_ROLE_NONE && c->alive && c->next == PM_NEXT_BACKOFF)
             check_child(c, now);
         if (c->handover_ns)
-            handover_check(c, now);
+            pm_handover_check(c, now);
         if (c->role == CTL_ROLE_INGEST)
             check_demand(c, now);
     }
-    upgrade_step(pm);
+    pm_upgrade_step(pm);
 }
 
 void pm_start(struct procman *pm)
@@ -517,7 +475,7 @@ int pm_export(const struct procman *pm, struct reexec_state *st)
         e->role = c->role;
         e->index = c->index;
         e->next = c->next;
-        e->pid = c->alive ? cur_pid(c) : 0;
+        e->pid = c->alive ? pm_cur_pid(c) : 0;
         e->backoff_ms = c->backoff_ms;
         e->watchdog_killed = c->watchdog_killed;
         e->spawn_ns = c->spawn_ns;
@@ -563,7 +521,7 @@ unsigned pm_adopt(struct procman *pm, const struct reexec_state *st)
     for (uint32_t i = 0; i < st->n_children; i++) {
         const struct reexec_child *e = &st->children[i];
         struct pm_child *c = &pm->children[e->slot];
-        struct ctl_child *s = slot_of(c);
+        struct ctl_child *s = pm_slot_of(c);
         set_identity(c, e->role, e->index, e->path);
         c->next = e->next == PM_NEXT_IDLE ? PM_NEXT_IDLE : PM_NEXT_BACKOFF;
         c->backoff_ms = e->backoff_ms ? e->backoff_ms : PM_BACKOFF_MIN_MS;
@@ -602,25 +560,25 @@ static void on_child_timer(uv_timer_t *t)
 {
     struct pm_child *c = t->data;
     if (c->alive) {
-        log_warn("%s (pid %d) still running %d ms after SIGTERM; killing it", c->label, cur_pid(c),
-                 PM_STOP_GRACE_MS);
-        inst_kill(c, c->cur, SIGKILL);
+        log_warn("%s (pid %d) still running %d ms after SIGTERM; killing it", c->label,
+                 pm_cur_pid(c), PM_STOP_GRACE_MS);
+        pm_inst_kill(c, c->cur, SIGKILL);
     } else if (c->old_open && !c->pm->shutting_down) {
         /* A failed handover's predecessor is not reaped yet: its ports and table are busy. */
         (void)uv_timer_start(&c->timer, on_child_timer, PM_BACKOFF_MIN_MS, 0);
     } else if (!c->proc_open && !c->pm->shutting_down) {
-        spawn_child(c, 0);
+        pm_spawn_child(c, 0);
     }
 }
 
 /* Ends the current instance and then does next: a running child gets SIGTERM (and SIGKILL
  * after the grace time); one waiting in backoff is handled at once. */
-static void stop_child(struct pm_child *c, enum pm_next next)
+void pm_stop_child(struct pm_child *c, enum pm_next next)
 {
     c->next = next;
     if (c->alive) {
-        set_state(c, CTL_STATE_STOPPING);
-        inst_kill(c, c->cur, SIGTERM);
+        pm_set_state(c, CTL_STATE_STOPPING);
+        pm_inst_kill(c, c->cur, SIGTERM);
         (void)uv_timer_start(&c->timer, on_child_timer, PM_STOP_GRACE_MS, 0);
     } else if (!c->proc_open) {
         (void)uv_timer_stop(&c->timer);
@@ -630,13 +588,13 @@ static void stop_child(struct pm_child *c, enum pm_next next)
             go_idle(c);
         } else {
             c->next = PM_NEXT_BACKOFF;
-            spawn_child(c, 0);
+            pm_spawn_child(c, 0);
         }
     } /* else: exited, handle closing; on_proc_closed acts on next */
 }
 
-static struct pm_child *find_child(struct procman *pm, enum ctl_role role, unsigned index,
-                                   const char *path)
+struct pm_child *pm_find_child(struct procman *pm, enum ctl_role role, unsigned index,
+                               const char *path)
 {
     for (unsigned i = 0; i < CTL_MAX_CHILDREN; i++) {
         struct pm_child *c = &pm->children[i];
@@ -648,161 +606,9 @@ static struct pm_child *find_child(struct procman *pm, enum ctl_role role, unsig
     return NULL;
 }
 
-/* ---- handover ---- */
-
-/* The predecessor ignored the handover: SIGKILL (its successor adopts as after a crash). */
-static void on_handover_timer(uv_timer_t *t)
-{
-    struct pm_child *c = t->data;
-    if (!c->old_alive)
-        return;
-    log_warn("%s: its predecessor (pid %d) still runs %d ms into the handover; killing it",
-             c->label, inst_pid(c, !c->cur), PM_HANDOVER_MS);
-    inst_kill(c, !c->cur, SIGKILL);
-}
-
-/* Whether a handover can start: a running worker with no other one under way. */
-static bool handover_ready(struct pm_child *c)
-{
-    return c->role == CTL_ROLE_EGRESS && c->alive && !c->old_open && c->next == PM_NEXT_BACKOFF &&
-           atomic_load(&slot_of(c)->state) == CTL_STATE_RUNNING;
-}
-
-/* Spawns the successor of a running worker into the other handle; it signals its predecessor
- * itself once its sockets are bound (egress/adopt.h), which keeps the gap short. */
-static void handover_start(struct pm_child *c)
-{
-    int old = cur_pid(c);
-    c->cur ^= 1u;
-    c->old_open = c->old_alive = true;
-    c->alive = c->proc_open = false;
-    c->handover_failed = false;
-    c->handover_ns = ctl_now_ns();
-    c->exit_ns = c->handover_ns; /* a restart, for the slot's count */
-    (void)uv_timer_start(&c->handover_timer, on_handover_timer, PM_HANDOVER_MS, 0);
-    spawn_child(c, old);
-    if (!c->alive) { /* failed to spawn: the predecessor never heard of it */
-        c->handover_ns = 0;
-        c->handover_failed = true;
-        log_warn("%s: handover not started; stopping pid %d so that a new one adopts its "
-                 "sessions",
-                 c->label, old);
-        inst_kill(c, !c->cur, SIGKILL);
-    }
-}
-
-/* Done once the predecessor is reaped and the successor has heartbeat since: it adopted
- * (adopt_start runs before its first heartbeat of the loop). */
-static void handover_check(struct pm_child *c, uint64_t now)
-{
-    uint64_t hb = atomic_load_explicit(&slot_of(c)->heartbeat_ns, memory_order_acquire);
-    if (!c->handover_ns || c->old_open || !c->alive || hb < c->old_exit_ns)
-        return;
-    set_state(c, CTL_STATE_RUNNING);
-    log_info("%s (pid %d) heartbeating with its predecessor's sessions: handed over in %" PRIu64
-             " ms",
-             c->label, cur_pid(c), ms_since(c->handover_ns, now));
-    c->handover_ns = 0;
-}
-
-int pm_restart_worker(struct procman *pm, unsigned index)
-{
-    struct pm_child *c = find_child(pm, CTL_ROLE_EGRESS, index, NULL);
-    if (!c || pm->shutting_down)
-        return -ENOENT;
-    if (c->alive && !handover_ready(c))
-        return -EBUSY;
-    log_info("%s: restart requested%s", c->label, c->alive ? " (handover)" : "");
-    if (c->alive)
-        handover_start(c);
-    else
-        stop_child(c, PM_NEXT_NOW);
-    return 0;
-}
-
-/* ---- upgrade ---- */
-
-/* Whether the child being replaced is done: 1 still under way, 0 done, -1 failed. */
-static int upgrade_progress(struct pm_child *c)
-{
-    if (c->role == CTL_ROLE_EGRESS)
-        return c->handover_ns ? 1 : c->handover_failed ? -1 : 0;
-    uint32_t st = atomic_load(&slot_of(c)->state);
-    if (c->next == PM_NEXT_NOW || st == CTL_STATE_STARTING)
-        return 1;
-    return st == CTL_STATE_BACKOFF ? -1 : 0;
-}
-
-/* Replaces the next child, once the previous one is done. */
-static void upgrade_step(struct procman *pm)
-{
-    if (!pm->upgrading || pm->shutting_down)
-        return;
-    struct pm_child *c = pm->upgrade_cur;
-    int rc = c ? upgrade_progress(c) : 0;
-    if (rc > 0)
-        return;
-    if (rc < 0) {
-        log_error("upgrade stopped: %s's new process did not come up (%u worker(s) and %u "
-                  "ingest(s) replaced)",
-                  c->label, pm->upgrade_done[0], pm->upgrade_done[1]);
-        pm->upgrading = false;
-        return;
-    }
-    if (c)
-        pm->upgrade_done[c->role == CTL_ROLE_INGEST]++;
-    pm->upgrade_cur = NULL;
-    for (; pm->upgrade_pass < 2; pm->upgrade_pass++, pm->upgrade_pos = 0) {
-        enum ctl_role role = pm->upgrade_pass ? CTL_ROLE_INGEST : CTL_ROLE_EGRESS;
-        while (pm->upgrade_pos < CTL_MAX_CHILDREN) {
-            c = &pm->children[pm->upgrade_pos++];
-            /* One that is down, idle or still starting runs the new binary anyway. */
-            if (c->role != role || c->next != PM_NEXT_BACKOFF || !c->alive ||
-                (role == CTL_ROLE_EGRESS && !handover_ready(c)))
-                continue;
-            pm->upgrade_cur = c;
-            log_info("upgrade: replacing %s (pid %d)", c->label, cur_pid(c));
-            if (role == CTL_ROLE_EGRESS)
-                handover_start(c);
-            else
-                stop_child(c, PM_NEXT_NOW);
-            return;
-        }
-    }
-    log_info("upgrade: done in %" PRIu64 " ms: %u worker(s) handed over, %u ingest(s) restarted",
-             ms_since(pm->upgrade_ns, ctl_now_ns()), pm->upgrade_done[0], pm->upgrade_done[1]);
-    pm->upgrading = false;
-}
-
-int pm_upgrade(struct procman *pm, char *msg, size_t len)
-{
-    if (pm->shutting_down)
-        return -ESHUTDOWN;
-    if (pm->upgrading)
-        return -EBUSY;
-    unsigned n[2] = {0, 0};
-    for (unsigned i = 0; i < CTL_MAX_CHILDREN; i++) {
-        const struct pm_child *c = &pm->children[i];
-        if (c->role != CTL_ROLE_NONE && c->alive && c->next == PM_NEXT_BACKOFF)
-            n[c->role == CTL_ROLE_INGEST]++;
-    }
-    pm->upgrading = true;
-    pm->upgrade_pass = pm->upgrade_pos = 0;
-    pm->upgrade_cur = NULL;
-    pm->upgrade_done[0] = pm->upgrade_done[1] = 0;
-    pm->upgrade_ns = ctl_now_ns();
-    snprintf(msg, len,
-             "upgrading %u worker(s) one at a time (each hands its sessions over to the binary "
-             "now on disk), then restarting %u ingest(s)",
-             n[0], n[1]);
-    log_info("ringcastctl upgrade: %s", msg);
-    upgrade_step(pm);
-    return 0;
-}
-
 int pm_restart_path(struct procman *pm, const char *path)
 {
-    struct pm_child *c = find_child(pm, CTL_ROLE_INGEST, 0, path);
+    struct pm_child *c = pm_find_child(pm, CTL_ROLE_INGEST, 0, path);
     if (!c || pm->shutting_down)
         return -ENOENT;
     if (is_idle(c)) { /* its next start reads the config anew */
@@ -810,7 +616,7 @@ int pm_restart_path(struct procman *pm, const char *path)
         return 0;
     }
     log_info("%s: restart requested", c->label);
-    stop_child(c, PM_NEXT_NOW);
+    pm_stop_child(c, PM_NEXT_NOW);
     return 0;
 }
 
@@ -848,36 +654,36 @@ void pm_apply_config(struct procman *pm, const struct config *newcfg)
             /* A path turned on demand keeps its ingest for close_after: its viewers' workers
              * publish their demand only once they have re-read the file. */
             if (np && np->on_demand && op && !op->on_demand)
-                ctl_demand_bump(slot_of(c), ctl_now_ns());
+                ctl_demand_bump(pm_slot_of(c), ctl_now_ns());
             if (!np) {
                 log_info("reload: path %s removed", c->path);
-                stop_child(c, PM_NEXT_REMOVE);
+                pm_stop_child(c, PM_NEXT_REMOVE);
             } else if (!is_idle(c) &&
                        (restart_ingests ||
                         (op && (config_path_changes(op, np) & CONFIG_CHANGE_RESTART_INGESTS)))) {
                 log_info("reload: path %s changed; restarting its ingest", c->path);
-                stop_child(c, PM_NEXT_NOW);
+                pm_stop_child(c, PM_NEXT_NOW);
             }
         } else if (c->index >= newcfg->workers) {
             log_info("reload: worker %u no longer configured", c->index);
-            stop_child(c, PM_NEXT_REMOVE);
+            pm_stop_child(c, PM_NEXT_REMOVE);
         } else if (restart_workers) {
             log_info("reload: worker %u restarting for new server settings", c->index);
-            stop_child(c, PM_NEXT_NOW);
+            pm_stop_child(c, PM_NEXT_NOW);
         } else if (c->alive && hup_workers) {
             /* A key workers copy on SIGHUP changed, or the paths did: re-read the file. */
             log_info("reload: worker %u told to re-read the config (SIGHUP)", c->index);
-            inst_kill(c, c->cur, SIGHUP);
+            pm_inst_kill(c, c->cur, SIGHUP);
         }
     }
     for (size_t i = 0; i < newcfg->n_paths; i++) {
-        if (!find_child(pm, CTL_ROLE_INGEST, 0, newcfg->paths[i].name)) {
+        if (!pm_find_child(pm, CTL_ROLE_INGEST, 0, newcfg->paths[i].name)) {
             log_info("reload: path %s added", newcfg->paths[i].name);
             add_child(pm, CTL_ROLE_INGEST, (unsigned)i, newcfg->paths[i].name);
         }
     }
     for (unsigned i = 0; i < newcfg->workers; i++) {
-        if (!find_child(pm, CTL_ROLE_EGRESS, i, NULL)) {
+        if (!pm_find_child(pm, CTL_ROLE_EGRESS, i, NULL)) {
             log_info("reload: worker %u added", i);
             add_child(pm, CTL_ROLE_EGRESS, i, NULL);
         }
@@ -892,12 +698,12 @@ static void on_shutdown_timer(uv_timer_t *t)
     for (unsigned i = 0; i < CTL_MAX_CHILDREN; i++) {
         struct pm_child *c = &pm->children[i];
         if (c->alive) {
-            log_warn("%s (pid %d) ignored SIGTERM for %d ms; killing it", c->label, cur_pid(c),
+            log_warn("%s (pid %d) ignored SIGTERM for %d ms; killing it", c->label, pm_cur_pid(c),
                      PM_STOP_GRACE_MS);
-            inst_kill(c, c->cur, SIGKILL);
+            pm_inst_kill(c, c->cur, SIGKILL);
         }
         if (c->old_alive)
-            inst_kill(c, !c->cur, SIGKILL);
+            pm_inst_kill(c, !c->cur, SIGKILL);
     }
 }
 
@@ -910,7 +716,7 @@ static void maybe_finish_shutdown(struct procman *pm)
         if (c->role == CTL_ROLE_INGEST)
             unlink_ring(pm, c->path);
         if (c->role != CTL_ROLE_NONE)
-            ctl_slot_release(slot_of(c));
+            ctl_slot_release(pm_slot_of(c));
         c->role = CTL_ROLE_NONE;
         uv_close((uv_handle_t *)&c->timer, NULL);
         uv_close((uv_handle_t *)&c->handover_timer, NULL);
@@ -938,11 +744,11 @@ void pm_shutdown(struct procman *pm, void (*on_stopped)(struct procman *))
         (void)uv_timer_stop(&c->timer);
         (void)uv_timer_stop(&c->handover_timer);
         if (c->alive) {
-            set_state(c, CTL_STATE_STOPPING);
-            inst_kill(c, c->cur, SIGTERM);
+            pm_set_state(c, CTL_STATE_STOPPING);
+            pm_inst_kill(c, c->cur, SIGTERM);
         }
         if (c->old_alive) /* handing over already, or not yet asked: either way it stops */
-            inst_kill(c, !c->cur, SIGTERM);
+            pm_inst_kill(c, !c->cur, SIGTERM);
     }
     pm->shutdown_timer.data = pm;
     (void)uv_timer_start(&pm->shutdown_timer, on_shutdown_timer, PM_STOP_GRACE_MS, 0);

@@ -56,6 +56,7 @@ struct pm_child {
     bool old_alive;            /* that predecessor is not reaped yet */
     bool handover_failed;      /* the last handover's successor exited before it was up */
     uint64_t handover_ns;      /* a handover under way since (its spawn), else 0 */
+    uint64_t handover_at_ns;   /* the last handover's spawn, kept after it ends or fails */
     uint64_t old_exit_ns;      /* when the predecessor was reaped */
     uv_timer_t handover_timer; /* the predecessor's deadline (PM_HANDOVER_MS) */
     enum pm_next next;

@@ -7,7 +7,9 @@
 # "crash" exits 3 at once (backoff tests). Like the real children it refuses an invalid
 # config file (checked with `ringcast --check`, exit 2). FAKE_IGNORE_TERM=1: ignores SIGTERM.
 # A worker hands over as the real one does: --handover PID sends SIGUSR2 to PID (its
-# predecessor) and takes over its pretend viewers; SIGUSR2 makes it exit 0.
+# predecessor) and takes over its pretend viewers; SIGUSR2 makes it exit 0. While the file
+# $FAKE_HANDOVER_FAIL names exists, a worker given --handover exits 3 at once instead (a
+# successor that dies before it is up: a failed handover).
 import mmap, os, re, signal, struct, subprocess, sys, time
 
 CHILDREN_OFF = 128
@@ -68,6 +70,9 @@ else:
 signal.signal(signal.SIGUSR2, lambda *_: sys.exit(0))
 if "--index" in opt:  # an egress worker with a few pretend viewers
     put(COUNTERS_OFF + VIEWERS, "<Q", 3)
+    fails = os.environ.get("FAKE_HANDOVER_FAIL")
+    if "--handover" in opt and fails and os.path.exists(fails):
+        sys.exit(3)
     if "--handover" in opt:  # adopted: no new sessions
         os.kill(int(opt["--handover"]), signal.SIGUSR2)
     else:

@@ -25,7 +25,8 @@ pids=()
 
 whep_cleanup() {
     local rc=$?
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    # A process a test stopped (SIGSTOP) is continued, so it gets the TERM and can be waited.
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null && kill -CONT "$p" 2>/dev/null || true; done
     for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
     if [ $rc -ne 0 ]; then
         for f in "$work"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -n 30 "$f"; }; done

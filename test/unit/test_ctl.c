@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* test_ctl.c: the control segment: create/attach round trip through real shm, refusal of
- * foreign objects, slot hand-over (a reused slot shows none of its last owner's counters),
- * and the counter table that reports and /metrics are built from. */
+ * foreign objects, slot hand-over (a reused slot shows none of its last owner's counters), a
+ * standalone segment that costs only the pages it touches, and the counter table that reports
+ * and /metrics are built from. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -96,6 +97,30 @@ static void test_slot_reuse(void **state)
     ctl_free(&c);
 }
 
+/* A standalone process's segment takes memory only for the pages it touches (mincore counts
+ * the resident ones): the header's page, then its slot's, not all 448 KiB. */
+static void test_private_lazy(void **state)
+{
+    (void)state;
+    struct ctl c;
+    assert_int_equal(ctl_init_private(&c), 0);
+    long page = sysconf(_SC_PAGESIZE);
+    uintptr_t start = (uintptr_t)c.hdr & ~(uintptr_t)(page - 1);
+    size_t pages = ((uintptr_t)c.hdr + sizeof(struct ctl_hdr) - start + (size_t)page - 1) / page;
+    unsigned char vec[sizeof(struct ctl_hdr) / 4096 + 2];
+    assert_true(pages <= sizeof(vec));
+    assert_int_equal(mincore((void *)start, pages * (size_t)page, vec), 0);
+    size_t resident = 0;
+    for (size_t i = 0; i < pages; i++)
+        resident += vec[i] & 1;
+    assert_true(resident <= 2);
+    assert_true(pages >= 100);
+    assert_int_equal(c.hdr->magic, CTL_MAGIC);
+    assert_int_equal(c.hdr->n_children, CTL_MAX_CHILDREN);
+    assert_int_equal(atomic_load(&ctl_slot(&c, CTL_MAX_CHILDREN - 1)->state), CTL_STATE_EMPTY);
+    ctl_free(&c);
+}
+
 /* An on-demand ingest runs while the latest demand is at most close_after old. */
 static void test_demand(void **state)
 {
@@ -153,9 +178,13 @@ static void test_counter_table(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_create_attach), cmocka_unit_test(test_attach_refuses_foreign),
-        cmocka_unit_test(test_slot_reuse),    cmocka_unit_test(test_demand),
-        cmocka_unit_test(test_counter_table), cmocka_unit_test(test_layout_known_to_tests),
+        cmocka_unit_test(test_create_attach),
+        cmocka_unit_test(test_attach_refuses_foreign),
+        cmocka_unit_test(test_slot_reuse),
+        cmocka_unit_test(test_private_lazy),
+        cmocka_unit_test(test_demand),
+        cmocka_unit_test(test_counter_table),
+        cmocka_unit_test(test_layout_known_to_tests),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -8,22 +8,9 @@
 #include <string.h>
 #include <strings.h>
 
-#define LG_HTTP_MAX_HEADER 16384
+#include "common/head.h"
 
-/* Finds the end of the header block ("\r\n\r\n"; a bare "\n\n" is tolerated as RFC 9112
- * 2.2 allows). Returns its length including the blank line, or 0 if not yet complete. */
-static size_t http_header_end(const uint8_t *p, size_t len)
-{
-    for (size_t i = 0; i < len; i++) {
-        if (p[i] != '\n')
-            continue;
-        if (i + 1 < len && p[i + 1] == '\n')
-            return i + 2;
-        if (i + 2 < len && p[i + 1] == '\r' && p[i + 2] == '\n')
-            return i + 3;
-    }
-    return 0;
-}
+#define LG_HTTP_MAX_HEADER 16384
 
 /* Content-Length: digits only (no sign, no list), capped so that it cannot overflow. */
 static int http_parse_clen(const uint8_t *v, size_t n, size_t *out)
@@ -95,11 +82,10 @@ static int http_header_line(const uint8_t *p, size_t n, struct lg_http_resp *out
 int lg_http_parse_response(const uint8_t *p, size_t len, struct lg_http_resp *out)
 {
     memset(out, 0, sizeof(*out));
-    size_t hlen = http_header_end(p, len);
-    if (hlen == 0)
-        return len > LG_HTTP_MAX_HEADER ? -EMSGSIZE : 0;
-    if (hlen > LG_HTTP_MAX_HEADER)
-        return -EMSGSIZE;
+    long hl = head_end(p, len, LG_HTTP_MAX_HEADER); /* CRLF or bare LF lines, RFC 9112 2.2 */
+    if (hl <= 0)
+        return (int)hl;
+    size_t hlen = (size_t)hl;
 
     size_t pos = 0;
     int line_no = 0;
