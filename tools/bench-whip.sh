@@ -6,10 +6,14 @@
 # the ingest's CPU time (its threads' run time in /proc/PID/task/*/schedstat, in ns) over $BENCH_WHIP_SECONDS s is divided by
 # the RTP datagrams delivered to it meanwhile (an nftables counter on the media that does
 # not touch the worker's port). $BENCH_WHIP_RUNS runs a rate: the machine may be shared.
+# BENCH_WHIP_DROP=P drops P % of the publisher's RTP at random first (retransmissions too):
+# the NACK counters of the sessions' end lines then say how much was recovered;
+# BENCH_WHIP_RTT=MS has the publisher answer NACKs that much later (a path's round trip).
 # Prints one JSON line a run, then a line per rate: median and spread.
 # Usage: tools/bench-whip.sh BUILD_DIR
 # Environment: BENCH_WHIP_MBPS ("2 8"), BENCH_WHIP_RUNS (3), BENCH_WHIP_SECONDS (8),
-#   BENCH_WHIP_WARMUP (2).
+#   BENCH_WHIP_WARMUP (2), BENCH_WHIP_DROP (0),
+#   BENCH_WHIP_RTT (0).
 set -euo pipefail
 export RINGCAST_BIN=${RINGCAST_BIN:-$(cd "${1:?usage: tools/bench-whip.sh BUILD_DIR}" && pwd)/bin}
 export RINGCAST_TOP=${RINGCAST_TOP:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -23,8 +27,10 @@ media=18867
 ip addr add 192.0.2.10/32 dev lo # aioice gathers no loopback candidates
 nft add table inet whipbench
 nft add chain inet whipbench in "{ type filter hook input priority 0; }"
-nft add rule inet whipbench in udp dport != $media udp sport != $media \
-    @th,64,8 128-191 @th,72,8 != 192-223 counter
+rtp="udp dport != $media udp sport != $media @th,64,8 128-191 @th,72,8 != 192-223"
+[ "${BENCH_WHIP_DROP:-0}" = 0 ] ||
+    nft add rule inet whipbench in $rtp numgen random mod 100 "<" "$BENCH_WHIP_DROP" drop
+nft add rule inet whipbench in $rtp counter
 WHEP_LOG_LEVEL=info whep_start 18817 $media "[path pub]" "source = publish"
 "$bin/ringcast-ingest" --path pub -c "$work/ringcast.conf" 2>"$work/ingest-pub.log" &
 pids+=($!)
@@ -36,7 +42,7 @@ n=0
 for rate in $rates; do
     for run in $(seq "$runs"); do
         /usr/bin/python3 "$top/test/integration/whip_publisher.py" --url "$base/pub/whip" \
-            --clip "$top/etc/demo.h264" --mbps "$rate" --seconds $((warmup + window + 1)) \
+            --clip "$top/etc/demo.h264" --mbps "$rate" --rtt-ms "${BENCH_WHIP_RTT:-0}" --seconds $((warmup + window + 1)) \
             >"$work/pub.json" 2>>"$work/publisher.log" &
         pub=$!
         n=$((n + 1))
