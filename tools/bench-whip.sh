@@ -28,7 +28,11 @@ media=18867
 ip addr add 192.0.2.10/32 dev lo # aioice gathers no loopback candidates
 nft add table inet whipbench
 nft add chain inet whipbench in "{ type filter hook input priority 0; }"
-rtp="udp dport != $media udp sport != $media @th,64,8 128-191 @th,72,8 != 192-223"
+# Not "udp dport != $media udp sport != $media": nftables 1.0.6 merges the two into one
+# compare of both ports, true unless both are $media.
+nft add rule inet whipbench in udp sport $media accept
+nft add rule inet whipbench in udp dport $media accept
+rtp="meta l4proto udp @th,64,8 128-191 @th,72,8 != 192-223"
 [ "${BENCH_WHIP_DROP:-0}" = 0 ] ||
     nft add rule inet whipbench in $rtp numgen random mod 100 "<" "$BENCH_WHIP_DROP" drop
 nft add rule inet whipbench in $rtp counter
