@@ -9,8 +9,8 @@
 # BENCH_WHIP_DROP=P drops P % of the publisher's RTP at random first (retransmissions too):
 # the NACK counters of the sessions' end lines then say how much was recovered;
 # BENCH_WHIP_RTT=MS has the publisher answer NACKs that much later (a path's round trip).
-# Prints one JSON line a run (with the ingest's RSS at its end), then a line per rate: median
-# and spread.
+# Prints one JSON line a run (with the ingest's private memory, RssAnon, at its end), then a
+# line per rate: median and spread.
 # Usage: tools/bench-whip.sh BUILD_DIR
 # Environment: BENCH_WHIP_MBPS ("2 8"), BENCH_WHIP_RUNS (3), BENCH_WHIP_SECONDS (8),
 #   BENCH_WHIP_WARMUP (2), BENCH_WHIP_DROP (0),
@@ -60,14 +60,14 @@ for rate in $rates; do
         c0=$(cpu); p0=$(packets)
         sleep "$window" # the measured window, not a sync
         c1=$(cpu); p1=$(packets)
-        rss=$(awk '/VmRSS/{print $2}' /proc/$ingest/status)
+        rss=$(awk '/RssAnon/{print $2}' /proc/$ingest/status)
         wait $pub
         $py -c 'import json, sys
 rate, run, win, c, p, rss = sys.argv[1:]
 c, p, win = int(c), int(p), float(win)
 print(json.dumps({"mbps": float(rate), "run": int(run), "packets": p,
                   "packets_per_s": round(p / win), "cpu_ms": round(c / 1e6, 1),
-                  "cpu_pct": round(c / 1e7 / win, 2), "ingest_rss_kib": int(rss),
+                  "cpu_pct": round(c / 1e7 / win, 2), "ingest_anon_kib": int(rss),
                   "us_per_packet": round(c / 1e3 / p, 2) if p else None}))' \
             "$rate" "$run" "$window" $((c1 - c0)) $((p1 - p0)) "$rss" | tee -a "$work/runs.jsonl"
     done
