@@ -154,7 +154,7 @@ int esrtp_unprotect_rtcp(struct esrtp *s, uint8_t *pkt, size_t len);
  * (64 packets of 1200 bytes in 150 ms), 313 at 20 Mbit/s, and is not a replay. ESRTP_RX_SOURCES of
  * them are tracked, a new SSRC beyond that takes the slot least recently used. */
 #define ESRTP_RX_SOURCES 4
-#define ESRTP_RX_WINDOW  512 /* a multiple of 64; 150 ms at 27 Mbit/s of 1200-byte packets */
+#define ESRTP_RX_WINDOW  512 /* a multiple of 64; 150 ms at 32 Mbit/s of 1200-byte packets */
 
 /* Enables esrtp_unprotect_rtp on s with the client's RTP keys from keying, the material
  * esrtp_create took. 0, -EINVAL, -ENOMEM or -EIO. */
