@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* rtsp_reorder.h: the UDP reorder buffer of the RTSP client. RTP over UDP may arrive out of
- * order; the depacketizers need sequence order. Packets in order pass straight through
- * (no copy); one arriving early waits in a fixed slot until the gap fills or has waited the
- * window (about 50 ms), after which the gap is declared lost. No allocation after init. */
+/* rtsp_reorder.h: the UDP reorder buffer of the RTSP client and the WHIP ingest. RTP over UDP
+ * may arrive out of order; the depacketizers need sequence order. Packets in order pass
+ * straight through (no copy); one arriving early waits in a slot until the gap fills or has
+ * waited the window, after which the gap is declared lost. The slots in use grow with the
+ * stream's rate, up to what the window needs at 20 Mbit/s. No allocation after init. */
 #ifndef RINGCAST_RTSP_REORDER_H
 #define RINGCAST_RTSP_REORDER_H
 
@@ -10,7 +11,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Slots are used from the first RTSP_REORDER_SLOTS: a gap is held while fewer than that many
+ * numbers follow it (a bigger jump with nothing held is a loss at once). When a held gap's
+ * window needs more, because the numbers after it arrive faster than that per window, the
+ * slots in use double, up to the window's worth at RTSP_REORDER_PPS_MAX (a power of two, at
+ * most RTSP_REORDER_SLOTS_MAX): 128 for 50 ms, 512 for 150 ms. Only slots in use are ever
+ * written, so a slower stream leaves the pages of the others untouched. */
 #define RTSP_REORDER_SLOTS     128  /* power of two; 50 ms of a 20 Mbit/s stream */
+#define RTSP_REORDER_SLOTS_MAX 512  /* 150 ms of 20 Mbit/s (313 packets) */
+#define RTSP_REORDER_PPS_MAX   2084 /* 20 Mbit/s of 1200-byte packets */
 #define RTSP_REORDER_PKT_MAX   2048 /* bigger early packets are dropped (and lost) */
 #define RTSP_REORDER_WINDOW_NS (50u * 1000 * 1000)
 
@@ -26,6 +35,8 @@ struct rtsp_reorder {
     rtsp_reorder_cb emit;
     void *arg;
     uint64_t window_ns;
+    unsigned slots;     /* in use: a power of two, RTSP_REORDER_SLOTS up to slots_max */
+    unsigned slots_max; /* the window's worth at RTSP_REORDER_PPS_MAX */
     bool started;
     uint16_t next; /* sequence number expected next */
     unsigned stored;
@@ -33,16 +44,17 @@ struct rtsp_reorder {
     uint64_t late;          /* dropped: behind next (late or duplicate) */
     uint64_t lost;          /* sequence numbers given up on */
     uint64_t oversize;      /* early packets too big to hold */
+    uint64_t grown;         /* times the slots in use doubled */
     /* Bit i: slot[i] holds a packet. Apart from the slots, so that a slot is written (and its
      * page made resident) only when a packet arrives early: in order, none is. */
-    uint64_t used[RTSP_REORDER_SLOTS / 64];
-    struct rtsp_reorder_slot slot[RTSP_REORDER_SLOTS];
+    uint64_t used[RTSP_REORDER_SLOTS_MAX / 64];
+    struct rtsp_reorder_slot slot[RTSP_REORDER_SLOTS_MAX];
 };
 
-/* Prepares r (about 260 KB: embed it in a heap object; only its head is written here). emit gets
- * packets in order. */
+/* Prepares r (about 1 MiB: embed it in a heap object; only its head is written here, and of the
+ * slots at most the window's worth at RTSP_REORDER_PPS_MAX ever). emit gets packets in order. */
 void rtsp_reorder_init(struct rtsp_reorder *r, uint64_t window_ns, rtsp_reorder_cb emit, void *arg);
-/* Forgets everything held and the sequence state (new session). */
+/* Forgets everything held and the sequence state (new session); the slots in use stay. */
 void rtsp_reorder_reset(struct rtsp_reorder *r);
 /* Offers one RTP packet (at least 4 bytes; the caller has checked the header) that arrived
  * at now_ns. Calls emit for it and for any held packets it releases. */

@@ -177,18 +177,21 @@ static void whip_sess_end(struct whip_sess *s, const char *why)
     if (s->connected)
         ingest_pub_end(w->ing);
     const struct whip_counts *n = &s->n;
+    uint64_t skipped = 0; /* numbers the pipeline never got */
+    for (unsigned i = 0; i < s->n_tracks; i++)
+        skipped += s->tracks[i].reorder.lost;
     log_info("whip %s: publisher %s (session %s, media from %s) left after %.1f s: %s; "
              "%" PRIu64 " packets, %" PRIu64 " bytes; refused: %" PRIu64 " from other "
              "addresses, %" PRIu64 " of no known kind, %" PRIu64 " bad SRTP, %" PRIu64
              " bad SRTCP, %" PRIu64 " of payload types not negotiated, %" PRIu64
              " failed checks; %" PRIu64 " SSRC changes; sent %" PRIu64 " NACKs (%" PRIu64
              " packets asked, %" PRIu64 " asked again, %" PRIu64 " recovered, %" PRIu64
-             " given up), %" PRIu64 " PLIs",
+             " given up), %" PRIu64 " PLIs, %" PRIu64 " sequence numbers skipped",
              w->path, s->peer, s->id, s->bound ? s->media : "-",
              (double)(whip_now() - s->created_ns) / 1e9, why, n->packets, n->bytes, n->foreign,
              n->unknown, n->bad_srtp, n->bad_srtcp, n->unknown_pt, n->stun_refused, n->ssrc_changes,
              n->nacks_sent, n->nack.asked, n->nack.retried, n->nack.recovered, n->nack.given_up,
-             n->plis);
+             n->plis, skipped);
     dtlsrv_conn_free(s->dtls);
     s->dtls = NULL;
     esrtp_free(s->srtp);

@@ -11,10 +11,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WHIP_NACK_SLOTS  128                   /* power of two; like the reorder buffer's slots */
-#define WHIP_NACK_TRIES  3                     /* requests per sequence number */
-#define WHIP_NACK_RTT_NS (30ull * 1000 * 1000) /* before any answer was measured */
-#define WHIP_NACK_GAP_NS (10ull * 1000 * 1000) /* shortest spacing of two requests */
+#include "ingest/rtsp_reorder.h"
+
+#define WHIP_NACK_SLOTS  RTSP_REORDER_SLOTS_MAX /* the most numbers a reorder window holds */
+#define WHIP_NACK_TRIES  3                      /* requests per sequence number */
+#define WHIP_NACK_RTT_NS (30ull * 1000 * 1000)  /* before any answer was measured */
+#define WHIP_NACK_GAP_NS (10ull * 1000 * 1000)  /* shortest spacing of two requests */
 
 /* What the requests achieved; the caller owns them (the session's counters) and the
  * queues of all its tracks add to the same ones. */

@@ -151,10 +151,10 @@ int esrtp_unprotect_rtcp(struct esrtp *s, uint8_t *pkt, size_t len);
  * Each sender SSRC gets a rollover counter estimated as RFC 3711 3.3.1 and Appendix A say and
  * a replay window (3.3.2) of ESRTP_RX_WINDOW packets: a retransmission the ingest asked for
  * (NACK, up to its 150 ms reorder deadline) can be more than 64 packets old from about 4 Mbit/s up
- * (64 packets of 1200 bytes in 150 ms), and is not a replay. ESRTP_RX_SOURCES of them are tracked,
- * a new SSRC beyond that takes the slot least recently used. */
+ * (64 packets of 1200 bytes in 150 ms), 313 at 20 Mbit/s, and is not a replay. ESRTP_RX_SOURCES of
+ * them are tracked, a new SSRC beyond that takes the slot least recently used. */
 #define ESRTP_RX_SOURCES 4
-#define ESRTP_RX_WINDOW  256 /* a multiple of 64; 150 ms at 16 Mbit/s of 1200-byte packets */
+#define ESRTP_RX_WINDOW  512 /* a multiple of 64; 150 ms at 32 Mbit/s of 1200-byte packets */
 
 /* Enables esrtp_unprotect_rtp on s with the client's RTP keys from keying, the material
  * esrtp_create took. 0, -EINVAL, -ENOMEM or -EIO. */

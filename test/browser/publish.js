@@ -5,8 +5,10 @@
 // the worker's own /v1/status on a loopback address: a secure context, so getUserMedia is
 // allowed, and the same origin as the WHIP URL. Prints one JSON line: the POST's status,
 // the outbound video's codec, frames and packets sent, NACKs and retransmissions seen by
-// the sender; exit 0 when it published to the end.
-//   node publish.js WHIP_URL [--seconds 12 --fps 30 --width 640 --height 480]
+// the sender, its encoder's limitation and target rate; with --timeline MS, also those every
+// MS ms ("timeline": where a stall starts: encoder, rate control or feedback); exit 0 when it
+// published to the end.
+//   node publish.js WHIP_URL [--seconds 12 --fps 30 --width 640 --height 480 --timeline 500]
 "use strict";
 const { arg, withChromium } = require("./browser");
 
@@ -51,8 +53,15 @@ async function pageStats() {
                            framesEncoded: s.framesEncoded, packetsSent: s.packetsSent,
                            nackCount: s.nackCount, pliCount: s.pliCount,
                            retransmittedPackets: s.retransmittedPacketsSent,
-                           width: s.frameWidth, height: s.frameHeight });
+                           width: s.frameWidth, height: s.frameHeight,
+                           keyFrames: s.keyFramesEncoded, limitation: s.qualityLimitationReason,
+                           targetBitrate: s.targetBitrate,
+                           encodeMs: Math.round(1000 * (s.totalEncodeTime || 0)) });
     }
+    if (s.type === "media-source" && s.kind === "video")
+      out.captured = s.frames;
+    if (s.type === "candidate-pair" && s.nominated)
+      out.availableOutgoingBitrate = s.availableOutgoingBitrate;
   });
   return out;
 }
@@ -75,7 +84,16 @@ async function main() {
         return;
       }
       console.error(`publish.js: connected to ${url}`);
-      await page.waitForTimeout(seconds * 1000); // the time it publishes, not a sync
+      const step = Number(arg("timeline", 0));
+      if (step > 0) {
+        result.timeline = [];
+        for (let t = 0; t < seconds * 1000; t += step) {
+          await page.waitForTimeout(step); // a sample's spacing, not a sync
+          result.timeline.push(await page.evaluate(pageStats));
+        }
+      } else {
+        await page.waitForTimeout(seconds * 1000); // the time it publishes, not a sync
+      }
       Object.assign(result, await page.evaluate(pageStats));
       result.delete_status = await page.evaluate(async () =>
         (await fetch(window.whip.location, { method: "DELETE" })).status);

@@ -2,8 +2,9 @@
 /* fuzz_rtsp_udp.c: what arrives on the RTSP client's UDP sockets, from anyone: a sequence
  * of datagrams (each prefixed here by a length byte and a flags byte choosing RTP or RTCP
  * and the clock step) through the reorder buffer, the reception statistics, the sender
- * report reader and the receiver report builder. Packets must come out of the reorder
- * buffer unchanged, each at most once per push, and reports must fit their buffer. */
+ * report reader and the receiver report builder; an input of odd length uses WHIP's 150 ms
+ * window, whose slots grow. Packets must come out of the reorder buffer unchanged, each at
+ * most once per push, and reports must fit their buffer. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +27,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static struct rtsp_reorder r;
     struct rtsp_rx_stats st;
     uint64_t now = 1000000000ull;
-    rtsp_reorder_init(&r, RTSP_REORDER_WINDOW_NS, on_emit, NULL);
+    uint64_t window = size % 2 ? 150000000ull : RTSP_REORDER_WINDOW_NS;
+    rtsp_reorder_init(&r, window, on_emit, NULL);
     rtsp_rx_init(&st, 90000);
     emitted = 0;
     unsigned pushed = 0;
@@ -59,7 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (rtsp_rr_build(&st, 1, "ringcast", rr, sizeof(rr), now) < 0)
             abort();
     }
-    rtsp_reorder_expire(&r, now + RTSP_REORDER_WINDOW_NS);
+    rtsp_reorder_expire(&r, now + window);
     if (emitted > pushed || r.stored != 0)
         abort(); /* duplicates are never emitted twice; nothing stays held past the window */
     return 0;

@@ -101,8 +101,13 @@ async def run(args):
             result["wall_s"] = round(wall, 2)
         result["last_frame_s"] = round(frames[-1][3] - t_answer[0], 2)
         # The longest time between two decoded frames after the first (a server restart).
-        result["max_gap_ms"] = round(max([(b[3] - a[3]) * 1000 for a, b in zip(frames, frames[1:])]
-                                         or [0]))
+        gaps = [((b[3] - a[3]) * 1000, (b[0] - a[0]) / 90, a[3] - t_answer[0])
+                for a, b in zip(frames, frames[1:])] or [(0, 0, 0)]
+        worst = max(gaps)
+        result["max_gap_ms"] = round(worst[0])
+        # Across that gap: the source's time (frames the stream lacks: a gap as long as the
+        # wall's) and when it began (seconds after the answer).
+        result["max_gap_pts_ms"], result["max_gap_at_s"] = round(worst[1]), round(worst[2], 2)
     result["dropped"] = dropped[0]
     for t in pc.getTransceivers():
         if t.kind == "video":

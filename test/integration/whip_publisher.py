@@ -12,6 +12,8 @@
 # --clip FILE.h264 --mbps R sends that Annex B clip's access units (looped, packetized by
 # aiortc) instead of encoding, as fast as makes R Mbit/s: the WHIP ingest's bench
 # (tools/bench-whip.sh) without the cost of an encoder.
+# --rtt-ms T answers a NACK with the packet T ms after it came, as over a path of that round
+# trip (loopback has none; network namespaces here have no netem): the reorder window's test.
 import asyncio
 import fractions
 import sys
@@ -41,6 +43,24 @@ def patch_payload_type():
         await orig(self, data)
 
     RTCDtlsTransport._send_rtp = send
+
+
+def patch_retransmit(rtt_ms):
+    """NACKed packets go out rtt_ms after the NACK, each looked up at once as the sender
+    would, in a history of 1024 packets (aiortc's 128 are 77 ms at 16 Mbit/s: a request
+    asked again after a round trip would find nothing; Chromium keeps far more). Our answers
+    negotiate no RTX."""
+    import aiortc.rtcrtpsender as rs
+    rs.RTP_HISTORY_SIZE = 1024
+
+    async def retransmit(self, seq):
+        packet = self._RTCRtpSender__rtp_history.get(seq % rs.RTP_HISTORY_SIZE)
+        if packet and packet.sequence_number == seq:
+            data = packet.serialize(self._RTCRtpSender__rtp_header_extensions_map)
+            asyncio.get_running_loop().call_later(
+                rtt_ms / 1000, lambda: asyncio.ensure_future(self.transport._send_rtp(data)))
+
+    RTCRtpSender._retransmit = retransmit
 
 
 async def misbehave(args, sender, result):
@@ -190,7 +210,10 @@ def main():
     ap.add_argument("--flood-seconds", type=float, default=2)
     ap.add_argument("--clip", default=None, help="an Annex B H.264 clip sent as it is")
     ap.add_argument("--mbps", type=float, default=2)
+    ap.add_argument("--rtt-ms", type=float, default=0, help="retransmissions this much later")
     args = ap.parse_args()
+    if args.rtt_ms:
+        patch_retransmit(args.rtt_ms)
     if args.pt_change_at is not None:
         patch_payload_type()
     webrtc_http.print_run(run, args)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* test_rtsp_reorder.c: the UDP reorder buffer (ingest/rtsp_reorder.c) and receiver reports
  * (ingest/rtsp_rtcp.c): in-order pass-through, swaps healed, gaps given up after the
- * window, duplicates, the 16-bit wrap, a restarted sender; RR fields against RFC 3550. */
+ * window, duplicates, the 16-bit wrap, a restarted sender, the slots growing for a 20 Mbit/s
+ * stream's 150 ms window (and not for 2 Mbit/s or a jump); RR fields against RFC 3550. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -119,6 +120,86 @@ static void test_wrap_and_jumps(void **state)
     assert_int_equal(f->o.seq[7], 20001);
 }
 
+/* A 20 Mbit/s stream of 1200-byte packets (one every 480 us) through WHIP's 150 ms window. */
+#define PKT_20M_NS 480000ull
+
+static void wide_setup(struct fx *f)
+{
+    rtsp_reorder_init(&f->r, 150 * MS, on_emit, &f->o);
+    assert_int_equal(f->r.slots, RTSP_REORDER_SLOTS);
+    assert_int_equal(f->r.slots_max, 512);
+}
+
+/* Sequence number 1000 is missing; the 300 after it (144 ms of the stream) wait for it, which
+ * arrives at 145 ms (a retransmission asked again): nothing is lost. 128 slots hold 61 ms. */
+static void test_20mbps_gap_held(void **state)
+{
+    struct fx *f = *state;
+    wide_setup(f);
+    push(f, 999, 0);
+    for (unsigned k = 1; k <= 300; k++)
+        push(f, (uint16_t)(999 + k + 1), k * PKT_20M_NS);
+    assert_int_equal(f->o.n, 1);
+    assert_int_equal(f->r.lost, 0);
+    assert_int_equal(f->r.slots, 512);
+    assert_int_equal(rtsp_reorder_deadline(&f->r), PKT_20M_NS + 150 * MS);
+    rtsp_reorder_expire(&f->r, 145 * MS);
+    assert_int_equal(f->o.n, 1);
+    push(f, 1000, 145 * MS);
+    assert_int_equal(f->o.n, 302);
+    for (unsigned i = 0; i < 302; i++)
+        assert_int_equal(f->o.seq[i], 999 + i);
+    assert_int_equal(f->r.lost, 0);
+    assert_int_equal(rtsp_reorder_deadline(&f->r), 0);
+}
+
+/* Never filled, the same gap is held for the whole window, then given up. */
+static void test_20mbps_gap_expires(void **state)
+{
+    struct fx *f = *state;
+    wide_setup(f);
+    push(f, 999, 0);
+    unsigned k = 1;
+    for (; k * PKT_20M_NS < 150 * MS; k++)
+        push(f, (uint16_t)(999 + k + 1), k * PKT_20M_NS);
+    assert_int_equal(f->o.n, 1);
+    rtsp_reorder_expire(&f->r, PKT_20M_NS + 150 * MS - 1);
+    assert_int_equal(f->o.n, 1);
+    rtsp_reorder_expire(&f->r, PKT_20M_NS + 150 * MS);
+    assert_int_equal(f->o.n, k);
+    assert_int_equal(f->r.lost, 1);
+}
+
+/* 2 Mbit/s (a packet every 4.8 ms) with a gap every 50 packets: the first 128 slots do, and
+ * no packet is written past them. A gap followed by a jump of 300 (a burst lost) does not grow
+ * the slots: the jump is given up at once, as with 128 slots. */
+static void test_slow_and_jumps_stay_small(void **state)
+{
+    struct fx *f = *state;
+    wide_setup(f);
+    uint16_t seq = 0;
+    for (unsigned k = 0; k < 2000; k++, seq++) {
+        if (k % 50 == 25)
+            seq++; /* lost */
+        push(f, seq, k * 10 * PKT_20M_NS);
+        rtsp_reorder_expire(&f->r, k * 10 * PKT_20M_NS);
+        f->o.n = 0;
+    }
+    assert_int_equal(f->r.slots, RTSP_REORDER_SLOTS);
+    assert_int_equal(f->r.grown, 0);
+    for (unsigned i = RTSP_REORDER_SLOTS; i < RTSP_REORDER_SLOTS_MAX; i++)
+        assert_int_equal(f->r.slot[i].len, 0);  /* never written (calloc) */
+    rtsp_reorder_expire(&f->r, 20 * MS * 1000); /* the last gap given up */
+    uint64_t lost = f->r.lost;
+    f->o.n = 0;
+    push(f, seq, 20 * MS * 1000);
+    push(f, (uint16_t)(seq + 2), 20 * MS * 1000 + 1);   /* seq + 1 missing */
+    push(f, (uint16_t)(seq + 300), 20 * MS * 1000 + 2); /* and 296 more */
+    assert_int_equal(f->r.slots, RTSP_REORDER_SLOTS);
+    assert_int_equal(f->o.n, 3);
+    assert_int_equal(f->r.lost, lost + 1 + 297);
+}
+
 static void test_receiver_report(void **state)
 {
     (void)state;
@@ -167,6 +248,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_in_order_and_swap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gap_expires, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrap_and_jumps, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_20mbps_gap_held, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_20mbps_gap_expires, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_slow_and_jumps_stay_small, setup, teardown),
         cmocka_unit_test(test_receiver_report),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

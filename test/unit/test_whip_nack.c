@@ -117,9 +117,10 @@ static void test_wrap_slide_reset(void **state)
     const uint16_t wrap[] = {65534, 65535, 0, 1};
     expect_due(f, 0, wrap, 4);
     assert_int_equal(f->n.asked, 4);
-    whip_nack_missing(&f->q, 126, 127, 1 * MS); /* 65535..126 fit, 65534 does not */
+    const uint16_t far = (uint16_t)(65534 + WHIP_NACK_SLOTS);
+    whip_nack_missing(&f->q, far, (uint16_t)(far + 1), 1 * MS); /* 65535..far fit, 65534 not */
     assert_int_equal(f->n.given_up, 1);
-    const uint16_t fresh[] = {126};
+    const uint16_t fresh[] = {far};
     expect_due(f, 1 * MS, fresh, 1);
     whip_nack_missing(&f->q, 3, 4, 2 * MS); /* between: listed in order */
     const uint16_t mid[] = {3};
