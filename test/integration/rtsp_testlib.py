@@ -156,15 +156,21 @@ INGEST_PRIVATE_MAX_KIB = 512
 
 
 def ingest_private_kib(pid):
-    """Private_Clean + Private_Dirty of pid's mappings in KiB, its shm objects (the ring, the
-    control segment) left out: they count as private only while no other process maps them."""
-    total, shm = 0, False
+    """The memory pid alone holds, in KiB: Private_Dirty of its mappings, and Private_Clean of
+    its anonymous ones. Left out: its shm objects (the ring, the control segment), and clean
+    pages of files (the binary, libraries), which are page cache that any other process
+    mapping the file shares: they count as private only while no other process maps them, so
+    the figure would depend on what else runs on the machine."""
+    total, skip, anon = 0, False, False
     with open("/proc/%d/smaps" % pid) as f:
         for line in f:
             field = line.split()
             if not field[0].endswith(":"):  # a mapping's header line: range perms ... [path]
-                shm = len(field) > 5 and field[5].startswith("/dev/shm/")
-            elif field[0] in ("Private_Clean:", "Private_Dirty:") and not shm:
+                path = field[5] if len(field) > 5 else ""
+                skip = path.startswith("/dev/shm/")
+                anon = not path.startswith("/")
+            elif not skip and (field[0] == "Private_Dirty:" or
+                               (field[0] == "Private_Clean:" and anon)):
                 total += int(field[1])
     return total
 
