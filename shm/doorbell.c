@@ -107,11 +107,12 @@ static void *doorbell_thread(void *p)
         unsigned n;
         pthread_mutex_lock(&sh->lock);
         bool rung = doorbell_shard_scan(sh, wv, &n);
+        unsigned watched = sh->n;
         pthread_mutex_unlock(&sh->lock);
         if (rung) {
             /* Many words ring more often than once a window: waiting one lets the rings of
-             * other words join this call (n is read without the lock: a hint). */
-            if (sh->window_ns && sh->n >= DOORBELL_COALESCE_MIN_WORDS) {
+             * other words join this call. */
+            if (sh->window_ns && watched >= DOORBELL_COALESCE_MIN_WORDS) {
                 struct timespec ts = {(time_t)(sh->window_ns / 1000000000u),
                                       (long)(sh->window_ns % 1000000000u)};
                 nanosleep(&ts, NULL);
