@@ -64,8 +64,8 @@ static void forward_retry_cb(uv_timer_t *t)
     }
     if (dropped) {
         f->expired += dropped;
-        log_warn("DELETE forwarding: %u message(s) dropped, their worker took none within %u ms "
-                 "(%" PRIu64 " so far)",
+        log_warn("DELETE forwarding: %u message(s) dropped, not delivered within %u ms or their "
+                 "worker gone (%" PRIu64 " so far)",
                  dropped, HTTPD_DEFER_TIMEOUT, f->expired);
     }
     if (!f->out_count)

@@ -39,7 +39,7 @@ struct forward {
     unsigned out_head, out_count;
     uint64_t refused; /* messages refused (credentials, syntax) */
     uint64_t refused_log_ns;
-    uint64_t expired; /* outbox messages given up: their request had timed out */
+    uint64_t expired; /* outbox messages given up: timed out, or their worker gone */
 };
 
 /* Opens and starts reading w's forwarding socket. 0 or -errno. */
