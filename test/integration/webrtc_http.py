@@ -9,6 +9,7 @@ import asyncio
 import json
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 from aiortc import RTCSessionDescription
@@ -33,13 +34,14 @@ def print_run(run, args):
 
 
 def http(method, url, body=None, headers=None):
-    """One request; (status, headers, body) for any answer, errors included."""
+    """One request; (status, headers, body) for any answer, errors included. Header names are
+    case-insensitive (HAProxy sends them in lower case)."""
     req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
     try:
         with urllib.request.urlopen(req, timeout=10) as r:
-            return r.status, dict(r.headers), r.read()
+            return r.status, r.headers, r.read()
     except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), e.read()
+        return e.code, e.headers, e.read()
 
 
 async def post_offer(pc, url, token, result):
@@ -83,11 +85,11 @@ async def connect(pc, answer, timeout, result):
 
 
 async def delete(url, location, token=""):
-    """DELETEs the session at location (a path on url's host, with the bearer token if any);
-    the answer's status."""
-    base = url.split("/", 3)
+    """DELETEs the session at location, resolved against url as a browser would (a path on
+    url's host, or an absolute URL naming the node behind a load balancer), with the bearer
+    token if any; the answer's status."""
     headers = {"Authorization": "Bearer " + token} if token else {}
     loop = asyncio.get_running_loop()
     status, _, _ = await loop.run_in_executor(
-        None, http, "DELETE", base[0] + "//" + base[2] + location, None, headers)
+        None, http, "DELETE", urllib.parse.urljoin(url, location), None, headers)
     return status
