@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* rtsp_int.h: state shared by the RTSP client's control half (rtsp.c: connection, requests,
- * retries) and its media half (rtsp_media.c: RTP/RTCP over interleaved TCP or UDP). Not a
- * public interface: sources are driven through ingest/source.h. */
+/* rtsp_int.h: state shared by the RTSP pull client's files: the source and its handles
+ * (rtsp.c), the control connection (rtsp_conn.c), the request/response exchange
+ * (rtsp_request.c), the session's steps (rtsp_session.c) and the media half (rtsp_media.c:
+ * RTP/RTCP over interleaved TCP or UDP). Not a public interface: sources are driven through
+ * ingest/source.h. */
 #ifndef RINGCAST_RTSP_INT_H
 #define RINGCAST_RTSP_INT_H
 
@@ -126,17 +128,62 @@ static inline bool rtsp_udp(const struct rtsp_source *s)
     return s->lower.cur == TRANSPORT_UDP;
 }
 
+static inline uint64_t rtsp_now_ns(const struct rtsp_source *s)
+{
+    return uv_now(s->loop) * 1000000ull;
+}
+
 /* rtsp.c */
 /* Ends the attempt: logs "reason" once (naming path and URL), closes the connection and
  * media sockets, and schedules the next attempt after the backoff. */
 void rtsp_fail(struct rtsp_source *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Writes raw bytes on the connection (interleaved RTCP). 0 or -errno. */
-int rtsp_conn_write(struct rtsp_source *s, const uint8_t *p, size_t len);
+/* (Re)starts the deadline of the connect or the pending request: when it passes, the attempt
+ * fails (or a TEARDOWN is given up waiting for). */
+void rtsp_arm_deadline(struct rtsp_source *s, uint64_t ms);
 /* Closes a handle the source owns unless already closing. */
 void rtsp_close_handle(uv_handle_t *h, uv_close_cb cb);
 /* A close callback's last step: one handle fewer; frees the source when it was the last
  * one of a closing source. */
 void rtsp_handle_gone(struct rtsp_source *s);
+/* Frees a closing source once no handle and no resolution is left; else nothing. */
+void rtsp_finish_if_done(struct rtsp_source *s);
+/* The source is leaving: the session ends and every handle it owns is closed. */
+void rtsp_shutdown(struct rtsp_source *s);
+
+/* rtsp_conn.c */
+/* Resolves the current URL's host and connects; the request sequence starts with OPTIONS. */
+void rtsp_conn_start(struct rtsp_source *s);
+/* Closes the control connection, if any, and drops what was read but not yet parsed. */
+void rtsp_conn_close(struct rtsp_source *s);
+/* Writes raw bytes on the connection (requests, answers, interleaved RTCP). 0 or -errno. */
+int rtsp_conn_write(struct rtsp_source *s, const uint8_t *p, size_t len);
+
+/* rtsp_request.c */
+/* Sends method on uri with the extra header lines and keeps it pending (see the definition).
+ * 0 or -errno. */
+int rtsp_request_send(struct rtsp_source *s, const char *method, const char *uri,
+                      const char *extra);
+/* rtsp_request_send, failing the attempt when the request cannot be sent. */
+void rtsp_request_or_fail(struct rtsp_source *s, const char *method, const char *uri,
+                          const char *extra);
+/* A response from the server: matched to the pending request, then acted on. */
+void rtsp_request_response(struct rtsp_source *s, const struct rtsp_response *r);
+/* A request from the server: answered. */
+void rtsp_request_from_server(struct rtsp_source *s, const struct rtsp_request_in *q);
+
+/* rtsp_session.c */
+/* Forgets everything of the current session; the next attempt starts from the configured
+ * URL again. */
+void rtsp_session_reset(struct rtsp_source *s);
+/* Sends TEARDOWN when there is a session; false when there is none or it cannot be sent. */
+bool rtsp_session_teardown_start(struct rtsp_source *s);
+/* The TEARDOWN is out: leave when closing, else connect again. */
+void rtsp_session_teardown_done(struct rtsp_source *s);
+/* SETUP refused the current lower transport: the other one, or the attempt fails. */
+void rtsp_session_lower_refused(struct rtsp_source *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* A 2xx answer to the pending request: the sequence's next step. */
+void rtsp_session_step(struct rtsp_source *s, const struct rtsp_response *r);
 
 /* rtsp_media.c */
 /* The first UDP SETUP: the receive buffer and a reorder buffer per possible track, once

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* rtsp_lower.h: which lower transport the RTSP client asks for in SETUP (RFC 2326 12.39:
  * RTP/AVP/TCP interleaved or RTP/AVP over UDP) under `transport = auto|tcp|udp`, and when to
- * change it. Pure decisions without I/O: rtsp.c acts on them and logs them. */
+ * change it. Pure decisions without I/O: rtsp_session.c acts on them and logs them. */
 #ifndef RINGCAST_RTSP_LOWER_H
 #define RINGCAST_RTSP_LOWER_H
 

@@ -14,11 +14,6 @@
 #include "common/sockbuf.h"
 #include "common/udppair.h"
 
-static uint64_t now_ns(const struct rtsp_source *s)
-{
-    return uv_now(s->loop) * 1000000ull;
-}
-
 /* ---- RTP in ---- */
 
 static void to_ingest(void *arg, const uint8_t *pkt, size_t len)
@@ -50,7 +45,7 @@ static void reorder_arm(struct rtsp_source *s, uint64_t now)
 static void on_reorder_timer(uv_timer_t *h)
 {
     struct rtsp_source *s = h->data;
-    uint64_t now = now_ns(s);
+    uint64_t now = rtsp_now_ns(s);
     for (unsigned i = 0; i < s->n_tracks; i++) {
         if (s->tracks[i].reorder && s->tracks[i].ingest_idx >= 0)
             rtsp_reorder_expire(s->tracks[i].reorder, now);
@@ -63,7 +58,7 @@ static void rtp_in(struct rtsp_source *s, struct rtsp_track *t, const uint8_t *p
     struct depack_rtp h;
     if (t->ingest_idx < 0 || depack_rtp_parse(p, len, &h) < 0 || h.pt != t->sdp.pt)
         return; /* not ours: another payload type (FEC, comfort noise) or not RTP */
-    uint64_t now = now_ns(s);
+    uint64_t now = rtsp_now_ns(s);
     s->last_rtp_ns = now;
     rtsp_rx_packet(&t->rx, h.seq, h.ts, h.ssrc, now);
     if (!rtsp_udp(s)) {
@@ -79,7 +74,7 @@ static void rtp_in(struct rtsp_source *s, struct rtsp_track *t, const uint8_t *p
 static void rtcp_in(struct rtsp_source *s, struct rtsp_track *t, const uint8_t *p, size_t len)
 {
     /* A malformed compound only costs the reports their LSR echo. */
-    (void)rtsp_rx_rtcp(&t->rx, p, len, now_ns(s));
+    (void)rtsp_rx_rtcp(&t->rx, p, len, rtsp_now_ns(s));
 }
 
 void rtsp_media_interleaved(struct rtsp_source *s, uint8_t channel, const uint8_t *p, size_t len)

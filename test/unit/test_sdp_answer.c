@@ -322,6 +322,13 @@ static int build(const char *offer, const struct media_track_info *t, size_t n,
     return answer_build((const uint8_t *)offer, strlen(offer), t, n, &l, out);
 }
 
+/* The answer for a viewer of both usual tracks, H.264 video and Opus audio. */
+static int build_av(const char *offer, struct answer_result *out)
+{
+    const struct media_track_info t[2] = {h264_track, opus_track};
+    return build(offer, t, 2, out);
+}
+
 static void has(const char *sdp, const char *needle)
 {
     if (!strstr(sdp, needle))
@@ -371,9 +378,8 @@ static void video_only_path(void **state)
 static void video_and_audio(void **state)
 {
     (void)state;
-    struct media_track_info t[2] = {h264_track, opus_track};
     struct answer_result r;
-    assert_int_equal(build(aiortc_offer, t, 2, &r), 0);
+    assert_int_equal(build_av(aiortc_offer, &r), 0);
     has(r.sdp, "a=group:BUNDLE 0 1\r\n");
     has(r.sdp, "m=audio 18850 UDP/TLS/RTP/SAVPF 96\r\n");
     has(r.sdp, "a=rtpmap:96 opus/48000/2\r\n");
@@ -469,9 +475,8 @@ static void no_bundle_answers_one_section(void **state)
 {
     (void)state;
     char *offer = replace(aiortc_offer, "a=group:BUNDLE 0 1\r\n", "");
-    struct media_track_info t[2] = {h264_track, opus_track};
     struct answer_result r;
-    assert_int_equal(build(offer, t, 2, &r), 0);
+    assert_int_equal(build_av(offer, &r), 0);
     has(r.sdp, "m=video 18850 UDP/TLS/RTP/SAVPF");
     has(r.sdp, "m=audio 0 UDP/TLS/RTP/SAVPF");
     assert_null(strstr(r.sdp, "a=group:BUNDLE"));
@@ -486,9 +491,8 @@ static void no_bundle_answers_one_section(void **state)
 static void chromium_offer_answered(void **state)
 {
     (void)state;
-    struct media_track_info t[2] = {h264_track, opus_track};
     struct answer_result r;
-    assert_int_equal(build(chromium_offer, t, 2, &r), 0);
+    assert_int_equal(build_av(chromium_offer, &r), 0);
     has(r.sdp, "m=video 18850 UDP/TLS/RTP/SAVPF 108\r\n");
     has(r.sdp, "m=audio 18850 UDP/TLS/RTP/SAVPF 111\r\n");
     has(r.sdp, "a=extmap:5 http://www.webrtc.org/experiments/rtp-hdrext/playout-delay\r\n");
@@ -523,9 +527,8 @@ static void bundle_only_offer(void **state)
     assert_non_null(at);
     char offer[8192];
     snprintf(offer, sizeof(offer), "%.*s%s", (int)(at - chromium_offer), chromium_offer, audio);
-    struct media_track_info t[2] = {h264_track, opus_track};
     struct answer_result r;
-    assert_int_equal(build(offer, t, 2, &r), 0);
+    assert_int_equal(build_av(offer, &r), 0);
     has(r.sdp, "m=video 18850 UDP/TLS/RTP/SAVPF 108\r\n");
     has(r.sdp, "m=audio 18850 UDP/TLS/RTP/SAVPF 111\r\n");
     has(r.sdp, "a=group:BUNDLE 0 1\r\n");
@@ -535,7 +538,7 @@ static void bundle_only_offer(void **state)
     answer_result_free(&r);
 
     char *plain0 = replace(offer, "a=bundle-only\r\n", "");
-    assert_int_equal(build(plain0, t, 2, &r), 0);
+    assert_int_equal(build_av(plain0, &r), 0);
     has(r.sdp, "m=audio 0 UDP/TLS/RTP/SAVPF");
     has(r.sdp, "a=group:BUNDLE 0\r\n");
     assert_int_equal(r.tracks[1].flags, 0);
