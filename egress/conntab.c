@@ -5,6 +5,8 @@
 #include "egress/conntab.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -28,8 +30,13 @@ int conntab_init(struct conntab *t, const struct conntab_params *p, uv_loop_t *l
     t->fresh = 0;
     t->n_open = 0;
     t->pool = (struct tcpq_pool){0};
+    t->shed = t->shed_log_ns = 0;
+    t->reserve = -1;
     t->slots = calloc(p->cap, p->size);
-    return t->slots ? 0 : -ENOMEM;
+    if (!t->slots)
+        return -ENOMEM;
+    t->reserve = open("/dev/null", O_RDONLY | O_CLOEXEC); /* none: conntab_shed says so */
+    return 0;
 }
 
 void conntab_free(struct conntab *t)
@@ -37,8 +44,12 @@ void conntab_free(struct conntab *t)
     if (t->fd >= 0)
         close(t->fd);
     t->fd = -1;
-    if (t->slots) /* else the pool was never set up */
+    if (t->slots) { /* else the pool and the reserve were never set up */
         tcpq_pool_free(&t->pool);
+        if (t->reserve >= 0)
+            close(t->reserve);
+        t->reserve = -1;
+    }
     free(t->slots);
     t->slots = NULL;
 }
@@ -205,6 +216,35 @@ int32_t conntab_admit(struct conntab *t, int fd, union viewer_addr *peer)
     return i;
 }
 
+/* Out of file descriptors, with connections waiting: the reserve's descriptor takes each in
+ * turn, to be closed at once (the peer sees a reset, not a hang), up to CONNTAB_ACCEPTS. */
+static void conntab_shed(struct conntab *t, int err)
+{
+    uint64_t n = 0;
+    if (t->reserve >= 0) {
+        close(t->reserve);
+        for (; n < CONNTAB_ACCEPTS; n++) {
+            int fd = accept4(t->fd, NULL, NULL, SOCK_CLOEXEC);
+            if (fd < 0)
+                break;
+            close(fd);
+        }
+        t->reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    }
+    if (!n) /* fds ran out as the backlog emptied: accept(2) takes a descriptor first */
+        return;
+    ctl_count(t->refused, n);
+    t->shed += n;
+    uint64_t now = ctl_now_ns();
+    if (t->shed_log_ns && now - t->shed_log_ns < CONNTAB_EMFILE_NS)
+        return;
+    log_warn("%s: out of file descriptors (%s): %" PRIu64 " connection(s) closed at accept%s",
+             t->p->log_name, strerror(err), t->shed,
+             t->reserve < 0 ? "; no descriptor left to close the next ones with" : "");
+    t->shed = 0;
+    t->shed_log_ns = now;
+}
+
 void conntab_accept(struct conntab *t)
 {
     for (int i = 0; i < CONNTAB_ACCEPTS; i++) {
@@ -212,6 +252,10 @@ void conntab_accept(struct conntab *t)
         socklen_t plen = sizeof(peer);
         memset(&peer, 0, sizeof(peer));
         int fd = accept4(t->fd, &peer.sa, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+            conntab_shed(t, errno);
+            return;
+        }
         if (fd < 0)
             return; /* EAGAIN, or a connection reset before it was accepted */
         (void)conntab_admit(t, fd, &peer);

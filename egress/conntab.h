@@ -15,7 +15,8 @@
 #include "egress/tcpq.h"
 #include "egress/viewer.h"
 
-#define CONNTAB_ACCEPTS 16 /* connections accepted per wakeup, then yield */
+#define CONNTAB_ACCEPTS   16                   /* connections accepted per wakeup, then yield */
+#define CONNTAB_EMFILE_NS (10ull * 1000000000) /* one log per this long of running out of fds */
 
 enum conntab_state { CONNTAB_FREE = 0, CONNTAB_OPEN, CONNTAB_CLOSING };
 
@@ -64,6 +65,10 @@ struct conntab {
     _Atomic uint64_t *refused; /* connections refused, or closed for a peer's fault */
     uint8_t *slots;            /* p->cap connections of p->size bytes */
     struct tcpq_pool pool;     /* the chunks of their send queues */
+    int reserve; /* an open file given up to accept and close a connection while the process is
+                    out of file descriptors (libuv's EMFILE trick): else the listener stays
+                    readable and the loop spins */
+    uint64_t shed, shed_log_ns; /* connections closed so, since the last log at shed_log_ns */
     int32_t free_head;
     int32_t fresh; /* connections [fresh, cap) were never used: free, unlinked (their pages are
                       touched only when used); a scan of the table stops at fresh */
@@ -78,7 +83,9 @@ int conntab_init(struct conntab *t, const struct conntab_params *p, uv_loop_t *l
  * never initialised (slots NULL, fd -1). */
 void conntab_free(struct conntab *t);
 
-/* Accepts up to CONNTAB_ACCEPTS connections waiting on t->fd (its poll is readable). */
+/* Accepts up to CONNTAB_ACCEPTS connections waiting on t->fd (its poll is readable). Out of
+ * file descriptors (EMFILE, ENFILE) it closes them instead: counted in t->refused, logged at
+ * most once per CONNTAB_EMFILE_NS. */
 void conntab_accept(struct conntab *t);
 /* Takes fd, accepted from peer: refused (closed, counted in t->refused, logged at debug) or
  * polled in a slot. Returns the slot, or -EAFNOSUPPORT, -ENOSPC (every slot in use), -EBUSY

@@ -11,6 +11,7 @@
 #include <uv.h>
 
 #include "common/config.h"
+#include "common/fdlimit.h"
 #include "common/log.h"
 #include "common/text.h"
 #include "egress/worker.h"
@@ -63,6 +64,8 @@ int main(int argc, char **argv)
         log_error("--index %lu but the config has %u worker(s)", index, cfg.workers);
         return 1;
     }
+    /* Standalone, this raises the limit; under the supervisor it inherited the raised one. */
+    (void)fdlimit_raise(worker_fd_need(&cfg), "a worker's connection caps (HTTP, ICE-TCP, RTSP)");
     /* The SIGPIPE default would kill us on a peer that closes an HTTP connection mid-write. */
     signal(SIGPIPE, SIG_IGN);
 

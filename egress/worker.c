@@ -22,6 +22,10 @@
 
 #define WORKER_TICK_MS        500
 #define WORKER_DTLS_SETTLE_MS 10000 /* free DTLS state this long after media started */
+/* What a worker opens at start: stdio, the loop's epoll, its signal pipes and eventfd, the
+ * media, RTSP UDP, forwarding and listening sockets, each listener's reserve for EMFILE (17
+ * in all, measured), with room for a handover's and an adoption's passing ones. */
+#define WORKER_FDS_FIXED 64
 
 /* ---- session lifecycle ---- */
 
@@ -172,6 +176,14 @@ static int worker_ctl_open(struct worker *w, int slot)
     atomic_store(&w->slot->heartbeat_ns, ctl_now_ns());
     w->counters = &w->slot->counters;
     return 0;
+}
+
+/* Viewers hold none of their own: WHEP media shares the worker's UDP socket, RTSP readers
+ * over UDP its pair; over TCP each holds one of the connections counted here. */
+unsigned long worker_fd_need(const struct config *cfg)
+{
+    return WORKER_FDS_FIXED + HTTPD_MAX_CONNS + (config_tcp_port_base(cfg) ? ICETCP_CONNS : 0) +
+           (cfg->rtsp_port ? RTSPD_CONNS : 0);
 }
 
 int worker_init(struct worker *w, uv_loop_t *loop, const struct config *cfg, unsigned index,

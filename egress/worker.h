@@ -64,6 +64,10 @@ struct worker {
     int open_handles;
 };
 
+/* The file descriptors one worker under cfg may hold at once: its connection caps (HTTP,
+ * ICE-TCP, the RTSP server's) and what it opens at start. */
+unsigned long worker_fd_need(const struct config *cfg);
+
 /* Sets up everything and starts serving on loop. slot < 0 runs standalone (a private
  * control segment, the viewer count then shows in GET /v1/status and the log). predecessor > 0
  * is a planned handover from that running worker of our index: our sockets join its

@@ -15,6 +15,8 @@
 #include <uv.h>
 
 #include "common/config.h"
+#include "common/fdlimit.h"
+#include "common/httpd.h"
 #include "common/log.h"
 #include "shm/ctl.h"
 #include "shm/health.h"
@@ -30,6 +32,7 @@
 #define EXIT_CONFIG       2               /* bad usage or config: nothing was started */
 #define CONTROL_REPLY_MAX (2048u * 1024u) /* status of 1024 children fits with room */
 #define CONTROL_MODE      0660
+#define SV_FDS_FIXED      64 /* open files beside /metrics: the loop, listeners, shm, spawning */
 
 struct supervisor {
     uv_loop_t *loop;
@@ -543,6 +546,8 @@ int main(int argc, char **argv)
     }
     log_set_level(sv.cfg->log_level);
     signal(SIGPIPE, SIG_IGN); /* a ringcastctl that hangs up must not kill us */
+    /* The children inherit the raised limit; each worker checks it against its own caps. */
+    (void)fdlimit_raise(SV_FDS_FIXED + HTTPD_MAX_CONNS, "the supervisor's /metrics connections");
     /* Our path at the first start (symlinks resolved): `upgrade` executes whatever file is
      * there then, and keeps executing that path however often it is replaced. */
     ssize_t n = resumed ? -1 : readlink("/proc/self/exe", sv.exe, sizeof(sv.exe) - 1);

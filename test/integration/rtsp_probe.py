@@ -11,17 +11,22 @@
 #                                           client's ports, a receiver report back (the server
 #                                           logs its loss when the session ends); 400/461 for
 #                                           unusable ports and mixed transports
-#   rtsp_probe.py abuse PORT SECONDS HTTP   junk and a slowloris against the port while a WHEP
-#                                           viewer runs elsewhere: prints a JSON line of what
-#                                           happened to each
+#   rtsp_probe.py abuse PORT SECONDS HTTP   junk, a slowloris and the worker's 1000 connections
+#                                           filled against the port while a WHEP viewer runs
+#                                           elsewhere: prints a JSON line of what happened to
+#                                           each
 # Exit status 1 with "FAIL: ..." on the first wrong answer.
 import base64
 import json
 import os
+import resource
 import socket
 import sys
 import time
 import urllib.request
+
+
+IDLE = 998  # with the junk connection and the slowloris: the worker's 1000 RTSP connections
 
 
 def fail(msg):
@@ -265,9 +270,16 @@ def abuse(port, seconds, http):
     big = Conn(port)
     big.s.sendall(b"OPTIONS * RTSP/1.0\r\nX: " + b"a" * 9000)
     out["big_closed"] = closed(big.s, 5)
-    # 200 idle connections from four addresses, and a slowloris sending a byte a second.
-    idle = [Conn(port, "127.0.0.%d" % (2 + i % 4)) for i in range(200)]
+    # The worker's table filled to its 1000 connections: the junk one still open, a slowloris
+    # sending a byte a second and 998 idle ones, from 20 addresses (50 each, under the 64 per
+    # address); one more is refused at once.
+    # Beside them idle HTTP clients: with the worker's own dozen descriptors, more than a soft
+    # limit of 1024 open files holds.
+    http_idle = [socket.create_connection(("127.0.0.1", http), timeout=5) for _ in range(50)]
+    idle = [Conn(port, "127.0.0.%d" % (2 + i % 20)) for i in range(IDLE)]
     slow = Conn(port)
+    over = Conn(port, "127.0.0.22")
+    out["over_cap_closed"] = closed(over.s, 2)
     t0 = time.time()
     req = b"OPTIONS rtsp://127.0.0.1/demo RTSP/1.0\r\nCSeq: 1\r\nX-Slow: " + b"z" * 100
     slow.s.settimeout(1)
@@ -288,11 +300,15 @@ def abuse(port, seconds, http):
     out["slowloris_closed_s"] = round(slow_closed, 1) if slow_closed else None
     out["idle_closed"] = sum(closed(c.s, 0.01) for c in idle)
     out["junk_closed"] = closed(j.s, 0.01)  # one 400, then the PLAY deadline
+    out["http_idle_open"] = sum(not closed(h, 0.01) for h in http_idle)
     out["refused"] = status(http)["rtsp_refused"] - refused0
     print(json.dumps(out))
 
 
 if __name__ == "__main__":
+    # A socket per connection: a thousand of them exceed a soft limit of 1024 with ours.
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     if sys.argv[1] == "answers":
         answers(int(sys.argv[2]), sys.argv[3], sys.argv[4])
     elif sys.argv[1] == "udp":

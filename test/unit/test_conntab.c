@@ -2,15 +2,19 @@
 /* test_conntab.c: the connection table of ICE-TCP and the RTSP server (egress/conntab) over
  * socketpairs with made-up peers: the limit per address (an IPv4-mapped peer counts as its
  * IPv4 address) and in total, each refusal counted and its socket closed, a closed slot taken
- * again only once its poll has closed, a refusing accepted hook leaving the slot free, and
- * the poll handing readable bytes and a failed write to the user's hooks. */
+ * again only once its poll has closed, a refusing accepted hook leaving the slot free, the
+ * poll handing readable bytes and a failed write to the user's hooks, and a process out of
+ * file descriptors closing waiting connections rather than leaving its listener readable. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -248,6 +252,65 @@ static void test_poll(void **state)
     close_table();
 }
 
+/* A loopback listener with n connections waiting in its backlog; clients in cl[]. */
+static int listener_with(int n, int *cl)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t al = sizeof(a);
+    int l = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    assert_true(l >= 0);
+    assert_int_equal(bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(listen(l, 16), 0);
+    assert_int_equal(getsockname(l, (struct sockaddr *)&a, &al), 0);
+    for (int i = 0; i < n; i++) {
+        cl[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        assert_int_equal(connect(cl[i], (struct sockaddr *)&a, sizeof(a)), 0);
+    }
+    return l;
+}
+
+static bool readable(int fd)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    return poll(&p, 1, 0) == 1;
+}
+
+/* Out of file descriptors, accept(2) fails with EMFILE and leaves the connection waiting: the
+ * listener stays readable and a level-triggered loop would spin on it. The table closes the
+ * waiting connections instead (counted), and admits again once descriptors are back. */
+static void test_emfile(void **state)
+{
+    (void)state;
+    open_table(4, 4);
+    int cl[4];
+    tab.fd = listener_with(3, cl);
+    struct rlimit was, low;
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &was), 0);
+    int lowest = dup(0); /* the lowest free descriptor: no new one below the limit */
+    assert_true(lowest >= 0);
+    close(lowest);
+    low = (struct rlimit){.rlim_cur = (rlim_t)lowest, .rlim_max = was.rlim_max};
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+    conntab_accept(&tab);
+    bool waiting = readable(tab.fd);
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &was), 0);
+    assert_false(waiting);
+    assert_int_equal(refused, 3);
+    assert_int_equal(tab.n_open, 0);
+    char b;
+    for (int i = 0; i < 3; i++) { /* each client sees its connection closed */
+        assert_true(read(cl[i], &b, 1) <= 0);
+        close(cl[i]);
+    }
+    assert_true(tab.reserve >= 0); /* taken again for the next time */
+    close(tab.fd);
+    tab.fd = listener_with(1, cl);
+    conntab_accept(&tab);
+    assert_int_equal(tab.n_open, 1);
+    close(cl[0]);
+    close_table();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -256,6 +319,7 @@ int main(void)
         cmocka_unit_test(test_free_list_order),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_poll),
+        cmocka_unit_test(test_emfile),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
