@@ -31,6 +31,8 @@ int conntab_init(struct conntab *t, const struct conntab_params *p, uv_loop_t *l
     t->n_open = 0;
     t->pool = (struct tcpq_pool){0};
     t->shed = t->shed_log_ns = 0;
+    t->refusal_log_ns = 0;
+    t->refusals_logged = t->refusals_unlogged = 0;
     t->reserve = -1;
     t->slots = calloc(p->cap, p->size);
     if (!t->slots)
@@ -77,14 +79,27 @@ void conntab_close(struct conntab_conn *c)
 
 void conntab_log_close(const struct conntab_conn *c, const char *why, bool refused)
 {
+    struct conntab *t = c->tab;
     char peer[64];
     viewer_format_addr(&c->peer.sa, peer, sizeof(peer));
-    if (refused) {
-        ctl_count(c->tab->refused, 1);
-        log_info("%s: connection from %s closed: %s", c->tab->p->log_name, peer, why);
-    } else {
-        log_debug("%s: connection from %s closed: %s", c->tab->p->log_name, peer, why);
+    if (!refused) {
+        log_debug("%s: connection from %s closed: %s", t->p->log_name, peer, why);
+        return;
     }
+    ctl_count(t->refused, 1);
+    uint64_t now = uv_hrtime();
+    if (!t->refusal_log_ns || now - t->refusal_log_ns >= CONNTAB_EMFILE_NS) {
+        if (t->refusals_unlogged)
+            log_info("%s: %u more connections closed for their peers' faults in %.0f s, not "
+                     "logged one by one",
+                     t->p->log_name, t->refusals_unlogged, (now - t->refusal_log_ns) / 1e9);
+        t->refusal_log_ns = now;
+        t->refusals_logged = t->refusals_unlogged = 0;
+    }
+    if (t->refusals_logged++ < CONNTAB_REFUSAL_LOGS)
+        log_info("%s: connection from %s closed: %s", t->p->log_name, peer, why);
+    else
+        t->refusals_unlogged++;
 }
 
 static void conntab_conn_cb(uv_poll_t *h, int status, int events)

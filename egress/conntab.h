@@ -17,6 +17,8 @@
 
 #define CONNTAB_ACCEPTS   16                   /* connections accepted per wakeup, then yield */
 #define CONNTAB_EMFILE_NS (10ull * 1000000000) /* one log per this long of running out of fds */
+/* Refusals are the peers' to cause: at most this many lines per CONNTAB_EMFILE_NS, then a count. */
+#define CONNTAB_REFUSAL_LOGS 10
 
 enum conntab_state { CONNTAB_FREE = 0, CONNTAB_OPEN, CONNTAB_CLOSING };
 
@@ -69,6 +71,8 @@ struct conntab {
                     out of file descriptors (libuv's EMFILE trick): else the listener stays
                     readable and the loop spins */
     uint64_t shed, shed_log_ns; /* connections closed so, since the last log at shed_log_ns */
+    uint64_t refusal_log_ns;    /* when the current window of refusal lines began */
+    unsigned refusals_logged, refusals_unlogged; /* in that window */
     int32_t free_head;
     int32_t fresh; /* connections [fresh, cap) were never used: free, unlinked (their pages are
                       touched only when used); a scan of the table stops at fresh */
@@ -93,7 +97,8 @@ void conntab_accept(struct conntab *t);
 int32_t conntab_admit(struct conntab *t, int fd, union viewer_addr *peer);
 
 /* Logs that c closes for why: counted in t->refused and at info where only a broken or hostile
- * peer causes it (refused), else at debug. */
+ * peer causes it (refused; CONNTAB_REFUSAL_LOGS lines per CONNTAB_EMFILE_NS, then how many more
+ * there were), else at debug. */
 void conntab_log_close(const struct conntab_conn *c, const char *why, bool refused);
 /* Stops polling c, closes its socket and frees its queue; the slot is free again once the
  * poll's close callback ran. Idempotent. */

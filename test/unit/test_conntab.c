@@ -3,14 +3,16 @@
  * socketpairs with made-up peers: the limit per address (an IPv4-mapped peer counts as its
  * IPv4 address) and in total, each refusal counted and its socket closed, a closed slot taken
  * again only once its poll has closed, a refusing accepted hook leaving the slot free, the
- * poll handing readable bytes and a failed write to the user's hooks, and a process out of
- * file descriptors closing waiting connections rather than leaving its listener readable. */
+ * poll handing readable bytes and a failed write to the user's hooks, a process out of file
+ * descriptors closing waiting connections rather than leaving its listener readable, and a
+ * bounded log of refusals. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <setjmp.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <string.h>
@@ -20,6 +22,7 @@
 
 #include <cmocka.h>
 
+#include "common/log.h"
 #include "egress/conntab.h"
 
 struct tconn {
@@ -227,6 +230,63 @@ static void test_refusals(void **state)
     close_table();
 }
 
+/* Lines of stderr written by fn, read back from a temporary file. */
+static size_t stderr_of(void (*fn)(void), char *out, size_t cap)
+{
+    FILE *tmp = tmpfile();
+    assert_non_null(tmp);
+    fflush(stderr);
+    int saved = dup(STDERR_FILENO);
+    assert_true(dup2(fileno(tmp), STDERR_FILENO) >= 0);
+    fn();
+    fflush(stderr);
+    assert_true(dup2(saved, STDERR_FILENO) >= 0);
+    close(saved);
+    rewind(tmp);
+    size_t n = fread(out, 1, cap - 1, tmp);
+    out[n] = '\0';
+    fclose(tmp);
+    return n;
+}
+
+static unsigned count_of(const char *text, const char *what)
+{
+    unsigned n = 0;
+    for (const char *p = text; (p = strstr(p, what)); p += strlen(what))
+        n++;
+    return n;
+}
+
+static void refuse_25(void)
+{
+    for (int i = 0; i < 25; i++)
+        conntab_log_close(conntab_at(&tab, 0), "junk", true);
+}
+
+static void refuse_after_window(void)
+{
+    tab.refusal_log_ns -= CONNTAB_EMFILE_NS;
+    conntab_log_close(conntab_at(&tab, 0), "junk", true);
+}
+
+/* A peer makes as many refusals as it likes; the log takes CONNTAB_REFUSAL_LOGS lines of them
+ * per window, then says how many more there were. Every one is counted. */
+static void test_refusal_log_bounded(void **state)
+{
+    (void)state;
+    static char text[16384];
+    log_set_level(LOG_INFO);
+    open_filled(1, 1, 1);
+    stderr_of(refuse_25, text, sizeof(text));
+    assert_int_equal(count_of(text, "closed: junk"), CONNTAB_REFUSAL_LOGS);
+    assert_int_equal(refused, 25);
+    stderr_of(refuse_after_window, text, sizeof(text));
+    assert_int_equal(count_of(text, "closed: junk"), 1);
+    assert_non_null(strstr(text, "15 more connections closed for their peers' faults"));
+    assert_int_equal(refused, 26);
+    close_table();
+}
+
 /* The poll: bytes from the peer reach the readable hook; a queue that cannot write reaches
  * the broken hook, which closes. */
 static void test_poll(void **state)
@@ -320,6 +380,7 @@ int main(void)
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_poll),
         cmocka_unit_test(test_emfile),
+        cmocka_unit_test(test_refusal_log_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
