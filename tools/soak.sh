@@ -30,7 +30,9 @@ run=$(mktemp -d /tmp/rcsoak-XXXXXX)
 sed -e "s|@CLIP@|$clip|" -e "s|@HTTP_PORT@|8889|" \
     -e "s|/tmp/rcbench-anchor.sock|$run/ctl.sock|" -e "s|rcbench-anchor|rcsoak-$$|" \
     "$top/tools/bench.conf.in" >"$run/ringcast.conf"
-taskset -c 0 "$build/bin/ringcast" -c "$run/ringcast.conf" 2>"$run/server.log" &
+# Under setsid the supervisor leads a process group of its own tree only (a background job of
+# this script would share the script's group with this shell, tee and the loadgen).
+setsid taskset -c 0 "$build/bin/ringcast" -c "$run/ringcast.conf" 2>"$run/server.log" &
 srv=$!
 lg=
 trap 'kill $lg $srv 2>/dev/null; wait $srv 2>/dev/null; rm -rf "$run"' EXIT
@@ -40,10 +42,10 @@ for _ in $(seq 100); do
 done
 sample() {
     local pss=0 anon=0 p
-    for p in $(pgrep -g "$(ps -o pgid= $srv | tr -d ' ')" 2>/dev/null || echo $srv); do
+    for p in $(pgrep -g "$srv" 2>/dev/null || echo $srv); do
         pss=$((pss + $(awk '/^Pss:/ {print $2}' /proc/$p/smaps_rollup 2>/dev/null || echo 0)))
     done
-    p=$(pgrep -f "ringcast-egress .*--index 0" | head -1 || true)
+    p=$(pgrep -g "$srv" -f "ringcast-egress .*--index 0" | head -1 || true)
     [ -z "$p" ] || anon=$(awk '/^RssAnon:/ {print $2}' /proc/$p/status 2>/dev/null || echo 0)
     curl -s http://127.0.0.1:8889/v1/status | python3 -c '
 import json, sys
