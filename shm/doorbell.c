@@ -2,9 +2,10 @@
 /* doorbell.c: the futex doorbell. The low 31 bits of the word count rings; the top bit says
  * that some waiter sleeps on it, so ringing costs one compare-and-swap, plus one shared
  * FUTEX_WAKE only when somebody sleeps. A set's thread waits on up to 127 words at once
- * (futex_waitv), forwards changes to its libuv loop through one uv_async and re-arms only after
- * the loop ran the callback: a reader watching many rings is woken once for all the rings rung
- * meanwhile, and a busy or slow reader never makes the writers pay for wake-ups. */
+ * (futex_waitv) and forwards changes to its libuv loop through one uv_async (coalesced by libuv
+ * while the loop is busy). Watching many rings, it forwards at most once a window and leaves the
+ * words unmarked meanwhile: the reader is woken once for all the rings of a window, and ringing
+ * costs the writers no system call during it. */
 #include "shm/doorbell.h"
 
 #include <errno.h>
@@ -32,10 +33,9 @@ struct doorbell_shard {
      * list: a removed word is never touched again by the thread once removal returns. */
     pthread_mutex_t lock;
     _Atomic uint32_t *words[DOORBELL_SHARD_WORDS];
-    uint32_t seen[DOORBELL_SHARD_WORDS]; /* ring count the loop last handled, per word */
+    uint32_t seen[DOORBELL_SHARD_WORDS]; /* ring count last forwarded to the loop, per word */
     unsigned n;
     _Atomic uint32_t changed; /* bumped and woken on every change of the list and on stop */
-    _Atomic uint32_t pending; /* 1 from uv_async_send until the loop runs the callback */
     _Atomic bool stop;
 };
 
@@ -70,8 +70,9 @@ static long doorbell_waitv(struct futex_waitv *wv, unsigned n)
     return syscall(SYS_futex_waitv, wv, n, 0, NULL, 0);
 }
 
-/* Under the lock: whether a word was rung since it was last delivered, else marks every word
- * as slept on and fills wv with the values to sleep on. Setting the sleepers
+/* Under the lock: whether a word was rung since it was last forwarded (then every word's count
+ * is taken as forwarded), else marks every word as slept on and fills wv with the values to
+ * sleep on. Setting the sleepers
  * bit and a ringer clearing it are both read-modify-writes of the word, so either the ringer
  * sees the bit and wakes us, or futex_waitv sees a changed word and returns. */
 static bool doorbell_shard_scan(struct doorbell_shard *sh, struct futex_waitv *wv, unsigned *n)
@@ -91,6 +92,9 @@ static bool doorbell_shard_scan(struct doorbell_shard *sh, struct futex_waitv *w
         wv[(*n)++] = (struct futex_waitv){
             .val = v | DOORBELL_SLEEPERS, .uaddr = (uintptr_t)sh->words[i], .flags = FUTEX_32};
     }
+    if (rung) /* the callback about to be called sees these counts or later ones */
+        for (unsigned i = 0; i < sh->n; i++)
+            sh->seen[i] = doorbell_count(atomic_load_explicit(sh->words[i], memory_order_acquire));
     return rung;
 }
 
@@ -110,18 +114,15 @@ static void *doorbell_thread(void *p)
         unsigned watched = sh->n;
         pthread_mutex_unlock(&sh->lock);
         if (rung) {
-            /* Many words ring more often than once a window: waiting one lets the rings of
-             * other words join this call. */
+            (void)uv_async_send(&sh->async);
+            /* Many words ring more often than once a window: the rings of the next window
+             * wait for its end and come in one call, the first one after a quiet window
+             * at once. */
             if (sh->window_ns && watched >= DOORBELL_COALESCE_MIN_WORDS) {
                 struct timespec ts = {(time_t)(sh->window_ns / 1000000000u),
                                       (long)(sh->window_ns % 1000000000u)};
                 nanosleep(&ts, NULL);
             }
-            atomic_store_explicit(&sh->pending, 1, memory_order_release);
-            (void)uv_async_send(&sh->async);
-            while (atomic_load_explicit(&sh->pending, memory_order_acquire) &&
-                   !atomic_load_explicit(&sh->stop, memory_order_acquire))
-                (void)doorbell_futex(&sh->pending, FUTEX_WAIT_PRIVATE, 1);
             continue;
         }
         /* The words are only read by the kernel from here: a word removed (and unmapped)
@@ -137,15 +138,6 @@ static void *doorbell_thread(void *p)
 static void doorbell_async_cb(uv_async_t *a)
 {
     struct doorbell_shard *sh = (struct doorbell_shard *)a;
-    /* Re-arm before the callback, from the counts the callback is about to see: rings up to
-     * here (also those after the thread's scan) are handled by this call, later ones by a
-     * further call. */
-    pthread_mutex_lock(&sh->lock);
-    for (unsigned i = 0; i < sh->n; i++)
-        sh->seen[i] = doorbell_count(atomic_load_explicit(sh->words[i], memory_order_acquire));
-    pthread_mutex_unlock(&sh->lock);
-    atomic_store_explicit(&sh->pending, 0, memory_order_release);
-    (void)doorbell_futex(&sh->pending, FUTEX_WAKE_PRIVATE, 1);
     sh->cb(sh->arg);
 }
 
@@ -166,9 +158,6 @@ static void doorbell_shard_poke(struct doorbell_shard *sh)
 static void doorbell_shard_stop(struct doorbell_shard *sh)
 {
     atomic_store_explicit(&sh->stop, true, memory_order_release);
-    /* A thread about to wait for the loop finds nothing to wait for. */
-    atomic_store_explicit(&sh->pending, 0, memory_order_release);
-    (void)doorbell_futex(&sh->pending, FUTEX_WAKE_PRIVATE, 1);
     doorbell_shard_poke(sh);
     pthread_join(sh->thread, NULL);
     uv_close((uv_handle_t *)&sh->async, doorbell_close_cb);
