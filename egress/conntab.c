@@ -181,7 +181,8 @@ static int32_t conntab_slot_for(struct conntab *t, union viewer_addr *peer, char
         snprintf(why, len, "the worker's %s connections are all in use", t->p->kind);
         return -ENOSPC;
     }
-    if (conntab_count_from(t, peer) >= t->p->per_address) {
+    if ((!t->p->unlimited || !t->p->unlimited(t, peer)) &&
+        conntab_count_from(t, peer) >= t->p->per_address) {
         snprintf(why, len, "too many %s connections from its address", t->p->kind);
         return -EBUSY;
     }

@@ -43,7 +43,7 @@ struct conntab_params {
     const char *log_name; /* the logs' prefix: "ice-tcp" */
     const char *kind;     /* in refusals: "the worker's ICE-TCP connections are all in use" */
     unsigned cap;         /* connections in total */
-    unsigned per_address; /* from one IP address */
+    unsigned per_address; /* from one IP address, unless unlimited says otherwise */
     size_t size;          /* the user's connection struct, starting with a struct conntab_conn */
     size_t zeroed; /* bytes of it cleared on accept: what follows (a receive buffer) is written
                       before it is read, and its pages are touched only when used */
@@ -56,6 +56,8 @@ struct conntab_params {
     /* The connection failed (a socket error, a failed write: why): the user ends what it
      * carried and calls conntab_close. */
     void (*broken)(struct conntab_conn *c, const char *why);
+    /* Optional: whether peer (IPv4 or IPv6, unmapped) may hold more than per_address. */
+    bool (*unlimited)(const struct conntab *t, const union viewer_addr *peer);
 };
 
 struct conntab {

@@ -543,6 +543,14 @@ static int rtspd_accepted(struct conntab_conn *base)
     return 0;
 }
 
+/* An edge's ingests pulling many paths from this origin come from one address. */
+static bool rtspd_unlimited(const struct conntab *t, const union viewer_addr *peer)
+{
+    return peer->sa.sa_family == AF_INET
+               ? worker_trusted_proxy(t->owner, AF_INET, &peer->in.sin_addr)
+               : worker_trusted_proxy(t->owner, AF_INET6, &peer->in6.sin6_addr);
+}
+
 /* As ICE-TCP's: the queue, not the kernel's buffer, notices a slow reader. */
 static const struct conntab_params rtspd_params = {
     .log_name = "rtsp",
@@ -555,6 +563,7 @@ static const struct conntab_params rtspd_params = {
     .accepted = rtspd_accepted,
     .readable = rtspd_readable_cb,
     .broken = rtspd_broken,
+    .unlimited = rtspd_unlimited,
 };
 
 static void rtspd_listen_cb(uv_poll_t *h, int status, int events)

@@ -138,21 +138,16 @@ static int whep_answer_status(int err)
     }
 }
 
-/* Whether ip is exempt from max_setups_per_address: loopback, and the trusted proxies (TURN
- * servers, load balancers, NAT pools put many viewers behind one address). */
+/* Whether ip is exempt from max_setups_per_address: loopback, and the trusted proxies. */
 static bool whep_trusted(const struct worker *w, const char *ip)
 {
-    struct in6_addr a, b;
+    struct in6_addr a;
     bool v4 = inet_pton(AF_INET, ip, &a) == 1;
     if (!v4 && inet_pton(AF_INET6, ip, &a) != 1)
         return false;
     if (v4 ? ((const uint8_t *)&a)[0] == 127 : IN6_IS_ADDR_LOOPBACK(&a))
         return true;
-    for (size_t i = 0; i < w->cfg.n_trusted_proxies; i++)
-        if (inet_pton(v4 ? AF_INET : AF_INET6, w->cfg.trusted_proxies[i], &b) == 1 &&
-            memcmp(&a, &b, v4 ? 4 : 16) == 0)
-            return true;
-    return false;
+    return worker_trusted_proxy(w, v4 ? AF_INET : AF_INET6, &a);
 }
 
 /* One client address may hold max_setups_per_address sessions that have not started media:

@@ -6,6 +6,7 @@
  * icetcp.c's listener). */
 #include "egress/worker.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
@@ -28,6 +29,16 @@
 #define WORKER_FDS_FIXED 64
 
 /* ---- session lifecycle ---- */
+
+bool worker_trusted_proxy(const struct worker *w, int family, const void *addr)
+{
+    struct in6_addr b;
+    for (size_t i = 0; i < w->cfg.n_trusted_proxies; i++)
+        if (inet_pton(family, w->cfg.trusted_proxies[i], &b) == 1 &&
+            memcmp(addr, &b, family == AF_INET ? 4 : 16) == 0)
+            return true;
+    return false;
+}
 
 void worker_end_session(struct worker *w, struct viewer *v, const char *reason)
 {

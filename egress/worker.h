@@ -87,6 +87,11 @@ void worker_handover(struct worker *w);
 /* Releases what worker_init allocated outside the loop (after the loop has drained). */
 void worker_free(struct worker *w);
 
+/* Whether the address (AF_INET: 4 bytes, AF_INET6: 16) is one of trusted_proxies: a TURN
+ * server, a load balancer, a NAT pool or the edges pulling from this origin put many clients
+ * behind one address, so the limits per address do not apply to it. */
+bool worker_trusted_proxy(const struct worker *w, int family, const void *addr);
+
 /* Ends a session: stops media, frees DTLS, releases the slot; logs reason with the peer. */
 void worker_end_session(struct worker *w, struct viewer *v, const char *reason);
 

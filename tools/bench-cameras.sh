@@ -109,9 +109,10 @@ conf() {
 # origin's), which is what tree_sample measures.
 if [ "$SRC" = rtsp ]; then
     # The origin: its own ports (the measured node keeps the template's, and RTSP on 8554) and
-    # one path, "bench", the clip as a file: source, on CPU 1 beside the loadgen.
+    # one path, "bench", the clip as a file: source, on CPU 1 beside the loadgen. The measured
+    # node's P ingests all connect from 127.0.0.1: a trusted proxy, past the 64 per address.
     conf 8890 "$oprefix" "$run/origin.sock" | sed -e "s|^metrics_listen = .*|metrics_listen = 127.0.0.1:9997|" \
-        -e "s|^udp_port_base = .*|udp_port_base = 8289\nrtsp_listen = 127.0.0.1:8555|" >"$run/origin.conf"
+        -e "s|^udp_port_base = .*|udp_port_base = 8289\nrtsp_listen = 127.0.0.1:8555\ntrusted_proxies = 127.0.0.1|" >"$run/origin.conf"
     setsid taskset -c 1 "$build/bin/ringcast" -c "$run/origin.conf" >>"$run/origin.log" 2>&1 &
     origin=$!
     # Serving RTSP: DESCRIBE answers 200 once the worker listens and the ingest declared its track.

@@ -165,6 +165,30 @@ static void test_per_address(void **state)
     close_table();
 }
 
+/* The user's unlimited hook lifts the limit per address for the peers it names (an edge
+ * pulling many paths from an origin), and for no other. */
+static bool only_10_0_0_9(const struct conntab *t, const union viewer_addr *peer)
+{
+    (void)t;
+    return peer->sa.sa_family == AF_INET && ntohl(peer->in.sin_addr.s_addr) == 0x0a000009;
+}
+
+static void test_per_address_unlimited(void **state)
+{
+    (void)state;
+    params.unlimited = only_10_0_0_9;
+    open_table(8, 2);
+    for (int32_t i = 0; i < 4; i++)
+        assert_int_equal(admit(peer_at("10.0.0.9"), NULL), i);
+    assert_int_equal(admit(peer_at("::ffff:10.0.0.9"), NULL), 4);
+    assert_int_equal(admit(peer_at("10.0.0.7"), NULL), 5);
+    assert_int_equal(admit(peer_at("10.0.0.7"), NULL), 6);
+    assert_int_equal(admit(peer_at("10.0.0.7"), NULL), -EBUSY);
+    assert_int_equal(refused, 1);
+    params.unlimited = NULL;
+    close_table();
+}
+
 static void test_total_and_reuse(void **state)
 {
     (void)state;
@@ -374,13 +398,10 @@ static void test_emfile(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_per_address),
-        cmocka_unit_test(test_total_and_reuse),
-        cmocka_unit_test(test_free_list_order),
-        cmocka_unit_test(test_refusals),
-        cmocka_unit_test(test_poll),
-        cmocka_unit_test(test_emfile),
-        cmocka_unit_test(test_refusal_log_bounded),
+        cmocka_unit_test(test_per_address),     cmocka_unit_test(test_per_address_unlimited),
+        cmocka_unit_test(test_total_and_reuse), cmocka_unit_test(test_free_list_order),
+        cmocka_unit_test(test_refusals),        cmocka_unit_test(test_poll),
+        cmocka_unit_test(test_emfile),          cmocka_unit_test(test_refusal_log_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
