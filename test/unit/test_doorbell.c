@@ -19,9 +19,9 @@ struct bells {
     uv_timer_t ringer, stop;
     _Atomic uint32_t words[WORDS];
     struct doorbell_set *set;
-    unsigned rings_left;      /* rung by the ringer, a word each tick */
-    uint64_t first_ring_ns;   /* when the first ring went */
-    uint64_t call_ns[8];      /* when each call came */
+    unsigned rings_left;    /* rung by the ringer, a word each tick */
+    uint64_t first_ring_ns; /* when the first ring went */
+    uint64_t call_ns[8];    /* when each call came */
     unsigned calls;
 };
 
