@@ -2,10 +2,10 @@
 /* doorbell.c: the futex doorbell. The low 31 bits of the word count rings; the top bit says
  * that some waiter sleeps on it, so ringing costs one compare-and-swap, plus one shared
  * FUTEX_WAKE only when somebody sleeps. A set's thread waits on up to 127 words at once
- * (futex_waitv) and forwards changes to its libuv loop through one uv_async (coalesced by libuv
- * while the loop is busy). Watching many rings, it forwards at most once a window and leaves the
- * words unmarked meanwhile: the reader is woken once for all the rings of a window, and ringing
- * costs the writers no system call during it. */
+ * (futex_waitv) and forwards changes to its libuv loop through one uv_async. It re-arms only
+ * after the loop ran the callback, or, watching many rings, after a window: the reader is woken
+ * once for all the rings rung meanwhile, and a busy or slow reader never makes the writers pay
+ * for wake-ups. */
 #include "shm/doorbell.h"
 
 #include <errno.h>
@@ -36,6 +36,7 @@ struct doorbell_shard {
     uint32_t seen[DOORBELL_SHARD_WORDS]; /* ring count last forwarded to the loop, per word */
     unsigned n;
     _Atomic uint32_t changed; /* bumped and woken on every change of the list and on stop */
+    _Atomic uint32_t pending; /* 1 from uv_async_send until the loop runs the callback */
     _Atomic bool stop;
 };
 
@@ -113,16 +114,22 @@ static void *doorbell_thread(void *p)
         bool rung = doorbell_shard_scan(sh, wv, &n);
         unsigned watched = sh->n;
         pthread_mutex_unlock(&sh->lock);
-        if (rung) {
-            (void)uv_async_send(&sh->async);
+        if (rung && sh->window_ns && watched >= DOORBELL_COALESCE_MIN_WORDS) {
             /* Many words ring more often than once a window: the rings of the next window
-             * wait for its end and come in one call, the first one after a quiet window
-             * at once. */
-            if (sh->window_ns && watched >= DOORBELL_COALESCE_MIN_WORDS) {
-                struct timespec ts = {(time_t)(sh->window_ns / 1000000000u),
-                                      (long)(sh->window_ns % 1000000000u)};
-                nanosleep(&ts, NULL);
-            }
+             * wait for its end and come in one call, the first one after a quiet window at
+             * once. No need to wait for the callback: a busy loop coalesces the calls. */
+            (void)uv_async_send(&sh->async);
+            struct timespec ts = {(time_t)(sh->window_ns / 1000000000u),
+                                  (long)(sh->window_ns % 1000000000u)};
+            nanosleep(&ts, NULL);
+            continue;
+        }
+        if (rung) {
+            atomic_store_explicit(&sh->pending, 1, memory_order_release);
+            (void)uv_async_send(&sh->async);
+            while (atomic_load_explicit(&sh->pending, memory_order_acquire) &&
+                   !atomic_load_explicit(&sh->stop, memory_order_acquire))
+                (void)doorbell_futex(&sh->pending, FUTEX_WAIT_PRIVATE, 1);
             continue;
         }
         /* The words are only read by the kernel from here: a word removed (and unmapped)
@@ -138,6 +145,15 @@ static void *doorbell_thread(void *p)
 static void doorbell_async_cb(uv_async_t *a)
 {
     struct doorbell_shard *sh = (struct doorbell_shard *)a;
+    /* Re-arm before the callback, from the counts the callback is about to see: rings up to
+     * here (also those after the thread's scan) are handled by this call, later ones by a
+     * further call. */
+    pthread_mutex_lock(&sh->lock);
+    for (unsigned i = 0; i < sh->n; i++)
+        sh->seen[i] = doorbell_count(atomic_load_explicit(sh->words[i], memory_order_acquire));
+    pthread_mutex_unlock(&sh->lock);
+    if (atomic_exchange_explicit(&sh->pending, 0, memory_order_acq_rel))
+        (void)doorbell_futex(&sh->pending, FUTEX_WAKE_PRIVATE, 1);
     sh->cb(sh->arg);
 }
 
@@ -158,6 +174,9 @@ static void doorbell_shard_poke(struct doorbell_shard *sh)
 static void doorbell_shard_stop(struct doorbell_shard *sh)
 {
     atomic_store_explicit(&sh->stop, true, memory_order_release);
+    /* A thread about to wait for the loop finds nothing to wait for. */
+    atomic_store_explicit(&sh->pending, 0, memory_order_release);
+    (void)doorbell_futex(&sh->pending, FUTEX_WAKE_PRIVATE, 1);
     doorbell_shard_poke(sh);
     pthread_join(sh->thread, NULL);
     uv_close((uv_handle_t *)&sh->async, doorbell_close_cb);

@@ -21,8 +21,9 @@ struct doorbell_set;
  * that come before the call coalesce into it (a reader that has many rings to serve is woken
  * once for all); a ring during cb causes one more call. window_ns > 0: a thread watching many
  * words (DOORBELL_COALESCE_MIN_WORDS) calls at most once a window: a ring after a quiet window
- * at once, the rings during a window together at its end (latency traded for wake-ups). Call
- * everything on the loop's thread. */
+ * at once, the rings during a window together at its end (latency traded for wake-ups). Either
+ * way rings while the reader is busy cost the writers no system call. Call everything on the
+ * loop's thread. */
 #define DOORBELL_COALESCE_MIN_WORDS 16
 int doorbell_set_init(struct doorbell_set **out, uv_loop_t *loop, void (*cb)(void *arg), void *arg,
                       uint64_t window_ns);
