@@ -71,9 +71,16 @@ static long doorbell_waitv(struct futex_waitv *wv, unsigned n)
     return syscall(SYS_futex_waitv, wv, n, 0, NULL, 0);
 }
 
-/* Under the lock: whether a word was rung since it was last forwarded (then every word's count
- * is taken as forwarded), else marks every word as slept on and fills wv with the values to
- * sleep on. Setting the sleepers
+/* Under the lock: whether the thread forwards at most once a window instead of waiting for each
+ * callback (many words, which ring more often than once a window). */
+static bool doorbell_shard_windowed(const struct doorbell_shard *sh)
+{
+    return sh->window_ns && sh->n >= DOORBELL_COALESCE_MIN_WORDS;
+}
+
+/* Under the lock: whether a word was rung since it was last forwarded (a windowed shard, which
+ * does not wait for the callback to re-read them, then takes every word's count as forwarded),
+ * else marks every word as slept on and fills wv with the values to sleep on. Setting the sleepers
  * bit and a ringer clearing it are both read-modify-writes of the word, so either the ringer
  * sees the bit and wakes us, or futex_waitv sees a changed word and returns. */
 static bool doorbell_shard_scan(struct doorbell_shard *sh, struct futex_waitv *wv, unsigned *n)
@@ -93,7 +100,7 @@ static bool doorbell_shard_scan(struct doorbell_shard *sh, struct futex_waitv *w
         wv[(*n)++] = (struct futex_waitv){
             .val = v | DOORBELL_SLEEPERS, .uaddr = (uintptr_t)sh->words[i], .flags = FUTEX_32};
     }
-    if (rung) /* the callback about to be called sees these counts or later ones */
+    if (rung && doorbell_shard_windowed(sh)) /* the callback sees these counts or later ones */
         for (unsigned i = 0; i < sh->n; i++)
             sh->seen[i] = doorbell_count(atomic_load_explicit(sh->words[i], memory_order_acquire));
     return rung;
@@ -112,9 +119,9 @@ static void *doorbell_thread(void *p)
         unsigned n;
         pthread_mutex_lock(&sh->lock);
         bool rung = doorbell_shard_scan(sh, wv, &n);
-        unsigned watched = sh->n;
+        bool windowed = doorbell_shard_windowed(sh);
         pthread_mutex_unlock(&sh->lock);
-        if (rung && sh->window_ns && watched >= DOORBELL_COALESCE_MIN_WORDS) {
+        if (rung && windowed) {
             /* Many words ring more often than once a window: the rings of the next window
              * wait for its end and come in one call, the first one after a quiet window at
              * once. No need to wait for the callback: a busy loop coalesces the calls. */
