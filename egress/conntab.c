@@ -87,8 +87,8 @@ void conntab_log_close(const struct conntab_conn *c, const char *why, bool refus
         return;
     }
     ctl_count(t->refused, 1);
-    uint64_t now = uv_hrtime();
-    if (!t->refusal_log_ns || now - t->refusal_log_ns >= CONNTAB_EMFILE_NS) {
+    uint64_t now = ctl_now_ns();
+    if (!t->refusal_log_ns || now - t->refusal_log_ns >= CONNTAB_LOG_NS) {
         if (t->refusals_unlogged)
             log_info("%s: %u more connections closed for their peers' faults in %.0f s, not "
                      "logged one by one",
@@ -252,7 +252,7 @@ static void conntab_shed(struct conntab *t, int err)
     ctl_count(t->refused, n);
     t->shed += n;
     uint64_t now = ctl_now_ns();
-    if (t->shed_log_ns && now - t->shed_log_ns < CONNTAB_EMFILE_NS)
+    if (t->shed_log_ns && now - t->shed_log_ns < CONNTAB_LOG_NS)
         return;
     log_warn("%s: out of file descriptors (%s): %" PRIu64 " connection(s) closed at accept%s",
              t->p->log_name, strerror(err), t->shed,

@@ -15,9 +15,9 @@
 #include "egress/tcpq.h"
 #include "egress/viewer.h"
 
-#define CONNTAB_ACCEPTS   16                   /* connections accepted per wakeup, then yield */
-#define CONNTAB_EMFILE_NS (10ull * 1000000000) /* one log per this long of running out of fds */
-/* Refusals are the peers' to cause: at most this many lines per CONNTAB_EMFILE_NS, then a count. */
+#define CONNTAB_ACCEPTS 16                   /* connections accepted per wakeup, then yield */
+#define CONNTAB_LOG_NS  (10ull * 1000000000) /* a window of the logs outsiders can cause */
+/* Refusals are the peers' to cause: at most this many lines per CONNTAB_LOG_NS, then a count. */
 #define CONNTAB_REFUSAL_LOGS 10
 
 enum conntab_state { CONNTAB_FREE = 0, CONNTAB_OPEN, CONNTAB_CLOSING };
@@ -91,7 +91,7 @@ void conntab_free(struct conntab *t);
 
 /* Accepts up to CONNTAB_ACCEPTS connections waiting on t->fd (its poll is readable). Out of
  * file descriptors (EMFILE, ENFILE) it closes them instead: counted in t->refused, logged at
- * most once per CONNTAB_EMFILE_NS. */
+ * most once per CONNTAB_LOG_NS. */
 void conntab_accept(struct conntab *t);
 /* Takes fd, accepted from peer: refused (closed, counted in t->refused, logged at debug) or
  * polled in a slot. Returns the slot, or -EAFNOSUPPORT, -ENOSPC (every slot in use), -EBUSY
@@ -99,7 +99,7 @@ void conntab_accept(struct conntab *t);
 int32_t conntab_admit(struct conntab *t, int fd, union viewer_addr *peer);
 
 /* Logs that c closes for why: counted in t->refused and at info where only a broken or hostile
- * peer causes it (refused; CONNTAB_REFUSAL_LOGS lines per CONNTAB_EMFILE_NS, then how many more
+ * peer causes it (refused; CONNTAB_REFUSAL_LOGS lines per CONNTAB_LOG_NS, then how many more
  * there were), else at debug. */
 void conntab_log_close(const struct conntab_conn *c, const char *why, bool refused);
 /* Stops polling c, closes its socket and frees its queue; the slot is free again once the
