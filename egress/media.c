@@ -54,6 +54,7 @@ static int media_path_watch(struct media_worker *w, struct media_path *p)
     if (rc < 0)
         return rc;
     p->watched = true;
+    ring_reader_keep_watched(p->r, ctl_now_ns() + MEDIA_WATCH_LEASE_NS);
     p->has_pending = false;
     p->next_frame = ring_reader_head(p->r);
     (void)ring_reader_seek(p->r, p->next_frame);
@@ -573,8 +574,12 @@ static void media_tick_cb(uv_timer_t *t)
 {
     struct media_worker *w = t->data;
     uint64_t now = ctl_now_ns();
-    for (unsigned i = 0; i < w->n_paths; i++)
-        (void)media_path_check(w, w->paths[i], now);
+    for (unsigned i = 0; i < w->n_paths; i++) {
+        struct media_path *p = w->paths[i];
+        (void)media_path_check(w, p, now);
+        if (p->watched) /* its writer writes each frame as it comes (ingest_watched) */
+            ring_reader_keep_watched(p->r, now + MEDIA_WATCH_LEASE_NS);
+    }
     for (unsigned i = 0; i < w->n_paths; i++)
         for (struct media_viewer *v = w->paths[i]->viewers; v; v = v->next) {
             if (now < v->rec.next_sr_ns)

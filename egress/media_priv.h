@@ -29,6 +29,9 @@
 #define MEDIA_SNDBUF            (8 << 20)
 #define MEDIA_RING_STALE_NS     3000000000ull /* a writer silent this long: look for a new ring */
 #define MEDIA_RING_CHECK_NS     1000000000ull
+/* A watched path renews its ring's lease (ring_reader_keep_watched) every tick for this long:
+ * a worker that crashed stops paying its writers' per-frame wake-ups within it. */
+#define MEDIA_WATCH_LEASE_NS 2000000000ull
 /* With many watched paths the worker is called at most once this long, for all the rings rung
  * meanwhile (shm/doorbell.h): 70 cameras x 1 viewer (bench-cameras.sh, same run) 10.6 us of CPU
  * per delivered packet with every call 1 ms late, 9.5-10.4 at most one a 1 ms window, 8.6-8.7

@@ -2,7 +2,8 @@
 /* file.c: the file: source. Maps an H.264 Annex-B file once to split it into access units,
  * keeps only their offsets, and reads each unit as it is due (pread into one buffer the size
  * of the largest), writing them to the pipeline forever at real-time pace from a uv timer,
- * with 90 kHz timestamps that keep counting across loops (so a loop looks like the next GOP).
+ * with 90 kHz timestamps that keep counting across loops (so a loop looks like the next GOP);
+ * a few frames per wake-up while nobody watches the path.
  * A clip of many megabytes, looped by a hundred paths, costs none of them its size. */
 #include "ingest/file.h"
 
@@ -22,6 +23,9 @@
 #define FILE_DEFAULT_FPS  30
 #define FILE_MAX_BYTES    (256u << 20)
 #define FILE_CATCH_UP_MAX 8 /* frames per timer callback after a stall, then yield */
+/* Nobody watching (ingest_watched): the frames due in about this long are written together,
+ * one wake-up instead of one per frame (at most half a catch-up, so it is never a stall). */
+#define FILE_UNWATCHED_NS 100000000ull
 
 struct au_ref {
     uint32_t off, len;
@@ -42,6 +46,7 @@ struct file_source {
     struct au_ref *aus;
     size_t n_aus, cap_aus;
     uint32_t fps_num, fps_den;
+    uint32_t batch;    /* frames per wake-up while nobody watches */
     uint64_t next;     /* frames written since start: drives timestamps and pacing */
     uint64_t start_ns; /* uv_hrtime() of frame 0 */
     uv_timer_t timer;
@@ -194,7 +199,7 @@ static void on_timer(uv_timer_t *t)
         }
         fs->next++;
     }
-    uint64_t due = frame_due_ns(fs, fs->next);
+    uint64_t due = frame_due_ns(fs, fs->next + (ingest_watched(fs->ing) ? 0 : fs->batch - 1));
     uint64_t wait_ms = due > now ? (due - now + 999999) / 1000000 : 0;
     (void)uv_timer_start(&fs->timer, on_timer, wait_ms, 0);
 }
@@ -218,6 +223,10 @@ static int file_start(struct source *s)
         return e;
     log_info("looping %s: %zu access units at %.3f fps", fs->file, fs->n_aus,
              (double)fs->fps_num / fs->fps_den);
+    uint64_t batch = FILE_UNWATCHED_NS * fs->fps_num / fs->fps_den / 1000000000u;
+    fs->batch = batch < 1                       ? 1
+                : batch > FILE_CATCH_UP_MAX / 2 ? FILE_CATCH_UP_MAX / 2
+                                                : (uint32_t)batch;
     fs->start_ns = uv_hrtime();
     return uv_timer_start(&fs->timer, on_timer, 0, 0);
 }

@@ -355,3 +355,8 @@ uint64_t ingest_frames_dropped(const struct ingest *ing)
 {
     return ing->dropped;
 }
+
+bool ingest_watched(const struct ingest *ing)
+{
+    return ring_writer_watched(ing->ring, ctl_now_ns());
+}

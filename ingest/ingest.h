@@ -79,6 +79,11 @@ void ingest_pub_begin(struct ingest *ing, enum ctl_pub_proto proto, const char *
 void ingest_pub_update(struct ingest *ing, uint64_t bytes, uint64_t packets_lost, uint64_t nacks);
 void ingest_pub_end(struct ingest *ing);
 
+/* True while some reader sends the path's frames on as they come (a viewer, an RTSP reader, a
+ * relay: ring_writer_watched). A source that can wait may write in batches otherwise: frames
+ * nobody waits for need not cost a wake-up each. */
+bool ingest_watched(const struct ingest *ing);
+
 /* Frames written / dropped since open (also in the control slot). */
 uint64_t ingest_frames_written(const struct ingest *ing);
 uint64_t ingest_frames_dropped(const struct ingest *ing);

@@ -109,6 +109,7 @@ void rtsp_shutdown(struct rtsp_source *s)
     rtsp_close_handle((uv_handle_t *)&s->timer, on_timer_closed);
     rtsp_close_handle((uv_handle_t *)&s->tick, on_timer_closed);
     rtsp_close_handle((uv_handle_t *)&s->reorder_timer, on_timer_closed);
+    rtsp_close_handle((uv_handle_t *)&s->resume, on_timer_closed);
     if (s->gai_busy)
         (void)uv_cancel((uv_req_t *)&s->gai);
 }
@@ -167,8 +168,9 @@ int rtsp_source_create(struct source **out, uv_loop_t *loop, struct ingest *ing,
     (void)uv_timer_init(loop, &s->timer);
     (void)uv_timer_init(loop, &s->tick);
     (void)uv_timer_init(loop, &s->reorder_timer);
-    s->timer.data = s->tick.data = s->reorder_timer.data = s;
-    s->open_handles = 3;
+    (void)uv_timer_init(loop, &s->resume);
+    s->timer.data = s->tick.data = s->reorder_timer.data = s->resume.data = s;
+    s->open_handles = 4;
     *out = &s->base;
     return 0;
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 static void on_conn_closed(uv_handle_t *h)
 {
@@ -22,6 +23,7 @@ void rtsp_conn_close(struct rtsp_source *s)
     if (!s->conn)
         return;
     rtsp_close_handle((uv_handle_t *)&s->conn->tcp, on_conn_closed);
+    (void)uv_timer_stop(&s->resume);
     s->conn = NULL;
     s->rlen = 0;
 }
@@ -82,6 +84,32 @@ static const char *stream_error(int err)
     }
 }
 
+static void set_rcvlowat(struct rtsp_conn *c, int bytes)
+{
+    uv_os_fd_t fd;
+    if (uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0)
+        (void)setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &bytes, sizeof(bytes));
+}
+
+/* The pause is over: what came meanwhile is readable at once (lowering SO_RCVLOWAT wakes). */
+static void on_resume(uv_timer_t *t)
+{
+    struct rtsp_source *s = t->data;
+    if (s->conn)
+        set_rcvlowat(s->conn, 1);
+}
+
+/* Playing media nobody watches: a pause of RTSP_UNWATCHED_MS in reading (not uv_read_stop,
+ * whose epoll registration goes only at the next event: a wake-up it would save the pause). */
+static void pause_unwatched(struct rtsp_source *s)
+{
+    if (s->state != RTSP_PLAYING || uv_is_active((uv_handle_t *)&s->resume) ||
+        ingest_watched(s->ing))
+        return;
+    set_rcvlowat(s->conn, RTSP_UNWATCHED_LOWAT);
+    (void)uv_timer_start(&s->resume, on_resume, RTSP_UNWATCHED_MS, 0);
+}
+
 static void on_read(uv_stream_t *h, ssize_t nread, const uv_buf_t *buf)
 {
     struct rtsp_conn *c = (struct rtsp_conn *)h;
@@ -121,6 +149,7 @@ static void on_read(uv_stream_t *h, ssize_t nread, const uv_buf_t *buf)
         memmove(s->rbuf, s->rbuf + off, s->rlen - off);
         s->rlen -= off;
     }
+    pause_unwatched(s);
 }
 
 static void on_connect(uv_connect_t *req, int status)

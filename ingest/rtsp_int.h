@@ -25,6 +25,11 @@
 
 #define RTSP_RBUF_SIZE (RTSP_HEAD_MAX + RTSP_BODY_MAX + 4 + 65535)
 #define RTSP_UDP_BUF   65536
+/* Interleaved media nobody watches (ingest_watched) is read this often, all that came at once,
+ * rather than a wake-up per segment: meanwhile the socket is readable only past this many bytes
+ * (SO_RCVLOWAT; Linux then also clamps the window to it: 1 MiB is 80 Mbit/s at 100 ms RTT). */
+#define RTSP_UNWATCHED_MS    100
+#define RTSP_UNWATCHED_LOWAT (1 << 20)
 
 enum rtsp_state {
     RTSP_IDLE = 0, /* between attempts (backoff) */
@@ -89,6 +94,7 @@ struct rtsp_source {
     uv_timer_t timer;         /* connect/reply deadline, or the backoff wait */
     uv_timer_t tick;          /* 1 s while playing: stall, keep-alive, reports, health */
     uv_timer_t reorder_timer; /* UDP: releases held packets */
+    uv_timer_t resume;        /* TCP, nobody watching: the end of a pause in reading */
     unsigned open_handles;    /* handles not yet through their close callback */
     void (*done)(void *arg);
     void *done_arg;

@@ -626,6 +626,11 @@ uint32_t ring_writer_take_keyframe_requests(struct ring_writer *w)
     return atomic_exchange_explicit(&w->m.hdr->keyframe_requests, 0, memory_order_relaxed);
 }
 
+bool ring_writer_watched(const struct ring_writer *w, uint64_t now_ns)
+{
+    return atomic_load_explicit(&w->m.hdr->watched_until_ns, memory_order_relaxed) > now_ns;
+}
+
 /* ---- reader ---- */
 
 /* Validates the header read from a mapping of st_size bytes; fills m's geometry. */
@@ -991,6 +996,15 @@ int32_t ring_reader_writer_pid(const struct ring_reader *r)
 void ring_reader_request_keyframe(struct ring_reader *r)
 {
     atomic_fetch_add_explicit(&r->hdr_rw->keyframe_requests, 1, memory_order_relaxed);
+}
+
+void ring_reader_keep_watched(struct ring_reader *r, uint64_t until_ns)
+{
+    uint64_t cur = atomic_load_explicit(&r->hdr_rw->watched_until_ns, memory_order_relaxed);
+    while (cur < until_ns &&
+           !atomic_compare_exchange_weak_explicit(&r->hdr_rw->watched_until_ns, &cur, until_ns,
+                                                  memory_order_relaxed, memory_order_relaxed))
+        ;
 }
 
 _Atomic uint32_t *ring_reader_doorbell(struct ring_reader *r)

@@ -93,7 +93,11 @@ struct ring_hdr {
     _Atomic int32_t writer_pid;
     _Atomic uint64_t heartbeat_ns;
     _Atomic uint32_t retired; /* 1: the writer moved to a new, larger object of this name */
-    uint8_t pad0[12];
+    uint8_t pad0[4];
+    /* CLOCK_MONOTONIC ns until which some reader sends this ring's frames on as they come: a
+     * lease its readers renew (ring_reader_keep_watched), so that one that crashed lets it
+     * lapse. Past it the writer may write in batches (ring_writer_watched). */
+    _Atomic uint64_t watched_until_ns;
     _Atomic uint64_t head __attribute__((aligned(64))); /* next frame seq to be published */
     _Atomic uint64_t reserved; /* payload bytes reserved up to (absolute position) */
     _Atomic uint32_t doorbell __attribute__((aligned(64)));
@@ -201,6 +205,9 @@ void ring_writer_set_doorbell(struct ring_writer *w, _Atomic uint32_t *word);
 void ring_writer_heartbeat(struct ring_writer *w);
 /* Keyframe requests from viewers (PLI/FIR) since the last call. */
 uint32_t ring_writer_take_keyframe_requests(struct ring_writer *w);
+/* True while a reader's lease (ring_reader_keep_watched) runs at now_ns (CLOCK_MONOTONIC):
+ * someone is waiting for each frame. Without one the writer may batch its writes. */
+bool ring_writer_watched(const struct ring_writer *w, uint64_t now_ns);
 
 /* ---- reader (an egress worker) ---- */
 
@@ -262,6 +269,9 @@ uint32_t ring_reader_mtu(const struct ring_reader *r);
 /* Writer's last heartbeat (CLOCK_MONOTONIC ns) and pid. */
 uint64_t ring_reader_heartbeat(const struct ring_reader *r);
 int32_t ring_reader_writer_pid(const struct ring_reader *r); /* 0 after an orderly close */
+/* Tells the writer that a reader sends this ring's frames on as they come, until until_ns
+ * (CLOCK_MONOTONIC): renew it well before then. Several readers may: the latest lease holds. */
+void ring_reader_keep_watched(struct ring_reader *r, uint64_t until_ns);
 /* Asks the writer for a keyframe (a viewer's PLI/FIR). */
 void ring_reader_request_keyframe(struct ring_reader *r);
 /* The ring's own doorbell word, for a doorbell_waiter. */

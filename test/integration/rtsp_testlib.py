@@ -361,6 +361,13 @@ def track_frames(frames, track):
     return [f for f in frames if f["track"] == track]
 
 
+def frames_per_write(frames):
+    """Frames per group written at once (arrivals within 2 ms of the previous one)."""
+    groups = sum(1 for i, fr in enumerate(frames)
+                 if i == 0 or fr["arrival_ns"] - frames[i - 1]["arrival_ns"] > 2000000)
+    return len(frames) / groups if groups else 0.0
+
+
 def check_monotonic(frames, what):
     for a, b in zip(frames, frames[1:]):
         d = (b["ts"] - a["ts"]) & 0xFFFFFFFF
@@ -426,6 +433,10 @@ def clip_test(name, kind, port):
             hdr, tracks, frames = h.ring()
             check(tracks.get(0, {}).get("codec") == codec, "track 0 is not the video codec")
             nv = check_video(track_frames(frames, 0), ref, codec, tracks.get(0))
+            batch = frames_per_write(track_frames(frames, 0))
+            if transport == "tcp":  # nobody watched this ring: read every 100 ms, not per frame
+                check(batch >= 1.8, "unwatched, the ingest wrote %.2f video frames per wake-up "
+                      "(reading interleaved media every 100 ms writes 2.5 at 25 fps)" % batch)
             na = 0
             if ref_opus:
                 check(tracks.get(1, {}).get("codec") == CODEC_OPUS, "track 1 is not Opus")
@@ -438,9 +449,9 @@ def clip_test(name, kind, port):
             check(h.stop(ing) == 0, "ingest exited with an error")
             h.stop(cam)
             print("PASS %s over %s: %d video access units identical to the clip%s; %d KiB "
-                  "private beyond the ring" % (kind, transport, nv,
-                                               ", %d Opus frames identical" % na if na else "",
-                                               priv))
+                  "private beyond the ring; %.2f frames per write" %
+                  (kind, transport, nv, ", %d Opus frames identical" % na if na else "", priv,
+                   batch))
         return 0
     except Failure as e:
         print("FAIL %s: %s" % (name, e))

@@ -3,7 +3,8 @@
  *  - the file source's access-unit splitter agrees with ffmpeg's H.264 parser (ffprobe) on
  *    etc/demo.h264, unit for unit;
  *  - in process: parameter sets put in front of keyframes lacking them (after an AUD),
- *    parameter changes flagged, packet counts from codec/pack.h, RTP input, counters;
+ *    parameter changes flagged, packet counts from codec/pack.h, RTP input, counters; a file
+ *    source resuming its pace after a stall, and writing in batches while nobody watches;
  *  - with RCT_MODE live|snapshot|after (set by test/integration/test_ingest_file, which runs
  *    ringcast-ingest, with RCT_RING and RCT_STATE):
  *    the ring a real ringcast-ingest fills holds the clip's units byte for byte, looping,
@@ -426,6 +427,81 @@ static void test_file_stall_no_burst(void **state)
     ingest_close(ing);
 }
 
+/* Of the frames written since *next, the groups written in one wake-up (arrivals within 2 ms
+ * of the one before): frames / groups is how many frames a wake-up wrote on average. */
+static void count_writes(struct ring_reader **r, uint64_t *next, unsigned *frames, unsigned *groups)
+{
+    struct ring_frame f;
+    uint64_t prev = 0;
+    char err[256];
+    if (ring_reader_retired(*r)) { /* grown: the new object continues the numbering */
+        ring_reader_close(*r);
+        assert_int_equal(ring_reader_open(r, unit_ring, err, sizeof(err)), 0);
+    }
+    *frames = *groups = 0;
+    for (; ring_reader_get(*r, *next, &f) == 1; (*next)++) {
+        if (!prev || f.arrival_ns - prev > 2000000)
+            (*groups)++;
+        (*frames)++;
+        prev = f.arrival_ns;
+    }
+}
+
+/* A path nobody watches is written a few frames per wake-up (at 30 fps, 3 every 100 ms); once
+ * a reader holds a lease on its ring (ring_reader_keep_watched, as a worker with viewers
+ * does), each frame as it is due; when the lease lapses, in batches again. */
+static void test_file_batches_unwatched(void **state)
+{
+    (void)state;
+    char err[256];
+    snprintf(unit_ring, sizeof(unit_ring), "rct-ingest-lazy-%d", (int)getpid());
+    struct ingest *ing;
+    struct ingest_opts o = {.path = "lazy", .ring_name = unit_ring, .ring_bytes = 1 << 22};
+    assert_int_equal(ingest_open(&ing, &o, err, sizeof(err)), 0);
+    struct ring_reader *r;
+    assert_int_equal(ring_reader_open(&r, unit_ring, err, sizeof(err)), 0);
+    struct config_path path = {.name = "lazy", .fps = 30};
+    snprintf(path.source, sizeof(path.source), "file:%s", clip_path());
+    uv_loop_t loop;
+    uv_timer_t stop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    uv_timer_init(&loop, &stop);
+    struct source *src;
+    assert_int_equal(file_source_create(&src, &loop, ing, &path), 0);
+    assert_int_equal(source_start(src), 0);
+    uint64_t next = 1;
+    unsigned frames, groups;
+
+    run_for(&loop, &stop, 1000);
+    count_writes(&r, &next, &frames, &groups);
+    printf("# unwatched: %u frames in %u writes\n", frames, groups);
+    assert_true(frames >= 20 && groups * 2 <= frames);
+
+    ring_reader_keep_watched(r, ctl_now_ns() + 600000000ull);
+    run_for(&loop, &stop, 150); /* the batch under way when the lease came */
+    count_writes(&r, &next, &frames, &groups);
+    run_for(&loop, &stop, 400);
+    count_writes(&r, &next, &frames, &groups);
+    printf("# watched: %u frames in %u writes\n", frames, groups);
+    assert_true(frames >= 8 && groups * 10 >= frames * 9);
+
+    run_for(&loop, &stop, 300); /* the lease lapses */
+    count_writes(&r, &next, &frames, &groups);
+    run_for(&loop, &stop, 1000);
+    count_writes(&r, &next, &frames, &groups);
+    printf("# lapsed: %u frames in %u writes\n", frames, groups);
+    assert_true(frames >= 20 && groups * 2 <= frames);
+
+    int closed = 0;
+    source_close(src, on_source_closed, &closed);
+    uv_close((uv_handle_t *)&stop, NULL);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(closed, 1);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    ring_reader_close(r);
+    ingest_close(ing);
+}
+
 static void test_ring_from_process(void **state)
 {
     (void)state;
@@ -565,6 +641,7 @@ int main(void)
         cmocka_unit_test(test_frame_time_long_run),
         cmocka_unit_test_teardown(test_pipeline_in_process, unlink_unit_ring),
         cmocka_unit_test_teardown(test_file_stall_no_burst, unlink_unit_ring),
+        cmocka_unit_test_teardown(test_file_batches_unwatched, unlink_unit_ring),
     };
     const struct CMUnitTest process[] = {cmocka_unit_test(test_ring_from_process)};
     const struct CMUnitTest supervised[] = {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* test_ring.c: the frame ring in one process: every writer and reader operation, wrap-around
  * of slots and payload bytes, NACK lookups across the 16-bit wrap, laps and resync, writer
- * restarts, refused attachments with their messages, and the futex doorbell across fork. */
+ * restarts, refused attachments with their messages, the futex doorbell across fork, and the
+ * readers' lease that tells the writer someone waits for each frame. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -775,6 +776,28 @@ static void test_writer_rings_doorbells(void **state)
     ring_writer_close(w, true);
 }
 
+/* A reader's lease tells the writer someone waits for each frame; two readers' leases do not
+ * shorten each other; a lease survives the ring growing (the new object starts with it), and
+ * a lapsed one (a reader that crashed) says nobody. */
+static void test_watch_lease(void **state)
+{
+    (void)state;
+    struct ring_writer *w = open_writer(16, 1 << 16);
+    struct ring_reader *a = open_reader(), *b = open_reader();
+    uint64_t now = 1000000000000ull;
+    assert_false(ring_writer_watched(w, now));
+    ring_reader_keep_watched(a, now + 2000);
+    ring_reader_keep_watched(b, now + 1000);
+    assert_true(ring_writer_watched(w, now + 1500));
+    assert_true(ring_reader_generation(a) == 1);
+    assert_int_equal(ring_writer_resize(w, 32, 1 << 17, err, sizeof(err)), 0);
+    assert_true(ring_writer_watched(w, now + 1999));
+    assert_false(ring_writer_watched(w, now + 2000));
+    ring_reader_close(b);
+    ring_reader_close(a);
+    ring_writer_close(w, true);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -795,6 +818,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_doorbell_coalesces, setup, teardown),
         cmocka_unit_test_setup_teardown(test_doorbell_set, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writer_rings_doorbells, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_watch_lease, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -333,6 +333,9 @@ static void test_unwatched_path(void **state)
     struct media_test_path p;
     assert_int_equal(media_test_path_named(f->w, "cam", &p), 0);
     assert_true(p.watched);
+    /* its writer knows: each frame as it comes (the lease lapses on its own, not here) */
+    assert_true(ring_writer_watched(f->wr, ctl_now_ns()));
+    assert_false(ring_writer_watched(f->wr, ctl_now_ns() + 10000000000ull));
     media_viewer_stop(f->w, &f->v);
     assert_int_equal(media_test_path_named(f->w, "cam", &p), 0);
     assert_false(p.watched);
