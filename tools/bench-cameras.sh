@@ -8,6 +8,8 @@
 # CPU 1 (loadgen --paths), then pion-nack of ../shared/bench serving the same number of
 # viewers (one stream) in the same run, for the memory comparison.
 # Usage: tools/bench-cameras.sh BUILD_DIR
+# Then (CAM_SINGLE=1, the default, when P > 1) the same for one path x V viewers, idle
+# CAM_SINGLE_IDLE s (10): the CPU per packet the P paths are held to.
 # Environment: CAM_P (70), CAM_V (1), CAM_IDLE (30 s), CAM_SECONDS (20 s), CAM_WARMUP (3 s),
 #   CAM_SOURCE (file: each path reads the clip; rtsp: each path pulls
 #   rtsp://127.0.0.1:8555/bench over TCP from the origin, which plays the clip as a file:),
@@ -47,9 +49,20 @@ if [ -z "${RC_CAM_IN_NETNS:-}" ]; then
         line=$(WARMUP=$WARM "$anchor" pion-nack $((P * V)) "$SECS" 2>/dev/null | tail -1) || true
         [ -n "$line" ] && echo "$line" >>"$CAM_RESULTS"
     fi
-    python3 - "$CAM_RESULTS" <<'PY'
+    # The issue's yardstick for CPU per packet: one path with as many viewers per path, same run.
+    single=""
+    if [ "${CAM_SINGLE:-1}" = 1 ] && [ "$P" -gt 1 ]; then
+        single=${CAM_RESULTS%.jsonl}-single.jsonl
+        echo "== one path x $V viewers, the same build (CPU per packet at the same viewers per path)"
+        CAM_P=1 CAM_SINGLE=0 CAM_ANCHOR=0 CAM_IDLE=${CAM_SINGLE_IDLE:-10} CAM_RESULTS=$single \
+            "$0" "$build" >/dev/null
+    fi
+    python3 - "$CAM_RESULTS" "$P" "$V" $single <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+P, V = int(sys.argv[2]), int(sys.argv[3])
+one = [json.loads(l) for l in open(sys.argv[4]) if l.strip()] if len(sys.argv) > 4 else []
+one_load = next((r for r in one if r.get("label") == "load"), None)
 rc = {r["label"]: r for r in rows if r.get("label") in ("idle", "load")}
 pion = next((r for r in rows if r.get("server") == "pion-nack"), None)
 idle, load = rc.get("idle"), rc.get("load")
@@ -65,8 +78,13 @@ if load:
     show("ringcast", load)
 if pion:
     show("pion-nack", pion)
+if one_load:
+    show("1 path", one_load)
 if load and pion:
     print("ringcast PSS / pion-nack PSS = %.2f" % (load["server_pss_mib"] / pion["server_pss_mib"]))
+if load and one_load:
+    print("CPU per packet, %d paths / 1 path at %d viewer(s) per path = %.2f"
+          % (P, V, load["server_cpu_us_per_pkt"] / one_load["server_cpu_us_per_pkt"]))
 print("(JSON lines: %s)" % sys.argv[1])
 PY
     exit 0
