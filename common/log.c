@@ -66,3 +66,22 @@ void log_write(enum log_level level, const char *fmt, ...)
     (void)w; /* Nowhere better to report a failing stderr. */
     errno = saved_errno;
 }
+
+bool log_limit_pass(struct log_limit *l, uint64_t now_ns, uint64_t window_ns, uint32_t burst,
+                    uint32_t *held)
+{
+    uint32_t closed = 0;
+    if (!l->window_ns || now_ns - l->window_ns >= window_ns) {
+        closed = l->held;
+        l->window_ns = now_ns ? now_ns : 1;
+        l->logged = l->held = 0;
+    }
+    if (held)
+        *held = closed;
+    if (l->logged < burst) {
+        l->logged++;
+        return true;
+    }
+    l->held++;
+    return false;
+}

@@ -5,6 +5,8 @@
 #define RINGCAST_LOG_H
 
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 
 enum log_level { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR };
 
@@ -26,5 +28,17 @@ void log_write(enum log_level level, const char *fmt, ...) __attribute__((format
 #define log_info(...)  log_at(LOG_INFO, __VA_ARGS__)
 #define log_warn(...)  log_at(LOG_WARN, __VA_ARGS__)
 #define log_error(...) log_at(LOG_ERROR, __VA_ARGS__)
+
+/* Lines an outsider can cause as often as it likes (refused connections and messages): at most
+ * burst of them per window, the rest held back and counted. Zeroed: no window yet. */
+struct log_limit {
+    uint64_t window_ns; /* when the current window began; 0 before the first line */
+    uint32_t logged;    /* lines logged in it */
+    uint32_t held;      /* lines held back in it */
+};
+/* True when this line may be logged at now_ns. held (optional) is set to how many were held
+ * back in the window that this line closes (say it once), else to 0. */
+bool log_limit_pass(struct log_limit *l, uint64_t now_ns, uint64_t window_ns, uint32_t burst,
+                    uint32_t *held);
 
 #endif

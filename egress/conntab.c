@@ -30,9 +30,8 @@ int conntab_init(struct conntab *t, const struct conntab_params *p, uv_loop_t *l
     t->fresh = 0;
     t->n_open = 0;
     t->pool = (struct tcpq_pool){0};
-    t->shed = t->shed_log_ns = 0;
-    t->refusal_log_ns = 0;
-    t->refusals_logged = t->refusals_unlogged = 0;
+    t->shed = 0;
+    t->shed_log = t->refusal_log = (struct log_limit){0};
     t->reserve = -1;
     t->slots = calloc(p->cap, p->size);
     if (!t->slots)
@@ -87,19 +86,16 @@ void conntab_log_close(const struct conntab_conn *c, const char *why, bool refus
         return;
     }
     ctl_count(t->refused, 1);
-    uint64_t now = ctl_now_ns();
-    if (!t->refusal_log_ns || now - t->refusal_log_ns >= CONNTAB_LOG_NS) {
-        if (t->refusals_unlogged)
-            log_info("%s: %u more connections closed for their peers' faults in %.0f s, not "
-                     "logged one by one",
-                     t->p->log_name, t->refusals_unlogged, (now - t->refusal_log_ns) / 1e9);
-        t->refusal_log_ns = now;
-        t->refusals_logged = t->refusals_unlogged = 0;
-    }
-    if (t->refusals_logged++ < CONNTAB_REFUSAL_LOGS)
+    uint32_t held;
+    bool pass =
+        log_limit_pass(&t->refusal_log, ctl_now_ns(), CONNTAB_LOG_NS, CONNTAB_REFUSAL_LOGS, &held);
+    if (held)
+        log_info("%s: %u more connections closed for their peers' faults, not logged one by one "
+                 "(%u lines per %llu s)",
+                 t->p->log_name, held, CONNTAB_REFUSAL_LOGS,
+                 (unsigned long long)(CONNTAB_LOG_NS / 1000000000));
+    if (pass)
         log_info("%s: connection from %s closed: %s", t->p->log_name, peer, why);
-    else
-        t->refusals_unlogged++;
 }
 
 static void conntab_conn_cb(uv_poll_t *h, int status, int events)
@@ -251,14 +247,12 @@ static void conntab_shed(struct conntab *t, int err)
         return;
     ctl_count(t->refused, n);
     t->shed += n;
-    uint64_t now = ctl_now_ns();
-    if (t->shed_log_ns && now - t->shed_log_ns < CONNTAB_LOG_NS)
+    if (!log_limit_pass(&t->shed_log, ctl_now_ns(), CONNTAB_LOG_NS, 1, NULL))
         return;
     log_warn("%s: out of file descriptors (%s): %" PRIu64 " connection(s) closed at accept%s",
              t->p->log_name, strerror(err), t->shed,
              t->reserve < 0 ? "; no descriptor left to close the next ones with" : "");
     t->shed = 0;
-    t->shed_log_ns = now;
 }
 
 void conntab_accept(struct conntab *t)

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "common/log.h"
 #include "egress/tcpq.h"
 #include "egress/viewer.h"
 
@@ -69,12 +70,11 @@ struct conntab {
     _Atomic uint64_t *refused; /* connections refused, or closed for a peer's fault */
     uint8_t *slots;            /* p->cap connections of p->size bytes */
     struct tcpq_pool pool;     /* the chunks of their send queues */
-    int reserve; /* an open file given up to accept and close a connection while the process is
-                    out of file descriptors (libuv's EMFILE trick): else the listener stays
-                    readable and the loop spins */
-    uint64_t shed, shed_log_ns; /* connections closed so, since the last log at shed_log_ns */
-    uint64_t refusal_log_ns;    /* when the current window of refusal lines began */
-    unsigned refusals_logged, refusals_unlogged; /* in that window */
+    int reserve;   /* an open file given up to accept and close a connection while the process is
+                      out of file descriptors (libuv's EMFILE trick): else the listener stays
+                      readable and the loop spins */
+    uint64_t shed; /* connections closed so since the last line about it */
+    struct log_limit shed_log, refusal_log;
     int32_t free_head;
     int32_t fresh; /* connections [fresh, cap) were never used: free, unlinked (their pages are
                       touched only when used); a scan of the table stops at fresh */

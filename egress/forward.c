@@ -185,11 +185,9 @@ static bool forward_sender_ok(const struct worker *w, const struct ucred *cred, 
 /* Logged at most once a second: any local process can send here. */
 static void forward_refused(struct worker *w, const struct ucred *cred)
 {
-    uint64_t now = ctl_now_ns();
     w->fwd.refused++;
-    if (now - w->fwd.refused_log_ns < 1000000000ull)
+    if (!log_limit_pass(&w->fwd.refused_log, ctl_now_ns(), 1000000000ull, 1, NULL))
         return;
-    w->fwd.refused_log_ns = now;
     log_warn("DELETE forwarding: message from pid %d uid %d refused (%" PRIu64 " so far)",
              (int)cred->pid, (int)cred->uid, w->fwd.refused);
 }

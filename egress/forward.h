@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "common/log.h"
+
 #define FORWARD_PENDING 64  /* forwarded DELETEs awaiting their owner's answer */
 #define FORWARD_OUTBOX  128 /* messages waiting for room in a peer's socket queue */
 #define FORWARD_MSG_MAX 128
@@ -38,7 +40,7 @@ struct forward {
     struct forward_msg out[FORWARD_OUTBOX];
     unsigned out_head, out_count;
     uint64_t refused; /* messages refused (credentials, syntax) */
-    uint64_t refused_log_ns;
+    struct log_limit refused_log;
     uint64_t expired; /* outbox messages given up: timed out, or their worker gone */
 };
 

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "codec/pack.h"
+#include "common/log.h"
 #include "egress/media.h"
 #include "egress/tcpq.h"
 #include "shm/doorbell.h"
@@ -58,10 +59,10 @@ struct media_path {
     uint32_t codec[MEDIA_MAX_TRACKS];
     uint32_t track_version[MEDIA_MAX_TRACKS]; /* of the track table read into codec[] */
     uint32_t clock[MEDIA_MAX_TRACKS];
-    int video;                /* first video track, -1 if none */
-    uint64_t next_frame;      /* live cursor: next frame the reader returns */
-    uint64_t next_check_ns;   /* when to look at the writer's liveness again */
-    uint64_t mismatch_log_ns; /* when a packet-count mismatch was last logged */
+    int video;                     /* first video track, -1 if none */
+    uint64_t next_frame;           /* live cursor: next frame the reader returns */
+    uint64_t next_check_ns;        /* when to look at the writer's liveness again */
+    struct log_limit mismatch_log; /* packet-count mismatches */
     struct media_viewer *viewers;
     unsigned n_viewers;
     bool backlog;     /* frames left after the wakeup's budget */

@@ -398,10 +398,8 @@ static void media_describe_mismatch(struct media_worker *w, struct media_path *p
                                     const struct ring_frame *f, int n)
 {
     ctl_count(&w->cnt->pkt_count_mismatches, 1);
-    uint64_t now = ctl_now_ns();
-    if (p->mismatch_log_ns && now - p->mismatch_log_ns < MEDIA_MISMATCH_LOG_NS)
+    if (!log_limit_pass(&p->mismatch_log, ctl_now_ns(), MEDIA_MISMATCH_LOG_NS, 1, NULL))
         return;
-    p->mismatch_log_ns = now;
     log_warn("media %s: frame %llu of track %u packetizes into %d packets at MTU %u, the ring "
              "numbered %u: not sent (the ring was written at another MTU; a writer's restart "
              "replaces it)",

@@ -576,13 +576,10 @@ static void on_handover(uv_poll_t *h, int status, int events)
         if (fd >= 0)
             close(fd);
         /* Any local process can send here: logged at most once a second. */
-        uint64_t now = pub_now_ns();
         p->refused++;
-        if (now - p->refused_log_ns >= 1000000000ull) {
-            p->refused_log_ns = now;
+        if (log_limit_pass(&p->refused_log, pub_now_ns(), 1000000000ull, 1, NULL))
             log_warn("publish %s: handover from pid %d uid %d refused (%" PRIu64 " so far)",
                      p->path, (int)cred.pid, (int)cred.uid, p->refused);
-        }
     }
 }
 

@@ -11,6 +11,7 @@
 #include <uv.h>
 
 #include "common/handover.h"
+#include "common/log.h"
 #include "ingest/publish.h"
 #include "ingest/rtsp_reorder.h"
 #include "ingest/rtsp_rtcp.h"
@@ -94,7 +95,8 @@ struct publish {
     bool closing;
     void (*done)(void *arg);
     void *done_arg;
-    uint64_t refused, refused_log_ns;
+    uint64_t refused;
+    struct log_limit refused_log;
     uint8_t hbuf[HANDOVER_BYTES_MAX];
     _Alignas(8) uint8_t ubuf[PUB_UDP_BUF]; /* one datagram at a time */
 };

@@ -289,7 +289,7 @@ static void refuse_25(void)
 
 static void refuse_after_window(void)
 {
-    tab.refusal_log_ns -= CONNTAB_LOG_NS;
+    tab.refusal_log.window_ns -= CONNTAB_LOG_NS;
     conntab_log_close(conntab_at(&tab, 0), "junk", true);
 }
 
