@@ -387,6 +387,40 @@ static void on_source_closed(void *arg)
     *(int *)arg = 1;
 }
 
+/* An in-process file source at fps writing ring unit_ring ("rct-ingest-NAME-PID"). */
+struct file_run {
+    struct ingest *ing;
+    uv_loop_t loop;
+    uv_timer_t stop;
+    struct source *src;
+};
+
+static void file_run_start(struct file_run *fr, const char *name, unsigned fps)
+{
+    char err[256];
+    snprintf(unit_ring, sizeof(unit_ring), "rct-ingest-%s-%d", name, (int)getpid());
+    struct ingest_opts o = {.path = name, .ring_name = unit_ring, .ring_bytes = 1 << 22};
+    assert_int_equal(ingest_open(&fr->ing, &o, err, sizeof(err)), 0);
+    struct config_path path = {.fps = fps};
+    snprintf(path.name, sizeof(path.name), "%s", name);
+    snprintf(path.source, sizeof(path.source), "file:%s", clip_path());
+    assert_int_equal(uv_loop_init(&fr->loop), 0);
+    uv_timer_init(&fr->loop, &fr->stop);
+    assert_int_equal(file_source_create(&fr->src, &fr->loop, fr->ing, &path), 0);
+    assert_int_equal(source_start(fr->src), 0);
+}
+
+static void file_run_end(struct file_run *fr)
+{
+    int closed = 0;
+    source_close(fr->src, on_source_closed, &closed);
+    uv_close((uv_handle_t *)&fr->stop, NULL);
+    uv_run(&fr->loop, UV_RUN_DEFAULT);
+    assert_int_equal(closed, 1);
+    assert_int_equal(uv_loop_close(&fr->loop), 0);
+    ingest_close(fr->ing);
+}
+
 /* After a stall (a stopped process, an overloaded machine) the file source resumes its pace
  * instead of writing every frame it missed as fast as the loop turns: a 1 s stall at 100 fps
  * used to burst 100 frames into the ring, lapping every viewer. The sleep is the stall being
@@ -394,37 +428,19 @@ static void on_source_closed(void *arg)
 static void test_file_stall_no_burst(void **state)
 {
     (void)state;
-    char err[256];
-    snprintf(unit_ring, sizeof(unit_ring), "rct-ingest-stall-%d", (int)getpid());
-    struct ingest *ing;
-    struct ingest_opts o = {.path = "stall", .ring_name = unit_ring, .ring_bytes = 1 << 22};
-    assert_int_equal(ingest_open(&ing, &o, err, sizeof(err)), 0);
-    struct config_path path = {.name = "stall", .fps = 100};
-    snprintf(path.source, sizeof(path.source), "file:%s", clip_path());
-    uv_loop_t loop;
-    uv_timer_t stop;
-    assert_int_equal(uv_loop_init(&loop), 0);
-    uv_timer_init(&loop, &stop);
-    struct source *src;
-    assert_int_equal(file_source_create(&src, &loop, ing, &path), 0);
-    assert_int_equal(source_start(src), 0);
-    run_for(&loop, &stop, 50);
-    uint64_t before = ingest_frames_written(ing);
+    struct file_run fr;
+    file_run_start(&fr, "stall", 100);
+    run_for(&fr.loop, &fr.stop, 50);
+    uint64_t before = ingest_frames_written(fr.ing);
     assert_true(before >= 1);
     usleep(1000 * 1000);
-    run_for(&loop, &stop, 100);
-    uint64_t after = ingest_frames_written(ing) - before;
+    run_for(&fr.loop, &fr.stop, 100);
+    uint64_t after = ingest_frames_written(fr.ing) - before;
     /* 100 ms at 100 fps is 10 frames; the catch-up of at most 8 and scheduling slack on a
      * busy machine stay far below the 100 a burst would add. */
     assert_true(after >= 5);
     assert_true(after <= 40);
-    int closed = 0;
-    source_close(src, on_source_closed, &closed);
-    uv_close((uv_handle_t *)&stop, NULL);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    assert_int_equal(closed, 1);
-    assert_int_equal(uv_loop_close(&loop), 0);
-    ingest_close(ing);
+    file_run_end(&fr);
 }
 
 /* Of the frames written since *next, the groups written in one wake-up (arrivals within 2 ms
@@ -454,52 +470,35 @@ static void test_file_batches_unwatched(void **state)
 {
     (void)state;
     char err[256];
-    snprintf(unit_ring, sizeof(unit_ring), "rct-ingest-lazy-%d", (int)getpid());
-    struct ingest *ing;
-    struct ingest_opts o = {.path = "lazy", .ring_name = unit_ring, .ring_bytes = 1 << 22};
-    assert_int_equal(ingest_open(&ing, &o, err, sizeof(err)), 0);
+    struct file_run fr;
+    file_run_start(&fr, "lazy", 30);
     struct ring_reader *r;
     assert_int_equal(ring_reader_open(&r, unit_ring, err, sizeof(err)), 0);
-    struct config_path path = {.name = "lazy", .fps = 30};
-    snprintf(path.source, sizeof(path.source), "file:%s", clip_path());
-    uv_loop_t loop;
-    uv_timer_t stop;
-    assert_int_equal(uv_loop_init(&loop), 0);
-    uv_timer_init(&loop, &stop);
-    struct source *src;
-    assert_int_equal(file_source_create(&src, &loop, ing, &path), 0);
-    assert_int_equal(source_start(src), 0);
     uint64_t next = 1;
     unsigned frames, groups;
 
-    run_for(&loop, &stop, 1000);
+    run_for(&fr.loop, &fr.stop, 1000);
     count_writes(&r, &next, &frames, &groups);
     printf("# unwatched: %u frames in %u writes\n", frames, groups);
     assert_true(frames >= 20 && groups * 2 <= frames);
 
     ring_reader_keep_watched(r, ctl_now_ns() + 600000000ull);
-    run_for(&loop, &stop, 150); /* the batch under way when the lease came */
+    run_for(&fr.loop, &fr.stop, 150); /* the batch under way when the lease came */
     count_writes(&r, &next, &frames, &groups);
-    run_for(&loop, &stop, 400);
+    run_for(&fr.loop, &fr.stop, 400);
     count_writes(&r, &next, &frames, &groups);
     printf("# watched: %u frames in %u writes\n", frames, groups);
     assert_true(frames >= 8 && groups * 10 >= frames * 9);
 
-    run_for(&loop, &stop, 300); /* the lease lapses */
+    run_for(&fr.loop, &fr.stop, 300); /* the lease lapses */
     count_writes(&r, &next, &frames, &groups);
-    run_for(&loop, &stop, 1000);
+    run_for(&fr.loop, &fr.stop, 1000);
     count_writes(&r, &next, &frames, &groups);
     printf("# lapsed: %u frames in %u writes\n", frames, groups);
     assert_true(frames >= 20 && groups * 2 <= frames);
 
-    int closed = 0;
-    source_close(src, on_source_closed, &closed);
-    uv_close((uv_handle_t *)&stop, NULL);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    assert_int_equal(closed, 1);
-    assert_int_equal(uv_loop_close(&loop), 0);
     ring_reader_close(r);
-    ingest_close(ing);
+    file_run_end(&fr);
 }
 
 static void test_ring_from_process(void **state)
