@@ -25,8 +25,6 @@ struct depack {
     bool need_key; /* video: drop units until a keyframe */
     bool have_seq;
     uint16_t last_seq;
-    size_t params_len;
-    uint8_t params[RING_PARAMS_MAX];
     struct depack_stats st;
 };
 
@@ -99,12 +97,6 @@ void depack_reset(struct depack *d)
     d->need_key = d->video;
 }
 
-const uint8_t *depack_params(const struct depack *d, size_t *len)
-{
-    *len = d->params_len;
-    return d->params;
-}
-
 const struct depack_stats *depack_stats(const struct depack *d)
 {
     return &d->st;
@@ -130,18 +122,6 @@ static void put_nal_start(struct depack *d)
     put(d, sc, sizeof(sc));
 }
 
-/* Updates the tracked parameter sets from a finished unit; true if they changed. */
-static bool track_params(struct depack *d)
-{
-    uint8_t tmp[RING_PARAMS_MAX];
-    int n = codec_params_from_au(d->codec, d->buf, d->len, tmp, sizeof(tmp));
-    if (n <= 0 || ((size_t)n == d->params_len && memcmp(tmp, d->params, (size_t)n) == 0))
-        return false; /* none, too large to track (the previous ones stay), or unchanged */
-    memcpy(d->params, tmp, (size_t)n);
-    d->params_len = (size_t)n;
-    return true;
-}
-
 static void finish(struct depack *d)
 {
     if (!d->active)
@@ -163,7 +143,6 @@ static void finish(struct depack *d)
             return;
         }
         d->need_key = false;
-        au.params_changed = track_params(d);
     }
     d->st.units++;
     d->cb(d->arg, &au);

@@ -4,8 +4,8 @@
  * Opus (RFC 7587), PCMU/PCMA (RFC 3551). Video units come out as Annex-B with 4-byte start
  * codes, ending on the marker bit or a timestamp change. A unit damaged by loss (a sequence
  * gap, 16-bit wrap included) is dropped and counted, and video resumes at the next
- * keyframe. In-band parameter sets are tracked. Packets must arrive in order (reordering,
- * if any, happens before). */
+ * keyframe (its in-band parameter sets are the ingest's to track). Packets must arrive in
+ * order (reordering, if any, happens before). */
 #ifndef RINGCAST_DEPACK_H
 #define RINGCAST_DEPACK_H
 
@@ -37,9 +37,8 @@ int depack_rtp_parse(const uint8_t *p, size_t len, struct depack_rtp *out);
 struct depack_au {
     const uint8_t *data; /* Annex-B for video, the codec frame for audio */
     size_t len;
-    uint32_t ts;         /* RTP timestamp */
-    bool key;            /* video: holds an IDR/IRAP slice; audio: always */
-    bool params_changed; /* in-band parameter sets in this unit differ from the last ones */
+    uint32_t ts; /* RTP timestamp */
+    bool key;    /* video: holds an IDR/IRAP slice; audio: always */
 };
 
 struct depack_stats {
@@ -66,12 +65,8 @@ void depack_free(struct depack *d);
 int depack_push(struct depack *d, const uint8_t *pkt, size_t len);
 
 /* Forgets the unit in progress and the sequence state, e.g. after a source reconnect;
- * video waits for the next keyframe again. Parameter sets are kept. */
+ * video waits for the next keyframe again. */
 void depack_reset(struct depack *d);
-
-/* The latest parameter sets seen in-band (Annex-B, 4-byte start codes); *len = 0 when
- * none yet. Valid until the next push. */
-const uint8_t *depack_params(const struct depack *d, size_t *len);
 
 const struct depack_stats *depack_stats(const struct depack *d);
 

@@ -22,6 +22,11 @@ static void fuzz_on_au(void *arg, const struct depack_au *au)
         abort();
     if (au->key != codec_au_is_key(codec, au->data, au->len))
         abort();
+    /* The parameter sets the ingest takes from it fit the ring's track table. */
+    uint8_t params[RING_PARAMS_MAX];
+    int plen = codec_params_from_au(codec, au->data, au->len, params, sizeof(params));
+    if (plen > (int)sizeof(params) || (plen > 0 && params[3] != 1))
+        abort();
     /* Whatever came in, the egress must be able to send it again, unless nothing in it
      * survives as a NAL unit (all zero bytes), which the ingest then drops. */
     size_t pos = 0, n;
@@ -43,10 +48,6 @@ static int fuzz_depack_run(uint32_t codec, const uint8_t *data, size_t size)
         if (len > size)
             len = size;
         (void)depack_push(d, data, len);
-        size_t plen;
-        const uint8_t *params = depack_params(d, &plen);
-        if (plen > RING_PARAMS_MAX || (plen > 0 && params[3] != 1))
-            abort();
         data += len;
         size -= len;
     }

@@ -24,7 +24,7 @@ struct tc_capture {
         uint8_t data[TC_UNIT_MAX];
         size_t len;
         uint32_t ts;
-        bool key, params_changed;
+        bool key;
     } u[TC_MAX_UNITS];
 };
 
@@ -37,7 +37,6 @@ static inline void tc_on_au(void *arg, const struct depack_au *au)
     c->u[c->n].len = au->len;
     c->u[c->n].ts = au->ts;
     c->u[c->n].key = au->key;
-    c->u[c->n].params_changed = au->params_changed;
     c->n++;
 }
 
