@@ -257,6 +257,10 @@ static void conntab_shed(struct conntab *t, int err)
 
 void conntab_accept(struct conntab *t)
 {
+    /* The reserve could not be taken back after shedding (another process took the system's
+     * last descriptor, ENFILE): try again, before it is needed. */
+    if (t->reserve < 0)
+        t->reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
     for (int i = 0; i < CONNTAB_ACCEPTS; i++) {
         union viewer_addr peer;
         socklen_t plen = sizeof(peer);

@@ -392,6 +392,15 @@ static void test_emfile(void **state)
     conntab_accept(&tab);
     assert_int_equal(tab.n_open, 1);
     close(cl[0]);
+    /* A reserve that could not be taken again (ENFILE: the system's last descriptor went to
+     * another process meanwhile) is taken at the next accept, before it is needed. */
+    close(tab.reserve);
+    tab.reserve = -1;
+    close(tab.fd);
+    tab.fd = listener_with(1, cl);
+    conntab_accept(&tab);
+    assert_true(tab.reserve >= 0);
+    close(cl[0]);
     close_table();
 }
 
