@@ -44,24 +44,46 @@ static int forward_sendto(struct worker *w, unsigned index, const char *text, si
     return 0;
 }
 
-/* Sends what the outbox holds, oldest first, until a peer's queue is full again. */
+static struct forward_msg *forward_out(struct forward *f, unsigned i)
+{
+    return &f->out[(f->out_head + i) % FORWARD_OUTBOX];
+}
+
+/* True if the outbox's first n messages hold one to worker index. */
+static bool forward_waits_for(struct forward *f, unsigned n, unsigned index)
+{
+    for (unsigned i = 0; i < n; i++)
+        if (forward_out(f, i)->to == index)
+            return true;
+    return false;
+}
+
+/* Sends what the outbox holds, oldest first. A worker whose queue is full again keeps its
+ * messages, in order, for the next pass: a stopped worker does not hold back the others'. */
 static void forward_retry_cb(uv_timer_t *t)
 {
     struct worker *w = t->data;
     struct forward *f = &w->fwd;
     uint64_t now = ctl_now_ns();
-    unsigned dropped = 0;
-    while (f->out_count) {
-        struct forward_msg *m = &f->out[f->out_head];
+    unsigned dropped = 0, kept = 0;
+    for (unsigned i = 0; i < f->out_count; i++) {
+        struct forward_msg *m = forward_out(f, i);
         int rc = -ETIMEDOUT;
-        if (now - m->queued_ns < FORWARD_GIVE_UP_NS &&
-            (rc = forward_sendto(w, m->to, m->text, m->len)) == -EAGAIN)
-            break;
+        if (now - m->queued_ns < FORWARD_GIVE_UP_NS) {
+            /* Behind a message to the same worker that stays: keep the order. */
+            rc = forward_waits_for(f, kept, m->to) ? -EAGAIN
+                                                   : forward_sendto(w, m->to, m->text, m->len);
+            if (rc == -EAGAIN) {
+                if (kept != i)
+                    *forward_out(f, kept) = *m;
+                kept++;
+                continue;
+            }
+        }
         if (rc < 0)
             dropped++;
-        f->out_head = (f->out_head + 1) % FORWARD_OUTBOX;
-        f->out_count--;
     }
+    f->out_count = kept;
     if (dropped) {
         f->expired += dropped;
         log_warn("DELETE forwarding: %u message(s) dropped, not delivered within %u ms or their "
@@ -72,11 +94,12 @@ static void forward_retry_cb(uv_timer_t *t)
         (void)uv_timer_stop(t);
 }
 
-/* Sends now, or queues behind what waits already: 0 or -errno (-ENOBUFS: the outbox is full). */
+/* Sends now, or queues behind what waits for the same worker: 0 or -errno (-ENOBUFS: the
+ * outbox is full). */
 static int forward_send(struct worker *w, unsigned index, const char *text, size_t len)
 {
     struct forward *f = &w->fwd;
-    if (!f->out_count) {
+    if (!forward_waits_for(f, f->out_count, index)) {
         int rc = forward_sendto(w, index, text, len);
         if (rc != -EAGAIN)
             return rc;

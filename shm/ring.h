@@ -214,7 +214,9 @@ bool ring_writer_watched(const struct ring_writer *w, uint64_t now_ns);
 struct ring_reader;
 
 /* Attaches read-only to /<name>. Refuses a missing, truncated or foreign object (wrong
- * magic, version or geometry) with -errno and a reason in err. Positions at the live edge. */
+ * magic, version or geometry) with -errno and a reason in err. Positions at the live edge.
+ * While its writer grows the ring (ring_writer_resize) the name briefly holds a new object
+ * being filled (-EPROTO, no magic yet) or none (-ENOENT): try again shortly. */
 int ring_reader_open(struct ring_reader **out, const char *name, char *err, size_t errlen);
 void ring_reader_close(struct ring_reader *r);
 /* 1 if /<name> was removed (orderly ingest shutdown) or replaced by a ring of another
