@@ -229,6 +229,7 @@ int media_path_key_arrival(struct media_worker *w, const char *path, uint64_t *a
     if (rc < 0)
         return rc;
     media_path_load_tracks(p); /* a new writer may have declared its tracks since */
+    ring_reader_keep_watched(p->r, ctl_now_ns() + MEDIA_WATCH_LEASE_NS);
     uint64_t seq = p->video >= 0 ? ring_reader_latest_keyframe(p->r, (unsigned)p->video)
                                  : ring_reader_head(p->r) - 1;
     struct ring_frame f;

@@ -55,7 +55,8 @@ int media_path_tracks(struct media_worker *w, const char *path,
 
 /* When the latest keyframe of path's first video track (of an audio-only path: its latest
  * frame) reached the ring, CLOCK_MONOTONIC, into *arrival_ns. 0, or -ENOENT when the path has
- * no ring or no such frame yet, or another -errno. */
+ * no ring or no such frame yet, or another -errno. An offer waits for that keyframe: the ring's
+ * writer is asked to write each frame as it comes from now (the lease a viewer holds). */
 int media_path_key_arrival(struct media_worker *w, const char *path, uint64_t *arrival_ns);
 
 /* ---- per viewer ---- */

@@ -4,9 +4,10 @@
  * continuous sequence numbers and timestamps, a lapped reader restarts at a keyframe, a viewer
  * restarted after a lost DTLS flight gets the keyframe again under new numbers, a replaced
  * ring continues every viewer's numbering (also after the SRTP rollover counter moved on), a
- * grown ring is followed without a pause, a path without viewers is neither woken for nor read,
- * frames numbered at another MTU are not sent, the per-wakeup budget, a codec change on a
- * track, and a track declared after the viewer started. */
+ * grown ring is followed without a pause, a path without viewers is neither woken for nor read
+ * (its writer told by a lease, which a viewer or a wait for the keyframe takes), frames numbered at
+ * another MTU are not sent, the per-wakeup budget, a codec change on a track, and a track declared
+ * after the viewer started. */
 #include "egress/tcpq.h"
 #include "test/unit/test_media.h"
 
@@ -322,6 +323,19 @@ static void test_ring_grown(void **state)
     assert_int_equal(ctl_read(&f->cnt->retransmits), retx + 1);
 }
 
+/* An on-demand offer waits for a path's keyframe (media_path_key_arrival): from then on its
+ * writer is asked to write each frame as it comes, so the keyframe is not held in a batch. */
+static void test_key_wait_takes_lease(void **state)
+{
+    struct fx *f = *state;
+    uint64_t arrival;
+    write_video(f, true, 3000);
+    assert_false(ring_writer_watched(f->wr, ctl_now_ns()));
+    assert_int_equal(media_path_key_arrival(f->w, "cam", &arrival), 0);
+    assert_true(arrival > 0);
+    assert_true(ring_writer_watched(f->wr, ctl_now_ns()));
+}
+
 /* A path whose last viewer left costs nothing: its ring's doorbell no longer wakes the worker
  * and its frames are not read (the cursor stays). The next viewer starts at the keyframe
  * written meanwhile, the path's cursor moved to the live edge, its doorbell watched again. */
@@ -628,6 +642,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ring_replaced_after_rollover, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ring_grown, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unwatched_path, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_key_wait_takes_lease, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wakeup_budget, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pkt_count_mismatch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_codec_changed, setup, teardown),
