@@ -19,6 +19,13 @@
 #include "common/sockbuf.h"
 #include "shm/ctl.h"
 
+/* Takes the reserve descriptor (struct conntab) if it is not held. */
+static void conntab_take_reserve(struct conntab *t)
+{
+    if (t->reserve < 0)
+        t->reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
 int conntab_init(struct conntab *t, const struct conntab_params *p, uv_loop_t *loop, void *owner,
                  _Atomic uint64_t *refused)
 {
@@ -36,7 +43,7 @@ int conntab_init(struct conntab *t, const struct conntab_params *p, uv_loop_t *l
     t->slots = calloc(p->cap, p->size);
     if (!t->slots)
         return -ENOMEM;
-    t->reserve = open("/dev/null", O_RDONLY | O_CLOEXEC); /* none: conntab_shed says so */
+    conntab_take_reserve(t); /* none: conntab_shed says so, conntab_accept tries again */
     return 0;
 }
 
@@ -241,7 +248,8 @@ static void conntab_shed(struct conntab *t, int err)
                 break;
             close(fd);
         }
-        t->reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        t->reserve = -1;
+        conntab_take_reserve(t);
     }
     if (!n) /* fds ran out as the backlog emptied: accept(2) takes a descriptor first */
         return;
@@ -259,8 +267,7 @@ void conntab_accept(struct conntab *t)
 {
     /* The reserve could not be taken back after shedding (another process took the system's
      * last descriptor, ENFILE): try again, before it is needed. */
-    if (t->reserve < 0)
-        t->reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    conntab_take_reserve(t);
     for (int i = 0; i < CONNTAB_ACCEPTS; i++) {
         union viewer_addr peer;
         socklen_t plen = sizeof(peer);

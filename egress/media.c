@@ -45,6 +45,12 @@ static void media_on_doorbell(void *arg)
 
 /* ---- paths ---- */
 
+/* Asks p's writer for each frame as it comes, for MEDIA_WATCH_LEASE_NS from now (ring.h). */
+static void media_path_lease(struct media_path *p, uint64_t now)
+{
+    ring_reader_keep_watched(p->r, now + MEDIA_WATCH_LEASE_NS);
+}
+
 /* A path's first viewer: the worker starts waiting on its ring's doorbell, and the path's
  * cursor, left wherever it was while nobody watched (a path without viewers costs no wake-up
  * and no read), moves to the live edge. 0 or -errno. */
@@ -54,7 +60,7 @@ static int media_path_watch(struct media_worker *w, struct media_path *p)
     if (rc < 0)
         return rc;
     p->watched = true;
-    ring_reader_keep_watched(p->r, ctl_now_ns() + MEDIA_WATCH_LEASE_NS);
+    media_path_lease(p, ctl_now_ns());
     p->has_pending = false;
     p->next_frame = ring_reader_head(p->r);
     (void)ring_reader_seek(p->r, p->next_frame);
@@ -229,7 +235,7 @@ int media_path_key_arrival(struct media_worker *w, const char *path, uint64_t *a
     if (rc < 0)
         return rc;
     media_path_load_tracks(p); /* a new writer may have declared its tracks since */
-    ring_reader_keep_watched(p->r, ctl_now_ns() + MEDIA_WATCH_LEASE_NS);
+    media_path_lease(p, ctl_now_ns());
     uint64_t seq = p->video >= 0 ? ring_reader_latest_keyframe(p->r, (unsigned)p->video)
                                  : ring_reader_head(p->r) - 1;
     struct ring_frame f;
@@ -578,8 +584,8 @@ static void media_tick_cb(uv_timer_t *t)
     for (unsigned i = 0; i < w->n_paths; i++) {
         struct media_path *p = w->paths[i];
         (void)media_path_check(w, p, now);
-        if (p->watched) /* its writer writes each frame as it comes (ingest_watched) */
-            ring_reader_keep_watched(p->r, now + MEDIA_WATCH_LEASE_NS);
+        if (p->watched)
+            media_path_lease(p, now);
     }
     for (unsigned i = 0; i < w->n_paths; i++)
         for (struct media_viewer *v = w->paths[i]->viewers; v; v = v->next) {

@@ -23,9 +23,6 @@
 #define FILE_DEFAULT_FPS  30
 #define FILE_MAX_BYTES    (256u << 20)
 #define FILE_CATCH_UP_MAX 8 /* frames per timer callback after a stall, then yield */
-/* Nobody watching (ingest_watched): the frames due in about this long are written together,
- * one wake-up instead of one per frame (at most half a catch-up, so it is never a stall). */
-#define FILE_UNWATCHED_NS 100000000ull
 
 struct au_ref {
     uint32_t off, len;
@@ -46,7 +43,8 @@ struct file_source {
     struct au_ref *aus;
     size_t n_aus, cap_aus;
     uint32_t fps_num, fps_den;
-    uint32_t batch;    /* frames per wake-up while nobody watches */
+    uint32_t batch;    /* frames per wake-up while nobody watches: INGEST_UNWATCHED_MS of them,
+                          at most half a catch-up (so a batch is never taken for a stall) */
     uint64_t next;     /* frames written since start: drives timestamps and pacing */
     uint64_t start_ns; /* uv_hrtime() of frame 0 */
     uv_timer_t timer;
@@ -223,7 +221,7 @@ static int file_start(struct source *s)
         return e;
     log_info("looping %s: %zu access units at %.3f fps", fs->file, fs->n_aus,
              (double)fs->fps_num / fs->fps_den);
-    uint64_t batch = FILE_UNWATCHED_NS * fs->fps_num / fs->fps_den / 1000000000u;
+    uint64_t batch = (uint64_t)INGEST_UNWATCHED_MS * fs->fps_num / fs->fps_den / 1000u;
     fs->batch = batch < 1                       ? 1
                 : batch > FILE_CATCH_UP_MAX / 2 ? FILE_CATCH_UP_MAX / 2
                                                 : (uint32_t)batch;

@@ -80,8 +80,10 @@ void ingest_pub_update(struct ingest *ing, uint64_t bytes, uint64_t packets_lost
 void ingest_pub_end(struct ingest *ing);
 
 /* True while some reader sends the path's frames on as they come (a viewer, an RTSP reader, a
- * relay: ring_writer_watched). A source that can wait may write in batches otherwise: frames
- * nobody waits for need not cost a wake-up each. */
+ * relay: ring_writer_watched). A source that can wait may write in batches otherwise, what came
+ * or fell due in INGEST_UNWATCHED_MS at once: frames nobody waits for need not cost a wake-up
+ * each. */
+#define INGEST_UNWATCHED_MS 100
 bool ingest_watched(const struct ingest *ing);
 
 /* Frames written / dropped since open (also in the control slot). */

@@ -99,7 +99,7 @@ static void on_resume(uv_timer_t *t)
         set_rcvlowat(s->conn, 1);
 }
 
-/* Playing media nobody watches: a pause of RTSP_UNWATCHED_MS in reading (not uv_read_stop,
+/* Playing media nobody watches: a pause of INGEST_UNWATCHED_MS in reading (not uv_read_stop,
  * whose epoll registration goes only at the next event: a wake-up it would save the pause). */
 static void pause_unwatched(struct rtsp_source *s)
 {
@@ -107,7 +107,7 @@ static void pause_unwatched(struct rtsp_source *s)
         ingest_watched(s->ing))
         return;
     set_rcvlowat(s->conn, RTSP_UNWATCHED_LOWAT);
-    (void)uv_timer_start(&s->resume, on_resume, RTSP_UNWATCHED_MS, 0);
+    (void)uv_timer_start(&s->resume, on_resume, INGEST_UNWATCHED_MS, 0);
 }
 
 static void on_read(uv_stream_t *h, ssize_t nread, const uv_buf_t *buf)

@@ -25,10 +25,10 @@
 
 #define RTSP_RBUF_SIZE (RTSP_HEAD_MAX + RTSP_BODY_MAX + 4 + 65535)
 #define RTSP_UDP_BUF   65536
-/* Interleaved media nobody watches (ingest_watched) is read this often, all that came at once,
- * rather than a wake-up per segment: meanwhile the socket is readable only past this many bytes
- * (SO_RCVLOWAT; Linux then also clamps the window to it: 1 MiB is 80 Mbit/s at 100 ms RTT). */
-#define RTSP_UNWATCHED_MS    100
+/* Interleaved media nobody watches (ingest_watched) is read every INGEST_UNWATCHED_MS, all that
+ * came at once, rather than a wake-up per segment: meanwhile the socket is readable only past
+ * this many bytes (SO_RCVLOWAT; Linux then also clamps the window to it: 1 MiB is 80 Mbit/s at
+ * 100 ms RTT). */
 #define RTSP_UNWATCHED_LOWAT (1 << 20)
 
 enum rtsp_state {

@@ -272,7 +272,8 @@ uint32_t ring_reader_mtu(const struct ring_reader *r);
 uint64_t ring_reader_heartbeat(const struct ring_reader *r);
 int32_t ring_reader_writer_pid(const struct ring_reader *r); /* 0 after an orderly close */
 /* Tells the writer that a reader sends this ring's frames on as they come, until until_ns
- * (CLOCK_MONOTONIC): renew it well before then. Several readers may: the latest lease holds. */
+ * (CLOCK_MONOTONIC): renew it well before then. Several readers may: the lease that ends last
+ * holds. */
 void ring_reader_keep_watched(struct ring_reader *r, uint64_t until_ns);
 /* Asks the writer for a keyframe (a viewer's PLI/FIR). */
 void ring_reader_request_keyframe(struct ring_reader *r);
